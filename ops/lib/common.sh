@@ -1,0 +1,112 @@
+# shellcheck shell=bash
+# Common helpers for the onetrip operations scripts. Source it; it sets no shell options.
+#
+#   log MSG...                 message to stderr, prefixed "onetrip:"
+#   die MSG...                 log and exit 1
+#   need_root                  die unless running as root
+#   ensure_packages PKG...     install the Debian packages that are missing (fast when none is)
+#   ensure_test_packages       ensure_packages for the test-only set, then make sure the install
+#                              did not leave a prometheus server running
+#   build_dir DIR [CMAKE_ARG...]  configure (RelWithDebInfo) and build the repository into DIR
+#   gen_secret_hex N           N random bytes as 2N lower-case hex characters (openssl rand -hex N)
+#
+# ONETRIP_ROOT is the repository root (derived from this file's location).
+
+if [[ -n "${_ONETRIP_COMMON_SH:-}" ]]; then
+    return 0
+fi
+_ONETRIP_COMMON_SH=1
+
+ONETRIP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Packages needed to build and run onetripd.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+ONETRIP_BASE_PACKAGES=(
+    build-essential cmake pkg-config libevent-dev libmariadb-dev mariadb-server mariadb-client
+    libjwt-dev libjansson-dev check libssl-dev openssl curl ca-certificates
+)
+# Extra packages needed by ops/test (node test runner, redocly, promtool).
+# shellcheck disable=SC2034
+ONETRIP_TEST_PACKAGES=(nodejs npm prometheus)
+
+log() {
+    printf 'onetrip: %s\n' "$*" >&2
+}
+
+die() {
+    log "error: $*"
+    exit 1
+}
+
+need_root() {
+    [[ "$(id -u)" -eq 0 ]] || die "this must run as root (try: sudo $0)"
+}
+
+# _pkg_present NAME: installed, or provided by an installed package (e.g. nodesource's nodejs
+# provides npm; installing Debian's npm over it would replace that nodejs).
+_pkg_present() {
+    local status
+    status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null || true)"
+    [[ "$status" == ii* ]] && return 0
+    if [[ -z "${_ONETRIP_PROVIDED+x}" ]]; then
+        _ONETRIP_PROVIDED="$(dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null \
+            | awk -F'|' '$1 ~ /^ii/ { n = split($2, a, /, */); for (i = 1; i <= n; i++) { sub(/ .*/, "", a[i]); if (a[i] != "") print a[i] } }' \
+            | sort -u || true)"
+    fi
+    grep -qxF -- "$1" <<<"$_ONETRIP_PROVIDED"
+}
+
+ensure_packages() {
+    local p missing=()
+    for p in "$@"; do
+        _pkg_present "$p" || missing+=("$p")
+    done
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        return 0
+    fi
+    log "installing missing packages: ${missing[*]}"
+    if [[ -z "${_ONETRIP_APT_UPDATED:-}" ]]; then
+        apt-get -o DPkg::Lock::Timeout=600 update -q || die "apt-get update failed"
+        _ONETRIP_APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+        --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+    unset _ONETRIP_PROVIDED
+}
+
+ensure_test_packages() {
+    local before after pid
+    before="$(pgrep -x prometheus || true)"
+    ensure_packages "${ONETRIP_TEST_PACKAGES[@]}"
+    command -v promtool >/dev/null || die "promtool not found after installing prometheus"
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        die "node/npm not found after installing nodejs npm"
+    fi
+    # policy-rc.d normally keeps the packaged service from starting; if it did start, stop
+    # only the prometheus processes that were not running before the install.
+    after="$(pgrep -x prometheus || true)"
+    for pid in $after; do
+        if ! grep -qxF -- "$pid" <<<"$before"; then
+            log "stopping prometheus (pid $pid) started by the package install"
+            if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+                systemctl stop prometheus || true
+            fi
+            kill "$pid" 2>/dev/null || true
+        fi
+    done
+}
+
+build_dir() {
+    local dir="$1"
+    shift
+    log "configuring $dir"
+    cmake -S "$ONETRIP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" || return 1
+    log "building $dir"
+    cmake --build "$dir" -j"$(nproc)" || return 1
+}
+
+gen_secret_hex() {
+    local n="${1:?gen_secret_hex: byte count required}"
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "gen_secret_hex: bad byte count '$n'"
+    openssl rand -hex "$n"
+}

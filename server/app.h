@@ -1,0 +1,264 @@
+/* app.h - the contract between server/ and modules/.
+ *
+ * A module describes itself with one app_module (routes, permissions,
+ * migrations, jobs, commands); server/modules.c lists every module.
+ *
+ * Handlers run on a WORKER thread, never on an event loop: they may block on
+ * the database through r->db. They never see evhttp objects: the request is
+ * copied into an app_req and the response is built in it; the loop thread
+ * sends it afterwards.
+ *
+ * Memory: everything reachable from app_req is owned by the framework and
+ * freed after the reply is sent. Handlers set the response only through the
+ * app_reply_* / app_problem functions below (they take ownership of what
+ * they are given, as documented).
+ */
+#ifndef ONETRIP_APP_H
+#define ONETRIP_APP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../db/db.h"
+#include "../db/migrate.h"
+
+/* ---- callers ---------------------------------------------------------- */
+
+typedef enum app_caller_kind {
+    CALLER_ANON = 0,
+    CALLER_CITIZEN,  /* a citizen, through a registered app backend (JWT) */
+    CALLER_OPERATOR, /* bureau staff, logged in with a password (JWT) */
+    CALLER_PARTNER,  /* an outlet terminal (mTLS or HMAC) */
+    CALLER_SYSTEM    /* jobs and CLI commands */
+} app_caller_kind;
+
+/* Bit masks for permission tables. */
+#define KIND_ANON (1u << CALLER_ANON)
+#define KIND_CITIZEN (1u << CALLER_CITIZEN)
+#define KIND_OPERATOR (1u << CALLER_OPERATOR)
+#define KIND_PARTNER (1u << CALLER_PARTNER)
+#define KIND_SYSTEM (1u << CALLER_SYSTEM)
+
+/* Operator roles (bit mask). */
+#define ROLE_WINDOW (1u << 0)     /* window clerk */
+#define ROLE_SUPERVISOR (1u << 1) /* supervision center */
+#define ROLE_REVIEWER (1u << 2)   /* second reviewer for key business */
+#define ROLE_AUDITOR (1u << 3)    /* read-only audit */
+#define ROLE_ADMIN (1u << 4)      /* catalog, operators, configuration */
+#define ROLE_INSPECTOR (1u << 5)  /* inspection station staff */
+#define ROLE_ALL 0xffffffffu
+
+/* Partner types (bit mask). */
+#define PARTNER_POST (1u << 0)
+#define PARTNER_INSURER (1u << 1)
+#define PARTNER_HOSPITAL (1u << 2)
+#define PARTNER_COURT (1u << 3)
+#define PARTNER_DEALER (1u << 4)
+#define PARTNER_AGENCY (1u << 5) /* violation-issuing agencies */
+#define PARTNER_STATION (1u << 6) /* inspection stations */
+#define PARTNER_ALL 0xffffffffu
+
+typedef struct app_principal {
+    app_caller_kind kind;
+    int64_t id;          /* citizen id / operator id / partner id; 0 if anon */
+    int64_t client_id;   /* app backend for citizens; 0 otherwise */
+    int64_t outlet_id;   /* operator's or partner's outlet; 0 if none */
+    unsigned roles;      /* ROLE_* for operators */
+    unsigned partner_type; /* PARTNER_* for partners */
+    char name[64];       /* short display id for logs: "op:12", "cit:7" */
+} app_principal;
+
+/* ---- requests --------------------------------------------------------- */
+
+typedef enum app_method {
+    M_GET = 1, M_POST = 2, M_PUT = 4, M_PATCH = 8, M_DELETE = 16, M_HEAD = 32, M_OPTIONS = 64
+} app_method;
+
+typedef struct app_kv {
+    char *key;
+    char *val;
+} app_kv;
+
+#define APP_MAX_PARAMS 8
+
+typedef struct app_req app_req;
+typedef void (*app_handler)(app_req *r);
+
+struct app_req {
+    /* request, read-only for handlers */
+    app_method method;
+    const char *path;                    /* decoded path, no query */
+    const char *params[APP_MAX_PARAMS];  /* path parameters in pattern order */
+    int nparams;
+    app_kv *query; int nquery;           /* decoded query parameters */
+    app_kv *headers; int nheaders;       /* request headers as received */
+    const char *body; size_t body_len;   /* raw body (NUL-terminated copy) */
+    json_t *json;                        /* parsed body for JSON routes, else NULL */
+    char request_id[64];
+    char peer[64];                       /* client address */
+    char tls_cert_sha256[65];            /* verified client certificate, hex; "" if none */
+    app_principal who;
+    const struct app_route *route;
+    db_conn *db;                         /* this worker's connection */
+
+    /* response, set through app_reply_* / app_problem */
+    int status;
+    char *resp_body; size_t resp_len;
+    const char *resp_type;               /* static string */
+    app_kv *resp_headers; int nresp_headers;
+
+    /* framework-private */
+    struct app_req_private *priv;
+};
+
+/* Lookups; return NULL when absent. Header names are case-insensitive. */
+const char *app_header(const app_req *r, const char *name);
+const char *app_query(const app_req *r, const char *name);
+const char *app_param(const app_req *r, int i);
+
+/* ---- responses -------------------------------------------------------- */
+
+/* Reply with JSON; steals the reference to body. */
+void app_reply_json(app_req *r, int status, json_t *body);
+/* Reply with bytes (copied). type is a static string. */
+void app_reply_bytes(app_req *r, int status, const char *type, const void *data, size_t len);
+void app_reply_empty(app_req *r, int status);
+/* Add a response header (both copied). */
+void app_add_header(app_req *r, const char *name, const char *val);
+
+/* RFC 9457 problem: status, stable machine code ("vin_check_digit"),
+ * short title, optional detail and optional offending field (JSON path).
+ * Never put SQL, stack traces or secrets in these strings. */
+void app_problem(app_req *r, int status, const char *code, const char *title,
+                 const char *detail, const char *field);
+/* Problem with extra members (object stolen, merged into the body). */
+void app_problem_ext(app_req *r, int status, const char *code, const char *title,
+                     const char *detail, const char *field, json_t *extra);
+/* Answer for the current db error of r->db: 503 (retry later) or 500. */
+void app_problem_db(app_req *r);
+
+/* ---- transactions ----------------------------------------------------- */
+
+/* Run fn inside one database transaction (see db_tx), retried on deadlocks.
+ * fn returns 0 to commit (having set the success response) or -1 to roll
+ * back (having set a problem response, or leaving a db error in r->db).
+ * When the route honours Idempotency-Key, the response is stored in the
+ * same transaction as fn's effects. On a database failure the response is
+ * set to the matching problem (503/500) unless fn set one.
+ * Returns 0 when committed. */
+typedef int (*app_tx_fn)(app_req *r, void *arg);
+int app_tx(app_req *r, app_tx_fn fn, void *arg);
+
+/* ---- JSON input validation ------------------------------------------- */
+
+typedef enum { JF_STRING = 1, JF_INT, JF_BOOL, JF_OBJECT, JF_ARRAY, JF_ANY } app_jtype;
+typedef struct app_jfield {
+    const char *name;
+    app_jtype type;
+    bool required;
+    size_t max_len;   /* strings: max bytes; 0 = 256 */
+} app_jfield;
+/* Checks r->json against the field list: not an object, unknown field,
+ * missing required field or wrong type each set a 400 problem naming the
+ * field and return -1. Returns 0 when valid. */
+int app_json_check(app_req *r, const app_jfield *fields, int nfields);
+const char *app_json_str(const app_req *r, const char *name); /* NULL if absent */
+int64_t app_json_int(const app_req *r, const char *name, int64_t dflt);
+bool app_json_bool(const app_req *r, const char *name, bool dflt);
+
+/* ---- module descriptor ----------------------------------------------- */
+
+#define ROUTE_PUBLIC 0x01     /* no authentication needed */
+#define ROUTE_JSON 0x02       /* body must be a JSON object (415/400 otherwise) */
+#define ROUTE_IDEMPOTENT 0x04 /* requires Idempotency-Key, replays stored response */
+#define ROUTE_INLINE 0x08     /* runs on the loop thread: no db, must not block */
+#define ROUTE_RAW_BODY 0x10   /* body passed raw (forms, channel callbacks) */
+
+typedef struct app_route {
+    app_method method;
+    const char *pattern;   /* "/v1/cases/{id}" - {name} matches one segment */
+    app_handler handler;
+    const char *perm;      /* permission name from some module's table */
+    unsigned flags;
+} app_route;
+
+typedef struct app_perm {
+    const char *name;      /* "cases.read_own" */
+    unsigned kinds;        /* KIND_* allowed */
+    unsigned roles;        /* for operators: ROLE_* allowed (any of) */
+    unsigned partner_types;/* for partners: PARTNER_* allowed (any of) */
+    const char *desc;
+} app_perm;
+
+/* Migrations: see db/migrate.h. A module's files live in
+ * modules/<name>/migrations/NNNN_what.sql and are embedded by CMake into
+ * <name>_migrations[] (generated, NULL-terminated), which the descriptor
+ * points at. */
+typedef db_migration app_migration;
+
+/* A job: returns 0 on success, -1 on failure; *count is what it processed. */
+typedef struct app_job_ctx {
+    db_conn *db;
+    const char *name;
+    int64_t now_unix;      /* fixed at start of run */
+} app_job_ctx;
+typedef int (*app_job_fn)(app_job_ctx *ctx, int64_t *count);
+typedef struct app_job {
+    const char *name;
+    int interval_s;
+    app_job_fn fn;
+} app_job;
+
+/* A CLI subcommand: onetripd <name> args... ; db already connected. */
+typedef int (*app_cmd_fn)(db_conn *db, int argc, char **argv);
+typedef struct app_cmd {
+    const char *name;      /* "client" -> onetripd client add ... */
+    const char *usage;
+    app_cmd_fn fn;
+} app_cmd;
+
+/* A configuration key a module reads with app_config_str/int. Key names
+ * are "section.key", e.g. "payments.order_ttl_s"; env ONETRIP_SECTION_KEY. */
+typedef struct app_conf {
+    const char *name;
+    bool is_int;
+    const char *dflt;
+    int64_t min, max;      /* for integers */
+    bool secret;           /* never printed */
+    const char *help;
+} app_conf;
+
+typedef struct app_module {
+    const char *name;
+    const app_route *routes; int nroutes;
+    const app_perm *perms; int nperms;
+    const app_migration *const *migrations; /* NULL-terminated (generated) */
+    const app_job *jobs; int njobs;
+    const app_cmd *cmds; int ncmds;
+    const app_conf *conf; int nconf;
+    int (*init)(void);     /* optional: reads config; -1 stops start-up */
+} app_module;
+
+#define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- shared services --------------------------------------------------- */
+
+/* Configuration lookups (keys like "payments.order_ttl_s"). Modules add
+ * their keys to server/config.c's table. */
+const char *app_config_str(const char *key);
+int64_t app_config_int(const char *key);
+
+/* Logging: one key=value line. level: 0 error 1 warn 2 info 3 debug.
+ * Never log tokens, passwords, keys or personal identifiers. */
+void app_log(int level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Allocation that aborts on out-of-memory. */
+void *app_malloc(size_t n);
+void *app_calloc(size_t n, size_t m);
+char *app_strdup(const char *s);
+char *app_strndup(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,490 @@
+/* auth.c - who is calling (see auth.h).
+ *
+ * Three credentials, tried in this order:
+ *  1. Authorization: Bearer <JWT>
+ *     - kid "op1": an operator token this server issued (HS256, our key);
+ *     - any other kid: an app backend's token (ES256/RS256, its registered
+ *       public key), acting for the citizen in `sub` (an ID number).
+ *  2. X-Onetrip-Key/-Timestamp/-Nonce/-Signature: a partner's HMAC request
+ *     signature (for partners behind a TLS-terminating proxy).
+ *  3. A verified TLS client certificate registered to a partner.
+ *
+ * libjwt 1.10.2 takes the algorithm from the token, accepts unsigned "none"
+ * tokens when given no key, matches alg case-insensitively and checks no
+ * claims. So: the token length is capped before libjwt sees it (it alloca's
+ * by token size), the header's alg must equal, byte for byte, the algorithm
+ * registered for the kid, libjwt always gets the registered key, jwt_get_alg
+ * is checked again after decoding, and every claim is checked here. */
+#include <errno.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/auth.h"
+#include "server/auth_token.h"
+#include "server/crypto.h"
+#include "server/http_internal.h"
+#include "server/log.h"
+#include "server/pii.h"
+
+#define MAX_TOKEN 4096
+
+static unsigned char op_key[32];
+static bool op_key_set;
+
+static const char SQL_APP_KEY[] =
+    "SELECT k.client_id, k.alg, k.public_pem, c.name FROM app_client_keys k "
+    "JOIN app_clients c ON c.id = k.client_id WHERE k.kid = ? AND k.status = 'active' "
+    "AND c.status = 'active'";
+static const char SQL_JTI[] =
+    "INSERT INTO jwt_seen (client_id, jti, expires_at) VALUES (?, ?, FROM_UNIXTIME(?))";
+static const char SQL_CITIZEN_BY_HASH[] = "SELECT id FROM citizens WHERE id_number_hash = ?";
+static const char SQL_OPERATOR_SESSION[] =
+    "SELECT o.status, o.roles, o.outlet_id, s.revoked, s.expires_at > UTC_TIMESTAMP(3) "
+    "FROM operators o JOIN operator_sessions s ON s.operator_id = o.id WHERE o.id = ? AND s.id = ?";
+static const char SQL_PARTNER_CERT[] =
+    "SELECT p.id, p.type, p.outlet_id, p.status, c.status FROM partner_certs c "
+    "JOIN partners p ON p.id = c.partner_id WHERE c.sha256 = ?";
+static const char SQL_PARTNER_HMAC[] =
+    "SELECT id, type, outlet_id, status, hmac_secret_enc FROM partners WHERE hmac_key_id = ?";
+static const char SQL_NONCE[] =
+    "INSERT INTO partner_nonces (partner_id, nonce, expires_at) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
+
+int auth_init(char *err, size_t errlen)
+{
+    const char *hex = app_config_str("auth.operator_token_key");
+    op_key_set = false;
+    if (hex[0] == '\0')
+        return 0; /* operator login disabled until a key is configured */
+    if (strlen(hex) != 64 || crypto_unhex(hex, op_key, sizeof op_key) != 32) {
+        snprintf(err, errlen, "auth.operator_token_key must be 64 hex characters");
+        return -1;
+    }
+    op_key_set = true;
+    return 0;
+}
+
+void auth_cleanup(void)
+{
+    memset(op_key, 0, sizeof op_key);
+    op_key_set = false;
+}
+
+const unsigned char *auth_operator_key(void)
+{
+    return op_key_set ? op_key : NULL;
+}
+
+static int fail401(app_req *r, const char *code, const char *detail)
+{
+    app_add_header(r, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    app_problem(r, 401, code, "Authentication failed", detail, NULL);
+    return -1;
+}
+
+unsigned auth_partner_type_bit(const char *type)
+{
+    static const char *types[] = {"post", "insurer", "hospital", "court", "dealer", "agency", "station"};
+    for (unsigned i = 0; i < 7; i++)
+        if (type && strcmp(type, types[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+/* Header of a compact JWS: alg and kid, from our own decoding (libjwt
+ * 1.10 would pick the algorithm from it). Returns 0 or -1. */
+int auth_token_header(const char *token, char *alg, size_t alen, char *kid, size_t klen)
+{
+    const char *dot = strchr(token, '.');
+    char *part = NULL;
+    unsigned char *raw = NULL;
+    size_t rawlen = 0;
+    json_t *h = NULL;
+    int rc = -1;
+
+    if (dot == NULL || strchr(dot + 1, '.') == NULL || strchr(strchr(dot + 1, '.') + 1, '.') != NULL)
+        goto fail;
+    part = app_strndup(token, (size_t)(dot - token));
+    raw = crypto_b64url_decode(part, &rawlen);
+    if (raw == NULL)
+        goto fail;
+    h = json_loadb((const char *)raw, rawlen, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(h) || !json_is_string(json_object_get(h, "alg")))
+        goto fail;
+    snprintf(alg, alen, "%s", json_string_value(json_object_get(h, "alg")));
+    kid[0] = '\0';
+    if (json_is_string(json_object_get(h, "kid")))
+        snprintf(kid, klen, "%s", json_string_value(json_object_get(h, "kid")));
+    else if (json_object_get(h, "kid") != NULL)
+        goto fail;
+    rc = 0;
+fail:
+    json_decref(h);
+    free(raw);
+    free(part);
+    return rc;
+}
+
+/* Integer claim that must be present. */
+static int claim_int(jwt_t *jwt, const char *name, long *out)
+{
+    errno = 0;
+    *out = jwt_get_grant_int(jwt, name);
+    return errno == 0 ? 0 : -1;
+}
+
+/* aud may be a string or an array of strings (RFC 7519 4.1.3). */
+static int aud_matches(jwt_t *jwt, const char *want)
+{
+    const char *s = jwt_get_grant(jwt, "aud");
+    char *js;
+    json_t *a;
+    size_t i;
+    json_t *v;
+    int ok = 0;
+
+    if (s != NULL)
+        return strcmp(s, want) == 0;
+    js = jwt_get_grants_json(jwt, "aud");
+    if (js == NULL)
+        return 0;
+    a = json_loads(js, 0, NULL);
+    free(js);
+    json_array_foreach(a, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
+            ok = 1;
+    json_decref(a);
+    return ok;
+}
+
+/* Time claims: exp, nbf, iat present; now within [nbf - skew, exp + skew];
+ * iat not in the future; lifetime at most max_life seconds. */
+int auth_check_times(long exp, long nbf, long iat, long now, long skew, long max_life, const char **why)
+{
+    if (exp + skew < now) {
+        *why = "token_expired";
+        return -1;
+    }
+    if (nbf - skew > now) {
+        *why = "token_not_yet_valid";
+        return -1;
+    }
+    if (iat - skew > now) {
+        *why = "token_issued_in_future";
+        return -1;
+    }
+    if (exp - iat > max_life || exp < iat) {
+        *why = "token_lifetime_too_long";
+        return -1;
+    }
+    return 0;
+}
+
+static int auth_app_token(app_req *r, const char *token, const char *alg, const char *kid)
+{
+    db_rows *k = NULL, *cit = NULL;
+    jwt_t *jwt = NULL;
+    const char *pem, *why = NULL, *s, *jti, *sub;
+    long exp, nbf, iat, now = (long)time(NULL);
+    long skew = (long)app_config_int("auth.clock_skew_s");
+    jwt_alg_t want;
+    unsigned char h[32];
+    char cid[32];
+    int rc = -1;
+
+    if (db_query(r->db, SQL_APP_KEY, DBP(DB_STR(kid)), &k) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (k->nrows != 1) {
+        fail401(r, "unknown_key", "The token's key id is not registered.");
+        goto done;
+    }
+    /* Exact, case-sensitive: "none", "None", "HS256" never match. */
+    if (strcmp(alg, db_cell(k, 0, 1)) != 0) {
+        fail401(r, "algorithm_not_allowed", "The token's algorithm is not the one registered for its key.");
+        goto done;
+    }
+    want = strcmp(alg, "ES256") == 0 ? JWT_ALG_ES256 : JWT_ALG_RS256;
+    pem = db_cell(k, 0, 2);
+    if (jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem)) != 0 || jwt == NULL) {
+        fail401(r, "bad_signature", "The token's signature does not verify.");
+        goto done;
+    }
+    if (jwt_get_alg(jwt) != want) {
+        fail401(r, "algorithm_not_allowed", "The token's algorithm is not the one registered for its key.");
+        goto done;
+    }
+    s = jwt_get_grant(jwt, "iss");
+    if (s == NULL || strcmp(s, db_cell(k, 0, 3)) != 0) {
+        fail401(r, "wrong_issuer", "The token's issuer is not the client that owns its key.");
+        goto done;
+    }
+    if (!aud_matches(jwt, app_config_str("auth.audience"))) {
+        fail401(r, "wrong_audience", "The token is not meant for this service.");
+        goto done;
+    }
+    if (claim_int(jwt, "exp", &exp) || claim_int(jwt, "nbf", &nbf) || claim_int(jwt, "iat", &iat)) {
+        fail401(r, "missing_claim", "exp, nbf and iat are required.");
+        goto done;
+    }
+    if (auth_check_times(exp, nbf, iat, now, skew, 600, &why) != 0) {
+        fail401(r, why, "The token is outside its validity period or lives longer than 10 minutes.");
+        goto done;
+    }
+    jti = jwt_get_grant(jwt, "jti");
+    sub = jwt_get_grant(jwt, "sub");
+    if (jti == NULL || jti[0] == '\0' || strlen(jti) > 128 || sub == NULL || sub[0] == '\0' ||
+        strlen(sub) > 64) {
+        fail401(r, "missing_claim", "jti and sub are required.");
+        goto done;
+    }
+    /* A jti is accepted once within its lifetime (the row outlives exp). */
+    if (db_exec(r->db, SQL_JTI, DBP(DB_I64(db_cell_i64(k, 0, 0)), DB_STR(jti), DB_I64(exp + skew)),
+                NULL, NULL) != 0) {
+        if (db_error(r->db) == DB_ERR_DUP) {
+            db_error_clear(r->db);
+            fail401(r, "token_replayed", "This token was already used.");
+        } else {
+            app_problem_db(r);
+        }
+        goto done;
+    }
+    pii_hash(PII_ID_NUMBER, sub, h);
+    if (db_query(r->db, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(h, 32)), &cit) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (cit->nrows != 1) {
+        fail401(r, "unknown_subject", "The token's subject is not a known citizen.");
+        goto done;
+    }
+    r->who.kind = CALLER_CITIZEN;
+    r->who.id = db_cell_i64(cit, 0, 0);
+    r->who.client_id = db_cell_i64(k, 0, 0);
+    snprintf(cid, sizeof cid, "%lld", (long long)r->who.client_id);
+    snprintf(r->who.name, sizeof r->who.name, "cit:%lld@app:%s", (long long)r->who.id, cid);
+    rc = 0;
+done:
+    jwt_free(jwt);
+    db_rows_free(k);
+    db_rows_free(cit);
+    return rc;
+}
+
+static int auth_operator_token(app_req *r, const char *token, const char *alg)
+{
+    jwt_t *jwt = NULL;
+    db_rows *o = NULL;
+    const char *why = NULL, *s;
+    long exp, nbf, iat, sid, now = (long)time(NULL);
+    long skew = (long)app_config_int("auth.clock_skew_s");
+    long long opid;
+    char *end = NULL;
+    int rc = -1;
+
+    if (!op_key_set || strcmp(alg, "HS256") != 0) {
+        fail401(r, "algorithm_not_allowed", "Operator tokens are HS256 tokens issued by this service.");
+        goto done;
+    }
+    if (jwt_decode(&jwt, token, op_key, (int)sizeof op_key) != 0 || jwt == NULL ||
+        jwt_get_alg(jwt) != JWT_ALG_HS256) {
+        fail401(r, "bad_signature", "The token's signature does not verify.");
+        goto done;
+    }
+    s = jwt_get_grant(jwt, "iss");
+    if (s == NULL || strcmp(s, AUTH_OPERATOR_ISSUER) != 0 || !aud_matches(jwt, AUTH_OPERATOR_AUDIENCE)) {
+        fail401(r, "wrong_issuer", "Not an operator token of this service.");
+        goto done;
+    }
+    if (claim_int(jwt, "exp", &exp) || claim_int(jwt, "nbf", &nbf) || claim_int(jwt, "iat", &iat) ||
+        claim_int(jwt, "sid", &sid)) {
+        fail401(r, "missing_claim", "exp, nbf, iat and sid are required.");
+        goto done;
+    }
+    if (auth_check_times(exp, nbf, iat, now, skew, app_config_int("auth.operator_token_ttl_s"), &why) != 0) {
+        fail401(r, why, "The token is outside its validity period.");
+        goto done;
+    }
+    s = jwt_get_grant(jwt, "sub");
+    if (s == NULL || strncmp(s, "op:", 3) != 0 || (opid = strtoll(s + 3, &end, 10)) <= 0 || *end) {
+        fail401(r, "missing_claim", "sub must name an operator.");
+        goto done;
+    }
+    /* Roles and outlet come from the database, not the token, so a change
+     * (or disabling, or logout) takes effect at once. */
+    if (db_query(r->db, SQL_OPERATOR_SESSION, DBP(DB_I64(opid), DB_I64(sid)), &o) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "active") != 0) {
+        fail401(r, "operator_disabled", "This operator account is disabled.");
+        goto done;
+    }
+    if (db_cell_i64(o, 0, 3) != 0 || db_cell_i64(o, 0, 4) != 1) {
+        fail401(r, "token_revoked", "This session has ended; log in again.");
+        goto done;
+    }
+    r->who.kind = CALLER_OPERATOR;
+    r->who.id = opid;
+    r->who.roles = (unsigned)db_cell_i64(o, 0, 1);
+    r->who.outlet_id = db_cell_i64(o, 0, 2);
+    r->who.client_id = sid; /* the session: keeps idempotency scopes per login */
+    snprintf(r->who.name, sizeof r->who.name, "op:%lld", opid);
+    rc = 0;
+done:
+    jwt_free(jwt);
+    db_rows_free(o);
+    return rc;
+}
+
+static int set_partner(app_req *r, const db_rows *p, int row)
+{
+    if (strcmp(db_cell(p, row, 3), "active") != 0)
+        return fail401(r, "partner_disabled", "This partner is disabled.");
+    r->who.kind = CALLER_PARTNER;
+    r->who.id = db_cell_i64(p, row, 0);
+    r->who.partner_type = auth_partner_type_bit(db_cell(p, row, 1));
+    r->who.outlet_id = db_cell_i64(p, row, 2);
+    snprintf(r->who.name, sizeof r->who.name, "ptn:%lld", (long long)r->who.id);
+    return 0;
+}
+
+/* String a partner signs: METHOD \n path[?query] \n timestamp \n nonce \n
+ * hex(SHA-256(body)). */
+char *auth_hmac_string(const char *method, const char *path, const char *query, const char *ts,
+                       const char *nonce, const void *body, size_t blen)
+{
+    char digest[65];
+    size_t n;
+    char *out;
+    crypto_sha256_hex(body ? body : "", blen, digest);
+    n = strlen(method) + strlen(path) + (query ? strlen(query) + 1 : 0) + strlen(ts) + strlen(nonce) + 70;
+    out = app_malloc(n);
+    snprintf(out, n, "%s\n%s%s%s\n%s\n%s\n%s", method, path, query && query[0] ? "?" : "",
+             query && query[0] ? query : "", ts, nonce, digest);
+    return out;
+}
+
+static int auth_partner_hmac(app_req *r, const char *keyid)
+{
+    const char *ts = app_header(r, "X-Onetrip-Timestamp");
+    const char *nonce = app_header(r, "X-Onetrip-Nonce");
+    const char *sig = app_header(r, "X-Onetrip-Signature");
+    long window = (long)app_config_int("auth.partner_hmac_window_s");
+    db_rows *p = NULL;
+    char *secret = NULL, *msg = NULL, *end = NULL;
+    unsigned char mac[32], given[32];
+    long long t;
+    int rc = -1;
+
+    if (ts == NULL || nonce == NULL || sig == NULL) {
+        fail401(r, "signature_incomplete",
+                "X-Onetrip-Key needs X-Onetrip-Timestamp, X-Onetrip-Nonce and X-Onetrip-Signature.");
+        goto done;
+    }
+    t = strtoll(ts, &end, 10);
+    if (end == ts || *end != '\0' || llabs(t - (long long)time(NULL)) > window) {
+        fail401(r, "stale_timestamp", "The signature's timestamp is outside the allowed window.");
+        goto done;
+    }
+    if (strlen(nonce) < 8 || strlen(nonce) > 64) {
+        fail401(r, "bad_nonce", "The nonce must be 8 to 64 characters.");
+        goto done;
+    }
+    if (db_query(r->db, SQL_PARTNER_HMAC, DBP(DB_STR(keyid)), &p) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (p->nrows != 1 || db_cell(p, 0, 4) == NULL ||
+        (secret = pii_open("partner.hmac", db_cell(p, 0, 4), db_cell_len(p, 0, 4))) == NULL) {
+        fail401(r, "unknown_key", "The signing key is not registered.");
+        goto done;
+    }
+    msg = auth_hmac_string(router_method_name(r->method), r->path, r->priv->query_raw, ts, nonce,
+                           r->body, r->body_len);
+    crypto_hmac_sha256(secret, strlen(secret), msg, strlen(msg), mac);
+    if (strlen(sig) != 64 || crypto_unhex(sig, given, sizeof given) != 32 ||
+        !crypto_equal(mac, 32, given, 32)) {
+        fail401(r, "bad_signature", "The request signature does not verify.");
+        goto done;
+    }
+    if (set_partner(r, p, 0) != 0)
+        goto done;
+    if (db_exec(r->db, SQL_NONCE, DBP(DB_I64(r->who.id), DB_STR(nonce), DB_I64(2 * window)), NULL,
+                NULL) != 0) {
+        if (db_error(r->db) == DB_ERR_DUP) {
+            db_error_clear(r->db);
+            fail401(r, "nonce_replayed", "This nonce was already used.");
+        } else {
+            app_problem_db(r);
+        }
+        memset(&r->who, 0, sizeof r->who);
+        goto done;
+    }
+    rc = 0;
+done:
+    if (secret) {
+        memset(secret, 0, strlen(secret));
+        free(secret);
+    }
+    free(msg);
+    db_rows_free(p);
+    return rc;
+}
+
+static int auth_partner_cert(app_req *r)
+{
+    db_rows *p = NULL;
+    int rc = -1;
+    if (db_query(r->db, SQL_PARTNER_CERT, DBP(DB_STR(r->tls_cert_sha256)), &p) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (p->nrows != 1) {
+        fail401(r, "unknown_certificate", "This client certificate is not registered to a partner.");
+        goto done;
+    }
+    if (strcmp(db_cell(p, 0, 4), "active") != 0) {
+        fail401(r, "certificate_revoked", "This client certificate was revoked.");
+        goto done;
+    }
+    rc = set_partner(r, p, 0);
+done:
+    db_rows_free(p);
+    return rc;
+}
+
+int auth_authenticate(app_req *r)
+{
+    const char *authz = app_header(r, "Authorization");
+    const char *keyid = app_header(r, "X-Onetrip-Key");
+    char alg[32], kid[80];
+
+    memset(&r->who, 0, sizeof r->who);
+    r->who.kind = CALLER_ANON;
+    if (authz != NULL) {
+        const char *token;
+        if (strncmp(authz, "Bearer ", 7) != 0)
+            return fail401(r, "bad_authorization", "Use Authorization: Bearer <token>.");
+        token = authz + 7;
+        /* libjwt alloca's by token size: never hand it a large token. */
+        if (strlen(token) > MAX_TOKEN)
+            return fail401(r, "token_too_large", "The token is larger than 4 KiB.");
+        if (auth_token_header(token, alg, sizeof alg, kid, sizeof kid) != 0)
+            return fail401(r, "malformed_token", "The token is not a compact JWS.");
+        if (kid[0] == '\0')
+            return fail401(r, "unknown_key", "The token has no key id (kid).");
+        if (strcmp(kid, AUTH_OPERATOR_KID) == 0)
+            return auth_operator_token(r, token, alg);
+        return auth_app_token(r, token, alg, kid);
+    }
+    if (keyid != NULL)
+        return auth_partner_hmac(r, keyid);
+    if (r->tls_cert_sha256[0] != '\0')
+        return auth_partner_cert(r);
+    return 0;
+}

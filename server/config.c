@@ -1,0 +1,360 @@
+/* config.c - the configuration table and its loaders. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/app.h"
+#include "server/config.h"
+#include "server/log.h"
+
+typedef enum { CT_STR, CT_INT } config_type;
+
+typedef struct config_key {
+    const char *name;
+    config_type type;
+    const char *dflt;
+    int64_t min, max;   /* for CT_INT */
+    bool secret;        /* never printed */
+    const char *help;
+    char *value;        /* current value (owned) */
+} config_key;
+
+#define S(n, d, h) {n, CT_STR, d, 0, 0, false, h, NULL}
+#define SECRET(n, h) {n, CT_STR, "", 0, 0, true, h, NULL}
+#define I(n, d, lo, hi, h) {n, CT_INT, d, lo, hi, false, h, NULL}
+
+static config_key base_keys[] = {
+    S("server.ready_file", "", "after binding, write the bound addresses here (tests)"),
+    S("http.listen", "127.0.0.1:8080", "HTTP address host:port; empty disables HTTP"),
+    I("http.threads", "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
+    I("http.max_body", "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
+    I("http.max_headers_size", "16384", 1024, 1 << 20, "largest request head in bytes"),
+    I("http.max_header_count", "64", 8, 1000, "most request header lines (431 above)"),
+    I("http.idle_timeout_s", "15", 1, 3600, "close a connection idle this long"),
+    I("http.request_timeout_s", "30", 1, 3600, "deadline for receiving a whole request"),
+    I("http.max_connections", "1024", 1, 1000000, "open connections, all clients"),
+    I("http.max_connections_per_ip", "256", 1, 1000000, "open connections from one address"),
+    S("https.listen", "127.0.0.1:8443", "HTTPS address host:port; empty disables HTTPS"),
+    S("https.cert", "", "server certificate chain (PEM)"),
+    S("https.key", "", "server private key (PEM)"),
+    S("https.client_ca", "", "CA bundle for optional client certificates (partners)"),
+    I("workers.count", "8", 1, 256, "worker threads, one database connection each"),
+    I("workers.queue", "256", 1, 100000, "queued requests before answering 503"),
+    S("db.socket", "", "MariaDB Unix socket; empty = TCP host/port"),
+    S("db.host", "127.0.0.1", "MariaDB host when no socket"),
+    I("db.port", "3306", 1, 65535, "MariaDB port when no socket"),
+    S("db.name", "onetrip", "database name"),
+    S("db.user", "onetrip", "application user (least privilege)"),
+    SECRET("db.password", "application user's password"),
+    S("db.admin_user", "root", "user for migrate (creates the database, user, grants)"),
+    SECRET("db.admin_password", "admin user's password (empty: socket authentication)"),
+    I("db.allow_non_durable", "0", 0, 1, "1 = start even without durable commits (development only)"),
+    I("db.connect_timeout_s", "2", 1, 60, "connect timeout"),
+    I("db.rw_timeout_s", "30", 1, 3600, "read/write timeout per round trip"),
+    I("db.tx_attempts", "5", 1, 20, "attempts for a transaction hitting deadlocks/lock waits"),
+    S("log.level", "info", "error|warn|info|debug"),
+    I("log.access", "1", 0, 1, "1 = one JSON access-log line per request on stdout"),
+    SECRET("pii.keys", "AES-256-GCM keys for personal data: 1:<64 hex>[,2:<64 hex>]"),
+    I("pii.active_key", "1", 1, 255, "key id used for new ciphertexts"),
+    SECRET("pii.lookup_key", "HMAC key (64 hex) for exact-match lookup of personal data"),
+    S("auth.audience", "onetrip", "expected aud of app-backend tokens"),
+    SECRET("auth.operator_token_key", "HMAC key (64 hex) signing operator tokens"),
+    I("auth.operator_token_ttl_s", "900", 60, 86400, "operator access-token lifetime"),
+    I("auth.refresh_ttl_s", "43200", 300, 2592000, "operator refresh-token lifetime"),
+    I("auth.max_failed_logins", "5", 1, 100, "failed logins before the account locks"),
+    I("auth.lock_s", "900", 1, 86400, "how long a locked account stays locked"),
+    I("auth.clock_skew_s", "60", 0, 300, "allowed clock skew for token times"),
+    I("auth.partner_hmac_window_s", "300", 10, 3600, "partner signature timestamp window"),
+    I("jobs.enabled", "1", 0, 1, "1 = run the job scheduler inside serve"),
+    I("idempotency.ttl_s", "86400", 3600, 2592000, "keep Idempotency-Key records this long"),
+    I("idempotency.stale_s", "300", 5, 86400, "an in-flight key older than this may be taken over"),
+};
+
+static config_key *keys = base_keys;
+static int NKEYS = (int)(sizeof base_keys / sizeof base_keys[0]);
+
+int config_add_keys(const app_conf *defs, int n)
+{
+    config_key *nk = app_calloc((size_t)(NKEYS + n), sizeof *nk);
+    memcpy(nk, keys, (size_t)NKEYS * sizeof *nk);
+    for (int i = 0; i < n; i++) {
+        config_key *k = &nk[NKEYS + i];
+        for (int j = 0; j < NKEYS + i; j++)
+            if (strcmp(nk[j].name, defs[i].name) == 0)
+                return -1; /* duplicate key: a programming error */
+        k->name = defs[i].name;
+        k->type = defs[i].is_int ? CT_INT : CT_STR;
+        k->dflt = defs[i].dflt;
+        k->min = defs[i].min;
+        k->max = defs[i].max;
+        k->secret = defs[i].secret;
+        k->help = defs[i].help;
+        k->value = NULL;
+    }
+    if (keys != base_keys)
+        free(keys);
+    keys = nk;
+    NKEYS += n;
+    return 0;
+}
+
+static config_key *find(const char *name)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v;
+
+    if (*s == '\0')
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int config_set(const char *name, const char *value, const char *src, char *err, size_t errlen)
+{
+    config_key *k = find(name);
+    int64_t v;
+
+    if (k == NULL) {
+        snprintf(err, errlen, "%s: unknown configuration key '%s'", src, name);
+        return -1;
+    }
+    if (k->type == CT_INT) {
+        if (parse_int(value, &v) != 0) {
+            snprintf(err, errlen, "%s: %s must be an integer", src, name);
+            return -1;
+        }
+        if (v < k->min || v > k->max) {
+            snprintf(err, errlen, "%s: %s must be between %" PRId64 " and %" PRId64, src, name,
+                     k->min, k->max);
+            return -1;
+        }
+    }
+    if (strcmp(name, "log.level") == 0 && log_parse_level(value) < 0) {
+        snprintf(err, errlen, "%s: log.level must be error, warn, info or debug", src);
+        return -1;
+    }
+    free(k->value);
+    k->value = app_strdup(value);
+    return 0;
+}
+
+void config_reset(void)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        free(keys[i].value);
+        keys[i].value = app_strdup(keys[i].dflt);
+    }
+}
+
+static char *trim(char *s)
+{
+    char *e;
+    while (isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int config_load_text(const char *text, const char *src, char *err, size_t errlen)
+{
+    char section[64] = "";
+    char *copy = app_strdup(text);
+    char *save = NULL, *line;
+    int lineno = 0, rc = -1;
+    char where[300], full[200];
+
+    /* strtok_r would skip empty lines and miscount; walk by hand. */
+    line = copy;
+    while (line != NULL) {
+        char *next = strchr(line, '\n');
+        char *p, *eq;
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        snprintf(where, sizeof where, "%s:%d", src, lineno);
+        p = trim(line);
+        if (*p == '\0' || *p == '#' || *p == ';') {
+            line = next;
+            continue;
+        }
+        if (*p == '[') {
+            char *close = strchr(p, ']');
+            if (close == NULL || close[1] != '\0' || close - p - 1 <= 0 ||
+                (size_t)(close - p - 1) >= sizeof section) {
+                snprintf(err, errlen, "%s: malformed section header", where);
+                goto fail;
+            }
+            *close = '\0';
+            snprintf(section, sizeof section, "%s", trim(p + 1));
+            line = next;
+            continue;
+        }
+        eq = strchr(p, '=');
+        if (eq == NULL) {
+            snprintf(err, errlen, "%s: expected key = value", where);
+            goto fail;
+        }
+        *eq = '\0';
+        if (section[0] == '\0') {
+            snprintf(err, errlen, "%s: key '%s' outside a [section]", where, trim(p));
+            goto fail;
+        }
+        snprintf(full, sizeof full, "%s.%s", section, trim(p));
+        if (config_set(full, trim(eq + 1), where, err, errlen) != 0)
+            goto fail;
+        line = next;
+    }
+    (void)save;
+    rc = 0;
+fail:
+    free(copy);
+    return rc;
+}
+
+int config_load_env(char *err, size_t errlen)
+{
+    char envname[128];
+
+    for (int i = 0; i < NKEYS; i++) {
+        const char *v;
+        size_t j = 0;
+        memcpy(envname, "ONETRIP_", 8);
+        j = 8;
+        for (const char *p = keys[i].name; *p && j < sizeof envname - 1; p++)
+            envname[j++] = (*p == '.') ? '_' : (char)toupper((unsigned char)*p);
+        envname[j] = '\0';
+        v = getenv(envname);
+        if (v != NULL && config_set(keys[i].name, v, envname, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int config_validate(char *err, size_t errlen)
+{
+    if (config_str("https.listen")[0] != '\0' &&
+        (config_str("https.cert")[0] == '\0' || config_str("https.key")[0] == '\0')) {
+        snprintf(err, errlen, "https.cert and https.key are required when https.listen is set");
+        return -1;
+    }
+    if (config_str("http.listen")[0] == '\0' && config_str("https.listen")[0] == '\0') {
+        snprintf(err, errlen, "http.listen: at least one of http.listen and https.listen must be set");
+        return -1;
+    }
+    return 0;
+}
+
+int config_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = NULL;
+    char *buf = NULL;
+    long n;
+    int rc = -1;
+
+    config_reset();
+    if (path != NULL) {
+        f = fopen(path, "rb");
+        if (f == NULL) {
+            snprintf(err, errlen, "--config %s: cannot open (%s)", path, strerror(errno));
+            goto fail;
+        }
+        if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
+            fseek(f, 0, SEEK_SET) != 0) {
+            snprintf(err, errlen, "--config %s: unreadable or larger than 1 MiB", path);
+            goto fail;
+        }
+        buf = app_malloc((size_t)n + 1);
+        if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            snprintf(err, errlen, "--config %s: read error", path);
+            goto fail;
+        }
+        buf[n] = '\0';
+        if (config_load_text(buf, path, err, errlen) != 0)
+            goto fail;
+    }
+    if (config_load_env(err, errlen) != 0)
+        goto fail;
+    if (config_validate(err, errlen) != 0)
+        goto fail;
+    log_set_level(log_parse_level(config_str("log.level")));
+    rc = 0;
+fail:
+    if (f)
+        fclose(f);
+    free(buf);
+    return rc;
+}
+
+void config_free(void)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        free(keys[i].value);
+        keys[i].value = NULL;
+    }
+}
+
+const char *config_str(const char *name)
+{
+    config_key *k = find(name);
+    if (k == NULL) {
+        app_log(LOG_ERROR, "config", "msg=\"unknown key requested\" key=%s", name);
+        abort(); /* a programming error: every key lives in the table */
+    }
+    return k->value ? k->value : k->dflt;
+}
+
+int64_t config_int(const char *name)
+{
+    int64_t v = 0;
+    (void)parse_int(config_str(name), &v);
+    return v;
+}
+
+const char *app_config_str(const char *key)
+{
+    return config_str(key);
+}
+
+int64_t app_config_int(const char *key)
+{
+    return config_int(key);
+}
+
+void config_print_help(FILE *out)
+{
+    const char *prev = "";
+    fprintf(out, "Configuration keys (INI file [section] key = value; environment "
+                 "ONETRIP_<SECTION>_<KEY> overrides):\n");
+    for (int i = 0; i < NKEYS; i++) {
+        const char *dot = strchr(keys[i].name, '.');
+        size_t sl = (size_t)(dot - keys[i].name);
+        if (strncmp(prev, keys[i].name, sl) != 0 || prev[sl] != '.')
+            fprintf(out, "\n  [%.*s]\n", (int)sl, keys[i].name);
+        prev = keys[i].name;
+        if (keys[i].type == CT_INT)
+            fprintf(out, "  %-30s %s (default %s, %" PRId64 "..%" PRId64 ")\n", keys[i].name,
+                    keys[i].help, keys[i].dflt, keys[i].min, keys[i].max);
+        else if (keys[i].secret)
+            fprintf(out, "  %-30s %s (secret)\n", keys[i].name, keys[i].help);
+        else
+            fprintf(out, "  %-30s %s (default \"%s\")\n", keys[i].name, keys[i].help, keys[i].dflt);
+    }
+}

@@ -1,0 +1,94 @@
+/* core_module.c - the server's own endpoints (health, readiness, metrics,
+ * API description), the shared base schema and the idempotency pruner. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/http_internal.h"
+#include "server/metrics.h"
+#include "server/modules.h"
+
+extern const db_migration *const core_migrations[];
+extern const char onetrip_openapi_yaml[];
+extern const unsigned long onetrip_openapi_yaml_len;
+
+static void on_healthz(app_req *r)
+{
+    app_reply_json(r, 200, json_pack("{ss}", "status", "ok"));
+}
+
+static void on_metrics(app_req *r)
+{
+    size_t len = 0;
+    char *text = metrics_render(&len);
+    app_reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+static void on_openapi(app_req *r)
+{
+    app_reply_bytes(r, 200, "application/yaml", onetrip_openapi_yaml, onetrip_openapi_yaml_len);
+}
+
+/* Ready = the database answers and every migration this binary knows is
+ * applied (so a half-migrated deployment takes no traffic). */
+static void on_readyz(app_req *r)
+{
+    int n = 0, pending;
+    char err[256] = "";
+    const db_migration **all = modules_migrations(&n);
+
+    pending = db_migrate_pending(r->db, all, n, err, sizeof err);
+    free(all);
+    if (pending < 0 && db_error(r->db) != DB_OK && db_error(r->db) != DB_ERR_OTHER) {
+        app_problem_db(r);
+        return;
+    }
+    if (pending != 0) {
+        app_add_header(r, "Retry-After", "5");
+        app_problem_ext(r, 503, "migrations_pending", "Not ready",
+                        pending > 0 ? "Database migrations are pending." : "Database schema does not match.",
+                        NULL, json_pack("{si}", "pending", pending));
+        return;
+    }
+    app_reply_json(r, 200, json_pack("{sssi}", "status", "ready", "migrations", n));
+}
+
+static const char SQL_PRUNE[] =
+    "DELETE FROM idempotency_keys WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT 1000";
+
+static int job_idempotency_prune(app_job_ctx *ctx, int64_t *count)
+{
+    uint64_t affected = 0;
+    *count = 0;
+    do {
+        if (db_exec(ctx->db, SQL_PRUNE, DBP(DB_I64(app_config_int("idempotency.ttl_s"))), &affected,
+                    NULL) != 0)
+            return -1;
+        *count += (int64_t)affected;
+    } while (affected == 1000);
+    return 0;
+}
+
+static const app_route routes[] = {
+    {M_GET, "/healthz", on_healthz, "public", ROUTE_PUBLIC | ROUTE_INLINE},
+    {M_GET, "/metrics", on_metrics, "public", ROUTE_PUBLIC | ROUTE_INLINE},
+    {M_GET, "/openapi.yaml", on_openapi, "public", ROUTE_PUBLIC | ROUTE_INLINE},
+    {M_GET, "/readyz", on_readyz, "public", ROUTE_PUBLIC},
+};
+
+static const app_perm perms[] = {
+    {"public", KIND_ANON | KIND_CITIZEN | KIND_OPERATOR | KIND_PARTNER | KIND_SYSTEM, ROLE_ALL,
+     PARTNER_ALL, "anyone, without credentials"},
+};
+
+static const app_job jobs[] = {
+    {"idempotency_prune", 3600, job_idempotency_prune},
+};
+
+const app_module core_module = {
+    .name = "core",
+    .routes = routes, .nroutes = APP_LEN(routes),
+    .perms = perms, .nperms = APP_LEN(perms),
+    .migrations = core_migrations,
+    .jobs = jobs, .njobs = APP_LEN(jobs),
+};

@@ -1,0 +1,266 @@
+/* idempotency.c - Idempotency-Key (IETF httpapi draft semantics).
+ *
+ * A key is scoped to the authenticated caller. The first request claims the
+ * key with an in-flight row (autocommit), the handler's transaction stores
+ * the response in that row before COMMIT (app_tx), so effect and stored
+ * response commit together. Replays get the stored response; a different
+ * request under the same key gets 422; a duplicate while the first is in
+ * flight gets 409. A claim left in flight by a crash may be taken over once
+ * it is older than idempotency.stale_s. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/crypto.h"
+#include "server/http_internal.h"
+#include "server/log.h"
+
+static const char SQL_CLAIM[] =
+    "INSERT INTO idempotency_keys (principal, idem_key, fingerprint, state, created_at, updated_at) "
+    "VALUES (?, ?, ?, 'in_flight', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+static const char SQL_GET[] =
+    "SELECT id, fingerprint, state, status, content_type, body, headers, "
+    "TIMESTAMPDIFF(SECOND, updated_at, UTC_TIMESTAMP(3)) FROM idempotency_keys "
+    "WHERE principal = ? AND idem_key = ?";
+static const char SQL_TAKEOVER[] =
+    "UPDATE idempotency_keys SET updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight' "
+    "AND updated_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND";
+static const char SQL_STORE[] =
+    "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, body = ?, headers = ?, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight'";
+static const char SQL_RELEASE[] =
+    "DELETE FROM idempotency_keys WHERE id = ? AND state = 'in_flight'";
+
+static void scope_of(const app_req *r, char *out, size_t cap)
+{
+    if (r->who.kind == CALLER_ANON)
+        snprintf(out, cap, "anon");
+    else
+        snprintf(out, cap, "%d:%lld:%lld", (int)r->who.kind, (long long)r->who.id,
+                 (long long)r->who.client_id);
+}
+
+static int key_ok(const char *k)
+{
+    size_t n = 0;
+    for (; k[n]; n++)
+        if ((unsigned char)k[n] < 0x21 || (unsigned char)k[n] > 0x7e)
+            return 0;
+    return n >= 1 && n <= 255;
+}
+
+static void fingerprint(const app_req *r, char out[65])
+{
+    size_t plen = strlen(r->path), n = plen + r->body_len + 16;
+    char *buf = app_malloc(n);
+    size_t len = (size_t)snprintf(buf, n, "%d\n%s\n", (int)r->method, r->path);
+    if (r->body_len)
+        memcpy(buf + len, r->body, r->body_len);
+    crypto_sha256_hex(buf, len + r->body_len, out);
+    free(buf);
+}
+
+static char *headers_json(const app_req *r)
+{
+    json_t *a = json_array();
+    char *s;
+    for (int i = 0; i < r->nresp_headers; i++)
+        json_array_append_new(a, json_pack("[ss]", r->resp_headers[i].key, r->resp_headers[i].val));
+    s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+static void replay(app_req *r, const db_rows *rows)
+{
+    const char *type = db_cell(rows, 0, 4);
+    const char *hdrs = db_cell(rows, 0, 6);
+    json_t *a = hdrs ? json_loads(hdrs, 0, NULL) : NULL;
+    size_t i;
+    json_t *h;
+
+    /* Stored content types are one of a few static strings. */
+    if (type == NULL)
+        type = NULL;
+    else if (strcmp(type, "application/json") == 0)
+        type = "application/json";
+    else if (strcmp(type, "application/problem+json") == 0)
+        type = "application/problem+json";
+    else if (strcmp(type, "text/csv; charset=utf-8") == 0)
+        type = "text/csv; charset=utf-8";
+    else
+        type = "application/octet-stream";
+    if (type)
+        app_reply_bytes(r, (int)db_cell_i64(rows, 0, 3), type, db_cell(rows, 0, 5) ? db_cell(rows, 0, 5) : "",
+                        db_cell_len(rows, 0, 5));
+    else
+        app_reply_empty(r, (int)db_cell_i64(rows, 0, 3));
+    json_array_foreach(a, i, h)
+        app_add_header(r, json_string_value(json_array_get(h, 0)), json_string_value(json_array_get(h, 1)));
+    json_decref(a);
+    app_add_header(r, "Idempotent-Replayed", "true");
+}
+
+int idem_begin(app_req *r)
+{
+    const char *key = app_header(r, "Idempotency-Key");
+    char scope[96], fp[65];
+    uint64_t id = 0, affected = 0;
+    db_rows *rows = NULL;
+    int rc = 0;
+
+    if (key == NULL) {
+        app_problem(r, 400, "idempotency_key_required", "Idempotency-Key required",
+                    "This request changes state; send an Idempotency-Key header so a retry is safe.",
+                    "Idempotency-Key");
+        return 0;
+    }
+    if (!key_ok(key)) {
+        app_problem(r, 400, "idempotency_key_invalid", "Invalid Idempotency-Key",
+                    "Use 1 to 255 visible ASCII characters.", "Idempotency-Key");
+        return 0;
+    }
+    scope_of(r, scope, sizeof scope);
+    fingerprint(r, fp);
+    if (db_exec(r->db, SQL_CLAIM, DBP(DB_STR(scope), DB_STR(key), DB_STR(fp)), NULL, &id) == 0) {
+        r->priv->idem_claimed = true;
+        r->priv->idem_row = (int64_t)id;
+        return 1;
+    }
+    if (db_error(r->db) != DB_ERR_DUP)
+        goto dberr;
+    if (db_query(r->db, SQL_GET, DBP(DB_STR(scope), DB_STR(key)), &rows) != 0)
+        goto dberr;
+    if (rows->nrows == 0) {
+        app_add_header(r, "Retry-After", "1");
+        app_problem(r, 409, "idempotency_key_in_flight", "Request in progress",
+                    "A request with this Idempotency-Key is being processed.", "Idempotency-Key");
+        goto done;
+    }
+    if (strcmp(db_cell(rows, 0, 1), fp) != 0) {
+        app_problem(r, 422, "idempotency_key_reused", "Idempotency-Key reused",
+                    "This Idempotency-Key was used with a different request.", "Idempotency-Key");
+        goto done;
+    }
+    if (strcmp(db_cell(rows, 0, 2), "done") == 0) {
+        replay(r, rows);
+        goto done;
+    }
+    if (db_cell_i64(rows, 0, 7) >= app_config_int("idempotency.stale_s")) {
+        if (db_exec(r->db, SQL_TAKEOVER,
+                    DBP(DB_I64(db_cell_i64(rows, 0, 0)), DB_I64(app_config_int("idempotency.stale_s"))),
+                    &affected, NULL) != 0)
+            goto dberr;
+        if (affected == 1) {
+            r->priv->idem_claimed = true;
+            r->priv->idem_row = db_cell_i64(rows, 0, 0);
+            rc = 1;
+            goto done;
+        }
+    }
+    app_add_header(r, "Retry-After", "1");
+    app_problem(r, 409, "idempotency_key_in_flight", "Request in progress",
+                "A request with this Idempotency-Key is being processed.", "Idempotency-Key");
+    goto done;
+dberr:
+    app_problem_db(r);
+done:
+    db_rows_free(rows);
+    return rc;
+}
+
+static int store(app_req *r, uint64_t *affected)
+{
+    char *hdrs = headers_json(r);
+    int rc = db_exec(r->db, SQL_STORE,
+                     DBP(DB_I64(r->status), DB_STR(r->resp_type),
+                         DB_BLOB(r->resp_body ? r->resp_body : "", r->resp_len), DB_STR(hdrs),
+                         DB_I64(r->priv->idem_row)),
+                     affected, NULL);
+    free(hdrs);
+    return rc;
+}
+
+int idem_store_in_tx(app_req *r)
+{
+    uint64_t affected = 0;
+    if (!r->priv->idem_claimed)
+        return 0;
+    if (store(r, &affected) != 0)
+        return -1;
+    if (affected != 1) {
+        /* Our claim went stale and another request took it over. */
+        app_add_header(r, "Retry-After", "1");
+        app_problem(r, 409, "idempotency_key_in_flight", "Request in progress",
+                    "A request with this Idempotency-Key is being processed.", "Idempotency-Key");
+        return -1;
+    }
+    return 0;
+}
+
+void idem_finish(app_req *r)
+{
+    uint64_t affected = 0;
+    if (!r->priv->idem_claimed || r->priv->idem_stored)
+        return;
+    if (r->status == 0 || r->status >= 500) {
+        /* Nothing happened (or we cannot tell): let the client retry. */
+        if (db_exec(r->db, SQL_RELEASE, DBP(DB_I64(r->priv->idem_row)), NULL, NULL) != 0)
+            app_log(LOG_WARN, "idempotency", "request_id=%s msg=\"cannot release key\"", r->request_id);
+        return;
+    }
+    if (store(r, &affected) != 0)
+        app_log(LOG_WARN, "idempotency", "request_id=%s msg=\"cannot store response\"", r->request_id);
+}
+
+/* ---- app_tx ---- */
+
+typedef struct tx_call {
+    app_req *r;
+    app_tx_fn fn;
+    void *arg;
+} tx_call;
+
+static void reset_response(app_req *r)
+{
+    free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->resp_type = NULL;
+    r->status = 0;
+    for (int i = 0; i < r->nresp_headers; i++) {
+        free(r->resp_headers[i].key);
+        free(r->resp_headers[i].val);
+    }
+    free(r->resp_headers);
+    r->resp_headers = NULL;
+    r->nresp_headers = 0;
+}
+
+static int tx_body(db_conn *c, void *arg)
+{
+    tx_call *t = arg;
+    reset_response(t->r); /* a retried attempt starts clean */
+    if (t->fn(t->r, t->arg) != 0)
+        return -1;
+    if (t->r->status == 0)
+        app_problem(t->r, 500, "internal", "Internal error", NULL, NULL);
+    return idem_store_in_tx(t->r);
+}
+
+int app_tx(app_req *r, app_tx_fn fn, void *arg)
+{
+    tx_call t = {r, fn, arg};
+    if (db_tx(r->db, tx_body, &t, (int)app_config_int("db.tx_attempts"), NULL) == 0) {
+        if (r->priv->idem_claimed)
+            r->priv->idem_stored = true;
+        return 0;
+    }
+    if (db_error(r->db) != DB_OK) {
+        reset_response(r);
+        app_problem_db(r);
+    } else if (r->status == 0) {
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+    }
+    return -1;
+}

@@ -1,0 +1,402 @@
+/* main.c - onetripd: command line, start-up order, shutdown order. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <openssl/ssl.h>
+
+#include "db/migrate.h"
+#include "db/provision.h"
+#include "db/seed.h"
+#include "jobs/scheduler.h"
+#include "server/audit.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/http.h"
+#include "server/http_internal.h"
+#include "server/log.h"
+#include "server/metrics.h"
+#include "server/modules.h"
+#include "server/pii.h"
+
+#define ONETRIP_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: onetripd COMMAND [--config FILE] [options]\n\n"
+            "Commands:\n"
+            "  serve                      run the HTTP(S) server (SIGTERM/SIGINT stop it gracefully)\n"
+            "  migrate                    create database and app user, apply migrations, set grants\n"
+            "  seed [--people N] [--vehicles N] [--seed S] [--plate-prefix P]\n"
+            "                             load the demo city (idempotent)\n"
+            "  job run NAME | job list    run one job once (honours the cluster lease) / list jobs\n"
+            "  permissions                print the permission table and every route's permission\n"
+            "  audit verify               walk the audit hash chain, report the first broken link\n"
+            "  version                    print the version\n");
+    for (int i = 0; i < modules_count; i++)
+        for (int j = 0; j < modules_all[i]->ncmds; j++)
+            fprintf(out, "  %s\n", modules_all[i]->cmds[j].usage);
+    fprintf(out, "\n");
+    config_print_help(out);
+}
+
+static db_config app_db_config(void)
+{
+    db_config c = {
+        .socket = config_str("db.socket"),
+        .host = config_str("db.host"),
+        .port = (unsigned)config_int("db.port"),
+        .user = config_str("db.user"),
+        .password = config_str("db.password"),
+        .database = config_str("db.name"),
+        .connect_timeout_s = (int)config_int("db.connect_timeout_s"),
+        .rw_timeout_s = (int)config_int("db.rw_timeout_s"),
+    };
+    return c;
+}
+
+static db_conn *connect_app(void)
+{
+    db_config cfg = app_db_config();
+    db_conn *c = db_conn_new(&cfg);
+    if (db_conn_ensure(c) != 0) {
+        fprintf(stderr, "onetripd: cannot connect to the database: %s\n", db_errmsg(c));
+        db_conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int cmd_migrate(void)
+{
+    db_config cfg = app_db_config();
+    db_conn *admin = NULL, *adb = NULL;
+    char err[512] = "";
+    int n = 0, applied, rc = 1;
+    const db_migration **all = modules_migrations(&n);
+
+    cfg.user = config_str("db.admin_user");
+    cfg.password = config_str("db.admin_password");
+    cfg.database = "";
+    admin = db_conn_new(&cfg);
+    if (db_conn_ensure(admin) != 0) {
+        fprintf(stderr, "onetripd migrate: cannot connect as %s: %s\n", cfg.user, db_errmsg(admin));
+        goto done;
+    }
+    if (db_provision_database(admin, config_str("db.name"), err, sizeof err) != 0 ||
+        db_provision_user(admin, config_str("db.user"), config_str("db.password"), err, sizeof err) != 0)
+        goto fail;
+    cfg.database = config_str("db.name");
+    adb = db_conn_new(&cfg);
+    if (db_conn_ensure(adb) != 0) {
+        snprintf(err, sizeof err, "cannot open database: %s", db_errmsg(adb));
+        goto fail;
+    }
+    applied = db_migrate_apply(adb, all, n, err, sizeof err);
+    if (applied < 0)
+        goto fail;
+    if (db_provision_grants(admin, config_str("db.name"), config_str("db.user"), err, sizeof err) != 0)
+        goto fail;
+    printf("migrate: %d applied, %d known, grants updated for %s\n", applied, n, config_str("db.user"));
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "onetripd migrate: %s\n", err);
+done:
+    free(all);
+    db_conn_free(adb);
+    db_conn_free(admin);
+    return rc;
+}
+
+static int cmd_seed(int argc, char **argv)
+{
+    seed_opts o = {.people = 1000, .vehicles = -1, .seed = 1, .plate_prefix = "浙A",
+                   .progress = isatty(2)};
+    db_conn *c = NULL;
+    char err[512] = "";
+    int64_t loaded = 0;
+    int rc = 1;
+
+    for (int i = 0; i < argc; i++) {
+        const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
+        char *end = NULL;
+        if (v == NULL) {
+            fprintf(stderr, "onetripd seed: %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (strcmp(argv[i], "--people") == 0)
+            o.people = strtoll(v, &end, 10);
+        else if (strcmp(argv[i], "--vehicles") == 0)
+            o.vehicles = strtoll(v, &end, 10);
+        else if (strcmp(argv[i], "--seed") == 0)
+            o.seed = strtoull(v, &end, 10);
+        else if (strcmp(argv[i], "--plate-prefix") == 0)
+            o.plate_prefix = v, end = (char *)v + strlen(v);
+        else {
+            fprintf(stderr, "onetripd seed: unknown option %s\n", argv[i]);
+            return 2;
+        }
+        if (end == NULL || *end != '\0') {
+            fprintf(stderr, "onetripd seed: %s: not a number: %s\n", argv[i], v);
+            return 2;
+        }
+        i++;
+    }
+    if (o.people < 1 || o.people > 100000000) {
+        fprintf(stderr, "onetripd seed: --people must be between 1 and 100000000\n");
+        return 2;
+    }
+    if (o.vehicles < 0)
+        o.vehicles = o.people * 6 / 5;
+    if ((c = connect_app()) == NULL)
+        return 1;
+    if (seed_run(c, &o, &loaded, err, sizeof err) != 0) {
+        fprintf(stderr, "onetripd seed: %s\n", err);
+        goto done;
+    }
+    if (loaded == 0)
+        printf("seed: demo data already present (seed %llu); nothing loaded\n", (unsigned long long)o.seed);
+    else
+        printf("seed: loaded %lld rows (seed %llu)\n", (long long)loaded, (unsigned long long)o.seed);
+    rc = 0;
+done:
+    db_conn_free(c);
+    return rc;
+}
+
+static int cmd_job(int argc, char **argv)
+{
+    const app_job *job;
+    db_conn *c;
+    int64_t count = 0;
+    int rc;
+    char owner[128];
+
+    if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+        for (int i = 0; i < modules_count; i++)
+            for (int j = 0; j < modules_all[i]->njobs; j++)
+                printf("%-32s every %ds (%s)\n", modules_all[i]->jobs[j].name,
+                       modules_all[i]->jobs[j].interval_s, modules_all[i]->name);
+        return 0;
+    }
+    if (argc != 2 || strcmp(argv[0], "run") != 0) {
+        fprintf(stderr, "usage: onetripd job run NAME | onetripd job list\n");
+        return 2;
+    }
+    job = modules_job_find(argv[1]);
+    if (job == NULL) {
+        fprintf(stderr, "onetripd job: no job named %s (see onetripd job list)\n", argv[1]);
+        return 2;
+    }
+    if ((c = connect_app()) == NULL)
+        return 1;
+    snprintf(owner, sizeof owner, "cli:%d", (int)getpid());
+    rc = scheduler_run_once(c, job, owner, &count);
+    if (rc == 1)
+        fprintf(stderr, "onetripd job: %s is running elsewhere (lease held)\n", job->name);
+    else if (rc == 0)
+        printf("job %s: ok, %lld items\n", job->name, (long long)count);
+    else
+        fprintf(stderr, "onetripd job: %s failed: %s\n", job->name, db_errmsg(c));
+    db_conn_free(c);
+    return rc == 0 ? 0 : 1;
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+    db_conn *c;
+    char msg[512];
+    int64_t n = 0;
+    int rc;
+
+    if (argc != 1 || strcmp(argv[0], "verify") != 0) {
+        fprintf(stderr, "usage: onetripd audit verify\n");
+        return 2;
+    }
+    if ((c = connect_app()) == NULL)
+        return 1;
+    rc = audit_verify(c, msg, sizeof msg, &n);
+    if (rc < 0)
+        fprintf(stderr, "onetripd audit verify: database error: %s\n", db_errmsg(c));
+    else
+        printf("%s\n", msg);
+    db_conn_free(c);
+    return rc == 0 ? 0 : 1;
+}
+
+static long g_queue_depth(void) { return workers_queue_depth(); }
+static long g_workers_busy(void) { return workers_busy(); }
+static long g_workers_total(void) { return (long)config_int("workers.count"); }
+
+static int cmd_serve(void)
+{
+    db_config cfg = app_db_config();
+    db_conn *c = NULL;
+    router *rt = NULL;
+    char err[512] = "";
+    const char *why = NULL;
+    const char **names = NULL;
+    int rc = 1;
+    metrics_gauges g = {g_queue_depth, g_workers_busy, g_workers_total, http_open_connections,
+                        http_inflight};
+
+    rt = modules_router(err, sizeof err);
+    if (rt == NULL)
+        goto fail;
+    names = app_calloc((size_t)router_count(rt) + 1, sizeof(char *));
+    for (int i = 0; i < router_count(rt); i++) {
+        const app_route *r = router_get(rt, i);
+        char *s = app_malloc(strlen(r->pattern) + 10);
+        sprintf(s, "%s %s", router_method_name(r->method), r->pattern);
+        names[i] = s;
+    }
+    metrics_init(router_count(rt), names);
+    metrics_set_gauges(&g);
+    /* Refuse a database that can lose committed transactions. */
+    if ((c = connect_app()) == NULL)
+        goto done;
+    if (db_check_durability(c, &why) != 0) {
+        if (!config_int("db.allow_non_durable")) {
+            snprintf(err, sizeof err, "db: %s (set db.allow_non_durable=1 for development only)",
+                     why ? why : "cannot check durability");
+            goto fail;
+        }
+        app_log(LOG_WARN, "db", "msg=\"database is not durable; allowed by db.allow_non_durable\"");
+    }
+    db_conn_free(c);
+    c = NULL;
+    if (workers_start((int)config_int("workers.count"), (int)config_int("workers.queue"), &cfg) != 0) {
+        snprintf(err, sizeof err, "cannot start workers");
+        goto fail;
+    }
+    if (config_int("jobs.enabled") && scheduler_start(&cfg) != 0) {
+        snprintf(err, sizeof err, "cannot start the job scheduler");
+        workers_stop();
+        goto fail;
+    }
+    if (http_serve(rt, err, sizeof err) != 0) {
+        scheduler_stop();
+        workers_stop();
+        http_cleanup();
+        goto fail;
+    }
+    /* Loops have stopped: let workers and jobs finish, then free evhttp. */
+    scheduler_stop();
+    workers_stop();
+    http_cleanup();
+    app_log(LOG_INFO, "main", "msg=\"stopped cleanly\"");
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "onetripd: %s\n", err);
+done:
+    db_conn_free(c);
+    if (names) {
+        for (int i = 0; names[i]; i++)
+            free((char *)names[i]);
+        free(names);
+    }
+    router_free(rt);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    const char *cmd = NULL;
+    char **rest = app_calloc((size_t)argc + 1, sizeof(char *));
+    int nrest = 0, rc = 2;
+    char err[512] = "";
+    const app_cmd *mc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            config_path = argv[++i];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            config_path = argv[i] + 9;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            cmd = "help";
+        else if (cmd == NULL)
+            cmd = argv[i];
+        else
+            rest[nrest++] = argv[i];
+    }
+    for (int i = 0; i < modules_count; i++)
+        if (modules_all[i]->nconf > 0 && config_add_keys(modules_all[i]->conf, modules_all[i]->nconf) != 0) {
+            fprintf(stderr, "onetripd: module %s declares a duplicate configuration key\n",
+                    modules_all[i]->name);
+            goto out;
+        }
+    config_reset();
+    if (cmd == NULL || strcmp(cmd, "help") == 0) {
+        usage(cmd ? stdout : stderr);
+        rc = cmd ? 0 : 2;
+        goto out;
+    }
+    if (strcmp(cmd, "version") == 0) {
+        printf("onetripd %s\n", ONETRIP_VERSION);
+        rc = 0;
+        goto out;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (evthread_use_pthreads() != 0) {
+        fprintf(stderr, "onetripd: libevent threading unavailable\n");
+        rc = 1;
+        goto out;
+    }
+    if (config_load(config_path, err, sizeof err) != 0) {
+        fprintf(stderr, "onetripd: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    if (strcmp(cmd, "permissions") == 0) {
+        auth_print_permissions(stdout);
+        rc = 0;
+        goto out;
+    }
+    if (db_library_init() != 0) {
+        fprintf(stderr, "onetripd: cannot initialise the MariaDB client library\n");
+        rc = 1;
+        goto out;
+    }
+    if (strcmp(cmd, "migrate") == 0) {
+        rc = cmd_migrate();
+        goto out_db;
+    }
+    if (pii_init(err, sizeof err) != 0 || auth_init(err, sizeof err) != 0 ||
+        modules_init(err, sizeof err) != 0) {
+        fprintf(stderr, "onetripd: %s\n", err);
+        rc = 2;
+        goto out_db;
+    }
+    if (strcmp(cmd, "serve") == 0)
+        rc = cmd_serve();
+    else if (strcmp(cmd, "seed") == 0)
+        rc = cmd_seed(nrest, rest);
+    else if (strcmp(cmd, "job") == 0)
+        rc = cmd_job(nrest, rest);
+    else if (strcmp(cmd, "audit") == 0)
+        rc = cmd_audit(nrest, rest);
+    else if ((mc = modules_cmd_find(cmd)) != NULL) {
+        db_conn *c = connect_app();
+        rc = c ? mc->fn(c, nrest, rest) : 1;
+        db_conn_free(c);
+    } else {
+        fprintf(stderr, "onetripd: unknown command '%s' (see onetripd --help)\n", cmd);
+        rc = 2;
+    }
+    auth_cleanup();
+    pii_cleanup();
+out_db:
+    db_library_end();
+out:
+    free(rest);
+    config_free();
+    return rc;
+}

@@ -1,0 +1,285 @@
+/* req.c - app_req: request accessors, responses and RFC 9457 problems. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server/http_internal.h"
+#include "server/log.h"
+#include "server/metrics.h"
+
+app_req *req_new(void)
+{
+    app_req *r = app_calloc(1, sizeof *r);
+    r->priv = app_calloc(1, sizeof *r->priv);
+    r->priv->req = r;
+    r->priv->conn_fd = -1;
+    return r;
+}
+
+static void kv_free(app_kv *kv, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].val);
+    }
+    free(kv);
+}
+
+void req_free(app_req *r)
+{
+    if (r == NULL)
+        return;
+    kv_free(r->query, r->nquery);
+    kv_free(r->headers, r->nheaders);
+    kv_free(r->resp_headers, r->nresp_headers);
+    free((char *)r->path);
+    free((char *)r->body);
+    json_decref(r->json);
+    free(r->resp_body);
+    if (r->priv) {
+        router_match_clear(&r->priv->match);
+        free(r->priv->query_raw);
+        free(r->priv);
+    }
+    free(r);
+}
+
+const char *app_header(const app_req *r, const char *name)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].key, name) == 0)
+            return r->headers[i].val;
+    return NULL;
+}
+
+const char *app_query(const app_req *r, const char *name)
+{
+    for (int i = 0; i < r->nquery; i++)
+        if (strcmp(r->query[i].key, name) == 0)
+            return r->query[i].val;
+    return NULL;
+}
+
+const char *app_param(const app_req *r, int i)
+{
+    return (i >= 0 && i < r->nparams) ? r->params[i] : NULL;
+}
+
+static void set_body(app_req *r, int status, const char *type, char *body, size_t len)
+{
+    free(r->resp_body);
+    r->status = status;
+    r->resp_type = type;
+    r->resp_body = body;
+    r->resp_len = len;
+}
+
+void app_reply_json(app_req *r, int status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(body);
+    if (s == NULL) {
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        return;
+    }
+    set_body(r, status, "application/json", s, strlen(s));
+}
+
+void app_reply_bytes(app_req *r, int status, const char *type, const void *data, size_t len)
+{
+    char *copy = app_malloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    set_body(r, status, type, copy, len);
+}
+
+void app_reply_empty(app_req *r, int status)
+{
+    set_body(r, status, NULL, NULL, 0);
+}
+
+void app_add_header(app_req *r, const char *name, const char *val)
+{
+    r->resp_headers = realloc(r->resp_headers, (size_t)(r->nresp_headers + 1) * sizeof(app_kv));
+    if (r->resp_headers == NULL)
+        abort();
+    r->resp_headers[r->nresp_headers].key = app_strdup(name);
+    r->resp_headers[r->nresp_headers].val = app_strdup(val);
+    r->nresp_headers++;
+}
+
+static const char *status_title(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+void req_set_problem(app_req *r, int status, const char *code, const char *title,
+                     const char *detail, const char *field, json_t *extra)
+{
+    json_t *o = json_object();
+    char *s;
+
+    json_object_set_new(o, "type", json_string("about:blank"));
+    json_object_set_new(o, "title", json_string(title ? title : status_title(status)));
+    json_object_set_new(o, "status", json_integer(status));
+    json_object_set_new(o, "code", json_string(code));
+    if (detail)
+        json_object_set_new(o, "detail", json_string(detail));
+    if (field)
+        json_object_set_new(o, "field", json_string(field));
+    if (r->request_id[0])
+        json_object_set_new(o, "request_id", json_string(r->request_id));
+    if (extra) {
+        /* Members of the problem itself win over extras of the same name. */
+        json_object_update_missing(o, extra);
+        json_decref(extra);
+    }
+    s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (s == NULL)
+        abort();
+    set_body(r, status, "application/problem+json", s, strlen(s));
+}
+
+void app_problem(app_req *r, int status, const char *code, const char *title, const char *detail,
+                 const char *field)
+{
+    req_set_problem(r, status, code, title, detail, field, NULL);
+}
+
+void app_problem_ext(app_req *r, int status, const char *code, const char *title,
+                     const char *detail, const char *field, json_t *extra)
+{
+    req_set_problem(r, status, code, title, detail, field, extra);
+}
+
+void app_problem_db(app_req *r)
+{
+    db_err_kind k = r->db ? db_error(r->db) : DB_ERR_CONN;
+
+    metrics_db_error();
+    if (r->db)
+        app_log(LOG_ERROR, "db", "request_id=%s errno=%u kind=%d msg=\"%s\"", r->request_id,
+                db_errno(r->db), (int)k, db_errmsg(r->db));
+    if (k == DB_ERR_CONN || k == DB_ERR_RETRY) {
+        app_add_header(r, "Retry-After", "1");
+        app_problem(r, 503, "db_unavailable", "Service temporarily unavailable",
+                    "The database is not reachable; retry shortly.", NULL);
+    } else if (k == DB_ERR_UNKNOWN_OUTCOME) {
+        app_add_header(r, "Retry-After", "1");
+        app_problem(r, 503, "outcome_unknown", "Outcome unknown",
+                    "The database connection was lost while committing; check the result "
+                    "before retrying (an Idempotency-Key makes a retry safe).", NULL);
+    } else {
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+    }
+}
+
+/* ---- JSON input ---- */
+
+static const char *jtype_name(app_jtype t)
+{
+    switch (t) {
+    case JF_STRING: return "a string";
+    case JF_INT: return "an integer";
+    case JF_BOOL: return "a boolean";
+    case JF_OBJECT: return "an object";
+    case JF_ARRAY: return "an array";
+    default: return "a value";
+    }
+}
+
+int app_json_check(app_req *r, const app_jfield *fields, int nfields)
+{
+    const char *key;
+    json_t *val;
+    char detail[200];
+
+    if (r->json == NULL || !json_is_object(r->json)) {
+        app_problem(r, 400, "body_not_object", "Request body must be a JSON object", NULL, NULL);
+        return -1;
+    }
+    json_object_foreach(r->json, key, val) {
+        int known = 0;
+        for (int i = 0; i < nfields; i++)
+            if (strcmp(fields[i].name, key) == 0)
+                known = 1;
+        if (!known) {
+            snprintf(detail, sizeof detail, "Field '%.80s' is not accepted here.", key);
+            app_problem(r, 400, "unknown_field", "Unknown field", detail, key);
+            return -1;
+        }
+    }
+    for (int i = 0; i < nfields; i++) {
+        const app_jfield *f = &fields[i];
+        int ok;
+        val = json_object_get(r->json, f->name);
+        if (val == NULL || json_is_null(val)) {
+            if (f->required) {
+                snprintf(detail, sizeof detail, "Field '%s' is required.", f->name);
+                app_problem(r, 400, "missing_field", "Missing field", detail, f->name);
+                return -1;
+            }
+            continue;
+        }
+        switch (f->type) {
+        case JF_STRING: ok = json_is_string(val); break;
+        case JF_INT: ok = json_is_integer(val); break;
+        case JF_BOOL: ok = json_is_boolean(val); break;
+        case JF_OBJECT: ok = json_is_object(val); break;
+        case JF_ARRAY: ok = json_is_array(val); break;
+        default: ok = 1;
+        }
+        if (!ok) {
+            snprintf(detail, sizeof detail, "Field '%s' must be %s.", f->name, jtype_name(f->type));
+            app_problem(r, 400, "wrong_type", "Wrong field type", detail, f->name);
+            return -1;
+        }
+        if (f->type == JF_STRING) {
+            size_t max = f->max_len ? f->max_len : 256;
+            if (json_string_length(val) > max) {
+                snprintf(detail, sizeof detail, "Field '%s' is longer than %zu bytes.", f->name, max);
+                app_problem(r, 400, "too_long", "Field too long", detail, f->name);
+                return -1;
+            }
+            if (strlen(json_string_value(val)) != json_string_length(val)) {
+                snprintf(detail, sizeof detail, "Field '%s' contains a NUL character.", f->name);
+                app_problem(r, 400, "bad_string", "Invalid string", detail, f->name);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+const char *app_json_str(const app_req *r, const char *name)
+{
+    json_t *v = r->json ? json_object_get(r->json, name) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int64_t app_json_int(const app_req *r, const char *name, int64_t dflt)
+{
+    json_t *v = r->json ? json_object_get(r->json, name) : NULL;
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+bool app_json_bool(const app_req *r, const char *name, bool dflt)
+{
+    json_t *v = r->json ? json_object_get(r->json, name) : NULL;
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}

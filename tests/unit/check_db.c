@@ -1,0 +1,332 @@
+/* Pure tests of the database layer: error classification, retry backoff,
+ * the migration statement splitter and checksum. No server needed. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "db/migrate.h"
+
+/* ---- db_classify -------------------------------------------------------- */
+
+START_TEST(classify_retry)
+{
+    static const unsigned codes[] = {1213, 1205, 1020};
+
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        ck_assert_int_eq(db_classify(codes[i], false), DB_ERR_RETRY);
+        /* Galera certification failures arrive as 1213 at COMMIT. */
+        ck_assert_int_eq(db_classify(codes[i], true), DB_ERR_RETRY);
+    }
+}
+END_TEST
+
+START_TEST(classify_lost_during_commit)
+{
+    static const unsigned codes[] = {2006, 2013, 1927};
+
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        ck_assert_int_eq(db_classify(codes[i], false), DB_ERR_CONN);
+        ck_assert_int_eq(db_classify(codes[i], true), DB_ERR_UNKNOWN_OUTCOME);
+    }
+}
+END_TEST
+
+START_TEST(classify_conn)
+{
+    /* Connect-time failures: no statement can have run. */
+    static const unsigned codes[] = {2002, 2003, 2026, 2055};
+
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        ck_assert_int_eq(db_classify(codes[i], false), DB_ERR_CONN);
+        ck_assert_int_eq(db_classify(codes[i], true), DB_ERR_CONN);
+    }
+}
+END_TEST
+
+START_TEST(classify_dup_other_ok)
+{
+    ck_assert_int_eq(db_classify(1062, false), DB_ERR_DUP);
+    ck_assert_int_eq(db_classify(1062, true), DB_ERR_DUP);
+    ck_assert_int_eq(db_classify(0, false), DB_OK);
+    /* 1064 syntax, 1146 no table, 1452 foreign key, 2014 out of sync. */
+    ck_assert_int_eq(db_classify(1064, false), DB_ERR_OTHER);
+    ck_assert_int_eq(db_classify(1146, true), DB_ERR_OTHER);
+    ck_assert_int_eq(db_classify(1452, false), DB_ERR_OTHER);
+    ck_assert_int_eq(db_classify(2014, false), DB_ERR_OTHER);
+    /* 4031 on MariaDB is ER_REFERENCED_TRG_DOES_NOT_EXIST (trigger DDL),
+     * not MySQL 8's inactivity disconnect. */
+    ck_assert_int_eq(db_classify(4031, false), DB_ERR_OTHER);
+    ck_assert_int_eq(db_classify(4031, true), DB_ERR_OTHER);
+}
+END_TEST
+
+/* ---- db_retry_delay_ms ---------------------------------------------------- */
+
+static unsigned base_for(int retry)
+{
+    unsigned b = 5;
+
+    for (int i = 1; i < retry && b < 200; i++)
+        b *= 2;
+    return b > 200 ? 200 : b;
+}
+
+START_TEST(retry_delay_bounds)
+{
+    static const double rnds[] = {0.0, 0.25, 0.5, 0.999999};
+
+    for (int retry = 1; retry <= 40; retry++) {
+        unsigned base = base_for(retry);
+
+        for (size_t j = 0; j < sizeof rnds / sizeof rnds[0]; j++) {
+            unsigned d = db_retry_delay_ms(retry, rnds[j]);
+
+            ck_assert_uint_ge(d, base / 2);
+            ck_assert_uint_le(d, base);
+        }
+        /* Minimum at rnd 0 is exactly half the base. */
+        ck_assert_uint_eq(db_retry_delay_ms(retry, 0.0), base / 2);
+    }
+}
+END_TEST
+
+START_TEST(retry_delay_growth_and_cap)
+{
+    ck_assert_uint_eq(base_for(1), 5);
+    /* Growth: the largest delay of retry n stays below the smallest of
+     * retry n+1 until the cap. */
+    for (int retry = 1; retry < 6; retry++)
+        ck_assert_uint_lt(db_retry_delay_ms(retry, 0.999999), db_retry_delay_ms(retry + 1, 0.0) + 1);
+    ck_assert_uint_lt(db_retry_delay_ms(1, 0.5), db_retry_delay_ms(4, 0.5));
+    ck_assert_uint_eq(db_retry_delay_ms(2, 0.0), 5);
+    ck_assert_uint_eq(db_retry_delay_ms(3, 0.0), 10);
+    /* Cap: 200 ms from retry 7 on, no shift overflow for huge counts. */
+    ck_assert_uint_eq(db_retry_delay_ms(7, 0.0), 100);
+    ck_assert_uint_le(db_retry_delay_ms(7, 0.999999), 200);
+    ck_assert_uint_eq(db_retry_delay_ms(1000, 0.0), 100);
+    ck_assert_uint_le(db_retry_delay_ms(1000000, 0.999999), 200);
+    /* Out-of-range inputs are clamped, not trusted. */
+    ck_assert_uint_le(db_retry_delay_ms(0, 0.0), 5);
+    ck_assert_uint_le(db_retry_delay_ms(-5, 7.0), 5);
+    ck_assert_uint_ge(db_retry_delay_ms(3, -1.0), 10);
+}
+END_TEST
+
+/* ---- db_split_statements -------------------------------------------------- */
+
+static int split(const char *sql, char ***out)
+{
+    return db_split_statements(sql, out);
+}
+
+START_TEST(split_simple)
+{
+    char **s = NULL;
+    int n = split("CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);\n", &s);
+
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(s[0], "CREATE TABLE a (x INT)");
+    ck_assert_str_eq(s[1], "CREATE TABLE b (y INT)");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_quotes_with_semicolon)
+{
+    char **s = NULL;
+    int n = split("INSERT INTO t VALUES ('a;\nb', \"c;\n\", `we;\nird`);\nSELECT 1;\n", &s);
+
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(s[0], "INSERT INTO t VALUES ('a;\nb', \"c;\n\", `we;\nird`)");
+    ck_assert_str_eq(s[1], "SELECT 1");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_escaped_quotes)
+{
+    char **s = NULL;
+    int n = split("INSERT INTO t VALUES ('it\\'s;\n', 'it''s;\n', \"say \\\"hi;\n\\\"\");\n"
+                  "SELECT '\\\\';\n",
+                  &s);
+
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(s[0], "INSERT INTO t VALUES ('it\\'s;\n', 'it''s;\n', \"say \\\"hi;\n\\\"\")");
+    /* An escaped backslash does not escape the closing quote. */
+    ck_assert_str_eq(s[1], "SELECT '\\\\'");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_comments_with_semicolon)
+{
+    char **s = NULL;
+    int n = split("-- first; table;\n"
+                  "CREATE TABLE a (x INT); \n"
+                  "# hash comment;\n"
+                  "/* block;\n comment; */ SELECT 2;\n"
+                  "SELECT 3 -- trailing;\n;\n",
+                  &s);
+
+    ck_assert_int_eq(n, 3);
+    /* Comments are kept inside the statement text. */
+    ck_assert_str_eq(s[0], "-- first; table;\nCREATE TABLE a (x INT)");
+    ck_assert_str_eq(s[1], "# hash comment;\n/* block;\n comment; */ SELECT 2");
+    ck_assert_str_eq(s[2], "SELECT 3 -- trailing;");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_comment_only_statements)
+{
+    char **s = NULL;
+    int n = split("-- header only\n;\n/* nothing */;\n#x\nSELECT 1;\n-- trailing comment\n", &s);
+
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(s[0], "#x\nSELECT 1");
+    db_split_free(s, n);
+
+    s = NULL;
+    n = split("-- only a comment\n/* and another */\n", &s);
+    ck_assert_int_eq(n, 0);
+    db_split_free(s, n);
+
+    s = NULL;
+    n = split("", &s);
+    ck_assert_int_eq(n, 0);
+    db_split_free(s, n);
+
+    s = NULL;
+    n = split(";\n;\n   \n", &s);
+    ck_assert_int_eq(n, 0);
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_trailing_whitespace_and_midline)
+{
+    char **s = NULL;
+    /* ';' then spaces/tabs (and CR of CRLF) ends a statement; a ';' with
+     * more text on its line does not (one-line trigger bodies). */
+    int n = split("SELECT 1; \t \nSELECT 2;\r\n"
+                  "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; SET NEW.b=2; END;\n",
+                  &s);
+
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(s[0], "SELECT 1");
+    ck_assert_str_eq(s[1], "SELECT 2");
+    ck_assert_str_eq(s[2], "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; SET NEW.b=2; END");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_no_trailing_semicolon)
+{
+    char **s = NULL;
+    int n = split("SELECT 1;\n  SELECT 2  \n", &s);
+
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(s[0], "SELECT 1");
+    ck_assert_str_eq(s[1], "SELECT 2");
+    db_split_free(s, n);
+
+    s = NULL;
+    n = split("SELECT 1;", &s);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(s[0], "SELECT 1");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_double_dash_needs_space)
+{
+    char **s = NULL;
+    /* "1--1" is arithmetic, not a comment: the ';' still ends it. */
+    int n = split("SELECT 1--1;\nSELECT 2;\n", &s);
+
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(s[0], "SELECT 1--1");
+    db_split_free(s, n);
+}
+END_TEST
+
+START_TEST(split_unterminated)
+{
+    char **s = (char **)1;
+
+    ck_assert_int_eq(split("SELECT 'abc;\n", &s), -1);
+    ck_assert_ptr_null(s);
+    ck_assert_int_eq(split("SELECT \"abc;\n", &s), -1);
+    ck_assert_int_eq(split("SELECT `abc;\n", &s), -1);
+    ck_assert_int_eq(split("SELECT 'abc\\';\n", &s), -1);
+    ck_assert_int_eq(split("SELECT 1;\nSELECT 'x\\", &s), -1);
+    ck_assert_int_eq(split("SELECT 1; /* never closed;\n", &s), -1);
+}
+END_TEST
+
+/* ---- db_migration_checksum ---------------------------------------------- */
+
+START_TEST(checksum_vectors)
+{
+    char out[65];
+
+    db_migration_checksum("abc", out);
+    ck_assert_str_eq(out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    db_migration_checksum("", out);
+    ck_assert_str_eq(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
+/* ---- misc pure helpers ------------------------------------------------------ */
+
+START_TEST(val_str_null)
+{
+    db_val v = db_val_str(NULL);
+
+    ck_assert_int_eq(v.t, DBV_NULL);
+    v = DB_STR("abc");
+    ck_assert_int_eq(v.t, DBV_STR);
+    ck_assert_uint_eq(v.len, 3);
+    db_rows_free(NULL);
+    db_conn_free(NULL);
+    db_split_free(NULL, 0);
+    ck_assert_ptr_null(db_cell(NULL, 0, 0));
+    ck_assert_int_eq(db_cell_i64(NULL, 0, 0), 0);
+}
+END_TEST
+
+Suite *db_suite(void)
+{
+    Suite *s = suite_create("db");
+    TCase *tc = tcase_create("classify");
+
+    tcase_add_test(tc, classify_retry);
+    tcase_add_test(tc, classify_lost_during_commit);
+    tcase_add_test(tc, classify_conn);
+    tcase_add_test(tc, classify_dup_other_ok);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("retry_delay");
+    tcase_add_test(tc, retry_delay_bounds);
+    tcase_add_test(tc, retry_delay_growth_and_cap);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("split");
+    tcase_add_test(tc, split_simple);
+    tcase_add_test(tc, split_quotes_with_semicolon);
+    tcase_add_test(tc, split_escaped_quotes);
+    tcase_add_test(tc, split_comments_with_semicolon);
+    tcase_add_test(tc, split_comment_only_statements);
+    tcase_add_test(tc, split_trailing_whitespace_and_midline);
+    tcase_add_test(tc, split_no_trailing_semicolon);
+    tcase_add_test(tc, split_double_dash_needs_space);
+    tcase_add_test(tc, split_unterminated);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("checksum");
+    tcase_add_test(tc, checksum_vectors);
+    tcase_add_test(tc, val_str_null);
+    suite_add_tcase(s, tc);
+    return s;
+}
