@@ -336,8 +336,8 @@ static void opt_timeout(MYSQL *my, enum mysql_option opt, unsigned secs)
 /* Session settings every connection must have before any statement. */
 static const char *const session_sql[] = {
     "SET time_zone='+00:00'",
-    "SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
-    "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
+    ("SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"),
     /* Not "SET SESSION transaction_isolation=...": MariaDB only has that
      * name from 11.1 on (10.11 answers 1193 unknown variable). This form
      * sets the same session default on every version. */
@@ -398,9 +398,9 @@ int db_conn_ensure(db_conn *c)
     }
     now = mono_ms();
     if (c->fail_ms != 0 && now - c->fail_ms < RECONNECT_HOLDOFF_MS) {
-        char m[ERRMSG_LEN + 64];
+        char m[ERRMSG_LEN];
 
-        snprintf(m, sizeof m, "database unreachable (last attempt: %s)", c->fail_msg);
+        snprintf(m, sizeof m, "database unreachable (last attempt: %.400s)", c->fail_msg);
         set_err_kind(c, DB_ERR_CONN, c->fail_errno, m);
         return -1;
     }
@@ -877,7 +877,8 @@ unsigned db_retry_delay_ms(int retry, double rnd)
 {
     unsigned base = 200, half = 0;
 
-    /* 5 << (retry-1) reaches 200 at retry 7; test before shifting. */
+    /* 5 << (retry-1) passes 200 from retry 7 on: cap before shifting so a
+     * huge retry count cannot overflow the shift. */
     if (retry < 1)
         retry = 1;
     if (retry <= 6)

@@ -292,8 +292,6 @@ int config_load(const char *path, char *err, size_t errlen)
     }
     if (config_load_env(err, errlen) != 0)
         goto fail;
-    if (config_validate(err, errlen) != 0)
-        goto fail;
     log_set_level(log_parse_level(config_str("log.level")));
     rc = 0;
 fail:

@@ -39,7 +39,8 @@ struct conn_track {
     uint64_t serial;
     bool tls;
     bool busy;
-    bool admitted;
+    bool admitted;   /* on_admit ran: no pending event refers to us */
+    bool counted;    /* included in the per-address count */
     bool rejected;
     bool killed;
     bool cert_done;
@@ -123,6 +124,23 @@ static void by_fd_set(srv_loop *l, int fd, conn_track *t)
     l->by_fd[fd] = t;
 }
 
+static void release(srv_loop *l, conn_track *t);
+
+/* Releases trackers whose connection evhttp has freed (bufferevent_free
+ * clears the callbacks); only our reference keeps them. */
+static void reap(srv_loop *l)
+{
+    conn_track *t = l->conns, *next;
+    for (; t != NULL; t = next) {
+        bufferevent_event_cb ecb = NULL;
+        next = t->next;
+        bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
+        /* Not before on_admit ran: its event still points at t. */
+        if (ecb == NULL && t->admitted)
+            release(l, t);
+    }
+}
+
 /* Runs once, on the loop, right after evhttp attached the fd. */
 static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
 {
@@ -131,11 +149,17 @@ static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
     socklen_t sl = sizeof ss;
     int per_ip;
 
-    t->fd = bufferevent_getfd(t->bev);
-    if (t->fd < 0)
-        return;
-    by_fd_set(t->loop, t->fd, t);
+    bufferevent_event_cb ecb = NULL;
+
     t->admitted = true;
+    t->fd = bufferevent_getfd(t->bev);
+    bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
+    if (t->fd < 0 || ecb == NULL)
+        return; /* already gone; the sweeper releases it */
+    /* Count only live connections: closed ones may await the sweeper. */
+    reap(t->loop);
+    by_fd_set(t->loop, t->fd, t);
+    t->counted = true;
     if (getpeername(t->fd, (struct sockaddr *)&ss, &sl) == 0) {
         if (ss.ss_family == AF_INET)
             inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, t->peer, sizeof t->peer);
@@ -210,7 +234,7 @@ static void release(srv_loop *l, conn_track *t)
         t->next->prev = t->prev;
     if (t->fd >= 0 && t->fd < l->by_fd_cap && l->by_fd[t->fd] == t)
         l->by_fd[t->fd] = NULL;
-    if (t->admitted)
+    if (t->counted)
         ip_add(t->peer, -1);
     atomic_fetch_sub(&srv.open_conns, 1);
     bufferevent_decref(t->bev); /* last reference: closes the fd */
@@ -224,16 +248,9 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     int64_t deadline = config_int("http.request_timeout_s") * 1000;
     conn_track *t = l->conns, *next;
 
-    for (; t != NULL; t = next) {
-        bufferevent_event_cb ecb = NULL;
+    reap(l);
+    for (t = l->conns; t != NULL; t = next) {
         next = t->next;
-        bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
-        if (ecb == NULL && (t->admitted || t->fd < 0)) {
-            /* evhttp freed this connection (bufferevent_free clears the
-             * callbacks); only our reference remains. */
-            release(l, t);
-            continue;
-        }
         if (!t->busy && !t->killed && t->fd >= 0 && now - t->phase_start_ms > deadline) {
             t->killed = true;
             metrics_conn_timeout();

@@ -6,6 +6,7 @@
  * makes done_ev active (thread-safe after evthread_use_pthreads) and the
  * loop thread sends the reply. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -218,6 +219,10 @@ static int copy_query(app_req *r, const char *q)
 
     if (q == NULL || *q == '\0')
         return 0;
+    /* evhttp decodes leniently; a bad escape is the client's mistake. */
+    for (const char *p = q; *p; p++)
+        if (*p == '%' && !(isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])))
+            return -1;
     TAILQ_INIT(&kvq);
     if (evhttp_parse_query_str(q, &kvq) != 0) {
         evhttp_clear_headers(&kvq);

@@ -246,6 +246,10 @@ static int cmd_serve(void)
     metrics_gauges g = {g_queue_depth, g_workers_busy, g_workers_total, http_open_connections,
                         http_inflight};
 
+    if (config_validate(err, sizeof err) != 0) {
+        fprintf(stderr, "onetripd: %s\n", err);
+        return 2;
+    }
     rt = modules_router(err, sizeof err);
     if (rt == NULL)
         goto fail;
@@ -342,6 +346,13 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "version") == 0) {
         printf("onetripd %s\n", ONETRIP_VERSION);
         rc = 0;
+        goto out;
+    }
+    if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "seed") != 0 &&
+        strcmp(cmd, "job") != 0 && strcmp(cmd, "permissions") != 0 && strcmp(cmd, "audit") != 0 &&
+        modules_cmd_find(cmd) == NULL) {
+        fprintf(stderr, "onetripd: unknown command '%s' (see onetripd --help)\n", cmd);
+        rc = 2;
         goto out;
     }
     signal(SIGPIPE, SIG_IGN);
