@@ -30,7 +30,7 @@ ONETRIP_BASE_PACKAGES=(
 ONETRIP_TEST_PACKAGES=(nodejs npm prometheus)
 
 log() {
-    printf 'onetrip: %s\n' "$*" >&2
+    printf 'onetrip: %s\n' "$*" >&2 || true # never fatal: stderr may be a closed pipe
 }
 
 die() {

@@ -106,17 +106,24 @@ mdb_start() {
         --user=root --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
         --innodb-flush-log-at-trx-commit=1 --innodb-buffer-pool-size=256M \
         </dev/null >>"$dir/mariadbd.out" 2>&1 &
-    local launcher=$!
+    local launcher=$! lrc="" dead_at=0
 
     for ((i = 0; i < 300; i++)); do
         if _mdb_ping "$sock"; then
             log "MariaDB ready on $sock"
             return 0
         fi
-        # Stop waiting early if the server died (the launcher exits once mariadbd does,
-        # unless setsid forked, in which case we rely on the pid file).
-        if ! _mdb_alive "$launcher" && ! _mdb_pid "$dir" >/dev/null; then
-            wait "$launcher" 2>/dev/null || true
+        # The launcher is mariadbd itself, unless setsid had to fork (caller with job control):
+        # then it exits 0 at once and we follow mariadbd through its pid file.
+        if [[ -z "$lrc" ]] && ! _mdb_alive "$launcher"; then
+            if wait "$launcher" 2>/dev/null; then lrc=0; else lrc=$?; fi
+            dead_at=$i
+            if ((lrc != 0)); then
+                _mdb_fail "$dir" "mariadbd exited during start-up (status $lrc)"
+                return 1
+            fi
+        fi
+        if [[ -n "$lrc" ]] && ((i - dead_at > 50)) && ! _mdb_pid "$dir" >/dev/null; then
             _mdb_fail "$dir" "mariadbd exited during start-up"
             return 1
         fi

@@ -419,6 +419,11 @@ export async function startServer(opts = {}) {
       await proc.exited;
       throw new Error(`onetripd did not exit within ${timeoutMs} ms of ${signal}; log:\n${tail(server.log())}`);
     }
+    // A graceful stop must exit 0: under the sanitizer build a leak or an
+    // undefined-behaviour report turns into a non-zero exit, failing the test.
+    if ((signal === 'SIGTERM' || signal === 'SIGINT') && r.code !== 0) {
+      throw new Error(`onetripd exited with code ${r.code} (signal ${r.signal}) after ${signal}; log:\n${tail(server.log())}`);
+    }
     return r;
   };
 
