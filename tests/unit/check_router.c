@@ -1,0 +1,148 @@
+/* Router: literal and parameter segments, methods, 405 Allow, decoding. */
+#include <check.h>
+#include <string.h>
+
+#include "server/router.h"
+
+static void h(app_req *r) { (void)r; }
+
+static const app_route r_list = {M_GET, "/v1/cases", h, "public", 0};
+static const app_route r_get = {M_GET, "/v1/cases/{id}", h, "public", 0};
+static const app_route r_post = {M_POST, "/v1/cases/{id}/trips", h, "public", 0};
+static const app_route r_two = {M_GET, "/v1/a/{x}/b/{y}", h, "public", 0};
+static const app_route r_put = {M_PUT, "/v1/cases/{id}", h, "public", 0};
+
+static router *make(void)
+{
+    router *rt = router_new();
+    ck_assert_int_eq(router_add(rt, &r_list), 0);
+    ck_assert_int_eq(router_add(rt, &r_get), 0);
+    ck_assert_int_eq(router_add(rt, &r_post), 0);
+    ck_assert_int_eq(router_add(rt, &r_two), 0);
+    ck_assert_int_eq(router_add(rt, &r_put), 0);
+    return rt;
+}
+
+START_TEST(literal_route_matches)
+{
+    router *rt = make();
+    router_match m;
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases", &m), ROUTER_FOUND);
+    ck_assert_ptr_eq(m.route, &r_list);
+    ck_assert_int_eq(m.nparams, 0);
+    router_match_clear(&m);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(parameters_are_extracted_and_decoded)
+{
+    router *rt = make();
+    router_match m;
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/a/x%20y/b/42", &m), ROUTER_FOUND);
+    ck_assert_ptr_eq(m.route, &r_two);
+    ck_assert_int_eq(m.nparams, 2);
+    ck_assert_str_eq(m.params[0], "x y");
+    ck_assert_str_eq(m.params[1], "42");
+    router_match_clear(&m);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(parameter_never_spans_segments)
+{
+    router *rt = make();
+    router_match m;
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/1/2", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    /* an encoded slash or NUL is not a parameter value */
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/a%2Fb", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/a%00", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/%zz", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/abc%4", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(wrong_method_reports_allowed_methods)
+{
+    router *rt = make();
+    router_match m;
+    char allow[64];
+    ck_assert_int_eq(router_lookup(rt, M_DELETE, "/v1/cases/7", &m), ROUTER_BAD_METHOD);
+    router_allow_string(m.allow, allow, sizeof allow);
+    ck_assert_str_eq(allow, "GET, HEAD, PUT");
+    router_match_clear(&m);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(head_is_served_by_get)
+{
+    router *rt = make();
+    router_match m;
+    ck_assert_int_eq(router_lookup(rt, M_HEAD, "/v1/cases/7", &m), ROUTER_FOUND);
+    ck_assert_ptr_eq(m.route, &r_get);
+    router_match_clear(&m);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(unknown_path_not_found)
+{
+    router *rt = make();
+    router_match m;
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v2/cases", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    ck_assert_int_eq(router_lookup(rt, M_GET, "/v1/cases/", &m), ROUTER_NOT_FOUND);
+    router_match_clear(&m);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(bad_patterns_and_duplicates_are_refused)
+{
+    static const app_route bad1 = {M_GET, "v1/x", h, "public", 0};
+    static const app_route bad2 = {M_GET, "/v1/{", h, "public", 0};
+    static const app_route bad3 = {M_GET, "/v1/{}", h, "public", 0};
+    static const app_route bad4 = {M_GET, "/v1/a{b}", h, "public", 0};
+    router *rt = make();
+    ck_assert_int_eq(router_add(rt, &bad1), -1);
+    ck_assert_int_eq(router_add(rt, &bad2), -1);
+    ck_assert_int_eq(router_add(rt, &bad3), -1);
+    ck_assert_int_eq(router_add(rt, &bad4), -1);
+    ck_assert_int_eq(router_add(rt, &r_get), -1);
+    ck_assert_int_eq(router_count(rt), 5);
+    router_free(rt);
+}
+END_TEST
+
+START_TEST(method_names_round_trip)
+{
+    ck_assert_int_eq(router_method_parse("PATCH"), M_PATCH);
+    ck_assert_str_eq(router_method_name(M_OPTIONS), "OPTIONS");
+    ck_assert_int_eq(router_method_parse("BREW"), 0);
+}
+END_TEST
+
+Suite *router_suite(void)
+{
+    Suite *s = suite_create("router");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, literal_route_matches);
+    tcase_add_test(tc, parameters_are_extracted_and_decoded);
+    tcase_add_test(tc, parameter_never_spans_segments);
+    tcase_add_test(tc, wrong_method_reports_allowed_methods);
+    tcase_add_test(tc, head_is_served_by_get);
+    tcase_add_test(tc, unknown_path_not_found);
+    tcase_add_test(tc, bad_patterns_and_duplicates_are_refused);
+    tcase_add_test(tc, method_names_round_trip);
+    suite_add_tcase(s, tc);
+    return s;
+}
