@@ -260,3 +260,18 @@ describe('worker queue', () => {
     }
   });
 });
+
+describe('several event loops', () => {
+  test('http.threads=3 serves concurrent requests on every loop and stops cleanly', async () => {
+    const server = await startServer({ prefix: 'loops', overrides: { 'http.threads': 3, 'jobs.enabled': 0 } });
+    try {
+      const rs = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+        request(`${i % 2 ? server.httpUrl : server.httpsUrl}/${i % 3 ? 'readyz' : 'healthz'}`)));
+      assert.deepEqual([...new Set(rs.map((r) => r.status))], [200]);
+      assert.match(server.log(), /loops=3/);
+    } finally {
+      const exit = await server.stop();
+      assert.equal(exit.code, 0);
+    }
+  });
+});
