@@ -33,11 +33,15 @@ static const char SQL_RELEASE[] =
 
 static void scope_of(const app_req *r, char *out, size_t cap)
 {
+    /* A citizen's keys are scoped per app backend acting for them (two apps
+     * may pick the same key); operators and partners are one caller each. */
     if (r->who.kind == CALLER_ANON)
         snprintf(out, cap, "anon");
-    else
+    else if (r->who.kind == CALLER_CITIZEN)
         snprintf(out, cap, "%d:%lld:%lld", (int)r->who.kind, (long long)r->who.id,
                  (long long)r->who.client_id);
+    else
+        snprintf(out, cap, "%d:%lld", (int)r->who.kind, (long long)r->who.id);
 }
 
 static int key_ok(const char *k)
