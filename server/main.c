@@ -161,7 +161,7 @@ static int cmd_seed(int argc, char **argv)
         goto done;
     }
     if (loaded == 0)
-        printf("seed: demo data already present (seed %llu); nothing loaded\n", (unsigned long long)o.seed);
+        printf("seed: demo data already present; nothing loaded\n");
     else
         printf("seed: loaded %lld rows (seed %llu)\n", (long long)loaded, (unsigned long long)o.seed);
     rc = 0;
