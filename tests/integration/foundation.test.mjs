@@ -275,3 +275,39 @@ describe('several event loops', () => {
     }
   });
 });
+
+describe('demo data', () => {
+  test('seed makes the same city for the same seed, loads nothing twice, and seals personal data', async () => {
+    const a = await startServer({ prefix: 'seed_a', overrides: { 'jobs.enabled': 0 } });
+    const b = await startServer({ prefix: 'seed_b', overrides: { 'jobs.enabled': 0 } });
+    try {
+      // The same PII keys are not needed for the same rows: compare the clear columns.
+      const first = a.cli(['seed', '--people', '300', '--seed', '5']);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /loaded \d+ rows/);
+      const again = a.cli(['seed', '--people', '300', '--seed', '5']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /nothing loaded/);
+      const other = b.cli(['seed', '--people', '300', '--seed', '5']);
+      assert.equal(other.code, 0, other.stderr);
+      const q = 'SELECT (SELECT COUNT(*) FROM citizens), (SELECT COUNT(*) FROM vehicles), ' +
+        '(SELECT MD5(GROUP_CONCAT(plate, vin ORDER BY id)) FROM vehicles), ' +
+        '(SELECT MD5(GROUP_CONCAT(name, birth_date ORDER BY id)) FROM citizens)';
+      const ra = a.sql(q)[0];
+      assert.deepEqual(b.sql(q)[0], ra);
+      assert.equal(ra[0], '300');
+      assert.equal(ra[1], '360');
+      const plates = a.sql('SELECT plate FROM vehicles LIMIT 20').map((r) => r[0]);
+      for (const p of plates) assert.match(p, /^浙A·[0-9A-HJ-NP-Z]{5}$/);
+      // ID numbers are stored sealed: 18 digits never appear in the row.
+      const hex = a.sql('SELECT HEX(id_number_enc) FROM citizens LIMIT 5').map((r) => r[0]);
+      for (const h of hex) assert.doesNotMatch(Buffer.from(h, 'hex').toString('latin1'), /\d{17}[\dX]/);
+      const bad = a.cli(['seed', '--people', 'many']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--people/);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+});
