@@ -1,0 +1,790 @@
+/* violations_http.c - handlers for recording, listing, searching, handling
+ * and cancelling violations. Thin: parse and check the request, then run
+ * the change in one transaction (app_tx) with its audit record. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "modules/cases/cases.h"
+#include "modules/violations/late_fee.h"
+#include "modules/violations/violations_internal.h"
+#include "modules/violations/violations_rules.h"
+#include "modules/violations/violations_sql.h"
+#include "server/audit.h"
+#include "server/date.h"
+
+#define HANDLE_ITEM "VIO-HANDLE"
+/* An agency clock may run a little fast; later than this is a data error. */
+#define FUTURE_SKEW_S 300
+
+/* ---- shared helpers ------------------------------------------------------ */
+
+bool violations_param_id(const app_req *r, int i, int64_t *out)
+{
+    const char *s = app_param(r, i);
+    int64_t v = 0;
+
+    if (s == NULL || *s == '\0' || strlen(s) > 18)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    if (v <= 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+static void put_time(json_t *o, const char *key, time_t t)
+{
+    char buf[DATE_ISO_STR_SIZE];
+    if (t == 0 || date_format_iso8601_utc(t, buf) != 0)
+        json_object_set_new(o, key, json_null());
+    else
+        json_object_set_new(o, key, json_string(buf));
+}
+
+static void put_date(json_t *o, const char *key, int32_t d)
+{
+    char buf[DATE_STR_SIZE];
+    date_format(d, buf);
+    json_object_set_new(o, key, json_string(buf));
+}
+
+static void put_id(json_t *o, const char *key, int64_t id)
+{
+    json_object_set_new(o, key, id ? json_integer(id) : json_null());
+}
+
+json_t *violations_to_json(const violations_row *v, int32_t today, bool staff)
+{
+    int64_t fine = 0, fee = 0;
+    bool open = strcmp(v->state, "recorded") == 0 || strcmp(v->state, "handled") == 0;
+    json_t *o = json_object();
+
+    violations_amount_due_on(v, today, &fine, &fee);
+    if (!open)
+        fee = 0; /* settled or void: nothing accrues any more */
+    json_object_set_new(o, "id", json_integer(v->id));
+    json_object_set_new(o, "decision_no", json_string(v->decision_no));
+    json_object_set_new(o, "plate", json_string(v->plate));
+    json_object_set_new(o, "vehicle_type", json_string(v->vehicle_type));
+    put_time(o, "occurred_at", v->occurred_at);
+    json_object_set_new(o, "place", json_string(v->place));
+    json_object_set_new(o, "code", json_string(v->code));
+    json_object_set_new(o, "description", json_string(v->description));
+    json_object_set_new(o, "fine_fen", json_integer(v->fine_fen));
+    json_object_set_new(o, "points", json_integer(v->points));
+    json_object_set_new(o, "agency", json_string(v->agency));
+    json_object_set_new(o, "source", json_string(v->source));
+    put_date(o, "served_date", v->served_date);
+    put_date(o, "payment_deadline", violations_payment_deadline(v->served_date));
+    json_object_set_new(o, "state", json_string(v->state));
+    put_time(o, "handled_at", v->handled_at);
+    put_time(o, "paid_at", v->paid_at);
+    json_object_set_new(o, "late_fee_fen", json_integer(fee));
+    json_object_set_new(o, "amount_due_today", json_integer(open ? fine + fee : 0));
+    put_date(o, "as_of", today);
+    if (staff) {
+        put_id(o, "vehicle_id", v->vehicle_id);
+        put_id(o, "licence_id", v->licence_id);
+        put_id(o, "citizen_id", v->citizen_id);
+        put_id(o, "case_id", v->case_id);
+    }
+    return o;
+}
+
+static json_t *rows_to_json(const db_rows *rows, int32_t today, bool staff, int relation_col)
+{
+    json_t *arr = json_array();
+    violations_row v;
+
+    for (int i = 0; i < rows->nrows; i++) {
+        json_t *o;
+        violations_sql_row(rows, i, &v);
+        o = violations_to_json(&v, today, staff);
+        if (relation_col >= 0)
+            json_object_set_new(o, "relation", json_string(db_cell(rows, i, relation_col)));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static void bad_field(app_req *r, const char *code, const char *field, const char *detail)
+{
+    app_problem(r, 400, code, "Invalid field", detail, field);
+}
+
+/* A refusal by a business rule: 409 with the reason as code and member. */
+static void refuse(app_req *r, const char *reason, const char *detail, json_t *extra)
+{
+    if (extra == NULL)
+        extra = json_object();
+    json_object_set_new(extra, "reason", json_string(reason));
+    app_problem_ext(r, 409, reason, "Refused", detail, NULL, extra);
+}
+
+/* audit_write borrows its detail; this one takes ownership of it. */
+static int audit_owned(app_req *r, const char *action, const char *type, int64_t id,
+                       json_t *detail)
+{
+    char idbuf[24];
+    int rc;
+
+    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+    rc = audit_write(r, action, type, idbuf, "ok", detail);
+    json_decref(detail);
+    return rc;
+}
+
+/* ---- recording ------------------------------------------------------------ */
+
+typedef struct record_ctx {
+    violations_new n;
+    time_t occurred;
+    int32_t served;
+    char occurred_s[24];
+    char plate[VIOLATIONS_PLATE_CANON_SIZE];
+} record_ctx;
+
+static const app_jfield RECORD_FIELDS[] = {
+    {"decision_no", JF_STRING, true, 32},
+    {"plate", JF_STRING, true, 32},
+    {"vehicle_type", JF_STRING, true, 8},
+    {"occurred_at", JF_STRING, true, 32},
+    {"place", JF_STRING, true, 1020},
+    {"code", JF_STRING, true, 16},
+    {"description", JF_STRING, true, 1020},
+    {"fine_fen", JF_INT, true, 0},
+    {"points", JF_INT, true, 0},
+    {"agency", JF_STRING, true, 16},
+    {"source", JF_STRING, true, 16},
+    {"served_date", JF_STRING, true, 10},
+};
+
+/* Field checks that need no database; -1 with a 400 set. */
+static int record_parse(app_req *r, record_ctx *x)
+{
+    const char *why = NULL;
+    int64_t fine, points;
+    int32_t today = date_shanghai_today(time(NULL));
+    struct tm tm;
+
+    if (app_json_check(r, RECORD_FIELDS, APP_LEN(RECORD_FIELDS)) != 0)
+        return -1;
+    x->n.decision_no = app_json_str(r, "decision_no");
+    x->n.plate = app_json_str(r, "plate");
+    x->n.vehicle_type = app_json_str(r, "vehicle_type");
+    x->n.place = app_json_str(r, "place");
+    x->n.code = app_json_str(r, "code");
+    x->n.description = app_json_str(r, "description");
+    x->n.agency = app_json_str(r, "agency");
+    x->n.source = app_json_str(r, "source");
+    x->n.served_date = app_json_str(r, "served_date");
+    fine = app_json_int(r, "fine_fen", -1);
+    points = app_json_int(r, "points", -1);
+
+    if (violations_decision_no_check(x->n.decision_no, &why) != 0) {
+        bad_field(r, why, "decision_no", "6 to 32 characters of A-Z, 0-9 and '-'.");
+        return -1;
+    }
+    if (violations_plate_normalize(x->n.plate, x->plate, &why) != 0) {
+        bad_field(r, why, "plate", "A plate such as 浙A·12345.");
+        return -1;
+    }
+    x->n.plate = x->plate;
+    if (violations_vehicle_type_check(x->n.vehicle_type, &why) != 0) {
+        bad_field(r, why, "vehicle_type", "A vehicle type code such as K33.");
+        return -1;
+    }
+    if (violations_parse_instant(app_json_str(r, "occurred_at"), &x->occurred) != 0) {
+        bad_field(r, "occurred_at_format", "occurred_at",
+                  "An RFC 3339 time with a zone, e.g. 2026-03-01T08:30:00+08:00.");
+        return -1;
+    }
+    if (x->occurred > time(NULL) + FUTURE_SKEW_S) {
+        bad_field(r, "occurred_at_future", "occurred_at", "The violation cannot be in the future.");
+        return -1;
+    }
+    if (!violations_text_ok(x->n.place, VIOLATIONS_TEXT_MAX)) {
+        bad_field(r, "place_invalid", "place", "1 to 255 printable characters.");
+        return -1;
+    }
+    if (violations_code_check(x->n.code, &why) != 0) {
+        bad_field(r, why, "code", "The violation code: 4 to 6 digits.");
+        return -1;
+    }
+    if (!violations_text_ok(x->n.description, VIOLATIONS_TEXT_MAX)) {
+        bad_field(r, "description_invalid", "description", "1 to 255 printable characters.");
+        return -1;
+    }
+    if (fine < 0 || fine > VIOLATIONS_FINE_MAX_FEN) {
+        bad_field(r, "fine_invalid", "fine_fen", "The fine in fen, 0 or more.");
+        return -1;
+    }
+    if (points < 0 || points > VIOLATIONS_POINTS_MAX_PER_VIOLATION) {
+        bad_field(r, "points_invalid", "points", "Points from 0 to 12.");
+        return -1;
+    }
+    if (!violations_agency_valid(x->n.agency)) {
+        bad_field(r, "agency_invalid", "agency",
+                  "One of traffic, highway, airport, railway, urban.");
+        return -1;
+    }
+    if (!violations_source_valid(x->n.source)) {
+        bad_field(r, "source_invalid", "source", "camera or officer.");
+        return -1;
+    }
+    if (date_parse(x->n.served_date, &x->served) != 0) {
+        bad_field(r, "served_date_format", "served_date", "A date YYYY-MM-DD.");
+        return -1;
+    }
+    if (x->served > today) {
+        bad_field(r, "served_date_future", "served_date", "The decision cannot be served in the future.");
+        return -1;
+    }
+    if (x->served < date_today_in_tz(x->occurred, DATE_SHANGHAI_OFFSET_MINUTES)) {
+        bad_field(r, "served_before_violation", "served_date",
+                  "The decision cannot be served before the violation happened.");
+        return -1;
+    }
+    x->n.fine_fen = fine;
+    x->n.points = (int)points;
+    gmtime_r(&x->occurred, &tm);
+    strftime(x->occurred_s, sizeof x->occurred_s, "%Y-%m-%d %H:%M:%S", &tm);
+    x->n.occurred_at = x->occurred_s;
+    return 0;
+}
+
+/* Does the stored violation say exactly what this request says? */
+static bool same_content(const violations_row *v, const record_ctx *x)
+{
+    return strcmp(v->plate, x->n.plate) == 0 && strcmp(v->vehicle_type, x->n.vehicle_type) == 0 &&
+           v->occurred_at == x->occurred && strcmp(v->place, x->n.place) == 0 &&
+           strcmp(v->code, x->n.code) == 0 && strcmp(v->description, x->n.description) == 0 &&
+           v->fine_fen == x->n.fine_fen && v->points == x->n.points &&
+           strcmp(v->agency, x->n.agency) == 0 && strcmp(v->source, x->n.source) == 0 &&
+           v->served_date == x->served;
+}
+
+static int tx_record(app_req *r, void *arg)
+{
+    record_ctx *x = arg;
+    violations_vehicle veh;
+    violations_row v;
+    bool found = false, known = false;
+    char cls[8];
+    int64_t id = 0;
+    int32_t today = date_shanghai_today(time(NULL));
+
+    /* Same decision number again: the agency's retry (same content) gets
+     * the record; anything else is a conflicting decision. */
+    if (violations_sql_get_by_decision(r->db, x->n.decision_no, false, &v, &found) != 0)
+        return -1;
+    if (found)
+        goto existing;
+    if (violations_sql_vehicle_by_plate(r->db, x->n.plate, &veh, &found) != 0)
+        return -1;
+    x->n.vehicle_id = found ? veh.id : 0;
+    if (!found) {
+        /* Without a registered vehicle the type alone tells the class
+         * needed to handle it: it must be one we know. */
+        if (violations_sql_class_for_type(r->db, x->n.vehicle_type, cls, &known) != 0)
+            return -1;
+        if (!known) {
+            bad_field(r, "vehicle_type_unknown", "vehicle_type", "Unknown vehicle type code.");
+            return -1;
+        }
+    }
+    if (violations_sql_insert(r->db, &x->n, &id) != 0) {
+        if (db_error(r->db) != DB_ERR_DUP)
+            return -1;
+        /* A concurrent request inserted it first (and committed: the
+         * insert waited for it); our snapshot may predate it. */
+        db_error_clear(r->db);
+        if (violations_sql_get_by_decision(r->db, x->n.decision_no, true, &v, &found) != 0)
+            return -1;
+        if (!found)
+            return -1;
+        goto existing;
+    }
+    if (audit_owned(r, "violations.record", "violation", id,
+                    json_pack("{sssssssI}", "decision_no", x->n.decision_no, "agency", x->n.agency,
+                              "by", x->n.recorded_by_kind, "fine_fen", (json_int_t)x->n.fine_fen)) != 0)
+        return -1;
+    if (violations_sql_get(r->db, id, false, &v, &found) != 0 || !found)
+        return -1;
+    app_reply_json(r, 201, violations_to_json(&v, today, true));
+    return 0;
+
+existing:
+    if (!same_content(&v, x)) {
+        refuse(r, "decision_conflict",
+               "This decision number was already recorded with different content.",
+               json_pack("{sI}", "id", (json_int_t)v.id));
+        return -1;
+    }
+    app_reply_json(r, 200, violations_to_json(&v, today, true));
+    return 0;
+}
+
+void violations_on_intake(app_req *r)
+{
+    record_ctx x;
+
+    memset(&x, 0, sizeof x);
+    if (record_parse(r, &x) != 0)
+        return;
+    x.n.recorded_by_kind = "partner";
+    x.n.recorded_by_id = r->who.id;
+    app_tx(r, tx_record, &x);
+}
+
+void violations_on_record_window(app_req *r)
+{
+    record_ctx x;
+
+    memset(&x, 0, sizeof x);
+    if (record_parse(r, &x) != 0)
+        return;
+    x.n.recorded_by_kind = "operator";
+    x.n.recorded_by_id = r->who.id;
+    app_tx(r, tx_record, &x);
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+void violations_on_list_mine(app_req *r)
+{
+    violations_licence lic;
+    db_rows *rows = NULL;
+    bool found = false;
+    int32_t today = date_shanghai_today(time(NULL));
+    char day[DATE_STR_SIZE];
+
+    if (violations_sql_licence_of_citizen(r->db, r->who.id, false, &lic, &found) != 0)
+        goto dberr;
+    if (violations_sql_list_for_citizen(r->db, r->who.id, found ? lic.id : 0, &rows) != 0)
+        goto dberr;
+    date_format(today, day);
+    /* as_of: the bureau day (Asia/Shanghai) the amounts are computed for */
+    app_reply_json(r, 200, json_pack("{soss}", "items", rows_to_json(rows, today, false, 21),
+                                     "as_of", day));
+    db_rows_free(rows);
+    return;
+dberr:
+    db_rows_free(rows);
+    app_problem_db(r);
+}
+
+typedef struct search_ctx {
+    const char *by;     /* plate | decision_no | licence_id */
+    const char *value;
+    int64_t licence_id;
+    char plate[VIOLATIONS_PLATE_CANON_SIZE];
+} search_ctx;
+
+static int tx_search(app_req *r, void *arg)
+{
+    search_ctx *x = arg;
+    db_rows *rows = NULL;
+    int rc;
+    int32_t today = date_shanghai_today(time(NULL));
+
+    if (strcmp(x->by, "plate") == 0)
+        rc = violations_sql_search_plate(r->db, x->value, &rows);
+    else if (strcmp(x->by, "decision_no") == 0)
+        rc = violations_sql_search_decision(r->db, x->value, &rows);
+    else
+        rc = violations_sql_search_licence(r->db, x->licence_id, &rows);
+    if (rc != 0)
+        return -1;
+    /* Operators reading a person's record leave a trace. */
+    if (audit_write(r, "violations.search", x->by, x->value, "ok",
+                    NULL) != 0) {
+        db_rows_free(rows);
+        return -1;
+    }
+    app_reply_json(r, 200, json_pack("{so}", "items", rows_to_json(rows, today, true, -1)));
+    db_rows_free(rows);
+    return 0;
+}
+
+void violations_on_search(app_req *r)
+{
+    static const char *const keys[] = {"plate", "decision_no", "licence_id"};
+    search_ctx x;
+    const char *why = NULL;
+    int given = 0;
+
+    memset(&x, 0, sizeof x);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = app_query(r, keys[i]);
+        if (v == NULL)
+            continue;
+        given++;
+        x.by = keys[i];
+        x.value = v;
+    }
+    if (given != 1) {
+        app_problem(r, 400, "search_key_required", "One search key required",
+                    "Give exactly one of plate, decision_no, licence_id.", NULL);
+        return;
+    }
+    if (strcmp(x.by, "plate") == 0) {
+        if (violations_plate_normalize(x.value, x.plate, &why) != 0) {
+            bad_field(r, why, "plate", "A plate such as 浙A·12345.");
+            return;
+        }
+        x.value = x.plate;
+    }
+    if (strcmp(x.by, "decision_no") == 0 && violations_decision_no_check(x.value, &why) != 0) {
+        bad_field(r, why, "decision_no", "6 to 32 characters of A-Z, 0-9 and '-'.");
+        return;
+    }
+    if (strcmp(x.by, "licence_id") == 0) {
+        const char *p = x.value;
+        int64_t v = 0;
+        if (*p == '\0' || strlen(p) > 18)
+            v = -1;
+        for (; v >= 0 && *p; p++)
+            v = (*p >= '0' && *p <= '9') ? v * 10 + (*p - '0') : -1;
+        if (v <= 0) {
+            bad_field(r, "licence_id_invalid", "licence_id", "A positive licence id.");
+            return;
+        }
+        x.licence_id = v;
+    }
+    app_tx(r, tx_search, &x);
+}
+
+/* ---- handling --------------------------------------------------------------- */
+
+typedef struct handle_ctx {
+    int64_t violation_id;
+    int64_t licence_id;        /* window: the licence named by the operator */
+    const char *decision_no;   /* citizen: proof of holding the decision */
+    bool window;
+} handle_ctx;
+
+/* The class a licence needs for this violation: the registered vehicle's,
+ * else the one of its vehicle type. */
+static int required_class(app_req *r, const violations_row *v, char cls[8], bool *known)
+{
+    violations_vehicle veh;
+    bool found = false;
+
+    *known = false;
+    if (v->vehicle_id) {
+        if (violations_sql_vehicle_by_id(r->db, v->vehicle_id, &veh, &found) != 0)
+            return -1;
+    } else if (violations_sql_vehicle_by_plate(r->db, v->plate, &veh, &found) != 0) {
+        return -1;
+    }
+    if (found && veh.class_required[0]) {
+        snprintf(cls, 8, "%s", veh.class_required);
+        *known = true;
+        return 0;
+    }
+    return violations_sql_class_for_type(r->db, v->vehicle_type, cls, known);
+}
+
+static void refuse_state(app_req *r, const violations_row *v)
+{
+    const char *code = strcmp(v->state, "cancelled") == 0 ? "violation_cancelled" : "already_handled";
+    refuse(r, code, "The violation is no longer waiting to be handled.",
+           json_pack("{ss}", "state", v->state));
+}
+
+static int tx_handle(app_req *r, void *arg)
+{
+    handle_ctx *x = arg;
+    violations_licence lic;
+    violations_row v;
+    bool found = false, owner = false, bound = false, known = false, done = false, full = false;
+    bool unrelated, rolled;
+    const char *why = NULL, *channel = x->window ? "window" : "app";
+    char cls[8], cycle_s[DATE_STR_SIZE], ref[24], number[32], query_code[16];
+    int32_t today = date_shanghai_today(time(NULL)), cycle;
+    int base, total = 0;
+    int64_t case_id = 0;
+    cases_new cn;
+    json_t *out;
+
+    /* Locks in one order everywhere: licence, then violation. */
+    if (x->window) {
+        if (violations_sql_licence_by_id(r->db, x->licence_id, true, &lic, &found) != 0)
+            return -1;
+        if (!found) {
+            app_problem(r, 404, "licence_not_found", "Licence not found", NULL, "licence_id");
+            return -1;
+        }
+    } else if (violations_sql_licence_of_citizen(r->db, r->who.id, true, &lic, &found) != 0) {
+        return -1;
+    }
+    if (violations_sql_get(r->db, x->violation_id, true, &v, &found) != 0)
+        return -1;
+    if (!found) {
+        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+        return -1;
+    }
+    if (!x->window && lic.id == 0) {
+        /* Nothing of this citizen's can be tied to the violation but the
+         * vehicle: keep foreign violations invisible first. */
+        if (violations_sql_relation(r->db, v.plate, r->who.id, &owner, &bound) != 0)
+            return -1;
+        if (!owner && !bound && !(x->decision_no && strcmp(x->decision_no, v.decision_no) == 0)) {
+            app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+            return -1;
+        }
+        refuse(r, "no_licence", "You hold no driving licence of this bureau.", NULL);
+        return -1;
+    }
+    if (violations_sql_relation(r->db, v.plate, lic.citizen_id, &owner, &bound) != 0)
+        return -1;
+    /* A citizen sees the violations of their vehicles, of the vehicles
+     * bound to them and of their licence; any other one only with its
+     * decision number in hand (the paper decision served on the driver). */
+    if (!x->window && !owner && !bound && v.licence_id != lic.id &&
+        !(x->decision_no && strcmp(x->decision_no, v.decision_no) == 0)) {
+        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+        return -1;
+    }
+    if (strcmp(v.state, "recorded") != 0) {
+        refuse_state(r, &v);
+        return -1;
+    }
+
+    /* A finished scoring cycle starts afresh (points below 12 lapse). */
+    base = lic.points;
+    cycle = lic.cycle_start;
+    rolled = violations_cycle_current(lic.cycle_start, today, &cycle);
+    if (rolled && strcmp(lic.status, "full_score") != 0 && lic.points < VIOLATIONS_FULL_SCORE)
+        base = 0;
+    else
+        cycle = lic.cycle_start;
+
+    if (violations_licence_usable(lic.status, lic.valid_until, today, x->window, &why) != 0) {
+        refuse(r, why, "The licence cannot accept violations now.",
+               json_pack("{ss}", "licence_status", lic.status));
+        return -1;
+    }
+    if (required_class(r, &v, cls, &known) != 0)
+        return -1;
+    if (!known) {
+        refuse(r, "vehicle_class_unknown", "The licence class needed for this vehicle is unknown.",
+               NULL);
+        return -1;
+    }
+    if (!violations_classes_cover(lic.classes, cls)) {
+        refuse(r, "class_not_covered", "The licence does not cover this vehicle's class.",
+               json_pack("{ssss}", "class_required", cls, "licence_classes", lic.classes));
+        return -1;
+    }
+    if (violations_points_apply(base, v.points, x->window, &total, &full, &why) != 0) {
+        refuse(r, why,
+               strcmp(why, "points_would_reach_12") == 0
+                   ? "These points would reach 12: handle this violation at a window."
+                   : "Invalid points.",
+               json_pack("{sisi}", "licence_points", base, "violation_points", v.points));
+        return -1;
+    }
+
+    if (violations_sql_mark_handled(r->db, v.id, lic.id, lic.citizen_id, channel, &done) != 0)
+        return -1;
+    if (!done) {
+        refuse(r, "already_handled", "The violation is no longer waiting to be handled.", NULL);
+        return -1;
+    }
+    date_format(cycle, cycle_s);
+    if (violations_sql_licence_set_points(r->db, lic.id, total, cycle_s, full) != 0)
+        return -1;
+
+    snprintf(ref, sizeof ref, "%lld", (long long)v.id);
+    memset(&cn, 0, sizeof cn);
+    cn.item_code = HANDLE_ITEM;
+    cn.applicant_id = lic.citizen_id;
+    cn.channel = channel;
+    cn.outlet_id = x->window ? r->who.outlet_id : 0;
+    cn.assisted_kind = x->window ? "operator" : NULL;
+    cn.assisted_id = x->window ? r->who.id : 0;
+    cn.ref_type = "violation";
+    cn.ref_id = ref;
+    why = NULL;
+    if (cases_create(r->db, &cn, &case_id, number, query_code, &why) != 0) {
+        if (why == NULL)
+            return -1;
+        app_log(1, "violations", "request_id=%s msg=\"cannot open case\" why=%s", r->request_id, why);
+        app_problem(r, 503, "service_not_configured", "Service unavailable",
+                    "Handling violations is not configured in the service catalog.", NULL);
+        return -1;
+    }
+    if (x->window && cases_record_trip(r->db, case_id, r->who.outlet_id, r->who.id) != 0)
+        return -1;
+    if (violations_sql_set_case(r->db, v.id, case_id) != 0)
+        return -1;
+
+    unrelated = !owner && !bound;
+    if (audit_owned(r, "violations.handle", "violation", v.id,
+                    json_pack("{sIsssisisbsb}", "licence_id", (json_int_t)lic.id, "channel", channel,
+                              "points", v.points, "licence_points", total, "full_score", full,
+                              "unrelated", unrelated)) != 0)
+        return -1;
+    /* Accepting violations of vehicles one has no tie to is how points are
+     * traded: allowed, but the supervision rules watch this action. */
+    if (unrelated &&
+        audit_owned(r, "violations.handle_unrelated", "violation", v.id,
+                    json_pack("{sIsIss}", "licence_id", (json_int_t)lic.id, "vehicle_id",
+                              (json_int_t)v.vehicle_id, "channel", channel)) != 0)
+        return -1;
+    if (full && strcmp(lic.status, "full_score") != 0 &&
+        audit_owned(r, "violations.full_score", "licence", lic.id,
+                    json_pack("{sisI}", "points", total, "violation_id", (json_int_t)v.id)) != 0)
+        return -1;
+
+    if (violations_sql_get(r->db, v.id, false, &v, &found) != 0 || !found)
+        return -1;
+    out = violations_to_json(&v, today, x->window);
+    json_object_set_new(out, "licence",
+                        json_pack("{sisssb}", "points", total, "status",
+                                  full ? "full_score" : lic.status, "full_score_study",
+                                  full || lic.full_score_study));
+    json_object_set_new(out, "case", json_pack("{ssss}", "number", number, "query_code", query_code));
+    app_reply_json(r, 200, out);
+    return 0;
+}
+
+static const app_jfield HANDLE_FIELDS[] = {
+    {"decision_no", JF_STRING, false, 32},
+};
+
+void violations_on_handle(app_req *r)
+{
+    handle_ctx x;
+
+    memset(&x, 0, sizeof x);
+    if (!violations_param_id(r, 0, &x.violation_id)) {
+        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+        return;
+    }
+    if (r->json && app_json_check(r, HANDLE_FIELDS, APP_LEN(HANDLE_FIELDS)) != 0)
+        return;
+    x.decision_no = r->json ? app_json_str(r, "decision_no") : NULL;
+    app_tx(r, tx_handle, &x);
+}
+
+static const app_jfield WINDOW_HANDLE_FIELDS[] = {
+    {"licence_id", JF_INT, true, 0},
+};
+
+void violations_on_handle_window(app_req *r)
+{
+    handle_ctx x;
+
+    memset(&x, 0, sizeof x);
+    if (!violations_param_id(r, 0, &x.violation_id)) {
+        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+        return;
+    }
+    if (app_json_check(r, WINDOW_HANDLE_FIELDS, APP_LEN(WINDOW_HANDLE_FIELDS)) != 0)
+        return;
+    x.licence_id = app_json_int(r, "licence_id", 0);
+    if (x.licence_id <= 0) {
+        bad_field(r, "licence_id_invalid", "licence_id", "A positive licence id.");
+        return;
+    }
+    x.window = true;
+    app_tx(r, tx_handle, &x);
+}
+
+/* ---- cancelling ---------------------------------------------------------- */
+
+typedef struct cancel_ctx {
+    int64_t violation_id;
+    const char *reason;
+} cancel_ctx;
+
+static int tx_cancel(app_req *r, void *arg)
+{
+    cancel_ctx *x = arg;
+    violations_row v, locked;
+    violations_licence lic;
+    bool found = false, done = false;
+    char from[16], cycle_s[DATE_STR_SIZE], ref[24];
+    int64_t case_id = 0;
+    const char *why = NULL;
+    int32_t today = date_shanghai_today(time(NULL));
+
+    if (violations_sql_get(r->db, x->violation_id, false, &v, &found) != 0)
+        return -1;
+    if (!found) {
+        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+        return -1;
+    }
+    memset(&lic, 0, sizeof lic);
+    /* Licence before violation, as everywhere: the points go back. */
+    if (v.licence_id &&
+        violations_sql_licence_by_id(r->db, v.licence_id, true, &lic, &found) != 0)
+        return -1;
+    if (violations_sql_get(r->db, x->violation_id, true, &locked, &found) != 0)
+        return -1;
+    if (!found || (strcmp(locked.state, "recorded") != 0 && strcmp(locked.state, "handled") != 0) ||
+        locked.licence_id != v.licence_id) {
+        refuse(r, "not_cancellable", "Only recorded or handled violations can be cancelled.",
+               json_pack("{ss}", "state", found ? locked.state : "unknown"));
+        return -1;
+    }
+    snprintf(from, sizeof from, "%s", locked.state);
+    if (violations_sql_cancel(r->db, locked.id, from, x->reason, &done) != 0)
+        return -1;
+    if (!done) {
+        refuse(r, "not_cancellable", "Only recorded or handled violations can be cancelled.", NULL);
+        return -1;
+    }
+    if (strcmp(from, "handled") == 0 && lic.id) {
+        int points = lic.points - locked.points;
+        date_format(lic.cycle_start, cycle_s);
+        if (violations_sql_licence_set_points(r->db, lic.id, points < 0 ? 0 : points, cycle_s,
+                                              false) != 0)
+            return -1;
+    }
+    snprintf(ref, sizeof ref, "%lld", (long long)locked.id);
+    if (cases_find_by_ref(r->db, "violation", ref, &case_id) != 0)
+        return -1;
+    /* A completed case stays completed: the cancellation is the record. */
+    if (case_id && cases_set_state(r->db, case_id, "cancelled", &why) != 0 && why == NULL)
+        return -1;
+    if (audit_owned(r, "violations.cancel", "violation", locked.id,
+                    json_pack("{sssssI}", "from", from, "reason", x->reason, "points_returned",
+                              (json_int_t)(strcmp(from, "handled") == 0 ? locked.points : 0))) != 0)
+        return -1;
+    if (violations_sql_get(r->db, locked.id, false, &v, &found) != 0 || !found)
+        return -1;
+    app_reply_json(r, 200, violations_to_json(&v, today, true));
+    return 0;
+}
+
+static const app_jfield CANCEL_FIELDS[] = {
+    {"reason", JF_STRING, true, 1020},
+};
+
+void violations_on_cancel(app_req *r)
+{
+    cancel_ctx x;
+
+    memset(&x, 0, sizeof x);
+    if (!violations_param_id(r, 0, &x.violation_id)) {
+        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+        return;
+    }
+    if (app_json_check(r, CANCEL_FIELDS, APP_LEN(CANCEL_FIELDS)) != 0)
+        return;
+    x.reason = app_json_str(r, "reason");
+    if (!violations_text_ok(x.reason, VIOLATIONS_TEXT_MAX)) {
+        bad_field(r, "reason_invalid", "reason", "1 to 255 printable characters.");
+        return;
+    }
+    app_tx(r, tx_cancel, &x);
+}

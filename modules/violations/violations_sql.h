@@ -1,0 +1,122 @@
+/* violations_sql.h - statements of the violations module (private to it).
+ * One function per statement; each runs on the caller's connection (and
+ * transaction) and returns 0, or -1 with the database error left in c.
+ * db_rows results belong to the caller (db_rows_free). */
+#ifndef ONETRIP_VIOLATIONS_SQL_H
+#define ONETRIP_VIOLATIONS_SQL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "modules/violations/violations.h"
+
+/* ---- violations -------------------------------------------------------- */
+
+/* Rows of the list/search statements below have the columns of a
+ * violations_row in this order; violations_sql_row reads row i of them. */
+void violations_sql_row(const db_rows *rows, int i, violations_row *out);
+
+int violations_sql_get(db_conn *c, int64_t id, bool for_update, violations_row *out, bool *found);
+/* locking: a shared-lock read of the latest committed row (after a
+ * duplicate-key error the transaction's snapshot may predate it). */
+int violations_sql_get_by_decision(db_conn *c, const char *decision_no, bool locking,
+                                   violations_row *out, bool *found);
+
+typedef struct violations_new {
+    const char *decision_no, *plate, *vehicle_type, *place, *code, *description, *agency, *source;
+    int64_t vehicle_id;          /* 0 = no registered vehicle with this plate */
+    const char *occurred_at;     /* "YYYY-MM-DD HH:MM:SS" UTC */
+    const char *served_date;     /* "YYYY-MM-DD" */
+    int64_t fine_fen;
+    int points;
+    const char *recorded_by_kind; /* "partner" | "operator" */
+    int64_t recorded_by_id;
+} violations_new;
+
+/* Fails with DB_ERR_DUP when decision_no exists. */
+int violations_sql_insert(db_conn *c, const violations_new *n, int64_t *id);
+
+/* A citizen's violations: of the vehicles they own, of the vehicles bound
+ * to them, and those handled on their licence (licence_id 0 = none); each
+ * row has one more column: relation "owner" | "bound" | "licence". */
+int violations_sql_list_for_citizen(db_conn *c, int64_t citizen_id, int64_t licence_id,
+                                    db_rows **out);
+int violations_sql_search_plate(db_conn *c, const char *plate, db_rows **out);
+int violations_sql_search_decision(db_conn *c, const char *decision_no, db_rows **out);
+int violations_sql_search_licence(db_conn *c, int64_t licence_id, db_rows **out);
+
+/* Conditional recorded -> handled; *done false when the state had moved. */
+int violations_sql_mark_handled(db_conn *c, int64_t id, int64_t licence_id, int64_t citizen_id,
+                                const char *channel, bool *done);
+int violations_sql_set_case(db_conn *c, int64_t id, int64_t case_id);
+/* Conditional from -> cancelled. */
+int violations_sql_cancel(db_conn *c, int64_t id, const char *from, const char *reason, bool *done);
+
+/* ---- vehicles, classes ----------------------------------------------- */
+
+typedef struct violations_vehicle {
+    int64_t id;
+    int64_t owner_citizen_id;
+    char class_required[8];
+    char vehicle_type[12];
+} violations_vehicle;
+
+int violations_sql_vehicle_by_plate(db_conn *c, const char *plate, violations_vehicle *out,
+                                    bool *found);
+int violations_sql_vehicle_by_id(db_conn *c, int64_t id, violations_vehicle *out, bool *found);
+/* Class needed for a vehicle type (violation_vehicle_classes). */
+int violations_sql_class_for_type(db_conn *c, const char *vehicle_type, char out[8], bool *found);
+/* How citizen relates to the vehicle with this plate: owns it, holds an
+ * active binding on it. */
+int violations_sql_relation(db_conn *c, const char *plate, int64_t citizen_id, bool *owner,
+                            bool *bound);
+
+/* ---- licences ----------------------------------------------------------- */
+
+typedef struct violations_licence {
+    int64_t id;
+    int64_t citizen_id;
+    char classes[40];
+    int points;
+    int32_t cycle_start;
+    char status[16];
+    int32_t valid_until;
+    bool full_score_study;
+} violations_licence;
+
+int violations_sql_licence_of_citizen(db_conn *c, int64_t citizen_id, bool for_update,
+                                      violations_licence *out, bool *found);
+int violations_sql_licence_by_id(db_conn *c, int64_t id, bool for_update,
+                                 violations_licence *out, bool *found);
+/* Writes points, cycle start and (when full_score) status 'full_score' with
+ * full_score_study = 1. */
+int violations_sql_licence_set_points(db_conn *c, int64_t id, int points, const char *cycle_start,
+                                      bool full_score);
+
+/* ---- bindings ------------------------------------------------------------ */
+
+/* Serialises a holder's binding changes: locks the citizen row. */
+int violations_sql_lock_citizen(db_conn *c, int64_t citizen_id, bool *found);
+/* Active bindings of a holder, read with locks (latest committed state). */
+int violations_sql_count_active(db_conn *c, int64_t holder_id, int *count);
+/* DB_ERR_DUP when a live request for (holder, vehicle) exists. */
+int violations_sql_binding_insert(db_conn *c, int64_t holder_id, int64_t vehicle_id,
+                                  int64_t owner_id, int64_t *id);
+
+typedef struct violations_binding {
+    int64_t id, holder_citizen_id, vehicle_id, owner_citizen_id;
+    char state[16];
+} violations_binding;
+
+int violations_sql_binding_get(db_conn *c, int64_t id, bool for_update, violations_binding *out,
+                               bool *found);
+/* Conditional from -> to; ended_by is set when to ends the binding. */
+int violations_sql_binding_move(db_conn *c, int64_t id, const char *from, const char *to,
+                                int64_t ended_by, bool *done);
+/* Columns: id, plate, vehicle_type, state, created_at, consented_at,
+ * ended_at, other party's name (owner for held, holder for owned). */
+int violations_sql_bindings_held(db_conn *c, int64_t holder_id, db_rows **out);
+int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, db_rows **out);
+
+#endif
