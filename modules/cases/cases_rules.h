@@ -1,0 +1,68 @@
+/* cases_rules.h - pure rules of the cases module (no I/O): the state
+ * machine, case numbers, query codes. */
+#ifndef ONETRIP_CASES_RULES_H
+#define ONETRIP_CASES_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* States:
+ *   submitted    filed, not yet looked at by the bureau
+ *   accepted     materials accepted (possibly with some to be supplied later)
+ *   in_progress  being handled (inspection, printing, mailing)
+ *   completed    done (terminal)
+ *   rejected     refused, reason given (terminal)
+ *   cancelled    withdrawn by the applicant or the business (terminal) */
+bool cases_state_known(const char *s);
+bool cases_state_open(const char *s);
+/* Allowed moves: submitted -> accepted|in_progress|completed|rejected|cancelled;
+ * accepted -> in_progress|completed|rejected|cancelled;
+ * in_progress -> completed|rejected|cancelled; nothing out of a terminal state
+ * and no move to the same state. */
+bool cases_transition_ok(const char *from, const char *to);
+
+/* "C" + YYYYMMDD (day of submission, Shanghai) + 7-digit sequence taken from
+ * the case id modulo 10^7: "C202611230000123". Unique unless ten million cases
+ * are filed on one day. out holds at least 17 bytes. */
+void cases_format_number(int32_t day, int64_t id, char out[32]);
+/* True for the shape of a case number (16 ASCII characters as above). */
+bool cases_number_ok(const char *s);
+
+/* Query codes: 8 characters from a 32-letter alphabet without look-alikes
+ * (no I, O, 0, 1). 256 is a multiple of 32, so byte % 32 is uniform. */
+#define CASES_QUERY_CODE_LEN 8
+void cases_query_code_from_bytes(const unsigned char rnd[CASES_QUERY_CODE_LEN], char out[16]);
+
+#endif
+
+/* What the applicant does or waits for next, as a stable code and a short
+ * Chinese text (static strings). supply_state as in the cases table. */
+typedef struct cases_next {
+    const char *code;
+    const char *text;
+} cases_next;
+cases_next cases_next_step(const char *state, const char *supply_state, int item_trips, int trips);
+
+/* A rating: score 1..5, comment at most 500 bytes of UTF-8. Returns NULL
+ * when valid, else the reason code ("bad_score", "comment_too_long"). */
+const char *cases_rating_check(long long score, const char *comment);
+/* A rating of 1 or 2 opens a rectification ticket. */
+#define CASES_RECTIFY_MAX_SCORE 2
+
+/* Time limits of an open case on day today (Shanghai): CASES_TIME_OVERDUE
+ * once today is past the deadline; CASES_TIME_WARN when at least 80% of the
+ * promised working days are used (cases_elapsed_permille >= 800) and not
+ * yet warned; else CASES_TIME_OK. Instant items (0 days) are never warned,
+ * only overdue from the next day. */
+struct cases_calendar;
+enum { CASES_TIME_OK = 0, CASES_TIME_WARN = 1, CASES_TIME_OVERDUE = 2 };
+int cases_time_check(const struct cases_calendar *cal, int32_t submitted, int32_t deadline,
+                     int promised_days, int32_t today, bool warned);
+
+/* Materials to supply by due: CASES_SUPPLY_REMIND from one working day
+ * before due (state "pending" only), CASES_SUPPLY_ESCALATE once today is
+ * more than grace working days past due (states "pending" and "reminded"). */
+enum { CASES_SUPPLY_NONE = 0, CASES_SUPPLY_REMIND = 1, CASES_SUPPLY_ESCALATE = 2 };
+int cases_supply_check(const struct cases_calendar *cal, int32_t due, int32_t today, int grace,
+                       const char *supply_state);

@@ -1,0 +1,420 @@
+/* cases_sql.c - one function per statement on the cases tables. */
+#include <stdio.h>
+#include <string.h>
+
+#include "modules/cases/cases_sql.h"
+
+static const char SQL_INSERT[] =
+    "INSERT INTO cases (number, query_code, item_code, catalog_version_id, category, applicant_id, "
+    "channel, outlet_id, assisted_kind, assisted_id, ref_type, ref_id, state, submitted_at, "
+    "submitted_day, promised_days, deadline, updated_at) "
+    "VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted', UTC_TIMESTAMP(3), ?, ?, ?, "
+    "UTC_TIMESTAMP(3))";
+static const char SQL_SET_NUMBER[] = "UPDATE cases SET number = ? WHERE id = ? AND number IS NULL";
+static const char SQL_LOCK_STATE[] = "SELECT state FROM cases WHERE id = ? FOR UPDATE";
+/* accepted_at / completed_at keep their first value; completed_day is set
+ * only on completion (the figures count completions by that day). */
+static const char SQL_MOVE[] =
+    "UPDATE cases SET state = ?, state_reason = ?, updated_at = UTC_TIMESTAMP(3), "
+    "accepted_at = IF(? = 'accepted' AND accepted_at IS NULL, UTC_TIMESTAMP(3), accepted_at), "
+    "completed_at = IF(? = 'completed', UTC_TIMESTAMP(3), completed_at), "
+    "completed_day = IF(? = 'completed', ?, completed_day) "
+    "WHERE id = ? AND state = ?";
+static const char SQL_EVENT[] =
+    "INSERT INTO case_events (case_id, at, kind, from_state, to_state, actor, note) "
+    "VALUES (?, UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)";
+static const char SQL_FIND_REF[] =
+    "SELECT id FROM cases WHERE ref_type = ? AND ref_id = ? ORDER BY id DESC LIMIT 1";
+static const char SQL_TRIP_COUNT[] =
+    "UPDATE cases SET trips = trips + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_TRIP_INSERT[] =
+    "INSERT INTO case_trips (case_id, outlet_id, operator_id, partner_id, at) "
+    "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))";
+
+#define CASE_COLS                                                                               \
+    "c.id, c.number, c.query_code, c.item_code, c.catalog_version_id, c.category, "           \
+    "c.applicant_id, c.channel, c.outlet_id, c.assisted_kind, c.assisted_id, c.ref_type, "    \
+    "c.ref_id, c.state, DATE_FORMAT(c.submitted_at, '%Y-%m-%dT%H:%i:%sZ'), c.submitted_day, " \
+    "c.promised_days, c.deadline, DATE_FORMAT(c.accepted_at, '%Y-%m-%dT%H:%i:%sZ'), "          \
+    "DATE_FORMAT(c.completed_at, '%Y-%m-%dT%H:%i:%sZ'), c.completed_day, c.trips, c.warned, "  \
+    "c.overdue, c.missing_materials, c.supply_due, c.supply_state, c.commitment_materials, "   \
+    "c.state_reason, v.name, v.version"
+
+static const char SQL_GET_NUMBER[] =
+    "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
+    "WHERE c.number = ?";
+static const char SQL_LIST_APPLICANT[] =
+    "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
+    "WHERE c.applicant_id = ? AND (? = 0 OR c.id < ?) ORDER BY c.id DESC LIMIT ?";
+static const char SQL_EVENTS[] =
+    "SELECT DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%sZ'), kind, from_state, to_state, note "
+    "FROM case_events WHERE case_id = ? ORDER BY id";
+static const char SQL_TRIPS[] =
+    "SELECT DATE_FORMAT(t.at, '%Y-%m-%dT%H:%i:%sZ'), t.outlet_id, o.name FROM case_trips t "
+    "LEFT JOIN outlets o ON o.id = t.outlet_id WHERE t.case_id = ? ORDER BY t.id";
+
+static db_val opt_i64(int64_t v)
+{
+    return v ? DB_I64(v) : DB_NULL;
+}
+
+int cases_sql_insert(db_conn *c, const cases_row_in *in, int64_t *id)
+{
+    uint64_t iid = 0;
+    if (db_exec(c, SQL_INSERT,
+                DBP(DB_STR(in->query_code), DB_STR(in->item_code), DB_I64(in->version_id),
+                    DB_STR(in->category), DB_I64(in->applicant_id), DB_STR(in->channel),
+                    opt_i64(in->outlet_id), DB_STR(in->assisted_kind),
+                    in->assisted_kind ? DB_I64(in->assisted_id) : DB_NULL, DB_STR(in->ref_type),
+                    DB_STR(in->ref_id), DB_STR(in->submitted_day), DB_I64(in->promised_days),
+                    DB_STR(in->deadline)),
+                NULL, &iid) != 0)
+        return -1;
+    *id = (int64_t)iid;
+    return 0;
+}
+
+int cases_sql_set_number(db_conn *c, int64_t id, const char *number)
+{
+    return db_exec(c, SQL_SET_NUMBER, DBP(DB_STR(number), DB_I64(id)), NULL, NULL);
+}
+
+int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found)
+{
+    db_rows *rows = NULL;
+    *found = false;
+    state[0] = '\0';
+    if (db_query(c, SQL_LOCK_STATE, DBP(DB_I64(id)), &rows) != 0)
+        return -1;
+    if (rows->nrows > 0) {
+        *found = true;
+        snprintf(state, 16, "%s", db_cell(rows, 0, 0));
+    }
+    db_rows_free(rows);
+    return 0;
+}
+
+int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, const char *reason,
+                   const char *completed_day, bool *done)
+{
+    uint64_t affected = 0;
+    *done = false;
+    if (db_exec(c, SQL_MOVE,
+                DBP(DB_STR(to), DB_STR(reason), DB_STR(to), DB_STR(to), DB_STR(to),
+                    DB_STR(completed_day), DB_I64(id), DB_STR(from)),
+                &affected, NULL) != 0)
+        return -1;
+    *done = affected == 1;
+    return 0;
+}
+
+int cases_sql_event(db_conn *c, int64_t id, const char *kind, const char *from, const char *to,
+                    const char *actor, const char *note)
+{
+    return db_exec(c, SQL_EVENT,
+                   DBP(DB_I64(id), DB_STR(kind), DB_STR(from), DB_STR(to), DB_STR(actor ? actor : "system"),
+                       DB_STR(note)),
+                   NULL, NULL);
+}
+
+int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *id)
+{
+    db_rows *rows = NULL;
+    *id = 0;
+    if (db_query(c, SQL_FIND_REF, DBP(DB_STR(ref_type), DB_STR(ref_id)), &rows) != 0)
+        return -1;
+    if (rows->nrows > 0)
+        *id = db_cell_i64(rows, 0, 0);
+    db_rows_free(rows);
+    return 0;
+}
+
+int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
+                       int64_t partner_id, bool *done)
+{
+    uint64_t affected = 0;
+    *done = false;
+    if (db_exec(c, SQL_TRIP_COUNT, DBP(DB_I64(id)), &affected, NULL) != 0)
+        return -1;
+    if (affected != 1)
+        return 0;
+    if (db_exec(c, SQL_TRIP_INSERT,
+                DBP(DB_I64(id), opt_i64(outlet_id), opt_i64(operator_id), opt_i64(partner_id)), NULL,
+                NULL) != 0)
+        return -1;
+    *done = true;
+    return 0;
+}
+
+int cases_sql_get_by_number(db_conn *c, const char *number, db_rows **out)
+{
+    return db_query(c, SQL_GET_NUMBER, DBP(DB_STR(number)), out);
+}
+
+int cases_sql_list_by_applicant(db_conn *c, int64_t applicant_id, int64_t before_id, int limit,
+                                db_rows **out)
+{
+    return db_query(c, SQL_LIST_APPLICANT,
+                    DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)), out);
+}
+
+int cases_sql_events(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_EVENTS, DBP(DB_I64(id)), out);
+}
+
+int cases_sql_trips(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_TRIPS, DBP(DB_I64(id)), out);
+}
+
+/* ---- acceptance details ---- */
+
+static const char SQL_SET_ACCEPTANCE[] =
+    "UPDATE cases SET missing_materials = ?, supply_due = ?, "
+    "supply_state = IF(? IS NULL, supply_state, 'pending'), commitment_materials = ?, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_SET_MISSING[] =
+    "UPDATE cases SET missing_materials = ?, supply_state = IF(?, 'supplied', supply_state), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+
+int cases_sql_set_acceptance(db_conn *c, int64_t id, const char *missing_json, const char *supply_due,
+                             const char *commitment_json)
+{
+    return db_exec(c, SQL_SET_ACCEPTANCE,
+                   DBP(DB_STR(missing_json), DB_STR(supply_due), DB_STR(missing_json),
+                       DB_STR(commitment_json), DB_I64(id)),
+                   NULL, NULL);
+}
+
+int cases_sql_set_missing(db_conn *c, int64_t id, const char *missing_json, bool all_supplied)
+{
+    return db_exec(c, SQL_SET_MISSING, DBP(DB_STR(missing_json), DB_I64(all_supplied), DB_I64(id)),
+                   NULL, NULL);
+}
+
+/* ---- ratings and rectifications ---- */
+
+static const char SQL_RATING_GET[] =
+    "SELECT score, comment, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM case_ratings "
+    "WHERE case_id = ?";
+static const char SQL_RATING_INSERT[] =
+    "INSERT INTO case_ratings (case_id, applicant_id, score, comment, created_at) "
+    "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))";
+static const char SQL_RECT_INSERT[] =
+    "INSERT INTO rectifications (case_id, outlet_id, score, state, due_at, created_at) "
+    "VALUES (?, ?, ?, 'open', UTC_TIMESTAMP(3) + INTERVAL ? HOUR, UTC_TIMESTAMP(3))";
+#define RECT_COLS                                                                            \
+    "r.id, r.state, DATE_FORMAT(r.due_at, '%Y-%m-%dT%H:%i:%sZ'), r.answer, "                \
+    "DATE_FORMAT(r.answered_at, '%Y-%m-%dT%H:%i:%sZ'), r.score, r.case_id, c.number, r.outlet_id"
+static const char SQL_RECT_BY_CASE[] =
+    "SELECT " RECT_COLS " FROM rectifications r JOIN cases c ON c.id = r.case_id WHERE r.case_id = ?";
+static const char SQL_RECT_LOCK[] =
+    "SELECT " RECT_COLS " FROM rectifications r JOIN cases c ON c.id = r.case_id WHERE r.id = ? "
+    "FOR UPDATE";
+static const char SQL_RECT_ANSWER[] =
+    "UPDATE rectifications SET state = 'answered', answer = ?, answered_by = ?, "
+    "answered_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'open'";
+static const char SQL_RECT_LIST[] =
+    "SELECT " RECT_COLS " FROM rectifications r JOIN cases c ON c.id = r.case_id "
+    "WHERE (? IS NULL OR r.state = ?) ORDER BY r.due_at, r.id LIMIT ?";
+static const char SQL_MARK_DIRTY[] = "INSERT IGNORE INTO case_rollup_dirty (day) VALUES (?)";
+
+int cases_sql_rating_get(db_conn *c, int64_t case_id, db_rows **out)
+{
+    return db_query(c, SQL_RATING_GET, DBP(DB_I64(case_id)), out);
+}
+
+int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, int score,
+                            const char *comment)
+{
+    return db_exec(c, SQL_RATING_INSERT,
+                   DBP(DB_I64(case_id), DB_I64(applicant_id), DB_I64(score), DB_STR(comment)), NULL,
+                   NULL);
+}
+
+int cases_sql_rect_insert(db_conn *c, int64_t case_id, int64_t outlet_id, int score, int hours,
+                          int64_t *id)
+{
+    uint64_t iid = 0;
+    if (db_exec(c, SQL_RECT_INSERT,
+                DBP(DB_I64(case_id), opt_i64(outlet_id), DB_I64(score), DB_I64(hours)), NULL,
+                &iid) != 0)
+        return -1;
+    *id = (int64_t)iid;
+    return 0;
+}
+
+int cases_sql_rect_by_case(db_conn *c, int64_t case_id, db_rows **out)
+{
+    return db_query(c, SQL_RECT_BY_CASE, DBP(DB_I64(case_id)), out);
+}
+
+int cases_sql_rect_lock(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_RECT_LOCK, DBP(DB_I64(id)), out);
+}
+
+int cases_sql_rect_answer(db_conn *c, int64_t id, const char *answer, int64_t operator_id, bool *done)
+{
+    uint64_t affected = 0;
+    *done = false;
+    if (db_exec(c, SQL_RECT_ANSWER, DBP(DB_STR(answer), DB_I64(operator_id), DB_I64(id)), &affected,
+                NULL) != 0)
+        return -1;
+    *done = affected == 1;
+    return 0;
+}
+
+int cases_sql_rect_list(db_conn *c, const char *state, int limit, db_rows **out)
+{
+    return db_query(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), out);
+}
+
+int cases_sql_mark_dirty(db_conn *c, const char *day)
+{
+    return db_exec(c, SQL_MARK_DIRTY, DBP(DB_STR(day)), NULL, NULL);
+}
+
+/* ---- alerts ---- */
+
+static const char SQL_ALERTS[] =
+    "SELECT a.id, a.kind, DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'), c.number, c.item_code, "
+    "a.outlet_id, c.state, c.deadline FROM case_alerts a JOIN cases c ON c.id = a.case_id "
+    "WHERE (? = 0 OR a.outlet_id = ?) AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?";
+
+int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit, db_rows **out)
+{
+    return db_query(c, SQL_ALERTS,
+                    DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
+                        DB_I64(limit)),
+                    out);
+}
+
+/* ---- figures and rollup ---- */
+
+/* Partner outlets: every channel that is neither the app nor a window. */
+#define PARTNER_CHANNELS "('post','dealer','insurer','hospital','court','station')"
+#define FIG_SUMS                                                                            \
+    "COUNT(*), COALESCE(SUM(c.trips <= 1), 0), COALESCE(SUM(c.trips = 0), 0), "             \
+    "COALESCE(SUM(c.channel = 'app'), 0), COALESCE(SUM(c.completed_day <= c.deadline), 0), " \
+    "COALESCE(SUM(c.channel <> 'app'), 0), COALESCE(SUM(c.channel IN " PARTNER_CHANNELS "), 0), " \
+    "COUNT(r.case_id), COALESCE(SUM(r.score >= 4), 0)"
+
+static const char SQL_ROLLUP_DELETE[] = "DELETE FROM case_rollup_daily WHERE day = ?";
+static const char SQL_ROLLUP_INSERT[] =
+    "INSERT INTO case_rollup_daily (day, category, channel, outlet_id, completed, one_trip, "
+    "zero_trip, online, on_time, offline, at_partner, rated, satisfied) "
+    "SELECT c.completed_day, c.category, c.channel, COALESCE(c.outlet_id, 0), " FIG_SUMS
+    " FROM cases c LEFT JOIN case_ratings r ON r.case_id = c.id "
+    "WHERE c.completed_day = ? AND c.state = 'completed' "
+    "GROUP BY c.completed_day, c.category, c.channel, COALESCE(c.outlet_id, 0)";
+static const char SQL_DIRTY[] = "SELECT day FROM case_rollup_dirty ORDER BY day LIMIT 100";
+static const char SQL_DIRTY_CLEAR[] = "DELETE FROM case_rollup_dirty WHERE day = ?";
+/* The grouping column is chosen by a bound value, so one prepared
+ * statement serves the three groupings. */
+static const char SQL_FIG_ROLLUP[] =
+    "SELECT CASE ? WHEN 'category' THEN d.category WHEN 'channel' THEN d.channel "
+    "ELSE CAST(d.outlet_id AS CHAR) END AS k, SUM(d.completed), SUM(d.one_trip), SUM(d.zero_trip), "
+    "SUM(d.online), SUM(d.on_time), SUM(d.offline), SUM(d.at_partner), SUM(d.rated), "
+    "SUM(d.satisfied) FROM case_rollup_daily d WHERE d.day BETWEEN ? AND ? GROUP BY k ORDER BY k";
+static const char SQL_FIG_LIVE[] =
+    "SELECT CASE ? WHEN 'category' THEN CAST(c.category AS CHAR) WHEN 'channel' THEN "
+    "CAST(c.channel AS CHAR) ELSE CAST(COALESCE(c.outlet_id, 0) AS CHAR) END AS k, " FIG_SUMS
+    " FROM cases c LEFT JOIN case_ratings r ON r.case_id = c.id "
+    "WHERE c.completed_day = ? AND c.state = 'completed' GROUP BY k ORDER BY k";
+static const char SQL_OUTLET_NAMES[] = "SELECT id, name FROM outlets";
+
+int cases_sql_rollup_day(db_conn *c, const char *day)
+{
+    if (db_exec(c, SQL_ROLLUP_DELETE, DBP(DB_STR(day)), NULL, NULL) != 0)
+        return -1;
+    return db_exec(c, SQL_ROLLUP_INSERT, DBP(DB_STR(day)), NULL, NULL);
+}
+
+int cases_sql_dirty_days(db_conn *c, db_rows **out)
+{
+    return db_query(c, SQL_DIRTY, DBP0, out);
+}
+
+int cases_sql_dirty_clear(db_conn *c, const char *day)
+{
+    return db_exec(c, SQL_DIRTY_CLEAR, DBP(DB_STR(day)), NULL, NULL);
+}
+
+int cases_sql_figures_rollup(db_conn *c, const char *from, const char *to, const char *group,
+                             db_rows **out)
+{
+    return db_query(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), out);
+}
+
+int cases_sql_figures_live(db_conn *c, const char *day, const char *group, db_rows **out)
+{
+    return db_query(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), out);
+}
+
+int cases_sql_outlet_names(db_conn *c, db_rows **out)
+{
+    return db_query(c, SQL_OUTLET_NAMES, DBP0, out);
+}
+
+/* ---- jobs ---- */
+
+static const char SQL_OPEN_BATCH[] =
+    "SELECT id, submitted_day, promised_days, deadline, COALESCE(outlet_id, 0), warned FROM cases "
+    "WHERE state IN ('submitted','accepted','in_progress') AND overdue = 0 AND id > ? "
+    "ORDER BY id LIMIT ?";
+static const char SQL_ALERT[] =
+    "INSERT IGNORE INTO case_alerts (case_id, outlet_id, kind, created_at) "
+    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))";
+static const char SQL_FLAG_WARNED[] = "UPDATE cases SET warned = 1 WHERE id = ? AND warned = 0";
+static const char SQL_FLAG_OVERDUE[] =
+    "UPDATE cases SET overdue = 1, warned = 1 WHERE id = ? AND overdue = 0";
+static const char SQL_SUPPLY_BATCH[] =
+    "SELECT id, supply_due, supply_state, COALESCE(outlet_id, 0) FROM cases "
+    "WHERE supply_state IN ('pending','reminded') AND supply_due <= ? AND id > ? ORDER BY id LIMIT ?";
+static const char SQL_SUPPLY_MOVE[] =
+    "UPDATE cases SET supply_state = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND supply_state = ?";
+static const char SQL_RECT_OVERDUE[] =
+    "SELECT id, case_id, COALESCE(outlet_id, 0) FROM rectifications "
+    "WHERE state = 'open' AND due_at < FROM_UNIXTIME(?) LIMIT 1000";
+
+int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, db_rows **out)
+{
+    return db_query(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), out);
+}
+
+int cases_sql_alert(db_conn *c, int64_t case_id, int64_t outlet_id, const char *kind)
+{
+    return db_exec(c, SQL_ALERT, DBP(DB_I64(case_id), opt_i64(outlet_id), DB_STR(kind)), NULL, NULL);
+}
+
+int cases_sql_flag_warned(db_conn *c, int64_t case_id)
+{
+    return db_exec(c, SQL_FLAG_WARNED, DBP(DB_I64(case_id)), NULL, NULL);
+}
+
+int cases_sql_flag_overdue(db_conn *c, int64_t case_id)
+{
+    return db_exec(c, SQL_FLAG_OVERDUE, DBP(DB_I64(case_id)), NULL, NULL);
+}
+
+int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit, db_rows **out)
+{
+    return db_query(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)), out);
+}
+
+int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const char *to, bool *done)
+{
+    uint64_t affected = 0;
+    *done = false;
+    if (db_exec(c, SQL_SUPPLY_MOVE, DBP(DB_STR(to), DB_I64(case_id), DB_STR(from)), &affected, NULL) != 0)
+        return -1;
+    *done = affected == 1;
+    return 0;
+}
+
+int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, db_rows **out)
+{
+    return db_query(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), out);
+}

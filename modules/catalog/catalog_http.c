@@ -1,0 +1,247 @@
+/* catalog_http.c - public reading of the service catalog and the one-time
+ * notice; administrators' changes (each a new version). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/catalog/catalog_http.h"
+#include "modules/catalog/catalog_item.h"
+#include "modules/catalog/catalog_sql.h"
+#include "server/audit.h"
+
+/* audit_write borrows its detail: this one takes ownership (steals). */
+static int audit_owned(app_req *r, const char *action, const char *type, const char *id, json_t *detail)
+{
+    int rc = audit_write(r, action, type, id, "ok", detail);
+    json_decref(detail);
+    return rc;
+}
+
+static json_t *parsed(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    return v ? v : json_array();
+}
+
+static json_t *item_json(const db_rows *rows, int i, bool full)
+{
+    json_t *o = json_object();
+    json_t *ch = json_array();
+    char buf[96], *save = NULL, *tok;
+
+    snprintf(buf, sizeof buf, "%s", db_cell(rows, i, CV_CHANNELS) ? db_cell(rows, i, CV_CHANNELS) : "");
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        json_array_append_new(ch, json_string(tok));
+    json_object_set_new(o, "code", json_string(db_cell(rows, i, CV_CODE)));
+    json_object_set_new(o, "version", json_integer(db_cell_i64(rows, i, CV_VERSION)));
+    json_object_set_new(o, "name", json_string(db_cell(rows, i, CV_NAME)));
+    json_object_set_new(o, "category", json_string(db_cell(rows, i, CV_CATEGORY)));
+    json_object_set_new(o, "channels", ch);
+    json_object_set_new(o, "trips", json_integer(db_cell_i64(rows, i, CV_TRIPS)));
+    json_object_set_new(o, "statutory_days", json_integer(db_cell_i64(rows, i, CV_STATUTORY)));
+    json_object_set_new(o, "promised_days", json_integer(db_cell_i64(rows, i, CV_PROMISED)));
+    if (!full)
+        return o;
+    json_object_set_new(o, "materials", parsed(db_cell(rows, i, CV_MATERIALS)));
+    json_object_set_new(o, "fees", parsed(db_cell(rows, i, CV_FEES)));
+    json_object_set_new(o, "steps", parsed(db_cell(rows, i, CV_STEPS)));
+    json_object_set_new(o, "legal_basis", json_string(db_cell(rows, i, CV_LEGAL)));
+    json_object_set_new(o, "sample_form", json_string(db_cell(rows, i, CV_SAMPLE)));
+    json_object_set_new(o, "allow_missing", json_boolean(db_cell_i64(rows, i, CV_ALLOW_MISSING)));
+    json_object_set_new(o, "allow_commitment", json_boolean(db_cell_i64(rows, i, CV_ALLOW_COMMITMENT)));
+    json_object_set_new(o, "updated_at", json_string(db_cell(rows, i, CV_CREATED)));
+    return o;
+}
+
+void catalog_on_list(app_req *r)
+{
+    const char *category = app_query(r, "category"), *channel = app_query(r, "channel");
+    db_rows *rows = NULL;
+    json_t *items;
+
+    if (category && !catalog_is_category(category)) {
+        app_problem(r, 400, "bad_category", "Unknown category",
+                    "category is vehicle, driver, violation or permit.", "category");
+        return;
+    }
+    if (channel && !catalog_is_channel(channel)) {
+        app_problem(r, 400, "bad_channel", "Unknown channel", NULL, "channel");
+        return;
+    }
+    if (catalog_sql_list(r->db, category, channel, &rows) != 0) {
+        app_problem_db(r);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < rows->nrows; i++)
+        json_array_append_new(items, item_json(rows, i, false));
+    db_rows_free(rows);
+    app_add_header(r, "Cache-Control", "public, max-age=60");
+    app_reply_json(r, 200, json_pack("{so}", "items", items));
+}
+
+/* Loads the current version of path parameter 0; -1 with a 404 set. */
+static int load_item(app_req *r, db_rows **rows)
+{
+    const char *code = app_param(r, 0);
+    *rows = NULL;
+    if (!catalog_code_ok(code)) {
+        app_problem(r, 404, "item_not_found", "Service item not found", NULL, NULL);
+        return -1;
+    }
+    if (catalog_sql_get_current(r->db, code, rows) != 0) {
+        app_problem_db(r);
+        return -1;
+    }
+    if ((*rows)->nrows == 0) {
+        db_rows_free(*rows);
+        *rows = NULL;
+        app_problem(r, 404, "item_not_found", "Service item not found", NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void catalog_on_get(app_req *r)
+{
+    db_rows *rows = NULL;
+    if (load_item(r, &rows) != 0)
+        return;
+    app_reply_json(r, 200, item_json(rows, 0, true));
+    db_rows_free(rows);
+}
+
+void catalog_on_notice(app_req *r)
+{
+    db_rows *rows = NULL;
+    catalog_notice_in in;
+    char *html;
+
+    if (load_item(r, &rows) != 0)
+        return;
+    memset(&in, 0, sizeof in);
+    in.code = db_cell(rows, 0, CV_CODE);
+    in.name = db_cell(rows, 0, CV_NAME);
+    in.channels = db_cell(rows, 0, CV_CHANNELS);
+    in.materials = db_cell(rows, 0, CV_MATERIALS);
+    in.fees = db_cell(rows, 0, CV_FEES);
+    in.steps = db_cell(rows, 0, CV_STEPS);
+    in.legal_basis = db_cell(rows, 0, CV_LEGAL);
+    in.sample_form = db_cell(rows, 0, CV_SAMPLE);
+    in.version = (int)db_cell_i64(rows, 0, CV_VERSION);
+    in.trips = (int)db_cell_i64(rows, 0, CV_TRIPS);
+    in.statutory_days = (int)db_cell_i64(rows, 0, CV_STATUTORY);
+    in.promised_days = (int)db_cell_i64(rows, 0, CV_PROMISED);
+    in.allow_missing = db_cell_i64(rows, 0, CV_ALLOW_MISSING) != 0;
+    in.allow_commitment = db_cell_i64(rows, 0, CV_ALLOW_COMMITMENT) != 0;
+    html = catalog_notice_html(&in);
+    app_reply_bytes(r, 200, "text/html; charset=utf-8", html, strlen(html));
+    free(html);
+    db_rows_free(rows);
+}
+
+typedef struct put_arg {
+    const char *channels;
+} put_arg;
+
+static int tx_put(app_req *r, void *arg)
+{
+    put_arg *a = arg;
+    const char *code = app_param(r, 0);
+    const char *category = app_json_str(r, "category");
+    char *fees = NULL, *materials = NULL, *steps = NULL;
+    catalog_version_in v;
+    int current = 0;
+    int64_t vid = 0;
+    bool found = false, done = false;
+    db_rows *rows = NULL;
+    int rc = -1;
+
+    /* The item row is locked, so two administrators' changes get versions
+     * n+1 and n+2, never the same number. */
+    if (catalog_sql_lock_item(r->db, code, &current, &found) != 0)
+        goto done;
+    if (found) {
+        if (catalog_sql_bump_item(r->db, code, category, current, current + 1, &done) != 0)
+            goto done;
+        if (!done) {
+            app_problem(r, 409, "concurrent_change", "Changed concurrently", "Retry the change.", NULL);
+            goto done;
+        }
+    } else if (catalog_sql_insert_item(r->db, code, category, 1) != 0) {
+        goto done;
+    }
+    fees = json_dumps(json_object_get(r->json, "fees"), JSON_COMPACT);
+    materials = json_dumps(json_object_get(r->json, "materials"), JSON_COMPACT);
+    steps = json_dumps(json_object_get(r->json, "steps"), JSON_COMPACT);
+    memset(&v, 0, sizeof v);
+    v.code = code;
+    v.version = current + 1;
+    v.name = app_json_str(r, "name");
+    v.category = category;
+    v.channels = a->channels;
+    v.trips = (int)app_json_int(r, "trips", 0);
+    v.statutory_days = (int)app_json_int(r, "statutory_days", 0);
+    v.promised_days = (int)app_json_int(r, "promised_days", 0);
+    v.fees = fees;
+    v.materials = materials;
+    v.steps = steps;
+    v.legal_basis = app_json_str(r, "legal_basis");
+    v.sample_form = app_json_str(r, "sample_form") ? app_json_str(r, "sample_form") : "";
+    v.allow_missing = app_json_bool(r, "allow_missing", true);
+    v.allow_commitment = app_json_bool(r, "allow_commitment", false);
+    v.created_by = r->who.id;
+    if (catalog_sql_insert_version(r->db, &v, &vid) != 0)
+        goto done;
+    if (audit_owned(r, "catalog.change", "catalog_item", code,
+                    json_pack("{si}", "version", current + 1)) != 0)
+        goto done;
+    if (catalog_sql_get_current(r->db, code, &rows) != 0)
+        goto done;
+    app_reply_json(r, found ? 200 : 201, item_json(rows, 0, true));
+    rc = 0;
+done:
+    db_rows_free(rows);
+    free(fees);
+    free(materials);
+    free(steps);
+    return rc;
+}
+
+void catalog_on_put(app_req *r)
+{
+    static const app_jfield fields[] = {
+        {"name", JF_STRING, true, 128},
+        {"category", JF_STRING, true, 16},
+        {"channels", JF_ARRAY, true, 0},
+        {"trips", JF_INT, true, 0},
+        {"statutory_days", JF_INT, true, 0},
+        {"promised_days", JF_INT, true, 0},
+        {"materials", JF_ARRAY, true, 0},
+        {"fees", JF_ARRAY, true, 0},
+        {"steps", JF_ARRAY, true, 0},
+        {"legal_basis", JF_STRING, true, 2000},
+        {"sample_form", JF_STRING, false, 2000},
+        {"allow_missing", JF_BOOL, false, 0},
+        {"allow_commitment", JF_BOOL, false, 0},
+    };
+    char channels[96];
+    const char *why = NULL, *field = NULL;
+    put_arg a = {channels};
+
+    if (!catalog_code_ok(app_param(r, 0))) {
+        app_problem(r, 400, "bad_code", "Invalid item code", "2-32 of A-Z, 0-9 and '-'.", NULL);
+        return;
+    }
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    if (app_json_str(r, "name")[0] == '\0') {
+        app_problem(r, 400, "bad_name", "Name required", NULL, "name");
+        return;
+    }
+    if (catalog_item_validate(r->json, channels, sizeof channels, &why, &field) != 0) {
+        app_problem(r, 400, why, "Invalid service item", NULL, field);
+        return;
+    }
+    app_tx(r, tx_put, &a);
+}
