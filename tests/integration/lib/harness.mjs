@@ -243,7 +243,7 @@ export function writeConfig(dir, db, overrides = {}) {
 
 // ONETRIP_<SECTION>_<KEY> variables override the config in onetripd: keep the caller's shell
 // from leaking any into the servers under test (tests pass their own through opts.env).
-const CONFIG_ENV = /^ONETRIP_(SERVER|HTTP|HTTPS|WORKERS|DB|LOG|PII|AUTH|JOBS|PAYMENTS)_/;
+const CONFIG_ENV = /^ONETRIP_(SERVER|HTTP|HTTPS|WORKERS|DB|LOG|PII|AUTH|JOBS|IDEMPOTENCY|PAYMENTS|CASES|REGISTRATION|VIOLATIONS)_/;
 
 function childEnv(extra) {
   const e = {};
