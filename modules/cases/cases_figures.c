@@ -27,7 +27,8 @@ int cases_rate_str(int64_t num, int64_t den, char out[16])
     if (den <= 0 || num < 0 || num > den || den > INT64_MAX / 20000)
         return -1;
     bp = (num * 20000 + den) / (2 * den); /* basis points, half up */
-    snprintf(out, 16, "%lld.%04lld", (long long)(bp / 10000), (long long)(bp % 10000));
+    /* 0 <= bp <= 10000 here: the rate is between 0.0000 and 1.0000. */
+    snprintf(out, 16, "%d.%04d", (int)(bp / 10000) % 10, (int)(bp % 10000));
     return 0;
 }
 
