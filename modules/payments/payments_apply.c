@@ -1,0 +1,321 @@
+/* payments_apply.c - applying a channel's word about an order, exactly once.
+ *
+ * Everything runs in the caller's transaction and starts by locking the
+ * order row (SELECT ... FOR UPDATE), so resends of one notification, a
+ * trade-query answer and a late notification queue up behind each other;
+ * the unique keys on payments (order_id; channel + trade_no) are the last
+ * line if anything slipped past. Rejections are recorded and alerted but
+ * never change an order or a violation. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/payments/money.h"
+#include "modules/payments/payments_internal.h"
+#include "modules/payments/payments_sql.h"
+#include "server/audit.h"
+#include "server/crypto.h"
+#include "server/date.h"
+
+void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_t cap)
+{
+    char hex[65], day[DATE_STR_SIZE] = "", ymd[9] = "";
+
+    if (crypto_random_hex((size_t)hexlen / 2, hex) != 0)
+        abort(); /* no randomness: nothing safe to do */
+    for (char *p = hex; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    if (dated) {
+        date_format(date_shanghai_today(time(NULL)), day);
+        snprintf(ymd, sizeof ymd, "%.4s%.2s%.2s", day, day + 5, day + 8);
+    }
+    snprintf(out, cap, "%s%s%s", prefix, ymd, hex);
+}
+
+/* Untrusted strings go to the database and the audit log as printable
+ * ASCII only (order numbers and trade numbers are ASCII in every channel). */
+static void clean(const char *in, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; in && in[i] && j + 1 < cap; i++)
+        out[j++] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+    out[j] = '\0';
+}
+
+static int audit(db_conn *c, const pay_actor *a, const char *action, const char *target,
+                 const char *outcome, json_t *detail)
+{
+    int rc = audit_write_sys(c, a->who, a->request_id, a->peer, action, "payment_order", target,
+                             outcome, detail);
+    json_decref(detail);
+    return rc;
+}
+
+int pay_order_end(db_conn *c, const pay_actor *a, int64_t order_id, const char *to,
+                  const char *reason, bool only_past_expiry, bool *done)
+{
+    uint64_t affected = 0;
+    char id[32];
+
+    *done = false;
+    if (pay_sql_order_end(c, order_id, to, reason, only_past_expiry, &affected) != 0)
+        return -1;
+    if (affected == 0)
+        return 0;
+    if (pay_sql_items_release(c, order_id) != 0)
+        return -1;
+    snprintf(id, sizeof id, "%lld", (long long)order_id);
+    if (audit(c, a, "payments.order_end", id, to, json_pack("{ss}", "reason", reason)) != 0)
+        return -1;
+    *done = true;
+    return 0;
+}
+
+/* Receipt: number, verification code, masked payer, items, amount. */
+static int issue_receipt(db_conn *c, const db_rows *o, const char *channel, const char *trade_no)
+{
+    db_rows *items = NULL, *name = NULL;
+    json_t *arr = json_array();
+    char number[32], code[16], *masked = NULL, *items_s = NULL;
+    int rc = -1;
+
+    if (pay_sql_order_items(c, db_cell_i64(o, 0, 0), &items) != 0 ||
+        pay_sql_citizen_name(c, db_cell_i64(o, 0, 2), &name) != 0)
+        goto fail;
+    for (int i = 0; i < items->nrows; i++)
+        json_array_append_new(arr, json_pack("{sIsssIsI}", "violation_id", (json_int_t)db_cell_i64(items, i, 0),
+                                             "decision_no", db_cell(items, i, 3) ? db_cell(items, i, 3) : "",
+                                             "fine_fen", (json_int_t)db_cell_i64(items, i, 1),
+                                             "late_fee_fen", (json_int_t)db_cell_i64(items, i, 2)));
+    items_s = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
+    masked = crypto_mask_name(name->nrows ? db_cell(name, 0, 0) : "");
+    pay_new_number("R", true, 12, number, sizeof number);
+    pay_new_number("", false, 8, code, sizeof code);
+    if (pay_sql_receipt_insert(c, number, code, db_cell_i64(o, 0, 0), db_cell_i64(o, 0, 2), masked,
+                               items_s, db_cell_i64(o, 0, 3), channel, trade_no) != 0)
+        goto fail;
+    rc = 0;
+fail:
+    free(masked);
+    free(items_s);
+    json_decref(arr);
+    db_rows_free(items);
+    db_rows_free(name);
+    return rc;
+}
+
+/* Closes every other live order that holds one of these violations: they
+ * were just paid through this (expired) order. */
+static int close_competitors(db_conn *c, const pay_actor *a, const db_rows *viol, int64_t self)
+{
+    for (int i = 0; i < viol->nrows; i++) {
+        db_rows *live = NULL;
+        bool done;
+        if (pay_sql_live_item(c, db_cell_i64(viol, i, 0), &live) != 0)
+            return -1;
+        if (live->nrows == 1 && db_cell_i64(live, 0, 0) != self &&
+            pay_order_end(c, a, db_cell_i64(live, 0, 0), "closed", "paid_by_other_order", false, &done) != 0) {
+            db_rows_free(live);
+            return -1;
+        }
+        db_rows_free(live);
+    }
+    return 0;
+}
+
+static int apply_success(db_conn *c, const pay_actor *a, const char *channel, const pay_notice *n,
+                         const db_rows *o, pay_apply_result *res)
+{
+    int64_t oid = db_cell_i64(o, 0, 0);
+    db_rows *pay = NULL, *other = NULL, *viol = NULL;
+    uint64_t pid = 0, affected = 0;
+    bool all_payable = true;
+    char target[32], out_no[40];
+    int rc = -1;
+
+    snprintf(target, sizeof target, "%lld", (long long)oid);
+    if (pay_sql_payment_by_order(c, oid, &pay) != 0)
+        goto fail;
+    if (pay->nrows > 0) {
+        res->ack = true;
+        if (strcmp(db_cell(pay, 0, 1), n->trade_no) == 0) {
+            res->outcome = "duplicate"; /* a resend: already applied */
+        } else {
+            /* The payer paid the same order twice at the channel. The
+             * second trade is money we hold without a payment row: alert
+             * so an operator refunds it (reconciliation also reports it). */
+            res->outcome = "duplicate_payment";
+            res->reason = "second_trade_for_order";
+            if (pay_sql_alert_insert(c, "second_trade_for_order", channel, n->order_no, oid,
+                                     "a second trade paid an order that was already paid") != 0)
+                goto fail;
+        }
+        rc = 0;
+        goto fail;
+    }
+    if (pay_sql_payment_by_trade(c, channel, n->trade_no, &other) != 0)
+        goto fail;
+    if (other->nrows > 0) {
+        res->outcome = "rejected";
+        res->reason = "trade_no_reused";
+        res->ack = false;
+        if (pay_sql_alert_insert(c, "notification_rejected", channel, n->order_no, oid,
+                                 "trade number already recorded for another order") != 0)
+            goto fail;
+        rc = 0;
+        goto fail;
+    }
+    if (pay_sql_order_violations_lock(c, oid, &viol) != 0)
+        goto fail;
+    for (int i = 0; i < viol->nrows; i++)
+        if (strcmp(db_cell(viol, i, 1), "handled") != 0)
+            all_payable = false;
+    if (viol->nrows == 0)
+        all_payable = false;
+
+    if (all_payable) {
+        if (pay_sql_payment_insert(c, oid, channel, n->trade_no, n->amount_fen, n->notify_id, "applied",
+                                   &pid) != 0)
+            goto fail;
+        for (int i = 0; i < viol->nrows; i++) {
+            if (pay_sql_violation_mark_paid(c, db_cell_i64(viol, i, 0), &affected) != 0)
+                goto fail;
+            /* The rows are locked and were 'handled' a moment ago; anything
+             * else means someone bypassed the lock: roll everything back. */
+            if (affected != 1) {
+                app_log(0, "payments", "msg=\"violation changed under lock\" order_id=%lld", (long long)oid);
+                goto fail;
+            }
+        }
+        if (pay_sql_order_paid(c, oid, n->trade_no, &affected) != 0 || pay_sql_items_release(c, oid) != 0)
+            goto fail;
+        if (close_competitors(c, a, viol, oid) != 0)
+            goto fail;
+        if (issue_receipt(c, o, channel, n->trade_no) != 0)
+            goto fail;
+        res->outcome = "applied";
+        res->ack = true;
+        if (audit(c, a, "payments.paid", target, "ok",
+                  json_pack("{sssssIss}", "channel", channel, "trade_no", n->trade_no, "amount_fen",
+                            (json_int_t)n->amount_fen, "previous_state", db_cell(o, 0, 6))) != 0)
+            goto fail;
+    } else {
+        /* The violations were paid by another order (or cancelled) while
+         * this one was expired: keep the money on record and give it back. */
+        if (pay_sql_payment_insert(c, oid, channel, n->trade_no, n->amount_fen, n->notify_id,
+                                   "duplicate", &pid) != 0)
+            goto fail;
+        if (pay_sql_order_close_any(c, oid, "duplicate_payment") != 0 || pay_sql_items_release(c, oid) != 0)
+            goto fail;
+        pay_new_number("RF", false, 16, out_no, sizeof out_no);
+        if (pay_sql_refund_insert(c, out_no, oid, (int64_t)pid, channel, n->amount_fen,
+                                  "duplicate payment: violations already paid", "duplicate_payment",
+                                  "approved", 0, NULL) != 0)
+            goto fail;
+        if (pay_sql_alert_insert(c, "duplicate_payment", channel, n->order_no, oid,
+                                 "payment for violations already paid; refund created") != 0)
+            goto fail;
+        res->outcome = "duplicate_payment";
+        res->reason = "violations_already_paid";
+        res->ack = true;
+        if (audit(c, a, "payments.duplicate_payment", target, "refund_created",
+                  json_pack("{sssssI}", "channel", channel, "trade_no", n->trade_no, "amount_fen",
+                            (json_int_t)n->amount_fen)) != 0)
+            goto fail;
+    }
+    rc = 0;
+fail:
+    db_rows_free(pay);
+    db_rows_free(other);
+    db_rows_free(viol);
+    return rc;
+}
+
+int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool verified,
+                     const pay_notice *n, const char *why, const pay_raw *raw, pay_apply_result *res)
+{
+    db_rows *o = NULL;
+    pay_notif_row rec = {0};
+    char order_no[65], trade_no[65], notify_id[129], status[33], detail[200];
+    bool done;
+    int rc = -1;
+
+    memset(res, 0, sizeof *res);
+    clean(n->order_no, order_no, sizeof order_no);
+    clean(n->trade_no, trade_no, sizeof trade_no);
+    clean(n->notify_id, notify_id, sizeof notify_id);
+    clean(n->status, status, sizeof status);
+
+    if (!verified) {
+        res->outcome = "rejected";
+        res->reason = why ? why : "rejected";
+        goto record;
+    }
+    if (pay_sql_order_by_no(c, n->order_no, true, &o) != 0)
+        goto fail;
+    if (o->nrows != 1) {
+        res->outcome = "rejected";
+        res->reason = "unknown_order";
+        goto record;
+    }
+    res->order_id = db_cell_i64(o, 0, 0);
+    if (strcmp(db_cell(o, 0, 7), channel) != 0) {
+        res->outcome = "rejected";
+        res->reason = "channel_mismatch";
+        goto record;
+    }
+    if (n->amount_fen != db_cell_i64(o, 0, 3)) {
+        res->outcome = "rejected";
+        res->reason = "amount_mismatch";
+        goto record;
+    }
+    switch (n->st) {
+    case PAY_ST_PENDING:
+        res->outcome = "ignored";
+        res->reason = "trade_pending";
+        res->ack = true;
+        break;
+    case PAY_ST_CLOSED:
+        if (pay_order_end(c, a, res->order_id, "failed", "channel_closed", false, &done) != 0)
+            goto fail;
+        res->outcome = done ? "failed" : "ignored";
+        res->reason = "trade_closed";
+        res->ack = true;
+        break;
+    case PAY_ST_SUCCESS:
+        if (apply_success(c, a, channel, n, o, res) != 0)
+            goto fail;
+        break;
+    }
+record:
+    if (strcmp(res->outcome, "rejected") == 0) {
+        res->ack = false;
+        snprintf(detail, sizeof detail, "%s notification rejected: %s", raw->source, res->reason);
+        if (pay_sql_alert_insert(c, "notification_rejected", channel, order_no, res->order_id, detail) != 0)
+            goto fail;
+        if (audit(c, a, "payments.notification_rejected", order_no[0] ? order_no : NULL, res->reason,
+                  json_pack("{ssss}", "channel", channel, "source", raw->source)) != 0)
+            goto fail;
+    }
+    rec.channel = channel;
+    rec.source = raw->source;
+    rec.peer = a->peer;
+    rec.notify_id = notify_id;
+    rec.order_no = order_no;
+    rec.trade_no = trade_no;
+    rec.trade_status = status;
+    rec.amount_fen = n->amount_fen;
+    rec.verified = verified;
+    rec.outcome = res->outcome;
+    rec.reason = res->reason;
+    rec.headers = raw->headers;
+    rec.raw = raw->body;
+    rec.raw_len = raw->body_len;
+    if (pay_sql_notification_insert(c, &rec) != 0)
+        goto fail;
+    rc = 0;
+fail:
+    db_rows_free(o);
+    return rc;
+}

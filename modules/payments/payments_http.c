@@ -1,0 +1,658 @@
+/* payments_http.c - HTTP handlers of the payments module (thin: parse,
+ * check, run the change in app_tx, reply). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "modules/payments/money.h"
+#include "modules/payments/payments_conf.h"
+#include "modules/payments/payments_http.h"
+#include "modules/payments/payments_internal.h"
+#include "modules/payments/payments_sql.h"
+#include "modules/violations/late_fee.h"
+#include "server/audit.h"
+#include "server/crypto.h"
+#include "server/date.h"
+
+#define MAX_ITEMS 20
+
+static pay_actor actor_of(const app_req *r)
+{
+    pay_actor a = {&r->who, r->request_id, r->peer};
+    return a;
+}
+
+/* ---- POST /v1/payments/orders ------------------------------------------ */
+
+typedef struct create_arg {
+    int64_t ids[MAX_ITEMS];
+    int n;
+    const char *channel;
+} create_arg;
+
+static int create_tx(app_req *r, void *arg)
+{
+    create_arg *a = arg;
+    db_rows *v = NULL, *live = NULL, *o = NULL;
+    int64_t fines[MAX_ITEMS], fees[MAX_ITEMS], fine = 0, fee = 0;
+    int32_t today = date_shanghai_today(time(NULL)), served;
+    char order_no[40], target[32];
+    uint64_t oid = 0;
+    pay_actor act = actor_of(r);
+    json_t *detail = NULL; /* audit_write borrows it */
+    int rc = -1;
+
+    for (int i = 0; i < a->n; i++) {
+        db_rows_free(v);
+        db_rows_free(live);
+        v = live = NULL;
+        if (pay_sql_violation_for_payer(r->db, a->ids[i], r->who.id, &v) != 0)
+            goto fail;
+        if (v->nrows != 1) {
+            app_problem(r, 404, "violation_not_found", "Violation not found",
+                        "No violation with this id is yours to pay.", "violation_ids");
+            goto fail;
+        }
+        if (strcmp(db_cell(v, 0, 3), "paid") == 0) {
+            app_problem(r, 409, "violation_already_paid", "Already paid",
+                        "This violation is already paid.", "violation_ids");
+            goto fail;
+        }
+        if (strcmp(db_cell(v, 0, 3), "handled") != 0) {
+            app_problem(r, 409, "violation_not_handled", "Violation not handled",
+                        "Only handled violations can be paid; handle it first.", "violation_ids");
+            goto fail;
+        }
+        /* A live order holding it blocks a new one, unless that order is
+         * merely past its expiry and the closing job has not run yet. */
+        if (pay_sql_live_item(r->db, a->ids[i], &live) != 0)
+            goto fail;
+        if (live->nrows == 1) {
+            bool done = false;
+            if (db_cell_i64(live, 0, 2) == 1 &&
+                pay_order_end(r->db, &act, db_cell_i64(live, 0, 0), "expired", "ttl", true, &done) != 0)
+                goto fail;
+            if (!done) {
+                app_problem(r, 409, "violation_in_open_order", "Already in an open order",
+                            strcmp(db_cell(live, 0, 1), "awaiting_confirmation") == 0
+                                ? "A payment for this violation is awaiting the channel's confirmation."
+                                : "This violation is in another open payment order.",
+                            "violation_ids");
+                goto fail;
+            }
+        }
+        if (date_parse(db_cell(v, 0, 2), &served) != 0)
+            goto fail;
+        fines[i] = db_cell_i64(v, 0, 1);
+        fees[i] = violations_late_fee(fines[i], served, today);
+        fine += fines[i];
+        fee += fees[i];
+    }
+    if (fine + fee <= 0) {
+        app_problem(r, 409, "nothing_to_pay", "Nothing to pay", "The amount due is zero.", "violation_ids");
+        goto fail;
+    }
+    pay_new_number("P", true, 16, order_no, sizeof order_no);
+    if (pay_sql_order_insert(r->db, order_no, r->who.id, fine + fee, fine, fee, a->channel,
+                             app_config_int("payments.order_ttl_s"), &oid) != 0)
+        goto fail;
+    for (int i = 0; i < a->n; i++) {
+        if (pay_sql_item_insert(r->db, (int64_t)oid, a->ids[i], fines[i], fees[i]) != 0) {
+            if (db_error(r->db) == DB_ERR_DUP) {
+                /* Lost the race to a concurrent order for the same violation. */
+                db_error_clear(r->db);
+                app_problem(r, 409, "violation_in_open_order", "Already in an open order",
+                            "This violation is in another open payment order.", "violation_ids");
+            }
+            goto fail;
+        }
+    }
+    snprintf(target, sizeof target, "%llu", (unsigned long long)oid);
+    detail = json_pack("{sssIsi}", "channel", a->channel, "amount_fen", (json_int_t)(fine + fee), "items", a->n);
+    if (audit_write(r, "payments.order_create", "payment_order", target, "ok", detail) != 0)
+        goto fail;
+    if (pay_sql_order_by_id(r->db, (int64_t)oid, false, &o) != 0)
+        goto fail;
+    app_reply_json(r, 201, pay_order_json(r->db, o));
+    rc = 0;
+fail:
+    json_decref(detail);
+    db_rows_free(v);
+    db_rows_free(live);
+    db_rows_free(o);
+    return rc;
+}
+
+void payments_on_order_create(app_req *r)
+{
+    static const app_jfield fields[] = {
+        {"violation_ids", JF_ARRAY, true, 0},
+        {"channel", JF_STRING, true, 16},
+    };
+    create_arg a = {{0}, 0, NULL};
+    json_t *ids, *v;
+    size_t i;
+
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    a.channel = app_json_str(r, "channel");
+    if (pay_channel_find(a.channel) == NULL) {
+        app_problem(r, 400, "unknown_channel", "Unknown channel",
+                    "channel must be alipay, wechatpay, policeapp or govportal.", "channel");
+        return;
+    }
+    if (!payments_channel_ready(a.channel)) {
+        app_problem(r, 409, "channel_unavailable", "Channel unavailable",
+                    "This payment channel is not available now.", "channel");
+        return;
+    }
+    ids = json_object_get(r->json, "violation_ids");
+    if (json_array_size(ids) == 0 || json_array_size(ids) > MAX_ITEMS) {
+        app_problem(r, 400, "bad_violation_ids", "Invalid violation_ids",
+                    "Give 1 to 20 violation ids.", "violation_ids");
+        return;
+    }
+    json_array_foreach(ids, i, v) {
+        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
+            app_problem(r, 400, "bad_violation_ids", "Invalid violation_ids",
+                        "Violation ids are positive integers.", "violation_ids");
+            return;
+        }
+        for (int k = 0; k < a.n; k++)
+            if (a.ids[k] == json_integer_value(v)) {
+                app_problem(r, 400, "bad_violation_ids", "Invalid violation_ids",
+                            "A violation id is repeated.", "violation_ids");
+                return;
+            }
+        a.ids[a.n++] = json_integer_value(v);
+    }
+    /* Lock violations in id order so two orders over overlapping sets
+     * cannot deadlock each other. */
+    for (int x = 1; x < a.n; x++)
+        for (int y = x; y > 0 && a.ids[y - 1] > a.ids[y]; y--) {
+            int64_t t = a.ids[y];
+            a.ids[y] = a.ids[y - 1];
+            a.ids[y - 1] = t;
+        }
+    app_tx(r, create_tx, &a);
+}
+
+/* ---- GET /v1/payments/orders/{no} ------------------------------------- */
+
+/* Loads an order the caller may see: a citizen only their own (others 404). */
+static int load_visible(app_req *r, bool for_update, db_rows **o)
+{
+    if (pay_sql_order_by_no(r->db, app_param(r, 0), for_update, o) != 0) {
+        app_problem_db(r);
+        return -1;
+    }
+    if ((*o)->nrows != 1 || (r->who.kind == CALLER_CITIZEN && db_cell_i64(*o, 0, 2) != r->who.id)) {
+        app_problem(r, 404, "order_not_found", "Order not found", NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+void payments_on_order_get(app_req *r)
+{
+    db_rows *o = NULL;
+    if (load_visible(r, false, &o) == 0)
+        app_reply_json(r, 200, pay_order_json(r->db, o));
+    db_rows_free(o);
+}
+
+/* ---- POST /v1/payments/orders/{no}/returned ---------------------------- */
+
+static int returned_tx(app_req *r, void *arg)
+{
+    const char *trade_no = arg;
+    db_rows *o = NULL;
+    uint64_t affected = 0;
+    const char *state;
+    int rc = -1;
+
+    if (load_visible(r, true, &o) != 0)
+        goto fail;
+    state = db_cell(o, 0, 6);
+    if (strcmp(state, "open") == 0) {
+        if (pay_sql_order_returned(r->db, db_cell_i64(o, 0, 0), trade_no, &affected) != 0)
+            goto fail;
+        if (audit_write(r, "payments.order_returned", "payment_order", db_cell(o, 0, 0), "ok", NULL) != 0)
+            goto fail;
+        db_rows_free(o);
+        o = NULL;
+        if (load_visible(r, false, &o) != 0)
+            goto fail;
+    } else if (strcmp(state, "awaiting_confirmation") != 0 && strcmp(state, "paid") != 0) {
+        app_problem(r, 409, "order_not_open", "Order not open",
+                    "This order is expired, closed or failed; create a new one.", NULL);
+        goto fail;
+    }
+    app_reply_json(r, 200, pay_order_json(r->db, o));
+    rc = 0;
+fail:
+    db_rows_free(o);
+    return rc;
+}
+
+void payments_on_order_returned(app_req *r)
+{
+    static const app_jfield fields[] = {{"trade_no", JF_STRING, false, 64}};
+    const char *trade_no;
+
+    if (r->json == NULL) {
+        /* An empty body is fine: the trade number is optional. */
+        app_tx(r, returned_tx, NULL);
+        return;
+    }
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    trade_no = app_json_str(r, "trade_no");
+    if (trade_no && trade_no[0] == '\0')
+        trade_no = NULL;
+    app_tx(r, returned_tx, (void *)trade_no);
+}
+
+/* ---- POST /v1/payments/notify/{channel} -------------------------------- */
+
+typedef struct notify_arg {
+    const pay_channel *ch;
+    bool verified;
+    pay_notice n;
+    const char *why;
+    pay_raw raw;
+    pay_apply_result res;
+} notify_arg;
+
+static const char *req_header(const void *ctx, const char *name)
+{
+    return app_header(ctx, name);
+}
+
+static int notify_tx(app_req *r, void *arg)
+{
+    notify_arg *a = arg;
+    pay_actor act = actor_of(r);
+
+    if (pay_apply_notice(r->db, &act, a->ch->name, a->verified, &a->n, a->why, &a->raw, &a->res) != 0)
+        return -1;
+    /* Success is answered only now that the notification is recorded; the
+     * reply is set before commit, and a failed commit replaces it with a
+     * 5xx, which the channel also treats as "resend". */
+    if (a->res.ack)
+        app_reply_bytes(r, a->ch->ok_status, a->ch->ok_type, a->ch->ok_body, strlen(a->ch->ok_body));
+    else
+        app_reply_bytes(r, a->ch->fail_status, a->ch->fail_type, a->ch->fail_body,
+                        strlen(a->ch->fail_body));
+    return 0;
+}
+
+static char *signature_headers(const app_req *r)
+{
+    static const char *names[] = {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
+                                  "Wechatpay-Signature", "X-Pay-Timestamp", "X-Pay-Signature",
+                                  "Content-Type"};
+    json_t *o = json_object();
+    char *s;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const char *v = app_header(r, names[i]);
+        if (v)
+            json_object_set_new(o, names[i], json_stringn_nocheck(v, strlen(v) > 512 ? 512 : strlen(v)));
+    }
+    s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    return s;
+}
+
+void payments_on_notify(app_req *r)
+{
+    notify_arg *a = app_calloc(1, sizeof *a);
+    pay_input in = {r->body ? r->body : "", r->body ? r->body_len : 0, req_header, r, time(NULL)};
+    char *hdrs = NULL;
+
+    a->ch = pay_channel_find(app_param(r, 0));
+    if (a->ch == NULL) {
+        app_problem(r, 404, "unknown_channel", "Unknown channel", NULL, NULL);
+        goto done;
+    }
+    a->verified = a->ch->verify(payments_conf_channel(a->ch->name), &in, &a->n, &a->why) == 0;
+    hdrs = signature_headers(r);
+    a->raw = (pay_raw){"notify", in.body, in.body_len, hdrs};
+    if (app_tx(r, notify_tx, a) == 0)
+        app_log(2, "payments", "request_id=%s channel=%s outcome=%s reason=%s", r->request_id,
+                a->ch->name, a->res.outcome, a->res.reason ? a->res.reason : "-");
+done:
+    free(hdrs);
+    free(a);
+}
+
+/* ---- GET /v1/receipts/{number}?code= ---------------------------------- */
+
+void payments_on_receipt_verify(app_req *r)
+{
+    const char *code = app_query(r, "code");
+    db_rows *rc = NULL;
+    json_t *items, *j;
+    char yuan[MONEY_STR_SIZE], issued[40];
+
+    if (code == NULL || code[0] == '\0') {
+        app_problem(r, 400, "code_required", "Verification code required",
+                    "Pass the receipt's verification code as ?code=.", "code");
+        goto done;
+    }
+    if (pay_sql_receipt_by_number(r->db, app_param(r, 0), &rc) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    /* Unknown number and wrong code answer the same, so neither can be probed. */
+    if (rc->nrows != 1 || !crypto_equal(code, strlen(code), db_cell(rc, 0, 1), strlen(db_cell(rc, 0, 1)))) {
+        app_problem(r, 404, "receipt_not_found", "Receipt not found",
+                    "No receipt matches this number and verification code.", NULL);
+        goto done;
+    }
+    items = json_loads(db_cell(rc, 0, 3), 0, NULL);
+    money_format_yuan(db_cell_i64(rc, 0, 4), yuan);
+    snprintf(issued, sizeof issued, "%.10sT%.8sZ", db_cell(rc, 0, 7), db_cell(rc, 0, 7) + 11);
+    j = json_pack("{sbsssssosIssssssssss}", "valid", 1, "number", db_cell(rc, 0, 0), "payer",
+                  db_cell(rc, 0, 2), "items", items ? items : json_array(), "amount_fen",
+                  (json_int_t)db_cell_i64(rc, 0, 4), "amount", yuan, "channel", db_cell(rc, 0, 5),
+                  "trade_no", db_cell(rc, 0, 6), "issued_at", issued, "order_no", db_cell(rc, 0, 8));
+    app_reply_json(r, 200, j);
+done:
+    db_rows_free(rc);
+}
+
+/* ---- refunds ------------------------------------------------------------ */
+
+typedef struct refund_arg {
+    const char *order_no, *reason;
+    int64_t amount;
+    int64_t id;
+} refund_arg;
+
+static int refund_create_tx(app_req *r, void *arg)
+{
+    refund_arg *a = arg;
+    db_rows *o = NULL, *p = NULL, *t = NULL, *f = NULL;
+    char out_no[40], target[32];
+    json_t *detail = NULL; /* audit_write borrows it */
+    uint64_t id = 0;
+    int rc = -1;
+
+    if (pay_sql_order_by_no(r->db, a->order_no, true, &o) != 0)
+        goto fail;
+    if (o->nrows != 1) {
+        app_problem(r, 404, "order_not_found", "Order not found", NULL, "order_no");
+        goto fail;
+    }
+    if (pay_sql_payment_by_order(r->db, db_cell_i64(o, 0, 0), &p) != 0)
+        goto fail;
+    if (p->nrows != 1) {
+        app_problem(r, 409, "order_not_paid", "Order not paid", "Nothing was received for this order.",
+                    "order_no");
+        goto fail;
+    }
+    if (pay_sql_refund_total(r->db, db_cell_i64(o, 0, 0), &t) != 0)
+        goto fail;
+    if (db_cell_i64(t, 0, 0) + a->amount > db_cell_i64(p, 0, 3)) {
+        app_problem(r, 409, "refund_exceeds_payment", "Refund too large",
+                    "Refunds of this order would exceed what was paid.", "amount_fen");
+        goto fail;
+    }
+    pay_new_number("RF", false, 16, out_no, sizeof out_no);
+    if (pay_sql_refund_insert(r->db, out_no, db_cell_i64(o, 0, 0), db_cell_i64(p, 0, 0),
+                              db_cell(o, 0, 7), a->amount, a->reason, "operator", "requested",
+                              r->who.id, &id) != 0)
+        goto fail;
+    snprintf(target, sizeof target, "%llu", (unsigned long long)id);
+    detail = json_pack("{sssI}", "order_no", a->order_no, "amount_fen", (json_int_t)a->amount);
+    if (audit_write(r, "payments.refund_request", "refund", target, "ok", detail) != 0)
+        goto fail;
+    if (pay_sql_refund_get(r->db, (int64_t)id, false, &f) != 0)
+        goto fail;
+    app_reply_json(r, 201, pay_refund_json(f));
+    rc = 0;
+fail:
+    json_decref(detail);
+    db_rows_free(o);
+    db_rows_free(p);
+    db_rows_free(t);
+    db_rows_free(f);
+    return rc;
+}
+
+void payments_on_refund_create(app_req *r)
+{
+    static const app_jfield fields[] = {
+        {"order_no", JF_STRING, true, 40},
+        {"amount_fen", JF_INT, true, 0},
+        {"reason", JF_STRING, true, 255},
+    };
+    refund_arg a = {0};
+
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    a.order_no = app_json_str(r, "order_no");
+    a.reason = app_json_str(r, "reason");
+    a.amount = app_json_int(r, "amount_fen", 0);
+    if (a.amount <= 0 || a.amount > MONEY_MAX_FEN) {
+        app_problem(r, 400, "bad_amount", "Invalid amount", "amount_fen must be a positive number of fen.",
+                    "amount_fen");
+        return;
+    }
+    if (strlen(a.reason) < 2) {
+        app_problem(r, 400, "reason_required", "Reason required", "Say why the money is returned.", "reason");
+        return;
+    }
+    app_tx(r, refund_create_tx, &a);
+}
+
+static int parse_id(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v = s ? strtoll(s, &end, 10) : 0;
+    if (s == NULL || end == s || *end != '\0' || v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int refund_approve_tx(app_req *r, void *arg)
+{
+    refund_arg *a = arg;
+    db_rows *f = NULL;
+    uint64_t affected = 0;
+    char target[32];
+    int rc = -1;
+
+    if (pay_sql_refund_get(r->db, a->id, true, &f) != 0)
+        goto fail;
+    if (f->nrows != 1) {
+        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
+        goto fail;
+    }
+    if (strcmp(db_cell(f, 0, 7), "requested") != 0) {
+        app_problem(r, 409, "refund_not_pending", "Refund not pending approval",
+                    "Only a requested refund can be approved.", NULL);
+        goto fail;
+    }
+    if (db_cell(f, 0, 8) && db_cell_i64(f, 0, 8) == r->who.id) {
+        app_problem(r, 403, "same_operator", "Second approver required",
+                    "A refund must be approved by an operator other than the one who requested it.", NULL);
+        goto fail;
+    }
+    if (pay_sql_refund_approve(r->db, a->id, r->who.id, &affected) != 0)
+        goto fail;
+    if (affected != 1) {
+        app_problem(r, 409, "refund_not_pending", "Refund not pending approval", NULL, NULL);
+        goto fail;
+    }
+    snprintf(target, sizeof target, "%lld", (long long)a->id);
+    if (audit_write(r, "payments.refund_approve", "refund", target, "ok", NULL) != 0)
+        goto fail;
+    app_reply_empty(r, 204);
+    rc = 0;
+fail:
+    db_rows_free(f);
+    return rc;
+}
+
+void payments_on_refund_approve(app_req *r)
+{
+    refund_arg a = {0};
+    db_rows *f = NULL;
+    pay_actor act = actor_of(r);
+
+    if (parse_id(app_param(r, 0), &a.id) != 0) {
+        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
+        return;
+    }
+    if (app_tx(r, refund_approve_tx, &a) != 0)
+        return;
+    /* Approved and committed: send it now (a failure leaves it approved for
+     * the refunds job to retry). */
+    (void)pay_refund_send(r->db, &act, a.id);
+    if (pay_sql_refund_get(r->db, a.id, false, &f) != 0) {
+        app_problem_db(r);
+        return;
+    }
+    app_reply_json(r, 200, pay_refund_json(f));
+    db_rows_free(f);
+}
+
+void payments_on_refund_get(app_req *r)
+{
+    int64_t id;
+    db_rows *f = NULL;
+
+    if (parse_id(app_param(r, 0), &id) != 0) {
+        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
+        return;
+    }
+    if (pay_sql_refund_get(r->db, id, false, &f) != 0) {
+        app_problem_db(r);
+        return;
+    }
+    if (f->nrows != 1)
+        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
+    else
+        app_reply_json(r, 200, pay_refund_json(f));
+    db_rows_free(f);
+}
+
+/* ---- reconciliation ------------------------------------------------------ */
+
+static json_t *report_json(const db_rows *rep, int i)
+{
+    return json_pack("{sIsssssisisisisIsIss}", "id", (json_int_t)db_cell_i64(rep, i, 0), "channel",
+                     db_cell(rep, i, 1), "date", db_cell(rep, i, 2), "matched", (int)db_cell_i64(rep, i, 3),
+                     "not_recorded", (int)db_cell_i64(rep, i, 4), "not_in_statement",
+                     (int)db_cell_i64(rep, i, 5), "amount_mismatch", (int)db_cell_i64(rep, i, 6),
+                     "statement_total_fen", (json_int_t)db_cell_i64(rep, i, 7), "ledger_total_fen",
+                     (json_int_t)db_cell_i64(rep, i, 8), "created_at", db_cell(rep, i, 9));
+}
+
+static json_t *lines_json(const db_rows *l)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < l->nrows; i++) {
+        json_t *o = json_pack("{ssss}", "kind", db_cell(l, i, 0), "entry_type", db_cell(l, i, 1));
+        json_object_set_new(o, "order_no", db_cell(l, i, 2) ? json_string(db_cell(l, i, 2)) : json_null());
+        json_object_set_new(o, "trade_no", db_cell(l, i, 3) ? json_string(db_cell(l, i, 3)) : json_null());
+        json_object_set_new(o, "ledger_fen", db_cell(l, i, 4) ? json_integer(db_cell_i64(l, i, 4)) : json_null());
+        json_object_set_new(o, "statement_fen",
+                            db_cell(l, i, 5) ? json_integer(db_cell_i64(l, i, 5)) : json_null());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+void payments_on_reports(app_req *r)
+{
+    const char *date = app_query(r, "date"), *channel = app_query(r, "channel");
+    db_rows *rep = NULL;
+    json_t *arr = json_array();
+    int32_t d;
+
+    if (date && date_parse(date, &d) != 0) {
+        app_problem(r, 400, "bad_date", "Invalid date", "Use YYYY-MM-DD.", "date");
+        goto done;
+    }
+    if (channel && pay_channel_find(channel) == NULL) {
+        app_problem(r, 400, "unknown_channel", "Unknown channel", NULL, "channel");
+        goto done;
+    }
+    if (pay_sql_reports(r->db, date, channel, &rep) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    for (int i = 0; i < rep->nrows; i++) {
+        db_rows *l = NULL;
+        json_t *o = report_json(rep, i);
+        if (pay_sql_report_lines(r->db, db_cell_i64(rep, i, 0), &l) != 0) {
+            json_decref(o);
+            app_problem_db(r);
+            goto done;
+        }
+        json_object_set_new(o, "lines", lines_json(l));
+        db_rows_free(l);
+        json_array_append_new(arr, o);
+    }
+    app_reply_json(r, 200, json_pack("{sO}", "reports", arr));
+done:
+    json_decref(arr);
+    db_rows_free(rep);
+}
+
+void payments_on_report_csv(app_req *r)
+{
+    db_rows *rep = NULL, *l = NULL;
+    int64_t id;
+    size_t cap = 256, len = 0;
+    char *csv = NULL;
+
+    if (parse_id(app_param(r, 0), &id) != 0) {
+        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
+        goto done;
+    }
+    if (pay_sql_report_by_id(r->db, id, &rep) != 0 || pay_sql_report_lines(r->db, id, &l) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (rep->nrows != 1) {
+        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
+        goto done;
+    }
+    csv = app_malloc(cap);
+    len = (size_t)snprintf(csv, cap, "channel,date,kind,entry_type,order_no,trade_no,ledger_fen,statement_fen\r\n");
+    for (int i = 0; i < l->nrows; i++) {
+        char line[512];
+        /* Values are our own order numbers and channel trade numbers
+         * (cleaned to printable ASCII); commas and quotes cannot occur in
+         * them, and a leading '=' etc. is neutralised for spreadsheets. */
+        int n = snprintf(line, sizeof line, "%s,%s,%s,%s,%s%s,%s%s,%s,%s\r\n", db_cell(rep, 0, 1),
+                         db_cell(rep, 0, 2), db_cell(l, i, 0), db_cell(l, i, 1),
+                         db_cell(l, i, 2) && strchr("=+-@", db_cell(l, i, 2)[0]) ? "'" : "",
+                         db_cell(l, i, 2) ? db_cell(l, i, 2) : "",
+                         db_cell(l, i, 3) && strchr("=+-@", db_cell(l, i, 3)[0]) ? "'" : "",
+                         db_cell(l, i, 3) ? db_cell(l, i, 3) : "", db_cell(l, i, 4) ? db_cell(l, i, 4) : "",
+                         db_cell(l, i, 5) ? db_cell(l, i, 5) : "");
+        if (n < 0)
+            continue;
+        if (len + (size_t)n + 1 > cap) {
+            cap = (len + (size_t)n + 1) * 2;
+            csv = realloc(csv, cap);
+            if (csv == NULL)
+                abort();
+        }
+        memcpy(csv + len, line, (size_t)n + 1);
+        len += (size_t)n;
+    }
+    app_add_header(r, "Content-Disposition", "attachment; filename=\"reconciliation.csv\"");
+    app_reply_bytes(r, 200, "text/csv; charset=utf-8", csv, len);
+done:
+    free(csv);
+    db_rows_free(rep);
+    db_rows_free(l);
+}

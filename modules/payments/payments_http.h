@@ -1,0 +1,19 @@
+/* payments_http.h - the payments module's handlers (routes in
+ * payments_module.c; contracts in openapi.yaml). */
+#ifndef ONETRIP_PAYMENTS_HTTP_H
+#define ONETRIP_PAYMENTS_HTTP_H
+
+#include "server/app.h"
+
+void payments_on_order_create(app_req *r);
+void payments_on_order_get(app_req *r);
+void payments_on_order_returned(app_req *r);
+void payments_on_notify(app_req *r);
+void payments_on_receipt_verify(app_req *r);
+void payments_on_refund_create(app_req *r);
+void payments_on_refund_approve(app_req *r);
+void payments_on_refund_get(app_req *r);
+void payments_on_reports(app_req *r);
+void payments_on_report_csv(app_req *r);
+
+#endif

@@ -1,0 +1,71 @@
+/* payments_internal.h - what the payments module's files share. */
+#ifndef ONETRIP_PAYMENTS_INTERNAL_H
+#define ONETRIP_PAYMENTS_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "modules/payments/channel.h"
+#include "server/app.h"
+
+/* Who acts, for audit records written from handlers and jobs alike. */
+typedef struct pay_actor {
+    const app_principal *who; /* NULL = system */
+    const char *request_id;
+    const char *peer;
+} pay_actor;
+
+/* What arrived, for the notification record. */
+typedef struct pay_raw {
+    const char *source;   /* "notify" | "query" */
+    const char *body;
+    size_t body_len;
+    const char *headers;  /* JSON of the signature headers, or NULL */
+} pay_raw;
+
+typedef struct pay_apply_result {
+    const char *outcome;  /* applied | duplicate | duplicate_payment | rejected | ignored | failed */
+    const char *reason;   /* NULL or a stable code */
+    bool ack;             /* answer the channel with success (stop resending) */
+    int64_t order_id;
+} pay_apply_result;
+
+/* Applies one notice (verified or not) INSIDE the caller's transaction:
+ * records it in payment_notifications, raises alerts for rejections, and
+ * for a verified success pays the order exactly once (see payments_apply.c).
+ * why is the verifier's reason when !verified. Returns 0 (commit) or -1
+ * (database error left in c: roll back). */
+int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool verified,
+                     const pay_notice *n, const char *why, const pay_raw *raw,
+                     pay_apply_result *res);
+
+/* Ends a live order (expired/closed/failed) and releases its violations.
+ * *done = whether this call changed it. Inside the caller's transaction. */
+int pay_order_end(db_conn *c, const pay_actor *a, int64_t order_id, const char *to,
+                  const char *reason, bool only_past_expiry, bool *done);
+
+/* Fresh public numbers: "P20250101" + 16 hex (order), "R20250101" + 12 hex
+ * (receipt), "RF" + 16 hex (refund); code = 8 hex digits. */
+void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_t cap);
+
+/* JSON of an order row (pay_sql_order_by_no columns) with its items. */
+json_t *pay_order_json(db_conn *c, const db_rows *o);
+/* JSON of a refund row (pay_sql_refund_get columns). */
+json_t *pay_refund_json(const db_rows *f);
+
+/* Sends an approved refund to its channel and records the answer (own
+ * transactions; call outside any). Returns 0 when the channel answered. */
+int pay_refund_send(db_conn *c, const pay_actor *a, int64_t refund_id);
+
+/* Reconciles one channel for one bureau day (YYYY-MM-DD): fetches the
+ * statement, compares, stores the report and raises alerts. *report_id set.
+ * Returns 0, or -1 with a reason in *why (static). */
+int pay_reconcile(db_conn *c, const char *channel, const char *date, int64_t *report_id,
+                  const char **why);
+
+/* Queries the channel for an order awaiting confirmation and applies the
+ * answer. Returns 0 when the channel answered. */
+int pay_query_order(db_conn *c, int64_t order_id, const char *order_no, const char *channel);
+
+#endif

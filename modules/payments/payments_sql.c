@@ -1,0 +1,479 @@
+/* payments_sql.c - see payments_sql.h. */
+#include "modules/payments/payments_sql.h"
+
+#include <stddef.h>
+
+/* ---- orders -------------------------------------------------------------- */
+
+static const char SQL_VIOLATION_FOR_PAYER[] =
+    "SELECT v.id, v.fine_fen, DATE_FORMAT(v.served_date, '%Y-%m-%d'), v.state, v.decision_no "
+    "FROM violations v WHERE v.id = ? AND (v.citizen_id = ? "
+    "OR v.licence_id IN (SELECT l.id FROM licences l WHERE l.citizen_id = ?) "
+    "OR v.vehicle_id IN (SELECT h.id FROM vehicles h WHERE h.owner_citizen_id = ?)) FOR UPDATE";
+
+int pay_sql_violation_for_payer(db_conn *c, int64_t vid, int64_t citizen, db_rows **out)
+{
+    return db_query(c, SQL_VIOLATION_FOR_PAYER,
+                    DBP(DB_I64(vid), DB_I64(citizen), DB_I64(citizen), DB_I64(citizen)), out);
+}
+
+static const char SQL_LIVE_ITEM[] =
+    "SELECT o.id, o.state, o.state = 'open' AND o.expires_at < UTC_TIMESTAMP(3) "
+    "FROM payment_order_items i JOIN payment_orders o ON o.id = i.order_id "
+    "WHERE i.open_violation_id = ? FOR UPDATE";
+
+int pay_sql_live_item(db_conn *c, int64_t vid, db_rows **out)
+{
+    return db_query(c, SQL_LIVE_ITEM, DBP(DB_I64(vid)), out);
+}
+
+static const char SQL_ORDER_INSERT[] =
+    "INSERT INTO payment_orders (order_no, citizen_id, amount_fen, fine_fen, late_fee_fen, state, "
+    "channel, expires_at, created_at) VALUES (?, ?, ?, ?, ?, 'open', ?, "
+    "UTC_TIMESTAMP(3) + INTERVAL ? SECOND, UTC_TIMESTAMP(3))";
+
+int pay_sql_order_insert(db_conn *c, const char *order_no, int64_t citizen, int64_t amount,
+                         int64_t fine, int64_t fee, const char *channel, int64_t ttl_s, uint64_t *id)
+{
+    return db_exec(c, SQL_ORDER_INSERT,
+                   DBP(DB_STR(order_no), DB_I64(citizen), DB_I64(amount), DB_I64(fine), DB_I64(fee),
+                       DB_STR(channel), DB_I64(ttl_s)),
+                   NULL, id);
+}
+
+static const char SQL_ITEM_INSERT[] =
+    "INSERT INTO payment_order_items (order_id, violation_id, fine_fen, late_fee_fen, "
+    "open_violation_id) VALUES (?, ?, ?, ?, ?)";
+
+int pay_sql_item_insert(db_conn *c, int64_t order_id, int64_t vid, int64_t fine, int64_t fee)
+{
+    return db_exec(c, SQL_ITEM_INSERT,
+                   DBP(DB_I64(order_id), DB_I64(vid), DB_I64(fine), DB_I64(fee), DB_I64(vid)), NULL,
+                   NULL);
+}
+
+#define ORDER_COLS                                                                              \
+    "SELECT id, order_no, citizen_id, amount_fen, fine_fen, late_fee_fen, state, channel, "     \
+    "channel_trade_no, expires_at, paid_at, created_at, state_reason, returned_at, "            \
+    "TIMESTAMPDIFF(SECOND, returned_at, UTC_TIMESTAMP(3)) FROM payment_orders "
+
+static const char SQL_ORDER_BY_NO[] = ORDER_COLS "WHERE order_no = ?";
+static const char SQL_ORDER_BY_NO_LOCK[] = ORDER_COLS "WHERE order_no = ? FOR UPDATE";
+static const char SQL_ORDER_BY_ID[] = ORDER_COLS "WHERE id = ?";
+static const char SQL_ORDER_BY_ID_LOCK[] = ORDER_COLS "WHERE id = ? FOR UPDATE";
+
+int pay_sql_order_by_no(db_conn *c, const char *order_no, bool for_update, db_rows **out)
+{
+    return db_query(c, for_update ? SQL_ORDER_BY_NO_LOCK : SQL_ORDER_BY_NO, DBP(DB_STR(order_no)), out);
+}
+
+int pay_sql_order_by_id(db_conn *c, int64_t id, bool for_update, db_rows **out)
+{
+    return db_query(c, for_update ? SQL_ORDER_BY_ID_LOCK : SQL_ORDER_BY_ID, DBP(DB_I64(id)), out);
+}
+
+static const char SQL_ORDER_ITEMS[] =
+    "SELECT i.violation_id, i.fine_fen, i.late_fee_fen, v.decision_no, v.state "
+    "FROM payment_order_items i JOIN violations v ON v.id = i.violation_id "
+    "WHERE i.order_id = ? ORDER BY i.violation_id";
+
+int pay_sql_order_items(db_conn *c, int64_t order_id, db_rows **out)
+{
+    return db_query(c, SQL_ORDER_ITEMS, DBP(DB_I64(order_id)), out);
+}
+
+static const char SQL_ORDER_VIOLATIONS_LOCK[] =
+    "SELECT v.id, v.state FROM violations v JOIN payment_order_items i ON i.violation_id = v.id "
+    "WHERE i.order_id = ? ORDER BY v.id FOR UPDATE";
+
+int pay_sql_order_violations_lock(db_conn *c, int64_t order_id, db_rows **out)
+{
+    return db_query(c, SQL_ORDER_VIOLATIONS_LOCK, DBP(DB_I64(order_id)), out);
+}
+
+static const char SQL_ORDER_END[] =
+    "UPDATE payment_orders SET state = ?, state_reason = ?, closed_at = UTC_TIMESTAMP(3), "
+    "version = version + 1 WHERE id = ? AND state IN ('open', 'awaiting_confirmation')";
+static const char SQL_ORDER_END_EXPIRED[] =
+    "UPDATE payment_orders SET state = ?, state_reason = ?, closed_at = UTC_TIMESTAMP(3), "
+    "version = version + 1 WHERE id = ? AND state = 'open' AND expires_at < UTC_TIMESTAMP(3)";
+
+int pay_sql_order_end(db_conn *c, int64_t id, const char *to, const char *reason,
+                      bool only_past_expiry, uint64_t *affected)
+{
+    return db_exec(c, only_past_expiry ? SQL_ORDER_END_EXPIRED : SQL_ORDER_END,
+                   DBP(DB_STR(to), DB_STR(reason), DB_I64(id)), affected, NULL);
+}
+
+static const char SQL_ITEMS_RELEASE[] =
+    "UPDATE payment_order_items SET open_violation_id = NULL WHERE order_id = ?";
+
+int pay_sql_items_release(db_conn *c, int64_t order_id)
+{
+    return db_exec(c, SQL_ITEMS_RELEASE, DBP(DB_I64(order_id)), NULL, NULL);
+}
+
+static const char SQL_ORDER_RETURNED[] =
+    "UPDATE payment_orders SET state = 'awaiting_confirmation', returned_at = UTC_TIMESTAMP(3), "
+    "channel_trade_no = COALESCE(?, channel_trade_no), version = version + 1 "
+    "WHERE id = ? AND state = 'open'";
+
+int pay_sql_order_returned(db_conn *c, int64_t id, const char *trade_no, uint64_t *affected)
+{
+    return db_exec(c, SQL_ORDER_RETURNED, DBP(DB_STR(trade_no), DB_I64(id)), affected, NULL);
+}
+
+static const char SQL_ORDER_PAID[] =
+    "UPDATE payment_orders SET state = 'paid', state_reason = NULL, paid_at = UTC_TIMESTAMP(3), "
+    "channel_trade_no = ?, version = version + 1 WHERE id = ? AND state <> 'paid'";
+
+int pay_sql_order_paid(db_conn *c, int64_t id, const char *trade_no, uint64_t *affected)
+{
+    return db_exec(c, SQL_ORDER_PAID, DBP(DB_STR(trade_no), DB_I64(id)), affected, NULL);
+}
+
+static const char SQL_ORDER_CLOSE_ANY[] =
+    "UPDATE payment_orders SET state = 'closed', state_reason = ?, "
+    "closed_at = COALESCE(closed_at, UTC_TIMESTAMP(3)), version = version + 1 "
+    "WHERE id = ? AND state <> 'paid'";
+
+int pay_sql_order_close_any(db_conn *c, int64_t id, const char *reason)
+{
+    return db_exec(c, SQL_ORDER_CLOSE_ANY, DBP(DB_STR(reason), DB_I64(id)), NULL, NULL);
+}
+
+static const char SQL_VIOLATION_PAID[] =
+    "UPDATE violations SET state = 'paid', paid_at = UTC_TIMESTAMP(3), version = version + 1 "
+    "WHERE id = ? AND state = 'handled'";
+
+int pay_sql_violation_mark_paid(db_conn *c, int64_t vid, uint64_t *affected)
+{
+    return db_exec(c, SQL_VIOLATION_PAID, DBP(DB_I64(vid)), affected, NULL);
+}
+
+static const char SQL_CITIZEN_NAME[] = "SELECT name FROM citizens WHERE id = ?";
+
+int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out)
+{
+    return db_query(c, SQL_CITIZEN_NAME, DBP(DB_I64(citizen)), out);
+}
+
+/* ---- payments and notifications ----------------------------------------- */
+
+static const char SQL_PAYMENT_BY_ORDER[] =
+    "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? FOR UPDATE";
+
+int pay_sql_payment_by_order(db_conn *c, int64_t order_id, db_rows **out)
+{
+    return db_query(c, SQL_PAYMENT_BY_ORDER, DBP(DB_I64(order_id)), out);
+}
+
+static const char SQL_PAYMENT_BY_TRADE[] =
+    "SELECT id, order_id FROM payments WHERE channel = ? AND trade_no = ?";
+
+int pay_sql_payment_by_trade(db_conn *c, const char *channel, const char *trade_no, db_rows **out)
+{
+    return db_query(c, SQL_PAYMENT_BY_TRADE, DBP(DB_STR(channel), DB_STR(trade_no)), out);
+}
+
+static const char SQL_PAYMENT_INSERT[] =
+    "INSERT INTO payments (order_id, channel, trade_no, amount_fen, notify_id, kind, paid_at, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+
+int pay_sql_payment_insert(db_conn *c, int64_t order_id, const char *channel, const char *trade_no,
+                           int64_t amount, const char *notify_id, const char *kind, uint64_t *id)
+{
+    return db_exec(c, SQL_PAYMENT_INSERT,
+                   DBP(DB_I64(order_id), DB_STR(channel), DB_STR(trade_no), DB_I64(amount),
+                       DB_STR(notify_id && notify_id[0] ? notify_id : NULL), DB_STR(kind)),
+                   NULL, id);
+}
+
+static const char SQL_NOTIFICATION_INSERT[] =
+    "INSERT INTO payment_notifications (channel, source, received_at, peer, notify_id, order_no, "
+    "trade_no, amount_fen, trade_status, verified, outcome, reason, headers, raw_body) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+static db_val opt_str(const char *s)
+{
+    return DB_STR(s && s[0] ? s : NULL);
+}
+
+int pay_sql_notification_insert(db_conn *c, const pay_notif_row *n)
+{
+    return db_exec(c, SQL_NOTIFICATION_INSERT,
+                   DBP(DB_STR(n->channel), DB_STR(n->source), DB_STR(n->peer ? n->peer : ""),
+                       opt_str(n->notify_id), opt_str(n->order_no), opt_str(n->trade_no),
+                       n->amount_fen < 0 ? DB_NULL : DB_I64(n->amount_fen), opt_str(n->trade_status),
+                       DB_I64(n->verified ? 1 : 0), DB_STR(n->outcome), opt_str(n->reason),
+                       opt_str(n->headers), DB_BLOB(n->raw ? n->raw : "", n->raw ? n->raw_len : 0)),
+                   NULL, NULL);
+}
+
+static const char SQL_ALERT_INSERT[] =
+    "INSERT INTO payment_alerts (kind, channel, order_no, ref_id, detail, created_at) "
+    "VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+
+int pay_sql_alert_insert(db_conn *c, const char *kind, const char *channel, const char *order_no,
+                         int64_t ref_id, const char *detail)
+{
+    return db_exec(c, SQL_ALERT_INSERT,
+                   DBP(DB_STR(kind), opt_str(channel), opt_str(order_no),
+                       ref_id > 0 ? DB_I64(ref_id) : DB_NULL, DB_STR(detail ? detail : "")),
+                   NULL, NULL);
+}
+
+/* ---- receipts -------------------------------------------------------------- */
+
+static const char SQL_RECEIPT_INSERT[] =
+    "INSERT INTO receipts (number, verify_code, order_id, citizen_id, payer_name_masked, items, "
+    "amount_fen, channel, trade_no, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+
+int pay_sql_receipt_insert(db_conn *c, const char *number, const char *code, int64_t order_id,
+                           int64_t citizen, const char *payer_masked, const char *items_json,
+                           int64_t amount, const char *channel, const char *trade_no)
+{
+    return db_exec(c, SQL_RECEIPT_INSERT,
+                   DBP(DB_STR(number), DB_STR(code), DB_I64(order_id), DB_I64(citizen),
+                       DB_STR(payer_masked), DB_STR(items_json), DB_I64(amount), DB_STR(channel),
+                       DB_STR(trade_no)),
+                   NULL, NULL);
+}
+
+#define RECEIPT_COLS                                                                            \
+    "SELECT r.number, r.verify_code, r.payer_name_masked, r.items, r.amount_fen, r.channel, "   \
+    "r.trade_no, r.issued_at, o.order_no FROM receipts r JOIN payment_orders o ON o.id = r.order_id "
+
+static const char SQL_RECEIPT_BY_NUMBER[] = RECEIPT_COLS "WHERE r.number = ?";
+static const char SQL_RECEIPT_BY_ORDER[] = RECEIPT_COLS "WHERE r.order_id = ?";
+
+int pay_sql_receipt_by_number(db_conn *c, const char *number, db_rows **out)
+{
+    return db_query(c, SQL_RECEIPT_BY_NUMBER, DBP(DB_STR(number)), out);
+}
+
+int pay_sql_receipt_by_order(db_conn *c, int64_t order_id, db_rows **out)
+{
+    return db_query(c, SQL_RECEIPT_BY_ORDER, DBP(DB_I64(order_id)), out);
+}
+
+/* ---- refunds --------------------------------------------------------------- */
+
+static const char SQL_REFUND_INSERT[] =
+    "INSERT INTO refunds (out_refund_no, order_id, payment_id, channel, amount_fen, reason, kind, "
+    "state, requested_by, approved_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "IF(? = 'approved', UTC_TIMESTAMP(3), NULL), UTC_TIMESTAMP(3))";
+
+int pay_sql_refund_insert(db_conn *c, const char *out_no, int64_t order_id, int64_t payment_id,
+                          const char *channel, int64_t amount, const char *reason, const char *kind,
+                          const char *state, int64_t requested_by, uint64_t *id)
+{
+    return db_exec(c, SQL_REFUND_INSERT,
+                   DBP(DB_STR(out_no), DB_I64(order_id), DB_I64(payment_id), DB_STR(channel),
+                       DB_I64(amount), DB_STR(reason), DB_STR(kind), DB_STR(state),
+                       requested_by > 0 ? DB_I64(requested_by) : DB_NULL, DB_STR(state)),
+                   NULL, id);
+}
+
+static const char SQL_REFUND_TOTAL[] =
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE order_id = ? AND state <> 'failed'";
+
+int pay_sql_refund_total(db_conn *c, int64_t order_id, db_rows **out)
+{
+    return db_query(c, SQL_REFUND_TOTAL, DBP(DB_I64(order_id)), out);
+}
+
+#define REFUND_COLS                                                                             \
+    "SELECT f.id, f.out_refund_no, o.order_no, f.channel, f.amount_fen, f.reason, f.kind, "     \
+    "f.state, f.requested_by, f.approved_by, f.channel_refund_no, f.failure_reason, "           \
+    "f.created_at, f.approved_at, f.finished_at, p.trade_no FROM refunds f "                    \
+    "JOIN payment_orders o ON o.id = f.order_id JOIN payments p ON p.id = f.payment_id "
+
+static const char SQL_REFUND_GET[] = REFUND_COLS "WHERE f.id = ?";
+static const char SQL_REFUND_GET_LOCK[] = REFUND_COLS "WHERE f.id = ? FOR UPDATE";
+
+int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, db_rows **out)
+{
+    return db_query(c, for_update ? SQL_REFUND_GET_LOCK : SQL_REFUND_GET, DBP(DB_I64(id)), out);
+}
+
+static const char SQL_REFUND_APPROVE[] =
+    "UPDATE refunds SET state = 'approved', approved_by = ?, approved_at = UTC_TIMESTAMP(3), "
+    "version = version + 1 WHERE id = ? AND state = 'requested' "
+    "AND (requested_by IS NULL OR requested_by <> ?)";
+
+int pay_sql_refund_approve(db_conn *c, int64_t id, int64_t approver, uint64_t *affected)
+{
+    return db_exec(c, SQL_REFUND_APPROVE, DBP(DB_I64(approver), DB_I64(id), DB_I64(approver)),
+                   affected, NULL);
+}
+
+static const char SQL_REFUND_FINISH[] =
+    "UPDATE refunds SET state = ?, channel_refund_no = ?, failure_reason = ?, "
+    "sent_at = COALESCE(sent_at, UTC_TIMESTAMP(3)), finished_at = UTC_TIMESTAMP(3), "
+    "version = version + 1 WHERE id = ? AND state IN ('approved', 'sent')";
+
+int pay_sql_refund_finish(db_conn *c, int64_t id, const char *state, const char *channel_no,
+                          const char *failure, uint64_t *affected)
+{
+    return db_exec(c, SQL_REFUND_FINISH,
+                   DBP(DB_STR(state), opt_str(channel_no), opt_str(failure), DB_I64(id)), affected,
+                   NULL);
+}
+
+static const char SQL_REFUND_ATTEMPT[] =
+    "UPDATE refunds SET attempts = attempts + 1 WHERE id = ?";
+
+int pay_sql_refund_attempt(db_conn *c, int64_t id)
+{
+    return db_exec(c, SQL_REFUND_ATTEMPT, DBP(DB_I64(id)), NULL, NULL);
+}
+
+static const char SQL_REFUNDS_TO_SEND[] =
+    "SELECT id FROM refunds WHERE state = 'approved' AND attempts < 20 ORDER BY id LIMIT 100";
+
+int pay_sql_refunds_to_send(db_conn *c, db_rows **out)
+{
+    return db_query(c, SQL_REFUNDS_TO_SEND, DBP0, out);
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static const char SQL_ORDERS_EXPIRED[] =
+    "SELECT id, order_no FROM payment_orders WHERE state = 'open' "
+    "AND expires_at < UTC_TIMESTAMP(3) ORDER BY expires_at LIMIT 500";
+
+int pay_sql_orders_expired(db_conn *c, db_rows **out)
+{
+    return db_query(c, SQL_ORDERS_EXPIRED, DBP0, out);
+}
+
+static const char SQL_ORDERS_AWAITING[] =
+    "SELECT id, order_no, channel FROM payment_orders WHERE state = 'awaiting_confirmation' "
+    "ORDER BY last_query_at IS NOT NULL, last_query_at LIMIT 100";
+
+int pay_sql_orders_awaiting(db_conn *c, db_rows **out)
+{
+    return db_query(c, SQL_ORDERS_AWAITING, DBP0, out);
+}
+
+static const char SQL_ORDER_QUERIED[] =
+    "UPDATE payment_orders SET last_query_at = UTC_TIMESTAMP(3), query_count = query_count + 1 "
+    "WHERE id = ?";
+
+int pay_sql_order_queried(db_conn *c, int64_t id)
+{
+    return db_exec(c, SQL_ORDER_QUERIED, DBP(DB_I64(id)), NULL, NULL);
+}
+
+/* ---- reconciliation ----------------------------------------------------- */
+
+static const char SQL_LEDGER_PAYMENTS[] =
+    "SELECT p.trade_no, o.order_no, p.amount_fen FROM payments p "
+    "JOIN payment_orders o ON o.id = p.order_id WHERE p.channel = ? "
+    "AND p.paid_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
+    "AND p.paid_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY ORDER BY p.id";
+
+int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date, db_rows **out)
+{
+    return db_query(c, SQL_LEDGER_PAYMENTS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), out);
+}
+
+static const char SQL_LEDGER_REFUNDS[] =
+    "SELECT f.channel_refund_no, o.order_no, f.amount_fen FROM refunds f "
+    "JOIN payment_orders o ON o.id = f.order_id WHERE f.channel = ? AND f.state = 'succeeded' "
+    "AND f.finished_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
+    "AND f.finished_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY ORDER BY f.id";
+
+int pay_sql_ledger_refunds(db_conn *c, const char *channel, const char *date, db_rows **out)
+{
+    return db_query(c, SQL_LEDGER_REFUNDS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), out);
+}
+
+static const char SQL_LINES_DELETE[] =
+    "DELETE l FROM reconciliation_lines l JOIN reconciliation_reports r ON r.id = l.report_id "
+    "WHERE r.channel = ? AND r.stmt_date = ?";
+static const char SQL_REPORT_DELETE[] =
+    "DELETE FROM reconciliation_reports WHERE channel = ? AND stmt_date = ?";
+
+int pay_sql_report_delete(db_conn *c, const char *channel, const char *date)
+{
+    if (db_exec(c, SQL_LINES_DELETE, DBP(DB_STR(channel), DB_STR(date)), NULL, NULL) != 0)
+        return -1;
+    return db_exec(c, SQL_REPORT_DELETE, DBP(DB_STR(channel), DB_STR(date)), NULL, NULL);
+}
+
+static const char SQL_REPORT_INSERT[] =
+    "INSERT INTO reconciliation_reports (channel, stmt_date, matched, not_recorded, "
+    "not_in_statement, amount_mismatch, statement_total_fen, ledger_total_fen, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+
+int pay_sql_report_insert(db_conn *c, const char *channel, const char *date, int matched,
+                          int not_recorded, int not_in_statement, int mismatch, int64_t stmt_total,
+                          int64_t ledger_total, uint64_t *id)
+{
+    return db_exec(c, SQL_REPORT_INSERT,
+                   DBP(DB_STR(channel), DB_STR(date), DB_I64(matched), DB_I64(not_recorded),
+                       DB_I64(not_in_statement), DB_I64(mismatch), DB_I64(stmt_total),
+                       DB_I64(ledger_total)),
+                   NULL, id);
+}
+
+static const char SQL_REPORT_TOTALS[] =
+    "UPDATE reconciliation_reports SET matched = ?, not_recorded = ?, not_in_statement = ?, "
+    "amount_mismatch = ?, statement_total_fen = ?, ledger_total_fen = ? WHERE id = ?";
+
+int pay_sql_report_totals(db_conn *c, int64_t id, int matched, int not_recorded,
+                          int not_in_statement, int mismatch, int64_t stmt_total,
+                          int64_t ledger_total)
+{
+    return db_exec(c, SQL_REPORT_TOTALS,
+                   DBP(DB_I64(matched), DB_I64(not_recorded), DB_I64(not_in_statement),
+                       DB_I64(mismatch), DB_I64(stmt_total), DB_I64(ledger_total), DB_I64(id)),
+                   NULL, NULL);
+}
+
+static const char SQL_LINE_INSERT[] =
+    "INSERT INTO reconciliation_lines (report_id, kind, entry_type, order_no, trade_no, "
+    "ledger_fen, statement_fen) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+int pay_sql_line_insert(db_conn *c, int64_t report_id, const char *kind, const char *entry_type,
+                        const char *order_no, const char *trade_no, int64_t ledger_fen,
+                        int64_t stmt_fen)
+{
+    return db_exec(c, SQL_LINE_INSERT,
+                   DBP(DB_I64(report_id), DB_STR(kind), DB_STR(entry_type), opt_str(order_no),
+                       opt_str(trade_no), ledger_fen < 0 ? DB_NULL : DB_I64(ledger_fen),
+                       stmt_fen < 0 ? DB_NULL : DB_I64(stmt_fen)),
+                   NULL, NULL);
+}
+
+#define REPORT_COLS                                                                             \
+    "SELECT id, channel, DATE_FORMAT(stmt_date, '%Y-%m-%d'), matched, not_recorded, "           \
+    "not_in_statement, amount_mismatch, statement_total_fen, ledger_total_fen, created_at "     \
+    "FROM reconciliation_reports "
+
+static const char SQL_REPORTS[] =
+    REPORT_COLS "WHERE (? IS NULL OR stmt_date = ?) AND (? IS NULL OR channel = ?) "
+    "ORDER BY stmt_date DESC, channel LIMIT 200";
+static const char SQL_REPORT_BY_ID[] = REPORT_COLS "WHERE id = ?";
+
+int pay_sql_reports(db_conn *c, const char *date, const char *channel, db_rows **out)
+{
+    return db_query(c, SQL_REPORTS,
+                    DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel)), out);
+}
+
+int pay_sql_report_by_id(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_REPORT_BY_ID, DBP(DB_I64(id)), out);
+}
+
+static const char SQL_REPORT_LINES[] =
+    "SELECT kind, entry_type, order_no, trade_no, ledger_fen, statement_fen "
+    "FROM reconciliation_lines WHERE report_id = ? ORDER BY id";
+
+int pay_sql_report_lines(db_conn *c, int64_t report_id, db_rows **out)
+{
+    return db_query(c, SQL_REPORT_LINES, DBP(DB_I64(report_id)), out);
+}

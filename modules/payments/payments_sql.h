@@ -1,0 +1,136 @@
+/* payments_sql.h - every statement of the payments module, one function
+ * each. All run on the caller's connection (inside its transaction when it
+ * has one) and block. Return 0, or -1 with the error left in c. Row sets
+ * are owned by the caller (db_rows_free); their columns are listed at each
+ * function. */
+#ifndef ONETRIP_PAYMENTS_SQL_H
+#define ONETRIP_PAYMENTS_SQL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* ---- orders -------------------------------------------------------------- */
+
+/* A violation the citizen may pay (handled by them, on their licence or on a
+ * vehicle they own), locked. Columns: id, fine_fen, served_date, state,
+ * decision_no. 0 rows when absent or foreign. */
+int pay_sql_violation_for_payer(db_conn *c, int64_t vid, int64_t citizen, db_rows **out);
+/* The live (open/awaiting) order item of a violation, locked. Columns:
+ * order_id, state, past_expiry (0/1). */
+int pay_sql_live_item(db_conn *c, int64_t vid, db_rows **out);
+int pay_sql_order_insert(db_conn *c, const char *order_no, int64_t citizen, int64_t amount,
+                         int64_t fine, int64_t fee, const char *channel, int64_t ttl_s,
+                         uint64_t *id);
+/* open = the item holds the violation (open_violation_id set). */
+int pay_sql_item_insert(db_conn *c, int64_t order_id, int64_t vid, int64_t fine, int64_t fee);
+/* Columns: 0 id, 1 order_no, 2 citizen_id, 3 amount_fen, 4 fine_fen,
+ * 5 late_fee_fen, 6 state, 7 channel, 8 channel_trade_no, 9 expires_at,
+ * 10 paid_at, 11 created_at, 12 state_reason, 13 returned_at,
+ * 14 TIMESTAMPDIFF(SECOND, returned_at, now). */
+int pay_sql_order_by_no(db_conn *c, const char *order_no, bool for_update, db_rows **out);
+int pay_sql_order_by_id(db_conn *c, int64_t id, bool for_update, db_rows **out);
+/* Columns: violation_id, fine_fen, late_fee_fen, decision_no, violation state. */
+int pay_sql_order_items(db_conn *c, int64_t order_id, db_rows **out);
+/* Locks the order's violations. Columns: id, state. */
+int pay_sql_order_violations_lock(db_conn *c, int64_t order_id, db_rows **out);
+/* Live (open/awaiting) -> to ('expired','closed','failed'); releases
+ * nothing by itself. *affected 0 when the order was not live. */
+int pay_sql_order_end(db_conn *c, int64_t id, const char *to, const char *reason,
+                      bool only_past_expiry, uint64_t *affected);
+int pay_sql_items_release(db_conn *c, int64_t order_id);
+int pay_sql_order_returned(db_conn *c, int64_t id, const char *trade_no, uint64_t *affected);
+/* Any state but paid -> paid. */
+int pay_sql_order_paid(db_conn *c, int64_t id, const char *trade_no, uint64_t *affected);
+/* Any non-paid state -> closed with a reason (duplicate payments). */
+int pay_sql_order_close_any(db_conn *c, int64_t id, const char *reason);
+int pay_sql_violation_mark_paid(db_conn *c, int64_t vid, uint64_t *affected);
+/* Citizen's display name. Columns: name. */
+int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out);
+
+/* ---- payments and notifications ----------------------------------------- */
+
+/* Columns: id, trade_no, kind, amount_fen. */
+int pay_sql_payment_by_order(db_conn *c, int64_t order_id, db_rows **out);
+/* Columns: id, order_id. */
+int pay_sql_payment_by_trade(db_conn *c, const char *channel, const char *trade_no, db_rows **out);
+int pay_sql_payment_insert(db_conn *c, int64_t order_id, const char *channel, const char *trade_no,
+                           int64_t amount, const char *notify_id, const char *kind, uint64_t *id);
+typedef struct pay_notif_row {
+    const char *channel, *source, *peer, *notify_id, *order_no, *trade_no, *trade_status;
+    int64_t amount_fen; /* < 0 = NULL */
+    bool verified;
+    const char *outcome, *reason, *headers;
+    const char *raw;
+    size_t raw_len;
+} pay_notif_row;
+int pay_sql_notification_insert(db_conn *c, const pay_notif_row *n);
+int pay_sql_alert_insert(db_conn *c, const char *kind, const char *channel, const char *order_no,
+                         int64_t ref_id, const char *detail);
+
+/* ---- receipts -------------------------------------------------------------- */
+
+int pay_sql_receipt_insert(db_conn *c, const char *number, const char *code, int64_t order_id,
+                           int64_t citizen, const char *payer_masked, const char *items_json,
+                           int64_t amount, const char *channel, const char *trade_no);
+/* Columns: number, verify_code, payer_name_masked, items, amount_fen,
+ * channel, trade_no, issued_at, order_no. */
+int pay_sql_receipt_by_number(db_conn *c, const char *number, db_rows **out);
+int pay_sql_receipt_by_order(db_conn *c, int64_t order_id, db_rows **out);
+
+/* ---- refunds --------------------------------------------------------------- */
+
+int pay_sql_refund_insert(db_conn *c, const char *out_no, int64_t order_id, int64_t payment_id,
+                          const char *channel, int64_t amount, const char *reason,
+                          const char *kind, const char *state, int64_t requested_by,
+                          uint64_t *id);
+/* Sum of refunds of an order that are not failed. Columns: total. */
+int pay_sql_refund_total(db_conn *c, int64_t order_id, db_rows **out);
+/* Columns: 0 id, 1 out_refund_no, 2 order_no, 3 channel, 4 amount_fen,
+ * 5 reason, 6 kind, 7 state, 8 requested_by, 9 approved_by,
+ * 10 channel_refund_no, 11 failure_reason, 12 created_at, 13 approved_at,
+ * 14 finished_at, 15 trade_no. */
+int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, db_rows **out);
+int pay_sql_refund_approve(db_conn *c, int64_t id, int64_t approver, uint64_t *affected);
+/* approved -> succeeded|failed (channel answer). */
+int pay_sql_refund_finish(db_conn *c, int64_t id, const char *state, const char *channel_no,
+                          const char *failure, uint64_t *affected);
+int pay_sql_refund_attempt(db_conn *c, int64_t id);
+/* Ids of approved refunds to send. Columns: id. */
+int pay_sql_refunds_to_send(db_conn *c, db_rows **out);
+
+/* ---- jobs --------------------------------------------------------------- */
+
+/* Open orders past expiry. Columns: id, order_no. */
+int pay_sql_orders_expired(db_conn *c, db_rows **out);
+/* Orders awaiting confirmation. Columns: id, order_no, channel. */
+int pay_sql_orders_awaiting(db_conn *c, db_rows **out);
+int pay_sql_order_queried(db_conn *c, int64_t id);
+
+/* ---- reconciliation ----------------------------------------------------- */
+
+/* Payments of a channel received on a bureau day (Asia/Shanghai).
+ * Columns: trade_no, order_no, amount_fen. */
+int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date, db_rows **out);
+/* Refunds that succeeded on that day. Columns: channel_refund_no, order_no, amount_fen. */
+int pay_sql_ledger_refunds(db_conn *c, const char *channel, const char *date, db_rows **out);
+int pay_sql_report_delete(db_conn *c, const char *channel, const char *date);
+int pay_sql_report_insert(db_conn *c, const char *channel, const char *date, int matched,
+                          int not_recorded, int not_in_statement, int mismatch,
+                          int64_t stmt_total, int64_t ledger_total, uint64_t *id);
+int pay_sql_report_totals(db_conn *c, int64_t id, int matched, int not_recorded,
+                          int not_in_statement, int mismatch, int64_t stmt_total,
+                          int64_t ledger_total);
+int pay_sql_line_insert(db_conn *c, int64_t report_id, const char *kind, const char *entry_type,
+                        const char *order_no, const char *trade_no, int64_t ledger_fen,
+                        int64_t stmt_fen);
+/* Columns: id, channel, stmt_date, matched, not_recorded, not_in_statement,
+ * amount_mismatch, statement_total_fen, ledger_total_fen, created_at.
+ * date/channel NULL = any. */
+int pay_sql_reports(db_conn *c, const char *date, const char *channel, db_rows **out);
+int pay_sql_report_by_id(db_conn *c, int64_t id, db_rows **out);
+/* Columns: kind, entry_type, order_no, trade_no, ledger_fen, statement_fen. */
+int pay_sql_report_lines(db_conn *c, int64_t report_id, db_rows **out);
+
+#endif

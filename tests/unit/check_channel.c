@@ -1,0 +1,530 @@
+/* Unit tests for the payment channel verifiers (modules/payments/channel*.c)
+ * with vectors generated here: a fresh RSA key signs notifications the way
+ * each channel does, then single fields are tampered with. */
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "modules/payments/channel.h"
+#include "server/crypto.h"
+
+static char *priv_pem, *pub_pem, *other_pub_pem;
+
+static void gen_key(char **priv, char **pub)
+{
+    EVP_PKEY *k = EVP_RSA_gen(2048);
+    BIO *b = BIO_new(BIO_s_mem());
+    char *p;
+    long n;
+
+    ck_assert_ptr_nonnull(k);
+    if (priv) {
+        PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+        n = BIO_get_mem_data(b, &p);
+        *priv = strndup(p, (size_t)n);
+        (void)BIO_reset(b);
+    }
+    PEM_write_bio_PUBKEY(b, k);
+    n = BIO_get_mem_data(b, &p);
+    *pub = strndup(p, (size_t)n);
+    BIO_free(b);
+    EVP_PKEY_free(k);
+}
+
+static void setup(void)
+{
+    if (priv_pem == NULL) {
+        gen_key(&priv_pem, &pub_pem);
+        gen_key(NULL, &other_pub_pem);
+    }
+}
+
+/* ---- headers --------------------------------------------------------- */
+
+typedef struct hdrs {
+    const char *k[8];
+    const char *v[8];
+    int n;
+} hdrs;
+
+static const char *hdr_get(const void *ctx, const char *name)
+{
+    const hdrs *h = ctx;
+    for (int i = 0; i < h->n; i++)
+        if (strcasecmp(h->k[i], name) == 0)
+            return h->v[i];
+    return NULL;
+}
+
+/* ---- alipay ---------------------------------------------------------- */
+
+static void url_encode(const char *s, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '*') {
+            *out++ = (char)c;
+        } else if (c == ' ') {
+            *out++ = '+';
+        } else {
+            *out++ = '%';
+            *out++ = hex[c >> 4];
+            *out++ = hex[c & 15];
+        }
+    }
+    *out = '\0';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Builds a signed notification from "k=v" pairs (plain, unencoded). When
+ * tamper_key is set, that pair's value is replaced by tamper_val AFTER
+ * signing. */
+static char *alipay_body(const char *const *pairs, int n, const char *tamper_key,
+                         const char *tamper_val, const char *sign_type)
+{
+    char content[4096] = "", *sorted[32], *body = malloc(16384), enc[2048];
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    char *b64;
+
+    for (int i = 0; i < n; i++)
+        sorted[i] = strdup(pairs[i]);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_str);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            strcat(content, "&");
+        strcat(content, sorted[i]);
+    }
+    ck_assert_int_eq(crypto_rsa_sha256_sign(priv_pem, content, strlen(content), &sig, &siglen), 0);
+    b64 = crypto_b64_encode(sig, siglen);
+    body[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        char key[128];
+        const char *eq = strchr(pairs[i], '=');
+        const char *val = eq + 1;
+        snprintf(key, sizeof key, "%.*s", (int)(eq - pairs[i]), pairs[i]);
+        if (tamper_key && strcmp(key, tamper_key) == 0)
+            val = tamper_val;
+        url_encode(key, enc);
+        strcat(body, enc);
+        strcat(body, "=");
+        url_encode(val, enc);
+        strcat(body, enc);
+        strcat(body, "&");
+    }
+    strcat(body, "sign_type=");
+    strcat(body, sign_type);
+    strcat(body, "&sign=");
+    url_encode(b64, enc);
+    strcat(body, enc);
+    for (int i = 0; i < n; i++)
+        free(sorted[i]);
+    free(sig);
+    free(b64);
+    return body;
+}
+
+static pay_channel_conf alipay_conf(void)
+{
+    pay_channel_conf c = {0};
+    c.name = "alipay";
+    c.app_id = "2021000000000001";
+    c.public_pem = pub_pem;
+    return c;
+}
+
+static int alipay_check(const char *body, pay_notice *n, const char **why)
+{
+    pay_channel_conf c = alipay_conf();
+    pay_input in = {body, strlen(body), NULL, NULL, 1700000000};
+    return pay_channel_alipay.verify(&c, &in, n, why);
+}
+
+static char *alipay_with_amount(const char *amount)
+{
+    char a[64];
+    const char *p[8];
+    snprintf(a, sizeof a, "total_amount=%s", amount);
+    p[0] = "app_id=2021000000000001";
+    p[1] = "out_trade_no=P202501010001";
+    p[2] = "trade_no=2025010122001";
+    p[3] = "trade_status=TRADE_SUCCESS";
+    p[4] = a;
+    p[5] = "notify_id=ntf-1";
+    p[6] = "subject=交通违法罚款 & late fee";
+    p[7] = "gmt_payment=2025-01-01 10:00:00";
+    return alipay_body(p, 8, NULL, NULL, "RSA2");
+}
+
+START_TEST(alipay_valid_notice_verifies)
+{
+    pay_notice n;
+    const char *why = NULL;
+    char *b = alipay_with_amount("100.10");
+    ck_assert_int_eq(alipay_check(b, &n, &why), 0);
+    ck_assert_str_eq(n.order_no, "P202501010001");
+    ck_assert_str_eq(n.trade_no, "2025010122001");
+    ck_assert_str_eq(n.notify_id, "ntf-1");
+    ck_assert_int_eq(n.amount_fen, 10010);
+    ck_assert_int_eq(n.st, PAY_ST_SUCCESS);
+    free(b);
+}
+END_TEST
+
+START_TEST(alipay_yuan_amounts_exact)
+{
+    static const struct { const char *s; int64_t fen; } ok[] = {
+        {"100.1", 10010}, {"100.10", 10010}, {"0.01", 1}, {"100", 10000}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        pay_notice n;
+        const char *why = NULL;
+        char *b = alipay_with_amount(ok[i].s);
+        ck_assert_int_eq(alipay_check(b, &n, &why), 0);
+        ck_assert_int_eq(n.amount_fen, ok[i].fen);
+        free(b);
+    }
+}
+END_TEST
+
+START_TEST(alipay_malformed_amounts_rejected)
+{
+    static const char *bad[] = {"1e2", "-0.01", "100.101", " 100", "", "0x10", "1,00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pay_notice n;
+        const char *why = NULL;
+        char *b = alipay_with_amount(bad[i]);
+        ck_assert_int_eq(alipay_check(b, &n, &why), -1);
+        ck_assert_msg(strncmp(why, "money_", 6) == 0, "%s -> %s", bad[i], why);
+        ck_assert_str_eq(n.order_no, "P202501010001"); /* still recorded */
+        free(b);
+    }
+}
+END_TEST
+
+START_TEST(alipay_tampered_amount_rejected)
+{
+    const char *p[] = {"app_id=2021000000000001", "out_trade_no=P1", "trade_no=T1",
+                       "trade_status=TRADE_SUCCESS", "total_amount=100.00"};
+    pay_notice n;
+    const char *why = NULL;
+    char *b = alipay_body(p, 5, "total_amount", "1.00", "RSA2");
+    ck_assert_int_eq(alipay_check(b, &n, &why), -1);
+    ck_assert_str_eq(why, "bad_signature");
+    free(b);
+}
+END_TEST
+
+START_TEST(alipay_other_key_rejected)
+{
+    pay_channel_conf c = alipay_conf();
+    char *b = alipay_with_amount("1.00");
+    pay_input in = {b, strlen(b), NULL, NULL, 0};
+    pay_notice n;
+    const char *why = NULL;
+    c.public_pem = other_pub_pem;
+    ck_assert_int_eq(pay_channel_alipay.verify(&c, &in, &n, &why), -1);
+    ck_assert_str_eq(why, "bad_signature");
+    free(b);
+}
+END_TEST
+
+START_TEST(alipay_wrong_app_id_rejected)
+{
+    const char *p[] = {"app_id=9999", "out_trade_no=P1", "trade_no=T1",
+                       "trade_status=TRADE_SUCCESS", "total_amount=1.00"};
+    pay_notice n;
+    const char *why = NULL;
+    char *b = alipay_body(p, 5, NULL, NULL, "RSA2");
+    ck_assert_int_eq(alipay_check(b, &n, &why), -1);
+    ck_assert_str_eq(why, "wrong_app_id");
+    free(b);
+}
+END_TEST
+
+START_TEST(alipay_sign_type_rsa1_rejected)
+{
+    pay_notice n;
+    const char *why = NULL;
+    const char *p[] = {"app_id=2021000000000001", "out_trade_no=P1", "trade_no=T1",
+                       "trade_status=TRADE_SUCCESS", "total_amount=1.00"};
+    char *b = alipay_body(p, 5, NULL, NULL, "RSA");
+    ck_assert_int_eq(alipay_check(b, &n, &why), -1);
+    ck_assert_str_eq(why, "sign_type_not_allowed");
+    free(b);
+}
+END_TEST
+
+START_TEST(alipay_missing_sign_and_repeated_key_rejected)
+{
+    pay_notice n;
+    const char *why = NULL;
+    const char *nosig = "app_id=2021000000000001&out_trade_no=P1&total_amount=1.00";
+    ck_assert_int_eq(alipay_check(nosig, &n, &why), -1);
+    ck_assert_str_eq(why, "signature_missing");
+    ck_assert_int_eq(alipay_check("a=1&a=2&sign=xx", &n, &why), -1);
+    ck_assert_str_eq(why, "malformed_notification");
+    ck_assert_int_eq(alipay_check("a=%4", &n, &why), -1);
+    ck_assert_str_eq(why, "malformed_notification");
+}
+END_TEST
+
+START_TEST(alipay_trade_closed_is_closed)
+{
+    const char *p[] = {"app_id=2021000000000001", "out_trade_no=P1", "trade_no=T1",
+                       "trade_status=TRADE_CLOSED", "total_amount=1.00"};
+    pay_notice n;
+    const char *why = NULL;
+    char *b = alipay_body(p, 5, NULL, NULL, "RSA2");
+    ck_assert_int_eq(alipay_check(b, &n, &why), 0);
+    ck_assert_int_eq(n.st, PAY_ST_CLOSED);
+    free(b);
+}
+END_TEST
+
+START_TEST(alipay_sign_content_sorted_decoded)
+{
+    char *content, *sign, *st;
+    const char *body = "b=2&a=x+y%26z&sign=abc&sign_type=RSA2&c=";
+    ck_assert_int_eq(pay_alipay_sign_content(body, strlen(body), &content, &sign, &st), 0);
+    ck_assert_str_eq(content, "a=x y&z&b=2&c=");
+    ck_assert_str_eq(sign, "abc");
+    ck_assert_str_eq(st, "RSA2");
+    free(content);
+    free(sign);
+    free(st);
+}
+END_TEST
+
+/* ---- wechatpay ------------------------------------------------------- */
+
+static const unsigned char apiv3_key[32] = "0123456789abcdef0123456789abcdef";
+
+static char *wechat_body(const char *currency, int64_t total, const char *state)
+{
+    char inner[512], *ct64, *out = malloc(2048);
+    unsigned char *ct = NULL;
+    size_t ctlen = 0;
+    snprintf(inner, sizeof inner,
+             "{\"mchid\":\"1900000001\",\"out_trade_no\":\"P2\",\"transaction_id\":\"4200001\","
+             "\"trade_state\":\"%s\",\"amount\":{\"total\":%lld,\"payer_total\":%lld,\"currency\":\"%s\"}}",
+             state, (long long)total, (long long)total, currency);
+    ck_assert_int_eq(crypto_aes256gcm_encrypt(apiv3_key, "nonce1234567", 12, "transaction", 11, inner,
+                                              strlen(inner), &ct, &ctlen), 0);
+    ct64 = crypto_b64_encode(ct, ctlen);
+    snprintf(out, 2048,
+             "{\"id\":\"EV-1\",\"create_time\":\"2025-01-01T10:00:00+08:00\",\"resource_type\":"
+             "\"encrypt-resource\",\"event_type\":\"TRANSACTION.SUCCESS\",\"resource\":{\"algorithm\":"
+             "\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\",\"associated_data\":\"transaction\","
+             "\"nonce\":\"nonce1234567\",\"original_type\":\"transaction\"}}",
+             ct64);
+    free(ct);
+    free(ct64);
+    return out;
+}
+
+static char *wechat_sign(const char *ts, const char *nonce, const char *body)
+{
+    char msg[4096];
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    char *b64;
+    snprintf(msg, sizeof msg, "%s\n%s\n%s\n", ts, nonce, body);
+    ck_assert_int_eq(crypto_rsa_sha256_sign(priv_pem, msg, strlen(msg), &sig, &siglen), 0);
+    b64 = crypto_b64_encode(sig, siglen);
+    free(sig);
+    return b64;
+}
+
+static int wechat_check(const char *body, const char *ts, const char *sig, const char *serial,
+                        time_t now, pay_notice *n, const char **why)
+{
+    pay_channel_conf c = {0};
+    hdrs h = {{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"},
+              {ts, "n0nce", sig, serial}, 4};
+    pay_input in = {body, strlen(body), hdr_get, &h, now};
+    c.name = "wechatpay";
+    c.public_pem = pub_pem;
+    c.serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    c.app_id = "1900000001";
+    memcpy(c.key, apiv3_key, 32);
+    c.key_set = true;
+    return pay_channel_wechatpay.verify(&c, &in, n, why);
+}
+
+#define SERIAL "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+
+START_TEST(wechat_valid_notice_verifies)
+{
+    pay_notice n;
+    const char *why = NULL;
+    char *b = wechat_body("CNY", 10010, "SUCCESS");
+    char *s = wechat_sign("1700000000", "n0nce", b);
+    ck_assert_int_eq(wechat_check(b, "1700000000", s, SERIAL, 1700000100, &n, &why), 0);
+    ck_assert_str_eq(n.order_no, "P2");
+    ck_assert_str_eq(n.trade_no, "4200001");
+    ck_assert_str_eq(n.notify_id, "EV-1");
+    ck_assert_int_eq(n.amount_fen, 10010);
+    ck_assert_int_eq(n.st, PAY_ST_SUCCESS);
+    free(b);
+    free(s);
+}
+END_TEST
+
+START_TEST(wechat_rejections)
+{
+    pay_notice n;
+    const char *why = NULL;
+    char *b = wechat_body("CNY", 100, "SUCCESS");
+    char *s = wechat_sign("1700000000", "n0nce", b);
+    char *usd = wechat_body("USD", 100, "SUCCESS");
+    char *usd_s = wechat_sign("1700000000", "n0nce", usd);
+    char *tampered = strdup(b);
+
+    ck_assert_int_eq(wechat_check(b, "1700000000", s, "OTHER", 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "unknown_serial");
+    ck_assert_int_eq(wechat_check(b, "1700000000", s, SERIAL, 1700000301, &n, &why), -1);
+    ck_assert_str_eq(why, "stale_timestamp");
+    ck_assert_int_eq(wechat_check(b, "1700000000", s, SERIAL, 1699999699, &n, &why), -1);
+    ck_assert_str_eq(why, "stale_timestamp");
+    /* the boundary itself is accepted */
+    ck_assert_int_eq(wechat_check(b, "1700000000", s, SERIAL, 1700000300, &n, &why), 0);
+    /* signature over another timestamp */
+    ck_assert_int_eq(wechat_check(b, "1700000001", s, SERIAL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "bad_signature");
+    tampered[strlen(tampered) - 3] = 'X';
+    ck_assert_int_eq(wechat_check(tampered, "1700000000", s, SERIAL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "bad_signature");
+    ck_assert_int_eq(wechat_check(usd, "1700000000", usd_s, SERIAL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "currency_mismatch");
+    ck_assert_int_eq(wechat_check(b, "1700000000", s, NULL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "signature_missing");
+    free(b);
+    free(s);
+    free(usd);
+    free(usd_s);
+    free(tampered);
+}
+END_TEST
+
+START_TEST(wechat_wrong_apiv3_key_fails_decrypt)
+{
+    pay_channel_conf c = {0};
+    char *b = wechat_body("CNY", 100, "SUCCESS");
+    char *s = wechat_sign("1700000000", "n0nce", b);
+    hdrs h = {{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"},
+              {"1700000000", "n0nce", s, SERIAL}, 4};
+    pay_input in = {b, strlen(b), hdr_get, &h, 1700000000};
+    pay_notice n;
+    const char *why = NULL;
+    c.public_pem = pub_pem;
+    c.serial = SERIAL;
+    memset(c.key, 'k', 32);
+    c.key_set = true;
+    ck_assert_int_eq(pay_channel_wechatpay.verify(&c, &in, &n, &why), -1);
+    ck_assert_str_eq(why, "decrypt_failed");
+    free(b);
+    free(s);
+}
+END_TEST
+
+/* ---- HMAC channels ---------------------------------------------------- */
+
+static int hmac_check(const pay_channel *ch, const char *secret, const char *body, const char *ts,
+                      const char *sig_override, time_t now, pay_notice *n, const char **why)
+{
+    pay_channel_conf c = {0};
+    unsigned char mac[32];
+    char msg[2048], hex[65];
+    hdrs h;
+    pay_input in = {body, strlen(body), hdr_get, &h, now};
+    snprintf(msg, sizeof msg, "%s\n%s", ts, body);
+    crypto_hmac_sha256("s3cret", 6, msg, strlen(msg), mac);
+    crypto_hex(mac, 32, hex);
+    h = (hdrs){{"X-Pay-Timestamp", "X-Pay-Signature"}, {ts, sig_override ? sig_override : hex}, 2};
+    c.name = ch->name;
+    c.secret = (char *)secret;
+    return ch->verify(&c, &in, n, why);
+}
+
+START_TEST(hmac_channels_verify_and_reject)
+{
+    const char *ok = "{\"notify_id\":\"N1\",\"order_no\":\"P3\",\"trade_no\":\"PA1\","
+                     "\"amount_fen\":10010,\"currency\":\"CNY\",\"status\":\"SUCCESS\"}";
+    const char *usd = "{\"notify_id\":\"N1\",\"order_no\":\"P3\",\"trade_no\":\"PA1\","
+                      "\"amount_fen\":10010,\"currency\":\"USD\",\"status\":\"SUCCESS\"}";
+    const char *yuan = "{\"notify_id\":\"N1\",\"order_no\":\"P3\",\"trade_no\":\"PA1\","
+                       "\"amount_fen\":\"100.10\",\"currency\":\"CNY\",\"status\":\"SUCCESS\"}";
+    pay_notice n;
+    const char *why = NULL;
+    const pay_channel *chs[] = {&pay_channel_policeapp, &pay_channel_govportal};
+
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(hmac_check(chs[i], "s3cret", ok, "1700000000", NULL, 1700000000, &n, &why), 0);
+        ck_assert_int_eq(n.amount_fen, 10010);
+        ck_assert_str_eq(n.order_no, "P3");
+        ck_assert_int_eq(n.st, PAY_ST_SUCCESS);
+        ck_assert_int_eq(hmac_check(chs[i], "other", ok, "1700000000", NULL, 1700000000, &n, &why), -1);
+        ck_assert_str_eq(why, "bad_signature");
+        ck_assert_int_eq(hmac_check(chs[i], "s3cret", ok, "1700000000",
+                                    "00000000000000000000000000000000000000000000000000000000000000zz",
+                                    1700000000, &n, &why), -1);
+        ck_assert_str_eq(why, "bad_signature");
+        ck_assert_int_eq(hmac_check(chs[i], "s3cret", ok, "1700000000", NULL, 1700000400, &n, &why), -1);
+        ck_assert_str_eq(why, "stale_timestamp");
+        ck_assert_int_eq(hmac_check(chs[i], "s3cret", usd, "1700000000", NULL, 1700000000, &n, &why), -1);
+        ck_assert_str_eq(why, "currency_mismatch");
+        ck_assert_int_eq(hmac_check(chs[i], "s3cret", yuan, "1700000000", NULL, 1700000000, &n, &why), -1);
+        ck_assert_str_eq(why, "bad_amount");
+        ck_assert_int_eq(hmac_check(chs[i], "", ok, "1700000000", NULL, 1700000000, &n, &why), -1);
+        ck_assert_str_eq(why, "channel_not_configured");
+    }
+}
+END_TEST
+
+START_TEST(channel_table_lookup)
+{
+    ck_assert_ptr_eq(pay_channel_find("alipay"), &pay_channel_alipay);
+    ck_assert_ptr_eq(pay_channel_find("wechatpay"), &pay_channel_wechatpay);
+    ck_assert_ptr_eq(pay_channel_find("policeapp"), &pay_channel_policeapp);
+    ck_assert_ptr_eq(pay_channel_find("govportal"), &pay_channel_govportal);
+    ck_assert_ptr_null(pay_channel_find("paypal"));
+    ck_assert_ptr_null(pay_channel_find(NULL));
+    ck_assert_str_eq(pay_channel_alipay.ok_body, "success");
+}
+END_TEST
+
+Suite *channel_suite(void)
+{
+    Suite *s = suite_create("channel");
+    TCase *t = tcase_create("verifiers");
+    tcase_add_unchecked_fixture(t, setup, NULL);
+    tcase_set_timeout(t, 30);
+    tcase_add_test(t, alipay_valid_notice_verifies);
+    tcase_add_test(t, alipay_yuan_amounts_exact);
+    tcase_add_test(t, alipay_malformed_amounts_rejected);
+    tcase_add_test(t, alipay_tampered_amount_rejected);
+    tcase_add_test(t, alipay_other_key_rejected);
+    tcase_add_test(t, alipay_wrong_app_id_rejected);
+    tcase_add_test(t, alipay_sign_type_rsa1_rejected);
+    tcase_add_test(t, alipay_missing_sign_and_repeated_key_rejected);
+    tcase_add_test(t, alipay_trade_closed_is_closed);
+    tcase_add_test(t, alipay_sign_content_sorted_decoded);
+    tcase_add_test(t, wechat_valid_notice_verifies);
+    tcase_add_test(t, wechat_rejections);
+    tcase_add_test(t, wechat_wrong_apiv3_key_fails_decrypt);
+    tcase_add_test(t, hmac_channels_verify_and_reject);
+    tcase_add_test(t, channel_table_lookup);
+    suite_add_tcase(s, t);
+    return s;
+}
