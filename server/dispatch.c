@@ -44,7 +44,7 @@ static int parse_json_body(app_req *r)
                     "Send the body as application/json.", NULL);
         return -1;
     }
-    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (r->json == NULL) {
         snprintf(detail, sizeof detail, "Malformed JSON at line %d column %d: %.100s", jerr.line,
                  jerr.column, jerr.text);
