@@ -105,8 +105,18 @@ static json_t *rows_to_json(const db_rows *rows, int32_t today, bool staff, int 
         json_t *o;
         violations_sql_row(rows, i, &v);
         o = violations_to_json(&v, today, staff);
-        if (relation_col >= 0)
+        if (relation_col >= 0) {
             json_object_set_new(o, "relation", json_string(db_cell(rows, i, relation_col)));
+            /* Paid, awaiting the channel's confirmation: show the fixed amount
+             * and no growing late fee, so nobody pays twice or more. */
+            if (db_cell(rows, i, relation_col + 1) != NULL) {
+                int64_t frozen = db_cell_i64(rows, i, relation_col + 1);
+                json_object_set_new(o, "payment_state", json_string("paid_awaiting_confirmation"));
+                json_object_set_new(o, "amount_due_today", json_integer(0));
+                json_object_set_new(o, "late_fee_fen", json_integer(frozen - v.fine_fen));
+                json_object_set_new(o, "amount_paid_pending_fen", json_integer(frozen));
+            }
+        }
         json_array_append_new(arr, o);
     }
     return arr;

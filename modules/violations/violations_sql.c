@@ -129,7 +129,12 @@ int violations_sql_insert(db_conn *c, const violations_new *n, int64_t *id)
 
 static const char SQL_LIST_CITIZEN[] =
     "SELECT " VCOLS ", CASE WHEN v.plate IN (" OWNED_PLATES ") THEN 'owner' "
-    "WHEN v.plate IN (" BOUND_PLATES ") THEN 'bound' ELSE 'licence' END "
+    "WHEN v.plate IN (" BOUND_PLATES ") THEN 'bound' ELSE 'licence' END, "
+    /* A payment that came back from the channel but is not confirmed yet:
+     * the amount stays what the order fixed, nothing more accrues. */
+    "(SELECT poi.fine_fen + poi.late_fee_fen FROM payment_order_items poi "
+    " JOIN payment_orders po ON po.id = poi.order_id "
+    " WHERE poi.open_violation_id = v.id AND po.state = 'awaiting_confirmation') "
     "FROM violations v WHERE v.plate IN (" OWNED_PLATES ") OR v.plate IN (" BOUND_PLATES ") "
     "OR v.licence_id = ? ORDER BY v.occurred_at DESC, v.id DESC LIMIT 500";
 

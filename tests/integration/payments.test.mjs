@@ -417,6 +417,14 @@ describe('awaiting confirmation', () => {
     r = await createOrder(c, [v]);
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'violation_in_open_order');
+    // the citizen's list shows it paid, awaiting confirmation, with nothing more due
+    const mine = await request(`${server.httpUrl}/v1/me/violations`, { headers: id.citizenHeaders(c) });
+    assert.equal(mine.status, 200, mine.text);
+    const item = mine.json.items.find((x) => x.id === v);
+    assert.ok(item, 'violation listed');
+    assert.equal(item.payment_state, 'paid_awaiting_confirmation');
+    assert.equal(item.amount_due_today, 0);
+    assert.equal(item.amount_paid_pending_fen, o.amount_fen);
     server.sqlExec(`UPDATE payment_orders SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE order_no = ${q(o.order_no)}`);
     await job('payments_expire');
     assert.equal(ostate(o.order_no), 'awaiting_confirmation', 'not expired while awaiting confirmation');
