@@ -1,9 +1,109 @@
-/* registration_module.c - placeholder descriptor; the module's work replaces it. */
-#include "server/app.h"
+/* registration_module.c - vehicle registration pre-entry (issue 7): the
+ * module's routes, permissions, jobs, command and configuration. */
+#include "modules/registration/registration_internal.h"
 
 extern const db_migration *const registration_migrations[];
 
+#define OPS_READ (ROLE_WINDOW | ROLE_SUPERVISOR | ROLE_REVIEWER | ROLE_AUDITOR | ROLE_ADMIN | ROLE_INSPECTOR)
+
+static const app_perm perms[] = {
+    {"registration.apply", KIND_CITIZEN | KIND_PARTNER, 0, PARTNER_DEALER,
+     "create, edit, submit and cancel a registration application; choose a plate (owner or "
+     "selling dealer)"},
+    {"registration.read", KIND_CITIZEN | KIND_PARTNER | KIND_OPERATOR, OPS_READ, PARTNER_DEALER,
+     "read registration applications (own, the dealer's sales, or any for staff)"},
+    {"registration.book", KIND_CITIZEN | KIND_PARTNER | KIND_OPERATOR, ROLE_WINDOW, PARTNER_DEALER,
+     "book or cancel an inspection appointment"},
+    {"registration.inspect", KIND_OPERATOR | KIND_PARTNER, ROLE_INSPECTOR, PARTNER_DEALER,
+     "record an inspection result (station inspector, or certified dealer face to face)"},
+    {"registration.complete", KIND_OPERATOR, ROLE_WINDOW, 0,
+     "complete a passed registration; hand over collected documents"},
+    {"registration.plates_manage", KIND_OPERATOR, ROLE_ADMIN | ROLE_WINDOW, 0,
+     "load, block and unblock plate numbers"},
+    {"registration.plates_read", KIND_OPERATOR, ROLE_ADMIN | ROLE_WINDOW | ROLE_SUPERVISOR, 0,
+     "see plate pool counts"},
+    {"registration.slots_publish", KIND_OPERATOR, ROLE_INSPECTOR | ROLE_ADMIN, 0,
+     "publish inspection slots (own station; admins any)"},
+    {"registration.stations_read", KIND_CITIZEN | KIND_PARTNER | KIND_OPERATOR, ROLE_ALL,
+     PARTNER_DEALER, "list inspection stations and their free places"},
+    {"registration.mailing", KIND_PARTNER | KIND_OPERATOR, ROLE_WINDOW, PARTNER_POST,
+     "list and dispatch mailing orders of registered vehicles"},
+    {"registration.dealers_manage", KIND_OPERATOR, ROLE_ADMIN, 0,
+     "certify dealers for face-to-face signing"},
+};
+
+#define IDEM (ROUTE_JSON | ROUTE_IDEMPOTENT)
+
+static const app_route routes[] = {
+    {M_POST, "/v1/registrations", reg_on_create, "registration.apply", IDEM},
+    {M_GET, "/v1/registrations", reg_on_list, "registration.read", 0},
+    {M_GET, "/v1/registrations/{id}", reg_on_get, "registration.read", 0},
+    {M_PATCH, "/v1/registrations/{id}", reg_on_update, "registration.apply", IDEM},
+    {M_POST, "/v1/registrations/{id}/submit", reg_on_submit, "registration.apply", ROUTE_IDEMPOTENT},
+    {M_POST, "/v1/registrations/{id}/cancel", reg_on_cancel, "registration.apply", ROUTE_IDEMPOTENT},
+    {M_GET, "/v1/registrations/{id}/plate-offer", reg_on_offer, "registration.apply", 0},
+    {M_POST, "/v1/registrations/{id}/plate", reg_on_reserve, "registration.apply", IDEM},
+    {M_DELETE, "/v1/registrations/{id}/plate", reg_on_release, "registration.apply", ROUTE_IDEMPOTENT},
+    {M_POST, "/v1/registrations/{id}/appointment", reg_on_book, "registration.book", IDEM},
+    {M_DELETE, "/v1/registrations/{id}/appointment", reg_on_unbook, "registration.book", ROUTE_IDEMPOTENT},
+    {M_POST, "/v1/registrations/{id}/inspection", reg_on_inspection, "registration.inspect", IDEM},
+    {M_POST, "/v1/registrations/{id}/complete", reg_on_complete, "registration.complete", 0},
+    {M_POST, "/v1/registrations/{id}/collected", reg_on_collected, "registration.complete", 0},
+    {M_POST, "/v1/plates/pool", reg_on_pool_load, "registration.plates_manage", ROUTE_JSON},
+    {M_GET, "/v1/plates/pool", reg_on_pool_get, "registration.plates_read", 0},
+    {M_POST, "/v1/plates/block", reg_on_plate_block, "registration.plates_manage", ROUTE_JSON},
+    {M_POST, "/v1/plates/unblock", reg_on_plate_unblock, "registration.plates_manage", ROUTE_JSON},
+    {M_GET, "/v1/stations", reg_on_stations, "registration.stations_read", 0},
+    {M_POST, "/v1/stations/{id}/slots", reg_on_slots_publish, "registration.slots_publish", ROUTE_JSON},
+    {M_GET, "/v1/stations/{id}/slots", reg_on_slots_list, "registration.stations_read", 0},
+    {M_GET, "/v1/mailing-orders", reg_on_mail_list, "registration.mailing", 0},
+    {M_POST, "/v1/mailing-orders/{id}/dispatch", reg_on_mail_dispatch, "registration.mailing", IDEM},
+    {M_POST, "/v1/registration-dealers", reg_on_dealer_certify, "registration.dealers_manage", ROUTE_JSON},
+};
+
+static const app_job jobs[] = {
+    {"registration_plate_expiry", 600, reg_job_plate_expiry},
+    {"registration_no_shows", 600, reg_job_no_shows},
+};
+
+static const app_cmd cmds[] = {
+    {"plates", "plates load --prefix 浙A --count N   load a demo plate pool", reg_cmd_plates},
+};
+
+static const app_conf conf[] = {
+    {"registration.plate_prefix", false, "浙A", 0, 0, false,
+     "issuing prefix of new applications' plates"},
+    {"registration.selection", false, "offer,custom", 0, 0, false,
+     "plate choice modes offered: offer (random), custom (self-composed), comma-separated"},
+    {"registration.offer_size", true, "50", 1, 500, false, "numbers in a random offer"},
+    {"registration.offer_ttl_s", true, "1800", 60, 86400, false,
+     "seconds an offer stays valid for reserving"},
+    {"registration.max_letters", true, "2", 0, 5, false,
+     "most letters in a self-composed plate number"},
+    {"registration.reservation_days", true, "15", 1, 365, false,
+     "days a reserved number is held for the registration"},
+    {"registration.hoarding_limit", true, "3", 1, 100, false,
+     "lapsed or given-up reservations in the window that start a cooling-off period"},
+    {"registration.hoarding_window_days", true, "90", 1, 3650, false,
+     "window for counting lapsed or given-up reservations"},
+    {"registration.cooling_off_days", true, "30", 1, 365, false,
+     "days an applicant who hoarded waits before choosing again"},
+    {"registration.no_show_limit", true, "3", 1, 100, false,
+     "missed appointments that bar online booking"},
+    {"registration.no_show_window_days", true, "365", 1, 3650, false,
+     "window for counting missed appointments"},
+    {"registration.no_show_bar_days", true, "30", 1, 365, false, "days online booking is barred"},
+    {"registration.required_materials", false,
+     "conformity_certificate,purchase_invoice,insurance_policy,purchase_tax", 0, 0, false,
+     "material codes an application must list before it is submitted"},
+};
+
 const app_module registration_module = {
     .name = "registration",
+    .routes = routes, .nroutes = APP_LEN(routes),
+    .perms = perms, .nperms = APP_LEN(perms),
     .migrations = registration_migrations,
+    .jobs = jobs, .njobs = APP_LEN(jobs),
+    .cmds = cmds, .ncmds = APP_LEN(cmds),
+    .conf = conf, .nconf = APP_LEN(conf),
 };

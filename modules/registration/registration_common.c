@@ -1,0 +1,261 @@
+/* registration_common.c - helpers shared by the registration handlers,
+ * jobs and commands (see registration_internal.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/registration/plate_rules.h"
+#include "modules/registration/registration_internal.h"
+#include "server/audit.h"
+#include "server/crypto.h"
+#include "server/date.h"
+
+int64_t reg_conf_int(const char *key)
+{
+    return app_config_int(key);
+}
+
+const char *reg_conf_str(const char *key)
+{
+    return app_config_str(key);
+}
+
+json_t *reg_iso_json(const char *dt)
+{
+    time_t t;
+    char out[DATE_ISO_STR_SIZE];
+    if (dt == NULL || date_parse_datetime_utc(dt, &t) != 0 || date_format_iso8601_utc(t, out) != 0)
+        return json_null();
+    return json_string(out);
+}
+
+int64_t reg_param_id(app_req *r, int i)
+{
+    const char *s = app_param(r, i);
+    char *end = NULL;
+    long long v;
+    if (s == NULL || *s < '1' || *s > '9')
+        goto fail;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v <= 0)
+        goto fail;
+    return (int64_t)v;
+fail:
+    app_problem(r, 404, "not_found", "Not found", NULL, NULL);
+    return -1;
+}
+
+db_rows *reg_app_load(app_req *r, int64_t id, int lock)
+{
+    db_rows *a = NULL;
+    int visible = 0;
+
+    if (reg_sql_app_get(r->db, id, lock, &a) != 0) {
+        db_rows_free(a);
+        return NULL; /* db error left in r->db */
+    }
+    if (a->nrows == 1) {
+        switch (r->who.kind) {
+        case CALLER_CITIZEN:
+            visible = db_cell_i64(a, 0, RA_CITIZEN) == r->who.id;
+            break;
+        case CALLER_PARTNER:
+            visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
+                      db_cell_i64(a, 0, RA_DEALER_OUTLET) == r->who.outlet_id;
+            break;
+        case CALLER_OPERATOR:
+        case CALLER_SYSTEM:
+            visible = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!visible) {
+        /* Someone else's application is indistinguishable from none. */
+        db_rows_free(a);
+        app_problem(r, 404, "not_found", "Not found", "No such registration application.", NULL);
+        return NULL;
+    }
+    return a;
+}
+
+static json_t *json_text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *parsed_array(const char *s)
+{
+    json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+    if (!json_is_array(v)) {
+        json_decref(v);
+        return json_array();
+    }
+    return v;
+}
+
+json_t *reg_app_json(app_req *r, const db_rows *a, int i)
+{
+    json_t *o = json_object();
+    const char *number = db_cell(a, i, RA_NUMBER);
+    db_rows *ap = NULL;
+
+    json_object_set_new(o, "id", json_integer(db_cell_i64(a, i, RA_ID)));
+    json_object_set_new(o, "state", json_string(db_cell(a, i, RA_STATE)));
+    json_object_set_new(o, "channel", json_string(db_cell(a, i, RA_CHANNEL)));
+    json_object_set_new(o, "citizenId", json_integer(db_cell_i64(a, i, RA_CITIZEN)));
+    json_object_set_new(o, "dealerOutletId", db_cell(a, i, RA_DEALER_OUTLET)
+                                                 ? json_integer(db_cell_i64(a, i, RA_DEALER_OUTLET))
+                                                 : json_null());
+    json_object_set_new(o, "vehicleType", json_text_or_null(db_cell(a, i, RA_VTYPE)));
+    json_object_set_new(o, "useType", json_text_or_null(db_cell(a, i, RA_USE)));
+    json_object_set_new(o, "brand", json_text_or_null(db_cell(a, i, RA_BRAND)));
+    json_object_set_new(o, "model", json_text_or_null(db_cell(a, i, RA_MODEL)));
+    json_object_set_new(o, "vin", json_text_or_null(db_cell(a, i, RA_VIN)));
+    json_object_set_new(o, "engineNo", json_text_or_null(db_cell(a, i, RA_ENGINE)));
+    json_object_set_new(o, "invoiceNo", json_text_or_null(db_cell(a, i, RA_INVOICE_NO)));
+    json_object_set_new(o, "invoiceAmountFen", db_cell(a, i, RA_INVOICE_AMOUNT)
+                                                   ? json_integer(db_cell_i64(a, i, RA_INVOICE_AMOUNT))
+                                                   : json_null());
+    json_object_set_new(o, "insurancePolicyNo", json_text_or_null(db_cell(a, i, RA_POLICY)));
+    json_object_set_new(o, "insuranceStatus", json_string(db_cell(a, i, RA_INSURANCE)));
+    json_object_set_new(o, "materials", parsed_array(db_cell(a, i, RA_MATERIALS)));
+    json_object_set_new(o, "delivery", json_string(db_cell(a, i, RA_DELIVERY)));
+    json_object_set_new(o, "mailAddress", json_text_or_null(db_cell(a, i, RA_ADDRESS)));
+    json_object_set_new(o, "platePrefix", json_string(db_cell(a, i, RA_PREFIX)));
+    if (number) {
+        char shown[REGISTRATION_PLATE_FORMAT_SIZE];
+        registration_plate_format(db_cell(a, i, RA_PREFIX), number, shown, sizeof shown);
+        json_object_set_new(o, "plate", json_pack("{s:s, s:s, s:o}", "number", number, "display",
+                                                  shown, "reservedUntil",
+                                                  reg_iso_json(db_cell(a, i, RA_RESERVED_UNTIL))));
+    } else {
+        json_object_set_new(o, "plate", json_null());
+    }
+    json_object_set_new(o, "offerExpiresAt", reg_iso_json(db_cell(a, i, RA_OFFER_EXPIRES)));
+    json_object_set_new(o, "caseNumber", json_text_or_null(db_cell(a, i, RA_CASE_NUMBER)));
+    json_object_set_new(o, "inspections", json_integer(db_cell_i64(a, i, RA_INSPECTIONS)));
+    json_object_set_new(o, "inspectionReasons", parsed_array(db_cell(a, i, RA_REASONS)));
+    json_object_set_new(o, "inspectedAt", reg_iso_json(db_cell(a, i, RA_INSPECTED_AT)));
+    json_object_set_new(o, "vehicleId", db_cell(a, i, RA_VEHICLE_ID)
+                                            ? json_integer(db_cell_i64(a, i, RA_VEHICLE_ID))
+                                            : json_null());
+    json_object_set_new(o, "certificateNo", json_text_or_null(db_cell(a, i, RA_CERTIFICATE)));
+    json_object_set_new(o, "createdAt", reg_iso_json(db_cell(a, i, RA_CREATED)));
+    json_object_set_new(o, "updatedAt", reg_iso_json(db_cell(a, i, RA_UPDATED)));
+    json_object_set_new(o, "submittedAt", reg_iso_json(db_cell(a, i, RA_SUBMITTED)));
+    json_object_set_new(o, "registeredAt", reg_iso_json(db_cell(a, i, RA_REGISTERED)));
+    /* The appointment, when one is active (a failed lookup only omits it). */
+    if (r && reg_sql_appt_active(r->db, db_cell_i64(a, i, RA_ID), &ap) == 0 && ap->nrows == 1)
+        json_object_set_new(o, "appointment",
+                            json_pack("{s:I, s:I, s:I, s:o, s:o, s:s}", "id",
+                                      (json_int_t)db_cell_i64(ap, 0, 0), "slotId",
+                                      (json_int_t)db_cell_i64(ap, 0, 1), "stationId",
+                                      (json_int_t)db_cell_i64(ap, 0, 2), "startsAt",
+                                      reg_iso_json(db_cell(ap, 0, 3)), "endsAt",
+                                      reg_iso_json(db_cell(ap, 0, 4)), "state", db_cell(ap, 0, 5)));
+    else
+        json_object_set_new(o, "appointment", json_null());
+    db_rows_free(ap);
+    return o;
+}
+
+void reg_problem_state(app_req *r, const char *current)
+{
+    char detail[128];
+    snprintf(detail, sizeof detail, "Not allowed while the application is %s.", current);
+    app_problem_ext(r, 409, "invalid_state", "Wrong application state", detail, NULL,
+                    json_pack("{s:s}", "state", current));
+}
+
+int reg_check(app_req *r, const db_rows *a, registration_event ev, const char **from,
+              registration_state *to)
+{
+    registration_state cur;
+    *from = db_cell(a, 0, RA_STATE);
+    if (registration_state_parse(*from, &cur) != 0 || registration_next_state(cur, ev, to) != 0) {
+        reg_problem_state(r, *from);
+        return -1;
+    }
+    return 0;
+}
+
+int reg_affected(app_req *r, uint64_t affected, const char *from)
+{
+    if (affected == 1)
+        return 0;
+    /* The row is locked FOR UPDATE before every change, so this means a
+     * bug rather than a race; answer like a wrong state all the same. */
+    reg_problem_state(r, from);
+    return -1;
+}
+
+int reg_audit(app_req *r, const char *action, int64_t app_id, json_t *detail)
+{
+    char id[32];
+    int rc;
+    snprintf(id, sizeof id, "%" PRId64, app_id);
+    rc = audit_write(r, action, "registration", id, "ok", detail);
+    json_decref(detail); /* audit_write only borrows it */
+    return rc;
+}
+
+int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *kind,
+                      int64_t app_id)
+{
+    int64_t n = 0, limit = reg_conf_int("registration.hoarding_limit");
+    json_t *detail = NULL;
+    char cid[32];
+    int rc = -1;
+
+    if (reg_sql_hoard_add(c, citizen_id, kind, app_id) != 0 ||
+        reg_sql_hoard_count(c, citizen_id, reg_conf_int("registration.hoarding_window_days"), &n) != 0)
+        goto done;
+    if (n < limit || n % limit != 0) {
+        /* Bar once per `limit` events, not on every later one. */
+        rc = 0;
+        goto done;
+    }
+    if (reg_sql_bar_add(c, citizen_id, "plate", reg_conf_int("registration.cooling_off_days"),
+                        "hoarding") != 0)
+        goto done;
+    /* A supervision event: who, how many and why; no personal identifiers. */
+    detail = json_pack("{s:I, s:s, s:I, s:I, s:I}", "citizenId", (json_int_t)citizen_id, "last",
+                       kind, "events", (json_int_t)n, "applicationId", (json_int_t)app_id,
+                       "coolingOffDays", (json_int_t)reg_conf_int("registration.cooling_off_days"));
+    snprintf(cid, sizeof cid, "%" PRId64, citizen_id);
+    if (r)
+        rc = audit_write(r, "registration.hoarding", "citizen", cid, "cooling_off", detail);
+    else
+        rc = audit_write_sys(c, NULL, "job", "local", "registration.hoarding", "citizen", cid,
+                             "cooling_off", detail);
+done:
+    json_decref(detail);
+    return rc;
+}
+
+int reg_release_holdings(db_conn *c, int64_t app_id)
+{
+    db_rows *ap = NULL;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if (reg_sql_plate_release(c, app_id, NULL) != 0 || reg_sql_offer_clear(c, app_id) != 0)
+        goto done;
+    if (reg_sql_appt_active(c, app_id, &ap) != 0)
+        goto done;
+    if (ap->nrows == 1) {
+        if (reg_sql_appt_close(c, db_cell_i64(ap, 0, 0), "cancelled", &affected) != 0)
+            goto done;
+        if (affected == 1 && reg_sql_slot_unbook(c, db_cell_i64(ap, 0, 1), NULL) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    db_rows_free(ap);
+    return rc;
+}

@@ -1,0 +1,773 @@
+/* registration_http.c - applications: create (owner or dealer terminal),
+ * read, edit the draft, submit (validation, one-time notice, uniqueness,
+ * case), cancel, complete (vehicle, plate, mailing order), collect, mail
+ * dispatch by the post partner, dealer certification. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/cases/cases.h"
+#include "modules/registration/registration_internal.h"
+#include "modules/registration/vin.h"
+#include "server/audit.h"
+#include "server/crypto.h"
+#include "server/pii.h"
+
+#define MAX_MATERIALS 32
+
+static const app_jfield app_fields[] = {
+    {"idNumber", JF_STRING, false, 32},
+    {"vehicleType", JF_STRING, false, 16},
+    {"useType", JF_STRING, false, 16},
+    {"brand", JF_STRING, false, 64},
+    {"model", JF_STRING, false, 64},
+    {"vin", JF_STRING, false, 64},
+    {"engineNo", JF_STRING, false, 64},
+    {"invoiceNo", JF_STRING, false, 32},
+    {"invoiceAmountFen", JF_INT, false, 0},
+    {"insurancePolicyNo", JF_STRING, false, 64},
+    {"materials", JF_ARRAY, false, 0},
+    {"delivery", JF_STRING, false, 8},
+    {"mailAddress", JF_STRING, false, 255},
+    {"submit", JF_BOOL, false, 0},
+};
+
+static void add_error(json_t *errors, const char *field, const char *code)
+{
+    json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "code", code));
+}
+
+static int engine_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 4 || n > 32)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+static int one_of(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}
+
+/* Checks the format of every field present and fills f (pointers into
+ * r->json; *materials_json malloc'd). Every error is reported at once:
+ * 422 naming the first, with all of them in "errors". Returns 0 or -1. */
+static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
+{
+    static const char *const uses[] = {"private", "business", "government", "taxi", "bus",
+                                       "freight", NULL};
+    static const char *const deliveries[] = {"mail", "collect", NULL};
+    json_t *errors = json_array(), *m = json_object_get(r->json, "materials");
+    const char *why = NULL;
+    int rc = -1;
+
+    memset(f, 0, sizeof *f);
+    *materials_json = NULL;
+    f->vehicle_type = app_json_str(r, "vehicleType");
+    f->use_type = app_json_str(r, "useType");
+    f->brand = app_json_str(r, "brand");
+    f->model = app_json_str(r, "model");
+    f->vin = app_json_str(r, "vin");
+    f->engine_no = app_json_str(r, "engineNo");
+    f->invoice_no = app_json_str(r, "invoiceNo");
+    f->policy_no = app_json_str(r, "insurancePolicyNo");
+    f->delivery = app_json_str(r, "delivery");
+    f->mail_address = app_json_str(r, "mailAddress");
+    if (json_is_integer(json_object_get(r->json, "invoiceAmountFen"))) {
+        f->has_amount = 1;
+        f->invoice_amount_fen = app_json_int(r, "invoiceAmountFen", 0);
+    }
+    if (f->vehicle_type && registration_class_for_type(f->vehicle_type) == NULL)
+        add_error(errors, "vehicleType", "vehicle_type_unknown");
+    if (f->use_type && !one_of(f->use_type, uses))
+        add_error(errors, "useType", "use_type_unknown");
+    if (f->brand && f->brand[0] == '\0')
+        add_error(errors, "brand", "empty");
+    if (f->model && f->model[0] == '\0')
+        add_error(errors, "model", "empty");
+    if (f->vin && registration_vin_check(f->vin, &why) != 0)
+        add_error(errors, "vin", why);
+    if (f->engine_no && !engine_ok(f->engine_no))
+        add_error(errors, "engineNo", "engine_no_format");
+    if (f->invoice_no && f->invoice_no[0] == '\0')
+        add_error(errors, "invoiceNo", "empty");
+    if (f->has_amount && f->invoice_amount_fen <= 0)
+        add_error(errors, "invoiceAmountFen", "invoice_amount_not_positive");
+    if (f->policy_no && f->policy_no[0] == '\0')
+        add_error(errors, "insurancePolicyNo", "empty");
+    if (f->delivery && !one_of(f->delivery, deliveries))
+        add_error(errors, "delivery", "delivery_unknown");
+    if (f->mail_address && f->mail_address[0] == '\0')
+        add_error(errors, "mailAddress", "empty");
+    if (m) {
+        size_t i;
+        json_t *v;
+        int bad = json_array_size(m) > MAX_MATERIALS;
+        json_array_foreach(m, i, v)
+            bad |= !json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64;
+        if (bad)
+            add_error(errors, "materials", "materials_format");
+        else
+            *materials_json = json_dumps(m, JSON_COMPACT);
+    }
+    if (json_array_size(errors) > 0) {
+        json_t *first = json_array_get(errors, 0);
+        char field[32], code[48];
+        snprintf(field, sizeof field, "%s", json_string_value(json_object_get(first, "field")));
+        snprintf(code, sizeof code, "%s", json_string_value(json_object_get(first, "code")));
+        app_problem_ext(r, 422, code, "Invalid application",
+                        "One or more fields are invalid; see errors.", field,
+                        json_pack("{s:O}", "errors", errors));
+        goto done;
+    }
+    rc = 0;
+done:
+    json_decref(errors);
+    return rc;
+}
+
+/* ---- submit: completeness, uniqueness, case ---- */
+
+static int materials_have(const char *json_text, const char **have, int cap, json_t **keep)
+{
+    json_t *a = json_loads(json_text ? json_text : "[]", 0, NULL);
+    size_t i;
+    json_t *v;
+    int n = 0;
+    json_array_foreach(a, i, v)
+        if (json_is_string(v) && n < cap)
+            have[n++] = json_string_value(v);
+    *keep = a;
+    return n;
+}
+
+/* The "one-time notice": every missing field and material in one 422. */
+static int check_complete(app_req *r, const db_rows *a)
+{
+    static const struct { int col; const char *field; } required[] = {
+        {RA_VTYPE, "vehicleType"}, {RA_USE, "useType"}, {RA_BRAND, "brand"},
+        {RA_MODEL, "model"}, {RA_VIN, "vin"}, {RA_ENGINE, "engineNo"},
+        {RA_INVOICE_NO, "invoiceNo"}, {RA_INVOICE_AMOUNT, "invoiceAmountFen"},
+        {RA_POLICY, "insurancePolicyNo"},
+    };
+    const char *req = reg_conf_str("registration.required_materials");
+    const char *have[MAX_MATERIALS], *missing[64];
+    char *buf = app_malloc(strlen(req) + 1);
+    json_t *keep = NULL, *fields = json_array(), *mats = json_array();
+    int nhave, nmiss, rc = -1;
+
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (db_cell(a, 0, required[i].col) == NULL)
+            json_array_append_new(fields, json_string(required[i].field));
+    if (strcmp(db_cell(a, 0, RA_DELIVERY), "mail") == 0 && db_cell(a, 0, RA_ADDRESS) == NULL)
+        json_array_append_new(fields, json_string("mailAddress"));
+    nhave = materials_have(db_cell(a, 0, RA_MATERIALS), have, MAX_MATERIALS, &keep);
+    nmiss = registration_missing_materials(req, have, nhave, buf, missing, 64);
+    for (int i = 0; i < nmiss && i < 64; i++)
+        json_array_append_new(mats, json_string(missing[i]));
+    if (json_array_size(fields) > 0 || json_array_size(mats) > 0) {
+        app_problem_ext(r, 422, "materials_missing", "Application incomplete",
+                        "Everything still missing is listed at once.", NULL,
+                        json_pack("{s:O, s:O}", "missingFields", fields, "missingMaterials", mats));
+        goto done;
+    }
+    rc = 0;
+done:
+    json_decref(keep);
+    json_decref(fields);
+    json_decref(mats);
+    free(buf);
+    return rc;
+}
+
+static int dup_problem(app_req *r, const db_rows *d, const char *vin_code, const char *engine_code)
+{
+    if (d->nrows == 1 && db_cell_i64(d, 0, 0)) {
+        app_problem(r, 409, vin_code, "VIN already in use", NULL, "vin");
+        return -1;
+    }
+    if (d->nrows == 1 && db_cell_i64(d, 0, 1)) {
+        app_problem(r, 409, engine_code, "Engine number already in use", NULL, "engineNo");
+        return -1;
+    }
+    return 0;
+}
+
+static int do_submit(app_req *r, int64_t id)
+{
+    db_rows *a = NULL, *d = NULL;
+    const char *from = NULL, *why = NULL;
+    registration_state to;
+    cases_new cn;
+    int64_t case_id = 0;
+    char number[32] = "", code[16] = "", ref[32];
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_SUBMIT, &from, &to) != 0 || check_complete(r, a) != 0)
+        goto done;
+    if (reg_sql_vehicle_dups(r->db, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_ENGINE), &d) != 0)
+        goto done;
+    if (dup_problem(r, d, "vin_registered", "engine_no_registered") != 0)
+        goto done;
+    db_rows_free(d);
+    d = NULL;
+    if (reg_sql_open_dups(r->db, id, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_ENGINE), &d) != 0)
+        goto done;
+    if (dup_problem(r, d, "vin_in_open_application", "engine_no_in_open_application") != 0)
+        goto done;
+    snprintf(ref, sizeof ref, "%" PRId64, id);
+    memset(&cn, 0, sizeof cn);
+    cn.item_code = REG_ITEM_CODE;
+    cn.applicant_id = db_cell_i64(a, 0, RA_CITIZEN);
+    cn.channel = db_cell(a, 0, RA_CHANNEL);
+    cn.outlet_id = db_cell_i64(a, 0, RA_DEALER_OUTLET);
+    if (db_cell(a, 0, RA_DEALER_PARTNER)) {
+        cn.assisted_kind = "partner";
+        cn.assisted_id = db_cell_i64(a, 0, RA_DEALER_PARTNER);
+    }
+    cn.ref_type = "registration";
+    cn.ref_id = ref;
+    if (cases_create(r->db, &cn, &case_id, number, code, &why) != 0 ||
+        /* Complete and unique: accepted at once, nothing left for a clerk. */
+        cases_set_state(r->db, case_id, "accepted", &why) != 0) {
+        if (why)
+            app_problem(r, 409, "case_refused", "Case not created", why, NULL);
+        goto done;
+    }
+    if (reg_sql_app_submit(r->db, id, case_id, number,
+                           db_cell(a, 0, RA_POLICY) ? "unconfirmed" : "none", &affected) != 0) {
+        if (db_error(r->db) == DB_ERR_DUP) {
+            /* Lost a race with another submission of the same vehicle. */
+            db_error_clear(r->db);
+            app_problem(r, 409, "vin_in_open_application", "VIN already in use", NULL, "vin");
+        }
+        goto done;
+    }
+    if (reg_affected(r, affected, from) != 0)
+        goto done;
+    rc = reg_audit(r, "registration.submit", id,
+                   json_pack("{s:s, s:I}", "caseNumber", number, "caseId", (json_int_t)case_id));
+done:
+    db_rows_free(d);
+    db_rows_free(a);
+    return rc;
+}
+
+static int reply_app(app_req *r, int status, int64_t id)
+{
+    db_rows *a = NULL;
+    if (reg_sql_app_get(r->db, id, 0, &a) != 0 || a->nrows != 1) {
+        db_rows_free(a);
+        return -1;
+    }
+    app_reply_json(r, status, reg_app_json(r, a, 0));
+    db_rows_free(a);
+    return 0;
+}
+
+/* ---- create ---- */
+
+typedef struct create_arg {
+    reg_fields f;
+    int64_t citizen_id;
+    int submit;
+} create_arg;
+
+static int tx_create(app_req *r, void *p)
+{
+    create_arg *c = p;
+    int64_t id = 0;
+    int dealer = r->who.kind == CALLER_PARTNER;
+
+    if (reg_sql_app_insert(r->db, c->citizen_id, dealer ? "dealer" : "app",
+                           dealer ? r->who.outlet_id : 0, dealer ? r->who.id : 0,
+                           reg_conf_str("registration.plate_prefix"), &c->f, &id) != 0)
+        return -1;
+    if (reg_audit(r, "registration.create", id,
+                  json_pack("{s:s}", "channel", dealer ? "dealer" : "app")) != 0)
+        return -1;
+    if (c->submit && do_submit(r, id) != 0)
+        return -1;
+    return reply_app(r, 201, id);
+}
+
+void reg_on_create(app_req *r)
+{
+    create_arg c;
+    char *materials = NULL;
+    const char *idn;
+    db_rows *cit = NULL;
+
+    memset(&c, 0, sizeof c);
+    if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0 ||
+        parse_fields(r, &c.f, &materials) != 0)
+        goto done;
+    c.f.materials_json = materials;
+    c.submit = app_json_bool(r, "submit", false);
+    idn = app_json_str(r, "idNumber");
+    if (r->who.kind == CALLER_CITIZEN) {
+        if (idn) {
+            app_problem(r, 400, "unknown_field", "Unknown field",
+                        "The owner is the signed-in citizen.", "idNumber");
+            goto done;
+        }
+        c.citizen_id = r->who.id;
+    } else {
+        /* A dealer terminal files for the buyer named by ID number. */
+        unsigned char hash[32];
+        if (idn == NULL) {
+            app_problem(r, 400, "missing_field", "Missing field", "Field 'idNumber' is required.",
+                        "idNumber");
+            goto done;
+        }
+        pii_hash(PII_ID_NUMBER, idn, hash);
+        if (reg_sql_citizen_by_hash(r->db, hash, &cit) != 0) {
+            app_problem_db(r);
+            goto done;
+        }
+        if (cit->nrows != 1) {
+            app_problem(r, 422, "citizen_unknown", "Unknown owner",
+                        "No citizen is registered with this ID number.", "idNumber");
+            goto done;
+        }
+        c.citizen_id = db_cell_i64(cit, 0, 0);
+    }
+    app_tx(r, tx_create, &c);
+done:
+    db_rows_free(cit);
+    free(materials);
+}
+
+/* ---- read ---- */
+
+void reg_on_get(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    db_rows *a;
+    if (id < 0)
+        return;
+    if ((a = reg_app_load(r, id, 0)) == NULL) {
+        if (r->status == 0)
+            app_problem_db(r);
+        return;
+    }
+    app_reply_json(r, 200, reg_app_json(r, a, 0));
+    db_rows_free(a);
+}
+
+void reg_on_list(app_req *r)
+{
+    db_rows *a = NULL;
+    json_t *items;
+    int rc;
+    const char *state = app_query(r, "state");
+    registration_state s;
+
+    if (r->who.kind == CALLER_CITIZEN)
+        rc = reg_sql_app_list_citizen(r->db, r->who.id, &a);
+    else if (r->who.kind == CALLER_PARTNER)
+        rc = reg_sql_app_list_dealer(r->db, r->who.outlet_id, &a);
+    else {
+        if (state == NULL || registration_state_parse(state, &s) != 0) {
+            app_problem(r, 400, "bad_query", "Bad query",
+                        "Operators list by ?state= (an application state).", "state");
+            return;
+        }
+        rc = reg_sql_app_list_state(r->db, state, &a);
+    }
+    if (rc != 0) {
+        db_rows_free(a);
+        app_problem_db(r);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < a->nrows; i++)
+        json_array_append_new(items, reg_app_json(r, a, i));
+    app_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    db_rows_free(a);
+}
+
+/* ---- edit the draft ---- */
+
+typedef struct update_arg {
+    int64_t id;
+    reg_fields f;
+    int submit;
+} update_arg;
+
+static int tx_update(app_req *r, void *p)
+{
+    update_arg *u = p;
+    db_rows *a = NULL;
+    const char *from;
+    registration_state to;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, u->id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_UPDATE, &from, &to) != 0)
+        goto done;
+    if (reg_sql_app_update_draft(r->db, u->id, &u->f, &affected) != 0)
+        goto done;
+    if (reg_audit(r, "registration.update", u->id, NULL) != 0)
+        goto done;
+    if (u->submit && do_submit(r, u->id) != 0)
+        goto done;
+    rc = reply_app(r, 200, u->id);
+done:
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_update(app_req *r)
+{
+    update_arg u;
+    char *materials = NULL;
+
+    memset(&u, 0, sizeof u);
+    if ((u.id = reg_param_id(r, 0)) < 0)
+        return;
+    if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0)
+        return;
+    if (app_json_str(r, "idNumber")) {
+        app_problem(r, 400, "unknown_field", "Unknown field", "The owner cannot be changed.",
+                    "idNumber");
+        return;
+    }
+    if (parse_fields(r, &u.f, &materials) != 0)
+        return;
+    u.f.materials_json = materials;
+    u.submit = app_json_bool(r, "submit", false);
+    app_tx(r, tx_update, &u);
+    free(materials);
+}
+
+/* ---- submit ---- */
+
+static int tx_submit(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p;
+    if (do_submit(r, id) != 0)
+        return -1;
+    return reply_app(r, 200, id);
+}
+
+void reg_on_submit(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_submit, &id);
+}
+
+/* ---- cancel ---- */
+
+static int tx_cancel(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p;
+    db_rows *a = NULL;
+    const char *from, *why = NULL;
+    registration_state to;
+    uint64_t affected = 0;
+    int held_plate, rc = -1;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_CANCEL, &from, &to) != 0)
+        goto done;
+    held_plate = db_cell(a, 0, RA_NUMBER) != NULL;
+    if (reg_release_holdings(r->db, id) != 0 || reg_sql_app_cancel(r->db, id, from, &affected) != 0)
+        goto done;
+    if (reg_affected(r, affected, from) != 0)
+        goto done;
+    if (db_cell(a, 0, RA_CASE_ID) &&
+        cases_set_state(r->db, db_cell_i64(a, 0, RA_CASE_ID), "cancelled", &why) != 0) {
+        if (why)
+            app_problem(r, 409, "case_refused", "Case not cancelled", why, NULL);
+        goto done;
+    }
+    if (reg_audit(r, "registration.cancel", id, json_pack("{s:s}", "from", from)) != 0)
+        goto done;
+    /* Giving up a reserved number counts towards anti-hoarding. */
+    if (held_plate &&
+        reg_hoarding_note(r->db, r, db_cell_i64(a, 0, RA_CITIZEN), "cancel", id) != 0)
+        goto done;
+    rc = reply_app(r, 200, id);
+done:
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_cancel(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_cancel, &id);
+}
+
+/* ---- complete (window) ---- */
+
+static int tx_complete(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p, vehicle_id = 0, mail_id = 0;
+    db_rows *a = NULL, *cit = NULL;
+    const char *from, *why = NULL;
+    registration_state to;
+    uint64_t affected = 0;
+    char plate[32], cert[16];
+    int rc = -1;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_COMPLETE, &from, &to) != 0)
+        goto done;
+    if (reg_sql_plate_assign(r->db, id, &affected) != 0)
+        goto done;
+    if (affected != 1) {
+        app_problem(r, 409, "plate_not_reserved", "No reserved plate",
+                    "The application holds no reserved plate number.", NULL);
+        goto done;
+    }
+    snprintf(plate, sizeof plate, "%s%s", db_cell(a, 0, RA_PREFIX), db_cell(a, 0, RA_NUMBER));
+    if (reg_sql_vehicle_insert(r->db, plate, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_ENGINE),
+                               db_cell(a, 0, RA_VTYPE),
+                               registration_class_for_type(db_cell(a, 0, RA_VTYPE)),
+                               db_cell(a, 0, RA_USE), db_cell(a, 0, RA_BRAND),
+                               db_cell(a, 0, RA_MODEL), db_cell_i64(a, 0, RA_CITIZEN),
+                               &vehicle_id) != 0) {
+        if (db_error(r->db) == DB_ERR_DUP) {
+            db_error_clear(r->db);
+            app_problem(r, 409, "vehicle_exists", "Vehicle already registered",
+                        "The plate, VIN or engine number is already registered.", NULL);
+        }
+        goto done;
+    }
+    if (registration_certificate_no(id, cert) != 0 ||
+        reg_sql_app_registered(r->db, id, vehicle_id, cert, &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    if (strcmp(db_cell(a, 0, RA_DELIVERY), "mail") == 0) {
+        if (reg_sql_citizen_name(r->db, db_cell_i64(a, 0, RA_CITIZEN), &cit) != 0 ||
+            reg_sql_mail_insert(r->db, id, db_cell_i64(a, 0, RA_CASE_ID),
+                                db_cell_i64(a, 0, RA_CITIZEN),
+                                cit->nrows ? db_cell(cit, 0, 0) : "",
+                                db_cell(a, 0, RA_ADDRESS) ? db_cell(a, 0, RA_ADDRESS) : "",
+                                "plates,registration_certificate,driving_licence", &mail_id) != 0)
+            goto done;
+    }
+    if (db_cell(a, 0, RA_CASE_ID) &&
+        cases_set_state(r->db, db_cell_i64(a, 0, RA_CASE_ID), "completed", &why) != 0) {
+        if (why)
+            app_problem(r, 409, "case_refused", "Case not completed", why, NULL);
+        goto done;
+    }
+    if (reg_audit(r, "registration.complete", id,
+                  json_pack("{s:I, s:s, s:s, s:I}", "vehicleId", (json_int_t)vehicle_id, "plate",
+                            plate, "certificateNo", cert, "mailingOrderId", (json_int_t)mail_id)) != 0)
+        goto done;
+    rc = reply_app(r, 200, id);
+    if (rc == 0 && mail_id) {
+        /* Tell the caller which order the post partner will pick up. */
+        json_t *body = json_loadb(r->resp_body, r->resp_len, 0, NULL);
+        json_object_set_new(body, "mailingOrderId", json_integer(mail_id));
+        app_reply_json(r, 200, body);
+    }
+done:
+    db_rows_free(cit);
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_complete(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_complete, &id);
+}
+
+/* ---- collected at a window ---- */
+
+static int tx_collected(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p;
+    db_rows *a = NULL;
+    const char *from;
+    registration_state to;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_COLLECTED, &from, &to) != 0)
+        goto done;
+    if (strcmp(db_cell(a, 0, RA_DELIVERY), "collect") != 0) {
+        app_problem(r, 409, "delivery_by_mail", "Documents go by mail",
+                    "The owner chose delivery by mail.", NULL);
+        goto done;
+    }
+    if (reg_sql_app_set_state(r->db, id, from, "collected", &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    /* Collecting at the window is a visit of its own. */
+    if (db_cell(a, 0, RA_CASE_ID) &&
+        cases_record_trip(r->db, db_cell_i64(a, 0, RA_CASE_ID), r->who.outlet_id, r->who.id) != 0)
+        goto done;
+    if (reg_audit(r, "registration.collected", id, NULL) != 0)
+        goto done;
+    rc = reply_app(r, 200, id);
+done:
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_collected(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_collected, &id);
+}
+
+/* ---- mailing orders (post partner) ---- */
+
+static json_t *mail_json(const db_rows *m, int i)
+{
+    char *name = crypto_mask_name(db_cell(m, i, 4));
+    json_t *o = json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
+                          (json_int_t)db_cell_i64(m, i, 0), "applicationId",
+                          (json_int_t)db_cell_i64(m, i, 1), "caseId",
+                          db_cell(m, i, 2) ? json_integer(db_cell_i64(m, i, 2)) : json_null(),
+                          "recipientName", name, "address", db_cell(m, i, 5), "state",
+                          db_cell(m, i, 7), "trackingNo",
+                          db_cell(m, i, 8) ? json_string(db_cell(m, i, 8)) : json_null(),
+                          "createdAt", reg_iso_json(db_cell(m, i, 9)), "dispatchedAt",
+                          reg_iso_json(db_cell(m, i, 10)));
+    json_object_set_new(o, "contents", json_string(db_cell(m, i, 6)));
+    free(name);
+    return o;
+}
+
+void reg_on_mail_list(app_req *r)
+{
+    const char *state = app_query(r, "state");
+    db_rows *m = NULL;
+    json_t *items;
+
+    if (state == NULL)
+        state = "pending";
+    if (strcmp(state, "pending") != 0 && strcmp(state, "dispatched") != 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "state is pending or dispatched.", "state");
+        return;
+    }
+    if (reg_sql_mail_list(r->db, state, &m) != 0) {
+        db_rows_free(m);
+        app_problem_db(r);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < m->nrows; i++)
+        json_array_append_new(items, mail_json(m, i));
+    app_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    db_rows_free(m);
+}
+
+static int tx_dispatch(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p, app_id;
+    db_rows *m = NULL, *a = NULL;
+    const char *from;
+    registration_state to;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if (reg_sql_mail_get(r->db, id, 1, &m) != 0)
+        goto done;
+    if (m->nrows != 1) {
+        app_problem(r, 404, "not_found", "Not found", "No such mailing order.", NULL);
+        goto done;
+    }
+    if (strcmp(db_cell(m, 0, 7), "pending") != 0) {
+        app_problem_ext(r, 409, "invalid_state", "Already dispatched", NULL, NULL,
+                        json_pack("{s:s}", "state", db_cell(m, 0, 7)));
+        goto done;
+    }
+    app_id = db_cell_i64(m, 0, 1);
+    if (reg_sql_app_get(r->db, app_id, 1, &a) != 0 || a->nrows != 1)
+        goto done;
+    if (reg_check(r, a, REG_EV_MAILED, &from, &to) != 0)
+        goto done;
+    if (reg_sql_mail_dispatch(r->db, id, app_json_str(r, "trackingNo"), r->who.id, &affected) != 0 ||
+        affected != 1 || reg_sql_app_set_state(r->db, app_id, from, "documents_mailed", &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    if (reg_audit(r, "registration.mailed", app_id, json_pack("{s:I}", "mailingOrderId", (json_int_t)id)) != 0)
+        goto done;
+    db_rows_free(m);
+    m = NULL;
+    if (reg_sql_mail_get(r->db, id, 0, &m) != 0)
+        goto done;
+    app_reply_json(r, 200, mail_json(m, 0));
+    rc = 0;
+done:
+    db_rows_free(a);
+    db_rows_free(m);
+    return rc;
+}
+
+void reg_on_mail_dispatch(app_req *r)
+{
+    static const app_jfield fields[] = {{"trackingNo", JF_STRING, true, 64}};
+    int64_t id = reg_param_id(r, 0);
+    if (id < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    app_tx(r, tx_dispatch, &id);
+}
+
+/* ---- dealer certification (admin) ---- */
+
+static int tx_certify(app_req *r, void *p)
+{
+    int64_t outlet = *(int64_t *)p;
+    db_rows *o = NULL;
+    uint64_t affected = 0;
+    char id[32];
+    int rc = -1;
+
+    if (reg_sql_outlet_type(r->db, outlet, &o) != 0)
+        goto done;
+    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "dealer") != 0) {
+        app_problem(r, 422, "not_a_dealer", "Not a dealer outlet", NULL, "outletId");
+        goto done;
+    }
+    if (reg_sql_dealer_certify(r->db, outlet, r->who.id, &affected) != 0)
+        goto done;
+    snprintf(id, sizeof id, "%" PRId64, outlet);
+    if (audit_write(r, "registration.dealer_certify", "outlet", id, "ok", NULL) != 0)
+        goto done;
+    app_reply_json(r, affected ? 201 : 200,
+                   json_pack("{s:I, s:b}", "outletId", (json_int_t)outlet, "certified", 1));
+    rc = 0;
+done:
+    db_rows_free(o);
+    return rc;
+}
+
+void reg_on_dealer_certify(app_req *r)
+{
+    static const app_jfield fields[] = {{"outletId", JF_INT, true, 0}};
+    int64_t outlet;
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    outlet = app_json_int(r, "outletId", 0);
+    app_tx(r, tx_certify, &outlet);
+}

@@ -1,0 +1,90 @@
+/* registration_internal.h - helpers shared by the registration module's
+ * handler, job and command files. Not for other modules. */
+#ifndef ONETRIP_REGISTRATION_INTERNAL_H
+#define ONETRIP_REGISTRATION_INTERNAL_H
+
+#include <jansson.h>
+
+#include "modules/registration/registration_rules.h"
+#include "modules/registration/registration_sql.h"
+#include "server/app.h"
+
+#define REG_ITEM_CODE "VEH-REG-NEW"
+
+/* Integer configuration of this module ("registration.offer_size"). */
+int64_t reg_conf_int(const char *key);
+const char *reg_conf_str(const char *key);
+
+/* DATETIME text (UTC) -> JSON string "YYYY-MM-DDTHH:MM:SSZ", or JSON null. */
+json_t *reg_iso_json(const char *datetime);
+
+/* Path parameter i as a positive id; sets 404 and returns -1 otherwise. */
+int64_t reg_param_id(app_req *r, int i);
+
+/* Loads application id if the caller may see it (citizen: owner; dealer
+ * partner: its outlet's applications; operators: any), optionally locking
+ * the row (FOR UPDATE). Returns the row (caller frees) or NULL with the
+ * response set (404, or the database problem left for app_tx). */
+db_rows *reg_app_load(app_req *r, int64_t id, int lock);
+
+/* The application as the API shows it (borrowed rows; new reference). */
+json_t *reg_app_json(app_req *r, const db_rows *a, int row);
+
+/* Checks that event ev is allowed from the row's state; on success fills
+ * from/to and returns 0, otherwise sets 409 invalid_state naming the
+ * current state and returns -1. */
+int reg_check(app_req *r, const db_rows *a, registration_event ev, const char **from,
+              registration_state *to);
+/* After a conditional UPDATE: affected must be 1; otherwise 409 with the
+ * state. Returns 0 or -1. */
+int reg_affected(app_req *r, uint64_t affected, const char *from);
+/* 409 invalid_state with {"state": current}. */
+void reg_problem_state(app_req *r, const char *current);
+
+/* Anti-hoarding: records a lapse or cancel of citizen's reservation and,
+ * when the count within the window reaches the limit, bars plate choice
+ * for the cooling-off period and writes the "registration.hoarding" audit
+ * record (through r when given, else as the system). 0 or -1 (db). */
+int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *kind,
+                      int64_t app_id);
+
+/* Audit shorthand for an application; takes the reference to detail. */
+int reg_audit(app_req *r, const char *action, int64_t app_id, json_t *detail);
+
+/* Releases whatever the application holds (plate, appointment place),
+ * used by cancel and by the expiry job. 0 or -1 (db). */
+int reg_release_holdings(db_conn *c, int64_t app_id);
+
+/* handlers (registration_http.c) */
+void reg_on_create(app_req *r);
+void reg_on_list(app_req *r);
+void reg_on_get(app_req *r);
+void reg_on_update(app_req *r);
+void reg_on_submit(app_req *r);
+void reg_on_cancel(app_req *r);
+void reg_on_complete(app_req *r);
+void reg_on_collected(app_req *r);
+void reg_on_mail_list(app_req *r);
+void reg_on_mail_dispatch(app_req *r);
+void reg_on_dealer_certify(app_req *r);
+/* registration_plates.c */
+void reg_on_pool_load(app_req *r);
+void reg_on_pool_get(app_req *r);
+void reg_on_plate_block(app_req *r);
+void reg_on_plate_unblock(app_req *r);
+void reg_on_offer(app_req *r);
+void reg_on_reserve(app_req *r);
+void reg_on_release(app_req *r);
+/* registration_slots.c */
+void reg_on_stations(app_req *r);
+void reg_on_slots_publish(app_req *r);
+void reg_on_slots_list(app_req *r);
+void reg_on_book(app_req *r);
+void reg_on_unbook(app_req *r);
+void reg_on_inspection(app_req *r);
+/* registration_jobs.c */
+int reg_job_plate_expiry(app_job_ctx *ctx, int64_t *count);
+int reg_job_no_shows(app_job_ctx *ctx, int64_t *count);
+int reg_cmd_plates(db_conn *db, int argc, char **argv);
+
+#endif

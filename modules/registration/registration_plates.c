@@ -1,0 +1,408 @@
+/* registration_plates.c - the plate pool (operators load, block, unblock
+ * and count numbers) and plate choice by applicants: a random offer of N
+ * free numbers, or a self-composed number; reservation is one conditional
+ * UPDATE, so of many applicants racing for one number exactly one wins. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/registration/plate_rules.h"
+#include "modules/registration/registration_internal.h"
+#include "server/audit.h"
+
+#define MAX_LOAD 10000
+
+static int selection_enabled(const char *mode)
+{
+    const char *modes = reg_conf_str("registration.selection");
+    size_t n = strlen(mode);
+    for (const char *p = modes; (p = strstr(p, mode)) != NULL; p += n)
+        if ((p == modes || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+/* ---- pool administration (operators) ---- */
+
+typedef struct load_arg {
+    const char *prefix;
+    json_t *numbers;
+} load_arg;
+
+static int tx_load(app_req *r, void *p)
+{
+    load_arg *l = p;
+    size_t i;
+    json_t *v;
+    int64_t loaded = 0, skipped = 0;
+    char target[64];
+    json_t *detail;
+    int rc;
+
+    json_array_foreach(l->numbers, i, v) {
+        uint64_t affected = 0;
+        if (reg_sql_plate_insert(r->db, l->prefix, json_string_value(v), &affected) != 0)
+            return -1;
+        if (affected)
+            loaded++;
+        else
+            skipped++;
+    }
+    snprintf(target, sizeof target, "%s", l->prefix);
+    detail = json_pack("{s:I, s:I}", "loaded", (json_int_t)loaded, "skipped", (json_int_t)skipped);
+    rc = audit_write(r, "registration.plates_load", "plate_pool", target, "ok", detail);
+    json_decref(detail);
+    if (rc != 0)
+        return -1;
+    app_reply_json(r, 201, json_pack("{s:s, s:I, s:I}", "prefix", l->prefix, "loaded",
+                                     (json_int_t)loaded, "skipped", (json_int_t)skipped));
+    return 0;
+}
+
+void reg_on_pool_load(app_req *r)
+{
+    static const app_jfield fields[] = {{"prefix", JF_STRING, true, 16},
+                                        {"numbers", JF_ARRAY, true, 0}};
+    load_arg l;
+    size_t i;
+    json_t *v;
+    const char *why = NULL;
+
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    l.prefix = app_json_str(r, "prefix");
+    l.numbers = json_object_get(r->json, "numbers");
+    if (registration_plate_prefix_check(l.prefix, &why) != 0) {
+        app_problem(r, 422, why, "Invalid plate prefix", NULL, "prefix");
+        return;
+    }
+    if (json_array_size(l.numbers) == 0 || json_array_size(l.numbers) > MAX_LOAD) {
+        app_problem(r, 422, "numbers_count", "Invalid number list",
+                    "Send between 1 and 10000 numbers.", "numbers");
+        return;
+    }
+    json_array_foreach(l.numbers, i, v) {
+        /* The pool may hold any valid number; the letter cap only limits
+         * what applicants may compose themselves. */
+        if (!json_is_string(v) ||
+            registration_plate_number_check(json_string_value(v), REGISTRATION_PLATE_NUMBER_LEN,
+                                            &why) != 0) {
+            char field[32];
+            snprintf(field, sizeof field, "numbers[%zu]", i);
+            app_problem(r, 422, json_is_string(v) ? why : "plate_character", "Invalid plate number",
+                        NULL, field);
+            return;
+        }
+    }
+    app_tx(r, tx_load, &l);
+}
+
+void reg_on_pool_get(app_req *r)
+{
+    const char *prefix = app_query(r, "prefix");
+    db_rows *c = NULL;
+    json_t *counts;
+
+    if (registration_plate_prefix_check(prefix, NULL) != 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "prefix must be a plate prefix.", "prefix");
+        return;
+    }
+    if (reg_sql_plate_counts(r->db, prefix, &c) != 0) {
+        db_rows_free(c);
+        app_problem_db(r);
+        return;
+    }
+    counts = json_pack("{s:i, s:i, s:i, s:i}", "free", 0, "reserved", 0, "assigned", 0, "blocked", 0);
+    for (int i = 0; i < c->nrows; i++)
+        json_object_set_new(counts, db_cell(c, i, 0), json_integer(db_cell_i64(c, i, 1)));
+    app_reply_json(r, 200, json_pack("{s:s, s:o}", "prefix", prefix, "counts", counts));
+    db_rows_free(c);
+}
+
+typedef struct block_arg {
+    const char *prefix, *number;
+    int block;
+} block_arg;
+
+static int tx_block(app_req *r, void *p)
+{
+    block_arg *b = p;
+    uint64_t affected = 0;
+    db_rows *s = NULL;
+    char target[32];
+    int rc = -1;
+
+    if ((b->block ? reg_sql_plate_block : reg_sql_plate_unblock)(r->db, b->prefix, b->number,
+                                                                 &affected) != 0)
+        goto done;
+    if (affected != 1) {
+        if (reg_sql_plate_state(r->db, b->prefix, b->number, &s) != 0)
+            goto done;
+        if (s->nrows == 0)
+            app_problem(r, 404, "not_found", "Not found", "No such number in the pool.", "number");
+        else
+            app_problem_ext(r, 409, "plate_state", b->block ? "Only free numbers can be blocked"
+                                                            : "Only blocked numbers can be freed",
+                            NULL, "number", json_pack("{s:s}", "state", db_cell(s, 0, 0)));
+        goto done;
+    }
+    snprintf(target, sizeof target, "%s%s", b->prefix, b->number);
+    if (audit_write(r, b->block ? "registration.plate_block" : "registration.plate_unblock",
+                    "plate", target, "ok", NULL) != 0)
+        goto done;
+    app_reply_json(r, 200, json_pack("{s:s, s:s, s:s}", "prefix", b->prefix, "number", b->number,
+                                     "state", b->block ? "blocked" : "free"));
+    rc = 0;
+done:
+    db_rows_free(s);
+    return rc;
+}
+
+static void on_block(app_req *r, int block)
+{
+    static const app_jfield fields[] = {{"prefix", JF_STRING, true, 16},
+                                        {"number", JF_STRING, true, 16}};
+    block_arg b;
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    b.prefix = app_json_str(r, "prefix");
+    b.number = app_json_str(r, "number");
+    b.block = block;
+    if (registration_plate_prefix_check(b.prefix, NULL) != 0) {
+        app_problem(r, 422, "plate_prefix", "Invalid plate prefix", NULL, "prefix");
+        return;
+    }
+    app_tx(r, tx_block, &b);
+}
+
+void reg_on_plate_block(app_req *r) { on_block(r, 1); }
+void reg_on_plate_unblock(app_req *r) { on_block(r, 0); }
+
+/* ---- choice by the applicant ---- */
+
+/* 409 cooling_off when the owner is barred from choosing plates. */
+static int check_cooling_off(app_req *r, int64_t citizen_id)
+{
+    db_rows *b = NULL;
+    int rc = -1;
+    if (reg_sql_bar_active(r->db, citizen_id, "plate", &b) != 0)
+        goto done;
+    if (b->nrows == 1) {
+        app_problem_ext(r, 409, "cooling_off", "Cooling-off period",
+                        "Reservations lapsed or were given up too often; plate choice is "
+                        "paused until the time given.",
+                        NULL, json_pack("{s:o}", "until", reg_iso_json(db_cell(b, 0, 0))));
+        goto done;
+    }
+    rc = 0;
+done:
+    db_rows_free(b);
+    return rc;
+}
+
+static int tx_offer(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p, ttl = reg_conf_int("registration.offer_ttl_s");
+    db_rows *a = NULL, *o = NULL, *fresh = NULL;
+    const char *from;
+    registration_state to;
+    json_t *numbers = NULL;
+    int rc = -1, made = 0;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    /* An offer is for choosing: only while a plate may be reserved. */
+    if (reg_check(r, a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
+        goto done;
+    if (!selection_enabled("offer")) {
+        app_problem(r, 409, "selection_disabled", "Random offers are switched off", NULL, NULL);
+        goto done;
+    }
+    if (check_cooling_off(r, db_cell_i64(a, 0, RA_CITIZEN)) != 0)
+        goto done;
+    if (reg_sql_offer_current(r->db, id, &o) != 0)
+        goto done;
+    if (o->nrows == 0) {
+        /* No live offer: draw a new one. Asking again while it is live
+         * returns the same numbers, so nobody can reroll for favourites. */
+        if (reg_sql_offer_clear(r->db, id) != 0 ||
+            reg_sql_plate_random_free(r->db, db_cell(a, 0, RA_PREFIX),
+                                      reg_conf_int("registration.offer_size"), &fresh) != 0)
+            goto done;
+        if (fresh->nrows == 0) {
+            app_problem(r, 409, "plate_pool_empty", "No free numbers",
+                        "The pool has no free number for this prefix.", NULL);
+            goto done;
+        }
+        for (int i = 0; i < fresh->nrows; i++)
+            if (reg_sql_offer_add(r->db, id, db_cell(fresh, i, 0), ttl) != 0)
+                goto done;
+        if (reg_sql_app_set_offer_expiry(r->db, id, ttl) != 0)
+            goto done;
+        db_rows_free(o);
+        o = NULL;
+        if (reg_sql_offer_current(r->db, id, &o) != 0)
+            goto done;
+        made = 1;
+        if (reg_audit(r, "registration.plate_offer", id,
+                      json_pack("{s:i}", "numbers", o->nrows)) != 0)
+            goto done;
+    }
+    numbers = json_array();
+    for (int i = 0; i < o->nrows; i++)
+        if (db_cell(o, i, 2) && strcmp(db_cell(o, i, 2), "free") == 0)
+            json_array_append_new(numbers, json_string(db_cell(o, i, 0)));
+    app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "applicationId", (json_int_t)id,
+                                     "prefix", db_cell(a, 0, RA_PREFIX), "numbers", numbers,
+                                     "expiresAt", reg_iso_json(o->nrows ? db_cell(o, 0, 1) : NULL),
+                                     "new", made));
+    rc = 0;
+done:
+    json_decref(numbers);
+    db_rows_free(fresh);
+    db_rows_free(o);
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_offer(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_offer, &id);
+}
+
+typedef struct reserve_arg {
+    int64_t id;
+    const char *number;
+    int from_offer;
+} reserve_arg;
+
+static int tx_reserve(app_req *r, void *p)
+{
+    reserve_arg *v = p;
+    db_rows *a = NULL, *s = NULL;
+    const char *from, *why = NULL, *prefix;
+    registration_state to;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, v->id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
+        goto done;
+    if (check_cooling_off(r, db_cell_i64(a, 0, RA_CITIZEN)) != 0)
+        goto done;
+    prefix = db_cell(a, 0, RA_PREFIX);
+    if (v->from_offer) {
+        if (reg_sql_offer_has(r->db, v->id, v->number, &s) != 0)
+            goto done;
+        if (s->nrows == 0) {
+            app_problem(r, 422, "not_offered", "Number not offered",
+                        "Choose one of the numbers of the current offer.", "number");
+            goto done;
+        }
+    } else if (registration_plate_number_check(v->number,
+                                               (int)reg_conf_int("registration.max_letters"),
+                                               &why) != 0) {
+        app_problem(r, 422, why, "Invalid plate number", NULL, "number");
+        goto done;
+    }
+    if (reg_sql_plate_reserve(r->db, prefix, v->number, v->id,
+                              reg_conf_int("registration.reservation_days"), &affected) != 0)
+        goto done;
+    if (affected != 1) {
+        /* Someone else got it first (or it is not in the pool): choose again. */
+        db_rows_free(s);
+        s = NULL;
+        if (reg_sql_plate_state(r->db, prefix, v->number, &s) != 0)
+            goto done;
+        app_problem_ext(r, 409, "plate_unavailable", "Number not available",
+                        "This number is taken or not issued; choose another.", "number",
+                        json_pack("{s:s}", "plateState", s->nrows ? db_cell(s, 0, 0) : "absent"));
+        goto done;
+    }
+    if (reg_sql_app_set_plate(r->db, v->id, from, v->number, &affected) != 0 ||
+        reg_affected(r, affected, from) != 0 || reg_sql_offer_clear(r->db, v->id) != 0)
+        goto done;
+    if (reg_audit(r, "registration.plate_reserve", v->id,
+                  json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
+                            v->from_offer ? "offer" : "custom")) != 0)
+        goto done;
+    db_rows_free(a);
+    a = NULL;
+    if (reg_sql_app_get(r->db, v->id, 0, &a) != 0)
+        goto done;
+    app_reply_json(r, 200, reg_app_json(r, a, 0));
+    rc = 0;
+done:
+    db_rows_free(s);
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_reserve(app_req *r)
+{
+    static const app_jfield fields[] = {{"number", JF_STRING, true, 16},
+                                        {"source", JF_STRING, true, 8}};
+    reserve_arg v;
+    const char *source;
+
+    if ((v.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    v.number = app_json_str(r, "number");
+    source = app_json_str(r, "source");
+    if (strcmp(source, "offer") != 0 && strcmp(source, "custom") != 0) {
+        app_problem(r, 422, "source_unknown", "Unknown source", "source is offer or custom.",
+                    "source");
+        return;
+    }
+    v.from_offer = strcmp(source, "offer") == 0;
+    if (!selection_enabled(source)) {
+        app_problem(r, 409, "selection_disabled", "This way of choosing is switched off", NULL,
+                    "source");
+        return;
+    }
+    app_tx(r, tx_reserve, &v);
+}
+
+static int tx_release(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p;
+    db_rows *a = NULL;
+    const char *from;
+    registration_state to;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_RELEASE_PLATE, &from, &to) != 0)
+        goto done;
+    if (reg_release_holdings(r->db, id) != 0 ||
+        reg_sql_app_drop_plate(r->db, id, from, registration_state_name(to), &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    if (reg_audit(r, "registration.plate_release", id,
+                  json_pack("{s:s}", "number", db_cell(a, 0, RA_NUMBER))) != 0)
+        goto done;
+    if (reg_hoarding_note(r->db, r, db_cell_i64(a, 0, RA_CITIZEN), "cancel", id) != 0)
+        goto done;
+    db_rows_free(a);
+    a = NULL;
+    if (reg_sql_app_get(r->db, id, 0, &a) != 0)
+        goto done;
+    app_reply_json(r, 200, reg_app_json(r, a, 0));
+    rc = 0;
+done:
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_release(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_release, &id);
+}

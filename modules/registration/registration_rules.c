@@ -1,0 +1,212 @@
+/* registration_rules.c - see registration_rules.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "modules/registration/registration_rules.h"
+#include "server/date.h"
+
+static const char *const state_names[REG_NSTATES] = {
+    "draft", "submitted", "plate_reserved", "appointment_booked", "inspected_passed",
+    "inspected_failed", "registered", "documents_mailed", "collected", "cancelled",
+};
+
+static const char *const event_names[REG_NEVENTS] = {
+    "update", "submit", "reserve_plate", "release_plate", "plate_lapsed", "book",
+    "cancel_booking", "no_show", "inspect_pass", "inspect_fail", "dealer_pass",
+    "dealer_fail", "complete", "mailed", "collected", "cancel",
+};
+
+/* The whole state machine in one table: a row per allowed (from, event). */
+static const struct {
+    registration_state from;
+    registration_event ev;
+    registration_state to;
+} transitions[] = {
+    {REG_DRAFT, REG_EV_UPDATE, REG_DRAFT},
+    {REG_DRAFT, REG_EV_SUBMIT, REG_SUBMITTED},
+    {REG_SUBMITTED, REG_EV_RESERVE_PLATE, REG_PLATE_RESERVED},
+    {REG_PLATE_RESERVED, REG_EV_RELEASE_PLATE, REG_SUBMITTED},
+    {REG_PLATE_RESERVED, REG_EV_PLATE_LAPSED, REG_SUBMITTED},
+    {REG_APPOINTMENT_BOOKED, REG_EV_PLATE_LAPSED, REG_SUBMITTED},
+    /* A failed vehicle does not keep its number forever either. */
+    {REG_INSPECTED_FAILED, REG_EV_PLATE_LAPSED, REG_SUBMITTED},
+    {REG_PLATE_RESERVED, REG_EV_BOOK, REG_APPOINTMENT_BOOKED},
+    {REG_INSPECTED_FAILED, REG_EV_BOOK, REG_APPOINTMENT_BOOKED},
+    {REG_APPOINTMENT_BOOKED, REG_EV_CANCEL_BOOKING, REG_PLATE_RESERVED},
+    {REG_APPOINTMENT_BOOKED, REG_EV_NO_SHOW, REG_PLATE_RESERVED},
+    {REG_APPOINTMENT_BOOKED, REG_EV_INSPECT_PASS, REG_INSPECTED_PASSED},
+    {REG_APPOINTMENT_BOOKED, REG_EV_INSPECT_FAIL, REG_INSPECTED_FAILED},
+    /* A certified dealer checks the car it sold face to face: no booking. */
+    {REG_PLATE_RESERVED, REG_EV_DEALER_PASS, REG_INSPECTED_PASSED},
+    {REG_INSPECTED_FAILED, REG_EV_DEALER_PASS, REG_INSPECTED_PASSED},
+    {REG_PLATE_RESERVED, REG_EV_DEALER_FAIL, REG_INSPECTED_FAILED},
+    {REG_INSPECTED_FAILED, REG_EV_DEALER_FAIL, REG_INSPECTED_FAILED},
+    {REG_INSPECTED_PASSED, REG_EV_COMPLETE, REG_REGISTERED},
+    {REG_REGISTERED, REG_EV_MAILED, REG_DOCUMENTS_MAILED},
+    {REG_REGISTERED, REG_EV_COLLECTED, REG_COLLECTED},
+    /* Cancel is possible until the vehicle passed its inspection. */
+    {REG_DRAFT, REG_EV_CANCEL, REG_CANCELLED},
+    {REG_SUBMITTED, REG_EV_CANCEL, REG_CANCELLED},
+    {REG_PLATE_RESERVED, REG_EV_CANCEL, REG_CANCELLED},
+    {REG_APPOINTMENT_BOOKED, REG_EV_CANCEL, REG_CANCELLED},
+    {REG_INSPECTED_FAILED, REG_EV_CANCEL, REG_CANCELLED},
+};
+
+const char *registration_state_name(registration_state s)
+{
+    if ((int)s < 0 || s >= REG_NSTATES)
+        return NULL;
+    return state_names[s];
+}
+
+int registration_state_parse(const char *name, registration_state *out)
+{
+    for (int i = 0; name && i < REG_NSTATES; i++)
+        if (strcmp(name, state_names[i]) == 0) {
+            *out = (registration_state)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *registration_event_name(registration_event e)
+{
+    if ((int)e < 0 || e >= REG_NEVENTS)
+        return NULL;
+    return event_names[e];
+}
+
+int registration_next_state(registration_state from, registration_event ev, registration_state *to)
+{
+    for (size_t i = 0; i < sizeof transitions / sizeof transitions[0]; i++)
+        if (transitions[i].from == from && transitions[i].ev == ev) {
+            *to = transitions[i].to;
+            return 0;
+        }
+    return -1;
+}
+
+int registration_state_is_open(registration_state s)
+{
+    return s == REG_SUBMITTED || s == REG_PLATE_RESERVED || s == REG_APPOINTMENT_BOOKED ||
+           s == REG_INSPECTED_PASSED || s == REG_INSPECTED_FAILED;
+}
+
+const char *registration_class_for_type(const char *t)
+{
+    if (t == NULL || strlen(t) != 3 || !isupper((unsigned char)t[0]) ||
+        !isdigit((unsigned char)t[1]) || !isdigit((unsigned char)t[2]))
+        return NULL;
+    switch (t[0]) {
+    case 'K':
+        if (t[1] == '1')
+            return "A1";
+        if (t[1] == '2')
+            return "B1";
+        if (t[1] == '3' || t[1] == '4')
+            return "C1";
+        return NULL;
+    case 'H':
+        if (t[1] == '1' || t[1] == '2')
+            return "B2";
+        if (t[1] >= '3' && t[1] <= '5')
+            return "C1";
+        return NULL;
+    case 'M':
+        if (t[1] == '1')
+            return "D";
+        if (t[1] == '2')
+            return "E";
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+int registration_missing_materials(const char *required_csv, const char *const *have, int nhave,
+                                   char *buf, const char **missing, int cap)
+{
+    int n = 0;
+    char *save = NULL, *tok;
+
+    strcpy(buf, required_csv ? required_csv : "");
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *end;
+        int found = 0;
+        while (*tok == ' ')
+            tok++;
+        end = tok + strlen(tok);
+        while (end > tok && end[-1] == ' ')
+            *--end = '\0';
+        if (*tok == '\0')
+            continue;
+        for (int i = 0; i < nhave && !found; i++)
+            found = have[i] && strcmp(have[i], tok) == 0;
+        if (!found) {
+            if (n < cap)
+                missing[n] = tok;
+            n++;
+        }
+    }
+    return n;
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int registration_parse_instant(const char *s, time_t *out)
+{
+    int y, mo, d, h, mi, se, oh = 0, om = 0, sign = 1;
+    int32_t day;
+    const char *z;
+
+    if (s == NULL || strlen(s) < 20)
+        return -1;
+    if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d) || s[10] != 'T' || digits(s + 11, 2, &h) || s[13] != ':' ||
+        digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
+        return -1;
+    z = s + 19;
+    if (strcmp(z, "Z") == 0) {
+        /* UTC */
+    } else if ((z[0] == '+' || z[0] == '-') && strlen(z) == 6 && z[3] == ':' &&
+               digits(z + 1, 2, &oh) == 0 && digits(z + 4, 2, &om) == 0 && oh <= 14 && om <= 59) {
+        sign = z[0] == '-' ? -1 : 1;
+    } else {
+        return -1;
+    }
+    if (h > 23 || mi > 59 || se > 59 || date_from_ymd(y, mo, d, &day) != 0)
+        return -1;
+    *out = (time_t)day * 86400 + h * 3600 + mi * 60 + se - sign * (oh * 3600 + om * 60);
+    return 0;
+}
+
+int registration_demo_plate(uint32_t i, char out[6])
+{
+    static const char letters[] = "ABCDEFGHJKLMNPQRSTUVWXYZ"; /* 24: no I, O */
+    uint32_t k;
+    if (i >= 240000u)
+        return -1;
+    /* 97 is prime to 240000, so i -> k is a permutation of the space. */
+    k = (uint32_t)(((uint64_t)i * 97u + 11u) % 240000u);
+    snprintf(out, 6, "%c%04u", letters[k / 10000u], (unsigned)(k % 10000u));
+    return 0;
+}
+
+int registration_certificate_no(int64_t application_id, char out[16])
+{
+    if (application_id <= 0 || application_id > 99999999)
+        return -1;
+    snprintf(out, 16, "3301%08lld", (long long)application_id);
+    return 0;
+}

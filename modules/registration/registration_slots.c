@@ -1,0 +1,419 @@
+/* registration_slots.c - inspection stations: published slots with a
+ * capacity, free places per day, booking (one conditional UPDATE decides
+ * who gets the last places), cancelling, and the inspection result
+ * recorded by the station's inspector or by a certified dealer
+ * (face-to-face signing). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/cases/cases.h"
+#include "modules/registration/registration_internal.h"
+#include "server/audit.h"
+#include "server/date.h"
+
+#define MAX_REASONS 20
+
+/* 0 when outlet is an inspection station; otherwise 404 set (or db). */
+static int require_station(app_req *r, int64_t outlet)
+{
+    db_rows *o = NULL;
+    int rc = -1;
+    if (reg_sql_outlet_type(r->db, outlet, &o) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "station") != 0) {
+        app_problem(r, 404, "not_found", "Not found", "No such inspection station.", NULL);
+        goto done;
+    }
+    rc = 0;
+done:
+    db_rows_free(o);
+    return rc;
+}
+
+void reg_on_stations(app_req *r)
+{
+    db_rows *s = NULL;
+    json_t *items;
+    if (reg_sql_stations(r->db, &s) != 0) {
+        db_rows_free(s);
+        app_problem_db(r);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < s->nrows; i++)
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id",
+                                               (json_int_t)db_cell_i64(s, i, 0), "code",
+                                               db_cell(s, i, 1), "name", db_cell(s, i, 2), "city",
+                                               db_cell(s, i, 3), "address", db_cell(s, i, 4)));
+    app_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    db_rows_free(s);
+}
+
+/* ---- publishing slots ---- */
+
+typedef struct slot_arg {
+    int64_t outlet;
+    time_t start, end;
+    int64_t capacity;
+} slot_arg;
+
+static int tx_publish(app_req *r, void *p)
+{
+    slot_arg *s = p;
+    int64_t id = 0;
+    char target[32], a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
+    json_t *detail;
+    int rc;
+
+    if (reg_sql_slot_insert(r->db, s->outlet, (int64_t)s->start, (int64_t)s->end, s->capacity,
+                            r->who.id, &id) != 0)
+        return -1;
+    snprintf(target, sizeof target, "%" PRId64, id);
+    detail = json_pack("{s:I, s:I}", "stationId", (json_int_t)s->outlet, "capacity",
+                       (json_int_t)s->capacity);
+    rc = audit_write(r, "registration.slot_publish", "inspection_slot", target, "ok", detail);
+    json_decref(detail);
+    if (rc != 0)
+        return -1;
+    date_format_iso8601_utc(s->start, a);
+    date_format_iso8601_utc(s->end, b);
+    app_reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:I}", "id", (json_int_t)id,
+                                     "stationId", (json_int_t)s->outlet, "startsAt", a, "endsAt", b,
+                                     "capacity", (json_int_t)s->capacity, "booked", 0, "free",
+                                     (json_int_t)s->capacity));
+    return 0;
+}
+
+void reg_on_slots_publish(app_req *r)
+{
+    static const app_jfield fields[] = {{"start", JF_STRING, true, 32},
+                                        {"end", JF_STRING, true, 32},
+                                        {"capacity", JF_INT, true, 0}};
+    slot_arg s;
+
+    if ((s.outlet = reg_param_id(r, 0)) < 0)
+        return;
+    /* Inspectors publish for their own station; admins for any. */
+    if (!(r->who.roles & ROLE_ADMIN) && r->who.outlet_id != s.outlet) {
+        app_problem(r, 403, "not_your_station", "Not your station",
+                    "Inspectors publish slots for their own station only.", NULL);
+        return;
+    }
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0 || require_station(r, s.outlet) != 0)
+        return;
+    s.capacity = app_json_int(r, "capacity", 0);
+    if (registration_parse_instant(app_json_str(r, "start"), &s.start) != 0) {
+        app_problem(r, 422, "instant_format", "Invalid start",
+                    "Use YYYY-MM-DDTHH:MM:SSZ or an offset such as +08:00.", "start");
+        return;
+    }
+    if (registration_parse_instant(app_json_str(r, "end"), &s.end) != 0) {
+        app_problem(r, 422, "instant_format", "Invalid end",
+                    "Use YYYY-MM-DDTHH:MM:SSZ or an offset such as +08:00.", "end");
+        return;
+    }
+    if (s.end <= s.start || s.end - s.start > 12 * 3600) {
+        app_problem(r, 422, "slot_length", "Invalid slot",
+                    "A slot ends after it starts and lasts at most 12 hours.", "end");
+        return;
+    }
+    if (s.start <= time(NULL)) {
+        app_problem(r, 422, "slot_in_past", "Slot in the past", NULL, "start");
+        return;
+    }
+    if (s.capacity < 1 || s.capacity > 10000) {
+        app_problem(r, 422, "capacity_range", "Invalid capacity", "Between 1 and 10000.",
+                    "capacity");
+        return;
+    }
+    app_tx(r, tx_publish, &s);
+}
+
+void reg_on_slots_list(app_req *r)
+{
+    int64_t outlet = reg_param_id(r, 0), free_total = 0, from;
+    int32_t day;
+    db_rows *s = NULL;
+    json_t *items;
+    const char *date = app_query(r, "date");
+
+    if (outlet < 0)
+        return;
+    if (date == NULL || date_parse(date, &day) != 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "date=YYYY-MM-DD is required.", "date");
+        return;
+    }
+    if (require_station(r, outlet) != 0)
+        return;
+    /* The bureau's calendar day, in UTC instants. */
+    from = (int64_t)day * 86400 - DATE_SHANGHAI_OFFSET_MINUTES * 60;
+    if (reg_sql_slots_between(r->db, outlet, from, from + 86400, &s) != 0) {
+        db_rows_free(s);
+        app_problem_db(r);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < s->nrows; i++) {
+        int64_t cap = db_cell_i64(s, i, 3), booked = db_cell_i64(s, i, 4);
+        free_total += cap - booked;
+        json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I, s:I, s:I}", "id",
+                                               (json_int_t)db_cell_i64(s, i, 0), "startsAt",
+                                               reg_iso_json(db_cell(s, i, 1)), "endsAt",
+                                               reg_iso_json(db_cell(s, i, 2)), "capacity",
+                                               (json_int_t)cap, "booked", (json_int_t)booked,
+                                               "free", (json_int_t)(cap - booked)));
+    }
+    app_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:o}", "stationId", (json_int_t)outlet,
+                                     "date", date, "free", (json_int_t)free_total, "slots", items));
+    db_rows_free(s);
+}
+
+/* ---- booking ---- */
+
+typedef struct book_arg {
+    int64_t id, slot;
+} book_arg;
+
+static int reply_app(app_req *r, int status, int64_t id)
+{
+    db_rows *a = NULL;
+    if (reg_sql_app_get(r->db, id, 0, &a) != 0 || a->nrows != 1) {
+        db_rows_free(a);
+        return -1;
+    }
+    app_reply_json(r, status, reg_app_json(r, a, 0));
+    db_rows_free(a);
+    return 0;
+}
+
+static int tx_book(app_req *r, void *p)
+{
+    book_arg *b = p;
+    db_rows *a = NULL, *s = NULL, *bar = NULL;
+    const char *from;
+    registration_state to;
+    uint64_t affected = 0;
+    int64_t appt = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, b->id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_BOOK, &from, &to) != 0)
+        goto done;
+    /* Three no-shows bar online booking; a window clerk may still book. */
+    if (r->who.kind != CALLER_OPERATOR) {
+        if (reg_sql_bar_active(r->db, db_cell_i64(a, 0, RA_CITIZEN), "booking", &bar) != 0)
+            goto done;
+        if (bar->nrows == 1) {
+            app_problem_ext(r, 409, "booking_barred", "Online booking barred",
+                            "Too many missed appointments; book at a window or wait.", NULL,
+                            json_pack("{s:o}", "until", reg_iso_json(db_cell(bar, 0, 0))));
+            goto done;
+        }
+    }
+    if (reg_sql_slot_get(r->db, b->slot, &s) != 0)
+        goto done;
+    if (s->nrows != 1) {
+        app_problem(r, 422, "slot_unknown", "No such slot", NULL, "slotId");
+        goto done;
+    }
+    if (reg_sql_slot_book(r->db, b->slot, &affected) != 0)
+        goto done;
+    if (affected != 1) {
+        int started = !db_cell_i64(s, 0, 6);
+        app_problem(r, 409, started ? "slot_started" : "slot_full",
+                    started ? "Slot already started" : "Slot full",
+                    started ? "Choose a later slot." : "No place left; choose another slot.",
+                    "slotId");
+        goto done;
+    }
+    if (reg_sql_appt_insert(r->db, b->id, b->slot, db_cell_i64(a, 0, RA_CITIZEN), &appt) != 0 ||
+        reg_sql_app_set_state(r->db, b->id, from, registration_state_name(to), &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    if (reg_audit(r, "registration.book", b->id,
+                  json_pack("{s:I, s:I, s:I}", "appointmentId", (json_int_t)appt, "slotId",
+                            (json_int_t)b->slot, "stationId",
+                            (json_int_t)db_cell_i64(s, 0, 1))) != 0)
+        goto done;
+    rc = reply_app(r, 201, b->id);
+done:
+    db_rows_free(bar);
+    db_rows_free(s);
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_book(app_req *r)
+{
+    static const app_jfield fields[] = {{"slotId", JF_INT, true, 0}};
+    book_arg b;
+    if ((b.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    b.slot = app_json_int(r, "slotId", 0);
+    app_tx(r, tx_book, &b);
+}
+
+static int tx_unbook(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p;
+    db_rows *a = NULL, *ap = NULL;
+    const char *from;
+    registration_state to;
+    uint64_t affected = 0;
+    int rc = -1;
+
+    if ((a = reg_app_load(r, id, 1)) == NULL)
+        goto done;
+    if (reg_check(r, a, REG_EV_CANCEL_BOOKING, &from, &to) != 0)
+        goto done;
+    if (reg_sql_appt_active(r->db, id, &ap) != 0 || ap->nrows != 1)
+        goto done;
+    if (reg_sql_appt_close(r->db, db_cell_i64(ap, 0, 0), "cancelled", &affected) != 0 ||
+        affected != 1 || reg_sql_slot_unbook(r->db, db_cell_i64(ap, 0, 1), NULL) != 0 ||
+        reg_sql_app_set_state(r->db, id, from, registration_state_name(to), &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    if (reg_audit(r, "registration.unbook", id,
+                  json_pack("{s:I}", "slotId", (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
+        goto done;
+    rc = reply_app(r, 200, id);
+done:
+    db_rows_free(ap);
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_unbook(app_req *r)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, tx_unbook, &id);
+}
+
+/* ---- inspection result ---- */
+
+typedef struct inspect_arg {
+    int64_t id;
+    int pass;
+    char *reasons_json;
+} inspect_arg;
+
+static int tx_inspect(app_req *r, void *p)
+{
+    inspect_arg *v = p;
+    db_rows *a = NULL, *ap = NULL;
+    const char *from, *why = NULL;
+    registration_state to;
+    uint64_t affected = 0;
+    int64_t outlet, operator_id = 0, case_id;
+    int dealer = r->who.kind == CALLER_PARTNER, certified = 0, rc = -1;
+    registration_event ev;
+
+    if ((a = reg_app_load(r, v->id, 1)) == NULL)
+        goto done;
+    if (dealer) {
+        /* reg_app_load already limited a dealer to its own sales. */
+        if (reg_sql_dealer_certified(r->db, r->who.outlet_id, &certified) != 0)
+            goto done;
+        if (!certified) {
+            app_problem(r, 403, "dealer_not_certified", "Dealer not certified",
+                        "Only certified dealers may sign face to face.", NULL);
+            goto done;
+        }
+        ev = v->pass ? REG_EV_DEALER_PASS : REG_EV_DEALER_FAIL;
+        outlet = r->who.outlet_id;
+    } else {
+        ev = v->pass ? REG_EV_INSPECT_PASS : REG_EV_INSPECT_FAIL;
+        outlet = r->who.outlet_id;
+        operator_id = r->who.id;
+    }
+    if (reg_check(r, a, ev, &from, &to) != 0)
+        goto done;
+    if (!dealer) {
+        if (reg_sql_appt_active(r->db, v->id, &ap) != 0 || ap->nrows != 1)
+            goto done;
+        if (db_cell_i64(ap, 0, 2) != r->who.outlet_id) {
+            app_problem(r, 403, "not_your_station", "Not your station",
+                        "The appointment is at another station.", NULL);
+            goto done;
+        }
+        if (reg_sql_appt_close(r->db, db_cell_i64(ap, 0, 0), "attended", &affected) != 0 ||
+            affected != 1)
+            goto done;
+    }
+    if (reg_sql_app_inspected(r->db, v->id, from, registration_state_name(to), v->reasons_json,
+                              &affected) != 0 ||
+        reg_affected(r, affected, from) != 0)
+        goto done;
+    case_id = db_cell_i64(a, 0, RA_CASE_ID);
+    if (case_id) {
+        /* The inspection is the applicant's one trip. */
+        if (db_cell_i64(a, 0, RA_INSPECTIONS) == 0 &&
+            cases_set_state(r->db, case_id, "in_progress", &why) != 0) {
+            if (why)
+                app_problem(r, 409, "case_refused", "Case not updated", why, NULL);
+            goto done;
+        }
+        if (cases_record_trip(r->db, case_id, outlet, operator_id) != 0)
+            goto done;
+    }
+    if (reg_audit(r, "registration.inspect", v->id,
+                  json_pack("{s:s, s:s, s:I}", "result", v->pass ? "pass" : "fail", "by",
+                            dealer ? "dealer" : "station", "outletId", (json_int_t)outlet)) != 0)
+        goto done;
+    rc = reply_app(r, 200, v->id);
+done:
+    db_rows_free(ap);
+    db_rows_free(a);
+    return rc;
+}
+
+void reg_on_inspection(app_req *r)
+{
+    static const app_jfield fields[] = {{"result", JF_STRING, true, 8},
+                                        {"reasons", JF_ARRAY, false, 0}};
+    inspect_arg v;
+    const char *result;
+    json_t *reasons, *x;
+    size_t i;
+    int bad = 0;
+
+    memset(&v, 0, sizeof v);
+    if ((v.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    result = app_json_str(r, "result");
+    reasons = json_object_get(r->json, "reasons");
+    if (strcmp(result, "pass") != 0 && strcmp(result, "fail") != 0) {
+        app_problem(r, 422, "result_unknown", "Unknown result", "result is pass or fail.",
+                    "result");
+        return;
+    }
+    v.pass = strcmp(result, "pass") == 0;
+    json_array_foreach(reasons, i, x)
+        bad |= !json_is_string(x) || json_string_length(x) == 0 || json_string_length(x) > 128;
+    if (bad || json_array_size(reasons) > MAX_REASONS) {
+        app_problem(r, 422, "reasons_format", "Invalid reasons",
+                    "Up to 20 reasons of 1 to 128 characters.", "reasons");
+        return;
+    }
+    if (v.pass && json_array_size(reasons) > 0) {
+        app_problem(r, 422, "reasons_not_allowed", "A pass has no failure reasons", NULL,
+                    "reasons");
+        return;
+    }
+    if (!v.pass && json_array_size(reasons) == 0) {
+        /* Every reason at once, so the owner fixes everything in one go. */
+        app_problem(r, 422, "reasons_required", "A failure needs its reasons",
+                    "List every reason the vehicle failed.", "reasons");
+        return;
+    }
+    if (!v.pass)
+        v.reasons_json = json_dumps(reasons, JSON_COMPACT);
+    app_tx(r, tx_inspect, &v);
+    free(v.reasons_json);
+}

@@ -1,0 +1,661 @@
+/* registration_sql.c - the registration module's statements (see
+ * registration_sql.h). Each SQL text sits beside its one function; the
+ * statement cache is keyed by the array's address. */
+#include <stddef.h>
+
+#include "modules/registration/registration_sql.h"
+
+#define APP_COLS                                                                                  \
+    "a.id, a.citizen_id, a.channel, a.dealer_outlet_id, a.dealer_partner_id, a.state, "           \
+    "a.vehicle_type, a.use_type, a.brand, a.model, a.vin, a.engine_no, a.invoice_no, "            \
+    "a.invoice_amount_fen, a.insurance_policy_no, a.insurance_status, a.materials, a.delivery, "  \
+    "a.mail_address, a.plate_prefix, a.plate_number, a.offer_expires_at, a.case_id, "             \
+    "a.case_number, a.inspections, a.inspection_reasons, a.inspected_at, a.vehicle_id, "          \
+    "a.certificate_no, a.created_at, a.updated_at, a.submitted_at, a.registered_at, "             \
+    "a.cancelled_at, (SELECT p.reserved_until FROM plate_numbers p "                              \
+    "WHERE p.reserved_by_application = a.id AND p.state = 'reserved') "
+
+static db_val opt_amount(const reg_fields *f)
+{
+    return f->has_amount ? DB_I64(f->invoice_amount_fen) : DB_NULL;
+}
+
+static const char SQL_APP_INSERT[] =
+    "INSERT INTO registration_applications (citizen_id, channel, dealer_outlet_id, "
+    "dealer_partner_id, state, vehicle_type, use_type, brand, model, vin, engine_no, invoice_no, "
+    "invoice_amount_fen, insurance_policy_no, materials, delivery, mail_address, plate_prefix, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "COALESCE(?, '[]'), COALESCE(?, 'mail'), ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+
+int reg_sql_app_insert(db_conn *c, int64_t citizen_id, const char *channel, int64_t dealer_outlet,
+                       int64_t dealer_partner, const char *plate_prefix, const reg_fields *f,
+                       int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_APP_INSERT,
+                     DBP(DB_I64(citizen_id), DB_STR(channel),
+                         dealer_outlet ? DB_I64(dealer_outlet) : DB_NULL,
+                         dealer_partner ? DB_I64(dealer_partner) : DB_NULL, DB_STR(f->vehicle_type),
+                         DB_STR(f->use_type), DB_STR(f->brand), DB_STR(f->model), DB_STR(f->vin),
+                         DB_STR(f->engine_no), DB_STR(f->invoice_no), opt_amount(f),
+                         DB_STR(f->policy_no), DB_STR(f->materials_json), DB_STR(f->delivery),
+                         DB_STR(f->mail_address), DB_STR(plate_prefix)),
+                     NULL, &iid);
+    *id = (int64_t)iid;
+    return rc;
+}
+
+static const char SQL_APP_UPDATE_DRAFT[] =
+    "UPDATE registration_applications SET vehicle_type = COALESCE(?, vehicle_type), "
+    "use_type = COALESCE(?, use_type), brand = COALESCE(?, brand), model = COALESCE(?, model), "
+    "vin = COALESCE(?, vin), engine_no = COALESCE(?, engine_no), "
+    "invoice_no = COALESCE(?, invoice_no), invoice_amount_fen = COALESCE(?, invoice_amount_fen), "
+    "insurance_policy_no = COALESCE(?, insurance_policy_no), materials = COALESCE(?, materials), "
+    "delivery = COALESCE(?, delivery), mail_address = COALESCE(?, mail_address), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'draft'";
+
+int reg_sql_app_update_draft(db_conn *c, int64_t id, const reg_fields *f, uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_UPDATE_DRAFT,
+                   DBP(DB_STR(f->vehicle_type), DB_STR(f->use_type), DB_STR(f->brand),
+                       DB_STR(f->model), DB_STR(f->vin), DB_STR(f->engine_no),
+                       DB_STR(f->invoice_no), opt_amount(f), DB_STR(f->policy_no),
+                       DB_STR(f->materials_json), DB_STR(f->delivery), DB_STR(f->mail_address),
+                       DB_I64(id)),
+                   affected, NULL);
+}
+
+static const char SQL_APP_GET[] =
+    "SELECT " APP_COLS "FROM registration_applications a WHERE a.id = ?";
+static const char SQL_APP_GET_LOCK[] =
+    "SELECT " APP_COLS "FROM registration_applications a WHERE a.id = ? FOR UPDATE";
+
+int reg_sql_app_get(db_conn *c, int64_t id, int for_update, db_rows **out)
+{
+    return db_query(c, for_update ? SQL_APP_GET_LOCK : SQL_APP_GET, DBP(DB_I64(id)), out);
+}
+
+static const char SQL_APP_LIST_CITIZEN[] =
+    "SELECT " APP_COLS "FROM registration_applications a WHERE a.citizen_id = ? "
+    "ORDER BY a.id DESC LIMIT 200";
+
+int reg_sql_app_list_citizen(db_conn *c, int64_t citizen_id, db_rows **out)
+{
+    return db_query(c, SQL_APP_LIST_CITIZEN, DBP(DB_I64(citizen_id)), out);
+}
+
+static const char SQL_APP_LIST_DEALER[] =
+    "SELECT " APP_COLS "FROM registration_applications a WHERE a.dealer_outlet_id = ? "
+    "ORDER BY a.id DESC LIMIT 200";
+
+int reg_sql_app_list_dealer(db_conn *c, int64_t outlet_id, db_rows **out)
+{
+    return db_query(c, SQL_APP_LIST_DEALER, DBP(DB_I64(outlet_id)), out);
+}
+
+static const char SQL_APP_LIST_STATE[] =
+    "SELECT " APP_COLS "FROM registration_applications a WHERE a.state = ? "
+    "ORDER BY a.id LIMIT 200";
+
+int reg_sql_app_list_state(db_conn *c, const char *state, db_rows **out)
+{
+    return db_query(c, SQL_APP_LIST_STATE, DBP(DB_STR(state)), out);
+}
+
+static const char SQL_APP_SET_STATE[] =
+    "UPDATE registration_applications SET state = ?, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE id = ? AND state = ?";
+
+int reg_sql_app_set_state(db_conn *c, int64_t id, const char *from, const char *to,
+                          uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_SET_STATE, DBP(DB_STR(to), DB_I64(id), DB_STR(from)), affected, NULL);
+}
+
+/* open_vin / open_engine take the values now: their unique keys refuse a
+ * concurrent second open application for the same vehicle (1062). */
+static const char SQL_APP_SUBMIT[] =
+    "UPDATE registration_applications SET state = 'submitted', open_vin = vin, "
+    "open_engine = engine_no, case_id = ?, case_number = ?, insurance_status = ?, "
+    "submitted_at = UTC_TIMESTAMP(3), updated_at = UTC_TIMESTAMP(3) "
+    "WHERE id = ? AND state = 'draft'";
+
+int reg_sql_app_submit(db_conn *c, int64_t id, int64_t case_id, const char *case_number,
+                       const char *insurance_status, uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_SUBMIT,
+                   DBP(case_id ? DB_I64(case_id) : DB_NULL, DB_STR(case_number),
+                       DB_STR(insurance_status), DB_I64(id)),
+                   affected, NULL);
+}
+
+static const char SQL_APP_SET_PLATE[] =
+    "UPDATE registration_applications SET state = 'plate_reserved', plate_number = ?, "
+    "offer_expires_at = NULL, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = ?";
+
+int reg_sql_app_set_plate(db_conn *c, int64_t id, const char *from, const char *number,
+                          uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_SET_PLATE, DBP(DB_STR(number), DB_I64(id), DB_STR(from)), affected,
+                   NULL);
+}
+
+static const char SQL_APP_DROP_PLATE[] =
+    "UPDATE registration_applications SET state = ?, plate_number = NULL, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = ?";
+
+int reg_sql_app_drop_plate(db_conn *c, int64_t id, const char *from, const char *to,
+                           uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_DROP_PLATE, DBP(DB_STR(to), DB_I64(id), DB_STR(from)), affected, NULL);
+}
+
+static const char SQL_APP_CANCEL[] =
+    "UPDATE registration_applications SET state = 'cancelled', open_vin = NULL, "
+    "open_engine = NULL, plate_number = NULL, cancelled_at = UTC_TIMESTAMP(3), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = ?";
+
+int reg_sql_app_cancel(db_conn *c, int64_t id, const char *from, uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_CANCEL, DBP(DB_I64(id), DB_STR(from)), affected, NULL);
+}
+
+static const char SQL_APP_INSPECTED[] =
+    "UPDATE registration_applications SET state = ?, inspection_reasons = ?, "
+    "inspections = inspections + 1, inspected_at = UTC_TIMESTAMP(3), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = ?";
+
+int reg_sql_app_inspected(db_conn *c, int64_t id, const char *from, const char *to,
+                          const char *reasons_json, uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_INSPECTED, DBP(DB_STR(to), DB_STR(reasons_json), DB_I64(id),
+                                             DB_STR(from)),
+                   affected, NULL);
+}
+
+static const char SQL_APP_REGISTERED[] =
+    "UPDATE registration_applications SET state = 'registered', vehicle_id = ?, "
+    "certificate_no = ?, open_vin = NULL, open_engine = NULL, registered_at = UTC_TIMESTAMP(3), "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'inspected_passed'";
+
+int reg_sql_app_registered(db_conn *c, int64_t id, int64_t vehicle_id, const char *certificate,
+                           uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_REGISTERED, DBP(DB_I64(vehicle_id), DB_STR(certificate), DB_I64(id)),
+                   affected, NULL);
+}
+
+static const char SQL_APP_OFFER_EXPIRY[] =
+    "UPDATE registration_applications SET offer_expires_at = UTC_TIMESTAMP(3) + INTERVAL ? SECOND "
+    "WHERE id = ?";
+
+int reg_sql_app_set_offer_expiry(db_conn *c, int64_t id, int64_t ttl_s)
+{
+    return db_exec(c, SQL_APP_OFFER_EXPIRY, DBP(DB_I64(ttl_s), DB_I64(id)), NULL, NULL);
+}
+
+static const char SQL_VEHICLE_DUPS[] =
+    "SELECT COALESCE(MAX(vin = ?), 0), COALESCE(MAX(engine_no = ?), 0) FROM vehicles "
+    "WHERE vin = ? OR engine_no = ?";
+
+int reg_sql_vehicle_dups(db_conn *c, const char *vin, const char *engine_no, db_rows **out)
+{
+    return db_query(c, SQL_VEHICLE_DUPS,
+                    DBP(DB_STR(vin), DB_STR(engine_no), DB_STR(vin), DB_STR(engine_no)), out);
+}
+
+static const char SQL_OPEN_DUPS[] =
+    "SELECT COALESCE(MAX(open_vin = ?), 0), COALESCE(MAX(open_engine = ?), 0) "
+    "FROM registration_applications WHERE (open_vin = ? OR open_engine = ?) AND id <> ?";
+
+int reg_sql_open_dups(db_conn *c, int64_t id, const char *vin, const char *engine_no,
+                      db_rows **out)
+{
+    return db_query(c, SQL_OPEN_DUPS,
+                    DBP(DB_STR(vin), DB_STR(engine_no), DB_STR(vin), DB_STR(engine_no), DB_I64(id)),
+                    out);
+}
+
+/* ---- plate pool ---- */
+
+static const char SQL_PLATE_INSERT[] =
+    "INSERT IGNORE INTO plate_numbers (prefix, number, state, updated_at) "
+    "VALUES (?, ?, 'free', UTC_TIMESTAMP(3))";
+
+int reg_sql_plate_insert(db_conn *c, const char *prefix, const char *number, uint64_t *affected)
+{
+    return db_exec(c, SQL_PLATE_INSERT, DBP(DB_STR(prefix), DB_STR(number)), affected, NULL);
+}
+
+static const char SQL_PLATE_BLOCK[] =
+    "UPDATE plate_numbers SET state = 'blocked', updated_at = UTC_TIMESTAMP(3) "
+    "WHERE prefix = ? AND number = ? AND state = 'free'";
+
+int reg_sql_plate_block(db_conn *c, const char *prefix, const char *number, uint64_t *affected)
+{
+    return db_exec(c, SQL_PLATE_BLOCK, DBP(DB_STR(prefix), DB_STR(number)), affected, NULL);
+}
+
+static const char SQL_PLATE_UNBLOCK[] =
+    "UPDATE plate_numbers SET state = 'free', updated_at = UTC_TIMESTAMP(3) "
+    "WHERE prefix = ? AND number = ? AND state = 'blocked'";
+
+int reg_sql_plate_unblock(db_conn *c, const char *prefix, const char *number, uint64_t *affected)
+{
+    return db_exec(c, SQL_PLATE_UNBLOCK, DBP(DB_STR(prefix), DB_STR(number)), affected, NULL);
+}
+
+static const char SQL_PLATE_STATE[] =
+    "SELECT state FROM plate_numbers WHERE prefix = ? AND number = ?";
+
+int reg_sql_plate_state(db_conn *c, const char *prefix, const char *number, db_rows **out)
+{
+    return db_query(c, SQL_PLATE_STATE, DBP(DB_STR(prefix), DB_STR(number)), out);
+}
+
+static const char SQL_PLATE_COUNTS[] =
+    "SELECT state, COUNT(*) FROM plate_numbers WHERE prefix = ? GROUP BY state";
+
+int reg_sql_plate_counts(db_conn *c, const char *prefix, db_rows **out)
+{
+    return db_query(c, SQL_PLATE_COUNTS, DBP(DB_STR(prefix)), out);
+}
+
+static const char SQL_PLATE_RANDOM_FREE[] =
+    "SELECT number FROM plate_numbers WHERE prefix = ? AND state = 'free' ORDER BY RAND() LIMIT ?";
+
+int reg_sql_plate_random_free(db_conn *c, const char *prefix, int64_t n, db_rows **out)
+{
+    return db_query(c, SQL_PLATE_RANDOM_FREE, DBP(DB_STR(prefix), DB_I64(n)), out);
+}
+
+/* The race for one number is decided here: the first committed UPDATE
+ * makes state 'reserved', every later one matches no row. */
+static const char SQL_PLATE_RESERVE[] =
+    "UPDATE plate_numbers SET state = 'reserved', reserved_by_application = ?, "
+    "reserved_until = UTC_TIMESTAMP(3) + INTERVAL ? DAY, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE prefix = ? AND number = ? AND state = 'free'";
+
+int reg_sql_plate_reserve(db_conn *c, const char *prefix, const char *number, int64_t app_id,
+                          int64_t days, uint64_t *affected)
+{
+    return db_exec(c, SQL_PLATE_RESERVE,
+                   DBP(DB_I64(app_id), DB_I64(days), DB_STR(prefix), DB_STR(number)), affected,
+                   NULL);
+}
+
+static const char SQL_PLATE_RELEASE[] =
+    "UPDATE plate_numbers SET state = 'free', reserved_by_application = NULL, "
+    "reserved_until = NULL, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE reserved_by_application = ? AND state = 'reserved'";
+
+int reg_sql_plate_release(db_conn *c, int64_t app_id, uint64_t *affected)
+{
+    return db_exec(c, SQL_PLATE_RELEASE, DBP(DB_I64(app_id)), affected, NULL);
+}
+
+/* Assigned numbers keep reserved_by_application as the record of which
+ * registration took them. */
+static const char SQL_PLATE_ASSIGN[] =
+    "UPDATE plate_numbers SET state = 'assigned', reserved_until = NULL, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE reserved_by_application = ? AND state = 'reserved'";
+
+int reg_sql_plate_assign(db_conn *c, int64_t app_id, uint64_t *affected)
+{
+    return db_exec(c, SQL_PLATE_ASSIGN, DBP(DB_I64(app_id)), affected, NULL);
+}
+
+static const char SQL_PLATE_EXPIRED[] =
+    "SELECT a.id, a.citizen_id, a.state FROM plate_numbers p "
+    "JOIN registration_applications a ON a.id = p.reserved_by_application "
+    "WHERE p.state = 'reserved' AND p.reserved_until < UTC_TIMESTAMP(3) "
+    "AND a.state IN ('plate_reserved', 'appointment_booked', 'inspected_failed') "
+    "ORDER BY p.reserved_until LIMIT ? FOR UPDATE SKIP LOCKED";
+
+int reg_sql_plate_expired(db_conn *c, int64_t limit, db_rows **out)
+{
+    return db_query(c, SQL_PLATE_EXPIRED, DBP(DB_I64(limit)), out);
+}
+
+/* ---- offers ---- */
+
+static const char SQL_OFFER_CLEAR[] = "DELETE FROM registration_plate_offers WHERE application_id = ?";
+
+int reg_sql_offer_clear(db_conn *c, int64_t app_id)
+{
+    return db_exec(c, SQL_OFFER_CLEAR, DBP(DB_I64(app_id)), NULL, NULL);
+}
+
+static const char SQL_OFFER_ADD[] =
+    "INSERT INTO registration_plate_offers (application_id, number, expires_at) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
+
+int reg_sql_offer_add(db_conn *c, int64_t app_id, const char *number, int64_t ttl_s)
+{
+    return db_exec(c, SQL_OFFER_ADD, DBP(DB_I64(app_id), DB_STR(number), DB_I64(ttl_s)), NULL,
+                   NULL);
+}
+
+static const char SQL_OFFER_CURRENT[] =
+    "SELECT o.number, o.expires_at, p.state FROM registration_plate_offers o "
+    "JOIN registration_applications a ON a.id = o.application_id "
+    "LEFT JOIN plate_numbers p ON p.prefix = a.plate_prefix AND p.number = o.number "
+    "WHERE o.application_id = ? AND o.expires_at > UTC_TIMESTAMP(3) ORDER BY o.number";
+
+int reg_sql_offer_current(db_conn *c, int64_t app_id, db_rows **out)
+{
+    return db_query(c, SQL_OFFER_CURRENT, DBP(DB_I64(app_id)), out);
+}
+
+static const char SQL_OFFER_HAS[] =
+    "SELECT 1 FROM registration_plate_offers WHERE application_id = ? AND number = ? "
+    "AND expires_at > UTC_TIMESTAMP(3)";
+
+int reg_sql_offer_has(db_conn *c, int64_t app_id, const char *number, db_rows **out)
+{
+    return db_query(c, SQL_OFFER_HAS, DBP(DB_I64(app_id), DB_STR(number)), out);
+}
+
+/* ---- anti-hoarding ---- */
+
+static const char SQL_HOARD_ADD[] =
+    "INSERT INTO registration_hoarding_events (citizen_id, kind, application_id, at) "
+    "VALUES (?, ?, ?, UTC_TIMESTAMP(3))";
+
+int reg_sql_hoard_add(db_conn *c, int64_t citizen_id, const char *kind, int64_t app_id)
+{
+    return db_exec(c, SQL_HOARD_ADD, DBP(DB_I64(citizen_id), DB_STR(kind), DB_I64(app_id)), NULL,
+                   NULL);
+}
+
+static const char SQL_HOARD_COUNT[] =
+    "SELECT COUNT(*) FROM registration_hoarding_events WHERE citizen_id = ? "
+    "AND at > UTC_TIMESTAMP(3) - INTERVAL ? DAY";
+
+static int count_query(db_conn *c, const char *sql, const db_val *p, int np, int64_t *n)
+{
+    db_rows *rows = NULL;
+    int rc = db_query(c, sql, p, np, &rows);
+    *n = rc == 0 && rows->nrows > 0 ? db_cell_i64(rows, 0, 0) : 0;
+    db_rows_free(rows);
+    return rc;
+}
+
+int reg_sql_hoard_count(db_conn *c, int64_t citizen_id, int64_t window_days, int64_t *n)
+{
+    return count_query(c, SQL_HOARD_COUNT, DBP(DB_I64(citizen_id), DB_I64(window_days)), n);
+}
+
+static const char SQL_BAR_ADD[] =
+    "INSERT INTO registration_bars (citizen_id, kind, until, reason, created_at) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? DAY, ?, UTC_TIMESTAMP(3))";
+
+int reg_sql_bar_add(db_conn *c, int64_t citizen_id, const char *kind, int64_t days,
+                    const char *reason)
+{
+    return db_exec(c, SQL_BAR_ADD, DBP(DB_I64(citizen_id), DB_STR(kind), DB_I64(days), DB_STR(reason)),
+                   NULL, NULL);
+}
+
+static const char SQL_BAR_ACTIVE[] =
+    "SELECT MAX(until) FROM registration_bars WHERE citizen_id = ? AND kind = ? "
+    "AND until > UTC_TIMESTAMP(3) HAVING MAX(until) IS NOT NULL";
+
+int reg_sql_bar_active(db_conn *c, int64_t citizen_id, const char *kind, db_rows **out)
+{
+    return db_query(c, SQL_BAR_ACTIVE, DBP(DB_I64(citizen_id), DB_STR(kind)), out);
+}
+
+/* ---- stations, slots, appointments ---- */
+
+static const char SQL_OUTLET_TYPE[] = "SELECT type, name FROM outlets WHERE id = ?";
+
+int reg_sql_outlet_type(db_conn *c, int64_t outlet_id, db_rows **out)
+{
+    return db_query(c, SQL_OUTLET_TYPE, DBP(DB_I64(outlet_id)), out);
+}
+
+static const char SQL_STATIONS[] =
+    "SELECT id, code, name, city, address FROM outlets WHERE type = 'station' ORDER BY id";
+
+int reg_sql_stations(db_conn *c, db_rows **out)
+{
+    return db_query(c, SQL_STATIONS, DBP0, out);
+}
+
+static const char SQL_SLOT_INSERT[] =
+    "INSERT INTO inspection_slots (outlet_id, starts_at, ends_at, capacity, booked, created_by, "
+    "created_at) VALUES (?, FROM_UNIXTIME(?), FROM_UNIXTIME(?), ?, 0, ?, UTC_TIMESTAMP(3))";
+
+int reg_sql_slot_insert(db_conn *c, int64_t outlet_id, int64_t start, int64_t end,
+                        int64_t capacity, int64_t created_by, int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_SLOT_INSERT,
+                     DBP(DB_I64(outlet_id), DB_I64(start), DB_I64(end), DB_I64(capacity),
+                         DB_I64(created_by)),
+                     NULL, &iid);
+    *id = (int64_t)iid;
+    return rc;
+}
+
+static const char SQL_SLOT_OVERLAPS[] =
+    "SELECT COUNT(*) FROM inspection_slots WHERE outlet_id = ? "
+    "AND starts_at < FROM_UNIXTIME(?) AND ends_at > FROM_UNIXTIME(?)";
+
+int reg_sql_slot_overlaps(db_conn *c, int64_t outlet_id, int64_t start, int64_t end, int64_t *n)
+{
+    return count_query(c, SQL_SLOT_OVERLAPS, DBP(DB_I64(outlet_id), DB_I64(end), DB_I64(start)), n);
+}
+
+static const char SQL_SLOTS_BETWEEN[] =
+    "SELECT id, starts_at, ends_at, capacity, booked FROM inspection_slots WHERE outlet_id = ? "
+    "AND starts_at >= FROM_UNIXTIME(?) AND starts_at < FROM_UNIXTIME(?) ORDER BY starts_at, id";
+
+int reg_sql_slots_between(db_conn *c, int64_t outlet_id, int64_t from, int64_t to, db_rows **out)
+{
+    return db_query(c, SQL_SLOTS_BETWEEN, DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to)), out);
+}
+
+static const char SQL_SLOT_GET[] =
+    "SELECT id, outlet_id, starts_at, ends_at, capacity, booked, "
+    "starts_at > UTC_TIMESTAMP(3) FROM inspection_slots WHERE id = ?";
+
+int reg_sql_slot_get(db_conn *c, int64_t slot_id, db_rows **out)
+{
+    return db_query(c, SQL_SLOT_GET, DBP(DB_I64(slot_id)), out);
+}
+
+/* The race for the last places is decided here: InnoDB serialises the
+ * increments on the row and the condition is re-evaluated each time. */
+static const char SQL_SLOT_BOOK[] =
+    "UPDATE inspection_slots SET booked = booked + 1 WHERE id = ? AND booked < capacity "
+    "AND starts_at > UTC_TIMESTAMP(3)";
+
+int reg_sql_slot_book(db_conn *c, int64_t slot_id, uint64_t *affected)
+{
+    return db_exec(c, SQL_SLOT_BOOK, DBP(DB_I64(slot_id)), affected, NULL);
+}
+
+static const char SQL_SLOT_UNBOOK[] =
+    "UPDATE inspection_slots SET booked = booked - 1 WHERE id = ? AND booked > 0";
+
+int reg_sql_slot_unbook(db_conn *c, int64_t slot_id, uint64_t *affected)
+{
+    return db_exec(c, SQL_SLOT_UNBOOK, DBP(DB_I64(slot_id)), affected, NULL);
+}
+
+static const char SQL_APPT_INSERT[] =
+    "INSERT INTO registration_appointments (application_id, slot_id, citizen_id, state, "
+    "active_application_id, booked_at, updated_at) "
+    "VALUES (?, ?, ?, 'booked', ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+
+int reg_sql_appt_insert(db_conn *c, int64_t app_id, int64_t slot_id, int64_t citizen_id,
+                        int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_APPT_INSERT,
+                     DBP(DB_I64(app_id), DB_I64(slot_id), DB_I64(citizen_id), DB_I64(app_id)), NULL,
+                     &iid);
+    *id = (int64_t)iid;
+    return rc;
+}
+
+static const char SQL_APPT_ACTIVE[] =
+    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state "
+    "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
+    "WHERE ap.active_application_id = ?";
+
+int reg_sql_appt_active(db_conn *c, int64_t app_id, db_rows **out)
+{
+    return db_query(c, SQL_APPT_ACTIVE, DBP(DB_I64(app_id)), out);
+}
+
+static const char SQL_APPT_LATEST[] =
+    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state "
+    "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
+    "WHERE ap.application_id = ? ORDER BY ap.id DESC LIMIT 1";
+
+int reg_sql_appt_latest(db_conn *c, int64_t app_id, db_rows **out)
+{
+    return db_query(c, SQL_APPT_LATEST, DBP(DB_I64(app_id)), out);
+}
+
+static const char SQL_APPT_CLOSE[] =
+    "UPDATE registration_appointments SET state = ?, active_application_id = NULL, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'booked'";
+
+int reg_sql_appt_close(db_conn *c, int64_t appt_id, const char *state, uint64_t *affected)
+{
+    return db_exec(c, SQL_APPT_CLOSE, DBP(DB_STR(state), DB_I64(appt_id)), affected, NULL);
+}
+
+static const char SQL_APPT_NO_SHOW_DUE[] =
+    "SELECT ap.id, ap.application_id, ap.citizen_id, ap.slot_id "
+    "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
+    "WHERE ap.state = 'booked' AND s.ends_at < UTC_TIMESTAMP(3) ORDER BY s.ends_at, ap.id "
+    "LIMIT ? FOR UPDATE SKIP LOCKED";
+
+int reg_sql_appt_no_show_due(db_conn *c, int64_t limit, db_rows **out)
+{
+    return db_query(c, SQL_APPT_NO_SHOW_DUE, DBP(DB_I64(limit)), out);
+}
+
+static const char SQL_NO_SHOW_COUNT[] =
+    "SELECT COUNT(*) FROM registration_appointments WHERE citizen_id = ? AND state = 'no_show' "
+    "AND updated_at > UTC_TIMESTAMP(3) - INTERVAL ? DAY";
+
+int reg_sql_no_show_count(db_conn *c, int64_t citizen_id, int64_t window_days, int64_t *n)
+{
+    return count_query(c, SQL_NO_SHOW_COUNT, DBP(DB_I64(citizen_id), DB_I64(window_days)), n);
+}
+
+/* ---- dealers ---- */
+
+static const char SQL_DEALER_CERTIFY[] =
+    "INSERT IGNORE INTO registration_certified_dealers (outlet_id, certified_by, created_at) "
+    "VALUES (?, ?, UTC_TIMESTAMP(3))";
+
+int reg_sql_dealer_certify(db_conn *c, int64_t outlet_id, int64_t by, uint64_t *affected)
+{
+    return db_exec(c, SQL_DEALER_CERTIFY, DBP(DB_I64(outlet_id), DB_I64(by)), affected, NULL);
+}
+
+static const char SQL_DEALER_CERTIFIED[] =
+    "SELECT 1 FROM registration_certified_dealers WHERE outlet_id = ?";
+
+int reg_sql_dealer_certified(db_conn *c, int64_t outlet_id, int *yes)
+{
+    db_rows *rows = NULL;
+    int rc = db_query(c, SQL_DEALER_CERTIFIED, DBP(DB_I64(outlet_id)), &rows);
+    *yes = rc == 0 && rows->nrows > 0;
+    db_rows_free(rows);
+    return rc;
+}
+
+/* ---- completion ---- */
+
+static const char SQL_VEHICLE_INSERT[] =
+    "INSERT INTO vehicles (plate, vin, engine_no, vehicle_type, class_required, use_type, brand, "
+    "model, owner_citizen_id, status, registered_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'normal', UTC_TIMESTAMP(3))";
+
+int reg_sql_vehicle_insert(db_conn *c, const char *plate, const char *vin, const char *engine_no,
+                           const char *vehicle_type, const char *class_required,
+                           const char *use_type, const char *brand, const char *model,
+                           int64_t owner, int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_VEHICLE_INSERT,
+                     DBP(DB_STR(plate), DB_STR(vin), DB_STR(engine_no), DB_STR(vehicle_type),
+                         DB_STR(class_required), DB_STR(use_type), DB_STR(brand), DB_STR(model),
+                         DB_I64(owner)),
+                     NULL, &iid);
+    *id = (int64_t)iid;
+    return rc;
+}
+
+static const char SQL_MAIL_INSERT[] =
+    "INSERT INTO mailing_orders (application_id, case_id, citizen_id, recipient_name, address, "
+    "contents, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', UTC_TIMESTAMP(3))";
+
+int reg_sql_mail_insert(db_conn *c, int64_t app_id, int64_t case_id, int64_t citizen_id,
+                        const char *recipient, const char *address, const char *contents,
+                        int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_MAIL_INSERT,
+                     DBP(DB_I64(app_id), case_id ? DB_I64(case_id) : DB_NULL, DB_I64(citizen_id),
+                         DB_STR(recipient), DB_STR(address), DB_STR(contents)),
+                     NULL, &iid);
+    *id = (int64_t)iid;
+    return rc;
+}
+
+#define MAIL_COLS                                                                                 \
+    "id, application_id, case_id, citizen_id, recipient_name, address, contents, state, "         \
+    "tracking_no, created_at, dispatched_at "
+
+static const char SQL_MAIL_LIST[] =
+    "SELECT " MAIL_COLS "FROM mailing_orders WHERE state = ? ORDER BY id LIMIT 500";
+
+int reg_sql_mail_list(db_conn *c, const char *state, db_rows **out)
+{
+    return db_query(c, SQL_MAIL_LIST, DBP(DB_STR(state)), out);
+}
+
+static const char SQL_MAIL_GET[] = "SELECT " MAIL_COLS "FROM mailing_orders WHERE id = ?";
+static const char SQL_MAIL_GET_LOCK[] =
+    "SELECT " MAIL_COLS "FROM mailing_orders WHERE id = ? FOR UPDATE";
+
+int reg_sql_mail_get(db_conn *c, int64_t id, int for_update, db_rows **out)
+{
+    return db_query(c, for_update ? SQL_MAIL_GET_LOCK : SQL_MAIL_GET, DBP(DB_I64(id)), out);
+}
+
+static const char SQL_MAIL_DISPATCH[] =
+    "UPDATE mailing_orders SET state = 'dispatched', tracking_no = ?, dispatched_by = ?, "
+    "dispatched_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'pending'";
+
+int reg_sql_mail_dispatch(db_conn *c, int64_t id, const char *tracking, int64_t by,
+                          uint64_t *affected)
+{
+    return db_exec(c, SQL_MAIL_DISPATCH, DBP(DB_STR(tracking), DB_I64(by), DB_I64(id)), affected,
+                   NULL);
+}
+
+/* ---- citizens ---- */
+
+static const char SQL_CITIZEN_BY_HASH[] = "SELECT id, name FROM citizens WHERE id_number_hash = ?";
+
+int reg_sql_citizen_by_hash(db_conn *c, const unsigned char hash[32], db_rows **out)
+{
+    return db_query(c, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(hash, 32)), out);
+}
+
+static const char SQL_CITIZEN_NAME[] = "SELECT name FROM citizens WHERE id = ?";
+
+int reg_sql_citizen_name(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_CITIZEN_NAME, DBP(DB_I64(id)), out);
+}

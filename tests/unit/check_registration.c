@@ -1,0 +1,246 @@
+/* Unit tests for modules/registration/registration_rules.c: the state
+ * machine table and the pure rules. */
+#include <check.h>
+#include <string.h>
+
+#include "modules/registration/plate_rules.h"
+#include "modules/registration/registration_rules.h"
+
+START_TEST(test_state_names_round_trip)
+{
+    for (int i = 0; i < REG_NSTATES; i++) {
+        registration_state s;
+        const char *n = registration_state_name((registration_state)i);
+        ck_assert_ptr_nonnull(n);
+        ck_assert_int_eq(registration_state_parse(n, &s), 0);
+        ck_assert_int_eq(s, i);
+    }
+    ck_assert_ptr_null(registration_state_name(REG_NSTATES));
+    {
+        registration_state s = REG_DRAFT;
+        ck_assert_int_eq(registration_state_parse("Draft", &s), -1);
+        ck_assert_int_eq(registration_state_parse(NULL, &s), -1);
+    }
+    for (int e = 0; e < REG_NEVENTS; e++)
+        ck_assert_ptr_nonnull(registration_event_name((registration_event)e));
+}
+END_TEST
+
+static registration_state next_or(registration_state from, registration_event ev, int *ok)
+{
+    registration_state to = REG_NSTATES;
+    *ok = registration_next_state(from, ev, &to) == 0;
+    return to;
+}
+
+START_TEST(test_happy_path_mail)
+{
+    int ok;
+    registration_state s = REG_DRAFT;
+    const registration_event path[] = {REG_EV_SUBMIT, REG_EV_RESERVE_PLATE, REG_EV_BOOK,
+                                       REG_EV_INSPECT_PASS, REG_EV_COMPLETE, REG_EV_MAILED};
+    const registration_state want[] = {REG_SUBMITTED, REG_PLATE_RESERVED, REG_APPOINTMENT_BOOKED,
+                                       REG_INSPECTED_PASSED, REG_REGISTERED, REG_DOCUMENTS_MAILED};
+    for (int i = 0; i < 6; i++) {
+        s = next_or(s, path[i], &ok);
+        ck_assert_msg(ok, "step %d refused", i);
+        ck_assert_int_eq(s, want[i]);
+    }
+    ck_assert_int_eq(next_or(REG_REGISTERED, REG_EV_COLLECTED, &ok), REG_COLLECTED);
+    ck_assert(ok);
+}
+END_TEST
+
+START_TEST(test_dealer_path_skips_booking)
+{
+    int ok;
+    ck_assert_int_eq(next_or(REG_PLATE_RESERVED, REG_EV_DEALER_PASS, &ok), REG_INSPECTED_PASSED);
+    ck_assert(ok);
+    ck_assert_int_eq(next_or(REG_PLATE_RESERVED, REG_EV_DEALER_FAIL, &ok), REG_INSPECTED_FAILED);
+    ck_assert(ok);
+    ck_assert_int_eq(next_or(REG_INSPECTED_FAILED, REG_EV_DEALER_PASS, &ok), REG_INSPECTED_PASSED);
+    ck_assert(ok);
+    /* A station needs the booked appointment. */
+    next_or(REG_PLATE_RESERVED, REG_EV_INSPECT_PASS, &ok);
+    ck_assert(!ok);
+    next_or(REG_SUBMITTED, REG_EV_DEALER_PASS, &ok);
+    ck_assert(!ok);
+    /* Not from a booked appointment: the station does that check. */
+    next_or(REG_APPOINTMENT_BOOKED, REG_EV_DEALER_PASS, &ok);
+    ck_assert(!ok);
+}
+END_TEST
+
+START_TEST(test_lapse_returns_to_submitted)
+{
+    int ok;
+    const registration_state yes[] = {REG_PLATE_RESERVED, REG_APPOINTMENT_BOOKED,
+                                      REG_INSPECTED_FAILED};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(next_or(yes[i], REG_EV_PLATE_LAPSED, &ok), REG_SUBMITTED);
+        ck_assert(ok);
+    }
+    /* Once passed, the number is kept for completion. */
+    next_or(REG_INSPECTED_PASSED, REG_EV_PLATE_LAPSED, &ok);
+    ck_assert(!ok);
+    ck_assert_int_eq(next_or(REG_APPOINTMENT_BOOKED, REG_EV_NO_SHOW, &ok), REG_PLATE_RESERVED);
+    ck_assert(ok);
+    ck_assert_int_eq(next_or(REG_APPOINTMENT_BOOKED, REG_EV_CANCEL_BOOKING, &ok), REG_PLATE_RESERVED);
+    ck_assert(ok);
+}
+END_TEST
+
+START_TEST(test_cancel_only_until_inspection)
+{
+    int ok;
+    const registration_state yes[] = {REG_DRAFT, REG_SUBMITTED, REG_PLATE_RESERVED,
+                                      REG_APPOINTMENT_BOOKED, REG_INSPECTED_FAILED};
+    const registration_state no[] = {REG_INSPECTED_PASSED, REG_REGISTERED, REG_DOCUMENTS_MAILED,
+                                     REG_COLLECTED, REG_CANCELLED};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(next_or(yes[i], REG_EV_CANCEL, &ok), REG_CANCELLED);
+        ck_assert_msg(ok, "cancel refused from %s", registration_state_name(yes[i]));
+        next_or(no[i], REG_EV_CANCEL, &ok);
+        ck_assert_msg(!ok, "cancel allowed from %s", registration_state_name(no[i]));
+    }
+}
+END_TEST
+
+/* Every (state, event) pair not in the table is refused: count them. */
+START_TEST(test_wrong_transitions_refused)
+{
+    int allowed = 0, ok;
+    for (int s = 0; s < REG_NSTATES; s++)
+        for (int e = 0; e < REG_NEVENTS; e++) {
+            next_or((registration_state)s, (registration_event)e, &ok);
+            allowed += ok;
+        }
+    ck_assert_int_eq(allowed, 25);
+    next_or(REG_SUBMITTED, REG_EV_BOOK, &ok); /* no plate yet */
+    ck_assert(!ok);
+    next_or(REG_DRAFT, REG_EV_RESERVE_PLATE, &ok); /* not submitted */
+    ck_assert(!ok);
+    next_or(REG_PLATE_RESERVED, REG_EV_RESERVE_PLATE, &ok); /* one reservation */
+    ck_assert(!ok);
+    next_or(REG_INSPECTED_FAILED, REG_EV_COMPLETE, &ok);
+    ck_assert(!ok);
+    next_or(REG_CANCELLED, REG_EV_SUBMIT, &ok);
+    ck_assert(!ok);
+    next_or(REG_SUBMITTED, REG_EV_UPDATE, &ok); /* only drafts are edited */
+    ck_assert(!ok);
+}
+END_TEST
+
+START_TEST(test_open_states)
+{
+    ck_assert(!registration_state_is_open(REG_DRAFT));
+    ck_assert(registration_state_is_open(REG_SUBMITTED));
+    ck_assert(registration_state_is_open(REG_INSPECTED_PASSED));
+    ck_assert(!registration_state_is_open(REG_REGISTERED));
+    ck_assert(!registration_state_is_open(REG_CANCELLED));
+}
+END_TEST
+
+START_TEST(test_class_for_type)
+{
+    ck_assert_str_eq(registration_class_for_type("K33"), "C1");
+    ck_assert_str_eq(registration_class_for_type("K41"), "C1");
+    ck_assert_str_eq(registration_class_for_type("K11"), "A1");
+    ck_assert_str_eq(registration_class_for_type("K21"), "B1");
+    ck_assert_str_eq(registration_class_for_type("H11"), "B2");
+    ck_assert_str_eq(registration_class_for_type("H31"), "C1");
+    ck_assert_str_eq(registration_class_for_type("M21"), "E");
+    ck_assert_ptr_null(registration_class_for_type("K3"));
+    ck_assert_ptr_null(registration_class_for_type("k33"));
+    ck_assert_ptr_null(registration_class_for_type("K9X"));
+    ck_assert_ptr_null(registration_class_for_type("Z11"));
+    ck_assert_ptr_null(registration_class_for_type(NULL));
+}
+END_TEST
+
+START_TEST(test_missing_materials_all_at_once)
+{
+    const char *req = "conformity_certificate, purchase_invoice,insurance_policy ,purchase_tax";
+    char buf[128];
+    const char *missing[8];
+    const char *have[] = {"purchase_invoice", "other"};
+    int n = registration_missing_materials(req, have, 2, buf, missing, 8);
+    ck_assert_int_eq(n, 3);
+    ck_assert_str_eq(missing[0], "conformity_certificate");
+    ck_assert_str_eq(missing[1], "insurance_policy");
+    ck_assert_str_eq(missing[2], "purchase_tax");
+    n = registration_missing_materials(req, NULL, 0, buf, missing, 2);
+    ck_assert_int_eq(n, 4); /* counts beyond cap */
+    {
+        const char *all[] = {"purchase_tax", "insurance_policy", "purchase_invoice",
+                             "conformity_certificate"};
+        ck_assert_int_eq(registration_missing_materials(req, all, 4, buf, missing, 8), 0);
+    }
+    ck_assert_int_eq(registration_missing_materials("", NULL, 0, buf, missing, 8), 0);
+}
+END_TEST
+
+START_TEST(test_parse_instant)
+{
+    time_t t = 0;
+    ck_assert_int_eq(registration_parse_instant("1970-01-01T00:00:00Z", &t), 0);
+    ck_assert_int_eq((long long)t, 0);
+    ck_assert_int_eq(registration_parse_instant("2025-03-01T08:00:00+08:00", &t), 0);
+    ck_assert_int_eq((long long)t, 1740787200LL);
+    ck_assert_int_eq(registration_parse_instant("2025-03-01T00:00:00Z", &t), 0);
+    ck_assert_int_eq((long long)t, 1740787200LL);
+    ck_assert_int_eq(registration_parse_instant("2025-02-28T19:00:00-05:00", &t), 0);
+    ck_assert_int_eq((long long)t, 1740787200LL);
+    ck_assert_int_eq(registration_parse_instant("2025-02-29T00:00:00Z", &t), -1);
+    ck_assert_int_eq(registration_parse_instant("2025-03-01 00:00:00Z", &t), -1);
+    ck_assert_int_eq(registration_parse_instant("2025-03-01T24:00:00Z", &t), -1);
+    ck_assert_int_eq(registration_parse_instant("2025-03-01T00:00:00", &t), -1);
+    ck_assert_int_eq(registration_parse_instant("2025-03-01T00:00:00.5Z", &t), -1);
+    ck_assert_int_eq(registration_parse_instant(NULL, &t), -1);
+}
+END_TEST
+
+START_TEST(test_demo_plates_valid_and_distinct)
+{
+    char a[6], b[6];
+    for (uint32_t i = 0; i < 2000; i++) {
+        ck_assert_int_eq(registration_demo_plate(i, a), 0);
+        ck_assert_int_eq(registration_plate_number_check(a, 2, NULL), 0);
+        ck_assert_int_eq(registration_demo_plate(i + 1, b), 0);
+        ck_assert_str_ne(a, b);
+    }
+    ck_assert_int_eq(registration_demo_plate(239999, a), 0);
+    ck_assert_int_eq(registration_demo_plate(240000, a), -1);
+}
+END_TEST
+
+START_TEST(test_certificate_no)
+{
+    char out[16];
+    ck_assert_int_eq(registration_certificate_no(42, out), 0);
+    ck_assert_str_eq(out, "330100000042");
+    ck_assert_int_eq(strlen(out), 12);
+    ck_assert_int_eq(registration_certificate_no(0, out), -1);
+    ck_assert_int_eq(registration_certificate_no(100000000, out), -1);
+}
+END_TEST
+
+Suite *registration_suite(void)
+{
+    Suite *s = suite_create("registration");
+    TCase *tc = tcase_create("rules");
+    tcase_add_test(tc, test_state_names_round_trip);
+    tcase_add_test(tc, test_happy_path_mail);
+    tcase_add_test(tc, test_dealer_path_skips_booking);
+    tcase_add_test(tc, test_lapse_returns_to_submitted);
+    tcase_add_test(tc, test_cancel_only_until_inspection);
+    tcase_add_test(tc, test_wrong_transitions_refused);
+    tcase_add_test(tc, test_open_states);
+    tcase_add_test(tc, test_class_for_type);
+    tcase_add_test(tc, test_missing_materials_all_at_once);
+    tcase_add_test(tc, test_parse_instant);
+    tcase_add_test(tc, test_demo_plates_valid_and_distinct);
+    tcase_add_test(tc, test_certificate_no);
+    suite_add_tcase(s, tc);
+    return s;
+}
