@@ -76,7 +76,7 @@ static void set_body(app_req *r, int status, const char *type, char *body, size_
 
 void app_reply_json(app_req *r, int status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *s = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (s == NULL) {
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
@@ -148,7 +148,7 @@ void req_set_problem(app_req *r, int status, const char *code, const char *title
         json_object_update_missing(o, extra);
         json_decref(extra);
     }
-    s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (s == NULL)
         abort();
