@@ -42,22 +42,26 @@ void audit_hash(const char *prev_hex, const char *canonical, char out_hex[65])
     free(buf);
 }
 
-/* Fields joined by the ASCII unit separator, NULL as the empty string with
- * a distinct marker so NULL and "" hash differently. */
-static char *canonical(const char *const *f, int n)
+/* Canonical content of a record: every field as <byte length>':'<bytes>,
+ * NULL as '~', joined by ','. The length prefix makes the encoding
+ * unambiguous whatever bytes a field holds: no edit can move content from
+ * one field to its neighbour (e.g. "a" + "\x1fb" vs "a\x1f" + "b") and keep
+ * the same hash, and NULL differs from the empty string. */
+char *audit_canonical(const char *const *f, int n)
 {
     size_t len = 1;
     char *out, *p;
     for (int i = 0; i < n; i++)
-        len += (f[i] ? strlen(f[i]) : 1) + 1;
+        len += (f[i] ? strlen(f[i]) + 21 : 1) + 1;
     out = p = app_malloc(len);
     for (int i = 0; i < n; i++) {
         if (i)
-            *p++ = '\x1f';
+            *p++ = ',';
         if (f[i] == NULL) {
-            *p++ = '\x00' + 0x1e; /* record separator marks NULL */
+            *p++ = '~';
         } else {
             size_t l = strlen(f[i]);
+            p += sprintf(p, "%zu:", l);
             memcpy(p, f[i], l);
             p += l;
         }
@@ -114,7 +118,7 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
     fields[11] = peer ? peer : "";
     fields[12] = request_id ? request_id : "";
     fields[13] = det;
-    canon = canonical(fields, 14);
+    canon = audit_canonical(fields, 14);
     audit_hash(prev, canon, hash);
     if (db_exec(c, SQL_INSERT,
                 DBP(DB_I64(seq), DB_STR(at), DB_STR(fields[2]), DB_I64(who->id), DB_I64(who->client_id),
@@ -196,7 +200,7 @@ int audit_verify(db_conn *c, char *msg, size_t cap, int64_t *checked)
             for (int k = 0; k < 14; k++)
                 f[k] = db_cell(rows, i, k);
             /* NOT NULL columns: the empty string when the writer had "". */
-            canon = canonical(f, 14);
+            canon = audit_canonical(f, 14);
             audit_hash(prev, canon, hash);
             free(canon);
             if (strcmp(hash, db_cell(rows, i, 15)) != 0) {

@@ -27,6 +27,9 @@ void audit_denied(app_req *r, const char *perm, const char *reason);
  * in msg), -1 database error. */
 int audit_verify(db_conn *c, char *msg, size_t cap, int64_t *checked);
 
+/* Pure: the canonical content of a record's n fields (NULL allowed), as
+ * hashed; malloc'd. */
+char *audit_canonical(const char *const *fields, int n);
 /* Pure: the hash of one record from its canonical content, for tests. */
 void audit_hash(const char *prev_hex, const char *canonical, char out_hex[65]);
 

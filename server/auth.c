@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "server/auth.h"
@@ -128,12 +129,22 @@ fail:
     return rc;
 }
 
-/* Integer claim that must be present. */
+/* Integer claim that must be present. libjwt 1.10's jwt_get_grant_int
+ * answers 0 without an error for a claim of another type ("nbf": "x" would
+ * read as 1970), so the type is checked on the JSON itself. */
 static int claim_int(jwt_t *jwt, const char *name, long *out)
 {
-    errno = 0;
-    *out = jwt_get_grant_int(jwt, name);
-    return errno == 0 ? 0 : -1;
+    char *js = jwt_get_grants_json(jwt, name);
+    json_t *v = js ? json_loads(js, JSON_DECODE_ANY, NULL) : NULL;
+    int rc = -1;
+
+    if (json_is_integer(v)) {
+        *out = (long)json_integer_value(v);
+        rc = 0;
+    }
+    json_decref(v);
+    free(js);
+    return rc;
 }
 
 /* aud may be a string or an array of strings (RFC 7519 4.1.3). */
@@ -275,6 +286,25 @@ done:
     return rc;
 }
 
+/* libjwt 1.10 compares HMAC signatures with strcmp, which leaks through
+ * timing how much of a forged signature is right (CVE-2024-25189): the
+ * signature is checked here in constant time before libjwt sees the token. */
+static int hs256_signature_ok(const char *token, const unsigned char *key, size_t klen)
+{
+    const char *dot = strrchr(token, '.');
+    unsigned char mac[32], *sig = NULL;
+    size_t slen = 0;
+    int ok;
+
+    if (dot == NULL)
+        return 0;
+    crypto_hmac_sha256(key, klen, token, (size_t)(dot - token), mac);
+    sig = crypto_b64url_decode(dot + 1, &slen);
+    ok = sig != NULL && crypto_equal(mac, sizeof mac, sig, slen);
+    free(sig);
+    return ok;
+}
+
 static int auth_operator_token(app_req *r, const char *token, const char *alg)
 {
     jwt_t *jwt = NULL;
@@ -290,7 +320,8 @@ static int auth_operator_token(app_req *r, const char *token, const char *alg)
         fail401(r, "algorithm_not_allowed", "Operator tokens are HS256 tokens issued by this service.");
         goto done;
     }
-    if (jwt_decode(&jwt, token, op_key, (int)sizeof op_key) != 0 || jwt == NULL ||
+    if (!hs256_signature_ok(token, op_key, sizeof op_key) ||
+        jwt_decode(&jwt, token, op_key, (int)sizeof op_key) != 0 || jwt == NULL ||
         jwt_get_alg(jwt) != JWT_ALG_HS256) {
         fail401(r, "bad_signature", "The token's signature does not verify.");
         goto done;
@@ -320,7 +351,11 @@ static int auth_operator_token(app_req *r, const char *token, const char *alg)
         app_problem_db(r);
         goto done;
     }
-    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "active") != 0) {
+    if (o->nrows != 1) {
+        fail401(r, "token_revoked", "This session has ended; log in again.");
+        goto done;
+    }
+    if (strcmp(db_cell(o, 0, 0), "active") != 0) {
         fail401(r, "operator_disabled", "This operator account is disabled.");
         goto done;
     }
@@ -386,8 +421,11 @@ static int auth_partner_hmac(app_req *r, const char *keyid)
                 "X-Onetrip-Key needs X-Onetrip-Timestamp, X-Onetrip-Nonce and X-Onetrip-Signature.");
         goto done;
     }
+    /* At most 12 digits: no overflow in strtoll or in the subtraction. */
+    errno = 0;
     t = strtoll(ts, &end, 10);
-    if (end == ts || *end != '\0' || llabs(t - (long long)time(NULL)) > window) {
+    if (end == ts || *end != '\0' || errno != 0 || strlen(ts) > 12 || t < 0 ||
+        llabs(t - (long long)time(NULL)) > window) {
         fail401(r, "stale_timestamp", "The signature's timestamp is outside the allowed window.");
         goto done;
     }
@@ -468,7 +506,8 @@ int auth_authenticate(app_req *r)
     r->who.kind = CALLER_ANON;
     if (authz != NULL) {
         const char *token;
-        if (strncmp(authz, "Bearer ", 7) != 0)
+        /* The scheme is case-insensitive (RFC 9110 11.1). */
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
             return fail401(r, "bad_authorization", "Use Authorization: Bearer <token>.");
         token = authz + 7;
         /* libjwt alloca's by token size: never hand it a large token. */

@@ -26,12 +26,15 @@
 //   id.client -> {id, name, kid, alg, privateKey, publicPem}
 //   await id.addClientKey({alg: 'ES256'|'RS256', kid}) -> {kid, alg, privateKey, publicPem}
 //   id.appToken(citizen, claimOverrides, {header, key, kid, alg}) -> compact JWS string
+//   await id.joseToken(citizen, claimOverrides) -> the same token made by the `jose` library
 //   signJws(header, payload, key) (exported): ES256 / RS256 / HS256 (key = secret) / none
 //   idNumberCheckChar(first17), randomIdNumber({birthDate}), randomPhone(), vinCheckDigit(vin)
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+
+import { SignJWT } from 'jose';
 
 import { PARTNERS, randomHex, request, sql, tlsPaths } from './harness.mjs';
 
@@ -53,10 +56,10 @@ function randInt(lo, hi) {
   return lo + crypto.randomInt(hi - lo + 1);
 }
 
-/** A valid random 18-character ID number (Hangzhou region), birth 1960-2000 by default. */
+/** A valid random ID number (region 330111, unused by `onetripd seed`), birth 1960-2000 by default. */
 export function randomIdNumber({ birthDate } = {}) {
   const b = birthDate || `${randInt(1960, 2000)}-${String(randInt(1, 12)).padStart(2, '0')}-${String(randInt(1, 28)).padStart(2, '0')}`;
-  const first17 = `330106${b.replace(/-/g, '')}${String(randInt(0, 999)).padStart(3, '0')}`;
+  const first17 = `330111${b.replace(/-/g, '')}${String(randInt(0, 999)).padStart(3, '0')}`;
   return first17 + idNumberCheckChar(first17);
 }
 
@@ -104,9 +107,10 @@ const b64url = (buf) => Buffer.from(buf).toString('base64url');
  */
 export function signJws(header, payload, key) {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-  const alg = String(header.alg);
+  // chosen case-insensitively, as an attacker's signer would: {alg: 'hs256'} signs HS256
+  const alg = String(header.alg).toUpperCase();
   let sig;
-  if (alg.toLowerCase() === 'none') sig = Buffer.alloc(0);
+  if (alg === 'NONE') sig = Buffer.alloc(0);
   else if (alg === 'ES256') sig = crypto.sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
   else if (alg === 'RS256') sig = crypto.sign('sha256', Buffer.from(input), key);
   else if (/^HS(256|384|512)$/.test(alg)) sig = crypto.createHmac(`sha${alg.slice(2)}`, key).update(input).digest();
@@ -192,6 +196,16 @@ export async function setupIdentity(server, opts = {}) {
     }
     const h = { alg: alg || id.client.alg, typ: 'JWT', kid: kid || id.client.kid, ...header };
     return signJws(h, claims, key || id.client.privateKey);
+  };
+  /** The same claims, signed by the mainstream `jose` library (what app backends would use). */
+  id.joseToken = async function joseToken(citizen, claimOverrides = {}) {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: clientName, aud: AUDIENCE, sub: citizen.idNumber, iat: now, nbf: now, exp: now + 300,
+      jti: randomHex(16), ...claimOverrides,
+    };
+    return new SignJWT(claims).setProtectedHeader({ alg: id.client.alg, kid: id.client.kid, typ: 'JWT' })
+      .sign(id.client.privateKey);
   };
   id.citizenHeaders = function citizenHeaders(citizen, claimOverrides = {}) {
     return { Authorization: `Bearer ${id.appToken(citizen, claimOverrides)}` };

@@ -1,0 +1,380 @@
+/* identity_http.c - operator login, token refresh and logout, and GET /v1/me.
+ *
+ * Login answers an unknown user and a wrong password with the same 401
+ * invalid_credentials after the same PBKDF2 work (a dummy hash is verified
+ * for unknown users), so neither the answer nor its timing tells which
+ * usernames exist. The refresh token is 32 random bytes (hex) and only its
+ * SHA-256 is stored; each refresh rotates it, and presenting a rotated one
+ * again revokes the whole session (it was copied). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/identity/identity_http.h"
+#include "modules/identity/identity_sql.h"
+#include "server/audit.h"
+#include "server/auth_token.h"
+#include "server/crypto.h"
+#include "server/pii.h"
+
+static const char SQL_ME_CITIZEN[] =
+    "SELECT name, id_number_enc, phone_enc, birth_date, disabled FROM citizens WHERE id = ?";
+static const char SQL_ME_PARTNER[] =
+    "SELECT p.name, p.type, p.outlet_id, o.code FROM partners p JOIN outlets o ON o.id = p.outlet_id "
+    "WHERE p.id = ?";
+static const char SQL_OUTLET_CODE[] = "SELECT code FROM outlets WHERE id = ?";
+
+/* ---- dummy hash for unknown users ----------------------------------------- */
+
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char *dummy_hash;
+
+static void dummy_init(void)
+{
+    char pw[33];
+    crypto_random_hex(16, pw);
+    if (crypto_password_hash(pw, CRYPTO_PBKDF2_ITERATIONS, &dummy_hash) != 0)
+        dummy_hash = NULL;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+json_t *identity_roles_json(unsigned roles)
+{
+    static const char *names[] = {"window", "supervisor", "reviewer", "auditor", "admin", "inspector"};
+    json_t *a = json_array();
+    for (unsigned i = 0; i < 6; i++)
+        if (roles & (1u << i))
+            json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+static void refresh_hash(const char *hex, unsigned char out[32])
+{
+    crypto_sha256(hex, strlen(hex), out);
+}
+
+/* Issues an access token for the session and sets the 200 response with a
+ * fresh refresh token (whose hash the caller stores). */
+static int reply_tokens(app_req *r, const identity_operator *o, int64_t sid, const char *refresh)
+{
+    int ttl = (int)app_config_int("auth.operator_token_ttl_s");
+    char *tok = auth_issue_operator_token(o->id, sid, o->roles, o->outlet_id, ttl);
+    if (tok == NULL) {
+        app_problem(r, 503, "login_unavailable", "Operator login is not configured", NULL, NULL);
+        return -1;
+    }
+    app_reply_json(r, 200,
+                   json_pack("{sssssisss{sIsssssosI}}", "access_token", tok, "token_type", "Bearer",
+                             "expires_in", ttl, "refresh_token", refresh, "operator", "id",
+                             (json_int_t)o->id, "username", o->username, "display_name", o->display_name,
+                             "roles", identity_roles_json(o->roles), "outlet_id", (json_int_t)o->outlet_id));
+    memset(tok, 0, strlen(tok));
+    free(tok);
+    return 0;
+}
+
+static void as_operator(app_req *r, const identity_operator *o)
+{
+    r->who.kind = CALLER_OPERATOR;
+    r->who.id = o->id;
+    r->who.roles = o->roles;
+    r->who.outlet_id = o->outlet_id;
+    snprintf(r->who.name, sizeof r->who.name, "op:%lld", (long long)o->id);
+}
+
+static int audit_id(app_req *r, const char *action, int64_t id, const char *outcome, json_t *det)
+{
+    char ids[24];
+    int rc;
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    rc = audit_write(r, action, "operator", id ? ids : NULL, outcome, det);
+    json_decref(det);
+    return rc;
+}
+
+static void invalid_credentials(app_req *r)
+{
+    app_problem(r, 401, "invalid_credentials", "Login failed", "Unknown username or wrong password.",
+                NULL);
+}
+
+/* ---- POST /v1/auth/login ----------------------------------------------------- */
+
+typedef struct login_ctx {
+    identity_operator op;
+    int found, password_ok;
+    char refresh[65];
+} login_ctx;
+
+static int login_tx(app_req *r, void *arg)
+{
+    login_ctx *l = arg;
+    unsigned char h[32];
+    int64_t sid = 0;
+    int locked_now = 0;
+
+    if (!l->found) {
+        invalid_credentials(r);
+        return audit_id(r, "auth.login", 0, "failed", json_pack("{ss}", "reason", "unknown_user"));
+    }
+    if (l->op.locked) {
+        app_problem(r, 401, "account_locked", "Account locked",
+                    "Too many failed logins; try again later.", NULL);
+        return audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "locked"));
+    }
+    if (!l->password_ok) {
+        if (identity_login_failed(r->db, l->op.id, (int)app_config_int("auth.max_failed_logins"),
+                                  (int)app_config_int("auth.lock_s"), &locked_now) != 0)
+            return -1;
+        invalid_credentials(r);
+        if (audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "wrong_password")) != 0)
+            return -1;
+        return locked_now ? audit_id(r, "auth.account_locked", l->op.id, "ok", NULL) : 0;
+    }
+    if (!l->op.active) {
+        app_problem(r, 401, "operator_disabled", "Account disabled", "This operator account is disabled.",
+                    NULL);
+        return audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "disabled"));
+    }
+    refresh_hash(l->refresh, h);
+    if (identity_login_succeeded(r->db, l->op.id) != 0 ||
+        identity_session_create(r->db, l->op.id, h, (int)app_config_int("auth.refresh_ttl_s"), &sid) != 0)
+        return -1;
+    as_operator(r, &l->op);
+    r->who.client_id = sid;
+    if (reply_tokens(r, &l->op, sid, l->refresh) != 0)
+        return -1;
+    return audit_id(r, "auth.login", l->op.id, "ok", json_pack("{sI}", "session_id", (json_int_t)sid));
+}
+
+void identity_on_login(app_req *r)
+{
+    static const app_jfield fields[] = {
+        {"username", JF_STRING, true, 64},
+        {"password", JF_STRING, true, 256},
+    };
+    login_ctx l;
+    int rc;
+
+    memset(&l, 0, sizeof l);
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    rc = identity_operator_by_username(r->db, app_json_str(r, "username"), &l.op);
+    if (rc < 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    l.found = rc == 0;
+    pthread_once(&dummy_once, dummy_init);
+    /* Always one PBKDF2 verification, whatever the account's state. */
+    l.password_ok = crypto_password_verify(app_json_str(r, "password"),
+                                           l.found ? l.op.password_hash : dummy_hash) == 1 && l.found;
+    if (crypto_random_hex(32, l.refresh) != 0) {
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        goto done;
+    }
+    app_tx(r, login_tx, &l);
+done:
+    memset(l.refresh, 0, sizeof l.refresh);
+    identity_operator_clear(&l.op);
+}
+
+/* ---- POST /v1/auth/refresh ------------------------------------------------------ */
+
+typedef struct refresh_ctx {
+    const char *old;
+    char fresh[65];
+} refresh_ctx;
+
+static void refresh_invalid(app_req *r)
+{
+    app_problem(r, 401, "invalid_refresh_token", "Refresh failed",
+                "The refresh token is unknown, expired or revoked; log in again.", NULL);
+}
+
+static int refresh_tx(app_req *r, void *arg)
+{
+    refresh_ctx *x = arg;
+    unsigned char oldh[32], newh[32];
+    identity_session s;
+    identity_operator o;
+    int64_t sid = 0;
+    char sids[24];
+    int rc = -1, f;
+
+    memset(&o, 0, sizeof o);
+    refresh_hash(x->old, oldh);
+    f = identity_session_by_refresh(r->db, oldh, &s);
+    if (f < 0)
+        goto done;
+    if (f == 1) {
+        f = identity_refresh_used(r->db, oldh, &sid);
+        if (f < 0)
+            goto done;
+        if (f == 0) {
+            /* A rotated token came back: someone holds a copy. End the session. */
+            if (identity_session_revoke(r->db, sid) != 0)
+                goto done;
+            app_problem(r, 401, "refresh_token_reused", "Refresh failed",
+                        "This refresh token was already used; the session has been ended.", NULL);
+            snprintf(sids, sizeof sids, "%lld", (long long)sid);
+            rc = audit_write(r, "auth.refresh_reuse", "operator_session", sids, "denied", NULL);
+            goto done;
+        }
+        refresh_invalid(r);
+        rc = 0;
+        goto done;
+    }
+    f = identity_operator_by_id(r->db, s.operator_id, &o);
+    if (f < 0)
+        goto done;
+    if (s.revoked || !s.live || f != 0 || !o.active) {
+        refresh_invalid(r);
+        rc = 0;
+        goto done;
+    }
+    refresh_hash(x->fresh, newh);
+    if (identity_session_rotate(r->db, s.id, oldh, newh) != 0)
+        goto done;
+    as_operator(r, &o);
+    r->who.client_id = s.id;
+    if (reply_tokens(r, &o, s.id, x->fresh) != 0)
+        goto done;
+    rc = audit_id(r, "auth.refresh", o.id, "ok", json_pack("{sI}", "session_id", (json_int_t)s.id));
+done:
+    identity_operator_clear(&o);
+    return rc;
+}
+
+void identity_on_refresh(app_req *r)
+{
+    static const app_jfield fields[] = {{"refresh_token", JF_STRING, true, 128}};
+    refresh_ctx x;
+    unsigned char raw[32];
+
+    memset(&x, 0, sizeof x);
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    x.old = app_json_str(r, "refresh_token");
+    if (strlen(x.old) != 64 || crypto_unhex(x.old, raw, sizeof raw) != 32) {
+        refresh_invalid(r);
+        return;
+    }
+    if (crypto_random_hex(32, x.fresh) != 0) {
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        return;
+    }
+    app_tx(r, refresh_tx, &x);
+    memset(x.fresh, 0, sizeof x.fresh);
+}
+
+/* ---- POST /v1/auth/logout -------------------------------------------------------- */
+
+static int logout_tx(app_req *r, void *arg)
+{
+    (void)arg;
+    /* For operators auth.c keeps the session id in who.client_id. */
+    if (identity_session_revoke(r->db, r->who.client_id) != 0)
+        return -1;
+    app_reply_empty(r, 204);
+    return audit_id(r, "auth.logout", r->who.id, "ok",
+                    json_pack("{sI}", "session_id", (json_int_t)r->who.client_id));
+}
+
+void identity_on_logout(app_req *r)
+{
+    app_tx(r, logout_tx, NULL);
+}
+
+/* ---- GET /v1/me --------------------------------------------------------------------- */
+
+static json_t *me_citizen(app_req *r)
+{
+    db_rows *row = NULL;
+    char *idn = NULL, *phone = NULL, *m_id = NULL, *m_phone = NULL, *m_name = NULL;
+    json_t *out = NULL;
+
+    if (db_query(r->db, SQL_ME_CITIZEN, DBP(DB_I64(r->who.id)), &row) != 0 || row->nrows != 1)
+        goto done;
+    idn = pii_open(PII_ID_NUMBER, db_cell(row, 0, 1), db_cell_len(row, 0, 1));
+    if (db_cell(row, 0, 2))
+        phone = pii_open(PII_PHONE, db_cell(row, 0, 2), db_cell_len(row, 0, 2));
+    m_id = crypto_mask_id(idn ? idn : "");
+    m_phone = phone ? crypto_mask_phone(phone) : NULL;
+    m_name = crypto_mask_name(db_cell(row, 0, 0));
+    out = json_pack("{sssIsssssosssb}", "kind", "citizen", "id", (json_int_t)r->who.id, "name", m_name,
+                    "id_number", m_id, "phone", m_phone ? json_string(m_phone) : json_null(),
+                    "birth_date", db_cell(row, 0, 3), "disabled", db_cell_i64(row, 0, 4) != 0);
+done:
+    if (idn) {
+        memset(idn, 0, strlen(idn));
+        free(idn);
+    }
+    if (phone) {
+        memset(phone, 0, strlen(phone));
+        free(phone);
+    }
+    free(m_id);
+    free(m_phone);
+    free(m_name);
+    db_rows_free(row);
+    return out;
+}
+
+static json_t *me_operator(app_req *r)
+{
+    identity_operator o;
+    db_rows *oc = NULL;
+    json_t *out = NULL;
+
+    if (identity_operator_by_id(r->db, r->who.id, &o) != 0)
+        goto done;
+    if (db_query(r->db, SQL_OUTLET_CODE, DBP(DB_I64(o.outlet_id)), &oc) != 0)
+        goto done;
+    out = json_pack("{sssIsssssosIss}", "kind", "operator", "id", (json_int_t)o.id, "username", o.username,
+                    "display_name", o.display_name, "roles", identity_roles_json(r->who.roles),
+                    "outlet_id", (json_int_t)r->who.outlet_id, "outlet_code",
+                    oc->nrows == 1 ? db_cell(oc, 0, 0) : "");
+done:
+    db_rows_free(oc);
+    identity_operator_clear(&o);
+    return out;
+}
+
+static json_t *me_partner(app_req *r)
+{
+    db_rows *p = NULL;
+    json_t *out = NULL;
+    if (db_query(r->db, SQL_ME_PARTNER, DBP(DB_I64(r->who.id)), &p) != 0 || p->nrows != 1)
+        goto done;
+    out = json_pack("{sssIsssssIssss}", "kind", "partner", "id", (json_int_t)r->who.id, "name",
+                    db_cell(p, 0, 0), "type", db_cell(p, 0, 1), "outlet_id", (json_int_t)db_cell_i64(p, 0, 2),
+                    "outlet_code", db_cell(p, 0, 3),
+                    "auth", r->tls_cert_sha256[0] && app_header(r, "X-Onetrip-Key") == NULL ? "certificate"
+                                                                                          : "hmac");
+done:
+    db_rows_free(p);
+    return out;
+}
+
+void identity_on_me(app_req *r)
+{
+    json_t *out = NULL;
+
+    if (r->who.kind == CALLER_CITIZEN)
+        out = me_citizen(r);
+    else if (r->who.kind == CALLER_OPERATOR)
+        out = me_operator(r);
+    else if (r->who.kind == CALLER_PARTNER)
+        out = me_partner(r);
+    if (out == NULL) {
+        if (db_error(r->db) != DB_OK)
+            app_problem_db(r);
+        else
+            app_problem(r, 404, "not_found", "Not found", "The caller's record is gone.", NULL);
+        return;
+    }
+    app_reply_json(r, 200, out);
+}

@@ -1,0 +1,783 @@
+// Identity, access control, audit trail and personal data (issue 4): every caller kind, every
+// rejection path, the audit chain, least privilege and what ends up in the database and logs.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SignJWT, importPKCS8 } from 'jose';
+
+import { startServer, request, env, tlsPaths, randomHex, partnerFingerprint } from './lib/harness.mjs';
+import { setupIdentity, signJws, randomIdNumber } from './lib/identity.mjs';
+
+let server;
+let id;
+let base;
+const secrets = []; // everything that must never appear in the server log
+
+const now = () => Math.floor(Date.now() / 1000);
+
+async function me(headers, opts = {}) {
+  return request(`${base}/v1/me`, { headers, ...opts });
+}
+
+function bearer(token) {
+  return { Authorization: `Bearer ${token}` };
+}
+
+function expect401(r, code) {
+  assert.equal(r.status, 401, r.text);
+  assert.equal(r.json.code, code, r.text);
+  assert.match(r.headers['content-type'], /problem\+json/);
+}
+
+before(async () => {
+  server = await startServer({
+    prefix: 'identity',
+    overrides: { 'auth.max_failed_logins': 3, 'auth.lock_s': 3600 },
+  });
+  base = server.httpUrl;
+  id = await setupIdentity(server);
+  for (const c of id.citizens) secrets.push(c.idNumber, c.phone);
+  for (const op of Object.values(id.operators)) secrets.push(op.password);
+  for (const p of Object.values(id.partners)) secrets.push(p.secret);
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+// ---------------------------------------------------------------------------------------
+describe('app backends (citizens)', () => {
+  test('an ES256 token of the registered client identifies the citizen; PII masked', async () => {
+    const c = id.citizens[0];
+    const r = await me(id.citizenHeaders(c));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.kind, 'citizen');
+    assert.equal(r.json.id, c.id);
+    assert.equal(r.json.id_number, `${c.idNumber.slice(0, 6)}********${c.idNumber.slice(14)}`);
+    assert.equal(r.json.phone, `${c.phone.slice(0, 3)}****${c.phone.slice(7)}`);
+    assert.ok(!r.text.includes(c.idNumber));
+    assert.ok(!r.text.includes(c.phone));
+    assert.notEqual(r.json.name, c.name);
+    assert.equal(r.json.name[0], c.name[0]);
+  });
+
+  test('tokens signed by jose verify: ES256 and RS256', async () => {
+    const c = id.citizens[1];
+    const es = await new SignJWT({ jti: randomHex(12) })
+      .setProtectedHeader({ alg: 'ES256', kid: id.client.kid, typ: 'JWT' })
+      .setIssuer(id.client.name).setAudience('onetrip').setSubject(c.idNumber)
+      .setIssuedAt().setNotBefore(now()).setExpirationTime('5m')
+      .sign(id.client.privateKey);
+    let r = await me(bearer(es));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, c.id);
+    r = await me(bearer(await id.joseToken(c)));
+    assert.equal(r.status, 200, r.text);
+
+    const rsa = await id.addClientKey({ alg: 'RS256' });
+    // through PKCS#8 PEM, as a backend in another language would hold its key
+    const pkcs8 = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const rsKey = await importPKCS8(pkcs8, 'RS256');
+    const rs = await new SignJWT({ jti: randomHex(12) })
+      .setProtectedHeader({ alg: 'RS256', kid: rsa.kid })
+      .setIssuer(id.client.name).setAudience(['other', 'onetrip']).setSubject(c.idNumber)
+      .setIssuedAt().setNotBefore(now()).setExpirationTime('9m')
+      .sign(rsKey);
+    r = await me(bearer(rs));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, c.id);
+  });
+
+  test('expired token (beyond the 60 s skew) is rejected; within the skew accepted', async () => {
+    const c = id.citizens[0];
+    const t = now();
+    expect401(await me(id.citizenHeaders(c, { iat: t - 400, nbf: t - 400, exp: t - 90 })), 'token_expired');
+    const r = await me(id.citizenHeaders(c, { iat: t - 400, nbf: t - 400, exp: t - 30 }));
+    assert.equal(r.status, 200, r.text);
+  });
+
+  test('not-yet-valid token is rejected', async () => {
+    const t = now();
+    expect401(await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t + 120, exp: t + 300 })),
+      'token_not_yet_valid');
+    expect401(await me(id.citizenHeaders(id.citizens[0], { iat: t + 120, nbf: t, exp: t + 300 })),
+      'token_issued_in_future');
+  });
+
+  test('wrong audience and wrong issuer are rejected', async () => {
+    expect401(await me(id.citizenHeaders(id.citizens[0], { aud: 'someone-else' })), 'wrong_audience');
+    expect401(await me(id.citizenHeaders(id.citizens[0], { aud: undefined })), 'wrong_audience');
+    expect401(await me(id.citizenHeaders(id.citizens[0], { iss: 'other-app' })), 'wrong_issuer');
+    expect401(await me(id.citizenHeaders(id.citizens[0], { iss: undefined })), 'wrong_issuer');
+  });
+
+  test('missing exp / nbf / iat / jti / sub are rejected', async () => {
+    for (const claim of ['exp', 'nbf', 'iat', 'jti', 'sub']) {
+      const r = await me(id.citizenHeaders(id.citizens[0], { [claim]: undefined }));
+      expect401(r, 'missing_claim');
+    }
+    // claims of the wrong type count as missing (libjwt would read "nbf": "x" as 0)
+    expect401(await me(id.citizenHeaders(id.citizens[0], { exp: String(now() + 300) })), 'missing_claim');
+    expect401(await me(id.citizenHeaders(id.citizens[0], { nbf: String(now() + 200) })), 'missing_claim');
+    expect401(await me(id.citizenHeaders(id.citizens[0], { iat: now() + 0.5 })), 'missing_claim');
+  });
+
+  test('lifetime over 10 minutes is rejected', async () => {
+    const t = now();
+    expect401(await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t, exp: t + 601 })),
+      'token_lifetime_too_long');
+    const ok = await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t, exp: t + 600 }));
+    assert.equal(ok.status, 200, ok.text);
+  });
+
+  test('unknown kid and missing kid are rejected', async () => {
+    const tok = id.appToken(id.citizens[0], {}, { kid: 'no-such-kid' });
+    expect401(await me(bearer(tok)), 'unknown_key');
+    const noKid = signJws({ alg: 'ES256' }, { sub: id.citizens[0].idNumber }, id.client.privateKey);
+    expect401(await me(bearer(noKid)), 'unknown_key');
+  });
+
+  test('alg none in any capitalisation is rejected', async () => {
+    for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
+      const tok = id.appToken(id.citizens[0], {}, { alg });
+      assert.ok(tok.endsWith('.'), 'unsigned token');
+      expect401(await me(bearer(tok)), 'algorithm_not_allowed');
+    }
+    // lower-case variants of a registered algorithm are not the registered algorithm either
+    const es = id.appToken(id.citizens[0], {}, { header: { alg: 'es256' } });
+    expect401(await me(bearer(es)), 'algorithm_not_allowed');
+  });
+
+  test('algorithm swapped (RS256 token for an ES256 key and the reverse) is rejected', async () => {
+    const rsaPair = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const swapped = id.appToken(id.citizens[0], {}, { alg: 'RS256', key: rsaPair.privateKey });
+    expect401(await me(bearer(swapped)), 'algorithm_not_allowed');
+    const rsa = await id.addClientKey({ alg: 'RS256' });
+    const ecPair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const rev = id.appToken(id.citizens[0], {}, { alg: 'ES256', kid: rsa.kid, key: ecPair.privateKey });
+    expect401(await me(bearer(rev)), 'algorithm_not_allowed');
+  });
+
+  test('HS256 signed with the public key PEM as the secret is rejected', async () => {
+    for (const pem of [id.client.publicPem, id.client.publicPem.trim()]) {
+      const tok = id.appToken(id.citizens[0], {}, { alg: 'HS256', key: pem });
+      expect401(await me(bearer(tok)), 'algorithm_not_allowed');
+    }
+  });
+
+  test('altered signature or altered payload is rejected', async () => {
+    const tok = id.appToken(id.citizens[0]);
+    const [h, p, s] = tok.split('.');
+    const sig = Buffer.from(s, 'base64url');
+    sig[5] ^= 0x01;
+    expect401(await me(bearer(`${h}.${p}.${sig.toString('base64url')}`)), 'bad_signature');
+    // payload of another citizen under the first one's signature
+    const other = JSON.parse(Buffer.from(p, 'base64url').toString());
+    other.sub = id.citizens[1].idNumber;
+    const p2 = Buffer.from(JSON.stringify(other)).toString('base64url');
+    expect401(await me(bearer(`${h}.${p2}.${s}`)), 'bad_signature');
+    // signed by a key the client never registered
+    const stranger = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect401(await me(bearer(id.appToken(id.citizens[0], {}, { key: stranger.privateKey }))), 'bad_signature');
+  });
+
+  test('a replayed jti is rejected', async () => {
+    const headers = id.citizenHeaders(id.citizens[2]);
+    assert.equal((await me(headers)).status, 200);
+    expect401(await me(headers), 'token_replayed');
+    // the same jti in a different, freshly signed token is a replay too
+    const jti = randomHex(8);
+    assert.equal((await me(id.citizenHeaders(id.citizens[2], { jti }))).status, 200);
+    expect401(await me(id.citizenHeaders(id.citizens[2], { jti })), 'token_replayed');
+  });
+
+  test('an oversized token (> 4 KiB) is rejected before decoding', async () => {
+    const tok = id.appToken(id.citizens[0], { pad: 'x'.repeat(3200) });
+    assert.ok(tok.length > 4096);
+    expect401(await me(bearer(tok)), 'token_too_large');
+  });
+
+  test('malformed tokens and authorization headers are rejected', async () => {
+    expect401(await me(bearer('abc.def')), 'malformed_token');
+    expect401(await me(bearer('a.b.c.d')), 'malformed_token');
+    expect401(await me({ Authorization: 'Basic dXNlcjpwYXNz' }), 'bad_authorization');
+  });
+
+  test('an unknown subject is rejected', async () => {
+    expect401(await me(id.citizenHeaders({ idNumber: randomIdNumber() })), 'unknown_subject');
+  });
+
+  test('a revoked key and a disabled client stop working', async () => {
+    const k = await id.addClientKey({ alg: 'ES256' });
+    const tokFor = () => id.appToken(id.citizens[0], {}, { kid: k.kid, key: k.privateKey });
+    assert.equal((await me(bearer(tokFor()))).status, 200);
+    assert.equal(server.cli(['client', 'key', 'revoke', k.kid]).code, 0);
+    expect401(await me(bearer(tokFor())), 'unknown_key');
+
+    // a second client with its own key: works until the client is disabled
+    const name = `dis-${randomHex(3)}`;
+    assert.equal(server.cli(['client', 'add', name]).code, 0);
+    const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pemFile = path.join(server.dir, `${name}.pem`);
+    fs.writeFileSync(pemFile, pair.publicKey.export({ type: 'spki', format: 'pem' }));
+    const kid = `kid-${name}`;
+    const add = server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'ES256', '--pem', pemFile]);
+    assert.equal(add.code, 0, add.stderr);
+    const tok2 = () => id.appToken(id.citizens[0], { iss: name }, { kid, key: pair.privateKey });
+    assert.equal((await me(bearer(tok2()))).status, 200);
+    // its key cannot speak for the first client
+    expect401(await me(bearer(id.appToken(id.citizens[0], {}, { kid, key: pair.privateKey }))), 'wrong_issuer');
+    assert.equal(server.cli(['client', 'disable', name]).code, 0);
+    expect401(await me(bearer(tok2())), 'unknown_key');
+  });
+
+  test('anonymous callers get 401 on protected routes', async () => {
+    const r = await me({});
+    assert.equal(r.status, 401);
+    assert.equal(r.json.code, 'unauthenticated');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('operators', () => {
+  test('login issues tokens; /v1/me shows roles and outlet', async () => {
+    const j = await id.operatorLogin('window');
+    secrets.push(j.access_token, j.refresh_token);
+    assert.equal(j.token_type, 'Bearer');
+    assert.equal(j.expires_in, 900);
+    assert.match(j.refresh_token, /^[0-9a-f]{64}$/);
+    assert.deepEqual(j.operator.roles, ['window']);
+    assert.equal(j.operator.outlet_id, id.outlets.windowA);
+    const r = await me(bearer(j.access_token));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.kind, 'operator');
+    assert.equal(r.json.id, id.operators.window.id);
+    assert.equal(r.json.outlet_id, id.outlets.windowA);
+    // the session row stores only a hash of the refresh token
+    const hex = server.sql(`SELECT HEX(refresh_hash) FROM operator_sessions WHERE operator_id = ${id.operators.window.id}`);
+    assert.ok(hex.length >= 1);
+    const want = crypto.createHash('sha256').update(j.refresh_token).digest('hex').toUpperCase();
+    assert.ok(hex.some((row) => row[0] === want));
+    assert.ok(!hex.some((row) => row[0] === j.refresh_token.toUpperCase()));
+  });
+
+  test('unknown user and wrong password answer the same, after the same work', async () => {
+    const t0 = Date.now();
+    const a = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: id.operators.auditor.username, password: 'wrong-password' } });
+    const wrongMs = Date.now() - t0;
+    const t1 = Date.now();
+    const b = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: `nobody-${randomHex(3)}`, password: 'wrong-password' } });
+    const unknownMs = Date.now() - t1;
+    expect401(a, 'invalid_credentials');
+    expect401(b, 'invalid_credentials');
+    assert.equal(a.json.detail, b.json.detail);
+    assert.equal(a.json.title, b.json.title);
+    // PBKDF2 (600,000 iterations) runs for the unknown user too
+    assert.ok(unknownMs > wrongMs * 0.4, `unknown ${unknownMs} ms vs wrong ${wrongMs} ms`);
+    // reset the auditor's failure counter
+    assert.equal(server.cli(['operator', 'unlock', id.operators.auditor.username]).code, 0);
+  });
+
+  test('login body is validated', async () => {
+    const r = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: 'x' } });
+    assert.equal(r.status, 400);
+    const r2 = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: 'x', password: 'y', extra: 1 } });
+    assert.equal(r2.status, 400);
+  });
+
+  test('repeated failures lock the account; unlock opens it', async () => {
+    const op = id.operators.reviewer;
+    for (let i = 0; i < 3; i++) {
+      const r = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: `bad-${i}-pw` } });
+      expect401(r, 'invalid_credentials');
+    }
+    const locked = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } });
+    expect401(locked, 'account_locked');
+    const rows = server.sql(`SELECT action, outcome FROM audit_log WHERE target_type = 'operator' AND target_id = '${op.id}' AND action LIKE 'auth.%' ORDER BY seq`);
+    assert.ok(rows.some(([a]) => a === 'auth.account_locked'));
+    assert.equal(rows.filter(([a, o]) => a === 'auth.login' && o === 'failed').length, 4);
+    // the lock lasts auth.lock_s: once it has passed, the right password works again
+    server.sqlExec(`UPDATE operators SET locked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = ${op.id}`);
+    const ok = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } });
+    assert.equal(ok.status, 200, ok.text);
+    // lock again, then `onetripd operator unlock` opens it at once
+    for (let i = 0; i < 3; i++) {
+      await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: `bad-${i}-pw` } });
+    }
+    expect401(await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } }), 'account_locked');
+    assert.equal(server.cli(['operator', 'unlock', op.username]).code, 0);
+    const ok2 = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } });
+    assert.equal(ok2.status, 200, ok2.text);
+    // a success resets the failure count: two more failures do not lock
+    for (let i = 0; i < 2; i++) {
+      await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: `bad-${i}-pw` } });
+    }
+    assert.equal((await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } })).status, 200);
+  });
+
+  test('refresh rotates the token; reusing a rotated one ends the session', async () => {
+    const first = await id.operatorLogin('supervisor');
+    const r1 = await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: first.refresh_token } });
+    assert.equal(r1.status, 200, r1.text);
+    assert.notEqual(r1.json.refresh_token, first.refresh_token);
+    assert.equal((await me(bearer(r1.json.access_token))).status, 200);
+    // the old refresh token is spent: presenting it again revokes the whole session
+    const reuse = await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: first.refresh_token } });
+    expect401(reuse, 'refresh_token_reused');
+    expect401(await me(bearer(r1.json.access_token)), 'token_revoked');
+    const r2 = await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: r1.json.refresh_token } });
+    expect401(r2, 'invalid_refresh_token');
+    expect401(await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: randomHex(32) } }), 'invalid_refresh_token');
+    expect401(await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: 'short' } }), 'invalid_refresh_token');
+  });
+
+  test('logout revokes the access token and the refresh token', async () => {
+    const j = await id.operatorLogin('window2');
+    assert.equal((await me(bearer(j.access_token))).status, 200);
+    const out = await request(`${base}/v1/auth/logout`, { method: 'POST', headers: bearer(j.access_token) });
+    assert.equal(out.status, 204, out.text);
+    expect401(await me(bearer(j.access_token)), 'token_revoked');
+    expect401(await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: j.refresh_token } }), 'invalid_refresh_token');
+    // citizens cannot call logout
+    const c = await request(`${base}/v1/auth/logout`, { method: 'POST', headers: id.citizenHeaders(id.citizens[0]) });
+    assert.equal(c.status, 403);
+  });
+
+  test('disabling an operator revokes their tokens and blocks login', async () => {
+    const username = `tmp-${randomHex(3)}`;
+    const password = randomHex(10);
+    const add = server.cli(['operator', 'add', username, '--name', 'Temp', '--roles', 'window', '--outlet', `T${id.tag}-windowA`],
+      { env: { ONETRIP_OPERATOR_PASSWORD: password } });
+    assert.equal(add.code, 0, add.stderr);
+    secrets.push(password);
+    const login = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username, password } });
+    assert.equal(login.status, 200);
+    assert.equal((await me(bearer(login.json.access_token))).status, 200);
+    assert.equal(server.cli(['operator', 'disable', username]).code, 0);
+    expect401(await me(bearer(login.json.access_token)), 'operator_disabled');
+    // re-enabling does not bring the ended sessions back
+    assert.equal(server.cli(['operator', 'enable', username]).code, 0);
+    expect401(await me(bearer(login.json.access_token)), 'token_revoked');
+    assert.equal(server.cli(['operator', 'disable', username]).code, 0);
+    expect401(await request(`${base}/v1/auth/login`, { method: 'POST', json: { username, password } }), 'operator_disabled');
+    // a wrong password for a disabled account says nothing about the account
+    expect401(await request(`${base}/v1/auth/login`, { method: 'POST', json: { username, password: 'nope-nope' } }), 'invalid_credentials');
+    expect401(await request(`${base}/v1/auth/refresh`, { method: 'POST', json: { refresh_token: login.json.refresh_token } }), 'invalid_refresh_token');
+  });
+
+  test('forged operator tokens are rejected', async () => {
+    const t = now();
+    const claims = { iss: 'onetrip', aud: 'onetrip-operators', sub: `op:${id.operators.admin.id}`, iat: t, nbf: t, exp: t + 300, sid: 1, jti: randomHex(8) };
+    expect401(await me(bearer(signJws({ alg: 'HS256', kid: 'op1' }, claims, crypto.randomBytes(32)))), 'bad_signature');
+    expect401(await me(bearer(signJws({ alg: 'none', kid: 'op1' }, claims))), 'algorithm_not_allowed');
+    expect401(await me(bearer(signJws({ alg: 'hs256', kid: 'op1' }, claims, crypto.randomBytes(32)))), 'algorithm_not_allowed');
+  });
+
+  test('a wrong role gets 403 and an access.denied audit record', async () => {
+    const headers = await id.operatorHeaders('admin');
+    const r = await request(`${base}/v1/citizens/${id.citizens[0].id}`, { headers });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.code, 'forbidden');
+    const rows = server.sql(`SELECT caller_kind, caller_id, outcome, target_id FROM audit_log WHERE action = 'access.denied' AND caller_id = ${id.operators.admin.id}`);
+    assert.ok(rows.length >= 1);
+    assert.deepEqual(rows[rows.length - 1], ['operator', String(id.operators.admin.id), 'denied', 'people.citizen_read']);
+    // a citizen on an operator route: 403 and audited as well
+    const c = await request(`${base}/v1/citizens/${id.citizens[0].id}`, { headers: id.citizenHeaders(id.citizens[0]) });
+    assert.equal(c.status, 403);
+    const crow = server.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied' AND caller_kind = 'citizen' AND caller_id = ${id.citizens[0].id}`);
+    assert.ok(Number(crow[0][0]) >= 1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('partners', () => {
+  test('a registered client certificate identifies the partner and its outlet', async () => {
+    for (const type of ['post', 'insurer', 'station']) {
+      const r = await request(`${server.httpsUrl}/v1/me`, { ...id.partnerTls(type) });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.kind, 'partner');
+      assert.equal(r.json.type, type);
+      assert.equal(r.json.id, id.partners[type].id);
+      assert.equal(r.json.outlet_id, id.outlets[type]);
+      assert.equal(r.json.auth, 'certificate');
+    }
+  });
+
+  test('an unregistered certificate from the trusted CA gets 401', async () => {
+    const dir = fs.mkdtempSync(path.join(server.dir, 'cert-'));
+    const key = path.join(dir, 'u.key');
+    const csr = path.join(dir, 'u.csr');
+    const crt = path.join(dir, 'u.crt');
+    execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', key, '-out', csr, '-subj', '/CN=onetrip-partner-unregistered'], { stdio: 'ignore' });
+    const ext = path.join(dir, 'ext.cnf');
+    fs.writeFileSync(ext, 'extendedKeyUsage=clientAuth\n');
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', tlsPaths.ca, '-CAkey', tlsPaths.caKey,
+      '-CAcreateserial', '-out', crt, '-days', '2', '-extfile', ext], { stdio: 'ignore' });
+    const r = await request(`${server.httpsUrl}/v1/me`, { cert: crt, key });
+    expect401(r, 'unknown_certificate');
+  });
+
+  test('a certificate from an untrusted CA fails the handshake or gets 401', async () => {
+    let r = null;
+    try {
+      r = await request(`${server.httpsUrl}/v1/me`, { ...tlsPaths.rogue });
+    } catch (e) {
+      assert.ok(e.code, `TLS failure expected, got ${e.message}`);
+      return;
+    }
+    assert.equal(r.status, 401, r.text);
+  });
+
+  test('a revoked certificate gets 401', async () => {
+    const fp = server.sql(`SELECT sha256 FROM partner_certs WHERE partner_id = ${id.partners.court.id}`)[0][0];
+    assert.equal((await request(`${server.httpsUrl}/v1/me`, { ...id.partnerTls('court') })).status, 200);
+    const rv = server.cli(['partner', 'cert', 'revoke', fp]);
+    assert.equal(rv.code, 0, rv.stderr);
+    expect401(await request(`${server.httpsUrl}/v1/me`, { ...id.partnerTls('court') }), 'certificate_revoked');
+  });
+
+  test('an HMAC-signed request identifies the partner', async () => {
+    const r = await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', ''));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.kind, 'partner');
+    assert.equal(r.json.type, 'dealer');
+    assert.equal(r.json.auth, 'hmac');
+  });
+
+  test('bad HMAC signature, wrong body, stale timestamp, replayed nonce and unknown key are rejected', async () => {
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { secret: randomHex(32) })), 'bad_signature');
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me?x=1', '')), 'bad_signature');
+    const t = now();
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { ts: t - 301 - 5 })), 'stale_timestamp');
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { ts: t + 400 })), 'stale_timestamp');
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { ts: '99999999999999999999999' })), 'stale_timestamp');
+    const nonce = randomHex(12);
+    assert.equal((await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { nonce }))).status, 200);
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { nonce })), 'nonce_replayed');
+    expect401(await me(id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '', { keyId: 'pk_0000000000000000' })), 'unknown_key');
+    const h = id.partnerHmacHeaders('dealer', 'GET', '/v1/me', '');
+    delete h['X-Onetrip-Nonce'];
+    expect401(await me(h), 'signature_incomplete');
+    // the body is signed: the same headers with another body fail
+    const body = JSON.stringify({ id_number: id.citizens[0].idNumber });
+    const signed = id.partnerHmacHeaders('dealer', 'POST', '/v1/citizens/lookup', body);
+    const tampered = await request(`${base}/v1/citizens/lookup`, {
+      method: 'POST', headers: { ...signed, 'content-type': 'application/json' }, body: `${body} `,
+    });
+    expect401(tampered, 'bad_signature');
+    // correctly signed, but partners may not look up citizens: 403
+    const signed2 = id.partnerHmacHeaders('dealer', 'POST', '/v1/citizens/lookup', body);
+    const denied = await request(`${base}/v1/citizens/lookup`, {
+      method: 'POST', headers: { ...signed2, 'content-type': 'application/json' }, body,
+    });
+    assert.equal(denied.status, 403, denied.text);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('permissions', () => {
+  test('onetripd permissions prints every permission and route', () => {
+    const r = server.cli(['permissions']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const p of ['public', 'identity.me', 'identity.logout', 'people.read_own', 'people.vehicle_read', 'people.citizen_read']) {
+      assert.match(r.stdout, new RegExp(`^${p.replace('.', '\\.')}\\s`, 'm'), p);
+    }
+    for (const route of ['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout', '/v1/me', '/v1/me/licence', '/v1/me/vehicles', '/v1/vehicles/{id}', '/v1/citizens/{id}', '/v1/citizens/lookup']) {
+      assert.ok(r.stdout.includes(route), route);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('audit trail', () => {
+  const cols = 'at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash';
+
+  function verify() {
+    return server.cli(['audit', 'verify']);
+  }
+  function backup() {
+    server.sqlExec('DROP TABLE IF EXISTS audit_backup; CREATE TABLE audit_backup AS SELECT * FROM audit_log');
+  }
+  function restore() {
+    server.sqlExec('DELETE FROM audit_log; INSERT INTO audit_log SELECT * FROM audit_backup');
+    const r = verify();
+    assert.equal(r.code, 0, `restored chain must verify: ${r.stdout}${r.stderr}`);
+  }
+
+  test('the chain verifies and the triggers refuse UPDATE and DELETE even for root', () => {
+    const r = verify();
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /intact: \d+ records/);
+    assert.throws(() => server.sqlExec("UPDATE audit_log SET outcome = 'x' WHERE seq = 1"), /append-only/);
+    assert.throws(() => server.sqlExec('DELETE FROM audit_log WHERE seq = 1'), /append-only/);
+  });
+
+  test('tampering is detected: edited, deleted, reordered and truncated records', () => {
+    const n = Number(server.sql('SELECT MAX(seq) FROM audit_log')[0][0]);
+    assert.ok(n >= 10);
+    server.sqlExec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete');
+    try {
+      backup();
+      // (a) an edited row
+      server.sqlExec("UPDATE audit_log SET outcome = 'denied' WHERE seq = 5");
+      let r = verify();
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /record 5 was altered/);
+      restore();
+      // an edited row whose own hash was recomputed by the attacker still breaks the next link
+      server.sqlExec("UPDATE audit_log SET hash = REPEAT('a', 64) WHERE seq = 6");
+      r = verify();
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /record 6/);
+      restore();
+      // (b) a deleted middle row
+      server.sqlExec('DELETE FROM audit_log WHERE seq = 7');
+      r = verify();
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /record 7 is missing/);
+      restore();
+      // (c) two rows' contents swapped (reordered), seq kept
+      const set = cols.split(', ').map((c) => `a.${c} = b.${c}`).join(', ');
+      server.sqlExec(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = 3, 4, 3) SET ${set} WHERE a.seq IN (3, 4)`);
+      r = verify();
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /record 3 does not link/);
+      restore();
+      // (c') renumbered: rows 8 and 9 exchange their seq
+      server.sqlExec('UPDATE audit_log SET seq = -1 WHERE seq = 8; UPDATE audit_log SET seq = 8 WHERE seq = 9; UPDATE audit_log SET seq = 9 WHERE seq = -1');
+      r = verify();
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /record 8/);
+      restore();
+      // (d) the newest record removed
+      server.sqlExec(`DELETE FROM audit_log WHERE seq = ${n}`);
+      r = verify();
+      assert.notEqual(r.code, 0);
+      assert.match(r.stdout + r.stderr, /chain ends at record/);
+      restore();
+    } finally {
+      server.sqlExec('DROP TABLE IF EXISTS audit_backup');
+      server.sqlExec("CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_log is append-only'");
+      server.sqlExec("CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_log is append-only'");
+    }
+    assert.equal(verify().code, 0);
+  });
+
+  test('the app database user may insert audit records but not update or delete them', () => {
+    const { user, password, name } = server.db;
+    const asApp = (q) => execFileSync('mariadb', ['--no-defaults', '-S', env.dbSocket, '-u', user, `-p${password}`, '-D', name, '-N', '-B', '-e', q],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const denied = (q) => assert.throws(() => asApp(q), (e) => /command denied/i.test(String(e.stderr)), q);
+    denied("UPDATE audit_log SET outcome = 'x' WHERE seq = 1");
+    denied('DELETE FROM audit_log WHERE seq = 1');
+    denied('TRUNCATE TABLE audit_log');
+    denied('DROP TRIGGER audit_log_no_update');
+    denied('ALTER TABLE audit_log ADD COLUMN x INT');
+    denied('DROP TABLE citizens');
+    // INSERT is granted (rolled back so the chain stays intact)
+    const out = asApp("START TRANSACTION; INSERT INTO audit_log (seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, outcome, peer, request_id, prev_hash, hash) VALUES (999999, UTC_TIMESTAMP(), 'system', 0, 0, 0, 0, 'probe', 'ok', '', '', REPEAT('0', 64), REPEAT('0', 64)); SELECT ROW_COUNT(); ROLLBACK;");
+    assert.equal(out.trim(), '1');
+    assert.ok(Number(asApp('SELECT COUNT(*) FROM audit_log').trim()) > 0);
+    assert.equal(verify().code, 0);
+  });
+
+  test('records say who, what, when, from where and the outcome', () => {
+    const rows = server.sql(`SELECT caller_kind, caller_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, at FROM audit_log WHERE action = 'auth.login' AND outcome = 'ok' AND caller_id = ${id.operators.window.id} ORDER BY seq DESC LIMIT 1`);
+    assert.equal(rows.length, 1);
+    const [kind, callerId, outletId, roles, action, ttype, tid, outcome, peer, reqId, at] = rows[0];
+    assert.equal(kind, 'operator');
+    assert.equal(callerId, String(id.operators.window.id));
+    assert.equal(outletId, String(id.outlets.windowA));
+    assert.equal(roles, '1');
+    assert.equal(action, 'auth.login');
+    assert.equal(ttype, 'operator');
+    assert.equal(tid, String(id.operators.window.id));
+    assert.equal(outcome, 'ok');
+    assert.match(peer, /127\.0\.0\.1/);
+    assert.match(reqId, /^[0-9a-f]{8,}/);
+    assert.match(at, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('personal data', () => {
+  test('citizens hold ciphertext with a key id, never the plaintext', () => {
+    for (const c of id.citizens) {
+      const [row] = server.sql(`SELECT HEX(id_number_enc), HEX(phone_enc), HEX(id_number_hash), HEX(phone_hash), HEX(CONCAT_WS('|', name, id_number_enc, id_number_hash, IFNULL(phone_enc, ''), IFNULL(phone_hash, ''), birth_date, address)) FROM citizens WHERE id = ${c.id}`);
+      const hexOf = (s) => Buffer.from(s).toString('hex').toUpperCase();
+      for (const cell of row) {
+        assert.ok(!cell.includes(hexOf(c.idNumber)), 'ID number in clear');
+        assert.ok(!cell.includes(hexOf(c.phone)), 'phone in clear');
+        assert.ok(!cell.includes(hexOf(c.idNumber.slice(0, 14))), 'ID number prefix in clear');
+      }
+      assert.ok(row[0].startsWith('01'), 'key id 1 leads the sealed value');
+      assert.equal(row[0].length, 2 * (1 + 12 + 18 + 16));
+      assert.equal(row[2].length, 64);
+      // nothing else in the database holds it either (audit details included)
+      const audit = server.sql(`SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%${c.idNumber}%' OR detail LIKE '%${c.phone}%'`);
+      assert.equal(audit[0][0], '0');
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('identity commands', () => {
+  test('client commands: duplicates exit 3, bad keys exit 2, unknown names exit 1', () => {
+    const dir = fs.mkdtempSync(path.join(server.dir, 'cli-'));
+    const ec = path.join(dir, 'ec.pem');
+    const rsa = path.join(dir, 'rsa.pem');
+    const priv = path.join(dir, 'priv.pem');
+    const ecPair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    fs.writeFileSync(ec, ecPair.publicKey.export({ type: 'spki', format: 'pem' }));
+    fs.writeFileSync(priv, ecPair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    fs.writeFileSync(rsa, crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }));
+    const name = `cli-${randomHex(3)}`;
+    assert.equal(server.cli(['client', 'add', name]).code, 0);
+    const dup = server.cli(['client', 'add', name]);
+    assert.equal(dup.code, 3);
+    assert.match(dup.stderr, /already exists/);
+    assert.equal(server.cli(['client', 'add', 'bad name']).code, 2);
+    const kid = `kid-${randomHex(3)}`;
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'RS256', '--pem', ec]).code, 2);
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'ES256', '--pem', rsa]).code, 2);
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'ES256', '--pem', priv]).code, 2);
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'HS256', '--pem', ec]).code, 2);
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', 'op1', '--alg', 'ES256', '--pem', ec]).code, 2);
+    assert.equal(server.cli(['client', 'key', 'add', `no-${name}`, '--kid', kid, '--alg', 'ES256', '--pem', ec]).code, 1);
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'ES256', '--pem', ec]).code, 0);
+    assert.equal(server.cli(['client', 'key', 'add', name, '--kid', kid, '--alg', 'ES256', '--pem', ec]).code, 3);
+    assert.equal(server.cli(['client', 'key', 'revoke', `no-${kid}`]).code, 1);
+    assert.equal(server.cli(['client', 'disable', `no-${name}`]).code, 1);
+    assert.equal(server.cli(['client', 'frobnicate']).code, 2);
+    // what the registry holds is the public key only
+    const stored = server.sql(`SELECT public_pem FROM app_client_keys WHERE kid = '${kid}'`)[0][0];
+    assert.match(stored, /BEGIN PUBLIC KEY/);
+  });
+
+  test('operator add: password only from the environment or a file, never argv', () => {
+    const base0 = ['operator', 'add', `op-${randomHex(3)}`, '--name', 'N', '--roles', 'window', '--outlet', `T${id.tag}-windowA`];
+    assert.equal(server.cli(base0).code, 2, 'no password given');
+    assert.equal(server.cli([...base0, '--password', 'abcdefghij']).code, 2, '--password is not an option');
+    assert.equal(server.cli(base0, { env: { ONETRIP_OPERATOR_PASSWORD: 'short' } }).code, 2);
+    const file = path.join(server.dir, 'pw.txt');
+    const pw = randomHex(8);
+    fs.writeFileSync(file, `${pw}\n`, { mode: 0o600 });
+    const ok = server.cli([...base0, '--password-file', file]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const row = server.sql(`SELECT password_hash FROM operators WHERE id = ${Number(ok.stdout.trim())}`)[0][0];
+    assert.match(row, /^pbkdf2-sha256\$600000\$/);
+    assert.ok(!row.includes(pw));
+    assert.equal(server.cli([...base0.slice(0, 2), `op-${randomHex(3)}`, '--name', 'N', '--roles', 'window,boss', '--outlet', `T${id.tag}-windowA`], { env: { ONETRIP_OPERATOR_PASSWORD: pw } }).code, 2);
+    assert.equal(server.cli([...base0.slice(0, 2), `op-${randomHex(3)}`, '--name', 'N', '--roles', 'window', '--outlet', 'NO-SUCH'], { env: { ONETRIP_OPERATOR_PASSWORD: pw } }).code, 1);
+    assert.equal(server.cli(['operator', 'disable', 'no-such-user']).code, 1);
+  });
+
+  test('partner commands: hmac keys are not replaced without --rotate; certificates are unique', () => {
+    const name = `p-${randomHex(3)}`;
+    assert.equal(server.cli(['partner', 'add', name, '--type', 'hospital', '--outlet', `T${id.tag}-hospital`]).code, 0);
+    assert.equal(server.cli(['partner', 'add', name, '--type', 'hospital', '--outlet', `T${id.tag}-hospital`]).code, 3);
+    assert.equal(server.cli(['partner', 'add', `x${name}`, '--type', 'bank', '--outlet', `T${id.tag}-hospital`]).code, 2);
+    const first = server.cli(['partner', 'hmac', name]);
+    assert.equal(first.code, 0);
+    assert.match(first.stdout, /^key_id=pk_[0-9a-f]{16} secret=[0-9a-f]{64}\n$/);
+    const again = server.cli(['partner', 'hmac', name]);
+    assert.equal(again.code, 3);
+    assert.equal(again.stdout, '');
+    const rotated = server.cli(['partner', 'hmac', name, '--rotate']);
+    assert.equal(rotated.code, 0);
+    assert.notEqual(rotated.stdout, first.stdout);
+    // the secret is stored sealed
+    const secret = /secret=([0-9a-f]{64})/.exec(rotated.stdout)[1];
+    const hex = server.sql(`SELECT HEX(hmac_secret_enc) FROM partners WHERE name = '${name}'`)[0][0];
+    assert.ok(!hex.includes(Buffer.from(secret).toString('hex').toUpperCase()));
+    // a certificate already registered (to the hospital partner) cannot be registered again
+    assert.equal(server.cli(['partner', 'cert', 'add', name, '--cert', tlsPaths.partner('hospital').cert]).code, 3);
+    assert.equal(server.cli(['partner', 'cert', 'add', name, '--cert', tlsPaths.partner('hospital').key]).code, 2);
+    assert.equal(server.cli(['partner', 'cert', 'revoke', 'f'.repeat(64)]).code, 1);
+  });
+
+  test('the prune job removes expired replay-cache rows and ended sessions', () => {
+    server.sqlExec(`INSERT INTO jwt_seen (client_id, jti, expires_at) VALUES (${id.client.id}, 'old-${randomHex(4)}', UTC_TIMESTAMP(3) - INTERVAL 1 HOUR), (${id.client.id}, 'new-${randomHex(4)}', UTC_TIMESTAMP(3) + INTERVAL 1 HOUR)`);
+    server.sqlExec(`INSERT INTO partner_nonces (partner_id, nonce, expires_at) VALUES (${id.partners.post.id}, 'old-${randomHex(4)}', UTC_TIMESTAMP(3) - INTERVAL 1 HOUR)`);
+    server.sqlExec(`INSERT INTO operator_sessions (operator_id, refresh_hash, expires_at, revoked, created_at) VALUES (${id.operators.window.id}, UNHEX(SHA2('${randomHex(8)}', 256)), UTC_TIMESTAMP(3) - INTERVAL 2 DAY, 0, UTC_TIMESTAMP(3) - INTERVAL 3 DAY)`);
+    const r = server.cli(['job', 'run', 'identity_prune']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(server.sql("SELECT COUNT(*) FROM jwt_seen WHERE expires_at < UTC_TIMESTAMP(3)")[0][0], '0');
+    assert.ok(Number(server.sql("SELECT COUNT(*) FROM jwt_seen WHERE jti LIKE 'new-%'")[0][0]) >= 1);
+    assert.equal(server.sql('SELECT COUNT(*) FROM partner_nonces WHERE expires_at < UTC_TIMESTAMP(3)')[0][0], '0');
+    assert.equal(server.sql('SELECT COUNT(*) FROM operator_sessions WHERE expires_at < UTC_TIMESTAMP(3) - INTERVAL 1 DAY')[0][0], '0');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+describe('demo identities (ops/lib/demo.sh)', () => {
+  test('registers one of each kind, keeps secrets in a 600 file, and can be re-run', async () => {
+    const varDir = fs.mkdtempSync(path.join(server.dir, 'var-'));
+    fs.symlinkSync(env.tlsDir, path.join(varDir, 'tls'));
+    const script = path.join(env.repo, 'ops/lib/demo.sh');
+    const run = () => execFileSync('bash', [script, varDir, server.configPath], {
+      cwd: env.repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ONETRIPD: env.onetripd },
+    });
+    run();
+    const credsFile = path.join(varDir, 'demo', 'credentials.txt');
+    assert.equal(fs.statSync(credsFile).mode & 0o777, 0o600);
+    const read = () => Object.fromEntries(fs.readFileSync(credsFile, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const creds = read();
+    for (const k of ['operator.window1', 'operator.supervisor1', 'operator.reviewer1', 'operator.admin1', 'partner.post.hmac_secret', 'app.kid']) {
+      assert.ok(creds[k], k);
+    }
+    // the demo operator logs in, the demo partner signs, the demo app speaks for a demo citizen
+    const login = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: 'window1', password: creds['operator.window1'] } });
+    assert.equal(login.status, 200, login.text);
+    secrets.push(creds['operator.window1'], creds['partner.post.hmac_secret']);
+    const ts = String(now());
+    const nonce = randomHex(8);
+    const msg = `GET\n/v1/me\n${ts}\n${nonce}\n${crypto.createHash('sha256').update('').digest('hex')}`;
+    const sig = crypto.createHmac('sha256', creds['partner.post.hmac_secret']).update(msg).digest('hex');
+    const p = await me({ 'X-Onetrip-Key': creds['partner.post.hmac_key_id'], 'X-Onetrip-Timestamp': ts, 'X-Onetrip-Nonce': nonce, 'X-Onetrip-Signature': sig });
+    assert.equal(p.status, 200, p.text);
+    assert.equal(p.json.name, 'demo-post');
+    const fp = server.sql("SELECT c.sha256 FROM partner_certs c JOIN partners p ON p.id = c.partner_id WHERE p.name = 'demo-post'");
+    assert.deepEqual(fp, []); // the post certificate already belongs to the test partner: kept there
+    assert.equal(server.sql(`SELECT COUNT(*) FROM partner_certs WHERE sha256 = '${partnerFingerprint('post')}'`)[0][0], '1');
+    const key = crypto.createPrivateKey(fs.readFileSync(creds['app.private_key']));
+    const t = now();
+    const tok = signJws({ alg: 'ES256', kid: creds['app.kid'] }, { iss: 'demo-app', aud: 'onetrip', sub: '330111198503150017', iat: t, nbf: t, exp: t + 300, jti: randomHex(8) }, key);
+    const c = await me(bearer(tok));
+    assert.equal(c.status, 200, c.text);
+    assert.equal(c.json.id_number, '330111********0017');
+    // re-running changes nothing and keeps the secrets
+    run();
+    assert.deepEqual(read(), creds);
+    assert.equal(server.sql("SELECT COUNT(*) FROM operators WHERE username IN ('window1','supervisor1','reviewer1','admin1')")[0][0], '4');
+    assert.equal(server.sql("SELECT COUNT(*) FROM partners WHERE name LIKE 'demo-%'")[0][0], '7');
+    assert.equal(server.cli(['audit', 'verify']).code, 0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// last: every secret used by the tests above is known by now
+describe('logs', () => {
+  test('no log line holds an ID number, phone, password, token or secret', async () => {
+    // one more round of traffic carrying each of them, including failures
+    await me(id.citizenHeaders(id.citizens[3]));
+    await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: id.operators.window.username, password: 'wrong-password-123' } });
+    secrets.push('wrong-password-123');
+    const tok = id.appToken(id.citizens[3]);
+    secrets.push(tok.split('.')[2]);
+    await me(bearer(tok));
+    await me(bearer(tok));
+    const log = server.log();
+    assert.ok(log.length > 0);
+    for (const s of secrets) {
+      assert.ok(s && !log.includes(s), `secret found in the server log: ${String(s).slice(0, 4)}…`);
+    }
+    for (const c of id.citizens) assert.ok(!log.includes(c.idNumber.slice(0, 14)));
+    assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(log), 'a JWT in the log');
+  });
+});

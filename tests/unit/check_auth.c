@@ -1,0 +1,413 @@
+/* check_auth.c - pure parts of authentication (server/auth.c,
+ * server/auth_token.h) and of identity management (ID numbers, roles,
+ * public keys, certificate fingerprints, CLI arguments). */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "modules/identity/identity_cli.h"
+#include "modules/identity/identity_cli_util.h"
+#include "modules/people/people_id.h"
+#include "server/app.h"
+#include "server/auth_token.h"
+#include "server/crypto.h"
+
+/* ---- auth_check_times ------------------------------------------------------ */
+
+#define NOW 1800000000L
+
+START_TEST(times_valid)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW, NOW, 60, 600, &why), 0);
+}
+END_TEST
+
+START_TEST(times_exp_skew_boundary)
+{
+    const char *why = NULL;
+    /* expired exactly 60 s ago: still inside the allowed skew */
+    ck_assert_int_eq(auth_check_times(NOW - 60, NOW - 300, NOW - 300, NOW, 60, 600, &why), 0);
+    /* 61 s ago: out */
+    ck_assert_int_eq(auth_check_times(NOW - 61, NOW - 300, NOW - 300, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_expired");
+}
+END_TEST
+
+START_TEST(times_nbf_skew_boundary)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW + 60, NOW, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW + 61, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_not_yet_valid");
+}
+END_TEST
+
+START_TEST(times_iat_future_boundary)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW + 60, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW + 61, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_issued_in_future");
+}
+END_TEST
+
+START_TEST(times_lifetime)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 600, NOW, NOW, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 601, NOW, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_lifetime_too_long");
+    /* exp before iat is never a valid lifetime */
+    ck_assert_int_eq(auth_check_times(NOW + 10, NOW, NOW + 20, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_lifetime_too_long");
+}
+END_TEST
+
+START_TEST(times_zero_skew)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW, NOW, NOW, NOW, 0, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW - 1, NOW - 10, NOW - 10, NOW, 0, 600, &why), -1);
+}
+END_TEST
+
+/* ---- auth_token_header --------------------------------------------------------- */
+
+static char *b64(const char *s)
+{
+    return crypto_b64url_encode(s, strlen(s));
+}
+
+/* header.payload.sig with the given header JSON */
+static char *token_with(const char *header)
+{
+    char *h = b64(header), *out = malloc(strlen(h) + 16);
+    strcpy(out, h);
+    strcat(out, ".e30.c2ln");
+    free(h);
+    return out;
+}
+
+START_TEST(header_ok)
+{
+    char alg[32], kid[80];
+    char *t = token_with("{\"alg\":\"ES256\",\"kid\":\"k1\",\"typ\":\"JWT\"}");
+    ck_assert_int_eq(auth_token_header(t, alg, sizeof alg, kid, sizeof kid), 0);
+    ck_assert_str_eq(alg, "ES256");
+    ck_assert_str_eq(kid, "k1");
+    free(t);
+}
+END_TEST
+
+START_TEST(header_no_kid)
+{
+    char alg[32], kid[80] = "x";
+    char *t = token_with("{\"alg\":\"none\"}");
+    ck_assert_int_eq(auth_token_header(t, alg, sizeof alg, kid, sizeof kid), 0);
+    ck_assert_str_eq(alg, "none");
+    ck_assert_str_eq(kid, "");
+    free(t);
+}
+END_TEST
+
+START_TEST(header_malformed)
+{
+    static const char *bad_headers[] = {
+        "{\"alg\":1,\"kid\":\"k\"}",                  /* alg not a string */
+        "{\"kid\":\"k\"}",                            /* no alg */
+        "{\"alg\":\"ES256\",\"kid\":7}",              /* kid not a string */
+        "[\"alg\"]",                                  /* not an object */
+        "{\"alg\":\"ES256\",\"alg\":\"none\"}",       /* duplicate member */
+        "not json",
+    };
+    char alg[32], kid[80];
+    for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
+        char *t = token_with(bad_headers[i]);
+        ck_assert_msg(auth_token_header(t, alg, sizeof alg, kid, sizeof kid) == -1, "%s", bad_headers[i]);
+        free(t);
+    }
+    ck_assert_int_eq(auth_token_header("", alg, sizeof alg, kid, sizeof kid), -1);
+    ck_assert_int_eq(auth_token_header("abc", alg, sizeof alg, kid, sizeof kid), -1);
+    ck_assert_int_eq(auth_token_header("abc.def", alg, sizeof alg, kid, sizeof kid), -1);
+    ck_assert_int_eq(auth_token_header("a.b.c.d", alg, sizeof alg, kid, sizeof kid), -1);
+    ck_assert_int_eq(auth_token_header("!!!.e30.c2ln", alg, sizeof alg, kid, sizeof kid), -1);
+    ck_assert_int_eq(auth_token_header(".e30.c2ln", alg, sizeof alg, kid, sizeof kid), -1);
+}
+END_TEST
+
+START_TEST(header_long_values_truncated_safely)
+{
+    char alg[8], kid[8];
+    char *t = token_with("{\"alg\":\"ES256ES256ES256\",\"kid\":\"0123456789abcdef\"}");
+    ck_assert_int_eq(auth_token_header(t, alg, sizeof alg, kid, sizeof kid), 0);
+    ck_assert_uint_eq(strlen(alg), 7);
+    ck_assert_uint_eq(strlen(kid), 7);
+    free(t);
+}
+END_TEST
+
+/* ---- auth_hmac_string ------------------------------------------------------------ */
+
+#define SHA256_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+START_TEST(hmac_string_layout)
+{
+    char *s = auth_hmac_string("POST", "/v1/x", "a=1&b=2", "1800000000", "nonce123", "", 0);
+    ck_assert_str_eq(s, "POST\n/v1/x?a=1&b=2\n1800000000\nnonce123\n" SHA256_EMPTY);
+    free(s);
+    s = auth_hmac_string("GET", "/v1/me", NULL, "1", "nnnnnnnn", NULL, 0);
+    ck_assert_str_eq(s, "GET\n/v1/me\n1\nnnnnnnnn\n" SHA256_EMPTY);
+    free(s);
+    s = auth_hmac_string("GET", "/v1/me", "", "1", "nnnnnnnn", NULL, 0);
+    ck_assert_str_eq(s, "GET\n/v1/me\n1\nnnnnnnnn\n" SHA256_EMPTY);
+    free(s);
+    /* SHA-256("abc") */
+    s = auth_hmac_string("PUT", "/p", NULL, "2", "nonce-xx", "abc", 3);
+    ck_assert_str_eq(s, "PUT\n/p\n2\nnonce-xx\nba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    free(s);
+}
+END_TEST
+
+/* ---- partner types and roles ---------------------------------------------------- */
+
+START_TEST(partner_type_bits)
+{
+    ck_assert_uint_eq(auth_partner_type_bit("post"), PARTNER_POST);
+    ck_assert_uint_eq(auth_partner_type_bit("insurer"), PARTNER_INSURER);
+    ck_assert_uint_eq(auth_partner_type_bit("hospital"), PARTNER_HOSPITAL);
+    ck_assert_uint_eq(auth_partner_type_bit("court"), PARTNER_COURT);
+    ck_assert_uint_eq(auth_partner_type_bit("dealer"), PARTNER_DEALER);
+    ck_assert_uint_eq(auth_partner_type_bit("agency"), PARTNER_AGENCY);
+    ck_assert_uint_eq(auth_partner_type_bit("station"), PARTNER_STATION);
+    ck_assert_uint_eq(auth_partner_type_bit("Post"), 0);
+    ck_assert_uint_eq(auth_partner_type_bit("window"), 0);
+    ck_assert_uint_eq(auth_partner_type_bit(""), 0);
+    ck_assert_uint_eq(auth_partner_type_bit(NULL), 0);
+}
+END_TEST
+
+START_TEST(roles_parse)
+{
+    ck_assert_uint_eq(identity_roles_parse("window"), ROLE_WINDOW);
+    ck_assert_uint_eq(identity_roles_parse("window,supervisor"), ROLE_WINDOW | ROLE_SUPERVISOR);
+    ck_assert_uint_eq(identity_roles_parse("reviewer,auditor,admin,inspector"),
+                      ROLE_REVIEWER | ROLE_AUDITOR | ROLE_ADMIN | ROLE_INSPECTOR);
+    ck_assert_uint_eq(identity_roles_parse("window,boss"), 0);
+    ck_assert_uint_eq(identity_roles_parse("window,"), 0);
+    ck_assert_uint_eq(identity_roles_parse(""), 0);
+    ck_assert_uint_eq(identity_roles_parse(NULL), 0);
+    ck_assert_uint_eq(identity_roles_parse("windows"), 0);
+}
+END_TEST
+
+START_TEST(names)
+{
+    ck_assert_int_eq(identity_name_ok("demo-app_1.x", 64), 1);
+    ck_assert_int_eq(identity_name_ok("", 64), 0);
+    ck_assert_int_eq(identity_name_ok("a b", 64), 0);
+    ck_assert_int_eq(identity_name_ok("a'b", 64), 0);
+    ck_assert_int_eq(identity_name_ok("abcd", 3), 0);
+}
+END_TEST
+
+/* ---- GB 11643 ID numbers and phones -------------------------------------------------- */
+
+START_TEST(id_number_valid)
+{
+    char norm[19];
+    int32_t birth = 0;
+    const char *why = NULL;
+    /* The standard's own example: 11010519491231002X */
+    ck_assert_int_eq(people_id_number_check("11010519491231002X", norm, &birth, &why), 0);
+    ck_assert_str_eq(norm, "11010519491231002X");
+    ck_assert_int_eq(birth, -7306); /* 1949-12-31 */
+    ck_assert_int_eq(people_id_number_check("11010519491231002x", norm, NULL, &why), 0);
+    ck_assert_str_eq(norm, "11010519491231002X");
+    ck_assert_int_eq(people_id_check_char("11010519491231002"), 'X');
+    ck_assert_int_eq(people_id_check_char("44052418800101001"), '4');
+}
+END_TEST
+
+START_TEST(id_number_invalid)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(people_id_number_check("110105194912310021", NULL, NULL, &why), -1);
+    ck_assert_str_eq(why, "id_number_check_digit");
+    ck_assert_int_eq(people_id_number_check("11010519491231002", NULL, NULL, &why), -1);
+    ck_assert_str_eq(why, "id_number_format");
+    ck_assert_int_eq(people_id_number_check("1101051949123100200", NULL, NULL, &why), -1);
+    ck_assert_int_eq(people_id_number_check("A1010519491231002X", NULL, NULL, &why), -1);
+    ck_assert_str_eq(why, "id_number_format");
+    ck_assert_int_eq(people_id_number_check("11010519491231002Y", NULL, NULL, &why), -1);
+    ck_assert_int_eq(people_id_number_check(NULL, NULL, NULL, &why), -1);
+    /* 1949-02-30 is no day */
+    ck_assert_int_eq(people_id_number_check("110105194902300020", NULL, NULL, &why), -1);
+    ck_assert_str_eq(why, "id_number_birth_date");
+}
+END_TEST
+
+START_TEST(phones)
+{
+    ck_assert_int_eq(people_phone_check("13812345678"), 0);
+    ck_assert_int_eq(people_phone_check("19912345678"), 0);
+    ck_assert_int_eq(people_phone_check("12812345678"), -1);
+    ck_assert_int_eq(people_phone_check("1381234567"), -1);
+    ck_assert_int_eq(people_phone_check("138123456789"), -1);
+    ck_assert_int_eq(people_phone_check("1381234567a"), -1);
+    ck_assert_int_eq(people_phone_check(NULL), -1);
+}
+END_TEST
+
+/* ---- public keys and certificates ------------------------------------------------- */
+
+static char *pem_of(EVP_PKEY *k, int priv)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data = NULL, *out;
+    long n;
+    if (priv)
+        PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+    else
+        PEM_write_bio_PUBKEY(b, k);
+    n = BIO_get_mem_data(b, &data);
+    out = strndup(data, (size_t)n);
+    BIO_free(b);
+    return out;
+}
+
+START_TEST(pubkey_check)
+{
+    EVP_PKEY *ec = EVP_EC_gen("P-256"), *ec384 = EVP_EC_gen("P-384"), *rsa = EVP_RSA_gen(2048),
+             *rsa1k = EVP_RSA_gen(1024);
+    char *pec = pem_of(ec, 0), *pec384 = pem_of(ec384, 0), *prsa = pem_of(rsa, 0),
+         *prsa1k = pem_of(rsa1k, 0), *priv = pem_of(ec, 1), *out;
+    const char *why = NULL;
+
+    out = identity_pubkey_check(pec, strlen(pec), "ES256", &why);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, pec);
+    free(out);
+    out = identity_pubkey_check(prsa, strlen(prsa), "RS256", &why);
+    ck_assert_ptr_nonnull(out);
+    free(out);
+    ck_assert_ptr_null(identity_pubkey_check(prsa, strlen(prsa), "ES256", &why));
+    ck_assert_ptr_null(identity_pubkey_check(pec, strlen(pec), "RS256", &why));
+    ck_assert_ptr_null(identity_pubkey_check(pec384, strlen(pec384), "ES256", &why));
+    ck_assert_ptr_null(identity_pubkey_check(prsa1k, strlen(prsa1k), "RS256", &why));
+    ck_assert_ptr_null(identity_pubkey_check(pec, strlen(pec), "HS256", &why));
+    ck_assert_ptr_null(identity_pubkey_check(priv, strlen(priv), "ES256", &why));
+    ck_assert_ptr_null(identity_pubkey_check("garbage", 7, "ES256", &why));
+    free(pec);
+    free(pec384);
+    free(prsa);
+    free(prsa1k);
+    free(priv);
+    EVP_PKEY_free(ec);
+    EVP_PKEY_free(ec384);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(rsa1k);
+}
+END_TEST
+
+START_TEST(cert_fingerprint)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    BIO *b = BIO_new(BIO_s_mem());
+    unsigned char *der = NULL;
+    char *data = NULL, *pem, fp[65], want[65];
+    unsigned char md[32];
+    int dlen;
+    long n;
+
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, k);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC, (const unsigned char *)"t", -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
+    PEM_write_bio_X509(b, x);
+    n = BIO_get_mem_data(b, &data);
+    pem = strndup(data, (size_t)n);
+    dlen = i2d_X509(x, &der);
+    crypto_sha256(der, (size_t)dlen, md);
+    crypto_hex(md, 32, want);
+    ck_assert_int_eq(identity_cert_sha256(pem, strlen(pem), fp), 0);
+    ck_assert_str_eq(fp, want);
+    ck_assert_int_eq(identity_cert_sha256("nope", 4, fp), -1);
+    OPENSSL_free(der);
+    free(pem);
+    BIO_free(b);
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+/* ---- CLI arguments ---------------------------------------------------------------- */
+
+START_TEST(args_parse)
+{
+    static const char *const valued[] = {"--kid", "--alg", NULL};
+    static const char *const flags[] = {"--rotate", NULL};
+    char *ok[] = {"key", "add", "app", "--kid", "k1", "--alg=ES256", "--rotate"};
+    char *unknown[] = {"add", "--bogus", "x"};
+    char *missing[] = {"add", "--kid"};
+    char *twice[] = {"--kid", "a", "--kid", "b"};
+    char *flagval[] = {"--rotate=1"};
+    identity_args a;
+
+    ck_assert_int_eq(identity_args_parse("t", 7, ok, valued, flags, &a), 0);
+    ck_assert_int_eq(a.npos, 3);
+    ck_assert_str_eq(a.pos[2], "app");
+    ck_assert_str_eq(identity_args_get(&a, "--kid"), "k1");
+    ck_assert_str_eq(identity_args_get(&a, "--alg"), "ES256");
+    ck_assert_str_eq(identity_args_get(&a, "--rotate"), "1");
+    ck_assert_int_eq(identity_args_parse("t", 3, unknown, valued, flags, &a), -1);
+    ck_assert_int_eq(identity_args_parse("t", 2, missing, valued, flags, &a), -1);
+    ck_assert_int_eq(identity_args_parse("t", 4, twice, valued, flags, &a), -1);
+    ck_assert_int_eq(identity_args_parse("t", 1, flagval, valued, flags, &a), -1);
+}
+END_TEST
+
+Suite *auth_suite(void)
+{
+    Suite *s = suite_create("auth");
+    TCase *t = tcase_create("times");
+    TCase *h = tcase_create("token_header");
+    TCase *m = tcase_create("hmac_string");
+    TCase *i = tcase_create("identities");
+
+    tcase_add_test(t, times_valid);
+    tcase_add_test(t, times_exp_skew_boundary);
+    tcase_add_test(t, times_nbf_skew_boundary);
+    tcase_add_test(t, times_iat_future_boundary);
+    tcase_add_test(t, times_lifetime);
+    tcase_add_test(t, times_zero_skew);
+    tcase_add_test(h, header_ok);
+    tcase_add_test(h, header_no_kid);
+    tcase_add_test(h, header_malformed);
+    tcase_add_test(h, header_long_values_truncated_safely);
+    tcase_add_test(m, hmac_string_layout);
+    tcase_add_test(i, partner_type_bits);
+    tcase_add_test(i, roles_parse);
+    tcase_add_test(i, names);
+    tcase_add_test(i, id_number_valid);
+    tcase_add_test(i, id_number_invalid);
+    tcase_add_test(i, phones);
+    tcase_add_test(i, pubkey_check);
+    tcase_add_test(i, cert_fingerprint);
+    tcase_add_test(i, args_parse);
+    tcase_set_timeout(i, 30);
+    suite_add_tcase(s, t);
+    suite_add_tcase(s, h);
+    suite_add_tcase(s, m);
+    suite_add_tcase(s, i);
+    return s;
+}
