@@ -796,7 +796,9 @@ static void vehicle_fields(const gen_ctx *g, int64_t i, veh_row *r)
     date_to_ymd(reg, &reg_year, NULL, NULL);
 
     plate_decode(perm_apply(&g->plate_perm, (uint64_t)i), number);
-    registration_plate_format(g->prefix, number, r->plate, sizeof r->plate);
+    /* Stored without the middle dot, as registration and violations do;
+     * 浙A·12345 is the display form. */
+    snprintf(r->plate, sizeof r->plate, "%s%s", g->prefix, number);
     vin_make(r->model->wmi, &s, reg_year, (uint64_t)i, g->seed, r->vin);
     snprintf(r->engine, sizeof r->engine, "%s%08" PRIu64, r->model->engine,
              (uint64_t)(perm_apply(&g->engine_perm, (uint64_t)i) % ENGINE_SPACE));

@@ -1,7 +1,7 @@
 /* seed.h - the demo-city generator behind `onetripd seed`.
  *
  * Deterministic: the same seed and sizes always make the same city (people,
- * licences, vehicles with plates like 浙A·12345 under the configured
+ * licences, vehicles with plates like 浙A12345 (shown 浙A·12345) under the configured
  * prefix, outlets). Idempotent: a run that finds the demo data already
  * present (same seed marker) loads nothing twice. Bulk inserts through
  * multi-row prepared statements; a million vehicles in minutes. Progress
