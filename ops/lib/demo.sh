@@ -104,6 +104,23 @@ for entry in "${CITIZENS[@]}"; do
     cred_set "citizen.$idn" "$name (id $(tr -d '\n' <"$OUT"))"
 done
 
+# ---- the first demo citizen drives: a licence and a car, for the tour ------------------------
+# (no CLI for these yet: plain SQL as root, only when ops/run passes the socket)
+if [[ -n "${DEMO_DB_SOCKET:-}" ]]; then
+    cid="$(cred_get citizen.330111198503150017 | sed -E 's/.*\(id ([0-9]+)\).*/\1/')"
+    if [[ "$cid" =~ ^[0-9]+$ ]]; then
+        mariadb -S "$DEMO_DB_SOCKET" -uroot onetrip <<SQL
+INSERT IGNORE INTO licences (citizen_id, file_no, classes, points, cycle_start, status, valid_from,
+  valid_until, created_at)
+VALUES ($cid, '330111000001', 'C1', 0, '2026-03-15', 'valid', '2020-03-15', '2030-03-15', UTC_TIMESTAMP(3));
+INSERT IGNORE INTO vehicles (plate, vin, engine_no, vehicle_type, class_required, brand, model,
+  owner_citizen_id, status, next_inspection_date, registered_at)
+VALUES ('浙A0D001', '1M8GDM9AXKP042788', 'EDEMO00001', 'K33', 'C1', '大众', '朗逸', $cid, 'normal',
+  '2027-06-01', UTC_TIMESTAMP(3));
+SQL
+    fi
+fi
+
 # ---- operators -------------------------------------------------------------------------------
 declare -A OP_ROLES=([window1]=window [supervisor1]=supervisor [reviewer1]=reviewer [admin1]=admin)
 for user in window1 supervisor1 reviewer1 admin1; do
