@@ -84,8 +84,10 @@ int config_add_keys(const app_conf *defs, int n)
     for (int i = 0; i < n; i++) {
         config_key *k = &nk[NKEYS + i];
         for (int j = 0; j < NKEYS + i; j++)
-            if (strcmp(nk[j].name, defs[i].name) == 0)
+            if (strcmp(nk[j].name, defs[i].name) == 0) {
+                free(nk);
                 return -1; /* duplicate key: a programming error */
+            }
         k->name = defs[i].name;
         k->type = defs[i].is_int ? CT_INT : CT_STR;
         k->dflt = defs[i].dflt;
