@@ -47,6 +47,8 @@ char *pay_url_decode(const char *s, size_t n)
                 goto fail;
             out[j++] = (char)(hi * 16 + lo);
             i += 2;
+        } else if (s[i] == '\0') {
+            goto fail; /* a raw NUL would cut the value short in C strings */
         } else {
             out[j++] = s[i];
         }

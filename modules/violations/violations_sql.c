@@ -123,9 +123,12 @@ int violations_sql_insert(db_conn *c, const violations_new *n, int64_t *id)
 /* Plates rather than vehicle ids: a vehicle registered after the violation
  * came in still shows its violations to its owner. */
 #define OWNED_PLATES "SELECT o.plate FROM vehicles o WHERE o.owner_citizen_id = ?"
+/* A binding lends the vehicle of the owner who consented: once the vehicle
+ * has another owner (sold), it no longer reaches the new owner's violations. */
 #define BOUND_PLATES \
     "SELECT bv.plate FROM violation_bindings b JOIN vehicles bv ON bv.id = b.vehicle_id " \
-    "WHERE b.holder_citizen_id = ? AND b.state = 'active'"
+    "WHERE b.holder_citizen_id = ? AND b.state = 'active' " \
+    "AND bv.owner_citizen_id = b.owner_citizen_id"
 
 static const char SQL_LIST_CITIZEN[] =
     "SELECT " VCOLS ", CASE WHEN v.plate IN (" OWNED_PLATES ") THEN 'owner' "
@@ -273,7 +276,8 @@ fail:
 static const char SQL_RELATION[] =
     "SELECT (SELECT COUNT(*) FROM vehicles WHERE plate = ? AND owner_citizen_id = ?), "
     "(SELECT COUNT(*) FROM violation_bindings b JOIN vehicles bv ON bv.id = b.vehicle_id "
-    "WHERE bv.plate = ? AND b.holder_citizen_id = ? AND b.state = 'active')";
+    "WHERE bv.plate = ? AND b.holder_citizen_id = ? AND b.state = 'active' "
+    "AND bv.owner_citizen_id = b.owner_citizen_id)";
 
 int violations_sql_relation(db_conn *c, const char *plate, int64_t citizen_id, bool *owner,
                             bool *bound)

@@ -292,4 +292,21 @@ describe('binding refusals', () => {
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'owner_changed');
   });
+
+  test('a vehicle sold after consent: the binding no longer reaches the new owner\'s violations', async () => {
+    const o = await owner();
+    const buyer = await owner();
+    const h = await holder();
+    await bind(h, o);
+    const vid = addViolation(o.plate, o.vehicleId);
+    assert.ok((await list(h.c, '/v1/me/violations')).items.find((x) => x.id === vid));
+    sql(db, `UPDATE vehicles SET owner_citizen_id = ${buyer.c.id} WHERE id = ${o.vehicleId}`);
+    assert.equal((await list(h.c, '/v1/me/violations')).items.find((x) => x.id === vid), undefined,
+      'the former owner\'s consent does not lend the buyer\'s vehicle');
+    const r = await handle(h.c, vid);
+    assert.equal(r.status, 404, r.text);
+    assert.equal(sql(db, `SELECT state FROM violations WHERE id = ${vid}`)[0][0], 'recorded');
+    // the buyer still sees it as owner
+    assert.equal((await list(buyer.c, '/v1/me/violations')).items.find((x) => x.id === vid).relation, 'owner');
+  });
 });

@@ -20,6 +20,9 @@ START_TEST(url_decode_rejects_bad_escapes_and_nul)
     ck_assert_ptr_null(pay_url_decode("%4", 2));
     ck_assert_ptr_null(pay_url_decode("%zz", 3));
     ck_assert_ptr_null(pay_url_decode("a%00b", 5));
+    /* a raw NUL byte too: the signed content and the value read would be
+     * the part before it, so bytes after it could ride along unsigned */
+    ck_assert_ptr_null(pay_url_decode("a\0b", 3));
 }
 END_TEST
 
@@ -54,6 +57,9 @@ START_TEST(sign_content_keeps_empty_values_and_skips_sign)
     ck_assert_int_eq(pay_alipay_sign_content("sign=a&sign=b", 13, &content, &sign, &st), -1);
     ck_assert_ptr_null(content);
     ck_assert_ptr_null(sign);
+    /* total_amount=1.00<NUL>9 must not verify as "1.00" */
+    ck_assert_int_eq(pay_alipay_sign_content("total_amount=1.00\0" "9&sign=x", 26, &content, &sign, &st), -1);
+    ck_assert_ptr_null(content);
 }
 END_TEST
 
