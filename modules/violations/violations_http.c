@@ -635,6 +635,16 @@ static int tx_handle(app_req *r, void *arg)
         return -1;
     if (violations_sql_set_case(r->db, v.id, case_id) != 0)
         return -1;
+    /* Handling is decided on the spot: the case is done in the same
+     * transaction (zero trips online, the one window visit otherwise). */
+    why = NULL;
+    if (cases_set_state(r->db, case_id, "completed", &why) != 0) {
+        if (why == NULL)
+            return -1;
+        app_log(1, "violations", "request_id=%s msg=\"cannot complete case\" why=%s", r->request_id, why);
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        return -1;
+    }
 
     unrelated = !owner && !bound;
     if (audit_owned(r, "violations.handle", "violation", v.id,

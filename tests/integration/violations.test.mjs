@@ -412,8 +412,9 @@ describe('online handling', () => {
     assert.deepEqual(licenceRow(d.licenceId), { points: 5, status: 'valid', study: 0 });
     const [row] = sql(db, `SELECT state, licence_id, citizen_id, handled_channel, case_id IS NOT NULL FROM violations WHERE id = ${v.id}`);
     assert.deepEqual(row, ['handled', String(d.licenceId), String(d.c.id), 'app', '1']);
-    const [cs] = sql(db, `SELECT item_code, channel, applicant_id, ref_type, ref_id FROM cases WHERE number = ${q(r.json.case.number)}`);
-    assert.deepEqual(cs, ['VIO-HANDLE', 'app', String(d.c.id), 'violation', String(v.id)]);
+    const [cs] = sql(db, `SELECT item_code, channel, applicant_id, ref_type, ref_id, state, trips FROM cases WHERE number = ${q(r.json.case.number)}`);
+    // decided on the spot, online: a completed case with zero trips
+    assert.deepEqual(cs, ['VIO-HANDLE', 'app', String(d.c.id), 'violation', String(v.id), 'completed', '0']);
     assert.equal(auditCount('violations.handle', v.id), 1);
     assert.equal(auditCount('violations.handle_unrelated', v.id), 0);
     // still owed: handled, not yet paid
