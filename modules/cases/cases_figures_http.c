@@ -17,7 +17,7 @@
 #include "modules/cases/cases_sql.h"
 #include "server/date.h"
 
-#define MAX_GROUPS 256
+#define INITIAL_GROUPS 64
 #define MAX_RANGE_DAYS 3660
 
 typedef struct fig_group {
@@ -25,7 +25,9 @@ typedef struct fig_group {
     cases_fig f;
 } fig_group;
 
-static void add_rows(const db_rows *rows, fig_group *g, int *ng)
+/* Every row counts: the groups grow as needed (one per outlet can be
+ * many hundreds), so the total is always the sum of all groups. */
+static void add_rows(const db_rows *rows, fig_group **g, int *ng, int *cap)
 {
     for (int i = 0; i < rows->nrows; i++) {
         const char *k = db_cell(rows, i, 0) ? db_cell(rows, i, 0) : "";
@@ -34,16 +36,21 @@ static void add_rows(const db_rows *rows, fig_group *g, int *ng)
                        db_cell_i64(rows, i, 7), db_cell_i64(rows, i, 8), db_cell_i64(rows, i, 9)};
         int j;
         for (j = 0; j < *ng; j++)
-            if (strcmp(g[j].key, k) == 0)
+            if (strcmp((*g)[j].key, k) == 0)
                 break;
         if (j == *ng) {
-            if (*ng == MAX_GROUPS)
-                continue;
-            memset(&g[j], 0, sizeof g[j]);
-            snprintf(g[j].key, sizeof g[j].key, "%s", k);
+            if (*ng == *cap) {
+                fig_group *bigger = realloc(*g, (size_t)*cap * 2 * sizeof **g);
+                if (bigger == NULL)
+                    abort();
+                *g = bigger;
+                *cap *= 2;
+            }
+            memset(&(*g)[j], 0, sizeof (*g)[j]);
+            snprintf((*g)[j].key, sizeof (*g)[j].key, "%s", k);
             (*ng)++;
         }
-        cases_fig_add(&g[j].f, &x);
+        cases_fig_add(&(*g)[j].f, &x);
     }
 }
 
@@ -135,7 +142,7 @@ void cases_on_figures(app_req *r)
     char last_s[DATE_STR_SIZE], today_s[DATE_STR_SIZE];
     db_rows *rows = NULL, *live = NULL, *outlets = NULL;
     fig_group *g = NULL;
-    int ng = 0;
+    int ng = 0, gcap = INITIAL_GROUPS;
     cases_fig total = {0};
 
     if (group == NULL)
@@ -164,7 +171,7 @@ void cases_on_figures(app_req *r)
     /* Rollup for the days before today, live rows for today. */
     date_format(to < today ? to : today - 1, last_s);
     date_format(today, today_s);
-    g = app_calloc(MAX_GROUPS, sizeof *g);
+    g = app_calloc((size_t)gcap, sizeof *g);
     if (from < today && cases_sql_figures_rollup(r->db, from_s, last_s, group, &rows) != 0)
         goto dberr;
     if (from <= today && to >= today && cases_sql_figures_live(r->db, today_s, group, &live) != 0)
@@ -172,9 +179,9 @@ void cases_on_figures(app_req *r)
     if (strcmp(group, "outlet") == 0 && cases_sql_outlet_names(r->db, &outlets) != 0)
         goto dberr;
     if (rows)
-        add_rows(rows, g, &ng);
+        add_rows(rows, &g, &ng, &gcap);
     if (live)
-        add_rows(live, g, &ng);
+        add_rows(live, &g, &ng, &gcap);
     for (int i = 0; i < ng; i++)
         cases_fig_add(&total, &g[i].f);
 

@@ -291,20 +291,31 @@ void cases_on_progress(app_req *r)
 
 static int tx_trip(app_req *r, void *arg)
 {
-    db_rows *rows = NULL;
+    db_rows *rows = NULL, *lk = NULL;
     bool done = false;
     const char *state;
+    int64_t id, trips;
     int rc = -1;
     (void)arg;
 
     if (load_case(r, &rows) != 0)
         return -1;
-    state = db_cell(rows, 0, CC_STATE);
+    id = db_cell_i64(rows, 0, CC_ID);
+    /* Decide on the locked row: the snapshot read above may predate a
+     * concurrent cancellation or check-in. */
+    if (cases_sql_lock_case(r->db, id, &lk) != 0)
+        goto done;
+    if (lk->nrows == 0) {
+        not_found(r);
+        goto done;
+    }
+    state = db_cell(lk, 0, CL_STATE);
     if (strcmp(state, "cancelled") == 0 || strcmp(state, "rejected") == 0) {
         app_problem(r, 409, "case_closed", "Case closed", "This case was cancelled or rejected.", NULL);
         goto done;
     }
-    if (cases_sql_add_trip(r->db, db_cell_i64(rows, 0, CC_ID), r->who.outlet_id,
+    trips = db_cell_i64(lk, 0, CL_TRIPS);
+    if (cases_sql_add_trip(r->db, id, r->who.outlet_id,
                            r->who.kind == CALLER_OPERATOR ? r->who.id : 0,
                            r->who.kind == CALLER_PARTNER ? r->who.id : 0, &done) != 0)
         goto done;
@@ -316,10 +327,11 @@ static int tx_trip(app_req *r, void *arg)
                     json_pack("{sI}", "outlet_id", (json_int_t)r->who.outlet_id)) != 0)
         goto done;
     app_reply_json(r, 201, json_pack("{sssIsI}", "number", db_cell(rows, 0, CC_NUMBER), "trips",
-                                     (json_int_t)(db_cell_i64(rows, 0, CC_TRIPS) + 1), "outlet_id",
+                                     (json_int_t)(trips + 1), "outlet_id",
                                      (json_int_t)r->who.outlet_id));
     rc = 0;
 done:
+    db_rows_free(lk);
     db_rows_free(rows);
     return rc;
 }
@@ -486,9 +498,10 @@ void cases_on_transition(app_req *r)
 
 static int tx_supplement(app_req *r, void *arg)
 {
-    db_rows *rows = NULL;
+    db_rows *rows = NULL, *lk = NULL;
     json_t *missing = NULL, *left = NULL, *given = json_object_get(r->json, "materials"), *v;
     char *left_s = NULL;
+    const char *supply_state;
     size_t i;
     int rc = -1;
     (void)arg;
@@ -499,8 +512,18 @@ static int tx_supplement(app_req *r, void *arg)
         app_problem(r, 403, "other_outlet", "Case of another outlet", NULL, NULL);
         goto done;
     }
-    missing = json_text_or_empty(db_cell(rows, 0, CC_MISSING));
-    if (json_array_size(missing) == 0 || strcmp(db_cell(rows, 0, CC_SUPPLY_STATE), "supplied") == 0) {
+    /* Read-modify-write of the missing list: read it from the locked row
+     * (the latest committed value), never from the snapshot above, or two
+     * concurrent supplements would each drop only their own material. */
+    if (cases_sql_lock_case(r->db, db_cell_i64(rows, 0, CC_ID), &lk) != 0)
+        goto done;
+    if (lk->nrows == 0) {
+        not_found(r);
+        goto done;
+    }
+    supply_state = db_cell(lk, 0, CL_SUPPLY_STATE);
+    missing = json_text_or_empty(db_cell(lk, 0, CL_MISSING));
+    if (json_array_size(missing) == 0 || strcmp(supply_state, "supplied") == 0) {
         app_problem(r, 409, "nothing_missing", "Nothing to supply",
                     "This case has no materials outstanding.", NULL);
         goto done;
@@ -530,13 +553,6 @@ static int tx_supplement(app_req *r, void *arg)
             json_array_append(left, v);
     }
     left_s = json_dumps(left, JSON_COMPACT);
-    /* Lock order: the case row first, as every other change does. */
-    {
-        char st[16];
-        bool found = false;
-        if (cases_sql_lock_state(r->db, db_cell_i64(rows, 0, CC_ID), st, &found) != 0)
-            goto done;
-    }
     if (cases_sql_set_missing(r->db, db_cell_i64(rows, 0, CC_ID), left_s, json_array_size(left) == 0) != 0)
         goto done;
     if (cases_sql_event(r->db, db_cell_i64(rows, 0, CC_ID), "supplied", NULL, NULL, r->who.name,
@@ -546,13 +562,13 @@ static int tx_supplement(app_req *r, void *arg)
         goto done;
     app_reply_json(r, 200, json_pack("{sssOss}", "number", db_cell(rows, 0, CC_NUMBER),
                                      "missing_materials", left, "supply_state",
-                                     json_array_size(left) == 0 ? "supplied"
-                                                                : db_cell(rows, 0, CC_SUPPLY_STATE)));
+                                     json_array_size(left) == 0 ? "supplied" : supply_state));
     rc = 0;
 done:
     free(left_s);
     json_decref(left);
     json_decref(missing);
+    db_rows_free(lk);
     db_rows_free(rows);
     return rc;
 }
@@ -586,8 +602,9 @@ static int tx_rating(app_req *r, void *arg)
     if (load_case(r, &rows) != 0)
         return -1;
     id = db_cell_i64(rows, 0, CC_ID);
-    /* The case row lock serialises two ratings of one case: the second
-     * finds the first and answers 409. */
+    /* The case row lock serialises two ratings of one case; the second
+     * answers 409 (found below, or refused by the primary key when this
+     * transaction's snapshot predates the first one's commit). */
     if (cases_sql_lock_state(r->db, id, st, &found) != 0)
         goto done;
     if (strcmp(st, "completed") != 0) {
@@ -601,8 +618,15 @@ static int tx_rating(app_req *r, void *arg)
         app_problem(r, 409, "already_rated", "Already rated", "Each case is rated once.", NULL);
         goto done;
     }
-    if (cases_sql_rating_insert(r->db, id, r->who.id, score, comment ? comment : "") != 0)
+    if (cases_sql_rating_insert(r->db, id, r->who.id, score, comment ? comment : "") != 0) {
+        /* The check above reads the transaction's snapshot, which may
+         * predate a concurrent rating; the primary key decides. */
+        if (db_error(r->db) == DB_ERR_DUP) {
+            db_error_clear(r->db);
+            app_problem(r, 409, "already_rated", "Already rated", "Each case is rated once.", NULL);
+        }
         goto done;
+    }
     if (score <= CASES_RECTIFY_MAX_SCORE) {
         if (cases_sql_rect_insert(r->db, id, db_cell_i64(rows, 0, CC_OUTLET), score,
                                   (int)app_config_int("cases.rectification_hours"), &rect_id) != 0)

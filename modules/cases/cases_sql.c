@@ -12,6 +12,8 @@ static const char SQL_INSERT[] =
     "UTC_TIMESTAMP(3))";
 static const char SQL_SET_NUMBER[] = "UPDATE cases SET number = ? WHERE id = ? AND number IS NULL";
 static const char SQL_LOCK_STATE[] = "SELECT state FROM cases WHERE id = ? FOR UPDATE";
+static const char SQL_LOCK_CASE[] =
+    "SELECT state, trips, missing_materials, supply_state FROM cases WHERE id = ? FOR UPDATE";
 /* accepted_at / completed_at keep their first value; completed_day is set
  * only on completion (the figures count completions by that day). */
 static const char SQL_MOVE[] =
@@ -27,6 +29,11 @@ static const char SQL_FIND_REF[] =
     "SELECT id FROM cases WHERE ref_type = ? AND ref_id = ? ORDER BY id DESC LIMIT 1";
 static const char SQL_TRIP_COUNT[] =
     "UPDATE cases SET trips = trips + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+/* The figures count trips by completion day: a late trip (documents
+ * collected after completion) makes that day's rollup stale. */
+static const char SQL_TRIP_DIRTY[] =
+    "INSERT IGNORE INTO case_rollup_dirty (day) "
+    "SELECT completed_day FROM cases WHERE id = ? AND completed_day IS NOT NULL";
 static const char SQL_TRIP_INSERT[] =
     "INSERT INTO case_trips (case_id, outlet_id, operator_id, partner_id, at) "
     "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))";
@@ -94,6 +101,11 @@ int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found)
     return 0;
 }
 
+int cases_sql_lock_case(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_LOCK_CASE, DBP(DB_I64(id)), out);
+}
+
 int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, const char *reason,
                    const char *completed_day, bool *done)
 {
@@ -140,7 +152,8 @@ int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operat
         return 0;
     if (db_exec(c, SQL_TRIP_INSERT,
                 DBP(DB_I64(id), opt_i64(outlet_id), opt_i64(operator_id), opt_i64(partner_id)), NULL,
-                NULL) != 0)
+                NULL) != 0 ||
+        db_exec(c, SQL_TRIP_DIRTY, DBP(DB_I64(id)), NULL, NULL) != 0)
         return -1;
     *done = true;
     return 0;

@@ -21,6 +21,11 @@ int cases_sql_insert(db_conn *c, const cases_row_in *in, int64_t *id);
 int cases_sql_set_number(db_conn *c, int64_t id, const char *number);
 /* State of a case, locked; *found false when absent. */
 int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found);
+/* The case row, locked (latest committed values, whatever the
+ * transaction's snapshot): state, trips, missing_materials, supply_state.
+ * No row when absent. */
+enum { CL_STATE, CL_TRIPS, CL_MISSING, CL_SUPPLY_STATE };
+int cases_sql_lock_case(db_conn *c, int64_t id, db_rows **out);
 /* Conditional move from -> to (affected-rows decides); completed_day is the
  * Shanghai day used when to is "completed". */
 int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, const char *reason,
@@ -28,7 +33,8 @@ int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, con
 int cases_sql_event(db_conn *c, int64_t id, const char *kind, const char *from, const char *to,
                     const char *actor, const char *note);
 int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *id);
-/* Adds one trip; *done false when the case does not exist. */
+/* Adds one trip; *done false when the case does not exist. A trip added
+ * to a case completed on an earlier day marks that day's rollup dirty. */
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
                        int64_t partner_id, bool *done);
 

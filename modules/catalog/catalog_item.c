@@ -96,6 +96,16 @@ static int bad(const char **why, const char **field, const char *w, const char *
     return -1;
 }
 
+/* True when v, dumped as the JSON text the database stores, fits a TEXT
+ * column. */
+static bool text_fits(const json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT);
+    bool ok = text != NULL && strlen(text) <= CATALOG_MAX_TEXT_BYTES;
+    free(text);
+    return ok;
+}
+
 int catalog_item_validate(json_t *body, char *channels_out, size_t cap, const char **why,
                           const char **field)
 {
@@ -136,8 +146,10 @@ int catalog_item_validate(json_t *body, char *channels_out, size_t cap, const ch
         json_t *k = json_object_get(v, "key"), *cm = json_object_get(v, "commitment");
         const char *key;
         json_t *x;
+        json_t *note = json_object_get(v, "note");
         if (!json_is_object(v) || n == NULL || n[0] == '\0' || strlen(n) > 200 || !json_is_boolean(k) ||
-            (cm && !json_is_boolean(cm)))
+            (cm && !json_is_boolean(cm)) ||
+            (note && (!json_is_string(note) || json_string_length(note) > 1000)))
             return bad(why, field, "bad_materials", "materials");
         json_object_foreach(v, key, x)
             if (strcmp(key, "name") && strcmp(key, "key") && strcmp(key, "commitment") &&
@@ -154,7 +166,8 @@ int catalog_item_validate(json_t *body, char *channels_out, size_t cap, const ch
         json_t *f = json_object_get(v, "fen");
         const char *n = json_string_value(json_object_get(v, "name"));
         if (!json_is_object(v) || n == NULL || n[0] == '\0' || !json_is_integer(f) ||
-            json_integer_value(f) < 0 || json_object_size(v) != 2)
+            json_integer_value(f) < 0 || json_integer_value(f) > CATALOG_MAX_FEE_FEN ||
+            json_object_size(v) != 2)
             return bad(why, field, "bad_fees", "fees");
     }
     a = json_object_get(body, "steps");
@@ -163,6 +176,14 @@ int catalog_item_validate(json_t *body, char *channels_out, size_t cap, const ch
     json_array_foreach(a, i, v)
         if (!json_is_string(v) || json_string_length(v) == 0)
             return bad(why, field, "bad_steps", "steps");
+    /* Each list is stored as JSON text in a TEXT column (64 KiB): a longer
+     * one is the client's error, not a database failure. */
+    if (!text_fits(json_object_get(body, "materials")))
+        return bad(why, field, "bad_materials", "materials");
+    if (!text_fits(json_object_get(body, "fees")))
+        return bad(why, field, "bad_fees", "fees");
+    if (!text_fits(json_object_get(body, "steps")))
+        return bad(why, field, "bad_steps", "steps");
     return 0;
 }
 

@@ -730,6 +730,11 @@ void reg_on_mail_dispatch(app_req *r)
     int64_t id = reg_param_id(r, 0);
     if (id < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
         return;
+    if (app_json_str(r, "trackingNo")[0] == '\0') {
+        app_problem(r, 422, "empty", "Invalid tracking number", "trackingNo must not be empty.",
+                    "trackingNo");
+        return;
+    }
     app_tx(r, tx_dispatch, &id);
 }
 

@@ -261,7 +261,7 @@ void reg_on_book(app_req *r)
 static int tx_unbook(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p;
-    db_rows *a = NULL, *ap = NULL;
+    db_rows *a = NULL, *ap = NULL, *s = NULL;
     const char *from;
     registration_state to;
     uint64_t affected = 0;
@@ -273,6 +273,16 @@ static int tx_unbook(app_req *r, void *p)
         goto done;
     if (reg_sql_appt_active(r->db, id, &ap) != 0 || ap->nrows != 1)
         goto done;
+    /* Once the slot has started the appointment is kept or missed, not
+     * cancelled: otherwise a missed one could be cancelled before the
+     * no-show job counts it. */
+    if (reg_sql_slot_get(r->db, db_cell_i64(ap, 0, 1), &s) != 0)
+        goto done;
+    if (s->nrows != 1 || !db_cell_i64(s, 0, 6)) {
+        app_problem(r, 409, "slot_started", "Slot already started",
+                    "An appointment can be cancelled only before its slot starts.", NULL);
+        goto done;
+    }
     if (reg_sql_appt_close(r->db, db_cell_i64(ap, 0, 0), "cancelled", &affected) != 0 ||
         affected != 1 || reg_sql_slot_unbook(r->db, db_cell_i64(ap, 0, 1), NULL) != 0 ||
         reg_sql_app_set_state(r->db, id, from, registration_state_name(to), &affected) != 0 ||
@@ -283,6 +293,7 @@ static int tx_unbook(app_req *r, void *p)
         goto done;
     rc = reply_app(r, 200, id);
 done:
+    db_rows_free(s);
     db_rows_free(ap);
     db_rows_free(a);
     return rc;

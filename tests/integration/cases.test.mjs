@@ -331,3 +331,58 @@ describe('ratings and rectification', () => {
     assert.deepEqual(k, [['rectification_overdue']]);
   });
 });
+
+describe('concurrency and late trips (review)', () => {
+  test('concurrent supplements of different materials lose none of them', async () => {
+    const c = fileCase('VEH-REG-NEW', id.citizens[0], 'window', id.outlets.windowA);
+    const missing = ['车辆购置税完税证明或免税凭证', '交通事故责任强制保险凭证', '代理人授权委托书及身份证明'];
+    let r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to: 'accepted', missing });
+    assert.equal(r.status, 200, r.text);
+    const all = await Promise.all(missing.map((m) => op('window', 'POST', `/v1/cases/${c.number}/supplements`, { materials: [m] })));
+    for (const x of all) assert.equal(x.status, 200, x.text);
+    const [row] = server.sql(`SELECT missing_materials, supply_state FROM cases WHERE number = '${c.number}'`);
+    assert.deepEqual(JSON.parse(row[0]), []);
+    assert.equal(row[1], 'supplied');
+  });
+
+  test('concurrent check-ins each report their own count', async () => {
+    const c = fileCase('VEH-REG-NEW', id.citizens[0], 'window', id.outlets.windowA);
+    const all = await Promise.all(Array.from({ length: 6 }, () => op('window', 'POST', `/v1/cases/${c.number}/trips`, undefined, idem())));
+    for (const x of all) assert.equal(x.status, 201, x.text);
+    assert.deepEqual(all.map((x) => x.json.trips).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6]);
+    assert.equal(server.sql(`SELECT trips FROM cases WHERE number = '${c.number}'`)[0][0], '6');
+  });
+
+  test('concurrent ratings of one case: one 201, the others 409 (never 500)', async () => {
+    const who = await id.addCitizen({ name: '并发评价' });
+    const c = fileCase('VIO-HANDLE', who, 'app');
+    let r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to: 'completed' });
+    assert.equal(r.status, 200, r.text);
+    const all = await Promise.all(Array.from({ length: 8 }, (_, i) => request(url(`/v1/cases/${c.number}/rating`), {
+      method: 'POST', json: { score: 1 + (i % 5) }, headers: { ...id.citizenHeaders(who), ...idem() },
+    })));
+    const statuses = all.map((x) => x.status).sort();
+    assert.equal(statuses.filter((s) => s === 201).length, 1, JSON.stringify(all.map((x) => x.json)));
+    assert.ok(statuses.every((s) => s === 201 || s === 409), String(statuses));
+    assert.ok(all.filter((x) => x.status === 409).every((x) => x.json.code === 'already_rated'));
+  });
+
+  test('a trip after completion updates that completion day in the figures', async () => {
+    const day = '2021-04-06';
+    const c = fileCase('VIO-HANDLE', id.citizens[0], 'window', id.outlets.windowA);
+    let r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to: 'completed' });
+    assert.equal(r.status, 200, r.text);
+    server.sqlExec(`UPDATE cases SET completed_day = '${day}' WHERE number = '${c.number}'`);
+    assert.equal(server.cli(['cases-rollup', day, day]).code, 0);
+    const fig = async () => (await op('supervisor', 'GET', `/v1/figures?from=${day}&to=${day}`)).json.total;
+    assert.equal((await fig()).zero_trip, 1);
+    // documents collected at a window after completion: one physical visit
+    r = await op('window', 'POST', `/v1/cases/${c.number}/trips`, undefined, idem());
+    assert.equal(r.status, 201, r.text);
+    assert.equal(server.cli(['job', 'run', 'cases_rollup']).code, 0);
+    const t = await fig();
+    assert.equal(t.completed, 1);
+    assert.equal(t.zero_trip, 0);
+    assert.equal(t.one_trip, 1);
+  });
+});

@@ -102,6 +102,9 @@ describe('administrator changes', () => {
       [{ ...body, promised_days: 9 }, 'promised_days'],
       [{ ...body, materials: [{ name: 'x' }] }, 'materials'],
       [{ ...body, fees: [{ name: 'x', fen: -1 }] }, 'fees'],
+      [{ ...body, fees: [{ name: 'x', fen: 1e13 }, { name: 'y', fen: 1e13 }] }, 'fees'],
+      [{ ...body, materials: [{ name: 'x', key: true, note: 7 }] }, 'materials'],
+      [{ ...body, steps: ['s'.repeat(70000)] }, 'steps'],
       [{ ...body, steps: [] }, 'steps'],
       [{ ...body, extra: 1 }, 'extra'],
     ];
@@ -209,5 +212,25 @@ describe('figures', () => {
     assert.equal(r.status, 403);
     r = await request(url(`/v1/figures?from=${yesterday}&to=${todayS}`));
     assert.equal(r.status, 401);
+  });
+});
+
+describe('figures over many outlets (review)', () => {
+  test('more than 256 outlets: every group is listed and the total counts every case', async () => {
+    const day = '2021-05-03';
+    const n = 300;
+    const cit = id.citizens[0].id;
+    const ver = server.sql("SELECT id FROM catalog_versions WHERE item_code = 'VIO-HANDLE' AND version = 1")[0][0];
+    const values = Array.from({ length: n }, (_, i) => `('CGRP${String(i).padStart(12, '0')}', 'ABCDEFGH', 'VIO-HANDLE', ${ver}, 'violation', ${cit},
+      'window', ${900000 + i}, 'completed', UTC_TIMESTAMP(3), '${day}', 1, '${day}', UTC_TIMESTAMP(3), '${day}', ${i % 2}, UTC_TIMESTAMP(3))`);
+    server.sqlExec(`INSERT INTO cases (number, query_code, item_code, catalog_version_id, category, applicant_id, channel, outlet_id,
+      state, submitted_at, submitted_day, promised_days, deadline, completed_at, completed_day, trips, updated_at) VALUES ${values.join(',')}`);
+    assert.equal(server.cli(['cases-rollup', day, day]).code, 0);
+    const r = await request(url(`/v1/figures?from=${day}&to=${day}&group=outlet`), { headers: await id.operatorHeaders('supervisor') });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.groups.length, n);
+    assert.equal(r.json.total.completed, n);
+    assert.equal(r.json.total.zero_trip, n / 2);
+    assert.equal(r.json.total.zero_trip_rate, '0.5000');
   });
 });

@@ -669,6 +669,12 @@ describe('inspection, completion and delivery', () => {
     assert.ok(order);
     assert.notEqual(order.recipientName, c.name);
     r = await request(`${server.httpsUrl}/v1/mailing-orders/${order.id}/dispatch`, {
+      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { trackingNo: '' },
+    });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.field, 'trackingNo');
+    assert.equal(appState(app.id), 'registered');
+    r = await request(`${server.httpsUrl}/v1/mailing-orders/${order.id}/dispatch`, {
       method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { trackingNo: 'EMS123' },
     });
     assert.equal(r.status, 200, r.text);
@@ -764,5 +770,25 @@ describe('dealer path', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.state, 'registered');
     assert.equal(server.sql(`SELECT owner_citizen_id FROM vehicles WHERE vin='${app.vin}'`)[0][0], String(c.id));
+  });
+});
+
+describe('appointments after the slot started (review)', () => {
+  test('a started appointment cannot be cancelled, so a missed one is counted as a no-show', async () => {
+    const c = await id.addCitizen({});
+    const app = await reservedApp(c);
+    const slot = await publishSlot(id.outlets.station, { capacity: 2 });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    assert.equal(r.status, 201, r.text);
+    server.sqlExec(`UPDATE inspection_slots SET starts_at = UTC_TIMESTAMP(3) - INTERVAL 2 HOUR, ends_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = ${slot.id}`);
+    r = await api('DELETE', `/v1/registrations/${app.id}/appointment`, { headers: cit(c) });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.json.code, 'slot_started');
+    assert.equal(appState(app.id), 'appointment_booked');
+    assert.equal(server.sql(`SELECT booked FROM inspection_slots WHERE id=${slot.id}`)[0][0], '1');
+    const out = server.cli(['job', 'run', 'registration_no_shows']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(server.sql(`SELECT state FROM registration_appointments WHERE application_id=${app.id}`)[0][0], 'no_show');
+    assert.equal(appState(app.id), 'plate_reserved');
   });
 });

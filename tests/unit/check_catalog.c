@@ -75,6 +75,60 @@ START_TEST(item_validation)
 }
 END_TEST
 
+/* Review: fees without an upper bound overflowed the notice's int64 total;
+ * a note of any type was accepted; lists longer than the TEXT column made
+ * the PUT a 500 instead of a 400 naming the field. */
+START_TEST(item_validation_bounds)
+{
+    const char *f;
+    char *big;
+    size_t n = 70000;
+    ck_assert_int_eq(validate("{\"category\":\"vehicle\",\"steps\":[\"a\"],"
+                              "\"fees\":[{\"name\":\"f\",\"fen\":1000000000000}],"
+                              "\"channels\":[\"app\"],\"trips\":0,\"statutory_days\":5,"
+                              "\"promised_days\":2,\"materials\":[]}", &f), 0);
+    ck_assert_int_eq(validate("{\"category\":\"vehicle\",\"steps\":[\"a\"],"
+                              "\"fees\":[{\"name\":\"f\",\"fen\":1000000000001}],"
+                              "\"channels\":[\"app\"],\"trips\":0,\"statutory_days\":5,"
+                              "\"promised_days\":2,\"materials\":[]}", &f), -1);
+    ck_assert_str_eq(f, "fees");
+    ck_assert_int_eq(validate("{\"category\":\"vehicle\",\"steps\":[\"a\"],"
+                              "\"fees\":[{\"name\":\"f\",\"fen\":9223372036854775807},"
+                              "{\"name\":\"g\",\"fen\":9223372036854775807}],"
+                              "\"channels\":[\"app\"],\"trips\":0,\"statutory_days\":5,"
+                              "\"promised_days\":2,\"materials\":[]}", &f), -1);
+    ck_assert_str_eq(f, "fees");
+    ck_assert_int_eq(validate("{" BASE ",\"channels\":[\"app\"],\"trips\":0,\"statutory_days\":5,"
+                              "\"promised_days\":2,\"materials\":[{\"name\":\"x\",\"key\":true,"
+                              "\"note\":\"ok\"}]}", &f), 0);
+    ck_assert_int_eq(validate("{" BASE ",\"channels\":[\"app\"],\"trips\":0,\"statutory_days\":5,"
+                              "\"promised_days\":2,\"materials\":[{\"name\":\"x\",\"key\":true,"
+                              "\"note\":{\"a\":1}}]}", &f), -1);
+    ck_assert_str_eq(f, "materials");
+    /* one step of 70000 bytes: valid strings, too long for the column */
+    big = malloc(n + 512);
+    ck_assert_ptr_nonnull(big);
+    strcpy(big, "{\"category\":\"vehicle\",\"fees\":[],\"channels\":[\"app\"],\"trips\":0,"
+                "\"statutory_days\":5,\"promised_days\":2,\"materials\":[],\"steps\":[\"");
+    {
+        size_t at = strlen(big);
+        memset(big + at, 'a', n);
+        strcpy(big + at + n, "\"]}");
+    }
+    {
+        json_t *j = json_loads(big, 0, NULL);
+        char ch[96];
+        const char *why = NULL;
+        ck_assert_ptr_nonnull(j);
+        ck_assert_int_eq(catalog_item_validate(j, ch, sizeof ch, &why, &f), -1);
+        ck_assert_str_eq(f, "steps");
+        ck_assert_str_eq(why, "bad_steps");
+        json_decref(j);
+    }
+    free(big);
+}
+END_TEST
+
 START_TEST(fen_formatting)
 {
     char s[32];
@@ -117,6 +171,7 @@ Suite *catalog_suite(void)
     tcase_add_test(t, channels_match_whole_names);
     tcase_add_test(t, materials_lookup);
     tcase_add_test(t, item_validation);
+    tcase_add_test(t, item_validation_bounds);
     tcase_add_test(t, fen_formatting);
     tcase_add_test(t, notice_escapes_and_sums);
     suite_add_tcase(s, t);
