@@ -24,10 +24,10 @@ function fullFields(extra = {}) {
   };
 }
 
-async function api(method, path, { headers = {}, json, idem = true } = {}) {
+async function api(method, path, { headers = {}, json, idem = true, timeoutMs = 10000 } = {}) {
   const h = { ...headers };
   if (idem) h['Idempotency-Key'] = randomHex(12);
-  return request(`${base}${path}`, { method, headers: h, json });
+  return request(`${base}${path}`, { method, headers: h, json, timeoutMs });
 }
 
 const cit = (c) => id.citizenHeaders(c);
@@ -92,7 +92,9 @@ before(async () => {
   server = await startServer({
     prefix: 'registration',
     overrides: {
-      'jobs.enabled': 0, 'workers.count': 8, 'registration.offer_size': 5,
+      'jobs.enabled': 0, 'workers.count': 8,
+      // the appointment race sends 1000 requests at once from one address
+      'http.max_connections': 2000, 'http.max_connections_per_ip': 2000, 'workers.queue': 2000, 'registration.offer_size': 5,
       'registration.hoarding_limit': 2,
     },
   });
@@ -564,27 +566,27 @@ describe('inspection slots and appointments', () => {
     server.sqlExec('DELETE FROM registration_hoarding_events; DELETE FROM registration_bars');
   });
 
-  test('appointment race: 200 bookings for 20 places, exactly 20 succeed', async () => {
-    const slot = await publishSlot(id.outlets.station, { capacity: 20 });
+  test('appointment race: 1000 bookings for 100 places, exactly 100 succeed', async () => {
+    const slot = await publishSlot(id.outlets.station, { capacity: 100 });
     const owners = id.citizens;
-    // 200 applications already holding a plate, inserted directly (the plate steps are tested above).
+    // 1000 applications already holding a plate, inserted directly (the plate steps are tested above).
     const values = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 1000; i++) {
       values.push(`(${owners[i % 4].id}, 'app', 'plate_reserved', 'K33', 'private', 'b', 'm', '[]', 'mail', '${PREFIX}', 'R${String(i).padStart(4, '0')}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`);
     }
     server.sqlExec('INSERT INTO registration_applications (citizen_id, channel, state, vehicle_type, use_type, brand, model, materials, delivery, plate_prefix, plate_number, created_at, updated_at) VALUES ' + values.join(','));
     const ids = server.sql("SELECT id, citizen_id FROM registration_applications WHERE plate_number LIKE 'R%' AND state = 'plate_reserved' ORDER BY id");
-    assert.equal(ids.length, 200);
+    assert.equal(ids.length, 1000);
     const byCitizen = new Map(owners.map((o) => [String(o.id), o]));
     const results = await Promise.all(ids.map(([appId, cid]) => api('POST', `/v1/registrations/${appId}/appointment`, {
-      headers: cit(byCitizen.get(cid)), json: { slotId: slot.id },
+      headers: cit(byCitizen.get(cid)), json: { slotId: slot.id }, timeoutMs: 120000,
     })));
     const ok = results.filter((r) => r.status === 201).length;
     const full = results.filter((r) => r.status === 409 && r.json.code === 'slot_full').length;
-    assert.equal(ok, 20, results.map((r) => r.status).join(','));
-    assert.equal(full, 180);
-    assert.equal(server.sql(`SELECT booked FROM inspection_slots WHERE id=${slot.id}`)[0][0], '20');
-    assert.equal(server.sql(`SELECT COUNT(*) FROM registration_appointments WHERE slot_id=${slot.id} AND state='booked'`)[0][0], '20');
+    assert.equal(ok, 100, results.map((r) => r.status).join(','));
+    assert.equal(full, 900);
+    assert.equal(server.sql(`SELECT booked FROM inspection_slots WHERE id=${slot.id}`)[0][0], '100');
+    assert.equal(server.sql(`SELECT COUNT(*) FROM registration_appointments WHERE slot_id=${slot.id} AND state='booked'`)[0][0], '100');
     server.sqlExec(`UPDATE registration_applications SET state='cancelled' WHERE plate_number LIKE 'R%'; UPDATE registration_appointments SET state='cancelled', active_application_id=NULL WHERE slot_id=${slot.id}`);
   });
 
