@@ -7,6 +7,7 @@
  * SHA-256 is stored; each refresh rotates it, and presenting a rotated one
  * again revokes the whole session (it was copied). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,14 @@ static int login_tx(app_req *r, void *arg)
     return audit_id(r, "auth.login", l->op.id, "ok", json_pack("{sI}", "session_id", (json_int_t)sid));
 }
 
+static atomic_int hashing; /* password checks running now, all workers */
+
+static int login_slots(void)
+{
+    int n = (int)app_config_int("workers.count") / 2;
+    return n > 0 ? n : 1;
+}
+
 void identity_on_login(app_req *r)
 {
     static const app_jfield fields[] = {
@@ -168,9 +177,19 @@ void identity_on_login(app_req *r)
     }
     l.found = rc == 0;
     pthread_once(&dummy_once, dummy_init);
+    /* A password check costs ~0.3 s of CPU on purpose: at most half the
+     * workers may hash at once, so a burst of logins cannot take every
+     * worker from the rest of the service. */
+    if (atomic_fetch_add(&hashing, 1) >= login_slots()) {
+        atomic_fetch_sub(&hashing, 1);
+        app_add_header(r, "Retry-After", "1");
+        app_problem(r, 503, "login_busy", "Too many logins at once", "Retry in a moment.", NULL);
+        goto done;
+    }
     /* Always one PBKDF2 verification, whatever the account's state. */
     l.password_ok = crypto_password_verify(app_json_str(r, "password"),
                                            l.found ? l.op.password_hash : dummy_hash) == 1 && l.found;
+    atomic_fetch_sub(&hashing, 1);
     if (crypto_random_hex(32, l.refresh) != 0) {
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
         goto done;

@@ -781,3 +781,29 @@ describe('logs', () => {
     assert.ok(!/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/.test(log), 'a JWT in the log');
   });
 });
+
+describe('login load', () => {
+  test('at most half the workers check passwords at once; the rest get 503 login_busy', async () => {
+    const server = await startServer({ prefix: 'loginload', overrides: { 'workers.count': 2, 'jobs.enabled': 0 } });
+    try {
+      const id = await setupIdentity(server, { citizens: 1, hmac: false });
+      const op = id.operators.window;
+      const rs = await Promise.all(Array.from({ length: 6 }, () => request(`${server.httpUrl}/v1/auth/login`, {
+        method: 'POST', json: { username: op.username, password: op.password }, timeoutMs: 30000,
+      })));
+      const statuses = rs.map((r) => r.status);
+      assert.ok(statuses.includes(200), statuses.join(','));
+      const busy = rs.filter((r) => r.status === 503);
+      assert.ok(busy.length >= 1, statuses.join(','));
+      for (const r of busy) {
+        assert.equal(r.json.code, 'login_busy');
+        assert.equal(r.headers['retry-after'], '1');
+      }
+      // other requests are still served while logins hash
+      const ready = await request(`${server.httpUrl}/readyz`);
+      assert.equal(ready.status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
