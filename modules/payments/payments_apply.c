@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modules/cases/cases.h"
 #include "modules/payments/money.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
@@ -124,6 +125,31 @@ static int close_competitors(db_conn *c, const pay_actor *a, const db_rows *viol
     return 0;
 }
 
+/* Paying a fine is a service item (VIO-PAY) like any other: it becomes a
+ * case, completed at once with no trip. A catalog without the item must
+ * not stop money from being recorded, so that case is skipped with a log. */
+static int file_case(db_conn *c, const db_rows *o)
+{
+    cases_new cn;
+    int64_t case_id = 0;
+    char number[32], query_code[16];
+    const char *why = NULL;
+
+    memset(&cn, 0, sizeof cn);
+    cn.item_code = "VIO-PAY";
+    cn.applicant_id = db_cell_i64(o, 0, 2);
+    cn.channel = "app";
+    cn.ref_type = "payment_order";
+    cn.ref_id = db_cell(o, 0, 1);
+    if (cases_create(c, &cn, &case_id, number, query_code, &why) != 0 ||
+        cases_set_state(c, case_id, "completed", &why) != 0) {
+        if (why == NULL)
+            return -1;
+        app_log(1, "payments", "msg=\"no case for the payment\" why=%s", why);
+    }
+    return 0;
+}
+
 static int apply_success(db_conn *c, const pay_actor *a, const char *channel, const pay_notice *n,
                          const db_rows *o, pay_apply_result *res)
 {
@@ -192,7 +218,7 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
             goto fail;
         if (close_competitors(c, a, viol, oid) != 0)
             goto fail;
-        if (issue_receipt(c, o, channel, n->trade_no) != 0)
+        if (issue_receipt(c, o, channel, n->trade_no) != 0 || file_case(c, o) != 0)
             goto fail;
         res->outcome = "applied";
         res->ack = true;

@@ -439,6 +439,9 @@ describe('awaiting confirmation', () => {
     assert.equal(g.json.state, 'paid');
     assert.equal(g.json.display_state, 'paid');
     assert.equal(vstate(v), 'paid');
+    // paying a fine is a case of its own: completed at once, zero trips
+    assert.deepEqual(server.sql(`SELECT item_code, state, trips, channel, applicant_id FROM cases ` +
+      `WHERE ref_type = 'payment_order' AND ref_id = ${q(o.order_no)}`), [['VIO-PAY', 'completed', '0', 'app', String(c.id)]]);
   });
 
   test('the query job confirms an awaiting order through the channel trade query', async () => {
