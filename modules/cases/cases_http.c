@@ -587,8 +587,27 @@ void cases_on_supplement(app_req *r)
 
 /* ---- POST /v1/cases/{number}/rating ---------------------------------------- */
 
+/* The channel a rating comes from, by who submits it; NULL if none. */
+static const char *rating_channel(const app_principal *who)
+{
+    static const struct { unsigned bit; const char *channel; } partners[] = {
+        {PARTNER_POST, "post"}, {PARTNER_INSURER, "insurer"}, {PARTNER_HOSPITAL, "hospital"},
+        {PARTNER_COURT, "court"}, {PARTNER_DEALER, "dealer"}, {PARTNER_STATION, "station"},
+    };
+    if (who->kind == CALLER_CITIZEN)
+        return "app";
+    if (who->kind == CALLER_OPERATOR)
+        return (who->roles & ROLE_INSPECTOR) && !(who->roles & ROLE_WINDOW) ? "station" : "window";
+    if (who->kind == CALLER_PARTNER)
+        for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
+            if (who->partner_type & partners[i].bit)
+                return partners[i].channel;
+    return NULL;
+}
+
 static int tx_rating(app_req *r, void *arg)
 {
+    const char *channel = "app";
     db_rows *rows = NULL, *ra = NULL;
     const char *comment = app_json_str(r, "comment");
     int score = (int)app_json_int(r, "score", 0);
@@ -602,6 +621,18 @@ static int tx_rating(app_req *r, void *arg)
     if (load_case(r, &rows) != 0)
         return -1;
     id = db_cell_i64(rows, 0, CC_ID);
+    /* From any channel: the applicant in the app, or on a terminal at the
+     * window or partner outlet that handled the case (staff there submit
+     * the applicant's own score; anywhere else they may not). */
+    if (r->who.kind != CALLER_CITIZEN) {
+        channel = rating_channel(&r->who);
+        if (channel == NULL || db_cell(rows, 0, CC_OUTLET) == NULL ||
+            db_cell_i64(rows, 0, CC_OUTLET) != r->who.outlet_id) {
+            app_problem(r, 403, "not_your_outlet", "Forbidden",
+                        "A case is rated at the outlet that handled it, or in the app.", NULL);
+            goto done;
+        }
+    }
     /* The case row lock serialises two ratings of one case; the second
      * answers 409 (found below, or refused by the primary key when this
      * transaction's snapshot predates the first one's commit). */
@@ -618,7 +649,10 @@ static int tx_rating(app_req *r, void *arg)
         app_problem(r, 409, "already_rated", "Already rated", "Each case is rated once.", NULL);
         goto done;
     }
-    if (cases_sql_rating_insert(r->db, id, r->who.id, score, comment ? comment : "") != 0) {
+    if (cases_sql_rating_insert(r->db, id, db_cell_i64(rows, 0, CC_APPLICANT), channel,
+                                r->who.kind == CALLER_OPERATOR ? "operator"
+                                : r->who.kind == CALLER_PARTNER ? "partner" : NULL,
+                                r->who.id, score, comment ? comment : "") != 0) {
         /* The check above reads the transaction's snapshot, which may
          * predate a concurrent rating; the primary key decides. */
         if (db_error(r->db) == DB_ERR_DUP) {

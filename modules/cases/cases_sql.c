@@ -212,8 +212,8 @@ static const char SQL_RATING_GET[] =
     "SELECT score, comment, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM case_ratings "
     "WHERE case_id = ?";
 static const char SQL_RATING_INSERT[] =
-    "INSERT INTO case_ratings (case_id, applicant_id, score, comment, created_at) "
-    "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))";
+    "INSERT INTO case_ratings (case_id, applicant_id, channel, assisted_kind, assisted_id, score, "
+    "comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
 static const char SQL_RECT_INSERT[] =
     "INSERT INTO rectifications (case_id, outlet_id, score, state, due_at, created_at) "
     "VALUES (?, ?, ?, 'open', UTC_TIMESTAMP(3) + INTERVAL ? HOUR, UTC_TIMESTAMP(3))";
@@ -238,12 +238,14 @@ int cases_sql_rating_get(db_conn *c, int64_t case_id, db_rows **out)
     return db_query(c, SQL_RATING_GET, DBP(DB_I64(case_id)), out);
 }
 
-int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, int score,
+int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, const char *channel,
+                            const char *assisted_kind, int64_t assisted_id, int score,
                             const char *comment)
 {
     return db_exec(c, SQL_RATING_INSERT,
-                   DBP(DB_I64(case_id), DB_I64(applicant_id), DB_I64(score), DB_STR(comment)), NULL,
-                   NULL);
+                   DBP(DB_I64(case_id), DB_I64(applicant_id), DB_STR(channel), DB_STR(assisted_kind),
+                       assisted_kind ? DB_I64(assisted_id) : DB_NULL, DB_I64(score), DB_STR(comment)),
+                   NULL, NULL);
 }
 
 int cases_sql_rect_insert(db_conn *c, int64_t case_id, int64_t outlet_id, int score, int hours,

@@ -64,7 +64,8 @@ int cases_sql_set_missing(db_conn *c, int64_t id, const char *missing_json, bool
 
 /* ---- ratings and rectifications ---- */
 int cases_sql_rating_get(db_conn *c, int64_t case_id, db_rows **out); /* score, comment, created_at */
-int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, int score,
+int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, const char *channel,
+                            const char *assisted_kind, int64_t assisted_id, int score,
                             const char *comment);
 int cases_sql_rect_insert(db_conn *c, int64_t case_id, int64_t outlet_id, int score, int hours,
                           int64_t *id);

@@ -278,6 +278,46 @@ describe('ratings and rectification', () => {
     method: 'POST', json, headers: { ...id.citizenHeaders(citizen), ...headers },
   });
 
+  test('rated from any channel: at the window or partner outlet that handled it, once', async () => {
+    // a window case of outlet windowA, completed there
+    const w = fileCase('VIO-HANDLE', id.citizens[2], 'window', id.outlets.windowA);
+    let r = await op('window', 'POST', `/v1/cases/${w.number}/transitions`, { to: 'completed' });
+    assert.equal(r.status, 200, r.text);
+    // a window clerk of another outlet may not
+    r = await op('window2', 'POST', `/v1/cases/${w.number}/rating`, { score: 4 }, idem());
+    assert.equal(r.status, 403);
+    assert.equal(r.json.code, 'not_your_outlet');
+    // the outlet's own terminal submits the applicant's score
+    r = await op('window', 'POST', `/v1/cases/${w.number}/rating`, { score: 2, comment: '排队太久' }, idem());
+    assert.equal(r.status, 201, r.text);
+    assert.ok(r.json.rectification, 'a low score opens a rectification ticket');
+    const [row] = server.sql(`SELECT channel, assisted_kind, applicant_id FROM case_ratings WHERE case_id = ` +
+      `(SELECT id FROM cases WHERE number = '${w.number}')`);
+    assert.deepEqual(row, ['window', 'operator', String(id.citizens[2].id)]);
+    // still once per case, whichever channel comes second
+    r = await rate(id.citizens[2], w.number, { score: 5 });
+    assert.equal(r.status, 409);
+    assert.equal(r.json.code, 'already_rated');
+    // an online case has no outlet: staff cannot rate it
+    const online = await completed(id.citizens[2]);
+    r = await op('window', 'POST', `/v1/cases/${online.number}/rating`, { score: 5 }, idem());
+    assert.equal(r.status, 403);
+    // a post-office terminal rates a case handled at the post office
+    const p = fileCase('VIO-HANDLE', id.citizens[3], 'post', id.outlets.post);
+    r = await op('supervisor', 'POST', `/v1/cases/${p.number}/transitions`, { to: 'completed' });
+    assert.equal(r.status, 200, r.text);
+    r = await request(`${server.httpsUrl}/v1/cases/${p.number}/rating`, {
+      method: 'POST', json: { score: 5 }, headers: idem(), ...id.partnerTls('post'),
+    });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(server.sql(`SELECT channel FROM case_ratings WHERE case_id = (SELECT id FROM cases WHERE number = '${p.number}')`)[0][0], 'post');
+    // another partner type's terminal elsewhere may not
+    r = await request(`${server.httpsUrl}/v1/cases/${w.number}/rating`, {
+      method: 'POST', json: { score: 5 }, headers: idem(), ...id.partnerTls('hospital'),
+    });
+    assert.equal(r.status, 403);
+  });
+
   test('one rating per completed case; not before completion; not by others', async () => {
     const open = fileCase('VIO-HANDLE', id.citizens[0], 'app');
     let r = await rate(id.citizens[0], open.number, { score: 5 });
