@@ -26,6 +26,8 @@ static const char SQL_RUN_START[] =
 static const char SQL_RUN_END[] =
     "UPDATE job_runs SET finished_at = UTC_TIMESTAMP(3), outcome = ?, items = ?, message = ? WHERE id = ?";
 
+#define MAX_SCHED_JOBS 256
+
 static struct {
     pthread_t thread;
     atomic_int stop;
@@ -92,12 +94,28 @@ static void *sched_main(void *arg)
     db_conn *c;
     db_thread_init();
     c = db_conn_new(&sched.cfg);
+    /* When to ask the database about each job again: a job that just ran
+     * waits its interval; one that was not due (or held by another node) is
+     * asked again within 5 s, a failed one within 30 s. Saves a round trip
+     * per job per second when idle. */
+    int64_t next_check[MAX_SCHED_JOBS] = {0};
+
     while (!atomic_load(&sched.stop)) {
         if (db_conn_ensure(c) == 0) {
+            int k = 0;
             for (int i = 0; i < modules_count && !atomic_load(&sched.stop); i++) {
-                for (int j = 0; j < modules_all[i]->njobs && !atomic_load(&sched.stop); j++) {
-                    int64_t n = 0;
-                    run_job(c, &modules_all[i]->jobs[j], sched.owner, 0, &n);
+                for (int j = 0; j < modules_all[i]->njobs && !atomic_load(&sched.stop); j++, k++) {
+                    const app_job *job = &modules_all[i]->jobs[j];
+                    int64_t n = 0, now = mono_ms(), again;
+                    int rc;
+                    if (k < MAX_SCHED_JOBS && now < next_check[k])
+                        continue;
+                    rc = run_job(c, job, sched.owner, 0, &n);
+                    again = rc == 0 ? job->interval_s : rc == 1 ? 5 : 30;
+                    if (again > job->interval_s)
+                        again = job->interval_s;
+                    if (k < MAX_SCHED_JOBS)
+                        next_check[k] = mono_ms() + again * 1000;
                 }
             }
         }
