@@ -2,6 +2,7 @@
  * query, check-ins (trips), operators' state changes, ratings and
  * rectification answers, alerts. Handlers are thin: parse, check, call the
  * logic in cases.c / cases_sql.c inside app_tx, reply. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,17 +180,17 @@ done:
 void cases_on_my_cases(app_req *r)
 {
     const char *lim = app_query(r, "limit"), *before = app_query(r, "before");
-    long limit = lim ? strtol(lim, NULL, 10) : 20;
-    long long before_id = before ? strtoll(before, NULL, 10) : 0;
+    long long limit = 20, before_id = 0;
     db_rows *rows = NULL;
     json_t *items;
 
-    if (limit < 1 || limit > 100) {
-        app_problem(r, 400, "bad_limit", "Invalid limit", "limit is 1..100.", "limit");
+    if (lim && cases_parse_query_int(lim, CASES_LIST_LIMIT_MIN, CASES_LIST_LIMIT_MAX, &limit) != 0) {
+        app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
         return;
     }
-    if (before_id < 0) {
-        app_problem(r, 400, "bad_cursor", "Invalid cursor", NULL, "before");
+    if (before && cases_parse_query_int(before, 1, LLONG_MAX, &before_id) != 0) {
+        app_problem(r, 400, "bad_cursor", "Invalid cursor",
+                    "before is the next_before of the previous page.", "before");
         return;
     }
     if (cases_sql_list_by_applicant(r->db, r->who.id, before_id, (int)limit, &rows) != 0) {
@@ -521,6 +522,14 @@ static int tx_supplement(app_req *r, void *arg)
         not_found(r);
         goto done;
     }
+    /* Materials of a cancelled, rejected or completed case are no longer
+     * awaited: decided on the locked row, like the other state checks. */
+    if (!cases_state_open(db_cell(lk, 0, CL_STATE))) {
+        app_problem_ext(r, 409, "case_closed", "Case closed",
+                        "Materials can only be supplied while the case is open.", NULL,
+                        json_pack("{ss}", "state", db_cell(lk, 0, CL_STATE)));
+        goto done;
+    }
     supply_state = db_cell(lk, 0, CL_SUPPLY_STATE);
     missing = json_text_or_empty(db_cell(lk, 0, CL_MISSING));
     if (json_array_size(missing) == 0 || strcmp(supply_state, "supplied") == 0) {
@@ -801,23 +810,28 @@ void cases_on_rect_answer(app_req *r)
 
 void cases_on_alerts(app_req *r)
 {
-    const char *before = app_query(r, "before");
-    long long before_id = before ? strtoll(before, NULL, 10) : 0;
+    const char *lim = app_query(r, "limit"), *before = app_query(r, "before");
+    long long limit = CASES_LIST_LIMIT_MAX, before_id = 0;
     /* Supervision center and auditors see every outlet; everyone else only
      * their own outlet's alerts (online cases have no outlet: supervision). */
     int64_t outlet = (r->who.roles & (ROLE_SUPERVISOR | ROLE_AUDITOR)) ? 0 : r->who.outlet_id;
     db_rows *rows = NULL;
     json_t *items;
 
-    if (before_id < 0) {
-        app_problem(r, 400, "bad_cursor", "Invalid cursor", NULL, "before");
+    if (lim && cases_parse_query_int(lim, CASES_LIST_LIMIT_MIN, CASES_LIST_LIMIT_MAX, &limit) != 0) {
+        app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
+        return;
+    }
+    if (before && cases_parse_query_int(before, 1, LLONG_MAX, &before_id) != 0) {
+        app_problem(r, 400, "bad_cursor", "Invalid cursor",
+                    "before is the next_before of the previous page.", "before");
         return;
     }
     if (outlet == 0 && !(r->who.roles & (ROLE_SUPERVISOR | ROLE_AUDITOR))) {
-        app_reply_json(r, 200, json_pack("{s[]}", "items"));
+        app_reply_json(r, 200, json_pack("{s[]sn}", "items", "next_before"));
         return;
     }
-    if (cases_sql_alerts(r->db, outlet, before_id, 100, &rows) != 0) {
+    if (cases_sql_alerts(r->db, outlet, before_id, (int)limit, &rows) != 0) {
         reply_db(r);
         return;
     }
@@ -830,6 +844,10 @@ void cases_on_alerts(app_req *r)
                                                db_cell(rows, i, 4), "outlet_id", id_or_null(rows, i, 5),
                                                "state", db_cell(rows, i, 6), "deadline",
                                                db_cell(rows, i, 7)));
+    app_reply_json(r, 200,
+                   json_pack("{so so}", "items", items, "next_before",
+                             rows->nrows == limit
+                                 ? json_integer(db_cell_i64(rows, rows->nrows - 1, 0))
+                                 : json_null()));
     db_rows_free(rows);
-    app_reply_json(r, 200, json_pack("{so}", "items", items));
 }

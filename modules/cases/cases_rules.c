@@ -1,6 +1,7 @@
 /* cases_rules.c - see cases_rules.h. */
 #include "modules/cases/cases_rules.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,6 +100,24 @@ const char *cases_rating_check(long long score, const char *comment)
     if (comment && strlen(comment) > 500)
         return "comment_too_long";
     return NULL;
+}
+
+int cases_parse_query_int(const char *s, long long min, long long max, long long *out)
+{
+    long long v = 0;
+    if (s == NULL || *s == '\0')
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (v > (LLONG_MAX - (*s - '0')) / 10)
+            return -1; /* overflow: out of every range */
+        v = v * 10 + (*s - '0');
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
 }
 
 int cases_time_check(const struct cases_calendar *cal, int32_t submitted, int32_t deadline,

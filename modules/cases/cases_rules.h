@@ -44,6 +44,14 @@ typedef struct cases_next {
 } cases_next;
 cases_next cases_next_step(const char *state, const char *supply_state, int item_trips, int trips);
 
+/* A query parameter holding a whole number (limit, cursor): only ASCII
+ * digits (no sign, blanks or trailing characters) with a value in
+ * [min, max]. Returns 0 and sets *out, or -1 (out untouched). */
+int cases_parse_query_int(const char *s, long long min, long long max, long long *out);
+/* Page sizes of the list endpoints (documented in openapi.yaml). */
+#define CASES_LIST_LIMIT_MIN 1
+#define CASES_LIST_LIMIT_MAX 100
+
 /* A rating: score 1..5, comment at most 500 bytes of UTF-8. Returns NULL
  * when valid, else the reason code ("bad_score", "comment_too_long"). */
 const char *cases_rating_check(long long score, const char *comment);

@@ -83,6 +83,8 @@ void reg_on_book(app_req *r);
 void reg_on_unbook(app_req *r);
 void reg_on_inspection(app_req *r);
 /* registration_jobs.c */
+/* Module init: checks registration.selection; -1 (logged) stops start-up. */
+int reg_init(void);
 int reg_job_plate_expiry(app_job_ctx *ctx, int64_t *count);
 int reg_job_no_shows(app_job_ctx *ctx, int64_t *count);
 int reg_cmd_plates(db_conn *db, int argc, char **argv);

@@ -74,7 +74,8 @@ static const app_conf conf[] = {
     {"registration.plate_prefix", false, "浙A", 0, 0, false,
      "issuing prefix of new applications' plates"},
     {"registration.selection", false, "offer,custom", 0, 0, false,
-     "plate choice modes offered: offer (random), custom (self-composed), comma-separated"},
+     "plate choice modes offered: offer (random), custom (self-composed), comma-separated; "
+     "at least one"},
     {"registration.offer_size", true, "50", 1, 500, false, "numbers in a random offer"},
     {"registration.offer_ttl_s", true, "1800", 60, 86400, false,
      "seconds an offer stays valid for reserving"},
@@ -106,4 +107,5 @@ const app_module registration_module = {
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = conf, .nconf = APP_LEN(conf),
+    .init = reg_init,
 };

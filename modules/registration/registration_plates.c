@@ -13,14 +13,25 @@
 
 #define MAX_LOAD 10000
 
+/* Set once at start-up (reg_init) and never changed, so workers read it
+ * without a lock. */
+static unsigned g_selection;
+
+int reg_init(void)
+{
+    unsigned mask = 0;
+    if (registration_selection_parse(reg_conf_str("registration.selection"), &mask) != 0) {
+        app_log(0, "registration",
+                "msg=\"bad registration.selection: use offer, custom or offer,custom\"");
+        return -1;
+    }
+    g_selection = mask;
+    return 0;
+}
+
 static int selection_enabled(const char *mode)
 {
-    const char *modes = reg_conf_str("registration.selection");
-    size_t n = strlen(mode);
-    for (const char *p = modes; (p = strstr(p, mode)) != NULL; p += n)
-        if ((p == modes || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
-            return 1;
-    return 0;
+    return (g_selection & (strcmp(mode, "offer") == 0 ? REG_SELECT_OFFER : REG_SELECT_CUSTOM)) != 0;
 }
 
 /* ---- pool administration (operators) ---- */

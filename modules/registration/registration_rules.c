@@ -152,6 +152,37 @@ int registration_missing_materials(const char *required_csv, const char *const *
     return n;
 }
 
+int registration_selection_parse(const char *csv, unsigned *mask)
+{
+    unsigned m = 0;
+    const char *p = csv;
+
+    if (csv == NULL)
+        return -1;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t n;
+        if (end == NULL)
+            end = p + strlen(p);
+        while (p < end && *p == ' ')
+            p++;
+        n = (size_t)(end - p);
+        while (n > 0 && p[n - 1] == ' ')
+            n--;
+        if (n == 5 && memcmp(p, "offer", 5) == 0)
+            m |= REG_SELECT_OFFER;
+        else if (n == 6 && memcmp(p, "custom", 6) == 0)
+            m |= REG_SELECT_CUSTOM;
+        else
+            return -1; /* unknown or empty name */
+        if (*end == '\0')
+            break;
+        p = end + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
 static int digits(const char *s, int n, int *out)
 {
     int v = 0;

@@ -71,6 +71,14 @@ const char *registration_class_for_type(const char *vehicle_type);
 int registration_missing_materials(const char *required_csv, const char *const *have, int nhave,
                                    char *buf, const char **missing, int cap);
 
+/* Plate choice modes (registration.selection). */
+#define REG_SELECT_OFFER 1u  /* random offer of free numbers */
+#define REG_SELECT_CUSTOM 2u /* self-composed number */
+/* Parse a selection list: "offer", "custom" or both, comma-separated
+ * (spaces around names ignored, repeats allowed). Returns 0 with *mask set,
+ * or -1 for an unknown name or an empty list (*mask untouched). */
+int registration_selection_parse(const char *csv, unsigned *mask);
+
 /* Parse an instant "YYYY-MM-DDTHH:MM:SS" followed by "Z" or a "+HH:MM" /
  * "-HH:MM" offset (no fractions). 0 or -1. */
 int registration_parse_instant(const char *s, time_t *out);

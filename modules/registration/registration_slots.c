@@ -64,11 +64,31 @@ typedef struct slot_arg {
 static int tx_publish(app_req *r, void *p)
 {
     slot_arg *s = p;
-    int64_t id = 0;
+    int64_t id = 0, overlaps = 0;
     char target[32], a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
     json_t *detail;
-    int rc;
+    db_rows *o = NULL;
+    int rc, station;
 
+    /* Check-then-insert decided under the station's outlet row lock: two
+     * concurrent publishes of overlapping slots cannot both pass the check. */
+    if (reg_sql_outlet_lock(r->db, s->outlet, &o) != 0) {
+        db_rows_free(o);
+        return -1;
+    }
+    station = o->nrows == 1 && db_cell(o, 0, 0) && strcmp(db_cell(o, 0, 0), "station") == 0;
+    db_rows_free(o);
+    if (!station) {
+        app_problem(r, 404, "not_found", "Not found", "No such inspection station.", NULL);
+        return -1;
+    }
+    if (reg_sql_slot_overlaps(r->db, s->outlet, (int64_t)s->start, (int64_t)s->end, &overlaps) != 0)
+        return -1;
+    if (overlaps > 0) {
+        app_problem(r, 409, "slot_overlap", "Slot overlaps another",
+                    "The station already has a slot in that time.", "start");
+        return -1;
+    }
     if (reg_sql_slot_insert(r->db, s->outlet, (int64_t)s->start, (int64_t)s->end, s->capacity,
                             r->who.id, &id) != 0)
         return -1;
@@ -116,7 +136,7 @@ void reg_on_slots_publish(app_req *r)
                     "Use YYYY-MM-DDTHH:MM:SSZ or an offset such as +08:00.", "end");
         return;
     }
-    if (s.end <= s.start || s.end - s.start > 12 * 3600) {
+    if (s.end <= s.start || s.end - s.start > REG_SLOT_MAX_S) {
         app_problem(r, 422, "slot_length", "Invalid slot",
                     "A slot ends after it starts and lasts at most 12 hours.", "end");
         return;

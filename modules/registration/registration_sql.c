@@ -415,6 +415,14 @@ int reg_sql_outlet_type(db_conn *c, int64_t outlet_id, db_rows **out)
     return db_query(c, SQL_OUTLET_TYPE, DBP(DB_I64(outlet_id)), out);
 }
 
+/* Publishing slots of one station is serialised on its outlet row. */
+static const char SQL_OUTLET_LOCK[] = "SELECT type FROM outlets WHERE id = ? FOR UPDATE";
+
+int reg_sql_outlet_lock(db_conn *c, int64_t outlet_id, db_rows **out)
+{
+    return db_query(c, SQL_OUTLET_LOCK, DBP(DB_I64(outlet_id)), out);
+}
+
 static const char SQL_STATIONS[] =
     "SELECT id, code, name, city, address FROM outlets WHERE type = 'station' ORDER BY id";
 
@@ -439,13 +447,21 @@ int reg_sql_slot_insert(db_conn *c, int64_t outlet_id, int64_t start, int64_t en
     return rc;
 }
 
+/* A locking read: it sees the latest committed slots even when this
+ * transaction's snapshot predates another publisher's commit. Slots last at
+ * most REG_SLOT_MAX_S, so only those starting after start - REG_SLOT_MAX_S
+ * can overlap; that bound keeps the scanned (and locked) range small. */
 static const char SQL_SLOT_OVERLAPS[] =
     "SELECT COUNT(*) FROM inspection_slots WHERE outlet_id = ? "
-    "AND starts_at < FROM_UNIXTIME(?) AND ends_at > FROM_UNIXTIME(?)";
+    "AND starts_at > FROM_UNIXTIME(?) AND starts_at < FROM_UNIXTIME(?) "
+    "AND ends_at > FROM_UNIXTIME(?) LOCK IN SHARE MODE";
 
 int reg_sql_slot_overlaps(db_conn *c, int64_t outlet_id, int64_t start, int64_t end, int64_t *n)
 {
-    return count_query(c, SQL_SLOT_OVERLAPS, DBP(DB_I64(outlet_id), DB_I64(end), DB_I64(start)), n);
+    return count_query(c, SQL_SLOT_OVERLAPS,
+                       DBP(DB_I64(outlet_id), DB_I64(start - REG_SLOT_MAX_S), DB_I64(end),
+                           DB_I64(start)),
+                       n);
 }
 
 static const char SQL_SLOTS_BETWEEN[] =

@@ -88,10 +88,17 @@ int reg_sql_bar_add(db_conn *c, int64_t citizen_id, const char *kind, int64_t da
 int reg_sql_bar_active(db_conn *c, int64_t citizen_id, const char *kind, db_rows **out);
 
 /* stations, slots, appointments */
+/* The longest inspection slot, in seconds. */
+#define REG_SLOT_MAX_S (12 * 3600)
 int reg_sql_outlet_type(db_conn *c, int64_t outlet_id, db_rows **out);
+/* The outlet's (type) row, locked FOR UPDATE: serialises slot publishing
+ * at one station. */
+int reg_sql_outlet_lock(db_conn *c, int64_t outlet_id, db_rows **out);
 int reg_sql_stations(db_conn *c, db_rows **out);
 int reg_sql_slot_insert(db_conn *c, int64_t outlet_id, int64_t start, int64_t end,
                         int64_t capacity, int64_t created_by, int64_t *id);
+/* Slots of the outlet overlapping [start, end) (unix seconds), read with a
+ * lock (latest committed rows). */
 int reg_sql_slot_overlaps(db_conn *c, int64_t outlet_id, int64_t start, int64_t end, int64_t *n);
 int reg_sql_slots_between(db_conn *c, int64_t outlet_id, int64_t from, int64_t to, db_rows **out);
 int reg_sql_slot_get(db_conn *c, int64_t slot_id, db_rows **out);

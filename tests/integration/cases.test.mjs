@@ -426,3 +426,89 @@ describe('concurrency and late trips (review)', () => {
     assert.equal(t.one_trip, 1);
   });
 });
+
+describe('closed cases and strict list parameters (review)', () => {
+  test('supplying materials to a cancelled, rejected or completed case is 409 case_closed with its state', async () => {
+    const missing = ['代理人授权委托书及身份证明'];
+    for (const [to, extra] of [['cancelled', {}], ['rejected', { reason: '材料不实' }], ['completed', {}]]) {
+      const c = fileCase('VEH-REG-NEW', id.citizens[0], 'window', id.outlets.windowA);
+      let r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to: 'accepted', missing });
+      assert.equal(r.status, 200, r.text);
+      r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to, ...extra });
+      assert.equal(r.status, 200, `${to}: ${r.text}`);
+      const events = server.sql(`SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = '${c.number}'`)[0][0];
+      r = await op('window', 'POST', `/v1/cases/${c.number}/supplements`, { materials: missing });
+      assert.equal(r.status, 409, `${to}: ${r.text}`);
+      assert.equal(r.json.code, 'case_closed');
+      assert.equal(r.json.state, to);
+      const [row] = server.sql(`SELECT missing_materials, supply_state FROM cases WHERE number = '${c.number}'`);
+      assert.deepEqual(JSON.parse(row[0]), missing, to);
+      assert.equal(row[1], 'pending', to);
+      assert.equal(server.sql(`SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id WHERE c.number = '${c.number}'`)[0][0], events);
+    }
+    // an open case still takes them
+    const c = fileCase('VEH-REG-NEW', id.citizens[0], 'window', id.outlets.windowA);
+    let r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to: 'accepted', missing });
+    assert.equal(r.status, 200, r.text);
+    r = await op('window', 'POST', `/v1/cases/${c.number}/transitions`, { to: 'in_progress' });
+    assert.equal(r.status, 200, r.text);
+    r = await op('window', 'POST', `/v1/cases/${c.number}/supplements`, { materials: missing });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.supply_state, 'supplied');
+  });
+
+  test('/v1/me/cases refuses malformed or out-of-range limit and before with 400 naming the parameter', async () => {
+    const get = (q) => request(url(`/v1/me/cases?${q}`), { headers: id.citizenHeaders(id.citizens[1]) });
+    for (const q of ['limit=10abc', 'limit=abc', 'limit=', 'limit=0', 'limit=101', 'limit=-1', 'limit=+5', 'limit=%2010', 'limit=1e1', 'limit=99999999999999999999']) {
+      const r = await get(q);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.code, 'bad_limit', q);
+      assert.equal(r.json.field, 'limit', q);
+    }
+    for (const q of ['before=10abc', 'before=abc', 'before=', 'before=0', 'before=-5', 'before=12.5', 'before=99999999999999999999']) {
+      const r = await get(q);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.code, 'bad_cursor', q);
+      assert.equal(r.json.field, 'before', q);
+    }
+    // well-formed values page through the citizen's cases
+    fileCase('DRV-RENEW', id.citizens[1], 'app');
+    fileCase('DRV-RENEW', id.citizens[1], 'app');
+    let r = await get('limit=1');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.items.length, 1);
+    assert.ok(Number.isInteger(r.json.next_before));
+    const first = r.json.items[0].number;
+    r = await get(`limit=100&before=${r.json.next_before}`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.items.length >= 1);
+    assert.ok(!r.json.items.some((x) => x.number === first));
+  });
+
+  test('/v1/cases/alerts refuses malformed or out-of-range limit and before with 400 naming the parameter', async () => {
+    const get = async (q) => op('supervisor', 'GET', `/v1/cases/alerts?${q}`);
+    for (const q of ['limit=10abc', 'limit=0', 'limit=101', 'limit=']) {
+      const r = await get(q);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.code, 'bad_limit', q);
+      assert.equal(r.json.field, 'limit', q);
+    }
+    for (const q of ['before=10abc', 'before=0x10', 'before=0', 'before=-1', 'before=']) {
+      const r = await get(q);
+      assert.equal(r.status, 400, `${q}: ${r.text}`);
+      assert.equal(r.json.code, 'bad_cursor', q);
+      assert.equal(r.json.field, 'before', q);
+    }
+    // the alerts of the earlier test page with limit and next_before
+    let r = await get('limit=1');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.items.length, 1);
+    assert.equal(r.json.next_before, r.json.items[0].id);
+    const cursor = r.json.next_before;
+    r = await get(`before=${cursor}`);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.json.items.length >= 1);
+    assert.ok(r.json.items.every((x) => x.id < cursor), JSON.stringify(r.json.items.map((x) => x.id)));
+    assert.equal(r.json.next_before, null);
+  });
+});

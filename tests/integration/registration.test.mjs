@@ -76,7 +76,9 @@ function isoIn(seconds) {
   return new Date(Math.floor(Date.now() / 1000 + seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-async function publishSlot(outletId, { capacity = 5, startIn = 86400, role = 'inspector' } = {}) {
+// Slots of one station may not overlap: each default slot gets its own hour (two apart).
+let slotSeq = 0;
+async function publishSlot(outletId, { capacity = 5, startIn = 86400 + 7200 * slotSeq++, role = 'inspector' } = {}) {
   const r = await api('POST', `/v1/stations/${outletId}/slots`, {
     headers: await op(role), idem: false,
     json: { start: isoIn(startIn), end: isoIn(startIn + 3600), capacity },
@@ -531,6 +533,50 @@ describe('inspection slots and appointments', () => {
     assert.ok(r.json.items.some((s) => s.id === id.outlets.station));
   });
 
+  test('overlapping slots at one station are refused with 409 slot_overlap (review)', async () => {
+    const day = new Date(Date.now() + 30 * 86400 * 1000 + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    const pub = async (start, end, role = 'inspector', station = id.outlets.station) => api('POST', `/v1/stations/${station}/slots`, {
+      headers: await op(role), idem: false, json: { start: `${day}T${start}:00+08:00`, end: `${day}T${end}:00+08:00`, capacity: 2 },
+    });
+    let r = await pub('09:00', '10:00');
+    assert.equal(r.status, 201, r.text);
+    const first = r.json.id;
+    for (const [start, end] of [['09:00', '10:00'], ['09:30', '10:30'], ['08:30', '09:01'], ['09:15', '09:45'], ['08:00', '11:00']]) {
+      r = await pub(start, end, 'admin');
+      assert.equal(r.status, 409, `${start}-${end}: ${r.text}`);
+      assert.equal(r.json.code, 'slot_overlap');
+    }
+    // touching ends do not overlap
+    r = await pub('10:00', '11:00');
+    assert.equal(r.status, 201, r.text);
+    r = await pub('08:00', '09:00');
+    assert.equal(r.status, 201, r.text);
+    // another station may use the same hour
+    const out = server.cli(['outlet', 'add', '--code', `S3-${randomHex(3)}`, '--name', 'Station 3', '--type', 'station', '--city', '杭州']);
+    assert.equal(out.code, 0, out.stderr);
+    const station3 = Number(out.stdout.trim().split('\n').pop());
+    r = await pub('09:00', '10:00', 'admin', station3);
+    assert.equal(r.status, 201, r.text);
+    const rows = server.sql(`SELECT id FROM inspection_slots WHERE outlet_id = ${id.outlets.station} AND starts_at >= '${day} 00:00:00' - INTERVAL 8 HOUR AND starts_at < '${day} 00:00:00' + INTERVAL 16 HOUR ORDER BY starts_at`);
+    assert.equal(rows.length, 3);
+    assert.ok(rows.some(([x]) => Number(x) === first));
+  });
+
+  test('concurrent publishes of overlapping slots: exactly one succeeds (review)', async () => {
+    const day = new Date(Date.now() + 31 * 86400 * 1000 + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    const headers = await op('admin');
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => api('POST', `/v1/stations/${id.outlets.station}/slots`, {
+      headers, idem: false,
+      json: { start: `${day}T13:${String(i * 2).padStart(2, '0')}:00+08:00`, end: `${day}T14:${String(i * 2).padStart(2, '0')}:00+08:00`, capacity: 1 },
+    })));
+    const statuses = results.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 201).length, 1, results.map((r) => r.text).join('\n'));
+    assert.equal(statuses.filter((s) => s === 409).length, 11, String(statuses));
+    for (const r of results.filter((x) => x.status === 409)) assert.equal(r.json.code, 'slot_overlap');
+    const n = server.sql(`SELECT COUNT(*) FROM inspection_slots WHERE outlet_id = ${id.outlets.station} AND starts_at >= '${day} 04:00:00' AND starts_at < '${day} 07:00:00'`)[0][0];
+    assert.equal(n, '1');
+  });
+
   test('booking takes a place, cancelling frees it, a full slot is 409', async () => {
     const c = id.citizens[0];
     const slot = await publishSlot(id.outlets.station, { capacity: 1 });
@@ -792,5 +838,83 @@ describe('appointments after the slot started (review)', () => {
     assert.equal(out.code, 0, out.stderr);
     assert.equal(server.sql(`SELECT state FROM registration_appointments WHERE application_id=${app.id}`)[0][0], 'no_show');
     assert.equal(appState(app.id), 'plate_reserved');
+  });
+});
+
+describe('plate choice modes switched by registration.selection (review)', () => {
+  test('with only custom enabled, the random offer answers 409 selection_disabled; custom still works', async () => {
+    const s2 = await startServer({
+      prefix: 'regsel', overrides: { 'jobs.enabled': 0, 'registration.selection': 'custom' },
+    });
+    try {
+      const id2 = await setupIdentity(s2, { citizens: 1, partners: [], hmac: false });
+      const c = id2.citizens[0];
+      const call = (method, path, json, headers) => request(`${s2.httpUrl}${path}`, {
+        method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
+      });
+      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id2.citizenHeaders(c));
+      assert.equal(r.status, 201, r.text);
+      const appId = r.json.id;
+      r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers: ['A1234', 'B2345'] }, await id2.operatorHeaders('admin'));
+      assert.equal(r.status, 201, r.text);
+      // the switched-off mode: a clear problem, nothing drawn or reserved
+      r = await call('GET', `/v1/registrations/${appId}/plate-offer`, undefined, id2.citizenHeaders(c));
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.json.code, 'selection_disabled');
+      assert.match(r.headers['content-type'], /application\/problem\+json/);
+      assert.equal(s2.sql(`SELECT COUNT(*) FROM registration_plate_offers WHERE application_id = ${appId}`)[0][0], '0');
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'offer' }, id2.citizenHeaders(c));
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.json.code, 'selection_disabled');
+      assert.equal(r.json.field, 'source');
+      assert.equal(s2.sql(`SELECT state FROM registration_applications WHERE id = ${appId}`)[0][0], 'submitted');
+      // the enabled mode
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'custom' }, id2.citizenHeaders(c));
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.state, 'plate_reserved');
+      // the main server (both modes) still offers
+      const app = await createApp(id.citizens[2]);
+      await loadNumbers(5);
+      r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(id.citizens[2]), idem: false });
+      assert.equal(r.status, 200, r.text);
+    } finally {
+      await s2.stop();
+    }
+  });
+
+  test('with only offer enabled, a self-composed number answers 409 selection_disabled; an unknown mode stops start-up', async () => {
+    const s3 = await startServer({
+      prefix: 'regsel', overrides: { 'jobs.enabled': 0, 'registration.selection': ' offer ' },
+    });
+    try {
+      const id3 = await setupIdentity(s3, { citizens: 1, partners: [], hmac: false });
+      const c = id3.citizens[0];
+      const call = (method, path, json, headers) => request(`${s3.httpUrl}${path}`, {
+        method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
+      });
+      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id3.citizenHeaders(c));
+      assert.equal(r.status, 201, r.text);
+      const appId = r.json.id;
+      r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers: ['C3456'] }, await id3.operatorHeaders('admin'));
+      assert.equal(r.status, 201, r.text);
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'custom' }, id3.citizenHeaders(c));
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.json.code, 'selection_disabled');
+      assert.equal(r.json.field, 'source');
+      assert.equal(s3.sql("SELECT state FROM plate_numbers WHERE number = 'C3456'")[0][0], 'free');
+      r = await call('GET', `/v1/registrations/${appId}/plate-offer`, undefined, id3.citizenHeaders(c));
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.json.numbers, ['C3456']);
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'offer' }, id3.citizenHeaders(c));
+      assert.equal(r.status, 200, r.text);
+      // a misspelt or empty mode list is refused at start-up, naming the key
+      for (const bad of ['offer,random', 'Custom', '']) {
+        const out = s3.cli(['job', 'list'], { env: { ONETRIP_REGISTRATION_SELECTION: bad } });
+        assert.notEqual(out.code, 0, `${JSON.stringify(bad)}: ${out.stdout}`);
+        assert.match(out.stderr, /registration\.selection/);
+      }
+    } finally {
+      await s3.stop();
+    }
   });
 });

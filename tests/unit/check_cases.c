@@ -4,6 +4,7 @@
  * CSV escaping. Calendar: 2026 National Day, 2026-10-01..07 off (Thu..Wed),
  * make-up days 2026-09-27 (Sun) and 2026-10-10 (Sat). */
 #include <check.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,39 @@ START_TEST(csv_escaping)
 }
 END_TEST
 
+START_TEST(query_ints_are_digits_only_and_bounded)
+{
+    long long v = -7;
+    ck_assert_int_eq(cases_parse_query_int("10", 1, 100, &v), 0);
+    ck_assert_int_eq(v, 10);
+    ck_assert_int_eq(cases_parse_query_int("1", 1, 100, &v), 0);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(cases_parse_query_int("100", 1, 100, &v), 0);
+    ck_assert_int_eq(v, 100);
+    ck_assert_int_eq(cases_parse_query_int("0010", 1, 100, &v), 0);
+    ck_assert_int_eq(v, 10);
+    ck_assert_int_eq(cases_parse_query_int("9223372036854775807", 1, LLONG_MAX, &v), 0);
+    ck_assert(v == LLONG_MAX);
+    v = -7;
+    /* trailing junk, signs, blanks, empty, out of range, overflow */
+    ck_assert_int_eq(cases_parse_query_int("10abc", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("abc", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int(NULL, 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int(" 10", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("10 ", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("+10", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("-1", 0, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("1e2", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("0x10", 0, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("0", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("101", 1, 100, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("9223372036854775808", 1, LLONG_MAX, &v), -1);
+    ck_assert_int_eq(cases_parse_query_int("99999999999999999999999", 1, LLONG_MAX, &v), -1);
+    ck_assert_int_eq(v, -7);
+}
+END_TEST
+
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
@@ -250,6 +284,7 @@ Suite *cases_suite(void)
     tcase_add_test(t, rates_are_exact_and_half_up);
     tcase_add_test(t, figures_add_up);
     tcase_add_test(t, csv_escaping);
+    tcase_add_test(t, query_ints_are_digits_only_and_bounded);
     suite_add_tcase(s, t);
     return s;
 }

@@ -225,6 +225,34 @@ START_TEST(test_certificate_no)
 }
 END_TEST
 
+START_TEST(test_selection_parse)
+{
+    unsigned m = 99;
+    ck_assert_int_eq(registration_selection_parse("offer,custom", &m), 0);
+    ck_assert_uint_eq(m, REG_SELECT_OFFER | REG_SELECT_CUSTOM);
+    ck_assert_int_eq(registration_selection_parse("offer", &m), 0);
+    ck_assert_uint_eq(m, REG_SELECT_OFFER);
+    ck_assert_int_eq(registration_selection_parse("custom", &m), 0);
+    ck_assert_uint_eq(m, REG_SELECT_CUSTOM);
+    /* spaces around names are ignored (an operator writing "offer, custom"
+     * must not silently lose the second mode) */
+    ck_assert_int_eq(registration_selection_parse(" offer , custom ", &m), 0);
+    ck_assert_uint_eq(m, REG_SELECT_OFFER | REG_SELECT_CUSTOM);
+    ck_assert_int_eq(registration_selection_parse("custom,custom", &m), 0);
+    ck_assert_uint_eq(m, REG_SELECT_CUSTOM);
+    m = 99;
+    ck_assert_int_eq(registration_selection_parse("", &m), -1);
+    ck_assert_int_eq(registration_selection_parse(" ", &m), -1);
+    ck_assert_int_eq(registration_selection_parse(NULL, &m), -1);
+    ck_assert_int_eq(registration_selection_parse("offer,", &m), -1);
+    ck_assert_int_eq(registration_selection_parse("random", &m), -1);
+    ck_assert_int_eq(registration_selection_parse("Offer", &m), -1);
+    ck_assert_int_eq(registration_selection_parse("offers", &m), -1);
+    ck_assert_int_eq(registration_selection_parse("offer;custom", &m), -1);
+    ck_assert_uint_eq(m, 99);
+}
+END_TEST
+
 Suite *registration_suite(void)
 {
     Suite *s = suite_create("registration");
@@ -241,6 +269,7 @@ Suite *registration_suite(void)
     tcase_add_test(tc, test_parse_instant);
     tcase_add_test(tc, test_demo_plates_valid_and_distinct);
     tcase_add_test(tc, test_certificate_no);
+    tcase_add_test(tc, test_selection_parse);
     suite_add_tcase(s, tc);
     return s;
 }
