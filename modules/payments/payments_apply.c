@@ -12,6 +12,7 @@
 
 #include "modules/cases/cases.h"
 #include "modules/payments/money.h"
+#include "modules/payments/payments.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
 #include "server/audit.h"
@@ -36,7 +37,7 @@ void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_
 
 /* Untrusted strings go to the database and the audit log as printable
  * ASCII only (order numbers and trade numbers are ASCII in every channel). */
-static void clean(const char *in, char *out, size_t cap)
+void pay_clean_ascii(const char *in, char *out, size_t cap)
 {
     size_t j = 0;
     for (size_t i = 0; in && in[i] && j + 1 < cap; i++)
@@ -71,6 +72,52 @@ int pay_order_end(db_conn *c, const pay_actor *a, int64_t order_id, const char *
         return -1;
     *done = true;
     return 0;
+}
+
+int payments_violation_cancel(db_conn *c, const app_principal *who, const char *request_id,
+                              const char *peer, int64_t violation_id, bool *order_closed,
+                              bool *pending, char *order_no, size_t cap)
+{
+    pay_actor a = {who, request_id, peer};
+    db_rows *live = NULL, *o = NULL;
+    int64_t oid;
+    bool done = false;
+    int rc = -1;
+
+    *order_closed = *pending = false;
+    if (cap)
+        order_no[0] = '\0';
+    /* Locks the item and its order: no notification moves the order
+     * (open -> awaiting / paid) between this read and the end below. */
+    if (pay_sql_live_item(c, violation_id, &live) != 0)
+        goto fail;
+    if (live->nrows == 0) {
+        rc = 0;
+        goto fail;
+    }
+    oid = db_cell_i64(live, 0, 0);
+    if (pay_sql_order_by_id(c, oid, false, &o) != 0)
+        goto fail;
+    if (o->nrows == 1 && cap)
+        snprintf(order_no, cap, "%s", db_cell(o, 0, 1) ? db_cell(o, 0, 1) : "");
+    if (strcmp(db_cell(live, 0, 1), "open") != 0) {
+        *pending = true; /* awaiting_confirmation */
+        rc = 0;
+        goto fail;
+    }
+    if (pay_order_end(c, &a, oid, "closed", "violation_cancelled", false, &done) != 0)
+        goto fail;
+    if (!done) {
+        /* Locked and open a moment ago: someone bypassed the lock. */
+        app_log(0, "payments", "msg=\"order changed under lock\" order_id=%lld", (long long)oid);
+        goto fail;
+    }
+    *order_closed = true;
+    rc = 0;
+fail:
+    db_rows_free(live);
+    db_rows_free(o);
+    return rc;
 }
 
 /* Receipt: number, verification code, masked payer, items, amount. */
@@ -268,10 +315,10 @@ int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool v
     int rc = -1;
 
     memset(res, 0, sizeof *res);
-    clean(n->order_no, order_no, sizeof order_no);
-    clean(n->trade_no, trade_no, sizeof trade_no);
-    clean(n->notify_id, notify_id, sizeof notify_id);
-    clean(n->status, status, sizeof status);
+    pay_clean_ascii(n->order_no, order_no, sizeof order_no);
+    pay_clean_ascii(n->trade_no, trade_no, sizeof trade_no);
+    pay_clean_ascii(n->notify_id, notify_id, sizeof notify_id);
+    pay_clean_ascii(n->status, status, sizeof status);
 
     if (!verified) {
         res->outcome = "rejected";

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "modules/payments/csv.h"
 #include "modules/payments/money.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_http.h"
@@ -607,11 +608,13 @@ done:
 
 void payments_on_report_csv(app_req *r)
 {
+    static const char *const HEAD[] = {"channel", "date", "kind", "entry_type", "order_no",
+                                       "trade_no", "ledger_fen", "statement_fen"};
     db_rows *rep = NULL, *l = NULL;
     int64_t id;
-    size_t cap = 256, len = 0;
-    char *csv = NULL;
+    pay_csv csv;
 
+    pay_csv_init(&csv);
     if (parse_id(app_param(r, 0), &id) != 0) {
         app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
         goto done;
@@ -624,35 +627,27 @@ void payments_on_report_csv(app_req *r)
         app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
         goto done;
     }
-    csv = app_malloc(cap);
-    len = (size_t)snprintf(csv, cap, "channel,date,kind,entry_type,order_no,trade_no,ledger_fen,statement_fen\r\n");
+    for (size_t k = 0; k < sizeof HEAD / sizeof HEAD[0]; k++)
+        pay_csv_field(&csv, HEAD[k], true);
+    pay_csv_end_row(&csv);
     for (int i = 0; i < l->nrows; i++) {
-        char line[512];
-        /* Values are our own order numbers and channel trade numbers
-         * (cleaned to printable ASCII); commas and quotes cannot occur in
-         * them, and a leading '=' etc. is neutralised for spreadsheets. */
-        int n = snprintf(line, sizeof line, "%s,%s,%s,%s,%s%s,%s%s,%s,%s\r\n", db_cell(rep, 0, 1),
-                         db_cell(rep, 0, 2), db_cell(l, i, 0), db_cell(l, i, 1),
-                         db_cell(l, i, 2) && strchr("=+-@", db_cell(l, i, 2)[0]) ? "'" : "",
-                         db_cell(l, i, 2) ? db_cell(l, i, 2) : "",
-                         db_cell(l, i, 3) && strchr("=+-@", db_cell(l, i, 3)[0]) ? "'" : "",
-                         db_cell(l, i, 3) ? db_cell(l, i, 3) : "", db_cell(l, i, 4) ? db_cell(l, i, 4) : "",
-                         db_cell(l, i, 5) ? db_cell(l, i, 5) : "");
-        if (n < 0)
-            continue;
-        if (len + (size_t)n + 1 > cap) {
-            cap = (len + (size_t)n + 1) * 2;
-            csv = realloc(csv, cap);
-            if (csv == NULL)
-                abort();
-        }
-        memcpy(csv + len, line, (size_t)n + 1);
-        len += (size_t)n;
+        /* Order and trade numbers of not_recorded lines come from the
+         * channel's statement: every field is quoted as RFC 4180 needs and
+         * text is guarded against spreadsheet formulas. */
+        pay_csv_field(&csv, db_cell(rep, 0, 1), true);
+        pay_csv_field(&csv, db_cell(rep, 0, 2), true);
+        pay_csv_field(&csv, db_cell(l, i, 0), true);
+        pay_csv_field(&csv, db_cell(l, i, 1), true);
+        pay_csv_field(&csv, db_cell(l, i, 2), true);
+        pay_csv_field(&csv, db_cell(l, i, 3), true);
+        pay_csv_field(&csv, db_cell(l, i, 4), false);
+        pay_csv_field(&csv, db_cell(l, i, 5), false);
+        pay_csv_end_row(&csv);
     }
     app_add_header(r, "Content-Disposition", "attachment; filename=\"reconciliation.csv\"");
-    app_reply_bytes(r, 200, "text/csv; charset=utf-8", csv, len);
+    app_reply_bytes(r, 200, "text/csv; charset=utf-8", csv.buf, csv.len);
 done:
-    free(csv);
+    pay_csv_free(&csv);
     db_rows_free(rep);
     db_rows_free(l);
 }

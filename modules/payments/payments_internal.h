@@ -45,6 +45,12 @@ int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool v
 int pay_order_end(db_conn *c, const pay_actor *a, int64_t order_id, const char *to,
                   const char *reason, bool only_past_expiry, bool *done);
 
+/* Copies in (NULL = "") into out (cap > 0 bytes, truncated) as printable
+ * ASCII: any other byte becomes '?'. For untrusted order and trade numbers
+ * (ASCII in every channel) before they reach the database, audit, alerts
+ * and reports. */
+void pay_clean_ascii(const char *in, char *out, size_t cap);
+
 /* Fresh public numbers: "P20250101" + 16 hex (order), "R20250101" + 12 hex
  * (receipt), "RF" + 16 hex (refund); code = 8 hex digits. */
 void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_t cap);

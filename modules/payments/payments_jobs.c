@@ -291,8 +291,9 @@ static int parse_statement(const char *body, bool yuan, stmt_line **out)
         }
         memset(&v[n], 0, sizeof v[n]);
         snprintf(v[n].type, sizeof v[n].type, "%s", f[0]);
-        snprintf(v[n].order_no, sizeof v[n].order_no, "%s", f[1]);
-        snprintf(v[n].trade_no, sizeof v[n].trade_no, "%s", f[2]);
+        /* The statement's numbers reach the report, alerts and its CSV. */
+        pay_clean_ascii(f[1], v[n].order_no, sizeof v[n].order_no);
+        pay_clean_ascii(f[2], v[n].trade_no, sizeof v[n].trade_no);
         snprintf(amount, sizeof amount, "%s", f[3]);
         if (yuan) {
             if (money_parse_yuan(amount, &v[n].amount, NULL) != 0)

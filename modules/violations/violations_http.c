@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "modules/cases/cases.h"
+#include "modules/payments/payments.h"
 #include "modules/violations/late_fee.h"
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
@@ -137,16 +138,22 @@ static void refuse(app_req *r, const char *reason, const char *detail, json_t *e
 }
 
 /* audit_write borrows its detail; this one takes ownership of it. */
-static int audit_owned(app_req *r, const char *action, const char *type, int64_t id,
-                       json_t *detail)
+static int audit_owned_outcome(app_req *r, const char *action, const char *type, int64_t id,
+                               const char *outcome, json_t *detail)
 {
     char idbuf[24];
     int rc;
 
     snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-    rc = audit_write(r, action, type, idbuf, "ok", detail);
+    rc = audit_write(r, action, type, idbuf, outcome, detail);
     json_decref(detail);
     return rc;
+}
+
+static int audit_owned(app_req *r, const char *action, const char *type, int64_t id,
+                       json_t *detail)
+{
+    return audit_owned_outcome(r, action, type, id, "ok", detail);
 }
 
 /* ---- recording ------------------------------------------------------------ */
@@ -731,9 +738,11 @@ static int tx_cancel(app_req *r, void *arg)
     cancel_ctx *x = arg;
     violations_row v, locked;
     violations_licence lic;
-    bool found = false, done = false;
-    char from[16], cycle_s[DATE_STR_SIZE], ref[24];
+    bool found = false, done = false, order_closed = false, pending = false, back = false;
+    bool lift = false;
+    char from[16], ref[24], order_no[40];
     int64_t case_id = 0;
+    int points_after = 0;
     const char *why = NULL;
     int32_t today = date_shanghai_today(time(NULL));
 
@@ -757,17 +766,41 @@ static int tx_cancel(app_req *r, void *arg)
         return -1;
     }
     snprintf(from, sizeof from, "%s", locked.state);
+    /* A live payment order must not outlive the violation it collects for
+     * (violation, then order: the lock order of order creation). An open
+     * one is closed; one awaiting the channel's confirmation may already
+     * hold the citizen's money, so the cancel waits for the outcome. */
+    if (payments_violation_cancel(r->db, &r->who, r->request_id, r->peer, locked.id, &order_closed,
+                                  &pending, order_no, sizeof order_no) != 0)
+        return -1;
+    if (pending) {
+        refuse(r, "payment_pending",
+               "A payment for this violation is awaiting the channel's confirmation; cancel it "
+               "once the payment is settled.",
+               json_pack("{ss}", "order_no", order_no));
+        /* Nothing changed; commit only the record of the refused attempt. */
+        if (audit_owned_outcome(r, "violations.cancel", "violation", locked.id, "refused",
+                                json_pack("{ssssss}", "from", from, "refused", "payment_pending",
+                                          "order_no", order_no)) != 0)
+            return -1;
+        return 0;
+    }
     if (violations_sql_cancel(r->db, locked.id, from, x->reason, &done) != 0)
         return -1;
     if (!done) {
         refuse(r, "not_cancellable", "Only recorded or handled violations can be cancelled.", NULL);
         return -1;
     }
+    /* Points go back only into the cycle they were counted in; a full
+     * score reached in that cycle is lifted when the licence falls back
+     * below 12 (violations_points_on_cancel). */
     if (strcmp(from, "handled") == 0 && lic.id) {
-        int points = lic.points - locked.points;
-        date_format(lic.cycle_start, cycle_s);
-        if (violations_sql_licence_set_points(r->db, lic.id, points < 0 ? 0 : points, cycle_s,
-                                              false) != 0)
+        int32_t handled_day = 0; /* unknown: nothing goes back */
+        if (locked.handled_at)
+            handled_day = date_today_in_tz(locked.handled_at, DATE_SHANGHAI_OFFSET_MINUTES);
+        back = violations_points_on_cancel(lic.points, lic.cycle_start, lic.status, locked.points,
+                                           handled_day, today, &points_after, &lift);
+        if (back && violations_sql_licence_return_points(r->db, lic.id, points_after, lift) != 0)
             return -1;
     }
     snprintf(ref, sizeof ref, "%lld", (long long)locked.id);
@@ -777,8 +810,14 @@ static int tx_cancel(app_req *r, void *arg)
     if (case_id && cases_set_state(r->db, case_id, "cancelled", &why) != 0 && why == NULL)
         return -1;
     if (audit_owned(r, "violations.cancel", "violation", locked.id,
-                    json_pack("{sssssI}", "from", from, "reason", x->reason, "points_returned",
-                              (json_int_t)(strcmp(from, "handled") == 0 ? locked.points : 0))) != 0)
+                    json_pack("{sssssIsbss?}", "from", from, "reason", x->reason, "points_returned",
+                              (json_int_t)(back ? lic.points - points_after : 0),
+                              "full_score_lifted", lift, "order_closed",
+                              order_closed ? order_no : NULL)) != 0)
+        return -1;
+    if (lift && audit_owned(r, "violations.full_score_lifted", "licence", lic.id,
+                            json_pack("{sisI}", "points", points_after, "violation_id",
+                                      (json_int_t)locked.id)) != 0)
         return -1;
     if (violations_sql_get(r->db, locked.id, false, &v, &found) != 0 || !found)
         return -1;

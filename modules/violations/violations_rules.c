@@ -163,6 +163,27 @@ bool violations_cycle_current(int32_t cycle_start, int32_t today, int32_t *curre
     return true;
 }
 
+bool violations_points_on_cancel(int points, int32_t cycle_start, const char *status, int add,
+                                 int32_t handled_day, int32_t today, int *points_after,
+                                 bool *lift_full_score)
+{
+    bool full = status && strcmp(status, "full_score") == 0;
+    int32_t current = cycle_start, later = cycle_start;
+
+    *points_after = points;
+    *lift_full_score = false;
+    if (handled_day <= 0 || add < 0)
+        return false;
+    /* Same rule as handling: a finished cycle below 12 lapses. */
+    if (violations_cycle_current(cycle_start, today, &later) && !full && points < 12)
+        current = later;
+    if (handled_day < current)
+        return false;
+    *points_after = points > add ? points - add : 0;
+    *lift_full_score = full && points >= 12 && *points_after < 12;
+    return true;
+}
+
 int violations_licence_usable(const char *status, int32_t valid_until, int32_t today,
                               bool at_window, const char **why)
 {

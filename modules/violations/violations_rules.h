@@ -53,6 +53,26 @@ int violations_points_apply(int points, int add, bool at_window, int *total, boo
  * before cycle_start keeps cycle_start. */
 bool violations_cycle_current(int32_t cycle_start, int32_t today, int32_t *current);
 
+/* Cancelling a handled violation of add points, handled on the bureau day
+ * handled_day (0 = unknown), from a licence holding points in the cycle
+ * starting cycle_start with status, on today. Returns true when the points
+ * go back: only when the violation was handled within the licence's current
+ * cycle. That cycle is cycle_start's, except when today lies in a later one
+ * and the licence is neither full score nor at 12 (tx_handle then lets the
+ * points lapse and starts the new cycle): a violation of a finished cycle
+ * gives nothing back, so it never eats into a later cycle's points. Then
+ * *points_after = max(points - add, 0) and *lift_full_score tells whether a
+ * 'full_score' licence that reached 12 in this cycle (points >= 12: a full
+ * score licence never rolls its cycle, so its count is this cycle's) falls
+ * back below 12. Lifting clears full_score_study too: this module sets the
+ * status and the study flag together, only when the count reaches 12, so
+ * that study was owed for this count alone. A full score without 12 points
+ * counted (set some other way) is in doubt and stays, study flag included.
+ * Returns false with *points_after = points and no lift otherwise. */
+bool violations_points_on_cancel(int points, int32_t cycle_start, const char *status, int add,
+                                 int32_t handled_day, int32_t today, int *points_after,
+                                 bool *lift_full_score);
+
 /* May a licence in status (licences.status) valid until valid_until (a
  * date.h date) accept a violation on today? Online only 'valid'; at a
  * window 'full_score' too (full-score drivers still answer for their

@@ -94,6 +94,11 @@ int violations_sql_licence_by_id(db_conn *c, int64_t id, bool for_update,
 int violations_sql_licence_set_points(db_conn *c, int64_t id, int points, const char *cycle_start,
                                       bool full_score);
 
+/* Points after a cancellation; lift_full_score also puts a 'full_score'
+ * licence back to 'valid' and clears full_score_study (the caller decides,
+ * violations_points_on_cancel). Call with the licence row locked. */
+int violations_sql_licence_return_points(db_conn *c, int64_t id, int points, bool lift_full_score);
+
 /* ---- bindings ------------------------------------------------------------ */
 
 /* Serialises a holder's binding changes: locks the citizen row. */

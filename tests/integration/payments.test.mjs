@@ -479,6 +479,70 @@ describe('awaiting confirmation', () => {
   });
 });
 
+describe('cancelled violations', () => {
+  async function cancel(vid, reason = '复核撤销') {
+    return request(`${server.httpUrl}/v1/violations/${vid}/cancel`, {
+      method: 'POST', json: { reason }, headers: await id.operatorHeaders('window'),
+    });
+  }
+  const orderRow = (no) => server.sql(`SELECT id, state, state_reason FROM payment_orders WHERE order_no = ${q(no)}`)[0];
+
+  test('cancelling a violation in an open order closes the order; a late payment is refunded', async () => {
+    const c = await id.addCitizen();
+    const v1 = await handled(c, { fine: 1200, servedDaysAgo: 0 });
+    const v2 = await handled(c, { fine: 800, servedDaysAgo: 0 });
+    const o = (await createOrder(c, [v1, v2], 'govportal')).json;
+    assert.equal(o.state, 'open');
+    const r = await cancel(v1);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.state, 'cancelled');
+    const [oid, state, reason] = orderRow(o.order_no);
+    assert.deepEqual([state, reason], ['closed', 'violation_cancelled']);
+    // every violation of the order is released: the rest can go into a new order
+    assert.equal(count(`SELECT COUNT(*) FROM payment_order_items WHERE order_id = ${oid} AND open_violation_id IS NOT NULL`), 0);
+    assert.equal(count(`SELECT COUNT(*) FROM audit_log WHERE action = 'payments.order_end' AND target_id = ${q(oid)} AND outcome = 'closed'`), 1);
+    const [detail] = server.sql(`SELECT detail FROM audit_log WHERE action = 'violations.cancel' AND target_id = ${q(v1)}`)[0];
+    assert.equal(JSON.parse(detail).order_closed, o.order_no);
+    assert.equal((await getOrder(c, o.order_no)).json.state, 'closed');
+    let n = await createOrder(c, [v1], 'govportal');
+    assert.equal(n.status, 409);
+    assert.equal(n.json.code, 'violation_not_handled');
+    n = await createOrder(c, [v2], 'govportal');
+    assert.equal(n.status, 201, n.text);
+    assert.equal(n.json.amount_fen, 800);
+    // money that still arrives for the closed order is not applied to the void violation
+    assert.equal((await sim.notify(sim.pay('govportal', o.order_no, o.amount_fen))).status, 200);
+    assert.equal(vstate(v1), 'cancelled');
+    assert.equal(vstate(v2), 'handled');
+    assert.deepEqual(lastNotification(o.order_no).slice(0, 2), ['duplicate_payment', 'violations_already_paid']);
+    assert.equal(count(`SELECT COUNT(*) FROM refunds WHERE order_id = ${oid} AND kind = 'duplicate_payment'`), 1);
+  });
+
+  test('a violation whose payment awaits confirmation is not cancelled: 409 payment_pending, audited', async () => {
+    const c = await id.addCitizen();
+    const v = await handled(c, { fine: 1500, servedDaysAgo: 0 });
+    const o = (await createOrder(c, [v], 'govportal')).json;
+    let r = await request(`${server.httpUrl}/v1/payments/orders/${o.order_no}/returned`, {
+      method: 'POST', headers: { ...id.citizenHeaders(c), ...idem() }, json: {},
+    });
+    assert.equal(r.json.state, 'awaiting_confirmation');
+    r = await cancel(v);
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.json.code, 'payment_pending');
+    assert.equal(r.json.order_no, o.order_no);
+    assert.equal(vstate(v), 'handled');
+    assert.equal(ostate(o.order_no), 'awaiting_confirmation');
+    assert.equal(count(`SELECT COUNT(*) FROM payment_order_items WHERE open_violation_id = ${v}`), 1);
+    assert.equal(count(`SELECT COUNT(*) FROM audit_log WHERE action = 'violations.cancel' AND target_id = ${q(v)} AND outcome = 'refused'`), 1);
+    // the payment settles; the violation is paid and no longer cancellable
+    assert.equal((await sim.notify(sim.pay('govportal', o.order_no, o.amount_fen))).status, 200);
+    assert.equal(vstate(v), 'paid');
+    r = await cancel(v);
+    assert.equal(r.status, 409);
+    assert.equal(r.json.code, 'not_cancellable');
+  });
+});
+
 describe('refunds', () => {
   let paidOrder;
   before(async () => {
@@ -614,6 +678,50 @@ describe('reconciliation', () => {
     const line = (trade) => rep.lines.find((l) => l.trade_no === trade);
     assert.deepEqual([line(t.tradeNo).kind, line(t.tradeNo).statement_fen], ['matched', 10010]); // "100.10" in the CSV
     assert.deepEqual([line(rr.json.channel_refund_no).kind, line(rr.json.channel_refund_no).entry_type], ['matched', 'refund']);
+  });
+
+  test('statement numbers are cleaned and the CSV is RFC 4180 with the formula guard', async () => {
+    const day = shanghaiDay();
+    // a hostile statement line: formula starts, a quote, a bare CR and non-ASCII (no comma:
+    // the statement's own format splits on it)
+    sim.statement.extra('govportal', { orderNo: '=HACK"\r订', tradeNo: '@GP-GHOST"1', amountFen: 5 });
+    const out = await cliAsync(['payments-reconcile', 'govportal', day]);
+    assert.equal(out.code, 0, out.stderr);
+    const sup = await id.operatorHeaders('supervisor');
+    let r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=govportal`, { headers: sup });
+    assert.equal(r.status, 200, r.text);
+    const rep = r.json.reports[0];
+    const ghost = rep.lines.find((l) => l.trade_no === '@GP-GHOST"1');
+    assert.ok(ghost, JSON.stringify(rep.lines));
+    assert.equal(ghost.kind, 'not_recorded');
+    assert.equal(ghost.order_no, '=HACK"????'); // CR and the three UTF-8 bytes cleaned
+    r = await request(`${server.httpUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
+    assert.equal(r.status, 200);
+    // RFC 4180: parse quoted fields; every record has the header's 8 fields
+    const records = [];
+    let rec = [], field = '', i = 0, quoted = false;
+    const t = r.text;
+    while (i < t.length) {
+      const ch = t[i];
+      if (quoted) {
+        if (ch === '"' && t[i + 1] === '"') { field += '"'; i += 2; continue; }
+        if (ch === '"') { quoted = false; i++; continue; }
+        field += ch; i++; continue;
+      }
+      if (ch === '"' && field === '') { quoted = true; i++; continue; }
+      assert.notEqual(ch, '"', `bare quote in an unquoted field at ${i}`);
+      if (ch === ',') { rec.push(field); field = ''; i++; continue; }
+      if (ch === '\r' && t[i + 1] === '\n') { rec.push(field); records.push(rec); rec = []; field = ''; i += 2; continue; }
+      assert.ok(ch !== '\r' && ch !== '\n', `bare line break in a field at ${i}`);
+      field += ch; i++;
+    }
+    assert.equal(field, '');
+    assert.deepEqual(records[0], ['channel', 'date', 'kind', 'entry_type', 'order_no', 'trade_no', 'ledger_fen', 'statement_fen']);
+    for (const x of records) assert.equal(x.length, 8, JSON.stringify(x));
+    const row = records.find((x) => x[5] === `'@GP-GHOST"1`);
+    assert.ok(row, r.text);
+    assert.deepEqual(row, ['govportal', day, 'not_recorded', 'payment', `'=HACK"????`, `'@GP-GHOST"1`, '', '5']);
+    assert.ok(r.text.includes(`"'=HACK""????","'@GP-GHOST""1",,5\r\n`));
   });
 });
 

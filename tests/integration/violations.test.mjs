@@ -683,6 +683,62 @@ describe('cancellation', () => {
     assert.equal(h.json.code, 'violation_cancelled');
   });
 
+  test('a violation handled before the licence\'s cycle rolled over gives no points back', async () => {
+    // cycle 2025-06-30 .. 2026-06-29, then the new cycle started on the licence (2026-06-30)
+    const d = await driver({ licence: { points: 2, cycleStart: '2026-06-30' } });
+    const v = await recordOk({ plate: d.plate, points: 3, occurred_at: '2026-01-08T02:00:00Z', served_date: '2026-01-09' });
+    // handled in the old cycle: its 3 points lapsed with it
+    sql(db, `UPDATE violations SET state = 'handled', licence_id = ${d.licenceId}, citizen_id = ${d.c.id}, ` +
+      `handled_channel = 'app', handled_at = '2026-01-10 02:00:00.000' WHERE id = ${v.id}`);
+    const r = await cancel(v.id, { reason: '复核撤销' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.state, 'cancelled');
+    // the new cycle's 2 points stay (not 2 - 3 = 0)
+    assert.deepEqual(licenceRow(d.licenceId), { points: 2, status: 'valid', study: 0 });
+    const [detail] = sql(db, `SELECT detail FROM audit_log WHERE action = 'violations.cancel' AND target_id = ${q(v.id)}`)[0];
+    assert.equal(JSON.parse(detail).points_returned, 0);
+    // the cycle boundary is the Shanghai day: 2026-06-29T16:00Z is 2026-06-30 in Shanghai (this cycle)
+    const w = await recordOk({ plate: d.plate, points: 1, occurred_at: '2026-06-29T10:00:00Z', served_date: '2026-06-30' });
+    sql(db, `UPDATE violations SET state = 'handled', licence_id = ${d.licenceId}, citizen_id = ${d.c.id}, ` +
+      `handled_channel = 'app', handled_at = '2026-06-29 16:00:00.000' WHERE id = ${w.id}`);
+    assert.equal((await cancel(w.id, { reason: '复核撤销' })).status, 200);
+    assert.equal(licenceRow(d.licenceId).points, 1);
+  });
+
+  test('cancelling the violation that reached 12 lifts the full score it caused', async () => {
+    const d = await driver({ licence: { points: 6 } });
+    const v = await recordOk({ plate: d.plate, points: 6 });
+    assert.equal((await windowHandle(v.id, d.licenceId)).status, 200);
+    assert.deepEqual(licenceRow(d.licenceId), { points: 12, status: 'full_score', study: 1 });
+    const r = await cancel(v.id, { reason: '经复核非本人驾驶' });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(licenceRow(d.licenceId), { points: 6, status: 'valid', study: 0 });
+    assert.equal(auditCount('violations.full_score_lifted', d.licenceId), 1);
+    // online handling works again
+    const next = await recordOk({ plate: d.plate, points: 1 });
+    assert.equal((await handle(d.c, next.id)).status, 200);
+    assert.equal(licenceRow(d.licenceId).points, 7);
+  });
+
+  test('a full score that stays at 12 or more, or one not reached by points, is kept', async () => {
+    const d = await driver({ licence: { points: 6 } });
+    const a = await recordOk({ plate: d.plate, points: 6 });
+    const b = await recordOk({ plate: d.plate, points: 3 });
+    assert.equal((await windowHandle(a.id, d.licenceId)).status, 200);
+    assert.equal((await windowHandle(b.id, d.licenceId)).status, 200);
+    assert.deepEqual(licenceRow(d.licenceId), { points: 15, status: 'full_score', study: 1 });
+    assert.equal((await cancel(b.id, { reason: '撤销' })).status, 200);
+    assert.deepEqual(licenceRow(d.licenceId), { points: 12, status: 'full_score', study: 1 });
+    // full score set by other means (below 12 points): a cancel never lifts it
+    const e = await driver({ licence: { points: 3, status: 'full_score' } });
+    sql(db, `UPDATE licences SET full_score_study = 1 WHERE id = ${e.licenceId}`);
+    const c = await recordOk({ plate: e.plate, points: 2 });
+    assert.equal((await windowHandle(c.id, e.licenceId)).status, 200);
+    assert.equal((await cancel(c.id, { reason: '撤销' })).status, 200);
+    assert.deepEqual(licenceRow(e.licenceId), { points: 3, status: 'full_score', study: 1 });
+    assert.equal(auditCount('violations.full_score_lifted', e.licenceId), 0);
+  });
+
   test('a supervisor cancels a recorded violation; paid ones are not cancellable', async () => {
     const d = await driver();
     const v = await recordOk({ plate: d.plate });

@@ -1,10 +1,13 @@
 /* Unit tests for the payments module's pure helpers: form decoding used by
- * the Alipay adapter (modules/payments/channel.c). */
+ * the Alipay adapter (modules/payments/channel.c), the reconciliation CSV
+ * (modules/payments/csv.c) and the cleaning of untrusted numbers. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modules/payments/channel.h"
+#include "modules/payments/csv.h"
+#include "modules/payments/payments_internal.h"
 
 START_TEST(url_decode_plus_and_escapes)
 {
@@ -63,6 +66,94 @@ START_TEST(sign_content_keeps_empty_values_and_skips_sign)
 }
 END_TEST
 
+/* One row of fields through pay_csv; returns the malloc'd text. */
+static char *csv_row(const char *const *fields, const bool *text, int n)
+{
+    pay_csv b;
+    char *out;
+
+    pay_csv_init(&b);
+    for (int i = 0; i < n; i++)
+        pay_csv_field(&b, fields[i], text[i]);
+    pay_csv_end_row(&b);
+    out = strdup(b.buf);
+    pay_csv_free(&b);
+    return out;
+}
+
+START_TEST(csv_plain_fields_stay_bare)
+{
+    const char *f[] = {"policeapp", "2026-11-23", "P20261123ABCDEF0123456789", NULL, "2222"};
+    const bool t[] = {true, true, true, true, false};
+    char *s = csv_row(f, t, 5);
+    ck_assert_str_eq(s, "policeapp,2026-11-23,P20261123ABCDEF0123456789,,2222\r\n");
+    free(s);
+}
+END_TEST
+
+START_TEST(csv_quotes_comma_quote_cr_lf_per_rfc4180)
+{
+    const char *f[] = {"a,b", "say \"hi\"", "line\r\nbreak", "cr\ronly", "\"", "lf\n"};
+    const bool t[] = {true, true, true, true, true, true};
+    char *s = csv_row(f, t, 6);
+    ck_assert_str_eq(s, "\"a,b\",\"say \"\"hi\"\"\",\"line\r\nbreak\",\"cr\ronly\",\"\"\"\",\"lf\n\"\r\n");
+    free(s);
+}
+END_TEST
+
+START_TEST(csv_guards_formulas_in_text_only)
+{
+    const char *f[] = {"=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "a=b", "-5"};
+    const bool t[] = {true, true, true, true, true, true, true, false};
+    char *s = csv_row(f, t, 8);
+    ck_assert_str_eq(s, "'=1+2,'+1,'-1,'@SUM(A1),'\tx,\"'\rx\",a=b,-5\r\n");
+    free(s);
+    /* guard and quoting together: the apostrophe sits inside the quotes */
+    const char *g[] = {"=HYPERLINK(\"http://x\",\"y\")"};
+    const bool gt[] = {true};
+    s = csv_row(g, gt, 1);
+    ck_assert_str_eq(s, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\r\n");
+    free(s);
+}
+END_TEST
+
+START_TEST(csv_rows_and_empty_buffer)
+{
+    pay_csv b;
+
+    pay_csv_init(&b);
+    pay_csv_field(&b, "", true);
+    pay_csv_field(&b, "x", true);
+    pay_csv_end_row(&b);
+    pay_csv_field(&b, "y", true);
+    pay_csv_end_row(&b);
+    ck_assert_str_eq(b.buf, ",x\r\ny\r\n");
+    ck_assert_uint_eq(b.len, strlen(",x\r\ny\r\n"));
+    pay_csv_free(&b);
+    ck_assert_ptr_null(b.buf);
+    ck_assert_uint_eq(b.len, 0);
+    /* a long field grows the buffer */
+    char big[2000];
+    memset(big, '"', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    pay_csv_field(&b, big, true);
+    ck_assert_uint_eq(b.len, 2 + 2 * (sizeof big - 1));
+    pay_csv_free(&b);
+}
+END_TEST
+
+START_TEST(clean_ascii_replaces_everything_unprintable)
+{
+    char out[16];
+    pay_clean_ascii("A\"b\r\n\t\x1b\xe4\xba\xa4z", out, sizeof out);
+    ck_assert_str_eq(out, "A\"b???????z");
+    pay_clean_ascii(NULL, out, sizeof out);
+    ck_assert_str_eq(out, "");
+    pay_clean_ascii("0123456789abcdefXYZ", out, sizeof out);
+    ck_assert_str_eq(out, "0123456789abcde");
+}
+END_TEST
+
 Suite *payments_suite(void)
 {
     Suite *s = suite_create("payments");
@@ -71,6 +162,13 @@ Suite *payments_suite(void)
     tcase_add_test(t, url_decode_rejects_bad_escapes_and_nul);
     tcase_add_test(t, form_get_finds_decoded_values);
     tcase_add_test(t, sign_content_keeps_empty_values_and_skips_sign);
+    suite_add_tcase(s, t);
+    t = tcase_create("csv");
+    tcase_add_test(t, csv_plain_fields_stay_bare);
+    tcase_add_test(t, csv_quotes_comma_quote_cr_lf_per_rfc4180);
+    tcase_add_test(t, csv_guards_formulas_in_text_only);
+    tcase_add_test(t, csv_rows_and_empty_buffer);
+    tcase_add_test(t, clean_ascii_replaces_everything_unprintable);
     suite_add_tcase(s, t);
     return s;
 }

@@ -166,6 +166,89 @@ START_TEST(test_cycle)
 }
 END_TEST
 
+/* ---- cancelling ------------------------------------------------------- */
+
+START_TEST(test_points_on_cancel_current_cycle)
+{
+    int after = -1;
+    bool lift = true;
+
+    /* handled in the licence's cycle: the points go back, never below 0 */
+    ck_assert(violations_points_on_cancel(4, day_of("2026-06-30"), "valid", 3, day_of("2026-08-01"),
+                                          day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 1);
+    ck_assert(!lift);
+    ck_assert(violations_points_on_cancel(2, day_of("2026-06-30"), "valid", 3, day_of("2026-06-30"),
+                                          day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 0);
+    /* a cycle start still ahead (today before it) is the current cycle */
+    ck_assert(violations_points_on_cancel(5, day_of("2026-12-01"), "valid", 5, day_of("2026-12-01"),
+                                          day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 0);
+}
+END_TEST
+
+START_TEST(test_points_on_cancel_other_cycle)
+{
+    int after = -1;
+    bool lift = true;
+
+    /* handled before the licence's cycle began (the cycle rolled over since
+     * and new points were counted): nothing comes off the new total */
+    ck_assert(!violations_points_on_cancel(2, day_of("2026-06-30"), "valid", 3, day_of("2026-06-29"),
+                                           day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 2);
+    ck_assert(!lift);
+    /* stored cycle finished (not yet rolled by a handling): its points lapse,
+     * so a cancel of one of them gives nothing back either */
+    ck_assert(!violations_points_on_cancel(6, day_of("2025-06-30"), "valid", 3, day_of("2026-01-10"),
+                                           day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 6);
+    /* unknown handling day: in doubt, nothing */
+    ck_assert(!violations_points_on_cancel(6, day_of("2026-06-30"), "valid", 3, 0,
+                                           day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 6);
+}
+END_TEST
+
+START_TEST(test_points_on_cancel_full_score)
+{
+    int after = -1;
+    bool lift = false;
+
+    /* 12 reached in this cycle, back below 12: lifted */
+    ck_assert(violations_points_on_cancel(12, day_of("2026-06-30"), "full_score", 6,
+                                          day_of("2026-08-01"), day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 6);
+    ck_assert(lift);
+    /* still 12 or more: kept */
+    ck_assert(violations_points_on_cancel(15, day_of("2026-06-30"), "full_score", 3,
+                                          day_of("2026-08-01"), day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 12);
+    ck_assert(!lift);
+    /* full score without 12 points counted (set otherwise): kept */
+    ck_assert(violations_points_on_cancel(3, day_of("2026-06-30"), "full_score", 3,
+                                          day_of("2026-08-01"), day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 0);
+    ck_assert(!lift);
+    /* a full score licence does not roll its cycle: the points of the cycle
+     * it reached 12 in still go back after the anniversary, and lift it */
+    ck_assert(violations_points_on_cancel(12, day_of("2025-06-30"), "full_score", 3,
+                                          day_of("2026-01-10"), day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 9);
+    ck_assert(lift);
+    /* handled before that cycle: nothing, no lift */
+    ck_assert(!violations_points_on_cancel(12, day_of("2026-06-30"), "full_score", 6,
+                                           day_of("2026-06-01"), day_of("2026-11-23"), &after, &lift));
+    ck_assert_int_eq(after, 12);
+    ck_assert(!lift);
+    /* a 'valid' licence is never "lifted" */
+    ck_assert(violations_points_on_cancel(12, day_of("2026-06-30"), "valid", 6, day_of("2026-08-01"),
+                                          day_of("2026-11-23"), &after, &lift));
+    ck_assert(!lift);
+}
+END_TEST
+
 /* ---- licence ----------------------------------------------------------- */
 
 START_TEST(test_licence_usable)
@@ -369,6 +452,9 @@ Suite *violations_suite(void)
     tcase_add_test(tc, test_points_online);
     tcase_add_test(tc, test_points_window);
     tcase_add_test(tc, test_cycle);
+    tcase_add_test(tc, test_points_on_cancel_current_cycle);
+    tcase_add_test(tc, test_points_on_cancel_other_cycle);
+    tcase_add_test(tc, test_points_on_cancel_full_score);
     tcase_add_test(tc, test_licence_usable);
     tcase_add_test(tc, test_plate);
     tcase_add_test(tc, test_codes);

@@ -1,0 +1,30 @@
+/* payments.h - the payments module's public API (used by violations).
+ *
+ * Runs on the caller's connection, inside its transaction, and blocks:
+ * worker threads, jobs, CLI only. */
+#ifndef ONETRIP_PAYMENTS_H
+#define ONETRIP_PAYMENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "server/app.h"
+
+/* A violation is being cancelled: call with the violation row already
+ * locked (violations lock before orders, as order creation does). Locks the
+ * live order holding the violation, if any, and:
+ *  - an open order (even one past expiry) is closed with state_reason
+ *    'violation_cancelled' and ALL its violations are released (its amount
+ *    included the cancelled one; the payer makes a new order for the rest),
+ *    audited as payments.order_end; *order_closed = true;
+ *  - an order awaiting confirmation is left alone (the money may already be
+ *    at the channel): *pending = true; the caller must refuse the cancel.
+ * order_no (cap bytes) gets the order's number, or "" when none is live.
+ * who may be NULL (system). Returns 0, or -1 with the database error left
+ * in c (roll back). */
+int payments_violation_cancel(db_conn *c, const app_principal *who, const char *request_id,
+                              const char *peer, int64_t violation_id, bool *order_closed,
+                              bool *pending, char *order_no, size_t cap);
+
+#endif
