@@ -144,6 +144,14 @@ int audit_write(app_req *r, const char *action, const char *target_type, const c
                            outcome, detail);
 }
 
+int audit_write_owned(app_req *r, const char *action, const char *target_type,
+                      const char *target_id, json_t *detail)
+{
+    int rc = audit_write(r, action, target_type, target_id, "ok", detail);
+    json_decref(detail);
+    return rc;
+}
+
 typedef struct denied_arg {
     app_req *r;
     const char *perm;

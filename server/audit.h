@@ -16,6 +16,10 @@
  * in clear. Returns 0, or -1 with the db error left in r->db. */
 int audit_write(app_req *r, const char *action, const char *target_type, const char *target_id,
                 const char *outcome, json_t *detail);
+/* audit_write that takes ownership of detail (json_pack(...) can be passed
+ * straight in); outcome "ok". */
+int audit_write_owned(app_req *r, const char *action, const char *target_type,
+                      const char *target_id, json_t *detail);
 /* Same for jobs and CLI commands (principal may be NULL = system). */
 int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id,
                     const char *peer, const char *action, const char *target_type,

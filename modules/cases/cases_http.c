@@ -20,13 +20,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* audit_write borrows its detail: this one takes ownership (steals). */
-static int audit_owned(app_req *r, const char *action, const char *type, const char *id, json_t *detail)
-{
-    int rc = audit_write(r, action, type, id, "ok", detail);
-    json_decref(detail);
-    return rc;
-}
 
 
 static json_t *str_or_null(const char *s)
@@ -324,7 +317,7 @@ static int tx_trip(app_req *r, void *arg)
         not_found(r);
         goto done;
     }
-    if (audit_owned(r, "cases.trip", "case", db_cell(rows, 0, CC_NUMBER),
+    if (audit_write_owned(r, "cases.trip", "case", db_cell(rows, 0, CC_NUMBER),
                     json_pack("{sI}", "outlet_id", (json_int_t)r->who.outlet_id)) != 0)
         goto done;
     app_reply_json(r, 201, json_pack("{sssIsI}", "number", db_cell(rows, 0, CC_NUMBER), "trips",
@@ -453,7 +446,7 @@ static int tx_transition(app_req *r, void *arg)
         if (cases_sql_set_acceptance(r->db, id, missing, missing ? due_s : NULL, commit) != 0)
             goto done;
     }
-    if (audit_owned(r, "cases.transition", "case", db_cell(rows, 0, CC_NUMBER),
+    if (audit_write_owned(r, "cases.transition", "case", db_cell(rows, 0, CC_NUMBER),
                     json_pack("{ssss}", "from", db_cell(rows, 0, CC_STATE), "to", to)) != 0)
         goto done;
     db_rows_free(rows);
@@ -681,7 +674,7 @@ static int tx_rating(app_req *r, void *arg)
     if (db_cell(rows, 0, CC_COMPLETED_DAY) &&
         cases_sql_mark_dirty(r->db, db_cell(rows, 0, CC_COMPLETED_DAY)) != 0)
         goto done;
-    if (audit_owned(r, "cases.rating", "case", db_cell(rows, 0, CC_NUMBER),
+    if (audit_write_owned(r, "cases.rating", "case", db_cell(rows, 0, CC_NUMBER),
                     json_pack("{si}", "score", score)) != 0)
         goto done;
     app_reply_json(r, 201, json_pack("{sssiss so}", "number", db_cell(rows, 0, CC_NUMBER), "score",

@@ -9,13 +9,6 @@
 #include "modules/catalog/catalog_sql.h"
 #include "server/audit.h"
 
-/* audit_write borrows its detail: this one takes ownership (steals). */
-static int audit_owned(app_req *r, const char *action, const char *type, const char *id, json_t *detail)
-{
-    int rc = audit_write(r, action, type, id, "ok", detail);
-    json_decref(detail);
-    return rc;
-}
 
 static json_t *parsed(const char *text)
 {
@@ -193,7 +186,7 @@ static int tx_put(app_req *r, void *arg)
     v.created_by = r->who.id;
     if (catalog_sql_insert_version(r->db, &v, &vid) != 0)
         goto done;
-    if (audit_owned(r, "catalog.change", "catalog_item", code,
+    if (audit_write_owned(r, "catalog.change", "catalog_item", code,
                     json_pack("{si}", "version", current + 1)) != 0)
         goto done;
     if (catalog_sql_get_current(r->db, code, &rows) != 0)
