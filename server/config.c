@@ -179,7 +179,7 @@ int config_load_text(const char *text, const char *src, char *err, size_t errlen
 {
     char section[64] = "";
     char *copy = app_strdup(text);
-    char *save = NULL, *line;
+    char *line;
     int lineno = 0, rc = -1;
     char where[300], full[200];
 
@@ -224,7 +224,6 @@ int config_load_text(const char *text, const char *src, char *err, size_t errlen
             goto fail;
         line = next;
     }
-    (void)save;
     rc = 0;
 fail:
     free(copy);

@@ -20,7 +20,6 @@ static const double bucket_le[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
 static int nroutes;
 static char **route_names;              /* index nroutes = "unmatched" */
 static atomic_ullong *req_counts;       /* (nroutes+1) * NSLOTS */
-static atomic_ullong *other_status;     /* last status seen in "other" is not kept */
 static atomic_ullong lat_buckets[NBUCKETS + 1];
 static atomic_ullong lat_sum_us, lat_count;
 static atomic_ullong conn_rejected, conn_timeouts, queue_full, db_errors;
@@ -43,7 +42,6 @@ void metrics_init(int n, const char *const *names)
         route_names[i] = app_strdup(names[i]);
     route_names[n] = app_strdup("unmatched");
     req_counts = app_calloc((size_t)(n + 1) * NSLOTS, sizeof(atomic_ullong));
-    other_status = NULL;
 }
 
 void metrics_set_gauges(const metrics_gauges *g)
