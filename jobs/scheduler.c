@@ -27,6 +27,9 @@ static const char SQL_RUN_END[] =
     "UPDATE job_runs SET finished_at = UTC_TIMESTAMP(3), outcome = ?, items = ?, message = ? WHERE id = ?";
 
 #define MAX_SCHED_JOBS 256
+/* A failed run is due again this soon (or after its interval, if shorter):
+ * a daily job that hit a database blip must not wait a day. */
+#define RETRY_FAILED_S 30
 
 static struct {
     pthread_t thread;
@@ -50,7 +53,7 @@ static int run_job(db_conn *c, const app_job *job, const char *owner, int force,
     /* The lease outlives a stuck run for a while, then another node may take it. */
     int64_t lease_s = job->interval_s > 300 ? job->interval_s : 300;
     app_job_ctx ctx = {.db = c, .name = job->name, .now_unix = (int64_t)time(NULL)};
-    int64_t t0, dur;
+    int64_t t0, dur, next_s;
     int rc;
 
     *count = 0;
@@ -73,12 +76,13 @@ static int run_job(db_conn *c, const app_job *job, const char *owner, int force,
     app_log(rc == 0 ? LOG_INFO : LOG_WARN, "jobs", "job=%s outcome=%s items=%lld duration_ms=%lld",
             job->name, rc == 0 ? "ok" : "failed", (long long)*count, (long long)dur);
     db_error_clear(c);
+    next_s = rc == 0 || job->interval_s < RETRY_FAILED_S ? job->interval_s : RETRY_FAILED_S;
     if (db_conn_ensure(c) == 0) {
         db_exec(c, SQL_RUN_END,
                 DBP(DB_STR(rc == 0 ? "ok" : "failed"), DB_I64(*count),
                     DB_STR(rc == 0 ? NULL : "job reported failure"), DB_I64(run_id)),
                 NULL, NULL);
-        db_exec(c, SQL_LEASE_DONE, DBP(DB_I64(job->interval_s), DB_STR(job->name), DB_STR(owner)), NULL,
+        db_exec(c, SQL_LEASE_DONE, DBP(DB_I64(next_s), DB_STR(job->name), DB_STR(owner)), NULL,
                 NULL);
     }
     return rc == 0 ? 0 : -1;
@@ -96,7 +100,8 @@ static void *sched_main(void *arg)
     c = db_conn_new(&sched.cfg);
     /* When to ask the database about each job again: a job that just ran
      * waits its interval; one that was not due (or held by another node) is
-     * asked again within 5 s, a failed one within 30 s. Saves a round trip
+     * asked again within 5 s, a failed one within RETRY_FAILED_S (when the
+     * lease says it is due again). Saves a round trip
      * per job per second when idle. */
     int64_t next_check[MAX_SCHED_JOBS] = {0};
 
@@ -111,7 +116,7 @@ static void *sched_main(void *arg)
                     if (k < MAX_SCHED_JOBS && now < next_check[k])
                         continue;
                     rc = run_job(c, job, sched.owner, 0, &n);
-                    again = rc == 0 ? job->interval_s : rc == 1 ? 5 : 30;
+                    again = rc == 0 ? job->interval_s : rc == 1 ? 5 : RETRY_FAILED_S;
                     if (again > job->interval_s)
                         again = job->interval_s;
                     if (k < MAX_SCHED_JOBS)

@@ -175,19 +175,24 @@ static int aud_matches(jwt_t *jwt, const char *want)
  * iat not in the future; lifetime at most max_life seconds. */
 int auth_check_times(long exp, long nbf, long iat, long now, long skew, long max_life, const char **why)
 {
-    if (exp + skew < now) {
+    /* The claims are the signer's numbers, anywhere in long's range: every
+     * comparison moves only now, skew and max_life (small, non-negative) so
+     * nothing overflows (an overflowing exp - iat once let a ten-year token
+     * with a very negative iat through). */
+    if (exp < now - skew) {
         *why = "token_expired";
         return -1;
     }
-    if (nbf - skew > now) {
+    if (nbf > now + skew) {
         *why = "token_not_yet_valid";
         return -1;
     }
-    if (iat - skew > now) {
+    if (iat > now + skew) {
         *why = "token_issued_in_future";
         return -1;
     }
-    if (exp - iat > max_life || exp < iat) {
+    /* Here exp >= now - skew > 0, so exp - max_life (max_life >= 0) cannot wrap. */
+    if (exp < iat || exp - max_life > iat) {
         *why = "token_lifetime_too_long";
         return -1;
     }

@@ -137,6 +137,28 @@ describe('foundation', () => {
     assert.match(unknown.stderr, /no job named no_such_job/);
   });
 
+  test('a failed job run releases its lease and is due again soon, not a whole interval later', async () => {
+    // idempotency_prune runs hourly; with its table gone it fails.
+    server.sqlExec('RENAME TABLE idempotency_keys TO idempotency_keys_away');
+    let r;
+    try {
+      r = server.cli(['job', 'run', 'idempotency_prune']);
+    } finally {
+      server.sqlExec('RENAME TABLE idempotency_keys_away TO idempotency_keys');
+    }
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /idempotency_prune failed/);
+    const [[owner, wait]] = server.sql("SELECT COALESCE(owner, '-'), TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(3), next_run_at) " +
+      "FROM job_leases WHERE name = 'idempotency_prune'");
+    assert.equal(owner, '-');
+    assert.ok(Number(wait) <= 30, `a failed hourly job is due again in ${wait} s`);
+    const failed = server.sql("SELECT outcome FROM job_runs WHERE name = 'idempotency_prune' AND owner LIKE 'cli:%' " +
+      'ORDER BY id DESC LIMIT 1');
+    assert.equal(failed[0][0], 'failed');
+    const again = server.cli(['job', 'run', 'idempotency_prune']);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
   test('the scheduler inside serve ran the jobs and /metrics shows them', async () => {
     const r = await waitFor(async () => {
       const m = await request(`${server.httpUrl}/metrics`);

@@ -2,6 +2,7 @@
  * server/auth_token.h) and of identity management (ID numbers, roles,
  * public keys, certificate fingerprints, CLI arguments). */
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,27 @@ START_TEST(times_lifetime)
     /* exp before iat is never a valid lifetime */
     ck_assert_int_eq(auth_check_times(NOW + 10, NOW, NOW + 20, NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_lifetime_too_long");
+}
+END_TEST
+
+/* Signed claims at the edges of long: no overflow may turn a ten-year
+ * token (iat far in the past) into an accepted one, or call a far-future exp
+ * "expired". */
+START_TEST(times_extreme_values)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 315360000L, NOW, LONG_MIN + 100, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_lifetime_too_long");
+    ck_assert_int_eq(auth_check_times(LONG_MAX, NOW, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_lifetime_too_long");
+    ck_assert_int_eq(auth_check_times(NOW + 300, LONG_MIN, NOW, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW, NOW, 60, LONG_MAX, &why), 0);
+    ck_assert_int_eq(auth_check_times(LONG_MIN, LONG_MIN, LONG_MIN, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_expired");
+    ck_assert_int_eq(auth_check_times(NOW + 300, LONG_MAX, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_not_yet_valid");
+    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, LONG_MAX, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_issued_in_future");
 }
 END_TEST
 
@@ -405,6 +427,7 @@ Suite *auth_suite(void)
     tcase_add_test(t, times_iat_future_boundary);
     tcase_add_test(t, times_lifetime);
     tcase_add_test(t, times_zero_skew);
+    tcase_add_test(t, times_extreme_values);
     tcase_add_test(h, header_ok);
     tcase_add_test(h, header_no_kid);
     tcase_add_test(h, header_malformed);
