@@ -174,7 +174,7 @@ void audit_denied(app_req *r, const char *perm, const char *reason)
         app_log(LOG_WARN, "audit", "request_id=%s msg=\"cannot record denial\"", r->request_id);
 }
 
-int audit_verify(db_conn *c, char *msg, size_t cap, int64_t *checked)
+static int verify_walk(db_conn *c, char *msg, size_t cap, int64_t *checked)
 {
     db_rows *rows = NULL, *head = NULL;
     char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -239,4 +239,29 @@ done:
     db_rows_free(rows);
     db_rows_free(head);
     return rc;
+}
+
+typedef struct verify_arg {
+    char *msg;
+    size_t cap;
+    int64_t *checked;
+    int result;
+} verify_arg;
+
+/* The walk and the head read share one REPEATABLE READ snapshot: a record
+ * committed meanwhile on a live server is neither half-seen nor taken for
+ * a truncated chain. Nothing is written; the transaction just ends. */
+static int verify_tx(db_conn *c, void *arg)
+{
+    verify_arg *v = arg;
+    v->result = verify_walk(c, v->msg, v->cap, v->checked);
+    return v->result < 0 ? -1 : 0;
+}
+
+int audit_verify(db_conn *c, char *msg, size_t cap, int64_t *checked)
+{
+    verify_arg v = {msg, cap, checked, -1};
+    if (db_tx(c, verify_tx, &v, 3, NULL) != 0)
+        return -1;
+    return v.result;
 }
