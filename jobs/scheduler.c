@@ -65,8 +65,15 @@ static int run_job(db_conn *c, const app_job *job, const char *owner, int force,
         return -1;
     if (affected != 1)
         return 1;
-    if (db_exec(c, SQL_RUN_START, DBP(DB_STR(job->name), DB_STR(owner)), NULL, &run_id) != 0)
+    if (db_exec(c, SQL_RUN_START, DBP(DB_STR(job->name), DB_STR(owner)), NULL, &run_id) != 0) {
+        /* Give the lease back (best effort) rather than hold it until it
+         * expires: the job is due again soon. */
+        db_exec(c, SQL_LEASE_DONE,
+                DBP(DB_I64(job->interval_s < RETRY_FAILED_S ? job->interval_s : RETRY_FAILED_S),
+                    DB_STR(job->name), DB_STR(owner)),
+                NULL, NULL);
         return -1;
+    }
     t0 = mono_ms();
     rc = job->fn(&ctx, count);
     dur = mono_ms() - t0;

@@ -159,6 +159,21 @@ describe('foundation', () => {
     assert.equal(again.code, 0, again.stderr);
   });
 
+  test('a run that cannot even be recorded gives its lease back', async () => {
+    server.sqlExec('RENAME TABLE job_runs TO job_runs_away');
+    let r;
+    try {
+      r = server.cli(['job', 'run', 'idempotency_prune']);
+    } finally {
+      server.sqlExec('RENAME TABLE job_runs_away TO job_runs');
+    }
+    assert.equal(r.code, 1);
+    const [[owner]] = server.sql("SELECT COALESCE(owner, '-') FROM job_leases WHERE name = 'idempotency_prune'");
+    assert.equal(owner, '-', 'lease still held after a failed start');
+    const again = server.cli(['job', 'run', 'idempotency_prune']);
+    assert.equal(again.code, 0, again.stderr);
+  });
+
   test('the scheduler inside serve ran the jobs and /metrics shows them', async () => {
     const r = await waitFor(async () => {
       const m = await request(`${server.httpUrl}/metrics`);
