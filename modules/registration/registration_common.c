@@ -48,6 +48,13 @@ fail:
     return -1;
 }
 
+void reg_tx_on_id(app_req *r, app_tx_fn fn)
+{
+    int64_t id = reg_param_id(r, 0);
+    if (id > 0)
+        app_tx(r, fn, &id);
+}
+
 db_rows *reg_app_load(app_req *r, int64_t id, int lock)
 {
     db_rows *a = NULL;

@@ -466,9 +466,7 @@ static int tx_submit(app_req *r, void *p)
 
 void reg_on_submit(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_submit, &id);
+    reg_tx_on_id(r, tx_submit);
 }
 
 /* ---- cancel ---- */
@@ -511,9 +509,7 @@ done:
 
 void reg_on_cancel(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_cancel, &id);
+    reg_tx_on_id(r, tx_cancel);
 }
 
 /* ---- complete (window) ---- */
@@ -591,9 +587,7 @@ done:
 
 void reg_on_complete(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_complete, &id);
+    reg_tx_on_id(r, tx_complete);
 }
 
 /* ---- collected at a window ---- */
@@ -633,9 +627,7 @@ done:
 
 void reg_on_collected(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_collected, &id);
+    reg_tx_on_id(r, tx_collected);
 }
 
 /* ---- mailing orders (post partner) ---- */

@@ -20,6 +20,9 @@ json_t *reg_iso_json(const char *datetime);
 
 /* Path parameter i as a positive id; sets 404 and returns -1 otherwise. */
 int64_t reg_param_id(app_req *r, int i);
+/* Runs fn in one transaction with the application id of the path
+ * (fn gets an int64_t *); a malformed id has already been answered. */
+void reg_tx_on_id(app_req *r, app_tx_fn fn);
 
 /* Loads application id if the caller may see it (citizen: owner; dealer
  * partner: its outlet's applications; operators: any), optionally locking

@@ -279,9 +279,7 @@ done:
 
 void reg_on_offer(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_offer, &id);
+    reg_tx_on_id(r, tx_offer);
 }
 
 typedef struct reserve_arg {
@@ -413,7 +411,5 @@ done:
 
 void reg_on_release(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_release, &id);
+    reg_tx_on_id(r, tx_release);
 }

@@ -321,9 +321,7 @@ done:
 
 void reg_on_unbook(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, tx_unbook, &id);
+    reg_tx_on_id(r, tx_unbook);
 }
 
 /* ---- inspection result ---- */
