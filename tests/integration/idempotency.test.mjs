@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
 import { startServer, request, randomHex } from './lib/harness.mjs';
-import { setupIdentity } from './lib/identity.mjs';
+import { setupIdentity, randomPlate } from './lib/identity.mjs';
 
 function violation(o = {}) {
   return {
@@ -112,7 +112,7 @@ describe('Idempotency-Key', () => {
 
   test('keys are scoped to the caller: another citizen may use the same key and body', async () => {
     const owner = await id.addCitizen({ name: '车主甲' });
-    const plate = `浙A${randomHex(1).toUpperCase()}${Math.floor(100 + Math.random() * 899)}`;
+    const plate = randomPlate();
     await id.addVehicle(owner, { plate });
     const a = await id.addCitizen({ name: '代办乙' });
     const b = await id.addCitizen({ name: '代办丙' });

@@ -92,11 +92,19 @@ export function randomVin() {
 }
 
 const PLATE_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
+// Each test file has its own database, so plates need only be unique within this process:
+// the space is 240,000 plates and a file may draw hundreds, so never hand one out twice.
+const issuedPlates = new Set();
 export function randomPlate() {
-  let p = '浙A';
-  p += PLATE_LETTERS[crypto.randomInt(PLATE_LETTERS.length)];
-  for (let i = 0; i < 4; i++) p += String(crypto.randomInt(10));
-  return p;
+  for (;;) {
+    let p = '浙A';
+    p += PLATE_LETTERS[crypto.randomInt(PLATE_LETTERS.length)];
+    for (let i = 0; i < 4; i++) p += String(crypto.randomInt(10));
+    if (!issuedPlates.has(p)) {
+      issuedPlates.add(p);
+      return p;
+    }
+  }
 }
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
