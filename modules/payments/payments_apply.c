@@ -197,6 +197,39 @@ static int file_case(db_conn *c, const db_rows *o)
     return 0;
 }
 
+/* Money we hold without an obligation for it (a second trade for an order
+ * already paid, or a payment for violations another order paid): record it
+ * as a surplus payment and, in the same transaction, the automatic refund
+ * that gives it back. The refund needs no second approver: it returns money
+ * that was never owed to the payer who sent it, through the channel it came
+ * by, for exactly the amount received - there is nothing to decide, and
+ * waiting for an operator would only keep the payer's money longer. The
+ * channel call itself is made by the payments_refunds job, outside any
+ * transaction. The unique keys (channel, trade_no) and auto_payment_id make
+ * a trade recorded at most once and refunded at most once. */
+static int record_surplus(db_conn *c, const pay_actor *a, const char *channel, const pay_notice *n,
+                          int64_t oid, const char *why, const char *text, pay_apply_result *res)
+{
+    uint64_t pid = 0, rid = 0;
+    char target[32], out_no[40];
+
+    snprintf(target, sizeof target, "%lld", (long long)oid);
+    if (pay_sql_payment_insert(c, oid, channel, n->trade_no, n->amount_fen, n->notify_id, "duplicate", &pid) != 0)
+        return -1;
+    pay_new_number("RF", false, 16, out_no, sizeof out_no);
+    if (pay_sql_refund_insert(c, out_no, oid, (int64_t)pid, channel, n->amount_fen, text, "duplicate_payment",
+                              "approved", 0, &rid) != 0)
+        return -1;
+    if (pay_sql_alert_insert(c, "duplicate_payment", channel, n->order_no, oid, text) != 0)
+        return -1;
+    res->outcome = "duplicate_payment";
+    res->reason = why;
+    res->ack = true; /* recorded: the channel must stop resending */
+    return audit(c, a, "payments.duplicate_payment", target, "refund_created",
+                 json_pack("{sssssIssss}", "channel", channel, "trade_no", n->trade_no, "amount_fen",
+                           (json_int_t)n->amount_fen, "reason", why, "out_refund_no", out_no));
+}
+
 static int apply_success(db_conn *c, const pay_actor *a, const char *channel, const pay_notice *n,
                          const db_rows *o, pay_apply_result *res)
 {
@@ -204,29 +237,21 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
     db_rows *pay = NULL, *other = NULL, *viol = NULL;
     uint64_t pid = 0, affected = 0;
     bool all_payable = true;
-    char target[32], out_no[40];
+    char target[32];
     int rc = -1;
 
     snprintf(target, sizeof target, "%lld", (long long)oid);
-    if (pay_sql_payment_by_order(c, oid, &pay) != 0)
+    /* Lock order: the order row (locked by the caller), then its payments,
+     * then - only when this trade pays it - its violations. */
+    if (pay_sql_payments_of_order(c, oid, &pay) != 0)
         goto fail;
-    if (pay->nrows > 0) {
-        res->ack = true;
-        if (strcmp(db_cell(pay, 0, 1), n->trade_no) == 0) {
-            res->outcome = "duplicate"; /* a resend: already applied */
-        } else {
-            /* The payer paid the same order twice at the channel. The
-             * second trade is money we hold without a payment row: alert
-             * so an operator refunds it (reconciliation also reports it). */
-            res->outcome = "duplicate_payment";
-            res->reason = "second_trade_for_order";
-            if (pay_sql_alert_insert(c, "second_trade_for_order", channel, n->order_no, oid,
-                                     "a second trade paid an order that was already paid") != 0)
-                goto fail;
+    for (int i = 0; i < pay->nrows; i++)
+        if (strcmp(db_cell(pay, i, 1), n->trade_no) == 0) {
+            res->outcome = "duplicate"; /* a resend: already recorded */
+            res->ack = true;
+            rc = 0;
+            goto fail;
         }
-        rc = 0;
-        goto fail;
-    }
     if (pay_sql_payment_by_trade(c, channel, n->trade_no, &other) != 0)
         goto fail;
     if (other->nrows > 0) {
@@ -235,6 +260,15 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
         res->ack = false;
         if (pay_sql_alert_insert(c, "notification_rejected", channel, n->order_no, oid,
                                  "trade number already recorded for another order") != 0)
+            goto fail;
+        rc = 0;
+        goto fail;
+    }
+    if (pay->nrows > 0) {
+        /* The payer paid the same order twice at the channel (another trade
+         * number): the order keeps its first payment, this one goes back. */
+        if (record_surplus(c, a, channel, n, oid, "second_trade_for_order",
+                           "duplicate payment: second trade for an order already paid", res) != 0)
             goto fail;
         rc = 0;
         goto fail;
@@ -276,25 +310,10 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
     } else {
         /* The violations were paid by another order (or cancelled) while
          * this one was expired: keep the money on record and give it back. */
-        if (pay_sql_payment_insert(c, oid, channel, n->trade_no, n->amount_fen, n->notify_id,
-                                   "duplicate", &pid) != 0)
-            goto fail;
         if (pay_sql_order_close_any(c, oid, "duplicate_payment") != 0 || pay_sql_items_release(c, oid) != 0)
             goto fail;
-        pay_new_number("RF", false, 16, out_no, sizeof out_no);
-        if (pay_sql_refund_insert(c, out_no, oid, (int64_t)pid, channel, n->amount_fen,
-                                  "duplicate payment: violations already paid", "duplicate_payment",
-                                  "approved", 0, NULL) != 0)
-            goto fail;
-        if (pay_sql_alert_insert(c, "duplicate_payment", channel, n->order_no, oid,
-                                 "payment for violations already paid; refund created") != 0)
-            goto fail;
-        res->outcome = "duplicate_payment";
-        res->reason = "violations_already_paid";
-        res->ack = true;
-        if (audit(c, a, "payments.duplicate_payment", target, "refund_created",
-                  json_pack("{sssssI}", "channel", channel, "trade_no", n->trade_no, "amount_fen",
-                            (json_int_t)n->amount_fen)) != 0)
+        if (record_surplus(c, a, channel, n, oid, "violations_already_paid",
+                           "duplicate payment: violations already paid", res) != 0)
             goto fail;
     }
     rc = 0;

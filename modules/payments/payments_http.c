@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "modules/payments/csv.h"
 #include "modules/payments/money.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_http.h"
@@ -394,7 +393,7 @@ static int refund_create_tx(app_req *r, void *arg)
                     "order_no");
         goto fail;
     }
-    if (pay_sql_refund_total(r->db, db_cell_i64(o, 0, 0), &t) != 0)
+    if (pay_sql_refund_total(r->db, db_cell_i64(p, 0, 0), &t) != 0)
         goto fail;
     if (db_cell_i64(t, 0, 0) + a->amount > db_cell_i64(p, 0, 3)) {
         app_problem(r, 409, "refund_exceeds_payment", "Refund too large",
@@ -540,114 +539,4 @@ void payments_on_refund_get(app_req *r)
     else
         app_reply_json(r, 200, pay_refund_json(f));
     db_rows_free(f);
-}
-
-/* ---- reconciliation ------------------------------------------------------ */
-
-static json_t *report_json(const db_rows *rep, int i)
-{
-    return json_pack("{sIsssssisisisisIsIss}", "id", (json_int_t)db_cell_i64(rep, i, 0), "channel",
-                     db_cell(rep, i, 1), "date", db_cell(rep, i, 2), "matched", (int)db_cell_i64(rep, i, 3),
-                     "not_recorded", (int)db_cell_i64(rep, i, 4), "not_in_statement",
-                     (int)db_cell_i64(rep, i, 5), "amount_mismatch", (int)db_cell_i64(rep, i, 6),
-                     "statement_total_fen", (json_int_t)db_cell_i64(rep, i, 7), "ledger_total_fen",
-                     (json_int_t)db_cell_i64(rep, i, 8), "created_at", db_cell(rep, i, 9));
-}
-
-static json_t *lines_json(const db_rows *l)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < l->nrows; i++) {
-        json_t *o = json_pack("{ssss}", "kind", db_cell(l, i, 0), "entry_type", db_cell(l, i, 1));
-        json_object_set_new(o, "order_no", db_cell(l, i, 2) ? json_string(db_cell(l, i, 2)) : json_null());
-        json_object_set_new(o, "trade_no", db_cell(l, i, 3) ? json_string(db_cell(l, i, 3)) : json_null());
-        json_object_set_new(o, "ledger_fen", db_cell(l, i, 4) ? json_integer(db_cell_i64(l, i, 4)) : json_null());
-        json_object_set_new(o, "statement_fen",
-                            db_cell(l, i, 5) ? json_integer(db_cell_i64(l, i, 5)) : json_null());
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-void payments_on_reports(app_req *r)
-{
-    const char *date = app_query(r, "date"), *channel = app_query(r, "channel");
-    db_rows *rep = NULL;
-    json_t *arr = json_array();
-    int32_t d;
-
-    if (date && date_parse(date, &d) != 0) {
-        app_problem(r, 400, "bad_date", "Invalid date", "Use YYYY-MM-DD.", "date");
-        goto done;
-    }
-    if (channel && pay_channel_find(channel) == NULL) {
-        app_problem(r, 400, "unknown_channel", "Unknown channel", NULL, "channel");
-        goto done;
-    }
-    if (pay_sql_reports(r->db, date, channel, &rep) != 0) {
-        app_problem_db(r);
-        goto done;
-    }
-    for (int i = 0; i < rep->nrows; i++) {
-        db_rows *l = NULL;
-        json_t *o = report_json(rep, i);
-        if (pay_sql_report_lines(r->db, db_cell_i64(rep, i, 0), &l) != 0) {
-            json_decref(o);
-            app_problem_db(r);
-            goto done;
-        }
-        json_object_set_new(o, "lines", lines_json(l));
-        db_rows_free(l);
-        json_array_append_new(arr, o);
-    }
-    app_reply_json(r, 200, json_pack("{sO}", "reports", arr));
-done:
-    json_decref(arr);
-    db_rows_free(rep);
-}
-
-void payments_on_report_csv(app_req *r)
-{
-    static const char *const HEAD[] = {"channel", "date", "kind", "entry_type", "order_no",
-                                       "trade_no", "ledger_fen", "statement_fen"};
-    db_rows *rep = NULL, *l = NULL;
-    int64_t id;
-    pay_csv csv;
-
-    pay_csv_init(&csv);
-    if (parse_id(app_param(r, 0), &id) != 0) {
-        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
-        goto done;
-    }
-    if (pay_sql_report_by_id(r->db, id, &rep) != 0 || pay_sql_report_lines(r->db, id, &l) != 0) {
-        app_problem_db(r);
-        goto done;
-    }
-    if (rep->nrows != 1) {
-        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
-        goto done;
-    }
-    for (size_t k = 0; k < sizeof HEAD / sizeof HEAD[0]; k++)
-        pay_csv_field(&csv, HEAD[k], true);
-    pay_csv_end_row(&csv);
-    for (int i = 0; i < l->nrows; i++) {
-        /* Order and trade numbers of not_recorded lines come from the
-         * channel's statement: every field is quoted as RFC 4180 needs and
-         * text is guarded against spreadsheet formulas. */
-        pay_csv_field(&csv, db_cell(rep, 0, 1), true);
-        pay_csv_field(&csv, db_cell(rep, 0, 2), true);
-        pay_csv_field(&csv, db_cell(l, i, 0), true);
-        pay_csv_field(&csv, db_cell(l, i, 1), true);
-        pay_csv_field(&csv, db_cell(l, i, 2), true);
-        pay_csv_field(&csv, db_cell(l, i, 3), true);
-        pay_csv_field(&csv, db_cell(l, i, 4), false);
-        pay_csv_field(&csv, db_cell(l, i, 5), false);
-        pay_csv_end_row(&csv);
-    }
-    app_add_header(r, "Content-Disposition", "attachment; filename=\"reconciliation.csv\"");
-    app_reply_bytes(r, 200, "text/csv; charset=utf-8", csv.buf, csv.len);
-done:
-    pay_csv_free(&csv);
-    db_rows_free(rep);
-    db_rows_free(l);
 }

@@ -13,7 +13,12 @@ void payments_on_receipt_verify(app_req *r);
 void payments_on_refund_create(app_req *r);
 void payments_on_refund_approve(app_req *r);
 void payments_on_refund_get(app_req *r);
+/* payments_recon_http.c */
 void payments_on_reports(app_req *r);
+void payments_on_report_get(app_req *r);
 void payments_on_report_csv(app_req *r);
+void payments_on_reconcile(app_req *r);
+void payments_on_alerts(app_req *r);
+void payments_on_alert_get(app_req *r);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "modules/payments/channel.h"
+#include "modules/payments/statement.h"
 #include "server/app.h"
 
 /* Who acts, for audit records written from handlers and jobs alike. */
@@ -59,14 +60,39 @@ void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_
 json_t *pay_order_json(db_conn *c, const db_rows *o);
 /* JSON of a refund row (pay_sql_refund_get columns). */
 json_t *pay_refund_json(const db_rows *f);
+/* JSON of report row i (pay_sql_reports columns), with its lines
+ * (pay_sql_report_lines columns) when lines is not NULL. */
+json_t *pay_report_json(const db_rows *rep, int i, const db_rows *lines);
+/* JSON of alert row i (pay_sql_alerts columns). */
+json_t *pay_alert_json(const db_rows *al, int i);
 
 /* Sends an approved refund to its channel and records the answer (own
  * transactions; call outside any). Returns 0 when the channel answered. */
 int pay_refund_send(db_conn *c, const pay_actor *a, int64_t refund_id);
 
-/* Reconciles one channel for one bureau day (YYYY-MM-DD): fetches the
- * statement, compares, stores the report and raises alerts. *report_id set.
- * Returns 0, or -1 with a reason in *why (static). */
+/* Fetches and parses one channel's statement for a bureau day (YYYY-MM-DD).
+ * Blocks on the channel: call outside any transaction. Returns 0 with *s
+ * filled (free with pay_stmt_free; malformed lines are in it, not errors),
+ * or -1 with *why (static): unknown_channel, bad_date, no_statement_url,
+ * statement_unavailable. */
+int pay_statement_fetch(const char *channel, const char *date, pay_stmt *s, const char **why);
+
+/* Reconciles a fetched statement INSIDE the caller's transaction: replaces
+ * the day's report with a new one (every good line matched against the
+ * ledger by trade number, every malformed line reported with its line
+ * number), raises an alert per mismatch and one for the malformed lines,
+ * and audits it as a. Sets *report_id. Returns 0, or -1 with the database
+ * error left in c (roll back). s->lines' used flags are rewritten. */
+int pay_reconcile_apply(db_conn *c, const pay_actor *a, const char *channel, const char *date,
+                        pay_stmt *s, int64_t *report_id);
+
+/* Raises a reconciliation_failed alert for a day that could not be
+ * reconciled (its own transaction; failures are logged). */
+void pay_reconcile_failed(db_conn *c, const char *channel, const char *date, const char *why);
+
+/* Fetch + apply in its own transaction, alerting on failure (job, CLI).
+ * Returns 0 with *report_id, or -1 with a reason in *why (static; the
+ * fetch reasons above, or "database"). */
 int pay_reconcile(db_conn *c, const char *channel, const char *date, int64_t *report_id,
                   const char **why);
 

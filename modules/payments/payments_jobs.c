@@ -1,6 +1,6 @@
 /* payments_jobs.c - the module's background work: closing expired orders,
- * asking channels about orders awaiting confirmation, sending approved
- * refunds and the daily reconciliation (also a CLI command).
+ * asking channels about orders awaiting confirmation and sending approved
+ * refunds (the daily reconciliation is in payments_reconcile.c).
  *
  * Channel calls are made OUTSIDE database transactions (a slow channel
  * must not hold row locks); what they answer is applied in a short
@@ -9,14 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/payments/money.h"
 #include "modules/payments/pay_http.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_jobs.h"
 #include "modules/payments/payments_sql.h"
 #include "server/audit.h"
-#include "server/date.h"
 
 static const pay_actor SYSTEM_ACTOR = {NULL, "job", "local"};
 
@@ -157,6 +155,15 @@ fail:
 
 /* ---- refunds ---------------------------------------------------------- */
 
+/* Attempts of one refund, and the delay before each retry: 1, 2, 4 ...
+ * minutes, at most 6 hours apart, about three days in all - a channel
+ * outage of a day still ends in a refund. Every retry reuses the refund's
+ * out_refund_no, on which every channel deduplicates, so a call whose
+ * answer was lost cannot refund twice. */
+#define REFUND_MAX_ATTEMPTS 20
+#define REFUND_RETRY_BASE_S 60
+#define REFUND_RETRY_MAX_S 21600
+
 typedef struct finish_arg {
     int64_t id;
     const char *state, *channel_no, *failure;
@@ -181,7 +188,36 @@ static int finish_tx(db_conn *c, void *arg)
 
 static int attempt_tx(db_conn *c, void *arg)
 {
-    return pay_sql_refund_attempt(c, *(int64_t *)arg);
+    return pay_sql_refund_attempt(c, *(int64_t *)arg, REFUND_RETRY_BASE_S, REFUND_RETRY_MAX_S);
+}
+
+typedef struct unanswered_arg {
+    int64_t id;
+    const char *error;
+} unanswered_arg;
+
+/* The channel gave no usable answer: keep why, and when that was the last
+ * attempt, tell an operator (once: the job no longer picks it up). */
+static int unanswered_tx(db_conn *c, void *arg)
+{
+    unanswered_arg *a = arg;
+    db_rows *f = NULL;
+    char detail[128];
+    int rc = -1;
+
+    if (pay_sql_refund_error(c, a->id, a->error) != 0 || pay_sql_refund_get(c, a->id, true, &f) != 0)
+        goto fail;
+    if (f->nrows == 1 && strcmp(db_cell(f, 0, 7), "approved") == 0 &&
+        db_cell_i64(f, 0, 16) >= REFUND_MAX_ATTEMPTS) {
+        snprintf(detail, sizeof detail, "refund %s not answered after %d attempts: %s", db_cell(f, 0, 1),
+                 REFUND_MAX_ATTEMPTS, a->error);
+        if (pay_sql_alert_insert(c, "refund_stuck", db_cell(f, 0, 3), db_cell(f, 0, 2), a->id, detail) != 0)
+            goto fail;
+    }
+    rc = 0;
+fail:
+    db_rows_free(f);
+    return rc;
 }
 
 int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
@@ -190,8 +226,9 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
     const pay_channel_conf *cf;
     pay_http_resp resp;
     json_t *req = NULL, *ans = NULL;
-    char *body = NULL;
+    char *body = NULL, error[40];
     finish_arg fa = {refund_id, NULL, NULL, NULL};
+    unanswered_arg ua = {refund_id, error};
     int rc = -1;
 
     (void)actor;
@@ -202,13 +239,19 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
     cf = payments_conf_channel(db_cell(f, 0, 3));
     if (cf == NULL || cf->refund_url == NULL)
         goto fail;
-    (void)db_tx(c, attempt_tx, &refund_id, tx_attempts(), NULL);
+    /* Counted (and the next attempt scheduled) before the call, so a crash
+     * during it still moves the refund towards its retry limit. */
+    if (db_tx(c, attempt_tx, &refund_id, tx_attempts(), NULL) != 0)
+        goto fail;
     req = json_pack("{sssssssI}", "out_refund_no", db_cell(f, 0, 1), "order_no", db_cell(f, 0, 2),
                     "trade_no", db_cell(f, 0, 15), "amount_fen", (json_int_t)db_cell_i64(f, 0, 4));
     body = json_dumps(req, JSON_COMPACT);
     if (pay_http_request("POST", cf->refund_url, "application/json", body, strlen(body),
-                         (int)app_config_int("payments.http_timeout_s"), &resp) != 0)
+                         (int)app_config_int("payments.http_timeout_s"), &resp) != 0) {
+        snprintf(error, sizeof error, "channel_unreachable");
+        (void)db_tx(c, unanswered_tx, &ua, tx_attempts(), NULL);
         goto fail; /* no answer: stays approved, retried by the job */
+    }
     ans = json_loadb(resp.body, resp.body_len, 0, NULL);
     if (resp.status == 200 && json_is_string(json_object_get(ans, "status")) &&
         strcmp(json_string_value(json_object_get(ans, "status")), "SUCCESS") == 0) {
@@ -219,6 +262,8 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
         fa.failure = json_is_string(json_object_get(ans, "reason")) ? json_string_value(json_object_get(ans, "reason"))
                                                                     : "channel_refused";
     } else {
+        snprintf(error, sizeof error, "channel_status_%d", resp.status);
+        (void)db_tx(c, unanswered_tx, &ua, tx_attempts(), NULL);
         goto fail; /* 5xx or unknown: retry later */
     }
     if (db_tx(c, finish_tx, &fa, tx_attempts(), NULL) != 0)
@@ -237,7 +282,7 @@ int payments_job_refunds(app_job_ctx *ctx, int64_t *count)
 {
     db_rows *ids = NULL;
     *count = 0;
-    if (pay_sql_refunds_to_send(ctx->db, &ids) != 0)
+    if (pay_sql_refunds_to_send(ctx->db, REFUND_MAX_ATTEMPTS, &ids) != 0)
         return -1;
     for (int i = 0; i < ids->nrows; i++)
         if (pay_refund_send(ctx->db, &SYSTEM_ACTOR, db_cell_i64(ids, i, 0)) == 0)
@@ -246,256 +291,3 @@ int payments_job_refunds(app_job_ctx *ctx, int64_t *count)
     return 0;
 }
 
-/* ---- reconciliation -------------------------------------------------- */
-
-typedef struct stmt_line {
-    char type[12];
-    char order_no[65];
-    char trade_no[65];
-    int64_t amount;
-    bool used;
-} stmt_line;
-
-/* Statement CSV: header "type,order_no,trade_no,amount", then one line per
- * entry (type payment|refund; amount yuan for Alipay, fen otherwise).
- * Returns the number of lines or -1 when malformed. */
-static int parse_statement(const char *body, bool yuan, stmt_line **out)
-{
-    stmt_line *v = NULL;
-    int n = 0, cap = 0, lineno = 0;
-    const char *p = body;
-
-    while (*p) {
-        const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char line[300], *f[4], *save = NULL, amount[40];
-        int nf = 0;
-        if (len > 0 && p[len - 1] == '\r')
-            len--;
-        lineno++;
-        if (len == 0 || len >= sizeof line)
-            goto next;
-        memcpy(line, p, len);
-        line[len] = '\0';
-        if (lineno == 1 && strncmp(line, "type,", 5) == 0)
-            goto next;
-        for (char *t = strtok_r(line, ",", &save); t && nf < 4; t = strtok_r(NULL, ",", &save))
-            f[nf++] = t;
-        if (nf != 4 || (strcmp(f[0], "payment") != 0 && strcmp(f[0], "refund") != 0))
-            goto bad;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            v = realloc(v, (size_t)cap * sizeof *v);
-            if (v == NULL)
-                abort();
-        }
-        memset(&v[n], 0, sizeof v[n]);
-        snprintf(v[n].type, sizeof v[n].type, "%s", f[0]);
-        /* The statement's numbers reach the report, alerts and its CSV. */
-        pay_clean_ascii(f[1], v[n].order_no, sizeof v[n].order_no);
-        pay_clean_ascii(f[2], v[n].trade_no, sizeof v[n].trade_no);
-        snprintf(amount, sizeof amount, "%s", f[3]);
-        if (yuan) {
-            if (money_parse_yuan(amount, &v[n].amount, NULL) != 0)
-                goto bad;
-        } else {
-            char *end = NULL;
-            long long a = strtoll(amount, &end, 10);
-            if (end == amount || *end || a < 0 || a > MONEY_MAX_FEN)
-                goto bad;
-            v[n].amount = a;
-        }
-        n++;
-    next:
-        p += e ? (size_t)(e - p) + 1 : strlen(p);
-    }
-    *out = v;
-    return n;
-bad:
-    free(v);
-    return -1;
-}
-
-typedef struct recon_arg {
-    const char *channel, *date;
-    stmt_line *s;
-    int ns;
-    int64_t report_id;
-} recon_arg;
-
-static int line(db_conn *c, recon_arg *a, const char *kind, const char *type, const char *order_no,
-                const char *trade_no, int64_t ledger, int64_t stmt)
-{
-    char detail[200];
-    if (pay_sql_line_insert(c, a->report_id, kind, type, order_no, trade_no, ledger, stmt) != 0)
-        return -1;
-    if (strcmp(kind, "matched") == 0)
-        return 0;
-    snprintf(detail, sizeof detail, "reconciliation %s %s: %s %s", a->date, kind, type, trade_no ? trade_no : "");
-    return pay_sql_alert_insert(c, "reconciliation_mismatch", a->channel, order_no, a->report_id, detail);
-}
-
-static int recon_tx(db_conn *c, void *arg)
-{
-    recon_arg *a = arg;
-    db_rows *led[2] = {NULL, NULL};
-    static const char *types[2] = {"payment", "refund"};
-    int matched = 0, not_recorded = 0, not_in_stmt = 0, mismatch = 0, rc = -1;
-    int64_t stmt_total = 0, ledger_total = 0;
-    uint64_t id = 0;
-    char target[32];
-
-    for (int i = 0; i < a->ns; i++)
-        a->s[i].used = false;
-    if (pay_sql_report_delete(c, a->channel, a->date) != 0 ||
-        pay_sql_ledger_payments(c, a->channel, a->date, &led[0]) != 0 ||
-        pay_sql_ledger_refunds(c, a->channel, a->date, &led[1]) != 0)
-        goto fail;
-    if (pay_sql_report_insert(c, a->channel, a->date, 0, 0, 0, 0, 0, 0, &id) != 0)
-        goto fail;
-    a->report_id = (int64_t)id;
-    for (int t = 0; t < 2; t++) {
-        for (int i = 0; i < led[t]->nrows; i++) {
-            const char *trade = db_cell(led[t], i, 0) ? db_cell(led[t], i, 0) : "";
-            int64_t amt = db_cell_i64(led[t], i, 2);
-            int found = -1;
-            ledger_total += t == 0 ? amt : -amt;
-            for (int k = 0; k < a->ns && found < 0; k++)
-                if (!a->s[k].used && strcmp(a->s[k].type, types[t]) == 0 && strcmp(a->s[k].trade_no, trade) == 0)
-                    found = k;
-            if (found < 0) {
-                not_in_stmt++;
-                if (line(c, a, "not_in_statement", types[t], db_cell(led[t], i, 1), trade, amt, -1) != 0)
-                    goto fail;
-                continue;
-            }
-            a->s[found].used = true;
-            if (a->s[found].amount == amt) {
-                matched++;
-                if (line(c, a, "matched", types[t], db_cell(led[t], i, 1), trade, amt, amt) != 0)
-                    goto fail;
-            } else {
-                mismatch++;
-                if (line(c, a, "amount_mismatch", types[t], db_cell(led[t], i, 1), trade, amt,
-                         a->s[found].amount) != 0)
-                    goto fail;
-            }
-        }
-    }
-    for (int k = 0; k < a->ns; k++) {
-        stmt_total += strcmp(a->s[k].type, "payment") == 0 ? a->s[k].amount : -a->s[k].amount;
-        if (a->s[k].used)
-            continue;
-        not_recorded++;
-        if (line(c, a, "not_recorded", a->s[k].type, a->s[k].order_no, a->s[k].trade_no, -1,
-                 a->s[k].amount) != 0)
-            goto fail;
-    }
-    if (pay_sql_report_totals(c, a->report_id, matched, not_recorded, not_in_stmt, mismatch, stmt_total,
-                              ledger_total) != 0)
-        goto fail;
-    snprintf(target, sizeof target, "%lld", (long long)a->report_id);
-    if (audit_write_sys(c, NULL, "job", "local", "payments.reconcile", "reconciliation_report", target,
-                        (not_recorded + not_in_stmt + mismatch) ? "mismatch" : "ok", NULL) != 0)
-        goto fail;
-    rc = 0;
-fail:
-    db_rows_free(led[0]);
-    db_rows_free(led[1]);
-    return rc;
-}
-
-int pay_reconcile(db_conn *c, const char *channel, const char *date, int64_t *report_id, const char **why)
-{
-    const pay_channel *ch = pay_channel_find(channel);
-    const pay_channel_conf *cf = payments_conf_channel(channel);
-    pay_http_resp resp;
-    recon_arg a = {channel, date, NULL, 0, 0};
-    char *url = NULL;
-    size_t ul;
-    int32_t d;
-    int rc = -1;
-
-    memset(&resp, 0, sizeof resp);
-    *why = "internal";
-    if (ch == NULL || cf == NULL) {
-        *why = "unknown_channel";
-        goto fail;
-    }
-    if (date_parse(date, &d) != 0) {
-        *why = "bad_date";
-        goto fail;
-    }
-    if (cf->statement_url == NULL) {
-        *why = "no_statement_url";
-        goto fail;
-    }
-    ul = strlen(cf->statement_url) + 32;
-    url = app_malloc(ul);
-    snprintf(url, ul, "%s%sdate=%s", cf->statement_url, strchr(cf->statement_url, '?') ? "&" : "?", date);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)app_config_int("payments.http_timeout_s"), &resp) != 0 ||
-        resp.status != 200) {
-        *why = "statement_unavailable";
-        goto fail;
-    }
-    a.ns = parse_statement(resp.body, ch->statement_yuan, &a.s);
-    if (a.ns < 0) {
-        *why = "statement_malformed";
-        goto fail;
-    }
-    if (db_tx(c, recon_tx, &a, tx_attempts(), NULL) != 0) {
-        *why = "database";
-        goto fail;
-    }
-    *report_id = a.report_id;
-    rc = 0;
-fail:
-    free(a.s);
-    free(url);
-    pay_http_resp_free(&resp);
-    return rc;
-}
-
-int payments_job_reconcile(app_job_ctx *ctx, int64_t *count)
-{
-    static const char *chans[] = {"alipay", "wechatpay", "policeapp", "govportal"};
-    char day[DATE_STR_SIZE];
-    int rc = 0;
-
-    /* Yesterday in the bureau's calendar: channels publish a day's
-     * statement after it ends. Re-running replaces that day's report. */
-    date_format(date_shanghai_today((time_t)ctx->now_unix) - 1, day);
-    *count = 0;
-    for (size_t i = 0; i < sizeof chans / sizeof chans[0]; i++) {
-        const pay_channel_conf *cf = payments_conf_channel(chans[i]);
-        int64_t id = 0;
-        const char *why = NULL;
-        if (cf == NULL || cf->statement_url == NULL)
-            continue;
-        if (pay_reconcile(ctx->db, chans[i], day, &id, &why) != 0) {
-            app_log(0, "payments", "msg=\"reconciliation failed\" channel=%s date=%s why=%s", chans[i], day, why);
-            rc = -1;
-            continue;
-        }
-        (*count)++;
-    }
-    return rc;
-}
-
-/* onetripd payments-reconcile CHANNEL YYYY-MM-DD */
-int payments_cmd_reconcile(db_conn *db, int argc, char **argv)
-{
-    int64_t id = 0;
-    const char *why = NULL;
-
-    if (argc != 2) {
-        fprintf(stderr, "usage: onetripd payments-reconcile CHANNEL YYYY-MM-DD\n");
-        return 2;
-    }
-    if (pay_reconcile(db, argv[0], argv[1], &id, &why) != 0) {
-        fprintf(stderr, "payments-reconcile: %s\n", why);
-        return 1;
-    }
-    printf("report %lld\n", (long long)id);
-    return 0;
-}

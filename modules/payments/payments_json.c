@@ -1,4 +1,5 @@
-/* payments_json.c - API representations of orders and refunds. */
+/* payments_json.c - API representations of orders, refunds, reconciliation
+ * reports and alerts. */
 #include <string.h>
 
 #include "modules/payments/money.h"
@@ -79,5 +80,53 @@ json_t *pay_refund_json(const db_rows *f)
     json_object_set_new(j, "created_at", utc(db_cell(f, 0, 12)));
     json_object_set_new(j, "approved_at", utc(db_cell(f, 0, 13)));
     json_object_set_new(j, "finished_at", utc(db_cell(f, 0, 14)));
+    return j;
+}
+
+static json_t *int_or_null(const db_rows *r, int i, int col)
+{
+    return db_cell(r, i, col) ? json_integer(db_cell_i64(r, i, col)) : json_null();
+}
+
+json_t *pay_report_json(const db_rows *rep, int i, const db_rows *lines)
+{
+    int mismatches = (int)(db_cell_i64(rep, i, 4) + db_cell_i64(rep, i, 5) + db_cell_i64(rep, i, 6) +
+                           db_cell_i64(rep, i, 10));
+    json_t *j = json_pack("{sIsssssisisisisisisIsIsb}", "id", (json_int_t)db_cell_i64(rep, i, 0), "channel",
+                          db_cell(rep, i, 1), "date", db_cell(rep, i, 2), "matched", (int)db_cell_i64(rep, i, 3),
+                          "not_recorded", (int)db_cell_i64(rep, i, 4), "not_in_statement",
+                          (int)db_cell_i64(rep, i, 5), "amount_mismatch", (int)db_cell_i64(rep, i, 6),
+                          "malformed", (int)db_cell_i64(rep, i, 10), "statement_lines",
+                          (int)db_cell_i64(rep, i, 11), "statement_total_fen", (json_int_t)db_cell_i64(rep, i, 7),
+                          "ledger_total_fen", (json_int_t)db_cell_i64(rep, i, 8), "balanced", mismatches == 0);
+
+    json_object_set_new(j, "created_at", utc(db_cell(rep, i, 9)));
+    if (lines) {
+        json_t *a = json_array();
+        for (int k = 0; k < lines->nrows; k++) {
+            json_t *o = json_pack("{ss}", "kind", db_cell(lines, k, 0));
+            json_object_set_new(o, "entry_type", str_or_null(db_cell(lines, k, 1)));
+            json_object_set_new(o, "line_no", int_or_null(lines, k, 6));
+            json_object_set_new(o, "order_no", str_or_null(db_cell(lines, k, 2)));
+            json_object_set_new(o, "trade_no", str_or_null(db_cell(lines, k, 3)));
+            json_object_set_new(o, "ledger_fen", int_or_null(lines, k, 4));
+            json_object_set_new(o, "statement_fen", int_or_null(lines, k, 5));
+            json_object_set_new(o, "reason", str_or_null(db_cell(lines, k, 7)));
+            json_object_set_new(o, "text", str_or_null(db_cell(lines, k, 8)));
+            json_array_append_new(a, o);
+        }
+        json_object_set_new(j, "lines", a);
+    }
+    return j;
+}
+
+json_t *pay_alert_json(const db_rows *al, int i)
+{
+    json_t *j = json_pack("{sIssss}", "id", (json_int_t)db_cell_i64(al, i, 0), "kind", db_cell(al, i, 1),
+                          "detail", db_cell(al, i, 5));
+    json_object_set_new(j, "channel", str_or_null(db_cell(al, i, 2)));
+    json_object_set_new(j, "order_no", str_or_null(db_cell(al, i, 3)));
+    json_object_set_new(j, "ref_id", int_or_null(al, i, 4));
+    json_object_set_new(j, "created_at", utc(db_cell(al, i, 6)));
     return j;
 }

@@ -19,7 +19,12 @@ static const app_route routes[] = {
     {M_POST, "/v1/refunds/{id}/approve", payments_on_refund_approve, "payments.refund_approve", 0},
     {M_GET, "/v1/refunds/{id}", payments_on_refund_get, "payments.refund_read", 0},
     {M_GET, "/v1/reconciliation/reports", payments_on_reports, "payments.reconciliation_read", 0},
+    {M_POST, "/v1/reconciliation/reports", payments_on_reconcile, "payments.reconciliation_run",
+     ROUTE_JSON | ROUTE_IDEMPOTENT},
+    {M_GET, "/v1/reconciliation/reports/{id}", payments_on_report_get, "payments.reconciliation_read", 0},
     {M_GET, "/v1/reconciliation/reports/{id}/csv", payments_on_report_csv, "payments.reconciliation_read", 0},
+    {M_GET, "/v1/payments/alerts", payments_on_alerts, "payments.alerts_read", 0},
+    {M_GET, "/v1/payments/alerts/{id}", payments_on_alert_get, "payments.alerts_read", 0},
 };
 
 static const app_perm perms[] = {
@@ -33,6 +38,10 @@ static const app_perm perms[] = {
      "read refunds"},
     {"payments.reconciliation_read", KIND_OPERATOR, ROLE_SUPERVISOR | ROLE_AUDITOR | ROLE_ADMIN, 0,
      "read reconciliation reports"},
+    {"payments.reconciliation_run", KIND_OPERATOR, ROLE_SUPERVISOR, 0,
+     "start the reconciliation of a channel's statement for a day"},
+    {"payments.alerts_read", KIND_OPERATOR, ROLE_SUPERVISOR | ROLE_AUDITOR | ROLE_ADMIN, 0,
+     "read payment alerts (rejected notifications, duplicate payments, refund and reconciliation problems)"},
 };
 
 static const app_job jobs[] = {

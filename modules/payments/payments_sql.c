@@ -161,11 +161,20 @@ int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out)
 /* ---- payments and notifications ----------------------------------------- */
 
 static const char SQL_PAYMENT_BY_ORDER[] =
-    "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? FOR UPDATE";
+    "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? "
+    "ORDER BY kind = 'applied' DESC, id LIMIT 1 FOR UPDATE";
 
 int pay_sql_payment_by_order(db_conn *c, int64_t order_id, db_rows **out)
 {
     return db_query(c, SQL_PAYMENT_BY_ORDER, DBP(DB_I64(order_id)), out);
+}
+
+static const char SQL_PAYMENTS_OF_ORDER[] =
+    "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? ORDER BY id FOR UPDATE";
+
+int pay_sql_payments_of_order(db_conn *c, int64_t order_id, db_rows **out)
+{
+    return db_query(c, SQL_PAYMENTS_OF_ORDER, DBP(DB_I64(order_id)), out);
 }
 
 static const char SQL_PAYMENT_BY_TRADE[] =
@@ -275,18 +284,21 @@ int pay_sql_refund_insert(db_conn *c, const char *out_no, int64_t order_id, int6
                    NULL, id);
 }
 
+/* Per payment, not per order: an order paid twice holds an applied payment
+ * and a surplus one whose automatic refund must not eat into what an
+ * operator may still refund of the applied one. */
 static const char SQL_REFUND_TOTAL[] =
-    "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE order_id = ? AND state <> 'failed'";
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = ? AND state <> 'failed'";
 
-int pay_sql_refund_total(db_conn *c, int64_t order_id, db_rows **out)
+int pay_sql_refund_total(db_conn *c, int64_t payment_id, db_rows **out)
 {
-    return db_query(c, SQL_REFUND_TOTAL, DBP(DB_I64(order_id)), out);
+    return db_query(c, SQL_REFUND_TOTAL, DBP(DB_I64(payment_id)), out);
 }
 
 #define REFUND_COLS                                                                             \
     "SELECT f.id, f.out_refund_no, o.order_no, f.channel, f.amount_fen, f.reason, f.kind, "     \
     "f.state, f.requested_by, f.approved_by, f.channel_refund_no, f.failure_reason, "           \
-    "f.created_at, f.approved_at, f.finished_at, p.trade_no FROM refunds f "                    \
+    "f.created_at, f.approved_at, f.finished_at, p.trade_no, f.attempts, f.last_error FROM refunds f "                    \
     "JOIN payment_orders o ON o.id = f.order_id JOIN payments p ON p.id = f.payment_id "
 
 static const char SQL_REFUND_GET[] = REFUND_COLS "WHERE f.id = ?";
@@ -321,20 +333,32 @@ int pay_sql_refund_finish(db_conn *c, int64_t id, const char *state, const char 
                    NULL);
 }
 
+/* MariaDB assigns left to right: next_attempt_at sees attempts before the
+ * increment (the shift is capped so it cannot overflow). */
 static const char SQL_REFUND_ATTEMPT[] =
-    "UPDATE refunds SET attempts = attempts + 1 WHERE id = ?";
+    "UPDATE refunds SET next_attempt_at = UTC_TIMESTAMP(3) + INTERVAL LEAST(?, ? << LEAST(attempts, 20)) SECOND, "
+    "attempts = attempts + 1 WHERE id = ?";
 
-int pay_sql_refund_attempt(db_conn *c, int64_t id)
+int pay_sql_refund_attempt(db_conn *c, int64_t id, int64_t base_s, int64_t max_s)
 {
-    return db_exec(c, SQL_REFUND_ATTEMPT, DBP(DB_I64(id)), NULL, NULL);
+    return db_exec(c, SQL_REFUND_ATTEMPT, DBP(DB_I64(max_s), DB_I64(base_s), DB_I64(id)), NULL, NULL);
+}
+
+static const char SQL_REFUND_ERROR[] =
+    "UPDATE refunds SET last_error = ? WHERE id = ? AND state = 'approved'";
+
+int pay_sql_refund_error(db_conn *c, int64_t id, const char *error)
+{
+    return db_exec(c, SQL_REFUND_ERROR, DBP(DB_STR(error), DB_I64(id)), NULL, NULL);
 }
 
 static const char SQL_REFUNDS_TO_SEND[] =
-    "SELECT id FROM refunds WHERE state = 'approved' AND attempts < 20 ORDER BY id LIMIT 100";
+    "SELECT id FROM refunds WHERE state = 'approved' AND attempts < ? "
+    "AND (next_attempt_at IS NULL OR next_attempt_at <= UTC_TIMESTAMP(3)) ORDER BY id LIMIT 100";
 
-int pay_sql_refunds_to_send(db_conn *c, db_rows **out)
+int pay_sql_refunds_to_send(db_conn *c, int64_t max_attempts, db_rows **out)
 {
-    return db_query(c, SQL_REFUNDS_TO_SEND, DBP0, out);
+    return db_query(c, SQL_REFUNDS_TO_SEND, DBP(DB_I64(max_attempts)), out);
 }
 
 /* ---- jobs --------------------------------------------------------------- */
@@ -369,7 +393,7 @@ int pay_sql_order_queried(db_conn *c, int64_t id)
 /* ---- reconciliation ----------------------------------------------------- */
 
 static const char SQL_LEDGER_PAYMENTS[] =
-    "SELECT p.trade_no, o.order_no, p.amount_fen FROM payments p "
+    "SELECT p.trade_no, o.order_no, p.amount_fen, p.kind FROM payments p "
     "JOIN payment_orders o ON o.id = p.order_id WHERE p.channel = ? "
     "AND p.paid_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
     "AND p.paid_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY ORDER BY p.id";
@@ -380,7 +404,7 @@ int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date, d
 }
 
 static const char SQL_LEDGER_REFUNDS[] =
-    "SELECT f.channel_refund_no, o.order_no, f.amount_fen FROM refunds f "
+    "SELECT f.channel_refund_no, o.order_no, f.amount_fen, f.kind FROM refunds f "
     "JOIN payment_orders o ON o.id = f.order_id WHERE f.channel = ? AND f.state = 'succeeded' "
     "AND f.finished_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
     "AND f.finished_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY ORDER BY f.id";
@@ -404,64 +428,61 @@ int pay_sql_report_delete(db_conn *c, const char *channel, const char *date)
 }
 
 static const char SQL_REPORT_INSERT[] =
-    "INSERT INTO reconciliation_reports (channel, stmt_date, matched, not_recorded, "
-    "not_in_statement, amount_mismatch, statement_total_fen, ledger_total_fen, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+    "INSERT INTO reconciliation_reports (channel, stmt_date, created_at) VALUES (?, ?, UTC_TIMESTAMP(3))";
 
-int pay_sql_report_insert(db_conn *c, const char *channel, const char *date, int matched,
-                          int not_recorded, int not_in_statement, int mismatch, int64_t stmt_total,
-                          int64_t ledger_total, uint64_t *id)
+int pay_sql_report_insert(db_conn *c, const char *channel, const char *date, uint64_t *id)
 {
-    return db_exec(c, SQL_REPORT_INSERT,
-                   DBP(DB_STR(channel), DB_STR(date), DB_I64(matched), DB_I64(not_recorded),
-                       DB_I64(not_in_statement), DB_I64(mismatch), DB_I64(stmt_total),
-                       DB_I64(ledger_total)),
-                   NULL, id);
+    return db_exec(c, SQL_REPORT_INSERT, DBP(DB_STR(channel), DB_STR(date)), NULL, id);
 }
 
 static const char SQL_REPORT_TOTALS[] =
     "UPDATE reconciliation_reports SET matched = ?, not_recorded = ?, not_in_statement = ?, "
-    "amount_mismatch = ?, statement_total_fen = ?, ledger_total_fen = ? WHERE id = ?";
+    "amount_mismatch = ?, malformed = ?, statement_lines = ?, statement_total_fen = ?, "
+    "ledger_total_fen = ? WHERE id = ?";
 
-int pay_sql_report_totals(db_conn *c, int64_t id, int matched, int not_recorded,
-                          int not_in_statement, int mismatch, int64_t stmt_total,
-                          int64_t ledger_total)
+int pay_sql_report_totals(db_conn *c, int64_t id, const pay_report_totals *t)
 {
     return db_exec(c, SQL_REPORT_TOTALS,
-                   DBP(DB_I64(matched), DB_I64(not_recorded), DB_I64(not_in_statement),
-                       DB_I64(mismatch), DB_I64(stmt_total), DB_I64(ledger_total), DB_I64(id)),
+                   DBP(DB_I64(t->matched), DB_I64(t->not_recorded), DB_I64(t->not_in_statement),
+                       DB_I64(t->amount_mismatch), DB_I64(t->malformed), DB_I64(t->statement_lines),
+                       DB_I64(t->statement_total_fen), DB_I64(t->ledger_total_fen), DB_I64(id)),
                    NULL, NULL);
 }
 
 static const char SQL_LINE_INSERT[] =
-    "INSERT INTO reconciliation_lines (report_id, kind, entry_type, order_no, trade_no, "
-    "ledger_fen, statement_fen) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO reconciliation_lines (report_id, line_no, kind, entry_type, order_no, trade_no, "
+    "ledger_fen, statement_fen, reason, raw_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-int pay_sql_line_insert(db_conn *c, int64_t report_id, const char *kind, const char *entry_type,
-                        const char *order_no, const char *trade_no, int64_t ledger_fen,
-                        int64_t stmt_fen)
+int pay_sql_line_insert(db_conn *c, int64_t report_id, const pay_line_row *l)
 {
     return db_exec(c, SQL_LINE_INSERT,
-                   DBP(DB_I64(report_id), DB_STR(kind), DB_STR(entry_type), opt_str(order_no),
-                       opt_str(trade_no), ledger_fen < 0 ? DB_NULL : DB_I64(ledger_fen),
-                       stmt_fen < 0 ? DB_NULL : DB_I64(stmt_fen)),
+                   DBP(DB_I64(report_id), l->line_no > 0 ? DB_I64(l->line_no) : DB_NULL, DB_STR(l->kind),
+                       opt_str(l->entry_type), opt_str(l->order_no), opt_str(l->trade_no),
+                       l->ledger_fen < 0 ? DB_NULL : DB_I64(l->ledger_fen),
+                       l->statement_fen < 0 ? DB_NULL : DB_I64(l->statement_fen), opt_str(l->reason),
+                       opt_str(l->raw_line)),
                    NULL, NULL);
 }
 
 #define REPORT_COLS                                                                             \
     "SELECT id, channel, DATE_FORMAT(stmt_date, '%Y-%m-%d'), matched, not_recorded, "           \
-    "not_in_statement, amount_mismatch, statement_total_fen, ledger_total_fen, created_at "     \
-    "FROM reconciliation_reports "
+    "not_in_statement, amount_mismatch, statement_total_fen, ledger_total_fen, created_at, "    \
+    "malformed, statement_lines FROM reconciliation_reports "
 
+/* A few rows a day (one per channel): the optional filters need no index
+ * of their own. */
 static const char SQL_REPORTS[] =
-    REPORT_COLS "WHERE (? IS NULL OR stmt_date = ?) AND (? IS NULL OR channel = ?) "
-    "ORDER BY stmt_date DESC, channel LIMIT 200";
+    REPORT_COLS "WHERE (? IS NULL OR stmt_date = ?) AND (? IS NULL OR channel = ?) AND (? = 0 OR id < ?) "
+    "ORDER BY id DESC LIMIT ?";
 static const char SQL_REPORT_BY_ID[] = REPORT_COLS "WHERE id = ?";
 
-int pay_sql_reports(db_conn *c, const char *date, const char *channel, db_rows **out)
+int pay_sql_reports(db_conn *c, const char *date, const char *channel, int64_t before, int limit,
+                    db_rows **out)
 {
     return db_query(c, SQL_REPORTS,
-                    DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel)), out);
+                    DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_I64(before),
+                        DB_I64(before), DB_I64(limit)),
+                    out);
 }
 
 int pay_sql_report_by_id(db_conn *c, int64_t id, db_rows **out)
@@ -470,10 +491,50 @@ int pay_sql_report_by_id(db_conn *c, int64_t id, db_rows **out)
 }
 
 static const char SQL_REPORT_LINES[] =
-    "SELECT kind, entry_type, order_no, trade_no, ledger_fen, statement_fen "
+    "SELECT kind, entry_type, order_no, trade_no, ledger_fen, statement_fen, line_no, reason, raw_line "
     "FROM reconciliation_lines WHERE report_id = ? ORDER BY id";
 
 int pay_sql_report_lines(db_conn *c, int64_t report_id, db_rows **out)
 {
     return db_query(c, SQL_REPORT_LINES, DBP(DB_I64(report_id)), out);
+}
+
+/* ---- alerts -------------------------------------------------------------- */
+
+#define ALERT_COLS "SELECT id, kind, channel, order_no, ref_id, detail, created_at FROM payment_alerts "
+
+/* Two statements: with a day, the created_at index bounds the rows (one
+ * day's alerts, then sorted); without one, the primary key is read
+ * backwards from the cursor. Left to itself the optimizer walks the primary
+ * key for a day too (ORDER BY id LIMIT), through every newer alert. The
+ * other filters are constant-folded per execution (ix_payment_alerts_channel
+ * serves the channel). */
+static const char SQL_ALERTS_DAY[] =
+    ALERT_COLS "FORCE INDEX (ix_payment_alerts_created) "
+    "WHERE created_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
+    "AND created_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY "
+    "AND (? IS NULL OR channel = ?) AND (? IS NULL OR kind = ?) AND (? = 0 OR id < ?) "
+    "ORDER BY id DESC LIMIT ?";
+static const char SQL_ALERTS[] =
+    ALERT_COLS "WHERE (? IS NULL OR channel = ?) AND (? IS NULL OR kind = ?) AND (? = 0 OR id < ?) "
+    "ORDER BY id DESC LIMIT ?";
+static const char SQL_ALERT_BY_ID[] = ALERT_COLS "WHERE id = ?";
+
+int pay_sql_alerts(db_conn *c, const char *date, const char *channel, const char *kind,
+                   int64_t before, int limit, db_rows **out)
+{
+    if (date)
+        return db_query(c, SQL_ALERTS_DAY,
+                        DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_STR(kind),
+                            DB_STR(kind), DB_I64(before), DB_I64(before), DB_I64(limit)),
+                        out);
+    return db_query(c, SQL_ALERTS,
+                    DBP(DB_STR(channel), DB_STR(channel), DB_STR(kind), DB_STR(kind), DB_I64(before),
+                        DB_I64(before), DB_I64(limit)),
+                    out);
+}
+
+int pay_sql_alert_by_id(db_conn *c, int64_t id, db_rows **out)
+{
+    return db_query(c, SQL_ALERT_BY_ID, DBP(DB_I64(id)), out);
 }

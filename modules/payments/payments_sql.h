@@ -51,8 +51,13 @@ int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out);
 
 /* ---- payments and notifications ----------------------------------------- */
 
-/* Columns: id, trade_no, kind, amount_fen. */
+/* The payment an operator refund of the order is drawn from: the applied
+ * one, else the first (a duplicate), locked. 0 or 1 row. Columns: id,
+ * trade_no, kind, amount_fen. */
 int pay_sql_payment_by_order(db_conn *c, int64_t order_id, db_rows **out);
+/* Every payment of the order (applied and surplus), locked, oldest first.
+ * Columns: id, trade_no, kind, amount_fen. */
+int pay_sql_payments_of_order(db_conn *c, int64_t order_id, db_rows **out);
 /* Columns: id, order_id. */
 int pay_sql_payment_by_trade(db_conn *c, const char *channel, const char *trade_no, db_rows **out);
 int pay_sql_payment_insert(db_conn *c, int64_t order_id, const char *channel, const char *trade_no,
@@ -85,20 +90,26 @@ int pay_sql_refund_insert(db_conn *c, const char *out_no, int64_t order_id, int6
                           const char *channel, int64_t amount, const char *reason,
                           const char *kind, const char *state, int64_t requested_by,
                           uint64_t *id);
-/* Sum of refunds of an order that are not failed. Columns: total. */
-int pay_sql_refund_total(db_conn *c, int64_t order_id, db_rows **out);
+/* Sum of the refunds drawn from one payment that are not failed.
+ * Columns: total. */
+int pay_sql_refund_total(db_conn *c, int64_t payment_id, db_rows **out);
 /* Columns: 0 id, 1 out_refund_no, 2 order_no, 3 channel, 4 amount_fen,
  * 5 reason, 6 kind, 7 state, 8 requested_by, 9 approved_by,
  * 10 channel_refund_no, 11 failure_reason, 12 created_at, 13 approved_at,
- * 14 finished_at, 15 trade_no. */
+ * 14 finished_at, 15 trade_no, 16 attempts, 17 last_error. */
 int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, db_rows **out);
 int pay_sql_refund_approve(db_conn *c, int64_t id, int64_t approver, uint64_t *affected);
 /* approved -> succeeded|failed (channel answer). */
 int pay_sql_refund_finish(db_conn *c, int64_t id, const char *state, const char *channel_no,
                           const char *failure, uint64_t *affected);
-int pay_sql_refund_attempt(db_conn *c, int64_t id);
-/* Ids of approved refunds to send. Columns: id. */
-int pay_sql_refunds_to_send(db_conn *c, db_rows **out);
+/* One more attempt; the next one is due after min(base_s * 2^attempts,
+ * max_s) seconds (attempts before this one). */
+int pay_sql_refund_attempt(db_conn *c, int64_t id, int64_t base_s, int64_t max_s);
+/* Why the last attempt of an approved refund got no answer. */
+int pay_sql_refund_error(db_conn *c, int64_t id, const char *error);
+/* Ids of approved refunds due for an attempt (fewer than max_attempts so
+ * far, next_attempt_at passed). Columns: id. */
+int pay_sql_refunds_to_send(db_conn *c, int64_t max_attempts, db_rows **out);
 
 /* ---- jobs --------------------------------------------------------------- */
 
@@ -111,26 +122,45 @@ int pay_sql_order_queried(db_conn *c, int64_t id);
 /* ---- reconciliation ----------------------------------------------------- */
 
 /* Payments of a channel received on a bureau day (Asia/Shanghai).
- * Columns: trade_no, order_no, amount_fen. */
+ * Columns: trade_no, order_no, amount_fen, kind (applied|duplicate). */
 int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date, db_rows **out);
-/* Refunds that succeeded on that day. Columns: channel_refund_no, order_no, amount_fen. */
+/* Refunds that succeeded on that day. Columns: channel_refund_no, order_no,
+ * amount_fen, kind (operator|duplicate_payment). */
 int pay_sql_ledger_refunds(db_conn *c, const char *channel, const char *date, db_rows **out);
 int pay_sql_report_delete(db_conn *c, const char *channel, const char *date);
-int pay_sql_report_insert(db_conn *c, const char *channel, const char *date, int matched,
-                          int not_recorded, int not_in_statement, int mismatch,
-                          int64_t stmt_total, int64_t ledger_total, uint64_t *id);
-int pay_sql_report_totals(db_conn *c, int64_t id, int matched, int not_recorded,
-                          int not_in_statement, int mismatch, int64_t stmt_total,
-                          int64_t ledger_total);
-int pay_sql_line_insert(db_conn *c, int64_t report_id, const char *kind, const char *entry_type,
-                        const char *order_no, const char *trade_no, int64_t ledger_fen,
-                        int64_t stmt_fen);
-/* Columns: id, channel, stmt_date, matched, not_recorded, not_in_statement,
- * amount_mismatch, statement_total_fen, ledger_total_fen, created_at.
- * date/channel NULL = any. */
-int pay_sql_reports(db_conn *c, const char *date, const char *channel, db_rows **out);
+int pay_sql_report_insert(db_conn *c, const char *channel, const char *date, uint64_t *id);
+typedef struct pay_report_totals {
+    int matched, not_recorded, not_in_statement, amount_mismatch, malformed, statement_lines;
+    int64_t statement_total_fen, ledger_total_fen;
+} pay_report_totals;
+int pay_sql_report_totals(db_conn *c, int64_t id, const pay_report_totals *t);
+/* One report line; NULL / negative members are stored as NULL. */
+typedef struct pay_line_row {
+    const char *kind, *entry_type, *order_no, *trade_no, *reason, *raw_line;
+    int line_no;           /* statement line number, <= 0 = none */
+    int64_t ledger_fen, statement_fen;
+} pay_line_row;
+int pay_sql_line_insert(db_conn *c, int64_t report_id, const pay_line_row *l);
+/* Columns: 0 id, 1 channel, 2 stmt_date, 3 matched, 4 not_recorded,
+ * 5 not_in_statement, 6 amount_mismatch, 7 statement_total_fen,
+ * 8 ledger_total_fen, 9 created_at, 10 malformed, 11 statement_lines.
+ * Newest first (id descending), ids below before (0 = from the newest),
+ * at most limit rows; date/channel NULL = any. */
+int pay_sql_reports(db_conn *c, const char *date, const char *channel, int64_t before, int limit,
+                    db_rows **out);
 int pay_sql_report_by_id(db_conn *c, int64_t id, db_rows **out);
-/* Columns: kind, entry_type, order_no, trade_no, ledger_fen, statement_fen. */
+/* Columns: 0 kind, 1 entry_type, 2 order_no, 3 trade_no, 4 ledger_fen,
+ * 5 statement_fen, 6 line_no, 7 reason, 8 raw_line. */
 int pay_sql_report_lines(db_conn *c, int64_t report_id, db_rows **out);
+
+/* ---- alerts -------------------------------------------------------------- */
+
+/* Columns: 0 id, 1 kind, 2 channel, 3 order_no, 4 ref_id, 5 detail,
+ * 6 created_at. Newest first (id descending), ids below before (0 = from
+ * the newest), at most limit rows; date is a bureau day (Asia/Shanghai) of
+ * created_at; NULL filters match any. */
+int pay_sql_alerts(db_conn *c, const char *date, const char *channel, const char *kind,
+                   int64_t before, int limit, db_rows **out);
+int pay_sql_alert_by_id(db_conn *c, int64_t id, db_rows **out);
 
 #endif

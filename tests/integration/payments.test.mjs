@@ -602,6 +602,16 @@ describe('refunds', () => {
 });
 
 describe('reconciliation', () => {
+  // The day's report of a channel with its lines: the list gives summaries, the detail the lines.
+  async function report(day, channel, headers) {
+    const l = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=${channel}`, { headers });
+    assert.equal(l.status, 200, l.text);
+    assert.equal(l.json.items.length, 1);
+    const d = await request(`${server.httpUrl}/v1/reconciliation/reports/${l.json.items[0].id}`, { headers });
+    assert.equal(d.status, 200, d.text);
+    return d.json;
+  }
+
   test('finds matched, not recorded, not in statement and amount mismatches; API and CSV; alerts', async () => {
     const c = id.citizens[3];
     const mk = async (fine) => {
@@ -622,10 +632,8 @@ describe('reconciliation', () => {
     const out = await cliAsync(['payments-reconcile', 'policeapp', day]);
     assert.equal(out.code, 0, out.stderr);
     const sup = await id.operatorHeaders('supervisor');
-    let r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=policeapp`, { headers: sup });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(r.json.reports.length, 1);
-    const rep = r.json.reports[0];
+    const rep = await report(day, 'policeapp', sup);
+    let r;
     // the ghost line, plus any policeapp trade the channel took that onetripd refused (an
     // earlier test pays an alipay order through policeapp: rejected, so never recorded)
     const refused = [...sim.trades.values()].filter((t) => t.channel === 'policeapp' && t.hmacStatus === 'SUCCESS' &&
@@ -646,12 +654,12 @@ describe('reconciliation', () => {
     r = await request(`${server.httpUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
     assert.equal(r.status, 200);
     assert.match(r.headers['content-type'], /text\/csv/);
-    assert.match(r.text, /^channel,date,kind,entry_type,order_no,trade_no,ledger_fen,statement_fen\r\n/);
-    assert.match(r.text, new RegExp(`policeapp,${day},amount_mismatch,payment,[^,]+,${mismatch.tradeNo},2222,2200`));
+    assert.match(r.text, /^channel,date,kind,entry_type,order_no,trade_no,ledger_fen,statement_fen,line_no,reason,text\r\n/);
+    assert.match(r.text, new RegExp(`policeapp,${day},amount_mismatch,payment,[^,]+,${mismatch.tradeNo},2222,2200,\\d+,,\r\n`));
     // re-running replaces the day's report
     assert.equal((await cliAsync(['payments-reconcile', 'policeapp', day])).code, 0);
     r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=policeapp`, { headers: sup });
-    assert.equal(r.json.reports.length, 1);
+    assert.equal(r.json.items.length, 1);
     r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}`, { headers: await id.operatorHeaders('window') });
     assert.equal(r.status, 403);
     r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=2025-13-01`, { headers: sup });
@@ -671,8 +679,7 @@ describe('reconciliation', () => {
     assert.equal(rr.json.state, 'succeeded');
     assert.equal((await cliAsync(['payments-reconcile', 'alipay', day])).code, 0);
     const sup = await id.operatorHeaders('supervisor');
-    const r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=alipay`, { headers: sup });
-    const rep = r.json.reports[0];
+    const rep = await report(day, 'alipay', sup);
     assert.ok(rep.matched >= 2, JSON.stringify(rep));
     assert.equal(rep.amount_mismatch, 0);
     const line = (trade) => rep.lines.find((l) => l.trade_no === trade);
@@ -688,16 +695,15 @@ describe('reconciliation', () => {
     const out = await cliAsync(['payments-reconcile', 'govportal', day]);
     assert.equal(out.code, 0, out.stderr);
     const sup = await id.operatorHeaders('supervisor');
-    let r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=govportal`, { headers: sup });
-    assert.equal(r.status, 200, r.text);
-    const rep = r.json.reports[0];
+    const rep = await report(day, 'govportal', sup);
+    let r;
     const ghost = rep.lines.find((l) => l.trade_no === '@GP-GHOST"1');
     assert.ok(ghost, JSON.stringify(rep.lines));
     assert.equal(ghost.kind, 'not_recorded');
     assert.equal(ghost.order_no, '=HACK"????'); // CR and the three UTF-8 bytes cleaned
     r = await request(`${server.httpUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
     assert.equal(r.status, 200);
-    // RFC 4180: parse quoted fields; every record has the header's 8 fields
+    // RFC 4180: parse quoted fields; every record has the header's 11 fields
     const records = [];
     let rec = [], field = '', i = 0, quoted = false;
     const t = r.text;
@@ -716,12 +722,14 @@ describe('reconciliation', () => {
       field += ch; i++;
     }
     assert.equal(field, '');
-    assert.deepEqual(records[0], ['channel', 'date', 'kind', 'entry_type', 'order_no', 'trade_no', 'ledger_fen', 'statement_fen']);
-    for (const x of records) assert.equal(x.length, 8, JSON.stringify(x));
+    assert.deepEqual(records[0], ['channel', 'date', 'kind', 'entry_type', 'order_no', 'trade_no', 'ledger_fen', 'statement_fen',
+      'line_no', 'reason', 'text']);
+    for (const x of records) assert.equal(x.length, 11, JSON.stringify(x));
     const row = records.find((x) => x[5] === `'@GP-GHOST"1`);
     assert.ok(row, r.text);
-    assert.deepEqual(row, ['govportal', day, 'not_recorded', 'payment', `'=HACK"????`, `'@GP-GHOST"1`, '', '5']);
-    assert.ok(r.text.includes(`"'=HACK""????","'@GP-GHOST""1",,5\r\n`));
+    assert.ok(ghost.line_no >= 2);
+    assert.deepEqual(row, ['govportal', day, 'not_recorded', 'payment', `'=HACK"????`, `'@GP-GHOST"1`, '', '5', String(ghost.line_no), '', '']);
+    assert.ok(r.text.includes(`"'=HACK""????","'@GP-GHOST""1",,5,${ghost.line_no},,\r\n`));
   });
 });
 

@@ -3,12 +3,19 @@
 // wallet and the government portal with test keys generated at start (or loaded from --keys).
 //
 // As a library (integration tests):
-//   const sim = await startSim({ onetripUrl, dir });      // HTTP server on 127.0.0.1:<random>
+//   const sim = await startSim({ onetripUrl, dir, ca });  // HTTP server on 127.0.0.1:<random>;
+//                                                            // ca (PEM) is trusted when onetripUrl
+//                                                            // is https://
 //   server overrides: sim.overrides()                        // payments.* keys for onetripd
 //   const t = sim.pay('alipay', orderNo, amountFen)          // the payer pays: a trade is recorded
+//                                                            // (paying an order again is another
+//                                                            // trade; sim.trades keeps the latest
+//                                                            // per order, sim.allTrades every one)
 //   await sim.notify(t)                                      // signed notification -> onetripd
 //   sim.notification(t, {totalAmount: '1e2', tamper: {total_amount: '1.00'}}) // build only
 //   sim.statement.drop(tradeNo) / .extra(channel, line) / .amount(tradeNo, fen)
+//   sim.statement.insert(channel, lineNo, text)              // a raw line at that line number
+//   sim.failRefunds(n) / sim.failStatements(n)              // the next n such calls answer 503
 //   await sim.stop()
 //
 // Endpoints served (the channel side that onetripd calls):
@@ -38,6 +45,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -109,11 +117,14 @@ function readBody(req) {
   });
 }
 
-/** POST body to url; resolves {status, text, headers}. */
-function post(url, headers, body) {
+/** POST body to url (http or https, trusting ca); resolves {status, text, headers}. */
+function post(url, headers, body, ca = null) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request(u, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const mod = u.protocol === 'https:' ? https : http;
+    const opts = { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } };
+    if (u.protocol === 'https:' && ca) opts.ca = ca;
+    const req = mod.request(u, opts, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
@@ -123,12 +134,13 @@ function post(url, headers, body) {
   });
 }
 
-export async function startSim({ onetripUrl = null, dir = null, port = 0, host = '127.0.0.1' } = {}) {
+export async function startSim({ onetripUrl = null, dir = null, port = 0, host = '127.0.0.1', ca = null } = {}) {
   const keys = loadOrMakeKeys(dir || fs.mkdtempSync(path.join(os.tmpdir(), 'channel-sim-')));
-  const trades = new Map(); // key channel/order_no -> trade
+  const trades = new Map(); // key channel/order_no -> the latest trade of that order
+  const allTrades = []; // every trade, in the order they were made
   const refunds = [];
-  const stmt = { dropped: new Set(), extra: [], amounts: new Map() };
-  const sim = { keys, trades, refunds, onetripUrl, requests: [] };
+  const stmt = { dropped: new Set(), extra: [], amounts: new Map(), inserted: [] };
+  const sim = { keys, trades, allTrades, refunds, onetripUrl, ca, requests: [], refundFailures: 0, statementFailures: 0 };
 
   // ---- notices ---------------------------------------------------------------------------
   function alipayParams(t, o = {}) {
@@ -215,25 +227,32 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
     };
     if (o.closed) { t.alipayStatus = 'TRADE_CLOSED'; t.wechatStatus = 'CLOSED'; t.hmacStatus = 'CLOSED'; }
     trades.set(`${channel}/${orderNo}`, t);
+    allTrades.push(t);
     return t;
   };
 
   /** Send the notification of trade t to onetripd; resolves {status, text, headers}. */
   sim.notify = async function notify(t, o = {}) {
     const n = sim.notification(t, o);
-    return post(`${o.onetripUrl ?? sim.onetripUrl}${n.path}`, n.headers, n.body);
+    return post(`${o.onetripUrl ?? sim.onetripUrl}${n.path}`, n.headers, n.body, o.ca ?? sim.ca);
   };
 
   sim.statement = {
     drop(tradeNo) { stmt.dropped.add(tradeNo); },
     extra(channel, line) { stmt.extra.push({ channel, ...line }); },
     amount(tradeNo, fen) { stmt.amounts.set(tradeNo, fen); },
+    insert(channel, lineNo, text, date = null) { stmt.inserted.push({ channel, lineNo, text, date }); },
   };
+
+  /** The next n refund calls answer 503 (a channel outage). */
+  sim.failRefunds = function failRefunds(n) { sim.refundFailures = n; };
+  /** The next n statement requests answer 503. */
+  sim.failStatements = function failStatements(n) { sim.statementFailures = n; };
 
   function statementCsv(channel, date) {
     const fmt = (fen) => (channel === 'alipay' ? yuan(fen) : String(fen));
     const lines = ['type,order_no,trade_no,amount'];
-    for (const t of trades.values()) {
+    for (const t of allTrades) {
       if (t.channel !== channel || t.closed || shanghaiDay(new Date(t.paidAt)) !== date || stmt.dropped.has(t.tradeNo)) continue;
       if (t.alipayStatus !== 'TRADE_SUCCESS') continue;
       lines.push(`payment,${t.orderNo},${t.tradeNo},${fmt(stmt.amounts.get(t.tradeNo) ?? t.amountFen)}`);
@@ -245,6 +264,9 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
     for (const e of stmt.extra) {
       if (e.channel === channel && (e.date ?? date) === date) lines.push(`${e.type ?? 'payment'},${e.orderNo},${e.tradeNo},${fmt(e.amountFen)}`);
     }
+    const raw = stmt.inserted.filter((e) => e.channel === channel && (e.date ?? date) === date)
+      .sort((a, b) => a.lineNo - b.lineNo);
+    for (const e of raw) lines.splice(Math.max(0, Math.min(lines.length, e.lineNo - 1)), 0, e.text);
     return lines.join('\n') + '\n';
   }
 
@@ -275,8 +297,12 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
         return send(200, n.headers['content-type'], n.body, n.headers);
       }
       if (parts[1] === 'refund' && req.method === 'POST') {
+        if (sim.refundFailures > 0) {
+          sim.refundFailures -= 1;
+          return send(503, 'application/json', JSON.stringify({ status: 'UNKNOWN', reason: 'system_busy' }));
+        }
         const j = JSON.parse(body);
-        const t = [...trades.values()].find((x) => x.channel === channel && x.tradeNo === j.trade_no);
+        const t = allTrades.find((x) => x.channel === channel && x.tradeNo === j.trade_no);
         const done = refunds.filter((r) => r.channel === channel && r.trade_no === j.trade_no && r.status === 'SUCCESS')
           .reduce((a, r) => a + r.amount_fen, 0);
         const prior = refunds.find((r) => r.out_refund_no === j.out_refund_no);
@@ -288,6 +314,10 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
         return send(200, 'application/json', JSON.stringify(r));
       }
       if (parts[1] === 'statement' && req.method === 'GET') {
+        if (sim.statementFailures > 0) {
+          sim.statementFailures -= 1;
+          return send(503, 'text/plain', 'statement not ready');
+        }
         return send(200, 'text/csv; charset=utf-8', statementCsv(channel, u.searchParams.get('date') || shanghaiDay()));
       }
       return send(404, 'application/json', '{"error":"not found"}');
