@@ -1,7 +1,18 @@
 /* payments.h - the payments module's public API (used by violations).
  *
  * Runs on the caller's connection, inside its transaction, and blocks:
- * worker threads, jobs, CLI only. */
+ * worker threads, jobs, CLI only.
+ *
+ * Lock order. Order creation and violation cancelling lock violations, then
+ * the live order item and its order. Applying a channel's notice locks the
+ * order row first, then the order's payments, then - only when the trade
+ * pays the order - its violations; recording money received twice (a
+ * surplus payment and its automatic refund) locks no violation at all. The
+ * two directions can deadlock on one violation; InnoDB then rolls one back
+ * and db_tx re-runs it, and the unique keys (one applied payment per order,
+ * one row per channel trade, one automatic refund per surplus payment) keep
+ * every effect exactly once. Refunds are sent to channels outside any
+ * transaction. */
 #ifndef ONETRIP_PAYMENTS_H
 #define ONETRIP_PAYMENTS_H
 
