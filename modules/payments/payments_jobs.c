@@ -205,7 +205,7 @@ static int unanswered_tx(db_conn *c, void *arg)
     char detail[128];
     int rc = -1;
 
-    if (pay_sql_refund_error(c, a->id, a->error) != 0 || pay_sql_refund_get(c, a->id, true, &f) != 0)
+    if (pay_sql_refund_error(c, a->id, a->error) != 0 || pay_sql_refund_get(c, a->id, false, &f) != 0)
         goto fail;
     if (f->nrows == 1 && strcmp(db_cell(f, 0, 7), "approved") == 0 &&
         db_cell_i64(f, 0, 16) >= REFUND_MAX_ATTEMPTS) {
