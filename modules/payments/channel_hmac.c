@@ -51,6 +51,7 @@ static int hmac_verify(const pay_channel_conf *cf, const pay_input *in, pay_noti
         reason = "bad_signature";
         goto fail;
     }
+    n->authentic = true;
     o = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(o)) {
         reason = "malformed_notification";

@@ -63,6 +63,7 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         reason = "bad_signature";
         goto fail;
     }
+    n->authentic = true;
     outer = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, NULL);
     res = outer ? json_object_get(outer, "resource") : NULL;
     if (!json_is_object(res) || !json_is_string(json_object_get(res, "ciphertext")) ||

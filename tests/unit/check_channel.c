@@ -407,6 +407,7 @@ START_TEST(verifiers_reject_empty_and_degenerate_bodies)
                 ck_assert_ptr_nonnull(why);
                 ck_assert_msg(why[0] != '\0', "%s body %zu", chs[k]->name, b);
                 ck_assert_int_eq(n.amount_fen, -1);
+                ck_assert(!n.authentic);
             }
         }
         free(copy);
@@ -600,6 +601,63 @@ START_TEST(hmac_channels_verify_and_reject)
 }
 END_TEST
 
+/* `authentic` tells the notification record whether the channel itself
+ * sent a rejected message (kept whole) or anyone could have (digest only):
+ * it turns true exactly when the signature verified. */
+START_TEST(authentic_only_once_the_signature_verifies)
+{
+    const char *ok[] = {"app_id=2021000000000001", "out_trade_no=P1", "trade_no=T1",
+                        "trade_status=TRADE_SUCCESS", "total_amount=1.00"};
+    const char *other_app[] = {"app_id=9999", "out_trade_no=P1", "trade_no=T1",
+                               "trade_status=TRADE_SUCCESS", "total_amount=1.00"};
+    const char *hm = "{\"notify_id\":\"N1\",\"order_no\":\"P3\",\"trade_no\":\"PA1\","
+                     "\"amount_fen\":1,\"currency\":\"USD\",\"status\":\"SUCCESS\"}";
+    pay_notice n;
+    const char *why = NULL;
+    char *b = alipay_body(ok, 5, NULL, NULL, "RSA2");
+    char *t = alipay_body(ok, 5, "total_amount", "0.01", "RSA2");
+    char *a = alipay_body(other_app, 5, NULL, NULL, "RSA2");
+    char *w = wechat_body("CNY", 100, "SUCCESS");
+    char *ws = wechat_sign("1700000000", "n0nce", w);
+    pay_channel_conf c = {0};
+    hdrs h = {{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"},
+              {"1700000000", "n0nce", ws, SERIAL}, 4};
+    pay_input in = {w, strlen(w), hdr_get, &h, 1700000000};
+
+    ck_assert_int_eq(alipay_check(b, &n, &why), 0);
+    ck_assert(n.authentic);
+    ck_assert_int_eq(alipay_check(t, &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(alipay_check(a, &n, &why), -1);
+    ck_assert_str_eq(why, "wrong_app_id");
+    ck_assert(n.authentic);
+    ck_assert_int_eq(alipay_check("out_trade_no=P1&total_amount=1.00", &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(wechat_check(w, "1700000000", ws, "OTHER", 1700000000, &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(wechat_check(w, "1700000000", ws, SERIAL, 1700000000, &n, &why), 0);
+    ck_assert(n.authentic);
+    /* signed by WeChat but not decryptable with our key: still the channel's */
+    c.public_pem = pub_pem;
+    c.serial = SERIAL;
+    memset(c.key, 'k', 32);
+    c.key_set = true;
+    ck_assert_int_eq(pay_channel_wechatpay.verify(&c, &in, &n, &why), -1);
+    ck_assert_str_eq(why, "decrypt_failed");
+    ck_assert(n.authentic);
+    ck_assert_int_eq(hmac_check(&pay_channel_policeapp, "other", hm, "1700000000", NULL, 1700000000, &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(hmac_check(&pay_channel_policeapp, "s3cret", hm, "1700000000", NULL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "currency_mismatch");
+    ck_assert(n.authentic);
+    free(b);
+    free(t);
+    free(a);
+    free(w);
+    free(ws);
+}
+END_TEST
+
 START_TEST(channel_table_lookup)
 {
     ck_assert_ptr_eq(pay_channel_find("alipay"), &pay_channel_alipay);
@@ -634,6 +692,7 @@ Suite *channel_suite(void)
     tcase_add_test(t, wechat_rejections);
     tcase_add_test(t, wechat_wrong_apiv3_key_fails_decrypt);
     tcase_add_test(t, hmac_channels_verify_and_reject);
+    tcase_add_test(t, authentic_only_once_the_signature_verifies);
     tcase_add_test(t, channel_table_lookup);
     suite_add_tcase(s, t);
     return s;
