@@ -155,6 +155,12 @@ void app_rate_charge(app_req *r);
  * Returns 0 when committed. */
 typedef int (*app_tx_fn)(app_req *r, void *arg);
 int app_tx(app_req *r, app_tx_fn fn, void *arg);
+/* After app_tx committed, a handler that did more work outside the
+ * transaction (a channel call) and changed its answer calls this so that a
+ * replay under the same Idempotency-Key returns the final answer. No-op
+ * without a key or for a 5xx answer; on a database error the answer
+ * committed with the effect stays (logged). Blocks (database). */
+void app_idem_refresh(app_req *r);
 
 /* ---- JSON input validation ------------------------------------------- */
 
@@ -180,6 +186,11 @@ bool app_json_bool(const app_req *r, const char *name, bool dflt);
 #define ROUTE_IDEMPOTENT 0x04 /* requires Idempotency-Key, replays stored response */
 #define ROUTE_INLINE 0x08     /* runs on the loop thread: no db, must not block */
 #define ROUTE_RAW_BODY 0x10   /* body passed raw (forms, channel callbacks) */
+/* Honours Idempotency-Key when one is sent (replay, 409 in flight, 422
+ * reused), like ROUTE_IDEMPOTENT, but also runs without one. Every mutating
+ * route carries one of the two unless tests/unit/check_routes.c lists it
+ * with the reason it cannot. */
+#define ROUTE_IDEM_OPTIONAL 0x20
 
 /* A per-address rate limit that routes declare (token buckets in a fixed
  * table, server/ratelimit.h). Routes naming the same limit share its

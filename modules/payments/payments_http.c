@@ -526,6 +526,7 @@ void payments_on_refund_approve(app_req *r)
         return;
     }
     app_reply_json(r, 200, pay_refund_json(f));
+    app_idem_refresh(r); /* a replay answers this, not the approval's 204 */
     db_rows_free(f);
 }
 

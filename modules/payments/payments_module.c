@@ -25,8 +25,11 @@ static const app_route routes[] = {
     {M_POST, "/v1/payments/notify/{channel}", payments_on_notify, "public", ROUTE_PUBLIC | ROUTE_RAW_BODY,
      &notify_limit},
     {M_GET, "/v1/receipts/{number}", payments_on_receipt_verify, "public", ROUTE_PUBLIC},
-    {M_POST, "/v1/refunds", payments_on_refund_create, "payments.refund_request", ROUTE_JSON},
-    {M_POST, "/v1/refunds/{id}/approve", payments_on_refund_approve, "payments.refund_approve", 0},
+    /* Money leaves the bureau: a retry without a key could refund twice. */
+    {M_POST, "/v1/refunds", payments_on_refund_create, "payments.refund_request",
+     ROUTE_JSON | ROUTE_IDEMPOTENT},
+    {M_POST, "/v1/refunds/{id}/approve", payments_on_refund_approve, "payments.refund_approve",
+     ROUTE_IDEM_OPTIONAL},
     {M_GET, "/v1/refunds/{id}", payments_on_refund_get, "payments.refund_read", 0},
     {M_GET, "/v1/reconciliation/reports", payments_on_reports, "payments.reconciliation_read", 0},
     {M_GET, "/v1/reconciliation/reports/{id}/csv", payments_on_report_csv, "payments.reconciliation_read", 0},
