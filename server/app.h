@@ -139,6 +139,11 @@ void app_problem_ext(app_req *r, int status, const char *code, const char *title
 /* Answer for the current db error of r->db: 503 (retry later) or 500. */
 void app_problem_db(app_req *r);
 
+/* Charges one token of the route's rate limit to the caller's address (for
+ * failures_only limits: a failed attempt). No-op when the route declares no
+ * limit. Never blocks. */
+void app_rate_charge(app_req *r);
+
 /* ---- transactions ----------------------------------------------------- */
 
 /* Run fn inside one database transaction (see db_tx), retried on deadlocks.
@@ -150,6 +155,12 @@ void app_problem_db(app_req *r);
  * Returns 0 when committed. */
 typedef int (*app_tx_fn)(app_req *r, void *arg);
 int app_tx(app_req *r, app_tx_fn fn, void *arg);
+/* After app_tx committed, a handler that did more work outside the
+ * transaction (a channel call) and changed its answer calls this so that a
+ * replay under the same Idempotency-Key returns the final answer. No-op
+ * without a key or for a 5xx answer; on a database error the answer
+ * committed with the effect stays (logged). Blocks (database). */
+void app_idem_refresh(app_req *r);
 
 /* ---- JSON input validation ------------------------------------------- */
 
@@ -175,6 +186,26 @@ bool app_json_bool(const app_req *r, const char *name, bool dflt);
 #define ROUTE_IDEMPOTENT 0x04 /* requires Idempotency-Key, replays stored response */
 #define ROUTE_INLINE 0x08     /* runs on the loop thread: no db, must not block */
 #define ROUTE_RAW_BODY 0x10   /* body passed raw (forms, channel callbacks) */
+/* Honours Idempotency-Key when one is sent (replay, 409 in flight, 422
+ * reused), like ROUTE_IDEMPOTENT, but also runs without one. Every mutating
+ * route carries one of the two unless tests/unit/check_routes.c lists it
+ * with the reason it cannot. */
+#define ROUTE_IDEM_OPTIONAL 0x20
+
+/* A per-address rate limit that routes declare (token buckets in a fixed
+ * table, server/ratelimit.h). Routes naming the same limit share its
+ * buckets. A refused request is answered on the loop thread, before any
+ * worker or database work: 429 problem+json `rate_limited` with
+ * Retry-After. The table is built at start-up from the two config keys. */
+typedef struct app_rate_limit {
+    const char *name;        /* for logs: "payments.notify" */
+    const char *per_min_key; /* integer config key: tokens added per minute */
+    const char *burst_key;   /* integer config key: bucket size */
+    bool failures_only;      /* requests pass while the bucket holds a token and
+                                only app_rate_charge() takes one (a failure);
+                                otherwise every request takes one */
+    int slots;               /* addresses remembered; 0 = 4096 */
+} app_rate_limit;
 
 typedef struct app_route {
     app_method method;
@@ -182,6 +213,7 @@ typedef struct app_route {
     app_handler handler;
     const char *perm;      /* permission name from some module's table */
     unsigned flags;
+    const app_rate_limit *limit; /* optional per-address rate limit */
 } app_route;
 
 typedef struct app_perm {

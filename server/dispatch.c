@@ -72,9 +72,9 @@ void dispatch_run(app_req *r)
         return;
     if ((rt->flags & ROUTE_JSON) && parse_json_body(r) != 0)
         return;
-    if ((rt->flags & ROUTE_IDEMPOTENT) && idem_begin(r) == 0)
+    if ((rt->flags & (ROUTE_IDEMPOTENT | ROUTE_IDEM_OPTIONAL)) && idem_begin(r) == 0)
         return;
     rt->handler(r);
-    if (rt->flags & ROUTE_IDEMPOTENT)
+    if (rt->flags & (ROUTE_IDEMPOTENT | ROUTE_IDEM_OPTIONAL))
         idem_finish(r);
 }

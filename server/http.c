@@ -323,6 +323,8 @@ static void on_request(struct evhttp_request *ev, void *arg)
     for (int i = 0; i < r->nparams; i++)
         r->params[i] = r->priv->match.params[i];
 
+    if (route_limits_admit(r) != 0)
+        goto reply_now;
     if (r->route->flags & ROUTE_INLINE) {
         r->route->handler(r);
         goto reply_now;
@@ -501,6 +503,8 @@ int http_serve(router *rt, char *err, size_t errlen)
     const char *hl = config_str("http.listen"), *sl = config_str("https.listen");
     int http_port = 0, https_port = 0, rc = -1;
 
+    if (route_limits_init(rt, err, errlen) != 0)
+        return -1;
     srv.rt = rt;
     srv.nloops = n;
     srv.loops = app_calloc((size_t)n, sizeof(srv_loop));
@@ -606,6 +610,7 @@ void http_cleanup(void)
     srv.nloops = 0;
     SSL_CTX_free(srv.ssl_ctx);
     srv.ssl_ctx = NULL;
+    route_limits_cleanup();
 }
 
 long http_open_connections(void)

@@ -101,6 +101,14 @@ void dispatch_run(app_req *r);
 /* http.c: hand a finished request back to its loop (any thread). */
 void http_complete(app_req *r);
 
+/* route_limits.c: the rate limits routes declare (app_rate_limit). */
+/* Builds one table per distinct limit of rt's routes; -1 with err when a
+ * limit's configuration is out of range. Call before the loops start. */
+int route_limits_init(const router *rt, char *err, size_t errlen);
+void route_limits_cleanup(void);
+/* Loop thread: 0 = admitted; -1 = refused, 429 problem set in r. */
+int route_limits_admit(app_req *r);
+
 /* idempotency.c (worker side) */
 /* Returns 1 = proceed (claimed or not required), 0 = response already set
  * (replay, conflict or error). */

@@ -113,6 +113,8 @@ int idem_begin(app_req *r)
     db_rows *rows = NULL;
     int rc = 0;
 
+    if (key == NULL && !(r->route->flags & ROUTE_IDEMPOTENT))
+        return 1; /* ROUTE_IDEM_OPTIONAL: without a key the request runs as usual */
     if (key == NULL) {
         app_problem(r, 400, "idempotency_key_required", "Idempotency-Key required",
                     "This request changes state; send an Idempotency-Key header so a retry is safe.",
@@ -200,6 +202,26 @@ int idem_store_in_tx(app_req *r)
         return -1;
     }
     return 0;
+}
+
+static const char SQL_RESTORE[] =
+    "UPDATE idempotency_keys SET status = ?, content_type = ?, body = ?, headers = ?, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'done'";
+
+void app_idem_refresh(app_req *r)
+{
+    char *hdrs;
+    if (!r->priv->idem_claimed || !r->priv->idem_stored || r->status == 0 || r->status >= 500)
+        return;
+    hdrs = headers_json(r);
+    if (db_exec(r->db, SQL_RESTORE,
+                DBP(DB_I64(r->status), DB_STR(r->resp_type),
+                    DB_BLOB(r->resp_body ? r->resp_body : "", r->resp_len), DB_STR(hdrs),
+                    DB_I64(r->priv->idem_row)),
+                NULL, NULL) != 0)
+        app_log(LOG_WARN, "idempotency", "request_id=%s msg=\"cannot refresh stored response\"",
+                r->request_id);
+    free(hdrs);
 }
 
 void idem_finish(app_req *r)

@@ -16,11 +16,11 @@ static const app_route routes[] = {
     {M_GET, "/v1/cases/{number}", cases_on_get_case, "cases.read", 0},
     {M_GET, "/v1/cases/{number}/progress", cases_on_progress, "public", ROUTE_PUBLIC},
     {M_POST, "/v1/cases/{number}/trips", cases_on_trip, "cases.checkin", ROUTE_IDEMPOTENT},
-    {M_POST, "/v1/cases/{number}/transitions", cases_on_transition, "cases.handle", ROUTE_JSON},
-    {M_POST, "/v1/cases/{number}/supplements", cases_on_supplement, "cases.handle", ROUTE_JSON},
+    {M_POST, "/v1/cases/{number}/transitions", cases_on_transition, "cases.handle", ROUTE_JSON | ROUTE_IDEM_OPTIONAL},
+    {M_POST, "/v1/cases/{number}/supplements", cases_on_supplement, "cases.handle", ROUTE_JSON | ROUTE_IDEM_OPTIONAL},
     {M_POST, "/v1/cases/{number}/rating", cases_on_rating, "cases.rate", ROUTE_JSON | ROUTE_IDEMPOTENT},
     {M_GET, "/v1/rectifications", cases_on_rect_list, "cases.supervise", 0},
-    {M_POST, "/v1/rectifications/{id}/answer", cases_on_rect_answer, "cases.supervise", ROUTE_JSON},
+    {M_POST, "/v1/rectifications/{id}/answer", cases_on_rect_answer, "cases.supervise", ROUTE_JSON | ROUTE_IDEM_OPTIONAL},
     {M_GET, "/v1/figures", cases_on_figures, "cases.figures", 0},
 };
 

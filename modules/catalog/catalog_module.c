@@ -9,7 +9,7 @@ static const app_route routes[] = {
     {M_GET, "/v1/catalog/items", catalog_on_list, "public", ROUTE_PUBLIC},
     {M_GET, "/v1/catalog/items/{code}", catalog_on_get, "public", ROUTE_PUBLIC},
     {M_GET, "/v1/catalog/items/{code}/notice", catalog_on_notice, "public", ROUTE_PUBLIC},
-    {M_PUT, "/v1/catalog/items/{code}", catalog_on_put, "catalog.admin", ROUTE_JSON},
+    {M_PUT, "/v1/catalog/items/{code}", catalog_on_put, "catalog.admin", ROUTE_JSON | ROUTE_IDEM_OPTIONAL},
 };
 
 static const app_perm perms[] = {

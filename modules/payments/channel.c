@@ -146,7 +146,9 @@ int pay_alipay_sign_content(const char *body, size_t len, char **content, char *
     *content = *sign = *sign_type = NULL;
     if (form_parse(body, len, &p, &n) != 0)
         goto fail;
-    qsort(p, n, sizeof *p, kv_cmp);
+    /* An empty form leaves p NULL: qsort(NULL, 0, ...) is undefined. */
+    if (n > 1)
+        qsort(p, n, sizeof *p, kv_cmp);
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && strcmp(p[i].k, p[i - 1].k) == 0)
             goto fail; /* a repeated key could be read two ways */

@@ -78,6 +78,9 @@ typedef struct pay_notice {
     pay_status st;
     int64_t amount_fen;     /* -1 when absent or unparsable */
     char currency[8];       /* "CNY" (alipay notices carry none and mean CNY) */
+    bool authentic;         /* the channel's signature verified: the channel sent
+                               it, even when it is rejected afterwards (wrong
+                               app_id, malformed amount...); false = anyone */
 } pay_notice;
 
 typedef struct pay_channel {

@@ -54,6 +54,7 @@ static int alipay_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         reason = "bad_signature";
         goto fail;
     }
+    n->authentic = true;
     v = pay_form_get(in->body, in->body_len, "app_id");
     if (v == NULL || cf->app_id == NULL || strcmp(v, cf->app_id) != 0) {
         reason = "wrong_app_id";

@@ -43,13 +43,15 @@ static int hmac_verify(const pay_channel_conf *cf, const pay_input *in, pay_noti
     msg = app_malloc(mlen + 1);
     memcpy(msg, ts, strlen(ts));
     msg[strlen(ts)] = '\n';
-    memcpy(msg + strlen(ts) + 1, in->body, in->body_len);
+    if (in->body_len > 0) /* body may be NULL when empty: memcpy(NULL) is undefined */
+        memcpy(msg + strlen(ts) + 1, in->body, in->body_len);
     crypto_hmac_sha256(cf->secret, strlen(cf->secret), msg, mlen, mac);
     if (strlen(sig) != 64 || crypto_unhex(sig, given, sizeof given) != 32 ||
         !crypto_equal(mac, 32, given, 32)) {
         reason = "bad_signature";
         goto fail;
     }
+    n->authentic = true;
     o = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(o)) {
         reason = "malformed_notification";

@@ -54,7 +54,8 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     mlen = strlen(ts) + strlen(nonce) + in->body_len + 4;
     msg = app_malloc(mlen);
     mlen = (size_t)snprintf(msg, mlen, "%s\n%s\n", ts, nonce);
-    memcpy(msg + mlen, in->body, in->body_len);
+    if (in->body_len > 0) /* body may be NULL when empty: memcpy(NULL) is undefined */
+        memcpy(msg + mlen, in->body, in->body_len);
     mlen += in->body_len;
     msg[mlen++] = '\n';
     sig = crypto_b64_decode(sigb64, &siglen);
@@ -62,6 +63,7 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         reason = "bad_signature";
         goto fail;
     }
+    n->authentic = true;
     outer = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, NULL);
     res = outer ? json_object_get(outer, "resource") : NULL;
     if (!json_is_object(res) || !json_is_string(json_object_get(res, "ciphertext")) ||

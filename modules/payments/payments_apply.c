@@ -18,6 +18,7 @@
 #include "server/audit.h"
 #include "server/crypto.h"
 #include "server/date.h"
+#include "server/ratelimit.h"
 
 void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_t cap)
 {
@@ -324,12 +325,56 @@ fail:
     return rc;
 }
 
+/* Anyone can POST to the notify endpoint, up to http.max_body. A
+ * notification whose signature did not verify therefore costs at most a
+ * digest (size, SHA-256, the first payments.unverified_keep_bytes bytes,
+ * reason, source) and one more count on the alert of its source, channel
+ * and bureau day, which the first one opens (audited once, not per
+ * request: every audit record takes the chain's head lock). Past
+ * payments.unverified_digests_per_alert digests only the count grows, so
+ * what one source can make us store per day is bounded whatever its rate.
+ * rec holds the parsed fields; its body members are set here. */
+static int record_unauthenticated(db_conn *c, const pay_actor *a, const char *channel,
+                                  pay_notif_row *rec, const pay_raw *raw, const char *reason)
+{
+    char source[80], day[DATE_STR_SIZE], fold[160], detail[200], sha[65], id[32];
+    size_t keep = (size_t)app_config_int("payments.unverified_keep_bytes");
+    pay_alert_folded f;
+
+    /* IPv6 sources by /64, like the rate limit: one subscriber, one alert. */
+    ratelimit_addr_key(a->peer ? a->peer : "", source, sizeof source);
+    date_format(date_shanghai_today(time(NULL)), day);
+    snprintf(fold, sizeof fold, "unverified|%s|%s|%s", channel, source, day);
+    snprintf(detail, sizeof detail, "unauthenticated notifications from %s; last reason: %s", source,
+             reason);
+    if (pay_sql_alert_fold(c, "notification_unverified", channel, source, fold, detail, &f) != 0)
+        return -1;
+    if (f.occurrences == 1) {
+        json_t *d = json_pack("{ssss}", "channel", channel, "source", source);
+        int arc;
+        snprintf(id, sizeof id, "%lld", (long long)f.id);
+        arc = audit_write_sys(c, a->who, a->request_id, a->peer, "payments.notification_unverified",
+                              "payment_alert", id, reason, d);
+        json_decref(d);
+        if (arc != 0)
+            return -1;
+    }
+    if (f.occurrences > app_config_int("payments.unverified_digests_per_alert"))
+        return 0;
+    crypto_sha256_hex(raw->body ? raw->body : "", raw->body_len, sha);
+    rec->raw = raw->body;
+    rec->raw_len = raw->body_len < keep ? raw->body_len : keep;
+    rec->body_size = (int64_t)raw->body_len;
+    rec->body_sha256 = sha;
+    return pay_sql_notification_insert(c, rec);
+}
+
 int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool verified,
                      const pay_notice *n, const char *why, const pay_raw *raw, pay_apply_result *res)
 {
     db_rows *o = NULL;
     pay_notif_row rec = {0};
-    char order_no[65], trade_no[65], notify_id[129], status[33], detail[200];
+    char order_no[65], trade_no[65], notify_id[129], status[33], detail[200], sha[65];
     bool done;
     int rc = -1;
 
@@ -338,7 +383,23 @@ int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool v
     pay_clean_ascii(n->trade_no, trade_no, sizeof trade_no);
     pay_clean_ascii(n->notify_id, notify_id, sizeof notify_id);
     pay_clean_ascii(n->status, status, sizeof status);
+    rec.channel = channel;
+    rec.source = raw->source;
+    rec.peer = a->peer;
+    rec.notify_id = notify_id;
+    rec.order_no = order_no;
+    rec.trade_no = trade_no;
+    rec.trade_status = status;
+    rec.amount_fen = n->amount_fen;
+    rec.verified = verified;
+    rec.headers = raw->headers;
 
+    if (!verified && !n->authentic && strcmp(raw->source, "notify") == 0) {
+        res->outcome = rec.outcome = "rejected";
+        res->reason = rec.reason = why ? why : "rejected";
+        rc = record_unauthenticated(c, a, channel, &rec, raw, res->reason);
+        goto fail;
+    }
     if (!verified) {
         res->outcome = "rejected";
         res->reason = why ? why : "rejected";
@@ -390,20 +451,15 @@ record:
                   json_pack("{ssss}", "channel", channel, "source", raw->source)) != 0)
             goto fail;
     }
-    rec.channel = channel;
-    rec.source = raw->source;
-    rec.peer = a->peer;
-    rec.notify_id = notify_id;
-    rec.order_no = order_no;
-    rec.trade_no = trade_no;
-    rec.trade_status = status;
-    rec.amount_fen = n->amount_fen;
-    rec.verified = verified;
+    /* From the channel itself (verified, or signed and then refused): kept
+     * whole, as evidence. */
+    crypto_sha256_hex(raw->body ? raw->body : "", raw->body_len, sha);
     rec.outcome = res->outcome;
     rec.reason = res->reason;
-    rec.headers = raw->headers;
     rec.raw = raw->body;
     rec.raw_len = raw->body_len;
+    rec.body_size = (int64_t)raw->body_len;
+    rec.body_sha256 = sha;
     if (pay_sql_notification_insert(c, &rec) != 0)
         goto fail;
     rc = 0;

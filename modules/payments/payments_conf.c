@@ -35,6 +35,14 @@ const app_conf payments_conf_keys[] = {
     S("payments.govportal_query_url", "", "government portal trade-query endpoint"),
     S("payments.govportal_refund_url", "", "government portal refund endpoint"),
     S("payments.govportal_statement_url", "", "government portal daily statement endpoint"),
+    I("payments.notify_failures_per_min", "6", 1, 60000000,
+      "unauthenticated notifications one address may send per minute once its burst is spent"),
+    I("payments.notify_failures_burst", "30", 1, 1000000,
+      "unauthenticated notifications one address may send before it is rate-limited (429)"),
+    I("payments.unverified_keep_bytes", "256", 0, 4096,
+      "bytes of an unauthenticated notification kept in its digest (with size and SHA-256)"),
+    I("payments.unverified_digests_per_alert", "20", 0, 100000,
+      "digests kept per source, channel and day; later ones only count in the folded alert"),
 };
 _Static_assert(APP_LEN(payments_conf_keys) == PAYMENTS_CONF_NKEYS, "update PAYMENTS_CONF_NKEYS");
 

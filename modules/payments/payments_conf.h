@@ -8,7 +8,7 @@
 #include "modules/payments/channel.h"
 #include "server/app.h"
 
-#define PAYMENTS_CONF_NKEYS 23
+#define PAYMENTS_CONF_NKEYS 27
 extern const app_conf payments_conf_keys[PAYMENTS_CONF_NKEYS];
 
 /* Reads keys, certificates and secrets; -1 (logged) on an unreadable file

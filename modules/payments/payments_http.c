@@ -288,7 +288,9 @@ static int notify_tx(app_req *r, void *arg)
     return 0;
 }
 
-static char *signature_headers(const app_req *r)
+/* cap: bytes kept of each value (a serial or timestamp fits in 64; an
+ * unauthenticated notification gets no more than that). */
+static char *signature_headers(const app_req *r, size_t cap)
 {
     static const char *names[] = {"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
                                   "Wechatpay-Signature", "X-Pay-Timestamp", "X-Pay-Signature",
@@ -298,7 +300,7 @@ static char *signature_headers(const app_req *r)
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const char *v = app_header(r, names[i]);
         if (v)
-            json_object_set_new(o, names[i], json_stringn_nocheck(v, strlen(v) > 512 ? 512 : strlen(v)));
+            json_object_set_new(o, names[i], json_stringn_nocheck(v, strlen(v) > cap ? cap : strlen(v)));
     }
     s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(o);
@@ -313,11 +315,16 @@ void payments_on_notify(app_req *r)
 
     a->ch = pay_channel_find(app_param(r, 0));
     if (a->ch == NULL) {
+        app_rate_charge(r);
         app_problem(r, 404, "unknown_channel", "Unknown channel", NULL, NULL);
         goto done;
     }
     a->verified = a->ch->verify(payments_conf_channel(a->ch->name), &in, &a->n, &a->why) == 0;
-    hdrs = signature_headers(r);
+    /* Only what anyone could have sent costs the address a token: a
+     * channel's own messages are never rate-limited, even when refused. */
+    if (!a->n.authentic)
+        app_rate_charge(r);
+    hdrs = signature_headers(r, a->n.authentic ? 512 : 64);
     a->raw = (pay_raw){"notify", in.body, in.body_len, hdrs};
     if (app_tx(r, notify_tx, a) == 0)
         app_log(2, "payments", "request_id=%s channel=%s outcome=%s reason=%s", r->request_id,
@@ -518,6 +525,7 @@ void payments_on_refund_approve(app_req *r)
         return;
     }
     app_reply_json(r, 200, pay_refund_json(f));
+    app_idem_refresh(r); /* a replay answers this, not the approval's 204 */
     db_rows_free(f);
 }
 

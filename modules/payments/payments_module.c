@@ -7,16 +7,29 @@
 
 extern const db_migration *const payments_migrations[];
 
+/* Unauthenticated notifications (bad or missing signatures) per address;
+ * the channels' own messages pass whatever their number. */
+static const app_rate_limit notify_limit = {
+    .name = "payments.notify",
+    .per_min_key = "payments.notify_failures_per_min",
+    .burst_key = "payments.notify_failures_burst",
+    .failures_only = true,
+};
+
 static const app_route routes[] = {
     {M_POST, "/v1/payments/orders", payments_on_order_create, "payments.order_own",
      ROUTE_JSON | ROUTE_IDEMPOTENT},
     {M_GET, "/v1/payments/orders/{no}", payments_on_order_get, "payments.order_read", 0},
     {M_POST, "/v1/payments/orders/{no}/returned", payments_on_order_returned, "payments.order_own",
      ROUTE_JSON | ROUTE_IDEMPOTENT},
-    {M_POST, "/v1/payments/notify/{channel}", payments_on_notify, "public", ROUTE_PUBLIC | ROUTE_RAW_BODY},
+    {M_POST, "/v1/payments/notify/{channel}", payments_on_notify, "public", ROUTE_PUBLIC | ROUTE_RAW_BODY,
+     &notify_limit},
     {M_GET, "/v1/receipts/{number}", payments_on_receipt_verify, "public", ROUTE_PUBLIC},
-    {M_POST, "/v1/refunds", payments_on_refund_create, "payments.refund_request", ROUTE_JSON},
-    {M_POST, "/v1/refunds/{id}/approve", payments_on_refund_approve, "payments.refund_approve", 0},
+    /* Money leaves the bureau: a retry without a key could refund twice. */
+    {M_POST, "/v1/refunds", payments_on_refund_create, "payments.refund_request",
+     ROUTE_JSON | ROUTE_IDEMPOTENT},
+    {M_POST, "/v1/refunds/{id}/approve", payments_on_refund_approve, "payments.refund_approve",
+     ROUTE_IDEM_OPTIONAL},
     {M_GET, "/v1/refunds/{id}", payments_on_refund_get, "payments.refund_read", 0},
     {M_GET, "/v1/reconciliation/reports", payments_on_reports, "payments.reconciliation_read", 0},
     {M_POST, "/v1/reconciliation/reports", payments_on_reconcile, "payments.reconciliation_run",

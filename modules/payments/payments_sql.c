@@ -2,6 +2,7 @@
 #include "modules/payments/payments_sql.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* ---- orders -------------------------------------------------------------- */
 
@@ -200,8 +201,8 @@ int pay_sql_payment_insert(db_conn *c, int64_t order_id, const char *channel, co
 
 static const char SQL_NOTIFICATION_INSERT[] =
     "INSERT INTO payment_notifications (channel, source, received_at, peer, notify_id, order_no, "
-    "trade_no, amount_fen, trade_status, verified, outcome, reason, headers, raw_body) "
-    "VALUES (?, ?, UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "trade_no, amount_fen, trade_status, verified, outcome, reason, headers, raw_body, body_size, "
+    "body_sha256) VALUES (?, ?, UTC_TIMESTAMP(3), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static db_val opt_str(const char *s)
 {
@@ -215,7 +216,8 @@ int pay_sql_notification_insert(db_conn *c, const pay_notif_row *n)
                        opt_str(n->notify_id), opt_str(n->order_no), opt_str(n->trade_no),
                        n->amount_fen < 0 ? DB_NULL : DB_I64(n->amount_fen), opt_str(n->trade_status),
                        DB_I64(n->verified ? 1 : 0), DB_STR(n->outcome), opt_str(n->reason),
-                       opt_str(n->headers), DB_BLOB(n->raw ? n->raw : "", n->raw ? n->raw_len : 0)),
+                       opt_str(n->headers), DB_BLOB(n->raw ? n->raw : "", n->raw ? n->raw_len : 0),
+                       DB_I64(n->body_size), DB_STR(n->body_sha256)),
                    NULL, NULL);
 }
 
@@ -230,6 +232,38 @@ int pay_sql_alert_insert(db_conn *c, const char *kind, const char *channel, cons
                    DBP(DB_STR(kind), opt_str(channel), opt_str(order_no),
                        ref_id > 0 ? DB_I64(ref_id) : DB_NULL, DB_STR(detail ? detail : "")),
                    NULL, NULL);
+}
+
+static const char SQL_ALERT_FOLD[] =
+    "INSERT INTO payment_alerts (kind, channel, source, detail, occurrences, created_at, "
+    "last_seen_at, fold_key) VALUES (?, ?, ?, ?, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), ?) "
+    "ON DUPLICATE KEY UPDATE occurrences = occurrences + 1, last_seen_at = UTC_TIMESTAMP(3), "
+    "detail = VALUES(detail)";
+static const char SQL_ALERT_BY_FOLD[] =
+    "SELECT id, occurrences FROM payment_alerts WHERE fold_key = ?";
+
+int pay_sql_alert_fold(db_conn *c, const char *kind, const char *channel, const char *source,
+                       const char *fold_key, const char *detail, pay_alert_folded *out)
+{
+    db_rows *r = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (db_exec(c, SQL_ALERT_FOLD,
+                DBP(DB_STR(kind), opt_str(channel), DB_STR(source), DB_STR(detail), DB_STR(fold_key)),
+                NULL, NULL) != 0)
+        goto fail;
+    /* The upsert locked the row: this read sees our own count. */
+    if (db_query(c, SQL_ALERT_BY_FOLD, DBP(DB_STR(fold_key)), &r) != 0)
+        goto fail;
+    if (r->nrows != 1)
+        goto fail;
+    out->id = db_cell_i64(r, 0, 0);
+    out->occurrences = db_cell_i64(r, 0, 1);
+    rc = 0;
+fail:
+    db_rows_free(r);
+    return rc;
 }
 
 /* ---- receipts -------------------------------------------------------------- */

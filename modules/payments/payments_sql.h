@@ -67,12 +67,23 @@ typedef struct pay_notif_row {
     int64_t amount_fen; /* < 0 = NULL */
     bool verified;
     const char *outcome, *reason, *headers;
-    const char *raw;
+    const char *raw;       /* what is kept: the whole body, or its first bytes */
     size_t raw_len;
+    int64_t body_size;     /* size of the whole body as received */
+    const char *body_sha256; /* hex SHA-256 of the whole body */
 } pay_notif_row;
 int pay_sql_notification_insert(db_conn *c, const pay_notif_row *n);
 int pay_sql_alert_insert(db_conn *c, const char *kind, const char *channel, const char *order_no,
                          int64_t ref_id, const char *detail);
+/* Adds one occurrence to the alert named fold_key, creating it (count 1)
+ * when absent; detail replaces the previous one. Concurrent callers fold
+ * into the same row (unique key). */
+typedef struct pay_alert_folded {
+    int64_t id;
+    int64_t occurrences; /* including this one; 1 = just created */
+} pay_alert_folded;
+int pay_sql_alert_fold(db_conn *c, const char *kind, const char *channel, const char *source,
+                       const char *fold_key, const char *detail, pay_alert_folded *out);
 
 /* ---- receipts -------------------------------------------------------------- */
 

@@ -275,7 +275,10 @@ describe('notifications', () => {
     assert.equal(ostate(o.order_no), 'open');
     assert.equal(vstate(v), 'handled');
     assert.equal(count(`SELECT COUNT(*) FROM payments p JOIN payment_orders o ON o.id = p.order_id WHERE o.order_no = ${q(o.order_no)}`), 0);
-    assert.ok(count(`SELECT COUNT(*) FROM payment_alerts WHERE kind = 'notification_rejected' AND order_no = ${q(o.order_no)}`) >= 7);
+    // The channel's own (signed) rejections alert one by one: amount, app_id, currency, channel.
+    // The three unsigned ones fold into their source's alert (payments_notify.test.mjs).
+    assert.equal(count(`SELECT COUNT(*) FROM payment_alerts WHERE kind = 'notification_rejected' AND order_no = ${q(o.order_no)}`), 4);
+    assert.ok(count("SELECT occurrences FROM payment_alerts WHERE kind = 'notification_unverified' AND channel = 'alipay' AND source = '127.0.0.1'") >= 3);
     // the genuine notification still pays it afterwards
     r = await sim.notify(t);
     assert.equal(r.text, 'success');
@@ -555,7 +558,7 @@ describe('refunds', () => {
 
   test('requested by a window operator, approved by a different reviewer, sent to the channel', async () => {
     const win = await id.operatorHeaders('window');
-    let r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: win, json: { order_no: paidOrder.order_no, amount_fen: 20000, reason: 'fine reduced on review' } });
+    let r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 20000, reason: 'fine reduced on review' } });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.state, 'requested');
     const rid = r.json.id;
@@ -578,26 +581,89 @@ describe('refunds', () => {
   test('the same operator cannot request and approve; over-refund, unpaid order, citizen refused', async () => {
     server.sqlExec(`UPDATE operators SET roles = roles | 1 WHERE id = ${id.operators.reviewer.id}`); // reviewer + window
     const rev = await id.operatorHeaders('reviewer', { fresh: true });
-    let r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: rev, json: { order_no: paidOrder.order_no, amount_fen: 100, reason: 'own test' } });
+    let r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...rev, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 100, reason: 'own test' } });
     assert.equal(r.status, 201, r.text);
     r = await request(`${server.httpUrl}/v1/refunds/${r.json.id}/approve`, { method: 'POST', headers: rev });
     assert.equal(r.status, 403);
     assert.equal(r.json.code, 'same_operator');
     server.sqlExec(`UPDATE operators SET roles = 4 WHERE id = ${id.operators.reviewer.id}`);
     const win = await id.operatorHeaders('window');
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: win, json: { order_no: paidOrder.order_no, amount_fen: 30000, reason: 'too much' } });
+    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 30000, reason: 'too much' } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'refund_exceeds_payment');
     const c = id.citizens[1];
     const v = await handled(c, { fine: 100 });
     const open = (await createOrder(c, [v])).json;
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: win, json: { order_no: open.order_no, amount_fen: 100, reason: 'nothing paid' } });
+    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: open.order_no, amount_fen: 100, reason: 'nothing paid' } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'order_not_paid');
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: win, json: { order_no: paidOrder.order_no, amount_fen: 0, reason: 'zero' } });
+    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 0, reason: 'zero' } });
     assert.equal(r.status, 400);
+    assert.equal(r.json.code, 'bad_amount');
     r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: id.citizenHeaders(c), json: { order_no: paidOrder.order_no, amount_fen: 1, reason: 'me' } });
     assert.equal(r.status, 403);
+  });
+});
+
+describe('refund idempotency (issue 10)', () => {
+  let paid;
+  before(async () => {
+    const c = id.citizens[2];
+    const v = await handled(c, { fine: 30000, servedDaysAgo: 0 });
+    paid = (await createOrder(c, [v], 'govportal')).json;
+    await sim.notify(sim.pay('govportal', paid.order_no, paid.amount_fen));
+    assert.equal(ostate(paid.order_no), 'paid');
+  });
+  const refunds = () => count(`SELECT COUNT(*) FROM refunds f JOIN payment_orders o ON o.id = f.order_id WHERE o.order_no = ${q(paid.order_no)}`);
+  const post = async (path, { key, json, who = 'window' } = {}) => request(`${server.httpsUrl}${path}`, {
+    method: 'POST', json, headers: { ...await id.operatorHeaders(who), ...(key ? { 'Idempotency-Key': key } : {}) },
+  });
+
+  test('POST /v1/refunds: the same key and body make one refund request and replay its answer', async () => {
+    const body = { order_no: paid.order_no, amount_fen: 1000, reason: 'fee charged twice' };
+    const key = randomHex(16);
+    const first = await post('/v1/refunds', { key, json: body });
+    assert.equal(first.status, 201, first.text);
+    assert.equal(first.headers['idempotent-replayed'], undefined);
+    const again = await Promise.all([1, 2, 3].map(() => post('/v1/refunds', { key, json: body })));
+    for (const r of again) {
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.text, first.text);
+      assert.equal(r.headers['idempotent-replayed'], 'true');
+    }
+    assert.equal(refunds(), 1);
+    assert.equal(count(`SELECT COUNT(*) FROM audit_log WHERE action = 'payments.refund_request' AND target_id = ${q(first.json.id)}`), 1);
+    // the same key with another body is refused; no key at all is refused: nothing more created
+    let r = await post('/v1/refunds', { key, json: { ...body, amount_fen: 999 } });
+    assert.equal(r.status, 422);
+    assert.equal(r.json.code, 'idempotency_key_reused');
+    r = await post('/v1/refunds', { json: body });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.code, 'idempotency_key_required');
+    assert.equal(refunds(), 1);
+    // a new key is a new request
+    r = await post('/v1/refunds', { key: randomHex(16), json: body });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(refunds(), 2);
+  });
+
+  test('approving with a key: a retry replays the final answer instead of 409', async () => {
+    const rf = await post('/v1/refunds', { key: randomHex(16), json: { order_no: paid.order_no, amount_fen: 500, reason: 'over-collected' } });
+    assert.equal(rf.status, 201, rf.text);
+    const key = randomHex(16);
+    const first = await post(`/v1/refunds/${rf.json.id}/approve`, { key, who: 'reviewer' });
+    assert.equal(first.status, 200, first.text);
+    assert.equal(first.json.state, 'succeeded');
+    const again = await post(`/v1/refunds/${rf.json.id}/approve`, { key, who: 'reviewer' });
+    assert.equal(again.status, 200);
+    assert.equal(again.text, first.text);
+    assert.equal(again.headers['idempotent-replayed'], 'true');
+    assert.equal(sim.refunds.filter((x) => x.out_refund_no === rf.json.out_refund_no).length, 1, 'sent to the channel once');
+    assert.equal(count(`SELECT COUNT(*) FROM audit_log WHERE action = 'payments.refund_approve' AND target_id = ${q(rf.json.id)}`), 1);
+    // without a key the state machine answers as before
+    const plain = await post(`/v1/refunds/${rf.json.id}/approve`, { who: 'reviewer' });
+    assert.equal(plain.status, 409);
+    assert.equal(plain.json.code, 'refund_not_pending');
   });
 });
 
@@ -673,7 +739,7 @@ describe('reconciliation', () => {
     const o = (await createOrder(c, [v])).json;
     const t = sim.pay('alipay', o.order_no, 10010);
     assert.equal((await sim.notify(t)).text, 'success');
-    let rr = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: await id.operatorHeaders('window'), json: { order_no: o.order_no, amount_fen: 10, reason: 'rounding' } });
+    let rr = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...await id.operatorHeaders('window'), ...idem() }, json: { order_no: o.order_no, amount_fen: 10, reason: 'rounding' } });
     assert.equal(rr.status, 201, rr.text);
     rr = await request(`${server.httpUrl}/v1/refunds/${rr.json.id}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
     assert.equal(rr.json.state, 'succeeded');

@@ -321,6 +321,100 @@ START_TEST(alipay_sign_content_sorted_decoded)
 }
 END_TEST
 
+#define SERIAL_FOR_DEGENERATE "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+
+/* Degenerate forms reach the parser before any signature is checked (the
+ * notify endpoint is public): each must be answered, never crash or hit
+ * undefined behaviour (qsort/memcpy with NULL, reads past the end). */
+START_TEST(form_degenerate_bodies)
+{
+    static const struct {
+        const char *body;
+        size_t len;
+        int rc;           /* pay_alipay_sign_content */
+        const char *content;
+    } cases[] = {
+        {"", 0, 0, ""},
+        {"&", 1, 0, ""},
+        {"&&&", 3, 0, ""},
+        {"a=1", 3, 0, "a=1"},
+        {"a=", 2, 0, "a="},
+        {"=", 1, -1, NULL},
+        {"=x", 2, -1, NULL},
+        {"a", 1, -1, NULL},
+        {"a&b=1", 5, -1, NULL},
+        {"a=1&a=2", 7, -1, NULL},  /* repeated key */
+        {"a=%", 3, -1, NULL},      /* truncated escape */
+        {"a=%4", 4, -1, NULL},
+        {"a=%zz", 5, -1, NULL},
+        {"a=%00", 5, -1, NULL},    /* escaped NUL */
+        {"a=1\0b=2", 7, -1, NULL}, /* raw NUL inside the length */
+        {"%=1", 3, -1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *content = NULL, *sign = NULL, *st = NULL;
+        char *copy = malloc(cases[i].len + 1);
+        /* an exact-size heap copy, so ASan sees any read past the end */
+        memcpy(copy, cases[i].body, cases[i].len);
+        copy[cases[i].len] = '\0';
+        ck_assert_msg(pay_alipay_sign_content(copy, cases[i].len, &content, &sign, &st) == cases[i].rc,
+                      "case %zu", i);
+        if (cases[i].rc == 0)
+            ck_assert_str_eq(content, cases[i].content);
+        else
+            ck_assert_ptr_null(content);
+        ck_assert_ptr_null(sign);
+        ck_assert_ptr_null(st);
+        free(content);
+        free(pay_form_get(copy, cases[i].len, "a"));
+        free(copy);
+    }
+}
+END_TEST
+
+/* The same bodies through every channel's verifier: rejected with a stable
+ * reason, nothing trusted. A NULL body of length 0 is accepted too. */
+START_TEST(verifiers_reject_empty_and_degenerate_bodies)
+{
+    static const char *const bodies[] = {NULL, "", "&", "=", "a", "{}", "[]", "null", "\"x\"", "{\"resource\":1}"};
+    const pay_channel *chs[] = {&pay_channel_alipay, &pay_channel_wechatpay, &pay_channel_policeapp,
+                                &pay_channel_govportal};
+    pay_channel_conf c = alipay_conf();
+    hdrs none = {{NULL}, {NULL}, 0};
+    hdrs wx = {{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"},
+               {"1700000000", "n0nce", "AAAA", SERIAL_FOR_DEGENERATE}, 4};
+    hdrs hm = {{"X-Pay-Timestamp", "X-Pay-Signature"},
+               {"1700000000", "0000000000000000000000000000000000000000000000000000000000000000"}, 2};
+
+    c.serial = SERIAL_FOR_DEGENERATE;
+    memset(c.key, 'k', 32);
+    c.key_set = true;
+    c.secret = "s3cret";
+    for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
+        size_t len = bodies[b] ? strlen(bodies[b]) : 0;
+        char *copy = NULL;
+        if (bodies[b]) {
+            copy = malloc(len + 1);
+            memcpy(copy, bodies[b], len + 1);
+        }
+        for (size_t k = 0; k < sizeof chs / sizeof chs[0]; k++) {
+            const hdrs *hs[] = {&none, k == 1 ? &wx : &hm};
+            for (int h = 0; h < 2; h++) {
+                pay_input in = {copy, len, hdr_get, hs[h], 1700000000};
+                pay_notice n;
+                const char *why = NULL;
+                ck_assert_int_eq(chs[k]->verify(&c, &in, &n, &why), -1);
+                ck_assert_ptr_nonnull(why);
+                ck_assert_msg(why[0] != '\0', "%s body %zu", chs[k]->name, b);
+                ck_assert_int_eq(n.amount_fen, -1);
+                ck_assert(!n.authentic);
+            }
+        }
+        free(copy);
+    }
+}
+END_TEST
+
 /* ---- wechatpay ------------------------------------------------------- */
 
 static const unsigned char apiv3_key[32] = "0123456789abcdef0123456789abcdef";
@@ -507,6 +601,63 @@ START_TEST(hmac_channels_verify_and_reject)
 }
 END_TEST
 
+/* `authentic` tells the notification record whether the channel itself
+ * sent a rejected message (kept whole) or anyone could have (digest only):
+ * it turns true exactly when the signature verified. */
+START_TEST(authentic_only_once_the_signature_verifies)
+{
+    const char *ok[] = {"app_id=2021000000000001", "out_trade_no=P1", "trade_no=T1",
+                        "trade_status=TRADE_SUCCESS", "total_amount=1.00"};
+    const char *other_app[] = {"app_id=9999", "out_trade_no=P1", "trade_no=T1",
+                               "trade_status=TRADE_SUCCESS", "total_amount=1.00"};
+    const char *hm = "{\"notify_id\":\"N1\",\"order_no\":\"P3\",\"trade_no\":\"PA1\","
+                     "\"amount_fen\":1,\"currency\":\"USD\",\"status\":\"SUCCESS\"}";
+    pay_notice n;
+    const char *why = NULL;
+    char *b = alipay_body(ok, 5, NULL, NULL, "RSA2");
+    char *t = alipay_body(ok, 5, "total_amount", "0.01", "RSA2");
+    char *a = alipay_body(other_app, 5, NULL, NULL, "RSA2");
+    char *w = wechat_body("CNY", 100, "SUCCESS");
+    char *ws = wechat_sign("1700000000", "n0nce", w);
+    pay_channel_conf c = {0};
+    hdrs h = {{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"},
+              {"1700000000", "n0nce", ws, SERIAL}, 4};
+    pay_input in = {w, strlen(w), hdr_get, &h, 1700000000};
+
+    ck_assert_int_eq(alipay_check(b, &n, &why), 0);
+    ck_assert(n.authentic);
+    ck_assert_int_eq(alipay_check(t, &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(alipay_check(a, &n, &why), -1);
+    ck_assert_str_eq(why, "wrong_app_id");
+    ck_assert(n.authentic);
+    ck_assert_int_eq(alipay_check("out_trade_no=P1&total_amount=1.00", &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(wechat_check(w, "1700000000", ws, "OTHER", 1700000000, &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(wechat_check(w, "1700000000", ws, SERIAL, 1700000000, &n, &why), 0);
+    ck_assert(n.authentic);
+    /* signed by WeChat but not decryptable with our key: still the channel's */
+    c.public_pem = pub_pem;
+    c.serial = SERIAL;
+    memset(c.key, 'k', 32);
+    c.key_set = true;
+    ck_assert_int_eq(pay_channel_wechatpay.verify(&c, &in, &n, &why), -1);
+    ck_assert_str_eq(why, "decrypt_failed");
+    ck_assert(n.authentic);
+    ck_assert_int_eq(hmac_check(&pay_channel_policeapp, "other", hm, "1700000000", NULL, 1700000000, &n, &why), -1);
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(hmac_check(&pay_channel_policeapp, "s3cret", hm, "1700000000", NULL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "currency_mismatch");
+    ck_assert(n.authentic);
+    free(b);
+    free(t);
+    free(a);
+    free(w);
+    free(ws);
+}
+END_TEST
+
 START_TEST(channel_table_lookup)
 {
     ck_assert_ptr_eq(pay_channel_find("alipay"), &pay_channel_alipay);
@@ -535,10 +686,13 @@ Suite *channel_suite(void)
     tcase_add_test(t, alipay_missing_sign_and_repeated_key_rejected);
     tcase_add_test(t, alipay_trade_closed_is_closed);
     tcase_add_test(t, alipay_sign_content_sorted_decoded);
+    tcase_add_test(t, form_degenerate_bodies);
+    tcase_add_test(t, verifiers_reject_empty_and_degenerate_bodies);
     tcase_add_test(t, wechat_valid_notice_verifies);
     tcase_add_test(t, wechat_rejections);
     tcase_add_test(t, wechat_wrong_apiv3_key_fails_decrypt);
     tcase_add_test(t, hmac_channels_verify_and_reject);
+    tcase_add_test(t, authentic_only_once_the_signature_verifies);
     tcase_add_test(t, channel_table_lookup);
     suite_add_tcase(s, t);
     return s;

@@ -467,7 +467,7 @@ function readMaybe(x) {
 export function request(url, opts = {}) {
   const {
     method = 'GET', headers = {}, json, cert, key, ca, timeoutMs = 10000,
-    rejectUnauthorized = true, servername,
+    rejectUnauthorized = true, servername, localAddress,
   } = opts;
   let { body } = opts;
   const u = new URL(url);
@@ -482,6 +482,7 @@ export function request(url, opts = {}) {
     hdrs['content-length'] = Buffer.byteLength(body);
   }
   const options = { method, headers: hdrs, agent: false };
+  if (localAddress) options.localAddress = localAddress; // e.g. 127.0.0.2: another client address
   if (isHttps) {
     options.ca = readMaybe(ca) ?? fs.readFileSync(tlsPaths.ca);
     if (cert !== undefined) options.cert = readMaybe(cert);
