@@ -275,6 +275,9 @@ static int cmd_audit(int argc, char **argv)
         if (access(deflt, F_OK) == 0)
             file = deflt;
     }
+    /* The file is read before the chain's snapshot starts, so every
+     * checkpoint in it describes a head the snapshot contains (a checkpoint
+     * signs a committed head): no false "records removed" on a live server. */
     if (file != NULL) {
         if (nkeys == 0) {
             fprintf(stderr, "onetripd audit verify: checking checkpoints needs --public-key or "
