@@ -1,17 +1,27 @@
-/* audit.c - the hash-chained audit trail (see audit.h).
+/* audit.c - the keyed hash-chained audit trail (see audit.h).
  *
  * The chain head (audit_head, one row) is locked FOR UPDATE by every writer,
  * so records are numbered and chained in commit order. That serialises the
  * tail of every state-changing transaction; it is written last in each
  * transaction to keep the lock short. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "server/audit.h"
 #include "server/crypto.h"
 #include "server/log.h"
+
+#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* The chain key: set once by audit_init before any thread starts, read-only
+ * afterwards. */
+static unsigned char chain_key[32];
+static bool chain_key_set;
 
 static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
 static const char SQL_INSERT[] =
@@ -24,6 +34,26 @@ static const char SQL_WALK[] =
     "outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, "
     "prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000";
 static const char SQL_HEAD_READ[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
+static const char SQL_SEAL_FIND[] =
+    "SELECT seq FROM audit_log WHERE action = ? ORDER BY seq LIMIT 1";
+
+int audit_init(char *err, size_t errlen)
+{
+    const char *hex = app_config_str("audit.chain_key");
+    if (strlen(hex) != 64 || crypto_unhex(hex, chain_key, sizeof chain_key) != 32) {
+        snprintf(err, errlen, "audit.chain_key: required, 64 hex characters (the audit chain's "
+                 "HMAC key; keep it outside the database)");
+        return -1;
+    }
+    chain_key_set = true;
+    return 0;
+}
+
+void audit_cleanup(void)
+{
+    OPENSSL_cleanse(chain_key, sizeof chain_key);
+    chain_key_set = false;
+}
 
 static const char *kind_name(app_caller_kind k)
 {
@@ -31,14 +61,34 @@ static const char *kind_name(app_caller_kind k)
     return (k >= CALLER_ANON && k <= CALLER_SYSTEM) ? names[k] : "unknown";
 }
 
-void audit_hash(const char *prev_hex, const char *canonical, char out_hex[65])
+/* prev_hex "\n" canonical, the input of both hashes; malloc'd. */
+static char *hash_input(const char *prev_hex, const char *canonical, size_t *len)
 {
     size_t pl = strlen(prev_hex), cl = strlen(canonical);
     char *buf = app_malloc(pl + cl + 2);
     memcpy(buf, prev_hex, pl);
     buf[pl] = '\n';
     memcpy(buf + pl + 1, canonical, cl + 1);
-    crypto_sha256_hex(buf, pl + 1 + cl, out_hex);
+    *len = pl + 1 + cl;
+    return buf;
+}
+
+void audit_hash(const char *prev_hex, const char *canonical, char out_hex[65])
+{
+    size_t len;
+    char *buf = hash_input(prev_hex, canonical, &len);
+    crypto_sha256_hex(buf, len, out_hex);
+    free(buf);
+}
+
+void audit_mac(const unsigned char key[32], const char *prev_hex, const char *canonical,
+               char out_hex[65])
+{
+    size_t len;
+    unsigned char mac[32];
+    char *buf = hash_input(prev_hex, canonical, &len);
+    crypto_hmac_sha256(key, 32, buf, len, mac);
+    crypto_hex(mac, sizeof mac, out_hex);
     free(buf);
 }
 
@@ -86,6 +136,10 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
 
     if (who == NULL)
         who = &sys;
+    if (!chain_key_set) {
+        app_log(LOG_ERROR, "audit", "msg=\"audit record refused: no chain key (audit_init)\"");
+        goto fail;
+    }
     if (db_query(c, SQL_HEAD, DBP0, &head) != 0)
         goto fail;
     if (head->nrows != 1) {
@@ -119,7 +173,7 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
     fields[12] = request_id ? request_id : "";
     fields[13] = det;
     canon = audit_canonical(fields, 14);
-    audit_hash(prev, canon, hash);
+    audit_mac(chain_key, prev, canon, hash);
     if (db_exec(c, SQL_INSERT,
                 DBP(DB_I64(seq), DB_STR(at), DB_STR(fields[2]), DB_I64(who->id), DB_I64(who->client_id),
                     DB_I64(who->outlet_id), DB_I64(who->roles), DB_STR(action), DB_STR(target_type),
@@ -174,14 +228,37 @@ void audit_denied(app_req *r, const char *perm, const char *reason)
         app_log(LOG_WARN, "audit", "request_id=%s msg=\"cannot record denial\"", r->request_id);
 }
 
-static int verify_walk(db_conn *c, char *msg, size_t cap, int64_t *checked)
+/* What a walk found. */
+typedef struct walk_result {
+    int64_t n;          /* records that verified */
+    int64_t keyed_from; /* seq of the seal record; 0 when none was met */
+    int64_t head_seq;   /* the head row's seq */
+    char head[65];      /* the head row's hash */
+} walk_result;
+
+/* Walks every record in seq order, checking seq, link and hash: plain
+ * SHA-256 before the seal, keyed from the seal on (the first record whose
+ * action is the seal's; a forged seal fails its keyed hash). Checks each
+ * anchor (sorted by count) as the walk passes it, then the head row.
+ * require_seal: a non-empty chain without a seal is broken (verify); off
+ * for the walk before sealing. Returns 0 / 1 broken (msg) / -1 db error. */
+static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, walk_result *res,
+                char *msg, size_t cap)
 {
     db_rows *rows = NULL, *head = NULL;
-    char prev[65] = "0000000000000000000000000000000000000000000000000000000000000000";
+    char prev[65] = ZERO64;
     char hash[65];
-    int64_t expect = 1, n = 0;
-    int rc = -1;
+    int64_t expect = 1;
+    int ai = 0, rc = -1;
+    bool keyed = false;
 
+    memset(res, 0, sizeof *res);
+    for (; ai < na && a[ai].count == 0; ai++)
+        if (strcmp(a[ai].head, ZERO64) != 0) {
+            snprintf(msg, cap, "%s says an empty chain has head %.16s...", a[ai].what, a[ai].head);
+            rc = 1;
+            goto done;
+        }
     for (;;) {
         db_rows_free(rows);
         rows = NULL;
@@ -207,44 +284,73 @@ static int verify_walk(db_conn *c, char *msg, size_t cap, int64_t *checked)
             }
             for (int k = 0; k < 14; k++)
                 f[k] = db_cell(rows, i, k);
+            if (!keyed && strcmp(f[7], AUDIT_SEAL_ACTION) == 0) {
+                keyed = true;
+                res->keyed_from = seq;
+            }
             /* NOT NULL columns: the empty string when the writer had "". */
             canon = audit_canonical(f, 14);
-            audit_hash(prev, canon, hash);
+            if (keyed)
+                audit_mac(chain_key, prev, canon, hash);
+            else
+                audit_hash(prev, canon, hash);
             free(canon);
             if (strcmp(hash, db_cell(rows, i, 15)) != 0) {
-                snprintf(msg, cap, "record %lld was altered (content does not match its hash)",
-                         (long long)seq);
+                snprintf(msg, cap, "record %lld was altered (content does not match its %s)",
+                         (long long)seq, keyed ? "keyed hash" : "hash");
                 rc = 1;
                 goto done;
             }
             snprintf(prev, sizeof prev, "%s", hash);
+            for (; ai < na && a[ai].count == seq; ai++)
+                if (strcmp(a[ai].head, hash) != 0) {
+                    snprintf(msg, cap, "record %lld differs from %s (the chain up to it was rewritten)",
+                             (long long)seq, a[ai].what);
+                    rc = 1;
+                    goto done;
+                }
             expect++;
-            n++;
+            res->n++;
         }
     }
     if (db_query(c, SQL_HEAD_READ, DBP0, &head) != 0)
         goto done;
-    if (head->nrows != 1 || db_cell_i64(head, 0, 0) != expect - 1 ||
-        strcmp(db_cell(head, 0, 1), prev) != 0) {
+    if (head->nrows == 1) {
+        res->head_seq = db_cell_i64(head, 0, 0);
+        snprintf(res->head, sizeof res->head, "%s", db_cell(head, 0, 1));
+    }
+    if (head->nrows != 1 || res->head_seq != expect - 1 || strcmp(res->head, prev) != 0) {
         snprintf(msg, cap, "the chain ends at record %lld but the head says %lld (records removed "
-                 "from the end)", (long long)expect - 1, head->nrows ? (long long)db_cell_i64(head, 0, 0) : -1LL);
+                 "from the end)", (long long)expect - 1, head->nrows ? (long long)res->head_seq : -1LL);
         rc = 1;
         goto done;
     }
-    snprintf(msg, cap, "audit chain intact: %lld records", (long long)n);
+    if (ai < na) {
+        snprintf(msg, cap, "the chain ends at record %lld but %s saw %lld records (records removed "
+                 "from the end, the head moved back)", (long long)expect - 1, a[ai].what,
+                 (long long)a[ai].count);
+        rc = 1;
+        goto done;
+    }
+    if (require_seal && res->n > 0 && !keyed) {
+        snprintf(msg, cap, "no record is keyed: the chain has no %s seal (re-hashed without the key, "
+                 "or onetripd migrate has not sealed it)", AUDIT_SEAL_ACTION);
+        rc = 1;
+        goto done;
+    }
     rc = 0;
 done:
-    if (checked)
-        *checked = n;
     db_rows_free(rows);
     db_rows_free(head);
     return rc;
 }
 
 typedef struct verify_arg {
+    const audit_anchor *anchors;
+    int nanchors;
     char *msg;
     size_t cap;
-    int64_t *checked;
+    walk_result res;
     int result;
 } verify_arg;
 
@@ -254,14 +360,108 @@ typedef struct verify_arg {
 static int verify_tx(db_conn *c, void *arg)
 {
     verify_arg *v = arg;
-    v->result = verify_walk(c, v->msg, v->cap, v->checked);
+    v->result = walk(c, v->anchors, v->nanchors, true, &v->res, v->msg, v->cap);
     return v->result < 0 ? -1 : 0;
 }
 
-int audit_verify(db_conn *c, char *msg, size_t cap, int64_t *checked)
+int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *msg, size_t cap,
+                 int64_t *checked)
 {
-    verify_arg v = {msg, cap, checked, -1};
+    verify_arg v = {.anchors = anchors, .nanchors = nanchors, .msg = msg, .cap = cap, .result = -1};
+    if (!chain_key_set) {
+        snprintf(msg, cap, "no chain key (audit.chain_key)");
+        return -1;
+    }
     if (db_tx(c, verify_tx, &v, 3, NULL) != 0)
         return -1;
+    if (checked)
+        *checked = v.res.n;
+    if (v.result == 0) {
+        if (v.res.keyed_from > 1)
+            snprintf(msg, cap, "audit chain intact: %lld records (%lld legacy SHA-256 records sealed "
+                     "by record %lld, keyed from there)", (long long)v.res.n,
+                     (long long)v.res.keyed_from - 1, (long long)v.res.keyed_from);
+        else
+            snprintf(msg, cap, "audit chain intact: %lld records, all keyed", (long long)v.res.n);
+    }
     return v.result;
+}
+
+int audit_is_sealed(db_conn *c)
+{
+    db_rows *rows = NULL;
+    int rc = -1;
+    if (db_query(c, SQL_SEAL_FIND, DBP(DB_STR(AUDIT_SEAL_ACTION)), &rows) == 0)
+        rc = rows->nrows > 0;
+    db_rows_free(rows);
+    return rc;
+}
+
+typedef struct seal_arg {
+    char *msg;
+    size_t cap;
+    int result;
+} seal_arg;
+
+static int seal_tx(db_conn *c, void *arg)
+{
+    seal_arg *s = arg;
+    db_rows *head = NULL;
+    walk_result res;
+    char why[256] = "";
+    json_t *detail = NULL;
+    int sealed, w, rc = -1;
+
+    /* The head lock keeps writers out until the seal commits. */
+    if (db_query(c, SQL_HEAD, DBP0, &head) != 0)
+        goto done;
+    if (head->nrows != 1) {
+        snprintf(s->msg, s->cap, "audit_head row missing");
+        goto done;
+    }
+    if ((sealed = audit_is_sealed(c)) < 0)
+        goto done;
+    if (sealed) {
+        snprintf(s->msg, s->cap, "audit chain already keyed");
+        s->result = 0;
+        rc = 0;
+        goto done;
+    }
+    if ((w = walk(c, NULL, 0, false, &res, why, sizeof why)) < 0)
+        goto done;
+    detail = json_pack("{sIsssb}", "legacy_count", (json_int_t)db_cell_i64(head, 0, 0), "legacy_head",
+                       db_cell(head, 0, 1), "legacy_intact", w == 0);
+    if (w != 0)
+        json_object_set_new(detail, "legacy_problem", json_string(why));
+    if (audit_write_sys(c, NULL, "migrate", "", AUDIT_SEAL_ACTION, "audit_log", NULL, "ok", detail) != 0)
+        goto done;
+    if (w == 0)
+        snprintf(s->msg, s->cap, "audit chain keyed: %lld earlier records verified and sealed",
+                 (long long)db_cell_i64(head, 0, 0));
+    else
+        snprintf(s->msg, s->cap, "audit chain keyed, but the %lld earlier records are broken: %s "
+                 "(sealed as found; audit verify keeps reporting it)",
+                 (long long)db_cell_i64(head, 0, 0), why);
+    s->result = 1;
+    rc = 0;
+done:
+    json_decref(detail);
+    db_rows_free(head);
+    return rc;
+}
+
+int audit_seal(db_conn *c, char *msg, size_t cap)
+{
+    seal_arg s = {msg, cap, -1};
+    if (!chain_key_set) {
+        snprintf(msg, cap, "no chain key (audit.chain_key)");
+        return -1;
+    }
+    msg[0] = '\0';
+    if (db_tx(c, seal_tx, &s, 3, NULL) != 0) {
+        if (db_error(c) != DB_OK || msg[0] == '\0')
+            snprintf(msg, cap, "cannot seal the audit chain: %s", db_errmsg(c));
+        return -1;
+    }
+    return s.result;
 }

@@ -1,15 +1,34 @@
-/* audit.h - append-only, hash-chained audit trail.
+/* audit.h - append-only, keyed hash-chained audit trail.
  *
  * audit_write runs inside the caller's transaction: the record commits or
- * rolls back with the effect it describes. Each record stores the SHA-256
- * of the previous record's hash and its own content; the chain head is a
+ * rolls back with the effect it describes. Each record stores a hash over
+ * the previous record's hash and its own content; the chain head is a
  * single row locked FOR UPDATE, so records are chained in commit order.
+ *
+ * The hash is HMAC-SHA256 with the chain key (audit.chain_key), which lives
+ * in the configuration, never in the database: someone who can rewrite the
+ * database (a DBA, a stolen backup restored) cannot re-hash an edited chain
+ * so that it verifies. Records written before the chain was keyed (plain
+ * SHA-256, "legacy") stay as they were; `onetripd migrate` seals them once
+ * with a keyed record (action AUDIT_SEAL_ACTION) that links to their last
+ * hash, and every record from the seal on is keyed. What the key cannot
+ * show, a cut tail with the head moved back, signed checkpoints show (see
+ * audit_checkpoint.h); audit_verify compares the chain with them.
+ *
  * Blocks (database); worker threads and CLI only. */
 #ifndef ONETRIP_AUDIT_H
 #define ONETRIP_AUDIT_H
 
 #include <jansson.h>
 #include "server/app.h"
+
+#define AUDIT_SEAL_ACTION "audit.chain_keyed"
+
+/* Reads audit.chain_key (64 hex = 32 bytes) into process memory. Call once
+ * at start-up, before threads and before any audit_write or audit_verify.
+ * Returns 0, or -1 with a one-line reason naming the key. */
+int audit_init(char *err, size_t errlen);
+void audit_cleanup(void);
 
 /* Who/where come from r (principal, peer, request id). target_* may be
  * NULL. detail (borrowed, may be NULL) must hold no personal identifiers
@@ -27,14 +46,41 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
 /* Records a denied request in its own short transaction. */
 void audit_denied(app_req *r, const char *perm, const char *reason);
 
-/* Walks the chain: returns 0 intact, 1 broken (first bad record described
- * in msg), -1 database error. */
-int audit_verify(db_conn *c, char *msg, size_t cap, int64_t *checked);
+/* Seals the legacy records once (migrate): in one transaction, walks them
+ * (plain SHA-256) and appends the keyed seal record, whose detail holds
+ * legacy_count, legacy_head and legacy_intact (with legacy_problem when the
+ * walk found a break: the seal is written anyway, since refusing would
+ * block every upgrade, and audit_verify keeps reporting the break).
+ * Returns 1 sealed now, 0 already sealed, -1 database error; msg says what
+ * happened. */
+int audit_seal(db_conn *c, char *msg, size_t cap);
+/* 1 when the chain has its seal, 0 when not, -1 on a database error. */
+int audit_is_sealed(db_conn *c);
+
+/* A point the chain must pass through, from a signed checkpoint: after
+ * count records the hash is head. what names it in messages. */
+typedef struct audit_anchor {
+    int64_t count;
+    char head[65];
+    char what[128];
+} audit_anchor;
+
+/* Walks the chain in one snapshot: returns 0 intact, 1 broken (first
+ * problem described in msg), -1 database error. Checks every link and hash
+ * (keyed from the seal on), that the head row matches the chain's end, that
+ * the chain is sealed, and that it passes through every anchor (anchors
+ * sorted by count; a count beyond the chain's end means records were
+ * removed from the end). */
+int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *msg, size_t cap,
+                 int64_t *checked);
 
 /* Pure: the canonical content of a record's n fields (NULL allowed), as
  * hashed; malloc'd. */
 char *audit_canonical(const char *const *fields, int n);
-/* Pure: the hash of one record from its canonical content, for tests. */
+/* Pure: a legacy record's hash, hex SHA-256(prev_hex "\n" canonical). */
 void audit_hash(const char *prev_hex, const char *canonical, char out_hex[65]);
+/* Pure: a keyed record's hash, hex HMAC-SHA256(key, prev_hex "\n" canonical). */
+void audit_mac(const unsigned char key[32], const char *prev_hex, const char *canonical,
+               char out_hex[65]);
 
 #endif

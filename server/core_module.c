@@ -1,8 +1,10 @@
 /* core_module.c - the server's own endpoints (health, readiness, metrics,
- * API description), the shared base schema and the idempotency pruner. */
+ * API description, audit checkpoints), the shared base schema, the
+ * idempotency pruner and the audit checkpoint job. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/audit_checkpoint.h"
 #include "server/http_internal.h"
 #include "server/metrics.h"
 #include "server/modules.h"
@@ -74,6 +76,11 @@ static const app_route routes[] = {
     {M_GET, "/metrics", on_metrics, "public", ROUTE_PUBLIC | ROUTE_INLINE},
     {M_GET, "/openapi.yaml", on_openapi, "public", ROUTE_PUBLIC | ROUTE_INLINE},
     {M_GET, "/readyz", on_readyz, "public", ROUTE_PUBLIC},
+    /* Public like a transparency log's signed tree head: a checkpoint holds
+     * only a record count and an opaque keyed hash, and anyone who keeps
+     * copies can later prove a rollback. */
+    {M_GET, "/v1/audit/checkpoint", audit_cp_on_latest, "public", ROUTE_PUBLIC},
+    {M_GET, "/v1/audit/checkpoint-key", audit_cp_on_key, "public", ROUTE_PUBLIC | ROUTE_INLINE},
 };
 
 static const app_perm perms[] = {
@@ -83,6 +90,17 @@ static const app_perm perms[] = {
 
 static const app_job jobs[] = {
     {"idempotency_prune", 3600, job_idempotency_prune},
+    {"audit_checkpoint", 300, audit_cp_job},
+};
+
+static const app_conf conf[] = {
+    {"audit.chain_key", false, "", 0, 0, true,
+     "HMAC-SHA256 key (64 hex) of the audit chain; required; keep it outside the database"},
+    {"audit.checkpoint_key", false, "", 0, 0, true,
+     "Ed25519 private key (64 hex seed) signing audit checkpoints; required for serve"},
+    {"audit.checkpoint_dir", false, "", 0, 0, false,
+     "directory of the append-only audit checkpoint file (audit-checkpoints.jsonl); required "
+     "for serve"},
 };
 
 const app_module core_module = {
@@ -91,4 +109,5 @@ const app_module core_module = {
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = core_migrations,
     .jobs = jobs, .njobs = APP_LEN(jobs),
+    .conf = conf, .nconf = APP_LEN(conf),
 };

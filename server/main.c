@@ -14,6 +14,7 @@
 #include "db/seed.h"
 #include "jobs/scheduler.h"
 #include "server/audit.h"
+#include "server/audit_checkpoint.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/http.h"
@@ -36,7 +37,9 @@ static void usage(FILE *out)
             "                             load the demo city (idempotent)\n"
             "  job run NAME | job list    run one job once (honours the cluster lease) / list jobs\n"
             "  permissions                print the permission table and every route's permission\n"
-            "  audit verify               walk the audit hash chain, report the first broken link\n"
+            "  audit verify [--checkpoints FILE] [--public-key PEM]...\n"
+            "                             walk the keyed audit chain, check it against signed\n"
+            "                             checkpoints; report the first problem\n"
             "  version                    print the version\n");
     for (int i = 0; i < modules_count; i++)
         for (int j = 0; j < modules_all[i]->ncmds; j++)
@@ -77,7 +80,7 @@ static int cmd_migrate(void)
     db_config cfg = app_db_config();
     db_conn *admin = NULL, *adb = NULL;
     char err[512] = "";
-    int n = 0, applied, rc = 1;
+    int n = 0, applied, sealed, rc = 1;
     const db_migration **all = modules_migrations(&n);
 
     cfg.user = config_str("db.admin_user");
@@ -103,6 +106,12 @@ static int cmd_migrate(void)
     if (db_provision_grants(admin, config_str("db.name"), config_str("db.user"), err, sizeof err) != 0)
         goto fail;
     printf("migrate: %d applied, %d known, grants updated for %s\n", applied, n, config_str("db.user"));
+    /* Once: seal the records written before the chain was keyed. */
+    sealed = audit_seal(adb, err, sizeof err);
+    if (sealed < 0)
+        goto fail;
+    if (sealed > 0)
+        printf("migrate: %s\n", err);
     rc = 0;
     goto done;
 fail:
@@ -208,26 +217,106 @@ static int cmd_job(int argc, char **argv)
     return rc == 0 ? 0 : 1;
 }
 
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    buf = app_malloc(65537);
+    n = fread(buf, 1, 65536, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* audit verify [--checkpoints FILE] [--public-key PEM]...: the chain with
+ * its key, and against every checkpoint of FILE (default: the configured
+ * directory's file, when there is one), whose signatures are checked with
+ * the given public keys (default: this configuration's checkpoint key). */
 static int cmd_audit(int argc, char **argv)
 {
-    db_conn *c;
-    char msg[512];
+    db_conn *c = NULL;
+    char msg[768], err[512];
+    const char *file = NULL;
+    char deflt[4096];
+    audit_cp_key keys[8];
+    audit_cp *cps = NULL;
+    audit_anchor *anchors = NULL;
+    int nkeys = 0, ncps = 0, rc = 2;
     int64_t n = 0;
-    int rc;
 
-    if (argc != 1 || strcmp(argv[0], "verify") != 0) {
-        fprintf(stderr, "usage: onetripd audit verify\n");
-        return 2;
+    if (argc < 1 || strcmp(argv[0], "verify") != 0)
+        goto usage;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc)
+            goto usage;
+        if (strcmp(argv[i], "--checkpoints") == 0) {
+            file = argv[++i];
+        } else if (strcmp(argv[i], "--public-key") == 0 && nkeys < 8) {
+            char *pem = read_small_file(argv[++i]);
+            if (pem == NULL || audit_cp_key_from_pem(pem, &keys[nkeys]) != 0) {
+                fprintf(stderr, "onetripd audit verify: %s: not an Ed25519 public key (PEM)\n", argv[i]);
+                free(pem);
+                goto done;
+            }
+            free(pem);
+            nkeys++;
+        } else {
+            goto usage;
+        }
     }
-    if ((c = connect_app()) == NULL)
-        return 1;
-    rc = audit_verify(c, msg, sizeof msg, &n);
-    if (rc < 0)
+    if (nkeys == 0 && audit_cp_own_key() != NULL)
+        keys[nkeys++] = *audit_cp_own_key();
+    if (file == NULL && config_str("audit.checkpoint_dir")[0] != '\0') {
+        snprintf(deflt, sizeof deflt, "%s/%s", config_str("audit.checkpoint_dir"), AUDIT_CP_FILE);
+        if (access(deflt, F_OK) == 0)
+            file = deflt;
+    }
+    /* The file is read before the chain's snapshot starts, so every
+     * checkpoint in it describes a head the snapshot contains (a checkpoint
+     * signs a committed head): no false "records removed" on a live server. */
+    if (file != NULL) {
+        if (nkeys == 0) {
+            fprintf(stderr, "onetripd audit verify: checking checkpoints needs --public-key or "
+                            "audit.checkpoint_key\n");
+            goto done;
+        }
+        if (audit_cp_load(file, keys, nkeys, &cps, &ncps, err, sizeof err) != 0) {
+            printf("checkpoints: %s\n", err);
+            rc = 1;
+            goto done;
+        }
+        anchors = audit_cp_anchors(cps, ncps);
+    } else {
+        fprintf(stderr, "onetripd audit verify: warning: no checkpoint file, so records removed "
+                        "from the end with the head moved back cannot be detected\n");
+    }
+    if ((c = connect_app()) == NULL) {
+        rc = 1;
+        goto done;
+    }
+    rc = audit_verify(c, anchors, ncps, msg, sizeof msg, &n);
+    if (rc < 0) {
         fprintf(stderr, "onetripd audit verify: database error: %s\n", db_errmsg(c));
-    else
-        printf("%s\n", msg);
+        rc = 1;
+        goto done;
+    }
+    printf("%s\n", msg);
+    if (rc == 0 && file != NULL)
+        printf("matches %d checkpoint%s of %s%s%s\n", ncps, ncps == 1 ? "" : "s", file,
+               ncps ? ", the latest of " : "", ncps ? cps[ncps - 1].issued_at : "");
+    rc = rc == 0 ? 0 : 1;
+    goto done;
+usage:
+    fprintf(stderr, "usage: onetripd audit verify [--checkpoints FILE] [--public-key PEM]...\n");
+done:
+    free(anchors);
+    free(cps);
     db_conn_free(c);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }
 
 static long g_queue_depth(void) { return workers_queue_depth(); }
@@ -246,7 +335,7 @@ static int cmd_serve(void)
     metrics_gauges g = {g_queue_depth, g_workers_busy, g_workers_total, http_open_connections,
                         http_inflight};
 
-    if (config_validate(err, sizeof err) != 0) {
+    if (config_validate(err, sizeof err) != 0 || audit_cp_ready(err, sizeof err) != 0) {
         fprintf(stderr, "onetripd: %s\n", err);
         return 2;
     }
@@ -272,6 +361,11 @@ static int cmd_serve(void)
             goto fail;
         }
         app_log(LOG_WARN, "db", "msg=\"database is not durable; allowed by db.allow_non_durable\"");
+    }
+    /* Every record from now on is keyed: the earlier ones must be sealed. */
+    if (audit_is_sealed(c) != 1) {
+        snprintf(err, sizeof err, "the audit chain is not keyed yet: run onetripd migrate first");
+        goto fail;
     }
     db_conn_free(c);
     c = NULL;
@@ -376,6 +470,12 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
+    /* Every command below writes or checks audit records. */
+    if (audit_init(err, sizeof err) != 0 || audit_cp_init(err, sizeof err) != 0) {
+        fprintf(stderr, "onetripd: %s\n", err);
+        rc = 2;
+        goto out_db;
+    }
     if (strcmp(cmd, "migrate") == 0) {
         rc = cmd_migrate();
         goto out_db;
@@ -405,6 +505,8 @@ int main(int argc, char **argv)
     auth_cleanup();
     pii_cleanup();
 out_db:
+    audit_cp_cleanup();
+    audit_cleanup();
     db_library_end();
 out:
     free(rest);

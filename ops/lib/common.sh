@@ -4,7 +4,8 @@
 #   log MSG...                 message to stderr, prefixed "onetrip:"
 #   die MSG...                 log and exit 1
 #   need_root                  die unless running as root
-#   ensure_packages PKG...     install the Debian packages that are missing (fast when none is)
+#   ensure_packages PKG...     install the Debian packages that are missing (fast when none is),
+#                              without upgrades, starting or enabling no system service
 #   ensure_test_packages       ensure_packages for the test-only set, then make sure the install
 #                              did not leave a prometheus server running
 #   build_dir DIR [CMAKE_ARG...]  configure (RelWithDebInfo) and build the repository into DIR
@@ -56,8 +57,72 @@ _pkg_present() {
     grep -qxF -- "$1" <<<"$_ONETRIP_PROVIDED"
 }
 
+# Where the install helpers look (overridable for tests/ops/ensure_packages.sh only).
+_ONETRIP_POLICY_RC_D="${ONETRIP_POLICY_RC_D:-/usr/sbin/policy-rc.d}"
+_ONETRIP_SYSTEMD_ETC="${ONETRIP_SYSTEMD_ETC:-/etc/systemd/system}"
+_ONETRIP_POLICY_MARK='# onetrip: temporary, removed after the install'
+
+# _unit_links: the enablement symlinks of system units ("<dir>.wants/<unit>" and the like).
+_unit_links() {
+    [[ -d "$_ONETRIP_SYSTEMD_ETC" ]] || return 0
+    find "$_ONETRIP_SYSTEMD_ETC" -mindepth 2 -maxdepth 2 -type l 2>/dev/null | sort
+}
+
+# _policy_rc_d_install: make invoke-rc.d and deb-systemd-invoke refuse to start anything (101)
+# while packages install; mariadb-server's postinst would otherwise start mariadb.service. An
+# existing policy-rc.d is the host's own policy and is left as it is. Prints 1 when it wrote
+# the file (the caller removes it), 0 otherwise.
+_policy_rc_d_install() {
+    local f="$_ONETRIP_POLICY_RC_D"
+    if [[ -e "$f" ]] && ! grep -qxF -- "$_ONETRIP_POLICY_MARK" "$f" 2>/dev/null; then
+        echo 0
+        return 0
+    fi
+    if ! printf '#!/bin/sh\n%s\nexit 101\n' "$_ONETRIP_POLICY_MARK" >"$f.onetrip.tmp" \
+        || ! chmod 755 "$f.onetrip.tmp" || ! mv -f "$f.onetrip.tmp" "$f"; then
+        rm -f "$f.onetrip.tmp"
+        return 1
+    fi
+    echo 1
+}
+
+_policy_rc_d_remove() {
+    local f="$_ONETRIP_POLICY_RC_D"
+    grep -qxF -- "$_ONETRIP_POLICY_MARK" "$f" 2>/dev/null && rm -f -- "$f"
+    return 0
+}
+
+# _disable_new_units BEFORE AFTER: a package's postinst enables its units
+# (deb-systemd-helper enable) even when policy-rc.d keeps them from starting. Disable every
+# unit whose enablement link appeared during the install, so system services stay as they
+# were (a private MariaDB needs no mariadb.service). deb-systemd-helper also records the
+# unit as disabled, so a later upgrade of the package does not enable it again.
+_disable_new_units() {
+    local link unit
+    local -A seen=()
+    while IFS= read -r link; do
+        [[ -n "$link" ]] || continue
+        unit="$(basename -- "$link")"
+        [[ -z "${seen[$unit]:-}" ]] || continue
+        seen[$unit]=1
+        log "disabling $unit, enabled by the package install (onetrip uses none of it)"
+        if command -v deb-systemd-helper >/dev/null; then
+            deb-systemd-helper disable "$unit" >/dev/null 2>&1 || true
+        fi
+        if [[ -L "$link" ]] && command -v systemctl >/dev/null; then
+            systemctl disable "$unit" >/dev/null 2>&1 || true
+        fi
+        [[ -L "$link" ]] && rm -f -- "$link"
+    done < <(comm -13 <(printf '%s\n' "$1") <(printf '%s\n' "$2"))
+    return 0
+}
+
+# ensure_packages PKG...: install the packages that are missing, and change nothing else:
+# no upgrade of anything installed (--no-upgrade: a listed package that is present stays as
+# it is; we list only missing ones anyway), no recommends, no service started (policy-rc.d)
+# or left enabled (_disable_new_units). Never runs apt-get upgrade.
 ensure_packages() {
-    local p missing=()
+    local p missing=() wrote links_before links_after rc=0
     for p in "$@"; do
         _pkg_present "$p" || missing+=("$p")
     done
@@ -69,8 +134,18 @@ ensure_packages() {
         apt-get -o DPkg::Lock::Timeout=600 update -q || die "apt-get update failed"
         _ONETRIP_APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
-        --no-install-recommends "${missing[@]}" || die "apt-get install ${missing[*]} failed"
+    links_before="$(_unit_links)"
+    wrote="$(_policy_rc_d_install)" || die "cannot write $_ONETRIP_POLICY_RC_D"
+    (
+        # removed however the install ends (failure, Ctrl-C)
+        trap '[[ "$wrote" == 1 ]] && _policy_rc_d_remove' EXIT
+        trap 'exit 130' INT TERM
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q \
+            --no-upgrade --no-install-recommends "${missing[@]}"
+    ) || rc=$?
+    links_after="$(_unit_links)"
+    _disable_new_units "$links_before" "$links_after"
+    ((rc == 0)) || die "apt-get install ${missing[*]} failed"
     unset _ONETRIP_PROVIDED
 }
 

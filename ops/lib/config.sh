@@ -8,6 +8,10 @@
 #   PII_KEY1            pii key 1 (32 bytes, hex)
 #   LOOKUP_KEY          pii lookup key (32 bytes, hex)
 #   OPERATOR_TOKEN_KEY  auth.operator_token_key (32 bytes, hex)
+#   AUDIT_CHAIN_KEY     audit.chain_key, the audit chain's HMAC key (32 bytes, hex)
+#   AUDIT_CHECKPOINT_KEY  audit.checkpoint_key, the Ed25519 seed signing audit checkpoints
+#                       (32 bytes, hex)
+# Audit checkpoints are appended to VAR_DIR/audit/audit-checkpoints.jsonl.
 # The INI file CONF_PATH (mode 600) is rewritten from them on every call. Every key can still
 # be overridden at run time with ONETRIP_<SECTION>_<KEY> in onetripd's environment.
 
@@ -15,7 +19,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # name and byte count of each secret
-_CONFIG_SECRETS=(DB_PASSWORD:24 PII_KEY1:32 LOOKUP_KEY:32 OPERATOR_TOKEN_KEY:32)
+_CONFIG_SECRETS=(DB_PASSWORD:24 PII_KEY1:32 LOOKUP_KEY:32 OPERATOR_TOKEN_KEY:32 AUDIT_CHAIN_KEY:32
+    AUDIT_CHECKPOINT_KEY:32)
 
 # _config_secrets FILE: make missing secrets, then set them as shell variables (read, not
 # sourced: only NAME=hex lines with known names are taken).
@@ -62,6 +67,7 @@ config_generate() {
     fi
     local var_dir="$1" conf="$2" sock="$3" tls_dir="$4" http_listen="$5" https_listen="$6"
     local _CFG_DB_PASSWORD="" _CFG_PII_KEY1="" _CFG_LOOKUP_KEY="" _CFG_OPERATOR_TOKEN_KEY=""
+    local _CFG_AUDIT_CHAIN_KEY="" _CFG_AUDIT_CHECKPOINT_KEY=""
     mkdir -p "$var_dir" || return 1
     var_dir="$(realpath -- "$var_dir")" || return 1
     tls_dir="$(realpath -m -- "$tls_dir")" || return 1
@@ -124,6 +130,14 @@ lookup_key = $_CFG_LOOKUP_KEY
 audience = onetrip
 operator_token_key = $_CFG_OPERATOR_TOKEN_KEY
 operator_token_ttl_s = 900
+
+[audit]
+# The audit chain's HMAC key and the checkpoint signing key never go into the database.
+chain_key = $_CFG_AUDIT_CHAIN_KEY
+checkpoint_key = $_CFG_AUDIT_CHECKPOINT_KEY
+# Signed checkpoints of the chain's head are appended here every 5 minutes; keep copies
+# elsewhere too (onetripd audit verify --checkpoints FILE checks the chain against them).
+checkpoint_dir = $var_dir/audit
 
 [jobs]
 enabled = 1

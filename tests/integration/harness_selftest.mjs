@@ -203,6 +203,9 @@ async function selfTest() {
     assert.match(c.pii.keys, /^1:[0-9a-f]{64}$/);
     assert.match(c.pii.lookup_key, /^[0-9a-f]{64}$/);
     assert.match(c.auth.operator_token_key, /^[0-9a-f]{64}$/);
+    assert.match(c.audit.chain_key, /^[0-9a-f]{64}$/);
+    assert.match(c.audit.checkpoint_key, /^[0-9a-f]{64}$/);
+    assert.equal(c.audit.checkpoint_dir, path.join(dir, 'audit'));
     assert.equal(c.payments.x, 'y');
     assert.throws(() => H.writeConfig(dir, db, { nosection: 1 }), /section\.key/);
   });

@@ -1,9 +1,11 @@
-/* check_audit.c - the audit chain's hash (server/audit.c). */
+/* check_audit.c - the audit chain's hashes (server/audit.c): the legacy
+ * SHA-256 and the keyed HMAC-SHA256, and the chain key's configuration. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/audit.h"
+#include "server/config.h"
 
 #define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -90,6 +92,89 @@ START_TEST(canonical_unambiguous)
 }
 END_TEST
 
+static const unsigned char KEY_0_31[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                           11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                           22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+/* HMAC-SHA256(key 00..1f, prev "\n" canonical), computed independently
+ * (Python hmac) for this exact input. */
+START_TEST(mac_known_vector)
+{
+    char out[65];
+    audit_mac(KEY_0_31, ZERO64, "2:12,0:,~,5:a,b:c", out);
+    ck_assert_str_eq(out, "15b02237442ef5d6b000aa59e477b89b7719d66af4510c4b0ccd286b1a8c1d30");
+}
+END_TEST
+
+/* Without the key the keyed hash cannot be reproduced: the plain SHA-256
+ * of the same input (what SHA2() in SQL gives) differs, and so does the
+ * HMAC under any other key. */
+START_TEST(mac_needs_the_key)
+{
+    unsigned char other[32];
+    char keyed[65], plain[65], wrong[65];
+    memcpy(other, KEY_0_31, 32);
+    other[31] ^= 1;
+    audit_mac(KEY_0_31, ZERO64, "record", keyed);
+    audit_hash(ZERO64, "record", plain);
+    audit_mac(other, ZERO64, "record", wrong);
+    ck_assert_str_ne(keyed, plain);
+    ck_assert_str_ne(keyed, wrong);
+    ck_assert_uint_eq(strlen(keyed), 64);
+}
+END_TEST
+
+/* Keyed records chain like the legacy ones: an edit or a swap changes every
+ * later hash. */
+START_TEST(mac_chain_property)
+{
+    char h1[65], h2[65], x1[65], x2[65], s1[65], s2[65];
+    audit_mac(KEY_0_31, ZERO64, "one", h1);
+    audit_mac(KEY_0_31, h1, "two", h2);
+    audit_mac(KEY_0_31, ZERO64, "one!", x1);
+    audit_mac(KEY_0_31, x1, "two", x2);
+    ck_assert_str_ne(h2, x2);
+    audit_mac(KEY_0_31, ZERO64, "two", s1);
+    audit_mac(KEY_0_31, s1, "one", s2);
+    ck_assert_str_ne(s2, h2);
+    audit_mac(KEY_0_31, "ab", "c", s1);
+    audit_mac(KEY_0_31, "a", "bc", s2);
+    ck_assert_str_ne(s1, s2);
+}
+END_TEST
+
+extern const app_module core_module;
+
+static void core_keys(void)
+{
+    static int added;
+    if (!added)
+        ck_assert_int_eq(config_add_keys(core_module.conf, core_module.nconf), 0);
+    added = 1;
+    config_reset();
+}
+
+/* audit.chain_key is required and must be 32 bytes of hex. */
+START_TEST(init_requires_chain_key)
+{
+    char err[256] = "";
+    core_keys();
+    ck_assert_int_eq(audit_init(err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "audit.chain_key"));
+    ck_assert_int_eq(config_set("audit.chain_key", "00112233", "t", err, sizeof err), 0);
+    ck_assert_int_eq(audit_init(err, sizeof err), -1);
+    ck_assert_int_eq(config_set("audit.chain_key",
+                                "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                                "t", err, sizeof err), 0);
+    ck_assert_int_eq(audit_init(err, sizeof err), -1);
+    ck_assert_int_eq(config_set("audit.chain_key",
+                                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                                "t", err, sizeof err), 0);
+    ck_assert_int_eq(audit_init(err, sizeof err), 0);
+    audit_cleanup();
+}
+END_TEST
+
 Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
@@ -100,6 +185,10 @@ Suite *audit_suite(void)
     tcase_add_test(tc, prev_and_content_not_confusable);
     tcase_add_test(tc, canonical_layout);
     tcase_add_test(tc, canonical_unambiguous);
+    tcase_add_test(tc, mac_known_vector);
+    tcase_add_test(tc, mac_needs_the_key);
+    tcase_add_test(tc, mac_chain_property);
+    tcase_add_test(tc, init_requires_chain_key);
     suite_add_tcase(s, tc);
     return s;
 }

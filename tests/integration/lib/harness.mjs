@@ -216,6 +216,8 @@ export function writeConfig(dir, db, overrides = {}) {
     log: { level: 'info' },
     pii: { keys: `1:${randomHex(32)}`, active_key: 1, lookup_key: randomHex(32) },
     auth: { operator_token_key: randomHex(32) },
+    // the audit chain's HMAC key and the checkpoint signing key (an Ed25519 seed): outside the DB
+    audit: { chain_key: randomHex(32), checkpoint_key: randomHex(32), checkpoint_dir: path.join(dir, 'audit') },
   };
   for (const [k, v] of Object.entries(overrides || {})) {
     const dot = k.indexOf('.');
@@ -243,7 +245,7 @@ export function writeConfig(dir, db, overrides = {}) {
 
 // ONETRIP_<SECTION>_<KEY> variables override the config in onetripd: keep the caller's shell
 // from leaking any into the servers under test (tests pass their own through opts.env).
-const CONFIG_ENV = /^ONETRIP_(SERVER|HTTP|HTTPS|WORKERS|DB|LOG|PII|AUTH|JOBS|IDEMPOTENCY|PAYMENTS|CASES|REGISTRATION|VIOLATIONS)_/;
+const CONFIG_ENV = /^ONETRIP_(SERVER|HTTP|HTTPS|WORKERS|DB|LOG|PII|AUTH|AUDIT|JOBS|IDEMPOTENCY|PAYMENTS|CASES|REGISTRATION|VIOLATIONS)_/;
 
 function childEnv(extra) {
   const e = {};

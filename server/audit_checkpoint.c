@@ -1,0 +1,557 @@
+/* audit_checkpoint.c - signed checkpoints of the audit chain's head (see
+ * audit_checkpoint.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "server/audit_checkpoint.h"
+#include "server/crypto.h"
+#include "server/crypto_ed25519.h"
+#include "server/log.h"
+
+/* Set once by audit_cp_init before threads start, read-only afterwards. */
+static unsigned char sign_seed[32];
+static audit_cp_key own_key;
+static char *own_pem;
+static bool have_key;
+
+static const char SQL_HEAD_NOW[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
+static const char SQL_CP_LATEST[] =
+    "SELECT key_id, payload, signature FROM audit_checkpoints ORDER BY id DESC LIMIT 1";
+static const char SQL_CP_INSERT[] =
+    "INSERT INTO audit_checkpoints (issued_at, record_count, head, key_id, payload, signature) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
+
+int audit_cp_init(char *err, size_t errlen)
+{
+    const char *hex = app_config_str("audit.checkpoint_key");
+    if (hex[0] == '\0')
+        return 0; /* serve checks it is set (audit_cp_ready); verify can take --public-key */
+    if (strlen(hex) != 64 || crypto_unhex(hex, sign_seed, sizeof sign_seed) != 32 ||
+        crypto_ed25519_public(sign_seed, own_key.pub) != 0 ||
+        (own_pem = crypto_ed25519_public_pem(own_key.pub)) == NULL) {
+        snprintf(err, errlen, "audit.checkpoint_key: must be 64 hex characters (an Ed25519 private "
+                 "key seed)");
+        OPENSSL_cleanse(sign_seed, sizeof sign_seed);
+        return -1;
+    }
+    audit_cp_key_id(own_key.pub, own_key.key_id);
+    have_key = true;
+    return 0;
+}
+
+void audit_cp_cleanup(void)
+{
+    OPENSSL_cleanse(sign_seed, sizeof sign_seed);
+    free(own_pem);
+    own_pem = NULL;
+    have_key = false;
+}
+
+int audit_cp_ready(char *err, size_t errlen)
+{
+    if (!have_key) {
+        snprintf(err, errlen, "audit.checkpoint_key: required for serve, 64 hex characters (an "
+                 "Ed25519 private key seed signing audit checkpoints; keep it outside the database)");
+        return -1;
+    }
+    if (app_config_str("audit.checkpoint_dir")[0] == '\0') {
+        snprintf(err, errlen, "audit.checkpoint_dir: required for serve (where audit checkpoints "
+                 "are appended, outside the database)");
+        return -1;
+    }
+    return 0;
+}
+
+const audit_cp_key *audit_cp_own_key(void)
+{
+    return have_key ? &own_key : NULL;
+}
+
+void audit_cp_key_id(const unsigned char pub[32], char out[33])
+{
+    unsigned char d[32];
+    crypto_sha256(pub, 32, d);
+    crypto_hex(d, 16, out);
+}
+
+int audit_cp_key_from_pem(const char *pem, audit_cp_key *out)
+{
+    if (crypto_ed25519_public_from_pem(pem, out->pub) != 0)
+        return -1;
+    audit_cp_key_id(out->pub, out->key_id);
+    return 0;
+}
+
+static bool is_hex64(const char *s)
+{
+    if (s == NULL || strlen(s) != 64)
+        return false;
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+char *audit_cp_sign(const unsigned char seed[32], const audit_cp *cp)
+{
+    unsigned char pub[32], sig[64];
+    char key_id[33];
+    char *payload = NULL, *sig64 = NULL, *line = NULL;
+    json_t *p = NULL, *l = NULL;
+
+    if (!is_hex64(cp->head) || cp->count < 0 || crypto_ed25519_public(seed, pub) != 0)
+        goto done;
+    audit_cp_key_id(pub, key_id);
+    p = json_pack("{s[{sssIss}]sssssssi}", "chains", "chain", AUDIT_CP_CHAIN, "count",
+                  (json_int_t)cp->count, "head", cp->head, "issued_at", cp->issued_at, "key_id",
+                  key_id, "type", AUDIT_CP_TYPE, "version", 1);
+    if (p == NULL || (payload = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+        goto done;
+    if (crypto_ed25519_sign(seed, payload, strlen(payload), sig) != 0)
+        goto done;
+    sig64 = crypto_b64url_encode(sig, sizeof sig);
+    l = json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id", key_id, "payload", payload,
+                  "signature", sig64);
+    if (l != NULL)
+        line = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
+done:
+    json_decref(p);
+    json_decref(l);
+    free(payload);
+    free(sig64);
+    return line;
+}
+
+/* The payload's own fields, after its signature checked out. */
+static int parse_payload(const char *payload, const char *key_id, audit_cp *out, char *why,
+                         size_t cap)
+{
+    json_t *p = json_loads(payload, JSON_REJECT_DUPLICATES, NULL), *chains, *c;
+    const char *type, *kid, *at;
+    size_t i;
+    int rc = -1;
+
+    if (!json_is_object(p)) {
+        snprintf(why, cap, "payload is not a JSON object");
+        goto done;
+    }
+    type = json_string_value(json_object_get(p, "type"));
+    kid = json_string_value(json_object_get(p, "key_id"));
+    at = json_string_value(json_object_get(p, "issued_at"));
+    chains = json_object_get(p, "chains");
+    if (type == NULL || strcmp(type, AUDIT_CP_TYPE) != 0 ||
+        !json_is_integer(json_object_get(p, "version")) ||
+        json_integer_value(json_object_get(p, "version")) != 1) {
+        snprintf(why, cap, "not a version 1 %s", AUDIT_CP_TYPE);
+        goto done;
+    }
+    if (kid == NULL || strcmp(kid, key_id) != 0) {
+        snprintf(why, cap, "payload key_id differs from the line's");
+        goto done;
+    }
+    if (at == NULL || strlen(at) >= sizeof out->issued_at || !json_is_array(chains)) {
+        snprintf(why, cap, "payload lacks issued_at or chains");
+        goto done;
+    }
+    json_array_foreach(chains, i, c) {
+        const char *name = json_string_value(json_object_get(c, "chain"));
+        const char *head = json_string_value(json_object_get(c, "head"));
+        json_t *count = json_object_get(c, "count");
+        if (name == NULL || strcmp(name, AUDIT_CP_CHAIN) != 0)
+            continue;
+        if (!json_is_integer(count) || json_integer_value(count) < 0 || !is_hex64(head)) {
+            snprintf(why, cap, "chain %s: bad count or head", AUDIT_CP_CHAIN);
+            goto done;
+        }
+        out->count = (int64_t)json_integer_value(count);
+        snprintf(out->head, sizeof out->head, "%s", head);
+        snprintf(out->issued_at, sizeof out->issued_at, "%s", at);
+        snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
+        rc = 0;
+        goto done;
+    }
+    snprintf(why, cap, "no chain %s in the checkpoint", AUDIT_CP_CHAIN);
+done:
+    json_decref(p);
+    return rc;
+}
+
+int audit_cp_parse(const char *line, const audit_cp_key *keys, int nkeys, audit_cp *out, char *why,
+                   size_t cap)
+{
+    json_t *l = NULL;
+    const char *alg, *kid, *payload, *sig64;
+    const audit_cp_key *key = NULL;
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    int rc = -1;
+
+    memset(out, 0, sizeof *out);
+    if (strlen(line) > AUDIT_CP_MAX_LINE) {
+        snprintf(why, cap, "line too long");
+        goto done;
+    }
+    l = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+    alg = json_string_value(json_object_get(l, "algorithm"));
+    kid = json_string_value(json_object_get(l, "key_id"));
+    payload = json_string_value(json_object_get(l, "payload"));
+    sig64 = json_string_value(json_object_get(l, "signature"));
+    if (!json_is_object(l) || alg == NULL || kid == NULL || payload == NULL || sig64 == NULL) {
+        snprintf(why, cap, "not a checkpoint (algorithm, key_id, payload, signature)");
+        goto done;
+    }
+    if (strcmp(alg, AUDIT_CP_ALG) != 0) {
+        snprintf(why, cap, "algorithm %.16s is not %s", alg, AUDIT_CP_ALG);
+        goto done;
+    }
+    for (int i = 0; i < nkeys && key == NULL; i++)
+        if (strcmp(keys[i].key_id, kid) == 0)
+            key = &keys[i];
+    if (key == NULL) {
+        snprintf(why, cap, "signed by key %.32s, not a key given", kid);
+        goto done;
+    }
+    sig = crypto_b64url_decode(sig64, &siglen);
+    if (sig == NULL || crypto_ed25519_verify(key->pub, payload, strlen(payload), sig, siglen) != 1) {
+        snprintf(why, cap, "bad signature");
+        goto done;
+    }
+    rc = parse_payload(payload, kid, out, why, cap);
+done:
+    free(sig);
+    json_decref(l);
+    return rc;
+}
+
+int audit_cp_load(const char *path, const audit_cp_key *keys, int nkeys, audit_cp **out, int *n,
+                  char *err, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL, why[160];
+    size_t lcap = 0;
+    ssize_t len;
+    audit_cp *cps = NULL;
+    int count = 0, alloc = 0, lineno = 0, rc = -1;
+
+    if (f == NULL) {
+        snprintf(err, cap, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (count == alloc) {
+            audit_cp *bigger;
+            alloc = alloc ? alloc * 2 : 64;
+            bigger = realloc(cps, (size_t)alloc * sizeof *cps);
+            if (bigger == NULL)
+                abort();
+            cps = bigger;
+        }
+        if (audit_cp_parse(line, keys, nkeys, &cps[count], why, sizeof why) != 0) {
+            snprintf(err, cap, "%s:%d: %s", path, lineno, why);
+            goto done;
+        }
+        cps[count].line = lineno;
+        if (count > 0 && cps[count].count < cps[count - 1].count) {
+            snprintf(err, cap, "%s:%d: %lld records, fewer than the %lld of line %d before it (the "
+                     "chain went back between them)", path, lineno, (long long)cps[count].count,
+                     (long long)cps[count - 1].count, cps[count - 1].line);
+            goto done;
+        }
+        count++;
+    }
+    if (ferror(f)) {
+        snprintf(err, cap, "%s: read error", path);
+        goto done;
+    }
+    *out = cps;
+    *n = count;
+    cps = NULL;
+    rc = 0;
+done:
+    free(cps);
+    free(line);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+audit_anchor *audit_cp_anchors(const audit_cp *cps, int n)
+{
+    audit_anchor *a = app_calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    for (int i = 0; i < n; i++) {
+        a[i].count = cps[i].count;
+        snprintf(a[i].head, sizeof a[i].head, "%s", cps[i].head);
+        snprintf(a[i].what, sizeof a[i].what, "the checkpoint of %s (line %d)", cps[i].issued_at,
+                 cps[i].line);
+    }
+    return a;
+}
+
+/* ---- the job ------------------------------------------------------------ */
+
+/* The last line of the file, read from its end. 0 with *line (malloc'd, or
+ * NULL when the file is absent or empty); -1 with a reason. */
+static int read_last_line(const char *path, char **line, char *why, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    off_t from;
+    char *buf = NULL, *start, *end;
+    ssize_t got = 0;
+    int rc = -1;
+
+    *line = NULL;
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(why, cap, "%.200s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        snprintf(why, cap, "%.200s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (st.st_size == 0) {
+        rc = 0;
+        goto done;
+    }
+    from = st.st_size > AUDIT_CP_MAX_LINE ? st.st_size - AUDIT_CP_MAX_LINE : 0;
+    buf = app_malloc((size_t)(st.st_size - from) + 1);
+    while (got < st.st_size - from) {
+        ssize_t k = pread(fd, buf + got, (size_t)(st.st_size - from - got), from + got);
+        if (k <= 0) {
+            snprintf(why, cap, "%.200s: read error", path);
+            goto done;
+        }
+        got += k;
+    }
+    buf[got] = '\0';
+    end = buf + got;
+    if (end[-1] != '\n') {
+        snprintf(why, cap, "%.200s does not end with a newline (an interrupted write?): inspect it", path);
+        goto done;
+    }
+    *--end = '\0';
+    start = strrchr(buf, '\n');
+    start = start ? start + 1 : buf;
+    if (start == buf && from > 0) {
+        snprintf(why, cap, "%.200s: last line too long", path);
+        goto done;
+    }
+    *line = app_strdup(start);
+    rc = 0;
+done:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+/* Appends line + "\n" in one write and makes it durable before the job
+ * reports success. The file is append-only by use: O_APPEND, never
+ * rewritten. */
+static int append_line(const char *dir, const char *path, const char *line, char *why, size_t cap)
+{
+    size_t len = strlen(line);
+    char *buf = app_malloc(len + 2);
+    int fd = -1, rc = -1;
+    ssize_t k;
+
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    buf[len + 1] = '\0';
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(why, cap, "%.200s: %s", dir, strerror(errno));
+        goto done;
+    }
+    if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+        snprintf(why, cap, "%.200s: %s", path, strerror(errno));
+        goto done;
+    }
+    k = write(fd, buf, len + 1);
+    if (k != (ssize_t)(len + 1) || fsync(fd) != 0) {
+        snprintf(why, cap, "%.200s: write failed (%s)", path, k < 0 ? strerror(errno) : "short write");
+        goto done;
+    }
+    rc = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return rc;
+}
+
+/* The latest checkpoint this key signed, from the file or the table,
+ * whichever saw more records: the job never signs a head behind it. A line
+ * signed by another (earlier) key is skipped; a line of ours that does not
+ * verify is tampering, and stops the job. */
+static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, char *why, size_t cap)
+{
+    char *line = NULL, w[160];
+    db_rows *rows = NULL;
+    audit_cp cp;
+    int rc = -1;
+
+    *have = false;
+    if (read_last_line(path, &line, why, cap) != 0)
+        goto done;
+    if (line != NULL) {
+        json_t *l = json_loads(line, 0, NULL);
+        const char *kid = json_string_value(json_object_get(l, "key_id"));
+        bool ours = kid == NULL || strcmp(kid, own_key.key_id) == 0;
+        json_decref(l);
+        if (ours && audit_cp_parse(line, &own_key, 1, &cp, w, sizeof w) != 0) {
+            snprintf(why, cap, "%.200s: its last line does not verify: %s", path, w);
+            goto done;
+        }
+        if (ours) {
+            *base = cp;
+            *have = true;
+        }
+    }
+    if (db_query(c, SQL_CP_LATEST, DBP0, &rows) != 0) {
+        snprintf(why, cap, "database: %s", db_errmsg(c));
+        goto done;
+    }
+    if (rows->nrows == 1 && strcmp(db_cell(rows, 0, 0), own_key.key_id) == 0) {
+        json_t *l = json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id", db_cell(rows, 0, 0),
+                              "payload", db_cell(rows, 0, 1), "signature", db_cell(rows, 0, 2));
+        char *text = json_dumps(l, JSON_COMPACT);
+        int ok = text ? audit_cp_parse(text, &own_key, 1, &cp, w, sizeof w) : -1;
+        free(text);
+        json_decref(l);
+        if (ok != 0) {
+            snprintf(why, cap, "the latest checkpoint in the database does not verify: %s", w);
+            goto done;
+        }
+        if (!*have || cp.count > base->count) {
+            *base = cp;
+            *have = true;
+        }
+    }
+    rc = 0;
+done:
+    free(line);
+    db_rows_free(rows);
+    return rc;
+}
+
+int audit_cp_job(app_job_ctx *ctx, int64_t *count)
+{
+    const char *dir = app_config_str("audit.checkpoint_dir");
+    char path[4096], why[512] = "", *line = NULL;
+    db_rows *head = NULL;
+    audit_cp cp = {0}, base;
+    bool have_base = false;
+    struct timespec ts;
+    struct tm tm;
+    int rc = -1;
+
+    *count = 0;
+    if (audit_cp_ready(why, sizeof why) != 0)
+        goto fail;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, AUDIT_CP_FILE) >= sizeof path) {
+        snprintf(why, sizeof why, "audit.checkpoint_dir is too long");
+        goto fail;
+    }
+    if (db_query(ctx->db, SQL_HEAD_NOW, DBP0, &head) != 0 || head->nrows != 1) {
+        snprintf(why, sizeof why, "cannot read audit_head");
+        goto fail;
+    }
+    cp.count = db_cell_i64(head, 0, 0);
+    snprintf(cp.head, sizeof cp.head, "%s", db_cell(head, 0, 1));
+    if (baseline(ctx->db, path, &base, &have_base, why, sizeof why) != 0)
+        goto fail;
+    if (have_base && (cp.count < base.count || (cp.count == base.count && strcmp(cp.head, base.head) != 0))) {
+        snprintf(why, sizeof why, "the audit head went back: %lld records with head %.16s..., but the "
+                 "checkpoint of %s saw %lld with head %.16s...; not signing (run onetripd audit "
+                 "verify)", (long long)cp.count, cp.head, base.issued_at, (long long)base.count,
+                 base.head);
+        goto fail;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(cp.issued_at, sizeof cp.issued_at, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(cp.issued_at + 19, sizeof cp.issued_at - 19, ".%03dZ", (int)(ts.tv_nsec / 1000000 % 1000));
+    if ((line = audit_cp_sign(sign_seed, &cp)) == NULL) {
+        snprintf(why, sizeof why, "cannot sign");
+        goto fail;
+    }
+    /* The file first: it is the copy outside the database. */
+    if (append_line(dir, path, line, why, sizeof why) != 0)
+        goto fail;
+    {
+        json_t *l = json_loads(line, 0, NULL);
+        char at[32];
+        /* DATETIME(3) wants a space and no zone. */
+        snprintf(at, sizeof at, "%.10s %.12s", cp.issued_at, cp.issued_at + 11);
+        rc = db_exec(ctx->db, SQL_CP_INSERT,
+                     DBP(DB_STR(at), DB_I64(cp.count), DB_STR(cp.head), DB_STR(own_key.key_id),
+                         DB_STR(json_string_value(json_object_get(l, "payload"))),
+                         DB_STR(json_string_value(json_object_get(l, "signature")))),
+                     NULL, NULL);
+        json_decref(l);
+        if (rc != 0) {
+            snprintf(why, sizeof why, "database: %s", db_errmsg(ctx->db));
+            goto fail;
+        }
+    }
+    app_log(LOG_INFO, "audit", "msg=\"checkpoint published\" count=%lld head=%.16s", (long long)cp.count,
+            cp.head);
+    *count = 1;
+    rc = 0;
+    goto done;
+fail:
+    rc = -1;
+    app_log(LOG_ERROR, "audit", "msg=\"audit checkpoint not published\" reason=\"%s\"", why);
+done:
+    free(line);
+    db_rows_free(head);
+    return rc;
+}
+
+/* ---- routes ------------------------------------------------------------- */
+
+void audit_cp_on_latest(app_req *r)
+{
+    db_rows *rows = NULL;
+
+    if (db_query(r->db, SQL_CP_LATEST, DBP0, &rows) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (rows->nrows == 0) {
+        app_problem(r, 404, "no_checkpoint", "No checkpoint yet",
+                    "No audit checkpoint has been published yet.", NULL);
+        goto done;
+    }
+    app_reply_json(r, 200, json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id",
+                                     db_cell(rows, 0, 0), "payload", db_cell(rows, 0, 1),
+                                     "signature", db_cell(rows, 0, 2)));
+done:
+    db_rows_free(rows);
+}
+
+void audit_cp_on_key(app_req *r)
+{
+    if (!have_key) {
+        app_problem(r, 503, "checkpoint_key_missing", "No checkpoint key",
+                    "This server has no audit checkpoint key.", NULL);
+        return;
+    }
+    app_reply_json(r, 200, json_pack("{ssssss}", "algorithm", AUDIT_CP_ALG, "key_id", own_key.key_id,
+                                      "public_key_pem", own_pem));
+}

@@ -1,0 +1,319 @@
+/* check_audit_checkpoint.c - Ed25519 (server/crypto_ed25519.c) and signed
+ * audit checkpoints (server/audit_checkpoint.c): signing, parsing,
+ * verification and the checkpoint file. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "server/audit_checkpoint.h"
+#include "server/crypto.h"
+#include "server/crypto_ed25519.h"
+
+#define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+#define HEAD_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEAD_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* RFC 8032 section 7.1, TEST 1 (empty message). */
+static const char *RFC_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+static const char *RFC_PUB = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+static const char *RFC_SIG = "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8"
+                             "821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+
+static void seed_of(const char *hex, unsigned char out[32])
+{
+    ck_assert_int_eq(crypto_unhex(hex, out, 32), 32);
+}
+
+static void key_of(const unsigned char seed[32], audit_cp_key *k)
+{
+    ck_assert_int_eq(crypto_ed25519_public(seed, k->pub), 0);
+    audit_cp_key_id(k->pub, k->key_id);
+}
+
+START_TEST(ed25519_rfc8032_vector)
+{
+    unsigned char seed[32], pub[32], sig[64];
+    char hex[129];
+    seed_of(RFC_SEED, seed);
+    ck_assert_int_eq(crypto_ed25519_public(seed, pub), 0);
+    crypto_hex(pub, 32, hex);
+    ck_assert_str_eq(hex, RFC_PUB);
+    ck_assert_int_eq(crypto_ed25519_sign(seed, NULL, 0, sig), 0);
+    crypto_hex(sig, 64, hex);
+    ck_assert_str_eq(hex, RFC_SIG);
+    ck_assert_int_eq(crypto_ed25519_verify(pub, NULL, 0, sig, 64), 1);
+    sig[0] ^= 1;
+    ck_assert_int_eq(crypto_ed25519_verify(pub, NULL, 0, sig, 64), 0);
+    ck_assert_int_eq(crypto_ed25519_verify(pub, NULL, 0, sig, 63), 0);
+    ck_assert_int_eq(crypto_ed25519_verify(pub, NULL, 0, NULL, 0), 0);
+}
+END_TEST
+
+/* The key id is the first 16 bytes of SHA-256 of the raw public key
+ * (computed independently with Python hashlib); the PEM form round-trips. */
+START_TEST(key_id_and_pem)
+{
+    unsigned char seed[32];
+    audit_cp_key k, back;
+    char *pem;
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    ck_assert_str_eq(k.key_id, "21fe31dfa154a261626bf854046fd227");
+    pem = crypto_ed25519_public_pem(k.pub);
+    ck_assert_ptr_nonnull(pem);
+    ck_assert_ptr_nonnull(strstr(pem, "-----BEGIN PUBLIC KEY-----"));
+    ck_assert_int_eq(audit_cp_key_from_pem(pem, &back), 0);
+    ck_assert_mem_eq(back.pub, k.pub, 32);
+    ck_assert_str_eq(back.key_id, k.key_id);
+    free(pem);
+    ck_assert_int_eq(audit_cp_key_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", &back), -1);
+    ck_assert_int_eq(audit_cp_key_from_pem("not a key", &back), -1);
+}
+END_TEST
+
+static char *sign_cp(const unsigned char seed[32], int64_t count, const char *head, const char *at)
+{
+    audit_cp cp = {.count = count};
+    char *line;
+    snprintf(cp.head, sizeof cp.head, "%s", head);
+    snprintf(cp.issued_at, sizeof cp.issued_at, "%s", at);
+    line = audit_cp_sign(seed, &cp);
+    ck_assert_ptr_nonnull(line);
+    return line;
+}
+
+START_TEST(sign_then_parse)
+{
+    unsigned char seed[32];
+    audit_cp_key k;
+    audit_cp cp;
+    char why[160] = "", *line;
+    json_t *l, *p;
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    line = sign_cp(seed, 42, HEAD_A, "2026-01-02T03:04:05.678Z");
+    ck_assert_int_eq(audit_cp_parse(line, &k, 1, &cp, why, sizeof why), 0);
+    ck_assert_int_eq(cp.count, 42);
+    ck_assert_str_eq(cp.head, HEAD_A);
+    ck_assert_str_eq(cp.issued_at, "2026-01-02T03:04:05.678Z");
+    ck_assert_str_eq(cp.key_id, k.key_id);
+    /* The documented layout: the line's members and the payload's, sorted. */
+    l = json_loads(line, 0, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(l, "algorithm")), "Ed25519");
+    ck_assert_str_eq(json_string_value(json_object_get(l, "key_id")), k.key_id);
+    ck_assert_str_eq(json_string_value(json_object_get(l, "payload")),
+                     "{\"chains\":[{\"chain\":\"main\",\"count\":42,\"head\":\"" HEAD_A "\"}],"
+                     "\"issued_at\":\"2026-01-02T03:04:05.678Z\",\"key_id\":\"21fe31dfa154a261626bf854046fd227\","
+                     "\"type\":\"onetrip.audit.checkpoint\",\"version\":1}");
+    p = json_loads(json_string_value(json_object_get(l, "payload")), 0, NULL);
+    ck_assert_ptr_nonnull(p);
+    json_decref(p);
+    json_decref(l);
+    free(line);
+    /* A bad head or count is not signed. */
+    {
+        audit_cp bad = {.count = -1};
+        snprintf(bad.head, sizeof bad.head, "%s", HEAD_A);
+        ck_assert_ptr_null(audit_cp_sign(seed, &bad));
+        bad.count = 1;
+        snprintf(bad.head, sizeof bad.head, "%s", "XYZ");
+        ck_assert_ptr_null(audit_cp_sign(seed, &bad));
+    }
+}
+END_TEST
+
+/* Replaces the first occurrence of from in s by to (same length). */
+static void patch(char *s, const char *from, const char *to)
+{
+    char *at = strstr(s, from);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_uint_eq(strlen(from), strlen(to));
+    memcpy(at, to, strlen(to));
+}
+
+START_TEST(tampered_lines_are_refused)
+{
+    unsigned char seed[32], other_seed[32];
+    audit_cp_key k, other;
+    audit_cp cp;
+    char why[160], *line, *copy;
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    memset(other_seed, 7, 32);
+    key_of(other_seed, &other);
+    line = sign_cp(seed, 42, HEAD_A, "2026-01-02T03:04:05.678Z");
+
+    /* a changed count, head or time inside the payload */
+    copy = strdup(line);
+    patch(copy, "\\\"count\\\":42", "\\\"count\\\":41");
+    ck_assert_int_eq(audit_cp_parse(copy, &k, 1, &cp, why, sizeof why), -1);
+    ck_assert_str_eq(why, "bad signature");
+    free(copy);
+    copy = strdup(line);
+    patch(copy, "aaaa", "bbbb");
+    ck_assert_int_eq(audit_cp_parse(copy, &k, 1, &cp, why, sizeof why), -1);
+    free(copy);
+    copy = strdup(line);
+    patch(copy, "03:04:05", "03:04:06");
+    ck_assert_int_eq(audit_cp_parse(copy, &k, 1, &cp, why, sizeof why), -1);
+    free(copy);
+    /* a changed signature */
+    copy = strdup(line);
+    {
+        char *sig = strstr(copy, "\"signature\":\"") + 13;
+        sig[3] = sig[3] == 'A' ? 'B' : 'A';
+    }
+    ck_assert_int_eq(audit_cp_parse(copy, &k, 1, &cp, why, sizeof why), -1);
+    ck_assert_str_eq(why, "bad signature");
+    free(copy);
+    /* another key's checkpoint, or ours checked only against another key */
+    ck_assert_int_eq(audit_cp_parse(line, &other, 1, &cp, why, sizeof why), -1);
+    ck_assert_ptr_nonnull(strstr(why, "not a key given"));
+    {
+        audit_cp_key both[2] = {other, k};
+        ck_assert_int_eq(audit_cp_parse(line, both, 2, &cp, why, sizeof why), 0);
+    }
+    /* the key id of the line swapped for a known key's: the signature fails */
+    copy = strdup(line);
+    patch(copy, "\"key_id\":\"21fe31dfa154a261626bf854046fd227\"", "\"key_id\":\"21fe31dfa154a261626bf854046fd228\"");
+    {
+        audit_cp_key fake = k;
+        snprintf(fake.key_id, sizeof fake.key_id, "21fe31dfa154a261626bf854046fd228");
+        memcpy(fake.pub, other.pub, 32);
+        ck_assert_int_eq(audit_cp_parse(copy, &fake, 1, &cp, why, sizeof why), -1);
+    }
+    free(copy);
+    /* another algorithm, junk */
+    copy = strdup(line);
+    patch(copy, "Ed25519", "Ed25518");
+    ck_assert_int_eq(audit_cp_parse(copy, &k, 1, &cp, why, sizeof why), -1);
+    free(copy);
+    ck_assert_int_eq(audit_cp_parse("", &k, 1, &cp, why, sizeof why), -1);
+    ck_assert_int_eq(audit_cp_parse("{\"algorithm\":\"Ed25519\"}", &k, 1, &cp, why, sizeof why), -1);
+    ck_assert_int_eq(audit_cp_parse("[1,2]", &k, 1, &cp, why, sizeof why), -1);
+    free(line);
+}
+END_TEST
+
+/* A correctly signed payload that is not a well-formed checkpoint. */
+START_TEST(signed_but_malformed_payloads)
+{
+    static const char *payloads[] = {
+        "[]",
+        "{\"chains\":[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"}],\"issued_at\":\"t\","
+        "\"key_id\":\"21fe31dfa154a261626bf854046fd227\",\"type\":\"other\",\"version\":1}",
+        "{\"chains\":[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"}],\"issued_at\":\"t\","
+        "\"key_id\":\"21fe31dfa154a261626bf854046fd227\",\"type\":\"onetrip.audit.checkpoint\",\"version\":2}",
+        "{\"chains\":[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"}],\"issued_at\":\"t\","
+        "\"key_id\":\"00000000000000000000000000000000\",\"type\":\"onetrip.audit.checkpoint\",\"version\":1}",
+        "{\"chains\":[{\"chain\":\"main\",\"count\":-1,\"head\":\"" HEAD_A "\"}],\"issued_at\":\"t\","
+        "\"key_id\":\"21fe31dfa154a261626bf854046fd227\",\"type\":\"onetrip.audit.checkpoint\",\"version\":1}",
+        "{\"chains\":[{\"chain\":\"main\",\"count\":1,\"head\":\"ABC\"}],\"issued_at\":\"t\","
+        "\"key_id\":\"21fe31dfa154a261626bf854046fd227\",\"type\":\"onetrip.audit.checkpoint\",\"version\":1}",
+        "{\"chains\":[{\"chain\":\"shard7\",\"count\":1,\"head\":\"" HEAD_A "\"}],\"issued_at\":\"t\","
+        "\"key_id\":\"21fe31dfa154a261626bf854046fd227\",\"type\":\"onetrip.audit.checkpoint\",\"version\":1}",
+    };
+    unsigned char seed[32], sig[64];
+    audit_cp_key k;
+    audit_cp cp;
+    char why[160];
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+        char *sig64, *line;
+        json_t *l;
+        ck_assert_int_eq(crypto_ed25519_sign(seed, payloads[i], strlen(payloads[i]), sig), 0);
+        sig64 = crypto_b64url_encode(sig, 64);
+        l = json_pack("{ssssssss}", "algorithm", "Ed25519", "key_id", k.key_id, "payload", payloads[i],
+                      "signature", sig64);
+        line = json_dumps(l, JSON_COMPACT);
+        ck_assert_msg(audit_cp_parse(line, &k, 1, &cp, why, sizeof why) == -1, "payload %zu accepted", i);
+        ck_assert_str_ne(why, "bad signature");
+        free(line);
+        free(sig64);
+        json_decref(l);
+    }
+}
+END_TEST
+
+static char *write_file(const char *text)
+{
+    char *path = strdup("/tmp/onetrip-cp-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+START_TEST(load_file)
+{
+    unsigned char seed[32];
+    audit_cp_key k;
+    audit_cp *cps = NULL;
+    audit_anchor *a;
+    int n = 0;
+    char err[512], text[4096], *path;
+    char *l0, *l1, *l2;
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    l0 = sign_cp(seed, 0, ZERO64, "2026-01-02T00:00:00.000Z");
+    l1 = sign_cp(seed, 5, HEAD_A, "2026-01-02T00:05:00.000Z");
+    l2 = sign_cp(seed, 9, HEAD_B, "2026-01-02T00:10:00.000Z");
+
+    snprintf(text, sizeof text, "%s\n%s\n\n%s\n", l0, l1, l2);
+    path = write_file(text);
+    ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 3);
+    ck_assert_int_eq(cps[2].count, 9);
+    ck_assert_int_eq(cps[2].line, 4);
+    a = audit_cp_anchors(cps, n);
+    ck_assert_int_eq(a[1].count, 5);
+    ck_assert_str_eq(a[1].head, HEAD_A);
+    ck_assert_ptr_nonnull(strstr(a[1].what, "2026-01-02T00:05:00.000Z"));
+    free(a);
+    free(cps);
+    unlink(path);
+    free(path);
+
+    /* a later checkpoint with fewer records: the chain went back */
+    snprintf(text, sizeof text, "%s\n%s\n", l2, l1);
+    path = write_file(text);
+    ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: 5 records, fewer than the 9 of line 1"));
+    unlink(path);
+    free(path);
+
+    /* a line that does not verify names its line */
+    snprintf(text, sizeof text, "%s\n%s\n", l0, l1);
+    patch(text + strlen(l0) + 1, "aaaa", "aaab");
+    path = write_file(text);
+    ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: bad signature"));
+    unlink(path);
+    free(path);
+
+    ck_assert_int_eq(audit_cp_load("/nonexistent/cp.jsonl", &k, 1, &cps, &n, err, sizeof err), -1);
+    free(l0);
+    free(l1);
+    free(l2);
+}
+END_TEST
+
+Suite *audit_checkpoint_suite(void)
+{
+    Suite *s = suite_create("audit_checkpoint");
+    TCase *tc = tcase_create("checkpoint");
+    tcase_add_test(tc, ed25519_rfc8032_vector);
+    tcase_add_test(tc, key_id_and_pem);
+    tcase_add_test(tc, sign_then_parse);
+    tcase_add_test(tc, tampered_lines_are_refused);
+    tcase_add_test(tc, signed_but_malformed_payloads);
+    tcase_add_test(tc, load_file);
+    suite_add_tcase(s, tc);
+    return s;
+}
