@@ -149,9 +149,11 @@ done:
 int cases_move(db_conn *c, int64_t case_id, const char *state, const char *reason,
                const char *actor, const char **why)
 {
+    db_rows *lk = NULL;
     char from[16];
     char day_s[DATE_STR_SIZE];
-    bool found = false, done = false;
+    bool done = false;
+    int rc = -1;
 
     if (why)
         *why = NULL;
@@ -160,27 +162,39 @@ int cases_move(db_conn *c, int64_t case_id, const char *state, const char *reaso
             *why = "bad_transition";
         return -1;
     }
-    if (cases_sql_lock_state(c, case_id, from, &found) != 0)
+    if (cases_sql_lock_case(c, case_id, &lk) != 0)
         return -1;
-    if (!found) {
+    if (lk->nrows == 0) {
         if (why)
             *why = "unknown_case";
-        return -1;
+        goto done;
     }
+    snprintf(from, sizeof from, "%s", db_cell(lk, 0, CL_STATE));
     if (!cases_transition_ok(from, state)) {
         if (why)
             *why = "bad_transition";
-        return -1;
+        goto done;
+    }
+    /* A case completed with materials still awaited could never receive
+     * them (a closed case takes no supplements): they are supplied or
+     * replaced by a recorded commitment first, whoever completes it. */
+    if (strcmp(state, "completed") == 0 && cases_supply_open(db_cell(lk, 0, CL_SUPPLY_STATE))) {
+        if (why)
+            *why = "materials_missing";
+        goto done;
     }
     date_format(date_shanghai_today(time(NULL)), day_s);
     if (cases_sql_move(c, case_id, from, state, reason, day_s, &done) != 0)
-        return -1;
+        goto done;
     if (!done) { /* cannot happen under the row lock; kept as a guard */
         if (why)
             *why = "bad_transition";
-        return -1;
+        goto done;
     }
-    return cases_sql_event(c, case_id, "state", from, state, actor, reason);
+    rc = cases_sql_event(c, case_id, "state", from, state, actor, reason);
+done:
+    db_rows_free(lk);
+    return rc;
 }
 
 int cases_set_state(db_conn *c, int64_t case_id, const char *state, const char **why)
@@ -195,8 +209,14 @@ int cases_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int6
 
 int cases_record_trip(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t operator_id)
 {
-    bool done = false;
-    if (cases_sql_add_trip(c, case_id, outlet_id, operator_id, 0, &done) != 0)
+    char st[16], day_s[DATE_STR_SIZE];
+    bool found = false, counted = false;
+
+    /* The case row lock orders this trip after any other of the case. */
+    if (cases_sql_lock_state(c, case_id, st, &found) != 0)
         return -1;
-    return done ? 0 : -1;
+    if (!found)
+        return -1;
+    date_format(date_shanghai_today(time(NULL)), day_s);
+    return cases_sql_add_trip(c, case_id, outlet_id, operator_id, 0, day_s, &counted);
 }

@@ -30,11 +30,17 @@ typedef struct cases_new {
 int cases_create(db_conn *c, const cases_new *n, int64_t *case_id, char number[32],
                  char query_code[16], const char **why);
 /* Moves the case: "accepted", "in_progress", "completed", "rejected",
- * "cancelled". why: "unknown_case", "bad_transition". */
+ * "cancelled". why: "unknown_case", "bad_transition", "materials_missing"
+ * (completion while materials are still awaited: they are supplied, or
+ * replaced by a commitment over POST /v1/cases/{n}/transitions, first). */
 int cases_set_state(db_conn *c, int64_t case_id, const char *state, const char **why);
 /* Finds the case of a business object (0 when none). */
 int cases_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *case_id);
-/* Records one physical visit (a window or outlet checked the applicant in). */
+/* Records one physical visit (a window or outlet checked the applicant in).
+ * The calling module vouches for the visit (no outlet or state rule here,
+ * unlike POST /v1/cases/{n}/trips), but a visit is counted once: a second
+ * call for the same case and outlet on the same bureau day is the same
+ * visit and changes nothing (returns 0). -1 also for an unknown case. */
 int cases_record_trip(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t operator_id);
 
 #endif

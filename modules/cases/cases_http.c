@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "modules/cases/cases.h"
@@ -76,24 +77,19 @@ static int load_case(app_req *r, db_rows **rows)
     return 0;
 }
 
-static int case_trips_needed(db_conn *c, int64_t version_id)
+/* The next step of row i of a cases_sql_get* result. */
+static cases_next row_next_step(const db_rows *rows, int i)
 {
-    catalog_ref ref = {0};
-    bool found = false;
-    int trips = 0;
-    if (catalog_version_get(c, version_id, &ref, &found) == 0 && found)
-        trips = ref.trips;
-    catalog_ref_clear(&ref);
-    return trips;
+    return cases_next_step(db_cell(rows, i, CC_STATE), db_cell(rows, i, CC_SUPPLY_STATE),
+                           (int)db_cell_i64(rows, i, CC_ITEM_TRIPS), (int)db_cell_i64(rows, i, CC_TRIPS),
+                           db_cell_i64(rows, i, CC_RATED) != 0);
 }
 
 /* The case as its applicant (or an operator) sees it. No personal
  * identifiers: the applicant is only an id. */
-static json_t *case_json(db_conn *c, const db_rows *rows, int i, bool details)
+static json_t *case_json(const db_rows *rows, int i, bool details)
 {
-    cases_next next = cases_next_step(db_cell(rows, i, CC_STATE), db_cell(rows, i, CC_SUPPLY_STATE),
-                                      case_trips_needed(c, db_cell_i64(rows, i, CC_VERSION_ID)),
-                                      (int)db_cell_i64(rows, i, CC_TRIPS));
+    cases_next next = row_next_step(rows, i);
     json_t *o = json_object();
     json_object_set_new(o, "number", json_string(db_cell(rows, i, CC_NUMBER)));
     json_object_set_new(o, "item", json_pack("{ss ss si}", "code", db_cell(rows, i, CC_ITEM), "name",
@@ -192,7 +188,7 @@ void cases_on_my_cases(app_req *r)
     }
     items = json_array();
     for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, case_json(r->db, rows, i, false));
+        json_array_append_new(items, case_json(rows, i, false));
     app_reply_json(r, 200,
                    json_pack("{so so}", "items", items, "next_before",
                              rows->nrows == limit
@@ -212,7 +208,7 @@ static int tx_read_case(app_req *r, void *arg)
 
     if (load_case(r, &rows) != 0)
         return -1;
-    o = case_json(r->db, rows, 0, true);
+    o = case_json(rows, 0, true);
     if (r->who.kind != CALLER_CITIZEN)
         json_object_set_new(o, "applicant_id", json_integer(db_cell_i64(rows, 0, CC_APPLICANT)));
     if (add_case_details(r->db, db_cell_i64(rows, 0, CC_ID), o) != 0)
@@ -265,9 +261,7 @@ void cases_on_progress(app_req *r)
         not_found(r);
         return;
     }
-    next = cases_next_step(db_cell(rows, 0, CC_STATE), db_cell(rows, 0, CC_SUPPLY_STATE),
-                           case_trips_needed(r->db, db_cell_i64(rows, 0, CC_VERSION_ID)),
-                           (int)db_cell_i64(rows, 0, CC_TRIPS));
+    next = row_next_step(rows, 0);
     o = json_object();
     json_object_set_new(o, "number", json_string(db_cell(rows, 0, CC_NUMBER)));
     json_object_set_new(o, "item", json_pack("{ssss}", "code", db_cell(rows, 0, CC_ITEM), "name",
@@ -283,56 +277,178 @@ void cases_on_progress(app_req *r)
 
 /* ---- POST /v1/cases/{number}/trips ----------------------------------------- */
 
+/* The kind of outlet a caller stands for, as a catalog channel (a rating
+ * comes from it, a visit happens at it); NULL if none. */
+static const char *caller_channel(const app_principal *who)
+{
+    static const struct { unsigned bit; const char *channel; } partners[] = {
+        {PARTNER_POST, "post"}, {PARTNER_INSURER, "insurer"}, {PARTNER_HOSPITAL, "hospital"},
+        {PARTNER_COURT, "court"}, {PARTNER_DEALER, "dealer"}, {PARTNER_STATION, "station"},
+    };
+    if (who->kind == CALLER_CITIZEN)
+        return "app";
+    if (who->kind == CALLER_OPERATOR)
+        return (who->roles & ROLE_INSPECTOR) && !(who->roles & ROLE_WINDOW) ? "station" : "window";
+    if (who->kind == CALLER_PARTNER)
+        for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
+            if (who->partner_type & partners[i].bit)
+                return partners[i].channel;
+    return NULL;
+}
+
+static const struct {
+    const char *reason, *title, *detail;
+} TRIP_REFUSALS[] = {
+    {"online_only", "Online-only business",
+     "This service is offered in the app only: it never takes a visit."},
+    {"no_outlet", "No outlet", "Only a window or partner outlet records visits."},
+    {"other_outlet", "Case of another outlet",
+     "Only the outlet that serves the case records its visits."},
+    {"channel_not_offered", "Not offered at this outlet",
+     "This service is not offered at this kind of outlet."},
+    {"query_code_required", "Applicant's query code required",
+     "The first visit of a case filed online needs the query code the applicant shows."},
+    {"query_code_mismatch", "Wrong query code", "This is not the case's query code."},
+    {"case_closed", "Case closed", "Visits are recorded only while the case is open."},
+};
+
+/* A refused check-in: the answer, and its audit record (committed alone). */
+static int trip_refused(app_req *r, const char *why, const char *number, const char *state)
+{
+    const char *title = "Refused", *detail = NULL;
+    json_t *ad;
+    int rc;
+
+    for (size_t i = 0; i < sizeof TRIP_REFUSALS / sizeof TRIP_REFUSALS[0]; i++)
+        if (strcmp(why, TRIP_REFUSALS[i].reason) == 0) {
+            title = TRIP_REFUSALS[i].title;
+            detail = TRIP_REFUSALS[i].detail;
+        }
+    app_problem_ext(r, cases_trip_refusal_status(why), why, title, detail, NULL,
+                    strcmp(why, "case_closed") == 0 ? json_pack("{ss}", "state", state) : NULL);
+    ad = json_pack("{sssI}", "reason", why, "outlet_id", (json_int_t)r->who.outlet_id);
+    rc = audit_write(r, "cases.trip", "case", number, "refused", ad);
+    json_decref(ad);
+    return rc;
+}
+
+typedef struct trip_ctx {
+    const char *code; /* the applicant's query code, NULL if not given */
+} trip_ctx;
+
 static int tx_trip(app_req *r, void *arg)
 {
+    const char *code = ((const trip_ctx *)arg)->code;
+    const char *channel = caller_channel(&r->who), *why, *qc;
     db_rows *rows = NULL, *lk = NULL;
-    bool done = false;
-    const char *state;
+    catalog_ref item = {0};
+    bool found = false, counted = false, assigned = false;
+    char day_s[DATE_STR_SIZE];
+    cases_trip_in in;
     int64_t id, trips;
     int rc = -1;
-    (void)arg;
 
     if (load_case(r, &rows) != 0)
         return -1;
     id = db_cell_i64(rows, 0, CC_ID);
     /* Decide on the locked row: the snapshot read above may predate a
-     * concurrent cancellation or check-in. */
+     * concurrent cancellation, check-in or outlet assignment. */
     if (cases_sql_lock_case(r->db, id, &lk) != 0)
         goto done;
     if (lk->nrows == 0) {
         not_found(r);
         goto done;
     }
-    state = db_cell(lk, 0, CL_STATE);
-    if (strcmp(state, "cancelled") == 0 || strcmp(state, "rejected") == 0) {
-        app_problem(r, 409, "case_closed", "Case closed", "This case was cancelled or rejected.", NULL);
+    if (catalog_version_get(r->db, db_cell_i64(lk, 0, CL_VERSION_ID), &item, &found) != 0)
+        goto done;
+    if (!found) {
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
         goto done;
     }
-    trips = db_cell_i64(lk, 0, CL_TRIPS);
+    qc = db_cell(lk, 0, CL_QUERY_CODE);
+    memset(&in, 0, sizeof in);
+    in.state = db_cell(lk, 0, CL_STATE);
+    in.online_only = cases_online_only(item.channels);
+    in.case_outlet = db_cell_i64(lk, 0, CL_OUTLET);
+    in.caller_outlet = r->who.outlet_id;
+    in.channel_offered = channel && catalog_channel_offered(item.channels, channel);
+    in.code_given = code != NULL;
+    /* Constant-time, like the progress query: the code is a secret. */
+    in.code_ok = code && qc && crypto_equal(code, strlen(code), qc, strlen(qc));
+    why = cases_trip_refusal(&in);
+    if (why) {
+        rc = trip_refused(r, why, db_cell(rows, 0, CC_NUMBER), in.state);
+        goto done;
+    }
+    if (in.case_outlet == 0) {
+        /* The applicant showed the code here: this outlet serves the case
+         * from now on (its visits, transitions and rating). */
+        if (cases_sql_set_outlet(r->db, id, r->who.outlet_id, &assigned) != 0)
+            goto done;
+        if (!assigned) { /* cannot happen under the row lock; kept as a guard */
+            app_problem(r, 409, "other_outlet", "Case of another outlet", NULL, NULL);
+            goto done;
+        }
+        if (cases_sql_event(r->db, id, "outlet_assigned", NULL, NULL, r->who.name, channel) != 0)
+            goto done;
+    }
+    date_format(date_shanghai_today(time(NULL)), day_s);
     if (cases_sql_add_trip(r->db, id, r->who.outlet_id,
                            r->who.kind == CALLER_OPERATOR ? r->who.id : 0,
-                           r->who.kind == CALLER_PARTNER ? r->who.id : 0, &done) != 0)
+                           r->who.kind == CALLER_PARTNER ? r->who.id : 0, day_s, &counted) != 0)
         goto done;
-    if (!done) {
-        not_found(r);
-        goto done;
-    }
+    trips = db_cell_i64(lk, 0, CL_TRIPS) + (counted ? 1 : 0);
     if (audit_write_owned(r, "cases.trip", "case", db_cell(rows, 0, CC_NUMBER),
-                    json_pack("{sI}", "outlet_id", (json_int_t)r->who.outlet_id)) != 0)
+                          json_pack("{sIsssbsb}", "outlet_id", (json_int_t)r->who.outlet_id,
+                                    "visit_day", day_s, "counted", counted, "outlet_assigned",
+                                    assigned)) != 0)
         goto done;
-    app_reply_json(r, 201, json_pack("{sssIsI}", "number", db_cell(rows, 0, CC_NUMBER), "trips",
-                                     (json_int_t)(trips + 1), "outlet_id",
-                                     (json_int_t)r->who.outlet_id));
+    /* The same visit again (another terminal, a retry without the key) is
+     * answered, not counted: 200 instead of 201. */
+    app_reply_json(r, counted ? 201 : 200,
+                   json_pack("{sssIsIsssb}", "number", db_cell(rows, 0, CC_NUMBER), "trips",
+                             (json_int_t)trips, "outlet_id", (json_int_t)r->who.outlet_id,
+                             "visit_day", day_s, "counted", counted));
     rc = 0;
 done:
+    catalog_ref_clear(&item);
     db_rows_free(lk);
     db_rows_free(rows);
     return rc;
 }
 
+/* The body is optional: none, or {"query_code": "..."} (needed on the
+ * first visit of a case filed online). Parsed here because the route takes
+ * a bodiless POST too; r->json is freed with the request. -1 with a
+ * problem set. */
+static int trip_body(app_req *r)
+{
+    static const app_jfield fields[] = {{"query_code", JF_STRING, false, 16}};
+    const char *ct = app_header(r, "Content-Type");
+
+    if (r->body_len == 0)
+        return 0;
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        app_problem(r, 415, "unsupported_media_type", "Unsupported media type",
+                    "Send the body as application/json.", NULL);
+        return -1;
+    }
+    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
+    if (r->json == NULL || !json_is_object(r->json)) {
+        app_problem(r, 400, "malformed_json", "Malformed JSON", "The body is a JSON object.", NULL);
+        return -1;
+    }
+    return app_json_check(r, fields, APP_LEN(fields));
+}
+
 void cases_on_trip(app_req *r)
 {
-    app_tx(r, tx_trip, NULL);
+    trip_ctx x;
+    if (trip_body(r) != 0)
+        return;
+    x.code = app_json_str(r, "query_code");
+    app_tx(r, tx_trip, &x);
 }
 
 /* ---- POST /v1/cases/{number}/transitions ----------------------------------- */
@@ -393,6 +509,99 @@ static int check_materials(app_req *r, const catalog_ref *item, const char *fiel
     return 0;
 }
 
+static bool json_has(const json_t *a, const json_t *v)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(a, i, m)
+        if (json_equal(m, v))
+            return true;
+    return false;
+}
+
+/* Completion while materials are still awaited: each one must be covered
+ * by the applicant's signed commitment, given now in "commitment" (where
+ * the item and the material allow one) and recorded; otherwise 409
+ * materials_missing lists them. Decided on the locked row. *committed is
+ * set when a commitment was recorded. 0 to go on; -1 with a problem set or
+ * a database error. */
+static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool *committed)
+{
+    json_t *given = json_object_get(r->json, "commitment"), *missing = NULL, *left = NULL;
+    json_t *can = NULL, *all = NULL, *v;
+    db_rows *lk = NULL;
+    char *commit = NULL, *all_s = NULL;
+    bool key = false, can_commit = false;
+    size_t i;
+    int rc = -1;
+
+    *committed = false;
+    if (check_materials(r, item, "commitment", true, &commit) != 0)
+        return -1;
+    if (cases_sql_lock_case(r->db, id, &lk) != 0)
+        goto done;
+    if (lk->nrows == 0) {
+        not_found(r);
+        goto done;
+    }
+    if (!cases_supply_open(db_cell(lk, 0, CL_SUPPLY_STATE))) {
+        if (commit) {
+            app_problem(r, 409, "nothing_missing", "Nothing missing",
+                        "This case has no materials outstanding to commit to.", "commitment");
+            goto done;
+        }
+        rc = 0;
+        goto done;
+    }
+    missing = json_text_or_empty(db_cell(lk, 0, CL_MISSING));
+    json_array_foreach(given, i, v) {
+        if (!json_has(missing, v)) {
+            app_problem(r, 422, "not_missing", "Material not outstanding",
+                        "Each entry must be one of the case's missing materials.", "commitment");
+            goto done;
+        }
+    }
+    left = json_array();
+    can = json_array();
+    json_array_foreach(missing, i, v) {
+        if (json_has(given, v))
+            continue;
+        json_array_append(left, v);
+        if (item->allow_commitment && json_is_string(v) &&
+            catalog_material_find(item->materials, json_string_value(v), &key, &can_commit) &&
+            can_commit)
+            json_array_append(can, v);
+    }
+    if (json_array_size(left) > 0) {
+        app_problem_ext(r, 409, "materials_missing", "Materials missing",
+                        "Materials are still missing: supply them, or record the applicant's "
+                        "signed commitment for those that allow one.",
+                        NULL, json_pack("{sOsO}", "missing", left, "commitment_possible", can));
+        goto done;
+    }
+    /* Everything outstanding is committed to: record it with the commitments
+     * made at acceptance. */
+    all = json_text_or_empty(db_cell(lk, 0, CL_COMMITMENT));
+    json_array_foreach(given, i, v)
+        if (!json_has(all, v))
+            json_array_append(all, v);
+    all_s = json_dumps(all, JSON_COMPACT);
+    if (cases_sql_set_committed(r->db, id, all_s) != 0 ||
+        cases_sql_event(r->db, id, "committed", NULL, NULL, r->who.name, NULL) != 0)
+        goto done;
+    *committed = true;
+    rc = 0;
+done:
+    free(all_s);
+    free(commit);
+    json_decref(all);
+    json_decref(can);
+    json_decref(left);
+    json_decref(missing);
+    db_rows_free(lk);
+    return rc;
+}
+
 static int tx_transition(app_req *r, void *arg)
 {
     db_rows *rows = NULL;
@@ -401,6 +610,7 @@ static int tx_transition(app_req *r, void *arg)
     const char *to = app_json_str(r, "to"), *reason = app_json_str(r, "reason"), *why = NULL;
     char *missing = NULL, *commit = NULL;
     char actor[64], due_s[DATE_STR_SIZE];
+    bool completing = strcmp(to, "completed") == 0, committed = false;
     int64_t id;
     int rc = -1;
     (void)arg;
@@ -413,10 +623,11 @@ static int tx_transition(app_req *r, void *arg)
                     "Only the outlet that took the case (or supervision) may change it.", NULL);
         goto done;
     }
-    if ((json_object_get(r->json, "missing") || json_object_get(r->json, "commitment")) &&
-        strcmp(to, "accepted") != 0) {
+    if ((json_object_get(r->json, "missing") && strcmp(to, "accepted") != 0) ||
+        (json_object_get(r->json, "commitment") && strcmp(to, "accepted") != 0 && !completing)) {
         app_problem(r, 400, "materials_only_on_accept", "Materials only on acceptance",
-                    "missing and commitment go with to=accepted.", "to");
+                    "missing goes with to=accepted; commitment with to=accepted or to=completed.",
+                    "to");
         goto done;
     }
     if (catalog_version_get(r->db, db_cell_i64(rows, 0, CC_VERSION_ID), &item, &found) != 0)
@@ -425,13 +636,20 @@ static int tx_transition(app_req *r, void *arg)
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
         goto done;
     }
-    if (check_materials(r, &item, "missing", false, &missing) != 0 ||
-        check_materials(r, &item, "commitment", true, &commit) != 0)
+    if (completing) {
+        if (settle_missing(r, &item, id, &committed) != 0)
+            goto done;
+    } else if (check_materials(r, &item, "missing", false, &missing) != 0 ||
+               check_materials(r, &item, "commitment", true, &commit) != 0) {
         goto done;
+    }
     actor_of(r, actor, sizeof actor);
     if (cases_move(r->db, id, to, reason, actor, &why) != 0) {
         if (why && strcmp(why, "unknown_case") == 0)
             not_found(r);
+        else if (why && strcmp(why, "materials_missing") == 0)
+            app_problem(r, 409, "materials_missing", "Materials missing",
+                        "Materials are still missing: supply them or record a commitment.", NULL);
         else if (why)
             app_problem(r, 409, "bad_transition", "Transition not allowed",
                         "The case cannot move to that state from its current one.", "to");
@@ -447,13 +665,14 @@ static int tx_transition(app_req *r, void *arg)
             goto done;
     }
     if (audit_write_owned(r, "cases.transition", "case", db_cell(rows, 0, CC_NUMBER),
-                    json_pack("{ssss}", "from", db_cell(rows, 0, CC_STATE), "to", to)) != 0)
+                          json_pack("{sssssb}", "from", db_cell(rows, 0, CC_STATE), "to", to,
+                                    "committed", committed)) != 0)
         goto done;
     db_rows_free(rows);
     rows = NULL;
     if (load_case(r, &rows) != 0)
         goto done;
-    app_reply_json(r, 200, case_json(r->db, rows, 0, true));
+    app_reply_json(r, 200, case_json(rows, 0, true));
     rc = 0;
 done:
     free(missing);
@@ -589,24 +808,6 @@ void cases_on_supplement(app_req *r)
 
 /* ---- POST /v1/cases/{number}/rating ---------------------------------------- */
 
-/* The channel a rating comes from, by who submits it; NULL if none. */
-static const char *rating_channel(const app_principal *who)
-{
-    static const struct { unsigned bit; const char *channel; } partners[] = {
-        {PARTNER_POST, "post"}, {PARTNER_INSURER, "insurer"}, {PARTNER_HOSPITAL, "hospital"},
-        {PARTNER_COURT, "court"}, {PARTNER_DEALER, "dealer"}, {PARTNER_STATION, "station"},
-    };
-    if (who->kind == CALLER_CITIZEN)
-        return "app";
-    if (who->kind == CALLER_OPERATOR)
-        return (who->roles & ROLE_INSPECTOR) && !(who->roles & ROLE_WINDOW) ? "station" : "window";
-    if (who->kind == CALLER_PARTNER)
-        for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
-            if (who->partner_type & partners[i].bit)
-                return partners[i].channel;
-    return NULL;
-}
-
 static int tx_rating(app_req *r, void *arg)
 {
     const char *channel = "app";
@@ -627,7 +828,7 @@ static int tx_rating(app_req *r, void *arg)
      * window or partner outlet that handled the case (staff there submit
      * the applicant's own score; anywhere else they may not). */
     if (r->who.kind != CALLER_CITIZEN) {
-        channel = rating_channel(&r->who);
+        channel = caller_channel(&r->who);
         if (channel == NULL || db_cell(rows, 0, CC_OUTLET) == NULL ||
             db_cell_i64(rows, 0, CC_OUTLET) != r->who.outlet_id) {
             app_problem(r, 403, "not_your_outlet", "Forbidden",

@@ -30,7 +30,7 @@ static const app_perm perms[] = {
      "read one case (citizens: their own only; operator reads are audited)"},
     {"cases.checkin", KIND_OPERATOR | KIND_PARTNER, ROLE_WINDOW | ROLE_INSPECTOR | ROLE_SUPERVISOR,
      PARTNER_POST | PARTNER_DEALER | PARTNER_INSURER | PARTNER_HOSPITAL | PARTNER_COURT | PARTNER_STATION,
-     "record a physical visit (trip) of the applicant at a window or partner outlet"},
+     "record a physical visit (trip) of the applicant at the window or partner outlet serving the case"},
     {"cases.handle", KIND_OPERATOR, ROLE_WINDOW | ROLE_SUPERVISOR | ROLE_REVIEWER, 0,
      "accept, complete or reject cases of the operator's outlet; record supplied materials"},
     {"cases.rate", KIND_CITIZEN | KIND_OPERATOR | KIND_PARTNER, ROLE_WINDOW | ROLE_INSPECTOR,

@@ -65,32 +65,97 @@ void cases_query_code_from_bytes(const unsigned char rnd[CASES_QUERY_CODE_LEN], 
     out[CASES_QUERY_CODE_LEN] = '\0';
 }
 
-cases_next cases_next_step(const char *state, const char *supply_state, int item_trips, int trips)
+bool cases_supply_open(const char *supply_state)
+{
+    return supply_state && (strcmp(supply_state, "pending") == 0 ||
+                            strcmp(supply_state, "reminded") == 0 ||
+                            strcmp(supply_state, "escalated") == 0);
+}
+
+cases_next cases_next_step(const char *state, const char *supply_state, int item_trips, int trips,
+                           bool rated)
 {
     cases_next n = {"unknown", "请联系车管所"};
-    bool supply_open = supply_state && (strcmp(supply_state, "pending") == 0 ||
-                                        strcmp(supply_state, "reminded") == 0 ||
-                                        strcmp(supply_state, "escalated") == 0);
+    bool visit_due = item_trips > 0 && trips == 0;
     if (state == NULL)
         return n;
     if (strcmp(state, "submitted") == 0) {
-        if (item_trips > 0 && trips == 0)
+        if (visit_due)
             n = (cases_next){"visit_once", "请按预约到窗口或合作网点办理一次（只需跑一次）"};
         else
             n = (cases_next){"await_acceptance", "等待车管所审核受理，无需到现场"};
     } else if (strcmp(state, "accepted") == 0 || strcmp(state, "in_progress") == 0) {
-        if (supply_open)
+        /* Materials have a deadline: they come first; the visit (where they
+         * can be handed in too) second. */
+        if (supply_state && strcmp(supply_state, "escalated") == 0)
+            n = (cases_next){"supply_materials", "补交期限已过，请尽快补交所缺材料"};
+        else if (cases_supply_open(supply_state))
             n = (cases_next){"supply_materials", "已容缺受理，请在补交期限前补交所缺材料"};
+        else if (visit_due)
+            n = (cases_next){"visit_once", "请按预约到窗口或合作网点办理一次（只需跑一次）"};
         else
             n = (cases_next){"await_completion", "正在办理，办结后将通知您"};
     } else if (strcmp(state, "completed") == 0) {
-        n = (cases_next){"rate", "已办结，欢迎对本次服务评价"};
+        if (rated)
+            n = (cases_next){"done", "已办结，感谢您的评价"};
+        else
+            n = (cases_next){"rate", "已办结，欢迎对本次服务评价"};
     } else if (strcmp(state, "rejected") == 0) {
         n = (cases_next){"see_reason", "未予受理或不予办理，请查看原因"};
     } else if (strcmp(state, "cancelled") == 0) {
         n = (cases_next){"none", "已撤销"};
     }
     return n;
+}
+
+bool cases_online_only(const char *channels)
+{
+    /* Every comma-separated entry is "app" (and there is one): any other
+     * channel names a kind of outlet where the business can be done. */
+    const char *p = channels;
+    bool any = false;
+    if (p == NULL)
+        return false;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n != 3 || strncmp(p, "app", 3) != 0)
+            return false;
+        any = true;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return any;
+}
+
+const char *cases_trip_refusal(const cases_trip_in *in)
+{
+    if (in->online_only)
+        return "online_only";
+    if (in->caller_outlet <= 0)
+        return "no_outlet";
+    if (in->case_outlet > 0) {
+        if (in->case_outlet != in->caller_outlet)
+            return "other_outlet";
+    } else {
+        if (!in->channel_offered)
+            return "channel_not_offered";
+        if (!in->code_given)
+            return "query_code_required";
+        if (!in->code_ok)
+            return "query_code_mismatch";
+    }
+    if (!cases_state_open(in->state))
+        return "case_closed";
+    return NULL;
+}
+
+int cases_trip_refusal_status(const char *reason)
+{
+    if (reason && (strcmp(reason, "online_only") == 0 || strcmp(reason, "case_closed") == 0))
+        return 409;
+    return 403;
 }
 
 const char *cases_rating_check(long long score, const char *comment)

@@ -37,12 +37,61 @@ void cases_query_code_from_bytes(const unsigned char rnd[CASES_QUERY_CODE_LEN], 
 #endif
 
 /* What the applicant does or waits for next, as a stable code and a short
- * Chinese text (static strings). supply_state as in the cases table. */
+ * Chinese text (static strings). supply_state as in the cases table;
+ * item_trips the visits the filed item needs (0 or 1), trips the visits
+ * made, rated whether the case has its rating. Codes:
+ *   visit_once        open, the item needs a visit and none was made yet
+ *   await_acceptance  submitted, nothing for the applicant to do
+ *   supply_materials  accepted or in progress with materials outstanding
+ *                     (the text says when the supply deadline has passed)
+ *   await_completion  accepted or in progress, nothing outstanding
+ *   rate              completed and not rated yet
+ *   done              completed and rated: nothing left to do
+ *   see_reason        rejected
+ *   none              cancelled
+ *   unknown           a state this code does not know */
 typedef struct cases_next {
     const char *code;
     const char *text;
 } cases_next;
-cases_next cases_next_step(const char *state, const char *supply_state, int item_trips, int trips);
+cases_next cases_next_step(const char *state, const char *supply_state, int item_trips, int trips,
+                           bool rated);
+
+/* Is a supply state one where materials are still awaited ("pending",
+ * "reminded", "escalated")? */
+bool cases_supply_open(const char *supply_state);
+
+/* Is an item offered in the app only (channels as the catalog stores them,
+ * "app,window")? Such a business never takes a physical visit. */
+bool cases_online_only(const char *channels);
+
+/* A check-in (POST /v1/cases/{n}/trips) decided on the locked case row.
+ * A visit is a physical fact at one outlet: only the outlet that serves the
+ * case records it. A case filed online has no outlet until its first visit;
+ * that visit assigns it, and only with the applicant's query code (shown at
+ * the counter), so no outlet can claim another outlet's or an app case. */
+typedef struct cases_trip_in {
+    const char *state;        /* locked case state */
+    bool online_only;         /* the filed item version is offered in the app only */
+    int64_t case_outlet;      /* 0 = none yet */
+    int64_t caller_outlet;    /* the operator's or partner's outlet, 0 = none */
+    bool channel_offered;     /* the item is offered at the caller's kind of outlet */
+    bool code_given;          /* the applicant's query code came with the request */
+    bool code_ok;             /* ... and it is the case's code */
+} cases_trip_in;
+/* NULL when the visit may be recorded, else a stable reason code:
+ *   online_only (409)          the business is online-only
+ *   no_outlet (403)            the caller belongs to no outlet
+ *   other_outlet (403)         the case is served by another outlet
+ *   channel_not_offered (403)  the item is not offered at this kind of outlet
+ *   query_code_required (403)  first visit of an online case without the code
+ *   query_code_mismatch (403)  ... with a wrong code
+ *   case_closed (409)          the case is completed, rejected or cancelled
+ * Authorisation (403) is decided before the case's state (409), so an outlet
+ * learns nothing about cases that are not its own. */
+const char *cases_trip_refusal(const cases_trip_in *in);
+/* The HTTP status of a cases_trip_refusal reason (403 or 409). */
+int cases_trip_refusal_status(const char *reason);
 
 /* A query parameter holding a whole number (limit, cursor): only ASCII
  * digits (no sign, blanks or trailing characters) with a value in

@@ -13,7 +13,8 @@ static const char SQL_INSERT[] =
 static const char SQL_SET_NUMBER[] = "UPDATE cases SET number = ? WHERE id = ? AND number IS NULL";
 static const char SQL_LOCK_STATE[] = "SELECT state FROM cases WHERE id = ? FOR UPDATE";
 static const char SQL_LOCK_CASE[] =
-    "SELECT state, trips, missing_materials, supply_state FROM cases WHERE id = ? FOR UPDATE";
+    "SELECT state, trips, missing_materials, supply_state, outlet_id, query_code, "
+    "catalog_version_id, commitment_materials FROM cases WHERE id = ? FOR UPDATE";
 /* accepted_at / completed_at keep their first value; completed_day is set
  * only on completion (the figures count completions by that day). */
 static const char SQL_MOVE[] =
@@ -35,8 +36,15 @@ static const char SQL_TRIP_DIRTY[] =
     "INSERT IGNORE INTO case_rollup_dirty (day) "
     "SELECT completed_day FROM cases WHERE id = ? AND completed_day IS NOT NULL";
 static const char SQL_TRIP_INSERT[] =
-    "INSERT INTO case_trips (case_id, outlet_id, operator_id, partner_id, at) "
-    "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))";
+    "INSERT INTO case_trips (case_id, outlet_id, operator_id, partner_id, visit_day, at) "
+    "VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+/* A locking read: the transaction's snapshot may predate a check-in that
+ * committed while this one waited for the case row. */
+static const char SQL_TRIP_VISIT[] =
+    "SELECT COUNT(*) FROM case_trips WHERE case_id = ? AND outlet_id = ? AND visit_day = ? "
+    "LOCK IN SHARE MODE";
+static const char SQL_SET_OUTLET[] =
+    "UPDATE cases SET outlet_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND outlet_id IS NULL";
 
 #define CASE_COLS                                                                               \
     "c.id, c.number, c.query_code, c.item_code, c.catalog_version_id, c.category, "           \
@@ -45,7 +53,8 @@ static const char SQL_TRIP_INSERT[] =
     "c.promised_days, c.deadline, DATE_FORMAT(c.accepted_at, '%Y-%m-%dT%H:%i:%sZ'), "          \
     "DATE_FORMAT(c.completed_at, '%Y-%m-%dT%H:%i:%sZ'), c.completed_day, c.trips, c.warned, "  \
     "c.overdue, c.missing_materials, c.supply_due, c.supply_state, c.commitment_materials, "   \
-    "c.state_reason, v.name, v.version"
+    "c.state_reason, v.name, v.version, v.trips, "                                          \
+    "EXISTS (SELECT 1 FROM case_ratings r WHERE r.case_id = c.id)"
 
 static const char SQL_GET_NUMBER[] =
     "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
@@ -142,20 +151,45 @@ int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, 
 }
 
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
-                       int64_t partner_id, bool *done)
+                       int64_t partner_id, const char *visit_day, bool *counted)
+{
+    db_rows *rows = NULL;
+    bool seen = false;
+
+    *counted = false;
+    if (outlet_id > 0) {
+        if (db_query(c, SQL_TRIP_VISIT, DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day)),
+                     &rows) != 0)
+            return -1;
+        seen = rows->nrows > 0 && db_cell_i64(rows, 0, 0) > 0;
+        db_rows_free(rows);
+        if (seen)
+            return 0;
+    }
+    if (db_exec(c, SQL_TRIP_INSERT,
+                DBP(DB_I64(id), opt_i64(outlet_id), opt_i64(operator_id), opt_i64(partner_id),
+                    outlet_id > 0 ? DB_STR(visit_day) : DB_NULL),
+                NULL, NULL) != 0) {
+        /* The unique visit key: the same visit, recorded meanwhile. */
+        if (db_error(c) != DB_ERR_DUP)
+            return -1;
+        db_error_clear(c);
+        return 0;
+    }
+    if (db_exec(c, SQL_TRIP_COUNT, DBP(DB_I64(id)), NULL, NULL) != 0 ||
+        db_exec(c, SQL_TRIP_DIRTY, DBP(DB_I64(id)), NULL, NULL) != 0)
+        return -1;
+    *counted = true;
+    return 0;
+}
+
+int cases_sql_set_outlet(db_conn *c, int64_t id, int64_t outlet_id, bool *done)
 {
     uint64_t affected = 0;
     *done = false;
-    if (db_exec(c, SQL_TRIP_COUNT, DBP(DB_I64(id)), &affected, NULL) != 0)
+    if (db_exec(c, SQL_SET_OUTLET, DBP(DB_I64(outlet_id), DB_I64(id)), &affected, NULL) != 0)
         return -1;
-    if (affected != 1)
-        return 0;
-    if (db_exec(c, SQL_TRIP_INSERT,
-                DBP(DB_I64(id), opt_i64(outlet_id), opt_i64(operator_id), opt_i64(partner_id)), NULL,
-                NULL) != 0 ||
-        db_exec(c, SQL_TRIP_DIRTY, DBP(DB_I64(id)), NULL, NULL) != 0)
-        return -1;
-    *done = true;
+    *done = affected == 1;
     return 0;
 }
 
@@ -190,6 +224,9 @@ static const char SQL_SET_ACCEPTANCE[] =
 static const char SQL_SET_MISSING[] =
     "UPDATE cases SET missing_materials = ?, supply_state = IF(?, 'supplied', supply_state), "
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+static const char SQL_SET_COMMITTED[] =
+    "UPDATE cases SET missing_materials = '[]', commitment_materials = ?, supply_state = 'committed', "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 
 int cases_sql_set_acceptance(db_conn *c, int64_t id, const char *missing_json, const char *supply_due,
                              const char *commitment_json)
@@ -198,6 +235,11 @@ int cases_sql_set_acceptance(db_conn *c, int64_t id, const char *missing_json, c
                    DBP(DB_STR(missing_json), DB_STR(supply_due), DB_STR(missing_json),
                        DB_STR(commitment_json), DB_I64(id)),
                    NULL, NULL);
+}
+
+int cases_sql_set_committed(db_conn *c, int64_t id, const char *commitment_json)
+{
+    return db_exec(c, SQL_SET_COMMITTED, DBP(DB_STR(commitment_json), DB_I64(id)), NULL, NULL);
 }
 
 int cases_sql_set_missing(db_conn *c, int64_t id, const char *missing_json, bool all_supplied)
@@ -387,7 +429,8 @@ static const char SQL_FLAG_OVERDUE[] =
     "UPDATE cases SET overdue = 1, warned = 1 WHERE id = ? AND overdue = 0";
 static const char SQL_SUPPLY_BATCH[] =
     "SELECT id, supply_due, supply_state, COALESCE(outlet_id, 0) FROM cases "
-    "WHERE supply_state IN ('pending','reminded') AND supply_due <= ? AND id > ? ORDER BY id LIMIT ?";
+    "WHERE supply_state IN ('pending','reminded') AND supply_due <= ? AND id > ? "
+    "AND state IN ('submitted','accepted','in_progress') ORDER BY id LIMIT ?";
 static const char SQL_SUPPLY_MOVE[] =
     "UPDATE cases SET supply_state = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND supply_state = ?";
 static const char SQL_RECT_OVERDUE[] =

@@ -22,9 +22,11 @@ int cases_sql_set_number(db_conn *c, int64_t id, const char *number);
 /* State of a case, locked; *found false when absent. */
 int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found);
 /* The case row, locked (latest committed values, whatever the
- * transaction's snapshot): state, trips, missing_materials, supply_state.
- * No row when absent. */
-enum { CL_STATE, CL_TRIPS, CL_MISSING, CL_SUPPLY_STATE };
+ * transaction's snapshot): the CL_ columns. No row when absent. */
+enum {
+    CL_STATE, CL_TRIPS, CL_MISSING, CL_SUPPLY_STATE, CL_OUTLET, CL_QUERY_CODE, CL_VERSION_ID,
+    CL_COMMITMENT
+};
 int cases_sql_lock_case(db_conn *c, int64_t id, db_rows **out);
 /* Conditional move from -> to (affected-rows decides); completed_day is the
  * Shanghai day used when to is "completed". */
@@ -33,10 +35,17 @@ int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, con
 int cases_sql_event(db_conn *c, int64_t id, const char *kind, const char *from, const char *to,
                     const char *actor, const char *note);
 int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *id);
-/* Adds one trip; *done false when the case does not exist. A trip added
- * to a case completed on an earlier day marks that day's rollup dirty. */
+/* Records a visit of the applicant; call with the case row locked (every
+ * trip of a case is then decided one at a time). One trip per (case,
+ * outlet, visit_day): when that outlet already recorded this day's visit,
+ * *counted is false and nothing changes. outlet_id 0 (none) is always
+ * counted. A trip added to a case completed on an earlier day marks that
+ * day's rollup dirty. */
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
-                       int64_t partner_id, bool *done);
+                       int64_t partner_id, const char *visit_day, bool *counted);
+/* The first visit of a case filed online assigns its outlet (conditional on
+ * it having none; *done tells). */
+int cases_sql_set_outlet(db_conn *c, int64_t id, int64_t outlet_id, bool *done);
 
 /* Columns of cases_sql_get* rows. */
 enum cases_col {
@@ -44,7 +53,8 @@ enum cases_col {
     CC_CHANNEL, CC_OUTLET, CC_ASSISTED_KIND, CC_ASSISTED_ID, CC_REF_TYPE, CC_REF_ID, CC_STATE,
     CC_SUBMITTED_AT, CC_SUBMITTED_DAY, CC_PROMISED, CC_DEADLINE, CC_ACCEPTED_AT,
     CC_COMPLETED_AT, CC_COMPLETED_DAY, CC_TRIPS, CC_WARNED, CC_OVERDUE, CC_MISSING,
-    CC_SUPPLY_DUE, CC_SUPPLY_STATE, CC_COMMITMENT, CC_REASON, CC_ITEM_NAME, CC_ITEM_VERSION
+    CC_SUPPLY_DUE, CC_SUPPLY_STATE, CC_COMMITMENT, CC_REASON, CC_ITEM_NAME, CC_ITEM_VERSION,
+    CC_ITEM_TRIPS, CC_RATED
 };
 /* Not locked: lock with cases_sql_lock_state before a change. */
 int cases_sql_get_by_number(db_conn *c, const char *number, db_rows **out);
@@ -59,6 +69,10 @@ int cases_sql_trips(db_conn *c, int64_t id, db_rows **out);
 /* ---- acceptance details ---- */
 int cases_sql_set_acceptance(db_conn *c, int64_t id, const char *missing_json, const char *supply_due,
                              const char *commitment_json);
+/* Materials still missing are replaced by the applicant's signed commitment
+ * (commitment_json: the whole new commitment list): none is missing any
+ * more and supply_state becomes 'committed'. */
+int cases_sql_set_committed(db_conn *c, int64_t id, const char *commitment_json);
 /* Replaces the list of materials still missing; empty list = all supplied. */
 int cases_sql_set_missing(db_conn *c, int64_t id, const char *missing_json, bool all_supplied);
 

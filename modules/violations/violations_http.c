@@ -2,6 +2,7 @@
  * and cancelling violations. Thin: parse and check the request, then run
  * the change in one transaction (app_tx) with its audit record. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -482,7 +483,9 @@ void violations_on_search(app_req *r)
 typedef struct handle_ctx {
     int64_t violation_id;
     int64_t licence_id;        /* window: the licence named by the operator */
-    const char *decision_no;   /* citizen: proof of holding the decision */
+    const char *decision_no;   /* citizen: the decision in hand (finds it, ties nothing) */
+    unsigned documents;        /* window: VIOLATIONS_DOC_* the operator checked */
+    char *documents_json;      /* ... as given, compact JSON (malloc'd) or NULL */
     bool window;
 } handle_ctx;
 
@@ -515,14 +518,33 @@ static void refuse_state(app_req *r, const violations_row *v)
            json_pack("{ss}", "state", v->state));
 }
 
+/* A citizen with the decision number of a violation of a vehicle they have
+ * no tie to: refused, and the attempt kept for the supervision rules (the
+ * refusal commits alone). */
+static int refuse_no_tie(app_req *r, const violations_row *v, int64_t licence_id,
+                         const violations_tie *t)
+{
+    app_problem_ext(r, 403, "no_tie_to_vehicle", "No tie to the vehicle",
+                    "Online, only the vehicle's owner or a driver the owner bound with consent "
+                    "takes its violations; otherwise handle it at a window with the owner's "
+                    "documents.",
+                    NULL, json_pack("{ss}", "reason", "no_tie_to_vehicle"));
+    return audit_owned_outcome(r, "violations.handle", "violation", v->id, "refused",
+                               json_pack("{sssIsIss}", "reason", "no_tie_to_vehicle",
+                                         "licence_id", (json_int_t)licence_id, "vehicle_id",
+                                         (json_int_t)t->vehicle_id, "channel", "app"));
+}
+
 static int tx_handle(app_req *r, void *arg)
 {
     handle_ctx *x = arg;
     violations_licence lic;
     violations_row v;
+    violations_tie tie;
+    violations_handling hd;
     bool found = false, owner = false, bound = false, known = false, done = false, full = false;
-    bool unrelated, rolled;
-    const char *why = NULL, *channel = x->window ? "window" : "app";
+    bool unrelated, rolled, has_decision;
+    const char *why = NULL, *channel = x->window ? "window" : "app", *tie_name;
     char cls[8], cycle_s[DATE_STR_SIZE], ref[24], number[32], query_code[16];
     int32_t today = date_shanghai_today(time(NULL)), cycle;
     int base, total = 0;
@@ -547,30 +569,53 @@ static int tx_handle(app_req *r, void *arg)
         app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
         return -1;
     }
+    has_decision = x->decision_no && strcmp(x->decision_no, v.decision_no) == 0;
     if (!x->window && lic.id == 0) {
         /* Nothing of this citizen's can be tied to the violation but the
          * vehicle: keep foreign violations invisible first. */
-        if (violations_sql_relation(r->db, v.plate, r->who.id, &owner, &bound) != 0)
+        if (violations_sql_tie(r->db, v.plate, r->who.id, &tie) != 0)
             return -1;
-        if (!owner && !bound && !(x->decision_no && strcmp(x->decision_no, v.decision_no) == 0)) {
-            app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-            return -1;
+        if (!tie.owner && !tie.binding_id) {
+            if (!has_decision) {
+                app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+                return -1;
+            }
+            return refuse_no_tie(r, &v, 0, &tie);
         }
         refuse(r, "no_licence", "You hold no driving licence of this bureau.", NULL);
         return -1;
     }
-    if (violations_sql_relation(r->db, v.plate, lic.citizen_id, &owner, &bound) != 0)
+    if (violations_sql_tie(r->db, v.plate, lic.citizen_id, &tie) != 0)
         return -1;
+    owner = tie.owner;
+    bound = tie.binding_id != 0;
     /* A citizen sees the violations of their vehicles, of the vehicles
      * bound to them and of their licence; any other one only with its
-     * decision number in hand (the paper decision served on the driver). */
-    if (!x->window && !owner && !bound && v.licence_id != lic.id &&
-        !(x->decision_no && strcmp(x->decision_no, v.decision_no) == 0)) {
-        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-        return -1;
+     * decision number in hand (the paper decision served on the driver).
+     * Seeing is not taking: points go online only to a licence tied to the
+     * vehicle, or anyone who learnt a decision number could take (buy) the
+     * points of a stranger's car. */
+    if (!x->window && !owner && !bound && v.licence_id != lic.id) {
+        if (!has_decision) {
+            app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
+            return -1;
+        }
+        if (strcmp(v.state, "recorded") == 0)
+            return refuse_no_tie(r, &v, lic.id, &tie);
     }
     if (strcmp(v.state, "recorded") != 0) {
         refuse_state(r, &v);
+        return -1;
+    }
+    tie_name = violations_handling_tie(owner, bound, x->window, x->documents, &why);
+    if (tie_name == NULL) {
+        if (strcmp(why, "no_tie_to_vehicle") == 0)
+            return refuse_no_tie(r, &v, lic.id, &tie);
+        app_problem_ext(r, 422, why, "Documents required",
+                        "The licence holder has no recorded tie to this vehicle: check the "
+                        "vehicle's licence and the owner's identity document or written "
+                        "authorisation, and list them in documents.",
+                        "documents", json_pack("{ss}", "reason", why));
         return -1;
     }
 
@@ -642,6 +687,22 @@ static int tx_handle(app_req *r, void *arg)
         return -1;
     if (violations_sql_set_case(r->db, v.id, case_id) != 0)
         return -1;
+    memset(&hd, 0, sizeof hd);
+    hd.violation_id = v.id;
+    hd.licence_id = lic.id;
+    hd.citizen_id = lic.citizen_id;
+    hd.plate = v.plate;
+    hd.vehicle_id = tie.vehicle_id;
+    hd.owner_citizen_id = tie.owner_citizen_id;
+    hd.tie = tie_name;
+    hd.binding_id = owner ? 0 : tie.binding_id;
+    hd.documents = x->window ? x->documents_json : NULL;
+    hd.channel = channel;
+    hd.operator_id = x->window ? r->who.id : 0;
+    hd.outlet_id = x->window ? r->who.outlet_id : 0;
+    hd.points = v.points;
+    if (violations_sql_handling_insert(r->db, &hd) != 0)
+        return -1;
     /* Handling is decided on the spot: the case is done in the same
      * transaction (zero trips online, the one window visit otherwise). */
     why = NULL;
@@ -655,16 +716,19 @@ static int tx_handle(app_req *r, void *arg)
 
     unrelated = !owner && !bound;
     if (audit_owned(r, "violations.handle", "violation", v.id,
-                    json_pack("{sIsssisisbsb}", "licence_id", (json_int_t)lic.id, "channel", channel,
+                    json_pack("{sIsssisisbsbss}", "licence_id", (json_int_t)lic.id, "channel", channel,
                               "points", v.points, "licence_points", total, "full_score", full,
-                              "unrelated", unrelated)) != 0)
+                              "unrelated", unrelated, "tie", tie_name)) != 0)
         return -1;
     /* Accepting violations of vehicles one has no tie to is how points are
-     * traded: allowed, but the supervision rules watch this action. */
+     * traded: only at a window on the owner's documents, and the
+     * supervision rules watch this action. */
     if (unrelated &&
         audit_owned(r, "violations.handle_unrelated", "violation", v.id,
-                    json_pack("{sIsIss}", "licence_id", (json_int_t)lic.id, "vehicle_id",
-                              (json_int_t)v.vehicle_id, "channel", channel)) != 0)
+                    json_pack("{sIsIssso*}", "licence_id", (json_int_t)lic.id, "vehicle_id",
+                              (json_int_t)tie.vehicle_id, "channel", channel, "documents",
+                              x->documents_json ? json_loads(x->documents_json, 0, NULL)
+                                                : NULL)) != 0)
         return -1;
     if (full && strcmp(lic.status, "full_score") != 0 &&
         audit_owned(r, "violations.full_score", "licence", lic.id,
@@ -679,6 +743,7 @@ static int tx_handle(app_req *r, void *arg)
                                   full ? "full_score" : lic.status, "full_score_study",
                                   full || lic.full_score_study));
     json_object_set_new(out, "case", json_pack("{ssss}", "number", number, "query_code", query_code));
+    json_object_set_new(out, "tie", json_string(tie_name));
     app_reply_json(r, 200, out);
     return 0;
 }
@@ -704,11 +769,14 @@ void violations_on_handle(app_req *r)
 
 static const app_jfield WINDOW_HANDLE_FIELDS[] = {
     {"licence_id", JF_INT, true, 0},
+    {"documents", JF_ARRAY, false, 0},
 };
 
 void violations_on_handle_window(app_req *r)
 {
     handle_ctx x;
+    json_t *docs, *d;
+    size_t i;
 
     memset(&x, 0, sizeof x);
     if (!violations_param_id(r, 0, &x.violation_id)) {
@@ -722,8 +790,21 @@ void violations_on_handle_window(app_req *r)
         bad_field(r, "licence_id_invalid", "licence_id", "A positive licence id.");
         return;
     }
+    docs = json_object_get(r->json, "documents");
+    json_array_foreach(docs, i, d) {
+        unsigned bit = violations_document_bit(json_string_value(d));
+        if (bit == 0 || (x.documents & bit)) {
+            bad_field(r, "documents_invalid", "documents",
+                      "Distinct names of vehicle_licence, owner_id, owner_authorization, decision.");
+            return;
+        }
+        x.documents |= bit;
+    }
+    if (json_array_size(docs) > 0)
+        x.documents_json = json_dumps(docs, JSON_COMPACT);
     x.window = true;
     app_tx(r, tx_handle, &x);
+    free(x.documents_json);
 }
 
 /* ---- cancelling ---------------------------------------------------------- */

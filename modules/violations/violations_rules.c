@@ -383,3 +383,41 @@ bool violations_text_ok(const char *s, int max_chars)
     }
     return visible;
 }
+
+unsigned violations_document_bit(const char *name)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } docs[] = {
+        {"vehicle_licence", VIOLATIONS_DOC_VEHICLE_LICENCE},
+        {"owner_id", VIOLATIONS_DOC_OWNER_ID},
+        {"owner_authorization", VIOLATIONS_DOC_OWNER_AUTHORIZATION},
+        {"decision", VIOLATIONS_DOC_DECISION},
+    };
+    for (size_t i = 0; name && i < sizeof docs / sizeof docs[0]; i++)
+        if (strcmp(name, docs[i].name) == 0)
+            return docs[i].bit;
+    return 0;
+}
+
+const char *violations_handling_tie(bool owner, bool bound, bool at_window, unsigned documents,
+                                    const char **why)
+{
+    if (owner)
+        return "owner";
+    if (bound)
+        return "bound";
+    if (!at_window) {
+        if (why)
+            *why = "no_tie_to_vehicle";
+        return NULL;
+    }
+    if (!(documents & VIOLATIONS_DOC_VEHICLE_LICENCE) ||
+        !(documents & (VIOLATIONS_DOC_OWNER_ID | VIOLATIONS_DOC_OWNER_AUTHORIZATION))) {
+        if (why)
+            *why = "documents_required";
+        return NULL;
+    }
+    return "window_documents";
+}

@@ -82,6 +82,35 @@ bool violations_points_on_cancel(int points, int32_t cycle_start, const char *st
 int violations_licence_usable(const char *status, int32_t valid_until, int32_t today,
                               bool at_window, const char **why);
 
+/* ---- who may take a violation's points ------------------------------- */
+
+/* Documents a window operator checked before a driver accepts a violation
+ * of a vehicle they have no recorded tie to (bits of a mask). */
+enum {
+    VIOLATIONS_DOC_VEHICLE_LICENCE = 1 << 0,     /* the vehicle's licence (行驶证) */
+    VIOLATIONS_DOC_OWNER_ID = 1 << 1,            /* the owner's identity document */
+    VIOLATIONS_DOC_OWNER_AUTHORIZATION = 1 << 2, /* the owner's written authorisation */
+    VIOLATIONS_DOC_DECISION = 1 << 3,            /* the served decision */
+};
+/* The bit of a document name ("vehicle_licence", "owner_id",
+ * "owner_authorization", "decision"); 0 for anything else. */
+unsigned violations_document_bit(const char *name);
+
+/* The tie between the licence holder who takes a violation's points and
+ * the vehicle, as recorded with every handling (violation_handlings):
+ *   "owner"             the holder owns the registered vehicle
+ *   "bound"             the holder has an active binding the owner consented to
+ *   "window_documents"  at a window only, neither of those: the operator
+ *                       checked the vehicle's licence and the owner's
+ *                       identity or written authorisation
+ * Online, points go only to a licence with a tie (owner or bound): knowing
+ * a decision number is no tie, and taking others' points is how points are
+ * traded. Returns the tie (a static string), or NULL with *why:
+ * "no_tie_to_vehicle" (online, neither owner nor bound) or
+ * "documents_required" (window, neither, the documents above missing). */
+const char *violations_handling_tie(bool owner, bool bound, bool at_window, unsigned documents,
+                                    const char **why);
+
 /* ---- field syntax ------------------------------------------------------ */
 
 /* Bytes of a canonical plate with its NUL: prefix (4) + number (5) + 1. */

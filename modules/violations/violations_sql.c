@@ -273,31 +273,50 @@ fail:
     return rc;
 }
 
-static const char SQL_RELATION[] =
-    "SELECT (SELECT COUNT(*) FROM vehicles WHERE plate = ? AND owner_citizen_id = ?), "
-    "(SELECT COUNT(*) FROM violation_bindings b JOIN vehicles bv ON bv.id = b.vehicle_id "
-    "WHERE bv.plate = ? AND b.holder_citizen_id = ? AND b.state = 'active' "
-    "AND bv.owner_citizen_id = b.owner_citizen_id)";
+/* Shared locks: an ownership change or the withdrawal of the binding waits
+ * until the handling that relied on it commits, so the recorded tie held. */
+static const char SQL_TIE[] =
+    "SELECT ve.id, ve.owner_citizen_id, b.id FROM vehicles ve "
+    "LEFT JOIN violation_bindings b ON b.vehicle_id = ve.id AND b.holder_citizen_id = ? "
+    "AND b.state = 'active' AND b.owner_citizen_id = ve.owner_citizen_id "
+    "WHERE ve.plate = ? LOCK IN SHARE MODE";
 
-int violations_sql_relation(db_conn *c, const char *plate, int64_t citizen_id, bool *owner,
-                            bool *bound)
+int violations_sql_tie(db_conn *c, const char *plate, int64_t citizen_id, violations_tie *out)
 {
     db_rows *rows = NULL;
-    int rc = -1;
 
-    *owner = *bound = false;
-    if (db_query(c, SQL_RELATION,
-                 DBP(DB_STR(plate), DB_I64(citizen_id), DB_STR(plate), DB_I64(citizen_id)),
-                 &rows) != 0)
-        goto fail;
+    memset(out, 0, sizeof *out);
+    if (db_query(c, SQL_TIE, DBP(DB_I64(citizen_id), DB_STR(plate)), &rows) != 0)
+        return -1;
     if (rows->nrows > 0) {
-        *owner = db_cell_i64(rows, 0, 0) > 0;
-        *bound = db_cell_i64(rows, 0, 1) > 0;
+        out->vehicle_id = db_cell_i64(rows, 0, 0);
+        out->owner_citizen_id = db_cell_i64(rows, 0, 1);
+        out->owner = out->owner_citizen_id == citizen_id;
+        out->binding_id = db_cell_i64(rows, 0, 2);
     }
-    rc = 0;
-fail:
     db_rows_free(rows);
-    return rc;
+    return 0;
+}
+
+static const char SQL_HANDLING_INSERT[] =
+    "INSERT INTO violation_handlings (violation_id, licence_id, citizen_id, plate, vehicle_id, "
+    "owner_citizen_id, tie, binding_id, documents, channel, operator_id, outlet_id, points, "
+    "handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+
+static db_val opt_id(int64_t v)
+{
+    return v ? DB_I64(v) : DB_NULL;
+}
+
+int violations_sql_handling_insert(db_conn *c, const violations_handling *h)
+{
+    return db_exec(c, SQL_HANDLING_INSERT,
+                   DBP(DB_I64(h->violation_id), DB_I64(h->licence_id), DB_I64(h->citizen_id),
+                       DB_STR(h->plate), opt_id(h->vehicle_id), opt_id(h->owner_citizen_id),
+                       DB_STR(h->tie), opt_id(h->binding_id), DB_STR(h->documents),
+                       DB_STR(h->channel), opt_id(h->operator_id), opt_id(h->outlet_id),
+                       DB_I64(h->points)),
+                   NULL, NULL);
 }
 
 /* ---- licences ----------------------------------------------------------- */

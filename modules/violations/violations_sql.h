@@ -67,10 +67,27 @@ int violations_sql_vehicle_by_plate(db_conn *c, const char *plate, violations_ve
 int violations_sql_vehicle_by_id(db_conn *c, int64_t id, violations_vehicle *out, bool *found);
 /* Class needed for a vehicle type (violation_vehicle_classes). */
 int violations_sql_class_for_type(db_conn *c, const char *vehicle_type, char out[8], bool *found);
-/* How citizen relates to the vehicle with this plate: owns it, holds an
- * active binding on it. */
-int violations_sql_relation(db_conn *c, const char *plate, int64_t citizen_id, bool *owner,
-                            bool *bound);
+/* How citizen is tied to the vehicle registered with this plate, read
+ * with shared locks (its owner and the binding cannot change until the
+ * caller's transaction ends). All zero when no vehicle has the plate. */
+typedef struct violations_tie {
+    int64_t vehicle_id;
+    int64_t owner_citizen_id;
+    bool owner;          /* citizen owns it */
+    int64_t binding_id;  /* citizen's active binding, consented by the current owner; 0 none */
+} violations_tie;
+int violations_sql_tie(db_conn *c, const char *plate, int64_t citizen_id, violations_tie *out);
+
+/* One row of violation_handlings (append-only): who took a violation's
+ * points, through which tie (violations_handling_tie). documents is JSON
+ * text or NULL; ids 0 are stored as NULL. */
+typedef struct violations_handling {
+    int64_t violation_id, licence_id, citizen_id, vehicle_id, owner_citizen_id, binding_id;
+    int64_t operator_id, outlet_id;
+    const char *plate, *tie, *documents, *channel;
+    int points;
+} violations_handling;
+int violations_sql_handling_insert(db_conn *c, const violations_handling *h);
 
 /* ---- licences ----------------------------------------------------------- */
 

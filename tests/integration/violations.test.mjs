@@ -73,6 +73,46 @@ async function windowHandle(vid, licenceId, role = 'window') {
   });
 }
 
+// Over HTTPS (plain HTTP is for health endpoints only).
+async function handleS(citizen, vid, json = {}, headers = idem()) {
+  return request(`${server.httpsUrl}/v1/violations/${vid}/handle`, {
+    method: 'POST', json, headers: { ...id.citizenHeaders(citizen), ...headers },
+  });
+}
+async function windowHandleS(vid, licenceId, documents, role = 'window') {
+  const json = { licence_id: licenceId };
+  if (documents !== undefined) json.documents = documents;
+  return request(`${server.httpsUrl}/v1/violations/${vid}/handle-at-window`, {
+    method: 'POST', json, headers: await id.operatorHeaders(role),
+  });
+}
+/** holder asks to handle the violations of owner's car; withConsent: the owner agrees. */
+async function bindS(holder, owner, withConsent = true) {
+  const a = await request(`${server.httpsUrl}/v1/me/bindings`, {
+    method: 'POST', json: { plate: owner.plate }, headers: { ...id.citizenHeaders(holder.c), ...idem() },
+  });
+  assert.equal(a.status, 201, a.text);
+  if (withConsent) {
+    const k = await request(`${server.httpsUrl}/v1/me/binding-requests/${a.json.id}/consent`, {
+      method: 'POST', headers: { ...id.citizenHeaders(owner.c), ...idem() },
+    });
+    assert.equal(k.status, 200, k.text);
+  }
+  return a.json.id;
+}
+/** The recorded tie of a violation's handling (violation_handlings), or undefined. */
+function handlingRow(vid) {
+  const [row] = sql(db, 'SELECT licence_id, citizen_id, vehicle_id, owner_citizen_id, tie, binding_id, documents, channel, ' +
+    `operator_id, outlet_id, points FROM violation_handlings WHERE violation_id = ${Number(vid)}`);
+  if (!row) return undefined;
+  const n = (x) => (x === null ? null : Number(x));
+  return {
+    licence_id: n(row[0]), citizen_id: n(row[1]), vehicle_id: n(row[2]), owner_citizen_id: n(row[3]), tie: row[4],
+    binding_id: n(row[5]), documents: row[6] === null ? null : JSON.parse(row[6]), channel: row[7],
+    operator_id: n(row[8]), outlet_id: n(row[9]), points: n(row[10]),
+  };
+}
+
 async function myViolations(citizen) {
   const r = await request(`${server.httpUrl}/v1/me/violations`, { headers: id.citizenHeaders(citizen) });
   assert.equal(r.status, 200, r.text);
@@ -463,6 +503,7 @@ describe('online handling', () => {
   test('two citizens racing for one violation: exactly one licence gets the points', async () => {
     const a = await driver();
     const b = await driver();
+    await bindS(b, a); // both tied to the car: the owner and a driver bound with consent
     const v = await recordOk({ plate: a.plate, points: 2 });
     const rs = await Promise.all([handle(a.c, v.id), handle(b.c, v.id, { decision_no: v.decision_no })]);
     assert.deepEqual(rs.map((r) => r.status).sort(), [200, 409], rs.map((r) => r.text).join('\n'));
@@ -519,16 +560,28 @@ describe('online handling', () => {
 
   test('class from the vehicle-type table when the plate is not registered here', async () => {
     const c = await id.addCitizen();
-    await id.addLicence(c, { classes: 'C1' });
+    const l1 = await id.addLicence(c, { classes: 'C1' });
     const truck = await recordOk({ plate: withDot(randomPlate()), vehicle_type: 'H11' });
-    let r = await handle(c, truck.id, { decision_no: truck.decision_no });
+    // nobody is tied to a vehicle registered elsewhere: not online (issue 10 item 12) ...
+    let r = await handleS(c, truck.id, { decision_no: truck.decision_no });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.code, 'no_tie_to_vehicle');
+    // ... but at a window, on the owner's documents, with the class of its type
+    const docs = ['vehicle_licence', 'owner_authorization'];
+    r = await windowHandleS(truck.id, l1, docs);
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'class_not_covered');
     assert.equal(r.json.class_required, 'B2');
     const c2 = await id.addCitizen();
-    await id.addLicence(c2, { classes: 'A2' });
-    r = await handle(c2, truck.id, { decision_no: truck.decision_no });
+    const l2 = await id.addLicence(c2, { classes: 'A2' });
+    r = await windowHandleS(truck.id, l2, docs);
     assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.tie, 'window_documents');
+    assert.deepEqual(handlingRow(truck.id), {
+      licence_id: l2, citizen_id: c2.id, vehicle_id: null, owner_citizen_id: null, tie: 'window_documents',
+      binding_id: null, documents: docs, channel: 'window', operator_id: id.operators.window.id,
+      outlet_id: id.operators.window.outletId, points: 6,
+    });
   });
 
   test('a citizen without a licence is refused with no_licence', async () => {
@@ -556,22 +609,38 @@ describe('online handling', () => {
     assert.equal(sql(db, `SELECT state FROM violations WHERE id = ${v.id}`)[0][0], 'recorded');
   });
 
-  test('with the decision number an unrelated licence may accept it, audited as handle_unrelated', async () => {
+  test('the decision number alone takes no points: a stranger is refused 403 no_tie_to_vehicle, audited', async () => {
+    // issue 10 item 12: anyone who knew a decision number could take the points
     const owner = await driver();
     const other = await driver();
     const v = await recordOk({ plate: owner.plate, points: 2 });
-    const r = await handle(other.c, v.id, { decision_no: v.decision_no });
-    assert.equal(r.status, 200, r.text);
-    assert.equal(licenceRow(other.licenceId).points, 2);
+    const headers = idem();
+    let r = await handleS(other.c, v.id, { decision_no: v.decision_no }, headers);
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.code, 'no_tie_to_vehicle');
+    assert.match(r.headers['content-type'], /^application\/problem\+json/);
+    assert.equal(licenceRow(other.licenceId).points, 0);
     assert.equal(licenceRow(owner.licenceId).points, 0);
-    assert.equal(auditCount('violations.handle_unrelated', v.id), 1);
-    const [row] = sql(db, `SELECT caller_kind, caller_id, detail FROM audit_log WHERE action = 'violations.handle_unrelated' AND target_id = ${q(v.id)}`);
-    assert.equal(row[0], 'citizen');
-    assert.equal(row[1], String(other.c.id));
-    assert.match(row[2], new RegExp(`"licence_id":\\s*${other.licenceId}`));
-    // the owner sees it handled (on someone else's licence); the handler sees it via the licence
-    assert.equal((await myViolations(owner.c)).items.find((x) => x.id === v.id).state, 'handled');
-    assert.equal((await myViolations(other.c)).items.find((x) => x.id === v.id).relation, 'licence');
+    assert.equal(sql(db, `SELECT state FROM violations WHERE id = ${v.id}`)[0][0], 'recorded');
+    assert.equal(handlingRow(v.id), undefined);
+    assert.equal(auditCount('violations.handle_unrelated', v.id), 0);
+    const [row] = sql(db, `SELECT caller_kind, caller_id, outcome, detail FROM audit_log WHERE action = 'violations.handle' AND target_id = ${q(v.id)}`);
+    assert.deepEqual(row.slice(0, 3), ['citizen', String(other.c.id), 'refused']);
+    assert.equal(JSON.parse(row[3]).reason, 'no_tie_to_vehicle');
+    assert.equal(JSON.parse(row[3]).licence_id, other.licenceId);
+    // the same key replays the refusal; nothing more happens
+    r = await handleS(other.c, v.id, { decision_no: v.decision_no }, headers);
+    assert.equal(r.status, 403);
+    assert.equal(r.headers['idempotent-replayed'], 'true');
+    // a stranger without a licence is told the same
+    const nobody = await id.addCitizen();
+    r = await handleS(nobody, v.id, { decision_no: v.decision_no });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.code, 'no_tie_to_vehicle');
+    // the owner still handles it
+    r = await handleS(owner.c, v.id);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(licenceRow(owner.licenceId).points, 2);
   });
 
   test('handle body: unknown fields are rejected; operators cannot use the citizen route', async () => {
@@ -644,13 +713,34 @@ describe('window handling and full score', () => {
     assert.equal(r.json.field, 'licence_id');
   });
 
-  test('an unrelated licence at a window is audited as handle_unrelated', async () => {
+  test('an unrelated licence at a window needs the owner\'s documents and is audited as handle_unrelated', async () => {
     const owner = await driver();
     const other = await driver();
     const v = await recordOk({ plate: owner.plate, points: 1 });
-    const r = await windowHandle(v.id, other.licenceId);
+    // issue 10 item 12: the window records what let this driver take another's points
+    for (const docs of [undefined, [], ['vehicle_licence'], ['owner_id'], ['decision', 'owner_authorization']]) {
+      const r = await windowHandleS(v.id, other.licenceId, docs);
+      assert.equal(r.status, 422, `${JSON.stringify(docs)}: ${r.text}`);
+      assert.equal(r.json.code, 'documents_required');
+      assert.equal(r.json.field, 'documents');
+    }
+    for (const docs of [['vehicle_licence', 'passport'], ['vehicle_licence', 'vehicle_licence'], [1]]) {
+      const r = await windowHandleS(v.id, other.licenceId, docs);
+      assert.equal(r.status, 400, `${JSON.stringify(docs)}: ${r.text}`);
+      assert.equal(r.json.field, 'documents');
+    }
+    assert.equal(licenceRow(other.licenceId).points, 0);
+    const r = await windowHandleS(v.id, other.licenceId, ['vehicle_licence', 'owner_id']);
     assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.tie, 'window_documents');
     assert.equal(auditCount('violations.handle_unrelated', v.id), 1);
+    const [detail] = sql(db, `SELECT detail FROM audit_log WHERE action = 'violations.handle_unrelated' AND target_id = ${q(v.id)}`)[0];
+    assert.deepEqual(JSON.parse(detail).documents, ['vehicle_licence', 'owner_id']);
+    assert.deepEqual(handlingRow(v.id), {
+      licence_id: other.licenceId, citizen_id: other.c.id, vehicle_id: owner.vehicleId, owner_citizen_id: owner.c.id,
+      tie: 'window_documents', binding_id: null, documents: ['vehicle_licence', 'owner_id'], channel: 'window',
+      operator_id: id.operators.window.id, outlet_id: id.operators.window.outletId, points: 1,
+    });
   });
 });
 
@@ -769,5 +859,77 @@ describe('cancellation', () => {
     });
     assert.equal(r.status, 403);
     assert.equal(sql(db, `SELECT state FROM violations WHERE id = ${v.id}`)[0][0], 'recorded');
+  });
+});
+
+describe('every handling records its tie (issue 10 item 12)', () => {
+  test('the owner online: tie owner', async () => {
+    const d = await driver();
+    const v = await recordOk({ plate: d.plate, points: 3 });
+    const r = await handleS(d.c, v.id);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.tie, 'owner');
+    assert.deepEqual(handlingRow(v.id), {
+      licence_id: d.licenceId, citizen_id: d.c.id, vehicle_id: d.vehicleId, owner_citizen_id: d.c.id, tie: 'owner',
+      binding_id: null, documents: null, channel: 'app', operator_id: null, outlet_id: null, points: 3,
+    });
+    const [detail] = sql(db, `SELECT detail FROM audit_log WHERE action = 'violations.handle' AND target_id = ${q(v.id)}`)[0];
+    assert.equal(JSON.parse(detail).tie, 'owner');
+  });
+
+  test('a driver the owner bound with consent: tie bound, with the binding', async () => {
+    const o = await driver();
+    const h = await driver();
+    const bindingId = await bindS(h, o);
+    const v = await recordOk({ plate: o.plate, points: 2 });
+    const r = await handleS(h.c, v.id);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.tie, 'bound');
+    assert.equal(licenceRow(h.licenceId).points, 2);
+    assert.equal(licenceRow(o.licenceId).points, 0);
+    assert.deepEqual(handlingRow(v.id), {
+      licence_id: h.licenceId, citizen_id: h.c.id, vehicle_id: o.vehicleId, owner_citizen_id: o.c.id, tie: 'bound',
+      binding_id: bindingId, documents: null, channel: 'app', operator_id: null, outlet_id: null, points: 2,
+    });
+  });
+
+  test('a binding without consent, or withdrawn, is no tie', async () => {
+    const o = await driver();
+    const h = await driver();
+    await bindS(h, o, false); // asked, never consented
+    const v = await recordOk({ plate: o.plate, points: 2 });
+    let r = await handleS(h.c, v.id);
+    assert.equal(r.status, 404, r.text);
+    r = await handleS(h.c, v.id, { decision_no: v.decision_no });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.code, 'no_tie_to_vehicle');
+    const h2 = await driver();
+    const b2 = await bindS(h2, o);
+    const end = await request(`${server.httpsUrl}/v1/me/bindings/${b2}`, {
+      method: 'DELETE', headers: { ...id.citizenHeaders(o.c), ...idem() },
+    });
+    assert.equal(end.status, 200, end.text);
+    r = await handleS(h2.c, v.id, { decision_no: v.decision_no });
+    assert.equal(r.status, 403, r.text);
+    assert.equal(r.json.code, 'no_tie_to_vehicle');
+    assert.equal(sql(db, `SELECT state FROM violations WHERE id = ${v.id}`)[0][0], 'recorded');
+  });
+
+  test('at a window the owner and a bound driver need no documents; documents given are kept', async () => {
+    const o = await driver();
+    const v1 = await recordOk({ plate: o.plate, points: 1 });
+    let r = await windowHandleS(v1.id, o.licenceId);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.tie, 'owner');
+    assert.equal(handlingRow(v1.id).tie, 'owner');
+    assert.equal(handlingRow(v1.id).documents, null);
+    const h = await driver();
+    const bindingId = await bindS(h, o);
+    const v2 = await recordOk({ plate: o.plate, points: 1 });
+    r = await windowHandleS(v2.id, h.licenceId, ['decision']);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.tie, 'bound');
+    const row = handlingRow(v2.id);
+    assert.deepEqual([row.tie, row.binding_id, row.documents, row.channel], ['bound', bindingId, ['decision'], 'window']);
   });
 });

@@ -143,13 +143,13 @@ END_TEST
 
 START_TEST(next_steps_and_ratings)
 {
-    ck_assert_str_eq(cases_next_step("submitted", "none", 1, 0).code, "visit_once");
-    ck_assert_str_eq(cases_next_step("submitted", "none", 1, 1).code, "await_acceptance");
-    ck_assert_str_eq(cases_next_step("submitted", "none", 0, 0).code, "await_acceptance");
-    ck_assert_str_eq(cases_next_step("accepted", "pending", 0, 0).code, "supply_materials");
-    ck_assert_str_eq(cases_next_step("accepted", "supplied", 0, 0).code, "await_completion");
-    ck_assert_str_eq(cases_next_step("completed", "none", 0, 0).code, "rate");
-    ck_assert_str_eq(cases_next_step("rejected", "none", 0, 0).code, "see_reason");
+    ck_assert_str_eq(cases_next_step("submitted", "none", 1, 0, false).code, "visit_once");
+    ck_assert_str_eq(cases_next_step("submitted", "none", 1, 1, false).code, "await_acceptance");
+    ck_assert_str_eq(cases_next_step("submitted", "none", 0, 0, false).code, "await_acceptance");
+    ck_assert_str_eq(cases_next_step("accepted", "pending", 0, 0, false).code, "supply_materials");
+    ck_assert_str_eq(cases_next_step("accepted", "supplied", 0, 0, false).code, "await_completion");
+    ck_assert_str_eq(cases_next_step("completed", "none", 0, 0, false).code, "rate");
+    ck_assert_str_eq(cases_next_step("rejected", "none", 0, 0, false).code, "see_reason");
     ck_assert_ptr_null(cases_rating_check(1, NULL));
     ck_assert_ptr_null(cases_rating_check(5, "好"));
     ck_assert_str_eq(cases_rating_check(0, NULL), "bad_score");
@@ -160,6 +160,98 @@ START_TEST(next_steps_and_ratings)
         big[sizeof big - 1] = '\0';
         ck_assert_str_eq(cases_rating_check(3, big), "comment_too_long");
     }
+}
+END_TEST
+
+/* Issue 10, item 13: the next step is true in every state. */
+START_TEST(next_step_is_true_in_every_state)
+{
+    static const char *const supply[] = {"none", "pending", "reminded", "escalated", "supplied",
+                                         "committed"};
+    cases_next n;
+
+    /* completed: rate once, then nothing is left to do */
+    ck_assert_str_eq(cases_next_step("completed", "none", 1, 1, false).code, "rate");
+    ck_assert_str_eq(cases_next_step("completed", "none", 1, 1, true).code, "done");
+    ck_assert_str_eq(cases_next_step("completed", "committed", 0, 0, true).code, "done");
+    /* accepted or in progress: materials first, then the one visit still due */
+    for (int s = 0; s < 2; s++) {
+        const char *st = s ? "in_progress" : "accepted";
+        ck_assert_str_eq(cases_next_step(st, "pending", 1, 0, false).code, "supply_materials");
+        ck_assert_str_eq(cases_next_step(st, "reminded", 0, 0, false).code, "supply_materials");
+        n = cases_next_step(st, "escalated", 0, 0, false);
+        ck_assert_str_eq(n.code, "supply_materials");
+        ck_assert_ptr_nonnull(strstr(n.text, "已过")); /* the deadline has passed */
+        ck_assert_str_eq(cases_next_step(st, "none", 1, 0, false).code, "visit_once");
+        ck_assert_str_eq(cases_next_step(st, "supplied", 1, 1, false).code, "await_completion");
+        ck_assert_str_eq(cases_next_step(st, "committed", 0, 0, false).code, "await_completion");
+    }
+    /* closed cases never ask for anything, whatever their supply state */
+    for (size_t i = 0; i < sizeof supply / sizeof supply[0]; i++) {
+        ck_assert_str_eq(cases_next_step("rejected", supply[i], 1, 0, false).code, "see_reason");
+        ck_assert_str_eq(cases_next_step("cancelled", supply[i], 1, 0, false).code, "none");
+        ck_assert_str_ne(cases_next_step("completed", supply[i], 1, 0, true).code, "rate");
+    }
+    ck_assert_str_eq(cases_next_step("flying", "none", 0, 0, false).code, "unknown");
+    ck_assert_str_eq(cases_next_step(NULL, "none", 0, 0, false).code, "unknown");
+    ck_assert(cases_supply_open("pending") && cases_supply_open("reminded") &&
+              cases_supply_open("escalated"));
+    ck_assert(!cases_supply_open("none") && !cases_supply_open("supplied") &&
+              !cases_supply_open("committed") && !cases_supply_open(NULL));
+}
+END_TEST
+
+/* Issue 10, item 1: only the outlet serving an open, not online-only case
+ * records its visits; an online case's first visit needs the query code. */
+START_TEST(trip_refusals)
+{
+    cases_trip_in in = {.state = "accepted", .case_outlet = 7, .caller_outlet = 7,
+                        .channel_offered = true};
+    ck_assert_ptr_null(cases_trip_refusal(&in));
+    in.caller_outlet = 8;
+    ck_assert_str_eq(cases_trip_refusal(&in), "other_outlet");
+    in.caller_outlet = 0;
+    ck_assert_str_eq(cases_trip_refusal(&in), "no_outlet");
+    in.caller_outlet = 7;
+    in.state = "completed";
+    ck_assert_str_eq(cases_trip_refusal(&in), "case_closed");
+    in.state = "cancelled";
+    ck_assert_str_eq(cases_trip_refusal(&in), "case_closed");
+    in.state = "rejected";
+    ck_assert_str_eq(cases_trip_refusal(&in), "case_closed");
+    /* another outlet learns nothing about the state of a case not its own */
+    in.caller_outlet = 8;
+    ck_assert_str_eq(cases_trip_refusal(&in), "other_outlet");
+    in.online_only = true;
+    ck_assert_str_eq(cases_trip_refusal(&in), "online_only");
+
+    /* filed online: no outlet yet */
+    in = (cases_trip_in){.state = "submitted", .case_outlet = 0, .caller_outlet = 8,
+                         .channel_offered = true, .code_given = true, .code_ok = true};
+    ck_assert_ptr_null(cases_trip_refusal(&in));
+    in.code_ok = false;
+    ck_assert_str_eq(cases_trip_refusal(&in), "query_code_mismatch");
+    in.code_given = false;
+    ck_assert_str_eq(cases_trip_refusal(&in), "query_code_required");
+    in.channel_offered = false;
+    in.code_given = in.code_ok = true;
+    ck_assert_str_eq(cases_trip_refusal(&in), "channel_not_offered");
+    in.channel_offered = true;
+    in.state = "completed";
+    ck_assert_str_eq(cases_trip_refusal(&in), "case_closed");
+
+    ck_assert_int_eq(cases_trip_refusal_status("online_only"), 409);
+    ck_assert_int_eq(cases_trip_refusal_status("case_closed"), 409);
+    ck_assert_int_eq(cases_trip_refusal_status("other_outlet"), 403);
+    ck_assert_int_eq(cases_trip_refusal_status("query_code_mismatch"), 403);
+
+    ck_assert(cases_online_only("app"));
+    ck_assert(!cases_online_only("app,window"));
+    ck_assert(!cases_online_only("window"));
+    ck_assert(!cases_online_only("court"));
+    ck_assert(!cases_online_only(""));
+    ck_assert(!cases_online_only(NULL));
+    ck_assert(!cases_online_only("apps"));
 }
 END_TEST
 
@@ -281,6 +373,8 @@ Suite *cases_suite(void)
     tcase_add_test(t, time_check_warns_at_80_percent_and_flags_overdue);
     tcase_add_test(t, supply_reminds_then_escalates);
     tcase_add_test(t, next_steps_and_ratings);
+    tcase_add_test(t, next_step_is_true_in_every_state);
+    tcase_add_test(t, trip_refusals);
     tcase_add_test(t, rates_are_exact_and_half_up);
     tcase_add_test(t, figures_add_up);
     tcase_add_test(t, csv_escaping);

@@ -442,6 +442,41 @@ START_TEST(test_amount_due_leap_day)
 }
 END_TEST
 
+/* Issue 10, item 12: points go online only to a licence tied to the vehicle. */
+START_TEST(test_handling_tie)
+{
+    const char *why = NULL;
+    unsigned docs = VIOLATIONS_DOC_VEHICLE_LICENCE | VIOLATIONS_DOC_OWNER_AUTHORIZATION;
+
+    ck_assert_str_eq(violations_handling_tie(true, false, false, 0, &why), "owner");
+    ck_assert_str_eq(violations_handling_tie(true, true, true, 0, &why), "owner");
+    ck_assert_str_eq(violations_handling_tie(false, true, false, 0, &why), "bound");
+    ck_assert_str_eq(violations_handling_tie(false, true, true, 0, &why), "bound");
+    /* a stranger online: refused, whatever documents are claimed */
+    ck_assert_ptr_null(violations_handling_tie(false, false, false, docs, &why));
+    ck_assert_str_eq(why, "no_tie_to_vehicle");
+    /* at a window, with the vehicle's licence and the owner's ID or authorisation */
+    ck_assert_str_eq(violations_handling_tie(false, false, true, docs, &why), "window_documents");
+    ck_assert_str_eq(violations_handling_tie(false, false, true,
+                                             VIOLATIONS_DOC_VEHICLE_LICENCE | VIOLATIONS_DOC_OWNER_ID,
+                                             &why),
+                     "window_documents");
+    why = NULL;
+    ck_assert_ptr_null(violations_handling_tie(false, false, true, 0, &why));
+    ck_assert_str_eq(why, "documents_required");
+    ck_assert_ptr_null(violations_handling_tie(false, false, true,
+                                               VIOLATIONS_DOC_VEHICLE_LICENCE | VIOLATIONS_DOC_DECISION,
+                                               &why));
+    ck_assert_ptr_null(violations_handling_tie(false, false, true, VIOLATIONS_DOC_OWNER_ID, &why));
+    ck_assert_uint_eq(violations_document_bit("vehicle_licence"), VIOLATIONS_DOC_VEHICLE_LICENCE);
+    ck_assert_uint_eq(violations_document_bit("owner_authorization"),
+                      VIOLATIONS_DOC_OWNER_AUTHORIZATION);
+    ck_assert_uint_eq(violations_document_bit("driver_licence"), 0);
+    ck_assert_uint_eq(violations_document_bit(""), 0);
+    ck_assert_uint_eq(violations_document_bit(NULL), 0);
+}
+END_TEST
+
 Suite *violations_suite(void)
 {
     Suite *s = suite_create("violations");
@@ -462,6 +497,7 @@ Suite *violations_suite(void)
     tcase_add_test(tc, test_text);
     tcase_add_test(tc, test_amount_due_boundaries);
     tcase_add_test(tc, test_amount_due_leap_day);
+    tcase_add_test(tc, test_handling_tie);
     suite_add_tcase(s, tc);
     return s;
 }
