@@ -93,7 +93,7 @@ static int tx_publish(app_req *r, void *p)
                             r->who.id, &id) != 0)
         return -1;
     snprintf(target, sizeof target, "%" PRId64, id);
-    detail = json_pack("{s:I, s:I}", "stationId", (json_int_t)s->outlet, "capacity",
+    detail = json_pack("{s:I, s:I}", "station_id", (json_int_t)s->outlet, "capacity",
                        (json_int_t)s->capacity);
     rc = audit_write(r, "registration.slot_publish", "inspection_slot", target, "ok", detail);
     json_decref(detail);
@@ -102,7 +102,7 @@ static int tx_publish(app_req *r, void *p)
     date_format_iso8601_utc(s->start, a);
     date_format_iso8601_utc(s->end, b);
     app_reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:I}", "id", (json_int_t)id,
-                                     "stationId", (json_int_t)s->outlet, "startsAt", a, "endsAt", b,
+                                     "station_id", (json_int_t)s->outlet, "starts_at", a, "ends_at", b,
                                      "capacity", (json_int_t)s->capacity, "booked", 0, "free",
                                      (json_int_t)s->capacity));
     return 0;
@@ -181,13 +181,13 @@ void reg_on_slots_list(app_req *r)
         int64_t cap = db_cell_i64(s, i, 3), booked = db_cell_i64(s, i, 4);
         free_total += cap - booked;
         json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I, s:I, s:I}", "id",
-                                               (json_int_t)db_cell_i64(s, i, 0), "startsAt",
-                                               reg_iso_json(db_cell(s, i, 1)), "endsAt",
+                                               (json_int_t)db_cell_i64(s, i, 0), "starts_at",
+                                               reg_iso_json(db_cell(s, i, 1)), "ends_at",
                                                reg_iso_json(db_cell(s, i, 2)), "capacity",
                                                (json_int_t)cap, "booked", (json_int_t)booked,
                                                "free", (json_int_t)(cap - booked)));
     }
-    app_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:o}", "stationId", (json_int_t)outlet,
+    app_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:o}", "station_id", (json_int_t)outlet,
                                      "date", date, "free", (json_int_t)free_total, "slots", items));
     db_rows_free(s);
 }
@@ -238,7 +238,7 @@ static int tx_book(app_req *r, void *p)
     if (reg_sql_slot_get(r->db, b->slot, &s) != 0)
         goto done;
     if (s->nrows != 1) {
-        app_problem(r, 422, "slot_unknown", "No such slot", NULL, "slotId");
+        app_problem(r, 422, "slot_unknown", "No such slot", NULL, "slot_id");
         goto done;
     }
     if (reg_sql_slot_book(r->db, b->slot, &affected) != 0)
@@ -248,7 +248,7 @@ static int tx_book(app_req *r, void *p)
         app_problem(r, 409, started ? "slot_started" : "slot_full",
                     started ? "Slot already started" : "Slot full",
                     started ? "Choose a later slot." : "No place left; choose another slot.",
-                    "slotId");
+                    "slot_id");
         goto done;
     }
     if (reg_sql_appt_insert(r->db, b->id, b->slot, db_cell_i64(a, 0, RA_CITIZEN), &appt) != 0 ||
@@ -256,8 +256,8 @@ static int tx_book(app_req *r, void *p)
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.book", b->id,
-                  json_pack("{s:I, s:I, s:I}", "appointmentId", (json_int_t)appt, "slotId",
-                            (json_int_t)b->slot, "stationId",
+                  json_pack("{s:I, s:I, s:I}", "appointment_id", (json_int_t)appt, "slot_id",
+                            (json_int_t)b->slot, "station_id",
                             (json_int_t)db_cell_i64(s, 0, 1))) != 0)
         goto done;
     rc = reply_app(r, 201, b->id);
@@ -270,11 +270,11 @@ done:
 
 void reg_on_book(app_req *r)
 {
-    static const app_jfield fields[] = {{"slotId", JF_INT, true, 0}};
+    static const app_jfield fields[] = {{"slot_id", JF_INT, true, 0}};
     book_arg b;
     if ((b.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
         return;
-    b.slot = app_json_int(r, "slotId", 0);
+    b.slot = app_json_int(r, "slot_id", 0);
     app_tx(r, tx_book, &b);
 }
 
@@ -309,7 +309,7 @@ static int tx_unbook(app_req *r, void *p)
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.unbook", id,
-                  json_pack("{s:I}", "slotId", (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
+                  json_pack("{s:I}", "slot_id", (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
         goto done;
     rc = reply_app(r, 200, id);
 done:
@@ -393,7 +393,7 @@ static int tx_inspect(app_req *r, void *p)
     }
     if (reg_audit(r, "registration.inspect", v->id,
                   json_pack("{s:s, s:s, s:I}", "result", v->pass ? "pass" : "fail", "by",
-                            dealer ? "dealer" : "station", "outletId", (json_int_t)outlet)) != 0)
+                            dealer ? "dealer" : "station", "outlet_id", (json_int_t)outlet)) != 0)
         goto done;
     rc = reply_app(r, 200, v->id);
 done:

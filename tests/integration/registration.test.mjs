@@ -5,8 +5,25 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { randomHex, request, startServer } from './lib/harness.mjs';
+import { randomHex, request as rawRequest, startServer } from './lib/harness.mjs';
 import { randomVin, setupIdentity, vinCheckDigit } from './lib/identity.mjs';
+
+// Every JSON answer this file receives is kept, so the last test can check that all of them
+// name their fields in snake_case (issue 10, item 16).
+const answers = [];
+async function request(url, opts) {
+  const r = await rawRequest(url, opts);
+  if (r.json !== undefined && r.json !== null) answers.push({ url, status: r.status, json: r.json });
+  return r;
+}
+
+/** Paths of every key that is not snake_case, anywhere in v. */
+function camelKeys(v, at = '$') {
+  if (Array.isArray(v)) return v.flatMap((x, i) => camelKeys(x, `${at}[${i}]`));
+  if (v === null || typeof v !== 'object') return [];
+  return Object.entries(v).flatMap(([k, x]) => [
+    ...(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(k) ? [] : [`${at}.${k}`]), ...camelKeys(x, `${at}.${k}`)]);
+}
 
 const PREFIX = '浙A';
 let server;
@@ -17,10 +34,10 @@ const ALL_MATERIALS = ['conformity_certificate', 'purchase_invoice', 'insurance_
 
 function fullFields(extra = {}) {
   return {
-    vehicleType: 'K33', useType: 'private', brand: '大众', model: '朗逸', vin: randomVin(),
-    engineNo: `E${randomHex(5).toUpperCase()}`, invoiceNo: `INV${randomHex(4)}`, invoiceAmountFen: 12990000,
-    insurancePolicyNo: `PDZA${randomHex(6)}`, materials: ALL_MATERIALS, delivery: 'mail',
-    mailAddress: '浙江省杭州市西湖区文三路 1 号', ...extra,
+    vehicle_type: 'K33', use_type: 'private', brand: '大众', model: '朗逸', vin: randomVin(),
+    engine_no: `E${randomHex(5).toUpperCase()}`, invoice_no: `INV${randomHex(4)}`, invoice_amount_fen: 12990000,
+    insurance_policy_no: `PDZA${randomHex(6)}`, materials: ALL_MATERIALS, delivery: 'mail',
+    mail_address: '浙江省杭州市西湖区文三路 1 号', ...extra,
   };
 }
 
@@ -78,8 +95,8 @@ function isoIn(seconds) {
 
 // Slots of one station may not overlap: each default slot gets its own hour (two apart).
 let slotSeq = 0;
-async function publishSlot(outletId, { capacity = 5, startIn = 86400 + 7200 * slotSeq++, role = 'inspector' } = {}) {
-  const r = await api('POST', `/v1/stations/${outletId}/slots`, {
+async function publishSlot(outlet_id, { capacity = 5, startIn = 86400 + 7200 * slotSeq++, role = 'inspector' } = {}) {
+  const r = await api('POST', `/v1/stations/${outlet_id}/slots`, {
     headers: await op(role), idem: false,
     json: { start: isoIn(startIn), end: isoIn(startIn + 3600), capacity },
   });
@@ -100,7 +117,7 @@ before(async () => {
       'registration.hoarding_limit': 2,
     },
   });
-  base = server.httpUrl;
+  base = server.httpsUrl;
   id = await setupIdentity(server);
 });
 
@@ -146,17 +163,17 @@ describe('application, validation and the one-time notice', () => {
   test('every invalid field is reported at once', async () => {
     const r = await api('POST', '/v1/registrations', {
       headers: cit(id.citizens[0]),
-      json: { vin: '1M8GDM9A1KP042788', useType: 'spaceship', vehicleType: 'Q99', invoiceAmountFen: -5, delivery: 'drone' },
+      json: { vin: '1M8GDM9A1KP042788', use_type: 'spaceship', vehicle_type: 'Q99', invoice_amount_fen: -5, delivery: 'drone' },
     });
     assert.equal(r.status, 422);
     assert.deepEqual(r.json.errors.map((e) => e.field).sort(),
-      ['delivery', 'invoiceAmountFen', 'useType', 'vehicleType', 'vin']);
+      ['delivery', 'invoice_amount_fen', 'use_type', 'vehicle_type', 'vin']);
   });
 
   test('a citizen may not name another owner; a wrong body type is 400', async () => {
-    let r = await api('POST', '/v1/registrations', { headers: cit(id.citizens[0]), json: { idNumber: id.citizens[1].idNumber } });
+    let r = await api('POST', '/v1/registrations', { headers: cit(id.citizens[0]), json: { id_number: id.citizens[1].idNumber } });
     assert.equal(r.status, 400);
-    assert.equal(r.json.field, 'idNumber');
+    assert.equal(r.json.field, 'id_number');
     r = await api('POST', '/v1/registrations', { headers: cit(id.citizens[0]), json: { materials: 'all' } });
     assert.equal(r.status, 400);
   });
@@ -169,9 +186,9 @@ describe('application, validation and the one-time notice', () => {
     r = await api('POST', `/v1/registrations/${appId}/submit`, { headers: cit(c) });
     assert.equal(r.status, 422);
     assert.equal(r.json.code, 'materials_missing');
-    assert.deepEqual(r.json.missingFields,
-      ['vehicleType', 'useType', 'model', 'vin', 'engineNo', 'invoiceNo', 'invoiceAmountFen', 'insurancePolicyNo', 'mailAddress']);
-    assert.deepEqual(r.json.missingMaterials, ['conformity_certificate', 'insurance_policy', 'purchase_tax']);
+    assert.deepEqual(r.json.missing_fields,
+      ['vehicle_type', 'use_type', 'model', 'vin', 'engine_no', 'invoice_no', 'invoice_amount_fen', 'insurance_policy_no', 'mail_address']);
+    assert.deepEqual(r.json.missing_materials, ['conformity_certificate', 'insurance_policy', 'purchase_tax']);
     assert.equal(appState(appId), 'draft');
 
     const { brand, ...rest } = fullFields();
@@ -181,8 +198,8 @@ describe('application, validation and the one-time notice', () => {
     r = await api('POST', `/v1/registrations/${appId}/submit`, { headers: cit(c) });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.state, 'submitted');
-    assert.match(r.json.caseNumber, /^C\d{15}$/);
-    assert.equal(r.json.insuranceStatus, 'unconfirmed');
+    assert.match(r.json.case_number, /^C\d{15}$/);
+    assert.equal(r.json.insurance_status, 'unconfirmed');
     const cases = server.sql(`SELECT item_code, state FROM cases WHERE ref_type = 'registration' AND ref_id = '${appId}'`);
     assert.deepEqual(cases, [['VEH-REG-NEW', 'accepted']]);
     assert.equal(brand, '大众');
@@ -199,7 +216,7 @@ describe('application, validation and the one-time notice', () => {
     assert.equal(r.status, 409);
     assert.equal(r.json.state, 'submitted');
     const slot = await publishSlot(id.outlets.station);
-    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 409);
     assert.equal(r.json.state, 'submitted');
     r = await api('POST', `/v1/registrations/${app.id}/complete`, { headers: await op('window'), idem: false });
@@ -265,7 +282,7 @@ describe('application, validation and the one-time notice', () => {
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'vin_registered');
     assert.equal(r.json.field, 'vin');
-    r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ engineNo: 'EREG00001' }), submit: true } });
+    r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ engine_no: 'EREG00001' }), submit: true } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'engine_no_registered');
 
@@ -273,7 +290,7 @@ describe('application, validation and the one-time notice', () => {
     r = await api('POST', '/v1/registrations', { headers: cit(id.citizens[2]), json: { ...fullFields({ vin: first.vin }), submit: true } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'vin_in_open_application');
-    r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ engineNo: first.engineNo }), submit: true } });
+    r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ engine_no: first.engine_no }), submit: true } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'engine_no_in_open_application');
     // Once cancelled, the vehicle may be filed again.
@@ -350,7 +367,7 @@ describe('plate pool and selection', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.numbers.length, 5);
     assert.equal(r.json.prefix, PREFIX);
-    assert.ok(r.json.expiresAt);
+    assert.ok(r.json.expires_at);
     const offered = r.json.numbers;
     for (const n of offered) assert.equal(server.sql(`SELECT state FROM plate_numbers WHERE prefix='${PREFIX}' AND number='${n}'`)[0][0], 'free');
     r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c), idem: false });
@@ -365,7 +382,7 @@ describe('plate pool and selection', () => {
     assert.equal(r.json.state, 'plate_reserved');
     assert.equal(r.json.plate.number, offered[2]);
     assert.equal(r.json.plate.display, `${PREFIX}·${offered[2]}`);
-    assert.ok(r.json.plate.reservedUntil);
+    assert.ok(r.json.plate.reserved_until);
     const row = server.sql(`SELECT state, reserved_by_application FROM plate_numbers WHERE number='${offered[2]}'`)[0];
     assert.deepEqual(row, ['reserved', String(app.id)]);
     // One reservation per application.
@@ -386,12 +403,12 @@ describe('plate pool and selection', () => {
     let r = await reserve(c, app.id, '88888');
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'plate_unavailable');
-    assert.equal(r.json.plateState, 'absent');
+    assert.equal(r.json.plate_state, 'absent');
     const [blocked, good] = await loadNumbers(2);
     await api('POST', '/v1/plates/block', { headers: await op('admin'), json: { prefix: PREFIX, number: blocked }, idem: false });
     r = await reserve(c, app.id, blocked);
     assert.equal(r.status, 409);
-    assert.equal(r.json.plateState, 'blocked');
+    assert.equal(r.json.plate_state, 'blocked');
     r = await reserve(c, app.id, good);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.plate.number, good);
@@ -478,7 +495,7 @@ describe('cooling-off and reservation expiry', () => {
     const c = await id.addCitizen({});
     const app = await reservedApp(c);
     const slot = await publishSlot(id.outlets.station);
-    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'fail', reasons: ['灯光不合格'] } });
     assert.equal(r.status, 200);
@@ -581,26 +598,26 @@ describe('inspection slots and appointments', () => {
     const c = id.citizens[0];
     const slot = await publishSlot(id.outlets.station, { capacity: 1 });
     const app = await reservedApp(c);
-    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.state, 'appointment_booked');
-    assert.equal(r.json.appointment.slotId, slot.id);
-    assert.equal(r.json.appointment.stationId, id.outlets.station);
-    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    assert.equal(r.json.appointment.slot_id, slot.id);
+    assert.equal(r.json.appointment.station_id, id.outlets.station);
+    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 409);
     assert.equal(r.json.state, 'appointment_booked');
     const other = await reservedApp(c);
-    r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'slot_full');
-    r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slotId: 99999999 } });
+    r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slot_id: 99999999 } });
     assert.equal(r.status, 422);
     r = await api('DELETE', `/v1/registrations/${app.id}/appointment`, { headers: cit(c) });
     assert.equal(r.status, 200);
     assert.equal(r.json.state, 'plate_reserved');
     assert.equal(r.json.appointment, null);
     assert.equal(server.sql(`SELECT booked FROM inspection_slots WHERE id=${slot.id}`)[0][0], '0');
-    r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('DELETE', `/v1/registrations/${app.id}/appointment`, { headers: cit(c) });
     assert.equal(r.status, 409);
@@ -625,7 +642,7 @@ describe('inspection slots and appointments', () => {
     assert.equal(ids.length, 1000);
     const byCitizen = new Map(owners.map((o) => [String(o.id), o]));
     const results = await Promise.all(ids.map(([appId, cid]) => api('POST', `/v1/registrations/${appId}/appointment`, {
-      headers: cit(byCitizen.get(cid)), json: { slotId: slot.id }, timeoutMs: 120000,
+      headers: cit(byCitizen.get(cid)), json: { slot_id: slot.id }, timeoutMs: 120000,
     })));
     const ok = results.filter((r) => r.status === 201).length;
     const full = results.filter((r) => r.status === 409 && r.json.code === 'slot_full').length;
@@ -641,7 +658,7 @@ describe('inspection slots and appointments', () => {
     const app = await reservedApp(c);
     for (let i = 1; i <= 3; i++) {
       const slot = await publishSlot(id.outlets.station, { capacity: 2 });
-      let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+      let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
       assert.equal(r.status, 201, r.text);
       server.sqlExec(`UPDATE inspection_slots SET starts_at = UTC_TIMESTAMP(3) - INTERVAL 2 HOUR, ends_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = ${slot.id}`);
       const out = server.cli(['job', 'run', 'registration_no_shows']);
@@ -651,14 +668,14 @@ describe('inspection slots and appointments', () => {
       assert.equal(server.sql(`SELECT state FROM registration_appointments WHERE application_id=${app.id} ORDER BY id DESC LIMIT 1`)[0][0], 'no_show');
     }
     const slot = await publishSlot(id.outlets.station, { capacity: 2 });
-    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'booking_barred');
     const until = Date.parse(r.json.until);
     assert.ok(until > Date.now() + 29 * 86400 * 1000 && until < Date.now() + 31 * 86400 * 1000);
     assert.equal(server.sql(`SELECT COUNT(*) FROM audit_log WHERE action='registration.no_show_bar' AND target_id='${c.id}'`)[0][0], '1');
     // a window clerk can still book for the owner
-    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: await op('window'), json: { slotId: slot.id } });
+    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: await op('window'), json: { slot_id: slot.id } });
     assert.equal(r.status, 201, r.text);
   });
 });
@@ -668,7 +685,7 @@ describe('inspection, completion and delivery', () => {
     const c = id.citizens[1];
     const app = await reservedApp(c);
     const slot = await publishSlot(id.outlets.station, { capacity: 3 });
-    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'fail' } });
     assert.equal(r.status, 422);
@@ -682,11 +699,11 @@ describe('inspection, completion and delivery', () => {
     });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.state, 'inspected_failed');
-    assert.deepEqual(r.json.inspectionReasons, ['车身颜色与合格证不符', '缺少三角警告牌']);
+    assert.deepEqual(r.json.inspection_reasons, ['车身颜色与合格证不符', '缺少三角警告牌']);
     r = await api('POST', `/v1/registrations/${app.id}/complete`, { headers: await op('window'), idem: false });
     assert.equal(r.status, 409);
     assert.equal(r.json.state, 'inspected_failed');
-    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'pass' } });
     assert.equal(r.status, 200);
@@ -702,9 +719,9 @@ describe('inspection, completion and delivery', () => {
     r = await api('POST', `/v1/registrations/${app.id}/complete`, { headers: await op('window'), idem: false });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.state, 'registered');
-    assert.match(r.json.certificateNo, /^3301\d{8}$/);
-    assert.ok(r.json.mailingOrderId > 0);
-    const v = server.sql(`SELECT plate, vin, owner_citizen_id, class_required FROM vehicles WHERE id=${r.json.vehicleId}`)[0];
+    assert.match(r.json.certificate_no, /^3301\d{8}$/);
+    assert.ok(r.json.mailing_order_id > 0);
+    const v = server.sql(`SELECT plate, vin, owner_citizen_id, class_required FROM vehicles WHERE id=${r.json.vehicle_id}`)[0];
     assert.deepEqual(v, [`${PREFIX}${app.plate.number}`, app.vin, String(c.id), 'C1']);
     assert.equal(server.sql(`SELECT state FROM plate_numbers WHERE number='${app.plate.number}'`)[0][0], 'assigned');
     assert.equal(server.sql(`SELECT state FROM cases WHERE id=${caseRow[0]}`)[0][0], 'completed');
@@ -713,23 +730,23 @@ describe('inspection, completion and delivery', () => {
     // the post partner sees and dispatches the order
     r = await request(`${server.httpsUrl}/v1/mailing-orders?state=pending`, { ...id.partnerTls('post') });
     assert.equal(r.status, 200, r.text);
-    const order = r.json.items.find((o) => o.applicationId === app.id);
+    const order = r.json.items.find((o) => o.application_id === app.id);
     assert.ok(order);
-    assert.notEqual(order.recipientName, c.name);
+    assert.notEqual(order.recipient_name, c.name);
     r = await request(`${server.httpsUrl}/v1/mailing-orders/${order.id}/dispatch`, {
-      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { trackingNo: '' },
+      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { tracking_no: '' },
     });
     assert.equal(r.status, 422, r.text);
-    assert.equal(r.json.field, 'trackingNo');
+    assert.equal(r.json.field, 'tracking_no');
     assert.equal(appState(app.id), 'registered');
     r = await request(`${server.httpsUrl}/v1/mailing-orders/${order.id}/dispatch`, {
-      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { trackingNo: 'EMS123' },
+      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { tracking_no: 'EMS123' },
     });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.state, 'dispatched');
     assert.equal(appState(app.id), 'documents_mailed');
     r = await request(`${server.httpsUrl}/v1/mailing-orders/${order.id}/dispatch`, {
-      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { trackingNo: 'EMS123' },
+      method: 'POST', ...id.partnerTls('post'), headers: { 'Idempotency-Key': randomHex(8) }, json: { tracking_no: 'EMS123' },
     });
     assert.equal(r.status, 409);
     r = await request(`${server.httpsUrl}/v1/mailing-orders`, { ...id.partnerTls('dealer') });
@@ -745,7 +762,7 @@ describe('inspection, completion and delivery', () => {
     const c = id.citizens[1];
     const app = await reservedApp(c);
     const slot = await publishSlot(station2, { role: 'admin' });
-    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'pass' } });
     assert.equal(r.status, 403);
@@ -757,12 +774,12 @@ describe('inspection, completion and delivery', () => {
     const c = id.citizens[1];
     const app = await reservedApp(c, { delivery: 'collect' });
     const slot = await publishSlot(id.outlets.station);
-    await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     let r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'pass' } });
     assert.equal(r.status, 200);
     r = await api('POST', `/v1/registrations/${app.id}/complete`, { headers: await op('window'), idem: false });
     assert.equal(r.status, 200);
-    assert.equal(r.json.mailingOrderId, undefined);
+    assert.equal(r.json.mailing_order_id, undefined);
     assert.equal(server.sql(`SELECT COUNT(*) FROM mailing_orders WHERE application_id=${app.id}`)[0][0], '0');
     r = await api('POST', `/v1/registrations/${app.id}/collected`, { headers: await op('window'), idem: false });
     assert.equal(r.status, 200);
@@ -773,18 +790,18 @@ describe('inspection, completion and delivery', () => {
 describe('dealer path', () => {
   test('a dealer files for a buyer, chooses a plate and (once certified) signs the check face to face', async () => {
     const c = id.citizens[3];
-    let r = await dealer('POST', '/v1/registrations', { ...fullFields(), idNumber: '330106199001011234', submit: true });
+    let r = await dealer('POST', '/v1/registrations', { ...fullFields(), id_number: '330106199001011234', submit: true });
     assert.equal(r.status, 422, r.text);
     assert.equal(r.json.code, 'citizen_unknown');
     r = await dealer('POST', '/v1/registrations', { ...fullFields(), submit: true });
     assert.equal(r.status, 400);
-    assert.equal(r.json.field, 'idNumber');
-    r = await dealer('POST', '/v1/registrations', { ...fullFields(), idNumber: c.idNumber, submit: true });
+    assert.equal(r.json.field, 'id_number');
+    r = await dealer('POST', '/v1/registrations', { ...fullFields(), id_number: c.idNumber, submit: true });
     assert.equal(r.status, 201, r.text);
     const app = r.json;
     assert.equal(app.channel, 'dealer');
-    assert.equal(app.citizenId, c.id);
-    assert.equal(app.dealerOutletId, id.outlets.dealer);
+    assert.equal(app.citizen_id, c.id);
+    assert.equal(app.dealer_outlet_id, id.outlets.dealer);
     assert.equal(app.state, 'submitted');
     assert.equal(server.sql(`SELECT channel FROM cases WHERE ref_type='registration' AND ref_id='${app.id}'`)[0][0], 'dealer');
     // the owner sees it too; another citizen does not; the dealer lists its sales
@@ -805,11 +822,11 @@ describe('dealer path', () => {
     r = await dealer('POST', `/v1/registrations/${app.id}/inspection`, { result: 'pass' });
     assert.equal(r.status, 403);
     assert.equal(r.json.code, 'dealer_not_certified');
-    r = await api('POST', '/v1/registration-dealers', { headers: await op('window'), json: { outletId: id.outlets.dealer }, idem: false });
+    r = await api('POST', '/v1/registration-dealers', { headers: await op('window'), json: { outlet_id: id.outlets.dealer }, idem: false });
     assert.equal(r.status, 403);
-    r = await api('POST', '/v1/registration-dealers', { headers: await op('admin'), json: { outletId: id.outlets.post }, idem: false });
+    r = await api('POST', '/v1/registration-dealers', { headers: await op('admin'), json: { outlet_id: id.outlets.post }, idem: false });
     assert.equal(r.status, 422);
-    r = await api('POST', '/v1/registration-dealers', { headers: await op('admin'), json: { outletId: id.outlets.dealer }, idem: false });
+    r = await api('POST', '/v1/registration-dealers', { headers: await op('admin'), json: { outlet_id: id.outlets.dealer }, idem: false });
     assert.equal(r.status, 201);
     r = await dealer('POST', `/v1/registrations/${app.id}/inspection`, { result: 'pass' });
     assert.equal(r.status, 200, r.text);
@@ -826,7 +843,7 @@ describe('appointments after the slot started (review)', () => {
     const c = await id.addCitizen({});
     const app = await reservedApp(c);
     const slot = await publishSlot(id.outlets.station, { capacity: 2 });
-    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201, r.text);
     server.sqlExec(`UPDATE inspection_slots SET starts_at = UTC_TIMESTAMP(3) - INTERVAL 2 HOUR, ends_at = UTC_TIMESTAMP(3) - INTERVAL 1 HOUR WHERE id = ${slot.id}`);
     r = await api('DELETE', `/v1/registrations/${app.id}/appointment`, { headers: cit(c) });
@@ -849,7 +866,7 @@ describe('plate choice modes switched by registration.selection (review)', () =>
     try {
       const id2 = await setupIdentity(s2, { citizens: 1, partners: [], hmac: false });
       const c = id2.citizens[0];
-      const call = (method, path, json, headers) => request(`${s2.httpUrl}${path}`, {
+      const call = (method, path, json, headers) => request(`${s2.httpsUrl}${path}`, {
         method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
       });
       let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id2.citizenHeaders(c));
@@ -889,7 +906,7 @@ describe('plate choice modes switched by registration.selection (review)', () =>
     try {
       const id3 = await setupIdentity(s3, { citizens: 1, partners: [], hmac: false });
       const c = id3.citizens[0];
-      const call = (method, path, json, headers) => request(`${s3.httpUrl}${path}`, {
+      const call = (method, path, json, headers) => request(`${s3.httpsUrl}${path}`, {
         method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
       });
       let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id3.citizenHeaders(c));
@@ -916,5 +933,57 @@ describe('plate choice modes switched by registration.selection (review)', () =>
     } finally {
       await s3.stop();
     }
+  });
+});
+
+describe('one naming convention: snake_case in and out (issue 10, item 16)', () => {
+  test('camelCase request fields are unknown fields; errors name snake_case fields', async () => {
+    const c = id.citizens[0];
+    for (const [json, field] of [
+      [{ vehicleType: 'K33' }, 'vehicleType'], [{ mailAddress: 'x' }, 'mailAddress'],
+      [{ insurancePolicyNo: 'P1' }, 'insurancePolicyNo'],
+    ]) {
+      const r = await api('POST', '/v1/registrations', { headers: cit(c), json });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.code, 'unknown_field');
+      assert.equal(r.json.field, field);
+    }
+    let r = await api('POST', '/v1/registrations', {
+      headers: cit(c), json: { vehicle_type: 'Q99', engine_no: 'x', invoice_amount_fen: 0, mail_address: '' },
+    });
+    assert.equal(r.status, 422, r.text);
+    assert.deepEqual(r.json.errors.map((e) => e.field).sort(), ['engine_no', 'invoice_amount_fen', 'mail_address', 'vehicle_type']);
+    assert.equal(r.json.field, 'vehicle_type');
+    r = await api('POST', '/v1/registrations', { headers: cit(c), json: { brand: 'x' } });
+    assert.equal(r.status, 201, r.text);
+    const draft = r.json;
+    r = await api('POST', `/v1/registrations/${draft.id}/submit`, { headers: cit(c) });
+    assert.equal(r.status, 422);
+    assert.ok(r.json.missing_fields.includes('vehicle_type') && r.json.missing_fields.includes('insurance_policy_no'));
+    assert.ok(Array.isArray(r.json.missing_materials));
+    assert.deepEqual(camelKeys(r.json), []);
+    const app = await reservedApp(c);
+    for (const k of ['citizen_id', 'vehicle_type', 'use_type', 'engine_no', 'invoice_amount_fen', 'insurance_policy_no',
+      'insurance_status', 'mail_address', 'plate_prefix', 'case_number', 'inspection_reasons', 'created_at']) {
+      assert.ok(k in app, k);
+    }
+    assert.ok('reserved_until' in app.plate);
+    assert.deepEqual(camelKeys(app), []);
+    const slot = await publishSlot(id.outlets.station);
+    assert.deepEqual(camelKeys(slot), []);
+    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slotId: slot.id } });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.field, 'slotId');
+    r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.appointment.slot_id, slot.id);
+    assert.equal(r.json.appointment.station_id, id.outlets.station);
+    assert.deepEqual(camelKeys(r.json), []);
+  });
+
+  test('every JSON answer this file received names its fields in snake_case', () => {
+    assert.ok(answers.length > 500, String(answers.length));
+    const bad = answers.flatMap((a) => camelKeys(a.json).map((p) => `${a.status} ${a.url.replace(base, '')}: ${p}`));
+    assert.deepEqual([...new Set(bad)].slice(0, 20), []);
   });
 });
