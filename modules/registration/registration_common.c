@@ -55,6 +55,20 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn)
         app_tx(r, fn, &id);
 }
 
+/* A station terminal sees an application while it is booked there. */
+static int at_callers_station(app_req *r, int64_t id, int *yes)
+{
+    db_rows *ap = NULL;
+    *yes = 0;
+    if (reg_sql_appt_active(r->db, id, &ap) != 0) {
+        db_rows_free(ap);
+        return -1;
+    }
+    *yes = ap->nrows == 1 && r->who.outlet_id != 0 && db_cell_i64(ap, 0, 2) == r->who.outlet_id;
+    db_rows_free(ap);
+    return 0;
+}
+
 db_rows *reg_app_load(app_req *r, int64_t id, int lock)
 {
     db_rows *a = NULL;
@@ -70,8 +84,15 @@ db_rows *reg_app_load(app_req *r, int64_t id, int lock)
             visible = db_cell_i64(a, 0, RA_CITIZEN) == r->who.id;
             break;
         case CALLER_PARTNER:
-            visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
-                      db_cell_i64(a, 0, RA_DEALER_OUTLET) == r->who.outlet_id;
+            if (r->who.partner_type & PARTNER_STATION) {
+                if (at_callers_station(r, id, &visible) != 0) {
+                    db_rows_free(a);
+                    return NULL; /* db error left in r->db */
+                }
+            } else {
+                visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
+                          db_cell_i64(a, 0, RA_DEALER_OUTLET) == r->who.outlet_id;
+            }
             break;
         case CALLER_OPERATOR:
         case CALLER_SYSTEM:
@@ -130,9 +151,16 @@ json_t *reg_app_json(app_req *r, const db_rows *a, int i)
                                                    : json_null());
     json_object_set_new(o, "insurance_policy_no", json_text_or_null(db_cell(a, i, RA_POLICY)));
     json_object_set_new(o, "insurance_status", json_string(db_cell(a, i, RA_INSURANCE)));
+    json_object_set_new(o, "insurance_valid_from", json_text_or_null(db_cell(a, i, RA_POLICY_FROM)));
+    json_object_set_new(o, "insurance_valid_until",
+                        json_text_or_null(db_cell(a, i, RA_POLICY_UNTIL)));
     json_object_set_new(o, "materials", parsed_array(db_cell(a, i, RA_MATERIALS)));
     json_object_set_new(o, "delivery", json_string(db_cell(a, i, RA_DELIVERY)));
-    json_object_set_new(o, "mail_address", json_text_or_null(db_cell(a, i, RA_ADDRESS)));
+    /* An inspection station has no use for the owner's address. */
+    json_object_set_new(o, "mail_address",
+                        r && r->who.kind == CALLER_PARTNER && (r->who.partner_type & PARTNER_STATION)
+                            ? json_null()
+                            : json_text_or_null(db_cell(a, i, RA_ADDRESS)));
     json_object_set_new(o, "plate_prefix", json_string(db_cell(a, i, RA_PREFIX)));
     if (number) {
         char shown[REGISTRATION_PLATE_FORMAT_SIZE];
@@ -152,6 +180,8 @@ json_t *reg_app_json(app_req *r, const db_rows *a, int i)
                                             ? json_integer(db_cell_i64(a, i, RA_VEHICLE_ID))
                                             : json_null());
     json_object_set_new(o, "certificate_no", json_text_or_null(db_cell(a, i, RA_CERTIFICATE)));
+    json_object_set_new(o, "next_inspection_date",
+                        json_text_or_null(db_cell(a, i, RA_NEXT_INSPECTION)));
     json_object_set_new(o, "created_at", reg_iso_json(db_cell(a, i, RA_CREATED)));
     json_object_set_new(o, "updated_at", reg_iso_json(db_cell(a, i, RA_UPDATED)));
     json_object_set_new(o, "submitted_at", reg_iso_json(db_cell(a, i, RA_SUBMITTED)));
@@ -242,6 +272,35 @@ int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *ki
                              "cooling_off", detail);
 done:
     json_decref(detail);
+    return rc;
+}
+
+int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char *policy_no,
+                        const char **status)
+{
+    db_rows *p = NULL;
+    int64_t policy_id = 0, n = 0;
+    int rc = -1;
+
+    *status = "none";
+    if (vin && policy_no) {
+        if (reg_sql_policy_find(c, vin, policy_no, &p) != 0)
+            goto done;
+        if (p->nrows == 1) {
+            policy_id = db_cell_i64(p, 0, 0);
+            *status = "confirmed";
+        } else {
+            if (reg_sql_policy_count_vin(c, vin, &n) != 0)
+                goto done;
+            /* The insurer knows this vehicle under another number. */
+            *status = n > 0 ? "mismatch" : "unconfirmed";
+        }
+    } else if (policy_no) {
+        *status = "unconfirmed";
+    }
+    rc = reg_sql_app_set_insurance(c, app_id, *status, policy_id);
+done:
+    db_rows_free(p);
     return rc;
 }
 

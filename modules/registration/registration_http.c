@@ -1,17 +1,20 @@
 /* registration_http.c - applications: create (owner or dealer terminal),
  * read, edit the draft, submit (validation, one-time notice, uniqueness,
- * case), cancel, complete (vehicle, plate, mailing order), collect, mail
- * dispatch by the post partner, dealer certification. */
+ * case), cancel, complete (insurance in force, vehicle with its first
+ * inspection date, plate, mailing order), collect, mail dispatch by the
+ * post partner. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "modules/cases/cases.h"
 #include "modules/registration/registration_internal.h"
 #include "modules/registration/vin.h"
 #include "server/audit.h"
 #include "server/crypto.h"
+#include "server/date.h"
 #include "server/pii.h"
 
 #define MAX_MATERIALS 32
@@ -204,7 +207,7 @@ static int dup_problem(app_req *r, const db_rows *d, const char *vin_code, const
 static int do_submit(app_req *r, int64_t id)
 {
     db_rows *a = NULL, *d = NULL;
-    const char *from = NULL, *why = NULL;
+    const char *from = NULL, *why = NULL, *insurance = NULL;
     registration_state to;
     cases_new cn;
     int64_t case_id = 0;
@@ -256,8 +259,20 @@ static int do_submit(app_req *r, int64_t id)
     }
     if (reg_affected(r, affected, from) != 0)
         goto done;
+    /* The insurer may have pushed the policy before the owner applied. */
+    if (reg_insurance_match(r->db, id, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_POLICY),
+                            &insurance) != 0)
+        goto done;
+    /* Dealer path: the buyer's visit to the dealer is the one trip of the
+     * case; the dealer takes the car to the station (no trip for the
+     * buyer) and the documents come by mail. Counted here, once, because
+     * submission happens once and only a dealer terminal files this way. */
+    if (strcmp(db_cell(a, 0, RA_CHANNEL), "dealer") == 0 &&
+        cases_record_trip(r->db, case_id, db_cell_i64(a, 0, RA_DEALER_OUTLET), 0) != 0)
+        goto done;
     rc = reg_audit(r, "registration.submit", id,
-                   json_pack("{s:s, s:I}", "case_number", number, "case_id", (json_int_t)case_id));
+                   json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
+                             (json_int_t)case_id, "insurance_status", insurance));
 done:
     db_rows_free(d);
     db_rows_free(a);
@@ -514,6 +529,32 @@ void reg_on_cancel(app_req *r)
 
 /* ---- complete (window) ---- */
 
+/* Compulsory insurance must be confirmed by the insurer (a policy for this
+ * VIN under the number the owner gave) and in force on the day the vehicle
+ * is registered, the bureau's calendar day. 0, or -1 with a 409 set. */
+static int check_insurance(app_req *r, const db_rows *a)
+{
+    const char *status = db_cell(a, 0, RA_INSURANCE);
+    const char *from = db_cell(a, 0, RA_POLICY_FROM), *until = db_cell(a, 0, RA_POLICY_UNTIL);
+    char today[DATE_STR_SIZE];
+
+    if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL) {
+        app_problem_ext(r, 409, "insurance_not_confirmed", "Insurance not confirmed",
+                        "The insurer has not confirmed a compulsory insurance policy for this "
+                        "vehicle under the policy number of the application.",
+                        NULL, json_pack("{s:s}", "insurance_status", status));
+        return -1;
+    }
+    date_format(date_shanghai_today(time(NULL)), today);
+    if (strcmp(today, from) < 0 || strcmp(today, until) > 0) {
+        app_problem_ext(r, 409, "insurance_not_valid", "Insurance not in force",
+                        "The compulsory insurance policy is not valid today.", NULL,
+                        json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
+        return -1;
+    }
+    return 0;
+}
+
 static int tx_complete(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p, vehicle_id = 0, mail_id = 0;
@@ -521,13 +562,19 @@ static int tx_complete(app_req *r, void *p)
     const char *from, *why = NULL;
     registration_state to;
     uint64_t affected = 0;
-    char plate[32], cert[16];
+    char plate[32], cert[16], due_s[DATE_STR_SIZE] = "";
+    int32_t due = 0;
     int rc = -1;
 
     if ((a = reg_app_load(r, id, 1)) == NULL)
         goto done;
-    if (reg_check(r, a, REG_EV_COMPLETE, &from, &to) != 0)
+    if (reg_check(r, a, REG_EV_COMPLETE, &from, &to) != 0 || check_insurance(r, a) != 0)
         goto done;
+    /* The first periodic inspection, by the rules for the vehicle's type
+     * and use (registration_rules.c), counted from today. */
+    if (registration_next_inspection(db_cell(a, 0, RA_VTYPE), db_cell(a, 0, RA_USE),
+                                     date_shanghai_today(time(NULL)), &due, NULL) == 0)
+        date_format(due, due_s);
     if (reg_sql_plate_assign(r->db, id, &affected) != 0)
         goto done;
     if (affected != 1) {
@@ -541,7 +588,7 @@ static int tx_complete(app_req *r, void *p)
                                registration_class_for_type(db_cell(a, 0, RA_VTYPE)),
                                db_cell(a, 0, RA_USE), db_cell(a, 0, RA_BRAND),
                                db_cell(a, 0, RA_MODEL), db_cell_i64(a, 0, RA_CITIZEN),
-                               &vehicle_id) != 0) {
+                               due_s[0] ? due_s : NULL, &vehicle_id) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             db_error_clear(r->db);
             app_problem(r, 409, "vehicle_exists", "Vehicle already registered",
@@ -569,8 +616,10 @@ static int tx_complete(app_req *r, void *p)
         goto done;
     }
     if (reg_audit(r, "registration.complete", id,
-                  json_pack("{s:I, s:s, s:s, s:I}", "vehicle_id", (json_int_t)vehicle_id, "plate",
-                            plate, "certificate_no", cert, "mailing_order_id", (json_int_t)mail_id)) != 0)
+                  json_pack("{s:I, s:s, s:s, s:I, s:s?}", "vehicle_id", (json_int_t)vehicle_id,
+                            "plate", plate, "certificate_no", cert, "mailing_order_id",
+                            (json_int_t)mail_id, "next_inspection_date",
+                            due_s[0] ? due_s : NULL)) != 0)
         goto done;
     rc = reply_app(r, 200, id);
     if (rc == 0 && mail_id) {
@@ -728,43 +777,4 @@ void reg_on_mail_dispatch(app_req *r)
         return;
     }
     app_tx(r, tx_dispatch, &id);
-}
-
-/* ---- dealer certification (admin) ---- */
-
-static int tx_certify(app_req *r, void *p)
-{
-    int64_t outlet = *(int64_t *)p;
-    db_rows *o = NULL;
-    uint64_t affected = 0;
-    char id[32];
-    int rc = -1;
-
-    if (reg_sql_outlet_type(r->db, outlet, &o) != 0)
-        goto done;
-    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "dealer") != 0) {
-        app_problem(r, 422, "not_a_dealer", "Not a dealer outlet", NULL, "outlet_id");
-        goto done;
-    }
-    if (reg_sql_dealer_certify(r->db, outlet, r->who.id, &affected) != 0)
-        goto done;
-    snprintf(id, sizeof id, "%" PRId64, outlet);
-    if (audit_write(r, "registration.dealer_certify", "outlet", id, "ok", NULL) != 0)
-        goto done;
-    app_reply_json(r, affected ? 201 : 200,
-                   json_pack("{s:I, s:b}", "outlet_id", (json_int_t)outlet, "certified", 1));
-    rc = 0;
-done:
-    db_rows_free(o);
-    return rc;
-}
-
-void reg_on_dealer_certify(app_req *r)
-{
-    static const app_jfield fields[] = {{"outlet_id", JF_INT, true, 0}};
-    int64_t outlet;
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    outlet = app_json_int(r, "outlet_id", 0);
-    app_tx(r, tx_certify, &outlet);
 }
