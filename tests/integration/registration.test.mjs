@@ -1010,14 +1010,14 @@ describe('plate choice modes switched by registration.selection (review)', () =>
 });
 
 describe('registration integrity (issue 10, item 14)', () => {
-  /** Reserved, booked at the station, checked and passed (slot started by SQL). */
+  /** Reserved, booked at the station, passed by its inspector (slot started by SQL). */
   async function passedApp(citizen, extra = {}) {
     const app = await reservedApp(citizen, extra);
     const slot = await publishSlot(id.outlets.station);
     let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(citizen), json: { slot_id: slot.id } });
     assert.equal(r.status, 201, r.text);
     startSlot(slot.id);
-    r = await partner('station', 'POST', `/v1/registrations/${app.id}/inspection`, { result: 'pass' });
+    r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'pass' } });
     assert.equal(r.status, 200, r.text);
     return r.json;
   }
