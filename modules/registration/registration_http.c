@@ -419,19 +419,42 @@ typedef struct update_arg {
     int64_t id;
     reg_fields f;
     int submit;
+    int policy_only; /* the body is {"insurance_policy_no": ...} alone */
 } update_arg;
+
+/* After submission only the compulsory policy number may be corrected,
+ * until the vehicle is registered: a number the insurer does not know for
+ * this VIN ("mismatch") would otherwise block completion for good. */
+static int correct_policy(app_req *r, const update_arg *u, const db_rows *a)
+{
+    const char *status = NULL, *state = db_cell(a, 0, RA_STATE);
+    uint64_t affected = 0;
+
+    if (reg_sql_app_set_policy_no(r->db, u->id, state, u->f.policy_no, &affected) != 0 ||
+        reg_affected(r, affected, state) != 0 ||
+        reg_insurance_match(r->db, u->id, db_cell(a, 0, RA_VIN), u->f.policy_no, &status) != 0 ||
+        reg_audit(r, "registration.policy_correct", u->id,
+                  json_pack("{s:s, s:s}", "from", db_cell(a, 0, RA_INSURANCE), "to", status)) != 0)
+        return -1;
+    return reply_app(r, 200, u->id);
+}
 
 static int tx_update(app_req *r, void *p)
 {
     update_arg *u = p;
     db_rows *a = NULL;
     const char *from;
-    registration_state to;
+    registration_state to, cur;
     uint64_t affected = 0;
     int rc = -1;
 
     if ((a = reg_app_load(r, u->id, 1)) == NULL)
         goto done;
+    if (u->policy_only && registration_state_parse(db_cell(a, 0, RA_STATE), &cur) == 0 &&
+        registration_state_is_open(cur)) {
+        rc = correct_policy(r, u, a);
+        goto done;
+    }
     if (reg_check(r, a, REG_EV_UPDATE, &from, &to) != 0)
         goto done;
     if (reg_sql_app_update_draft(r->db, u->id, &u->f, &affected) != 0)
@@ -465,6 +488,7 @@ void reg_on_update(app_req *r)
         return;
     u.f.materials_json = materials;
     u.submit = app_json_bool(r, "submit", false);
+    u.policy_only = u.f.policy_no != NULL && json_object_size(r->json) == 1;
     app_tx(r, tx_update, &u);
     free(materials);
 }

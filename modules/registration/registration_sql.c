@@ -189,6 +189,17 @@ int reg_sql_app_registered(db_conn *c, int64_t id, int64_t vehicle_id, const cha
                    affected, NULL);
 }
 
+static const char SQL_APP_SET_POLICY_NO[] =
+    "UPDATE registration_applications SET insurance_policy_no = ?, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE id = ? AND state = ?";
+
+int reg_sql_app_set_policy_no(db_conn *c, int64_t id, const char *from, const char *policy_no,
+                              uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_SET_POLICY_NO, DBP(DB_STR(policy_no), DB_I64(id), DB_STR(from)),
+                   affected, NULL);
+}
+
 static const char SQL_APP_SET_INSURANCE[] =
     "UPDATE registration_applications SET insurance_status = ?, insurance_policy_id = ?, "
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";

@@ -56,6 +56,9 @@ int reg_sql_app_inspected(db_conn *c, int64_t id, const char *from, const char *
                           const char *reasons_json, uint64_t *affected);
 int reg_sql_app_registered(db_conn *c, int64_t id, int64_t vehicle_id, const char *certificate,
                            uint64_t *affected);
+/* Corrects the policy number of an application in state `from`. */
+int reg_sql_app_set_policy_no(db_conn *c, int64_t id, const char *from, const char *policy_no,
+                              uint64_t *affected);
 /* insurance_status and the confirming policy (0 for none). */
 int reg_sql_app_set_insurance(db_conn *c, int64_t id, const char *status, int64_t policy_id);
 /* The open application (submitted .. inspected) of a VIN, locked: at most

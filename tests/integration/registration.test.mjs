@@ -1073,6 +1073,32 @@ describe('registration integrity (issue 10, item 14)', () => {
     assert.equal(server.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'registration.insurance_policy' AND target_id = '${policyId}'`)[0][0], '3');
   });
 
+  test('a mistyped policy number is corrected after submission, and nothing else is', async () => {
+    const c = id.citizens[2];
+    const app = await passedApp(c);
+    const real = `PDZA${randomHex(6)}`;
+    let r = await pushPolicy(app, { policy_no: real });
+    assert.equal(r.json.application_insurance_status, 'mismatch');
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { insurance_policy_no: real, brand: 'x' } });
+    assert.equal(r.status, 409, r.text);
+    assert.equal(r.json.code, 'invalid_state');
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { insurance_policy_no: '' } });
+    assert.equal(r.status, 422, r.text);
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(id.citizens[0]), json: { insurance_policy_no: real } });
+    assert.equal(r.status, 404);
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { insurance_policy_no: real } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.state, 'inspected_passed');
+    assert.equal(r.json.insurance_policy_no, real);
+    assert.equal(r.json.insurance_status, 'confirmed');
+    r = await complete(app);
+    assert.equal(r.status, 200, r.text);
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { insurance_policy_no: 'PX1' } });
+    assert.equal(r.status, 409);
+    assert.equal(r.json.state, 'registered');
+    assert.equal(server.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'registration.policy_correct' AND target_id = '${app.id}'`)[0][0], '1');
+  });
+
   test('a policy pushed before the owner applies confirms the application at submission', async () => {
     const fields = fullFields();
     let r = await pushPolicy({ vin: fields.vin, insurance_policy_no: fields.insurance_policy_no });
