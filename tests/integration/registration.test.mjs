@@ -147,8 +147,10 @@ before(async () => {
     prefix: 'registration',
     overrides: {
       'jobs.enabled': 0, 'workers.count': 8,
-      // the appointment race sends 1000 requests at once from one address
+      // the appointment race sends 1000 requests at once from one address, over TLS: under the
+      // sanitizers on a loaded machine the last handshakes take longer than the default 30 s
       'http.max_connections': 2000, 'http.max_connections_per_ip': 2000, 'workers.queue': 2000, 'registration.offer_size': 5,
+      'http.request_timeout_s': 300, 'http.idle_timeout_s': 300,
       'registration.hoarding_limit': 2,
     },
   });
@@ -678,7 +680,7 @@ describe('inspection slots and appointments', () => {
     assert.equal(ids.length, 1000);
     const byCitizen = new Map(owners.map((o) => [String(o.id), o]));
     const results = await Promise.all(ids.map(([appId, cid]) => api('POST', `/v1/registrations/${appId}/appointment`, {
-      headers: cit(byCitizen.get(cid)), json: { slot_id: slot.id }, timeoutMs: 120000,
+      headers: cit(byCitizen.get(cid)), json: { slot_id: slot.id }, timeoutMs: 300000,
     })));
     const ok = results.filter((r) => r.status === 201).length;
     const full = results.filter((r) => r.status === 409 && r.json.code === 'slot_full').length;
