@@ -55,6 +55,20 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn)
         app_tx(r, fn, &id);
 }
 
+/* A station terminal sees an application while it is booked there. */
+static int at_callers_station(app_req *r, int64_t id, int *yes)
+{
+    db_rows *ap = NULL;
+    *yes = 0;
+    if (reg_sql_appt_active(r->db, id, &ap) != 0) {
+        db_rows_free(ap);
+        return -1;
+    }
+    *yes = ap->nrows == 1 && r->who.outlet_id != 0 && db_cell_i64(ap, 0, 2) == r->who.outlet_id;
+    db_rows_free(ap);
+    return 0;
+}
+
 db_rows *reg_app_load(app_req *r, int64_t id, int lock)
 {
     db_rows *a = NULL;
@@ -70,8 +84,15 @@ db_rows *reg_app_load(app_req *r, int64_t id, int lock)
             visible = db_cell_i64(a, 0, RA_CITIZEN) == r->who.id;
             break;
         case CALLER_PARTNER:
-            visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
-                      db_cell_i64(a, 0, RA_DEALER_OUTLET) == r->who.outlet_id;
+            if (r->who.partner_type & PARTNER_STATION) {
+                if (at_callers_station(r, id, &visible) != 0) {
+                    db_rows_free(a);
+                    return NULL; /* db error left in r->db */
+                }
+            } else {
+                visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
+                          db_cell_i64(a, 0, RA_DEALER_OUTLET) == r->who.outlet_id;
+            }
             break;
         case CALLER_OPERATOR:
         case CALLER_SYSTEM:
@@ -114,56 +135,65 @@ json_t *reg_app_json(app_req *r, const db_rows *a, int i)
     json_object_set_new(o, "id", json_integer(db_cell_i64(a, i, RA_ID)));
     json_object_set_new(o, "state", json_string(db_cell(a, i, RA_STATE)));
     json_object_set_new(o, "channel", json_string(db_cell(a, i, RA_CHANNEL)));
-    json_object_set_new(o, "citizenId", json_integer(db_cell_i64(a, i, RA_CITIZEN)));
-    json_object_set_new(o, "dealerOutletId", db_cell(a, i, RA_DEALER_OUTLET)
+    json_object_set_new(o, "citizen_id", json_integer(db_cell_i64(a, i, RA_CITIZEN)));
+    json_object_set_new(o, "dealer_outlet_id", db_cell(a, i, RA_DEALER_OUTLET)
                                                  ? json_integer(db_cell_i64(a, i, RA_DEALER_OUTLET))
                                                  : json_null());
-    json_object_set_new(o, "vehicleType", json_text_or_null(db_cell(a, i, RA_VTYPE)));
-    json_object_set_new(o, "useType", json_text_or_null(db_cell(a, i, RA_USE)));
+    json_object_set_new(o, "vehicle_type", json_text_or_null(db_cell(a, i, RA_VTYPE)));
+    json_object_set_new(o, "use_type", json_text_or_null(db_cell(a, i, RA_USE)));
     json_object_set_new(o, "brand", json_text_or_null(db_cell(a, i, RA_BRAND)));
     json_object_set_new(o, "model", json_text_or_null(db_cell(a, i, RA_MODEL)));
     json_object_set_new(o, "vin", json_text_or_null(db_cell(a, i, RA_VIN)));
-    json_object_set_new(o, "engineNo", json_text_or_null(db_cell(a, i, RA_ENGINE)));
-    json_object_set_new(o, "invoiceNo", json_text_or_null(db_cell(a, i, RA_INVOICE_NO)));
-    json_object_set_new(o, "invoiceAmountFen", db_cell(a, i, RA_INVOICE_AMOUNT)
+    json_object_set_new(o, "engine_no", json_text_or_null(db_cell(a, i, RA_ENGINE)));
+    json_object_set_new(o, "invoice_no", json_text_or_null(db_cell(a, i, RA_INVOICE_NO)));
+    json_object_set_new(o, "invoice_amount_fen", db_cell(a, i, RA_INVOICE_AMOUNT)
                                                    ? json_integer(db_cell_i64(a, i, RA_INVOICE_AMOUNT))
                                                    : json_null());
-    json_object_set_new(o, "insurancePolicyNo", json_text_or_null(db_cell(a, i, RA_POLICY)));
-    json_object_set_new(o, "insuranceStatus", json_string(db_cell(a, i, RA_INSURANCE)));
+    json_object_set_new(o, "insurance_policy_no", json_text_or_null(db_cell(a, i, RA_POLICY)));
+    json_object_set_new(o, "insurance_status", json_string(db_cell(a, i, RA_INSURANCE)));
+    json_object_set_new(o, "insurance_valid_from", json_text_or_null(db_cell(a, i, RA_POLICY_FROM)));
+    json_object_set_new(o, "insurance_valid_until",
+                        json_text_or_null(db_cell(a, i, RA_POLICY_UNTIL)));
     json_object_set_new(o, "materials", parsed_array(db_cell(a, i, RA_MATERIALS)));
     json_object_set_new(o, "delivery", json_string(db_cell(a, i, RA_DELIVERY)));
-    json_object_set_new(o, "mailAddress", json_text_or_null(db_cell(a, i, RA_ADDRESS)));
-    json_object_set_new(o, "platePrefix", json_string(db_cell(a, i, RA_PREFIX)));
+    /* An inspection station has no use for the owner's address. */
+    json_object_set_new(o, "mail_address",
+                        r && r->who.kind == CALLER_PARTNER && (r->who.partner_type & PARTNER_STATION)
+                            ? json_null()
+                            : json_text_or_null(db_cell(a, i, RA_ADDRESS)));
+    json_object_set_new(o, "plate_prefix", json_string(db_cell(a, i, RA_PREFIX)));
     if (number) {
         char shown[REGISTRATION_PLATE_FORMAT_SIZE];
         registration_plate_format(db_cell(a, i, RA_PREFIX), number, shown, sizeof shown);
         json_object_set_new(o, "plate", json_pack("{s:s, s:s, s:o}", "number", number, "display",
-                                                  shown, "reservedUntil",
+                                                  shown, "reserved_until",
                                                   reg_iso_json(db_cell(a, i, RA_RESERVED_UNTIL))));
     } else {
         json_object_set_new(o, "plate", json_null());
     }
-    json_object_set_new(o, "offerExpiresAt", reg_iso_json(db_cell(a, i, RA_OFFER_EXPIRES)));
-    json_object_set_new(o, "caseNumber", json_text_or_null(db_cell(a, i, RA_CASE_NUMBER)));
+    json_object_set_new(o, "offer_expires_at", reg_iso_json(db_cell(a, i, RA_OFFER_EXPIRES)));
+    json_object_set_new(o, "case_number", json_text_or_null(db_cell(a, i, RA_CASE_NUMBER)));
     json_object_set_new(o, "inspections", json_integer(db_cell_i64(a, i, RA_INSPECTIONS)));
-    json_object_set_new(o, "inspectionReasons", parsed_array(db_cell(a, i, RA_REASONS)));
-    json_object_set_new(o, "inspectedAt", reg_iso_json(db_cell(a, i, RA_INSPECTED_AT)));
-    json_object_set_new(o, "vehicleId", db_cell(a, i, RA_VEHICLE_ID)
+    json_object_set_new(o, "inspection_reasons", parsed_array(db_cell(a, i, RA_REASONS)));
+    json_object_set_new(o, "inspected_at", reg_iso_json(db_cell(a, i, RA_INSPECTED_AT)));
+    json_object_set_new(o, "vehicle_id", db_cell(a, i, RA_VEHICLE_ID)
                                             ? json_integer(db_cell_i64(a, i, RA_VEHICLE_ID))
                                             : json_null());
-    json_object_set_new(o, "certificateNo", json_text_or_null(db_cell(a, i, RA_CERTIFICATE)));
-    json_object_set_new(o, "createdAt", reg_iso_json(db_cell(a, i, RA_CREATED)));
-    json_object_set_new(o, "updatedAt", reg_iso_json(db_cell(a, i, RA_UPDATED)));
-    json_object_set_new(o, "submittedAt", reg_iso_json(db_cell(a, i, RA_SUBMITTED)));
-    json_object_set_new(o, "registeredAt", reg_iso_json(db_cell(a, i, RA_REGISTERED)));
+    json_object_set_new(o, "certificate_no", json_text_or_null(db_cell(a, i, RA_CERTIFICATE)));
+    json_object_set_new(o, "next_inspection_date",
+                        json_text_or_null(db_cell(a, i, RA_NEXT_INSPECTION)));
+    json_object_set_new(o, "created_at", reg_iso_json(db_cell(a, i, RA_CREATED)));
+    json_object_set_new(o, "updated_at", reg_iso_json(db_cell(a, i, RA_UPDATED)));
+    json_object_set_new(o, "submitted_at", reg_iso_json(db_cell(a, i, RA_SUBMITTED)));
+    json_object_set_new(o, "registered_at", reg_iso_json(db_cell(a, i, RA_REGISTERED)));
     /* The appointment, when one is active (a failed lookup only omits it). */
     if (r && reg_sql_appt_active(r->db, db_cell_i64(a, i, RA_ID), &ap) == 0 && ap->nrows == 1)
         json_object_set_new(o, "appointment",
                             json_pack("{s:I, s:I, s:I, s:o, s:o, s:s}", "id",
-                                      (json_int_t)db_cell_i64(ap, 0, 0), "slotId",
-                                      (json_int_t)db_cell_i64(ap, 0, 1), "stationId",
-                                      (json_int_t)db_cell_i64(ap, 0, 2), "startsAt",
-                                      reg_iso_json(db_cell(ap, 0, 3)), "endsAt",
+                                      (json_int_t)db_cell_i64(ap, 0, 0), "slot_id",
+                                      (json_int_t)db_cell_i64(ap, 0, 1), "station_id",
+                                      (json_int_t)db_cell_i64(ap, 0, 2), "starts_at",
+                                      reg_iso_json(db_cell(ap, 0, 3)), "ends_at",
                                       reg_iso_json(db_cell(ap, 0, 4)), "state", db_cell(ap, 0, 5)));
     else
         json_object_set_new(o, "appointment", json_null());
@@ -231,9 +261,9 @@ int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *ki
                         "hoarding") != 0)
         goto done;
     /* A supervision event: who, how many and why; no personal identifiers. */
-    detail = json_pack("{s:I, s:s, s:I, s:I, s:I}", "citizenId", (json_int_t)citizen_id, "last",
-                       kind, "events", (json_int_t)n, "applicationId", (json_int_t)app_id,
-                       "coolingOffDays", (json_int_t)reg_conf_int("registration.cooling_off_days"));
+    detail = json_pack("{s:I, s:s, s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen_id, "last",
+                       kind, "events", (json_int_t)n, "application_id", (json_int_t)app_id,
+                       "cooling_off_days", (json_int_t)reg_conf_int("registration.cooling_off_days"));
     snprintf(cid, sizeof cid, "%" PRId64, citizen_id);
     if (r)
         rc = audit_write(r, "registration.hoarding", "citizen", cid, "cooling_off", detail);
@@ -242,6 +272,35 @@ int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *ki
                              "cooling_off", detail);
 done:
     json_decref(detail);
+    return rc;
+}
+
+int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char *policy_no,
+                        const char **status)
+{
+    db_rows *p = NULL;
+    int64_t policy_id = 0, n = 0;
+    int rc = -1;
+
+    *status = "none";
+    if (vin && policy_no) {
+        if (reg_sql_policy_find(c, vin, policy_no, &p) != 0)
+            goto done;
+        if (p->nrows == 1) {
+            policy_id = db_cell_i64(p, 0, 0);
+            *status = "confirmed";
+        } else {
+            if (reg_sql_policy_count_vin(c, vin, &n) != 0)
+                goto done;
+            /* The insurer knows this vehicle under another number. */
+            *status = n > 0 ? "mismatch" : "unconfirmed";
+        }
+    } else if (policy_no) {
+        *status = "unconfirmed";
+    }
+    rc = reg_sql_app_set_insurance(c, app_id, *status, policy_id);
+done:
+    db_rows_free(p);
     return rc;
 }
 

@@ -1,35 +1,38 @@
 /* registration_http.c - applications: create (owner or dealer terminal),
  * read, edit the draft, submit (validation, one-time notice, uniqueness,
- * case), cancel, complete (vehicle, plate, mailing order), collect, mail
- * dispatch by the post partner, dealer certification. */
+ * case), cancel, complete (insurance in force, vehicle with its first
+ * inspection date, plate, mailing order), collect, mail dispatch by the
+ * post partner. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "modules/cases/cases.h"
 #include "modules/registration/registration_internal.h"
 #include "modules/registration/vin.h"
 #include "server/audit.h"
 #include "server/crypto.h"
+#include "server/date.h"
 #include "server/pii.h"
 
 #define MAX_MATERIALS 32
 
 static const app_jfield app_fields[] = {
-    {"idNumber", JF_STRING, false, 32},
-    {"vehicleType", JF_STRING, false, 16},
-    {"useType", JF_STRING, false, 16},
+    {"id_number", JF_STRING, false, 32},
+    {"vehicle_type", JF_STRING, false, 16},
+    {"use_type", JF_STRING, false, 16},
     {"brand", JF_STRING, false, 64},
     {"model", JF_STRING, false, 64},
     {"vin", JF_STRING, false, 64},
-    {"engineNo", JF_STRING, false, 64},
-    {"invoiceNo", JF_STRING, false, 32},
-    {"invoiceAmountFen", JF_INT, false, 0},
-    {"insurancePolicyNo", JF_STRING, false, 64},
+    {"engine_no", JF_STRING, false, 64},
+    {"invoice_no", JF_STRING, false, 32},
+    {"invoice_amount_fen", JF_INT, false, 0},
+    {"insurance_policy_no", JF_STRING, false, 64},
     {"materials", JF_ARRAY, false, 0},
     {"delivery", JF_STRING, false, 8},
-    {"mailAddress", JF_STRING, false, 255},
+    {"mail_address", JF_STRING, false, 255},
     {"submit", JF_BOOL, false, 0},
 };
 
@@ -71,24 +74,24 @@ static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
 
     memset(f, 0, sizeof *f);
     *materials_json = NULL;
-    f->vehicle_type = app_json_str(r, "vehicleType");
-    f->use_type = app_json_str(r, "useType");
+    f->vehicle_type = app_json_str(r, "vehicle_type");
+    f->use_type = app_json_str(r, "use_type");
     f->brand = app_json_str(r, "brand");
     f->model = app_json_str(r, "model");
     f->vin = app_json_str(r, "vin");
-    f->engine_no = app_json_str(r, "engineNo");
-    f->invoice_no = app_json_str(r, "invoiceNo");
-    f->policy_no = app_json_str(r, "insurancePolicyNo");
+    f->engine_no = app_json_str(r, "engine_no");
+    f->invoice_no = app_json_str(r, "invoice_no");
+    f->policy_no = app_json_str(r, "insurance_policy_no");
     f->delivery = app_json_str(r, "delivery");
-    f->mail_address = app_json_str(r, "mailAddress");
-    if (json_is_integer(json_object_get(r->json, "invoiceAmountFen"))) {
+    f->mail_address = app_json_str(r, "mail_address");
+    if (json_is_integer(json_object_get(r->json, "invoice_amount_fen"))) {
         f->has_amount = 1;
-        f->invoice_amount_fen = app_json_int(r, "invoiceAmountFen", 0);
+        f->invoice_amount_fen = app_json_int(r, "invoice_amount_fen", 0);
     }
     if (f->vehicle_type && registration_class_for_type(f->vehicle_type) == NULL)
-        add_error(errors, "vehicleType", "vehicle_type_unknown");
+        add_error(errors, "vehicle_type", "vehicle_type_unknown");
     if (f->use_type && !one_of(f->use_type, uses))
-        add_error(errors, "useType", "use_type_unknown");
+        add_error(errors, "use_type", "use_type_unknown");
     if (f->brand && f->brand[0] == '\0')
         add_error(errors, "brand", "empty");
     if (f->model && f->model[0] == '\0')
@@ -96,17 +99,17 @@ static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
     if (f->vin && registration_vin_check(f->vin, &why) != 0)
         add_error(errors, "vin", why);
     if (f->engine_no && !engine_ok(f->engine_no))
-        add_error(errors, "engineNo", "engine_no_format");
+        add_error(errors, "engine_no", "engine_no_format");
     if (f->invoice_no && f->invoice_no[0] == '\0')
-        add_error(errors, "invoiceNo", "empty");
+        add_error(errors, "invoice_no", "empty");
     if (f->has_amount && f->invoice_amount_fen <= 0)
-        add_error(errors, "invoiceAmountFen", "invoice_amount_not_positive");
+        add_error(errors, "invoice_amount_fen", "invoice_amount_not_positive");
     if (f->policy_no && f->policy_no[0] == '\0')
-        add_error(errors, "insurancePolicyNo", "empty");
+        add_error(errors, "insurance_policy_no", "empty");
     if (f->delivery && !one_of(f->delivery, deliveries))
         add_error(errors, "delivery", "delivery_unknown");
     if (f->mail_address && f->mail_address[0] == '\0')
-        add_error(errors, "mailAddress", "empty");
+        add_error(errors, "mail_address", "empty");
     if (m) {
         size_t i;
         json_t *v;
@@ -153,10 +156,10 @@ static int materials_have(const char *json_text, const char **have, int cap, jso
 static int check_complete(app_req *r, const db_rows *a)
 {
     static const struct { int col; const char *field; } required[] = {
-        {RA_VTYPE, "vehicleType"}, {RA_USE, "useType"}, {RA_BRAND, "brand"},
-        {RA_MODEL, "model"}, {RA_VIN, "vin"}, {RA_ENGINE, "engineNo"},
-        {RA_INVOICE_NO, "invoiceNo"}, {RA_INVOICE_AMOUNT, "invoiceAmountFen"},
-        {RA_POLICY, "insurancePolicyNo"},
+        {RA_VTYPE, "vehicle_type"}, {RA_USE, "use_type"}, {RA_BRAND, "brand"},
+        {RA_MODEL, "model"}, {RA_VIN, "vin"}, {RA_ENGINE, "engine_no"},
+        {RA_INVOICE_NO, "invoice_no"}, {RA_INVOICE_AMOUNT, "invoice_amount_fen"},
+        {RA_POLICY, "insurance_policy_no"},
     };
     const char *req = reg_conf_str("registration.required_materials");
     const char *have[MAX_MATERIALS], *missing[64];
@@ -168,7 +171,7 @@ static int check_complete(app_req *r, const db_rows *a)
         if (db_cell(a, 0, required[i].col) == NULL)
             json_array_append_new(fields, json_string(required[i].field));
     if (strcmp(db_cell(a, 0, RA_DELIVERY), "mail") == 0 && db_cell(a, 0, RA_ADDRESS) == NULL)
-        json_array_append_new(fields, json_string("mailAddress"));
+        json_array_append_new(fields, json_string("mail_address"));
     nhave = materials_have(db_cell(a, 0, RA_MATERIALS), have, MAX_MATERIALS, &keep);
     nmiss = registration_missing_materials(req, have, nhave, buf, missing, 64);
     for (int i = 0; i < nmiss && i < 64; i++)
@@ -176,7 +179,7 @@ static int check_complete(app_req *r, const db_rows *a)
     if (json_array_size(fields) > 0 || json_array_size(mats) > 0) {
         app_problem_ext(r, 422, "materials_missing", "Application incomplete",
                         "Everything still missing is listed at once.", NULL,
-                        json_pack("{s:O, s:O}", "missingFields", fields, "missingMaterials", mats));
+                        json_pack("{s:O, s:O}", "missing_fields", fields, "missing_materials", mats));
         goto done;
     }
     rc = 0;
@@ -195,7 +198,7 @@ static int dup_problem(app_req *r, const db_rows *d, const char *vin_code, const
         return -1;
     }
     if (d->nrows == 1 && db_cell_i64(d, 0, 1)) {
-        app_problem(r, 409, engine_code, "Engine number already in use", NULL, "engineNo");
+        app_problem(r, 409, engine_code, "Engine number already in use", NULL, "engine_no");
         return -1;
     }
     return 0;
@@ -204,7 +207,7 @@ static int dup_problem(app_req *r, const db_rows *d, const char *vin_code, const
 static int do_submit(app_req *r, int64_t id)
 {
     db_rows *a = NULL, *d = NULL;
-    const char *from = NULL, *why = NULL;
+    const char *from = NULL, *why = NULL, *insurance = NULL;
     registration_state to;
     cases_new cn;
     int64_t case_id = 0;
@@ -256,8 +259,20 @@ static int do_submit(app_req *r, int64_t id)
     }
     if (reg_affected(r, affected, from) != 0)
         goto done;
+    /* The insurer may have pushed the policy before the owner applied. */
+    if (reg_insurance_match(r->db, id, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_POLICY),
+                            &insurance) != 0)
+        goto done;
+    /* Dealer path: the buyer's visit to the dealer is the one trip of the
+     * case; the dealer takes the car to the station (no trip for the
+     * buyer) and the documents come by mail. Counted here, once, because
+     * submission happens once and only a dealer terminal files this way. */
+    if (strcmp(db_cell(a, 0, RA_CHANNEL), "dealer") == 0 &&
+        cases_record_trip(r->db, case_id, db_cell_i64(a, 0, RA_DEALER_OUTLET), 0) != 0)
+        goto done;
     rc = reg_audit(r, "registration.submit", id,
-                   json_pack("{s:s, s:I}", "caseNumber", number, "caseId", (json_int_t)case_id));
+                   json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
+                             (json_int_t)case_id, "insurance_status", insurance));
 done:
     db_rows_free(d);
     db_rows_free(a);
@@ -315,11 +330,11 @@ void reg_on_create(app_req *r)
         goto done;
     c.f.materials_json = materials;
     c.submit = app_json_bool(r, "submit", false);
-    idn = app_json_str(r, "idNumber");
+    idn = app_json_str(r, "id_number");
     if (r->who.kind == CALLER_CITIZEN) {
         if (idn) {
             app_problem(r, 400, "unknown_field", "Unknown field",
-                        "The owner is the signed-in citizen.", "idNumber");
+                        "The owner is the signed-in citizen.", "id_number");
             goto done;
         }
         c.citizen_id = r->who.id;
@@ -327,8 +342,8 @@ void reg_on_create(app_req *r)
         /* A dealer terminal files for the buyer named by ID number. */
         unsigned char hash[32];
         if (idn == NULL) {
-            app_problem(r, 400, "missing_field", "Missing field", "Field 'idNumber' is required.",
-                        "idNumber");
+            app_problem(r, 400, "missing_field", "Missing field", "Field 'id_number' is required.",
+                        "id_number");
             goto done;
         }
         pii_hash(PII_ID_NUMBER, idn, hash);
@@ -338,7 +353,7 @@ void reg_on_create(app_req *r)
         }
         if (cit->nrows != 1) {
             app_problem(r, 422, "citizen_unknown", "Unknown owner",
-                        "No citizen is registered with this ID number.", "idNumber");
+                        "No citizen is registered with this ID number.", "id_number");
             goto done;
         }
         c.citizen_id = db_cell_i64(cit, 0, 0);
@@ -404,19 +419,42 @@ typedef struct update_arg {
     int64_t id;
     reg_fields f;
     int submit;
+    int policy_only; /* the body is {"insurance_policy_no": ...} alone */
 } update_arg;
+
+/* After submission only the compulsory policy number may be corrected,
+ * until the vehicle is registered: a number the insurer does not know for
+ * this VIN ("mismatch") would otherwise block completion for good. */
+static int correct_policy(app_req *r, const update_arg *u, const db_rows *a)
+{
+    const char *status = NULL, *state = db_cell(a, 0, RA_STATE);
+    uint64_t affected = 0;
+
+    if (reg_sql_app_set_policy_no(r->db, u->id, state, u->f.policy_no, &affected) != 0 ||
+        reg_affected(r, affected, state) != 0 ||
+        reg_insurance_match(r->db, u->id, db_cell(a, 0, RA_VIN), u->f.policy_no, &status) != 0 ||
+        reg_audit(r, "registration.policy_correct", u->id,
+                  json_pack("{s:s, s:s}", "from", db_cell(a, 0, RA_INSURANCE), "to", status)) != 0)
+        return -1;
+    return reply_app(r, 200, u->id);
+}
 
 static int tx_update(app_req *r, void *p)
 {
     update_arg *u = p;
     db_rows *a = NULL;
     const char *from;
-    registration_state to;
+    registration_state to, cur;
     uint64_t affected = 0;
     int rc = -1;
 
     if ((a = reg_app_load(r, u->id, 1)) == NULL)
         goto done;
+    if (u->policy_only && registration_state_parse(db_cell(a, 0, RA_STATE), &cur) == 0 &&
+        registration_state_is_open(cur)) {
+        rc = correct_policy(r, u, a);
+        goto done;
+    }
     if (reg_check(r, a, REG_EV_UPDATE, &from, &to) != 0)
         goto done;
     if (reg_sql_app_update_draft(r->db, u->id, &u->f, &affected) != 0)
@@ -441,15 +479,16 @@ void reg_on_update(app_req *r)
         return;
     if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0)
         return;
-    if (app_json_str(r, "idNumber")) {
+    if (app_json_str(r, "id_number")) {
         app_problem(r, 400, "unknown_field", "Unknown field", "The owner cannot be changed.",
-                    "idNumber");
+                    "id_number");
         return;
     }
     if (parse_fields(r, &u.f, &materials) != 0)
         return;
     u.f.materials_json = materials;
     u.submit = app_json_bool(r, "submit", false);
+    u.policy_only = u.f.policy_no != NULL && json_object_size(r->json) == 1;
     app_tx(r, tx_update, &u);
     free(materials);
 }
@@ -514,6 +553,32 @@ void reg_on_cancel(app_req *r)
 
 /* ---- complete (window) ---- */
 
+/* Compulsory insurance must be confirmed by the insurer (a policy for this
+ * VIN under the number the owner gave) and in force on the day the vehicle
+ * is registered, the bureau's calendar day. 0, or -1 with a 409 set. */
+static int check_insurance(app_req *r, const db_rows *a)
+{
+    const char *status = db_cell(a, 0, RA_INSURANCE);
+    const char *from = db_cell(a, 0, RA_POLICY_FROM), *until = db_cell(a, 0, RA_POLICY_UNTIL);
+    char today[DATE_STR_SIZE];
+
+    if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL) {
+        app_problem_ext(r, 409, "insurance_not_confirmed", "Insurance not confirmed",
+                        "The insurer has not confirmed a compulsory insurance policy for this "
+                        "vehicle under the policy number of the application.",
+                        NULL, json_pack("{s:s}", "insurance_status", status));
+        return -1;
+    }
+    date_format(date_shanghai_today(time(NULL)), today);
+    if (strcmp(today, from) < 0 || strcmp(today, until) > 0) {
+        app_problem_ext(r, 409, "insurance_not_valid", "Insurance not in force",
+                        "The compulsory insurance policy is not valid today.", NULL,
+                        json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
+        return -1;
+    }
+    return 0;
+}
+
 static int tx_complete(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p, vehicle_id = 0, mail_id = 0;
@@ -521,13 +586,19 @@ static int tx_complete(app_req *r, void *p)
     const char *from, *why = NULL;
     registration_state to;
     uint64_t affected = 0;
-    char plate[32], cert[16];
+    char plate[32], cert[16], due_s[DATE_STR_SIZE] = "";
+    int32_t due = 0;
     int rc = -1;
 
     if ((a = reg_app_load(r, id, 1)) == NULL)
         goto done;
-    if (reg_check(r, a, REG_EV_COMPLETE, &from, &to) != 0)
+    if (reg_check(r, a, REG_EV_COMPLETE, &from, &to) != 0 || check_insurance(r, a) != 0)
         goto done;
+    /* The first periodic inspection, by the rules for the vehicle's type
+     * and use (registration_rules.c), counted from today. */
+    if (registration_next_inspection(db_cell(a, 0, RA_VTYPE), db_cell(a, 0, RA_USE),
+                                     date_shanghai_today(time(NULL)), &due, NULL) == 0)
+        date_format(due, due_s);
     if (reg_sql_plate_assign(r->db, id, &affected) != 0)
         goto done;
     if (affected != 1) {
@@ -541,7 +612,7 @@ static int tx_complete(app_req *r, void *p)
                                registration_class_for_type(db_cell(a, 0, RA_VTYPE)),
                                db_cell(a, 0, RA_USE), db_cell(a, 0, RA_BRAND),
                                db_cell(a, 0, RA_MODEL), db_cell_i64(a, 0, RA_CITIZEN),
-                               &vehicle_id) != 0) {
+                               due_s[0] ? due_s : NULL, &vehicle_id) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             db_error_clear(r->db);
             app_problem(r, 409, "vehicle_exists", "Vehicle already registered",
@@ -569,14 +640,16 @@ static int tx_complete(app_req *r, void *p)
         goto done;
     }
     if (reg_audit(r, "registration.complete", id,
-                  json_pack("{s:I, s:s, s:s, s:I}", "vehicleId", (json_int_t)vehicle_id, "plate",
-                            plate, "certificateNo", cert, "mailingOrderId", (json_int_t)mail_id)) != 0)
+                  json_pack("{s:I, s:s, s:s, s:I, s:s?}", "vehicle_id", (json_int_t)vehicle_id,
+                            "plate", plate, "certificate_no", cert, "mailing_order_id",
+                            (json_int_t)mail_id, "next_inspection_date",
+                            due_s[0] ? due_s : NULL)) != 0)
         goto done;
     rc = reply_app(r, 200, id);
     if (rc == 0 && mail_id) {
         /* Tell the caller which order the post partner will pick up. */
         json_t *body = json_loadb(r->resp_body, r->resp_len, 0, NULL);
-        json_object_set_new(body, "mailingOrderId", json_integer(mail_id));
+        json_object_set_new(body, "mailing_order_id", json_integer(mail_id));
         app_reply_json(r, 200, body);
     }
 done:
@@ -636,13 +709,13 @@ static json_t *mail_json(const db_rows *m, int i)
 {
     char *name = crypto_mask_name(db_cell(m, i, 4));
     json_t *o = json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
-                          (json_int_t)db_cell_i64(m, i, 0), "applicationId",
-                          (json_int_t)db_cell_i64(m, i, 1), "caseId",
+                          (json_int_t)db_cell_i64(m, i, 0), "application_id",
+                          (json_int_t)db_cell_i64(m, i, 1), "case_id",
                           db_cell(m, i, 2) ? json_integer(db_cell_i64(m, i, 2)) : json_null(),
-                          "recipientName", name, "address", db_cell(m, i, 5), "state",
-                          db_cell(m, i, 7), "trackingNo",
+                          "recipient_name", name, "address", db_cell(m, i, 5), "state",
+                          db_cell(m, i, 7), "tracking_no",
                           db_cell(m, i, 8) ? json_string(db_cell(m, i, 8)) : json_null(),
-                          "createdAt", reg_iso_json(db_cell(m, i, 9)), "dispatchedAt",
+                          "created_at", reg_iso_json(db_cell(m, i, 9)), "dispatched_at",
                           reg_iso_json(db_cell(m, i, 10)));
     json_object_set_new(o, "contents", json_string(db_cell(m, i, 6)));
     free(name);
@@ -698,11 +771,11 @@ static int tx_dispatch(app_req *r, void *p)
         goto done;
     if (reg_check(r, a, REG_EV_MAILED, &from, &to) != 0)
         goto done;
-    if (reg_sql_mail_dispatch(r->db, id, app_json_str(r, "trackingNo"), r->who.id, &affected) != 0 ||
+    if (reg_sql_mail_dispatch(r->db, id, app_json_str(r, "tracking_no"), r->who.id, &affected) != 0 ||
         affected != 1 || reg_sql_app_set_state(r->db, app_id, from, "documents_mailed", &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
-    if (reg_audit(r, "registration.mailed", app_id, json_pack("{s:I}", "mailingOrderId", (json_int_t)id)) != 0)
+    if (reg_audit(r, "registration.mailed", app_id, json_pack("{s:I}", "mailing_order_id", (json_int_t)id)) != 0)
         goto done;
     db_rows_free(m);
     m = NULL;
@@ -718,53 +791,14 @@ done:
 
 void reg_on_mail_dispatch(app_req *r)
 {
-    static const app_jfield fields[] = {{"trackingNo", JF_STRING, true, 64}};
+    static const app_jfield fields[] = {{"tracking_no", JF_STRING, true, 64}};
     int64_t id = reg_param_id(r, 0);
     if (id < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
         return;
-    if (app_json_str(r, "trackingNo")[0] == '\0') {
-        app_problem(r, 422, "empty", "Invalid tracking number", "trackingNo must not be empty.",
-                    "trackingNo");
+    if (app_json_str(r, "tracking_no")[0] == '\0') {
+        app_problem(r, 422, "empty", "Invalid tracking number", "tracking_no must not be empty.",
+                    "tracking_no");
         return;
     }
     app_tx(r, tx_dispatch, &id);
-}
-
-/* ---- dealer certification (admin) ---- */
-
-static int tx_certify(app_req *r, void *p)
-{
-    int64_t outlet = *(int64_t *)p;
-    db_rows *o = NULL;
-    uint64_t affected = 0;
-    char id[32];
-    int rc = -1;
-
-    if (reg_sql_outlet_type(r->db, outlet, &o) != 0)
-        goto done;
-    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "dealer") != 0) {
-        app_problem(r, 422, "not_a_dealer", "Not a dealer outlet", NULL, "outletId");
-        goto done;
-    }
-    if (reg_sql_dealer_certify(r->db, outlet, r->who.id, &affected) != 0)
-        goto done;
-    snprintf(id, sizeof id, "%" PRId64, outlet);
-    if (audit_write(r, "registration.dealer_certify", "outlet", id, "ok", NULL) != 0)
-        goto done;
-    app_reply_json(r, affected ? 201 : 200,
-                   json_pack("{s:I, s:b}", "outletId", (json_int_t)outlet, "certified", 1));
-    rc = 0;
-done:
-    db_rows_free(o);
-    return rc;
-}
-
-void reg_on_dealer_certify(app_req *r)
-{
-    static const app_jfield fields[] = {{"outletId", JF_INT, true, 0}};
-    int64_t outlet;
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    outlet = app_json_int(r, "outletId", 0);
-    app_tx(r, tx_certify, &outlet);
 }

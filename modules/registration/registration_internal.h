@@ -25,7 +25,8 @@ int64_t reg_param_id(app_req *r, int i);
 void reg_tx_on_id(app_req *r, app_tx_fn fn);
 
 /* Loads application id if the caller may see it (citizen: owner; dealer
- * partner: its outlet's applications; operators: any), optionally locking
+ * partner: its outlet's applications; station partner: those with an
+ * active appointment at its station; operators: any), optionally locking
  * the row (FOR UPDATE). Returns the row (caller frees) or NULL with the
  * response set (404, or the database problem left for app_tx). */
 db_rows *reg_app_load(app_req *r, int64_t id, int lock);
@@ -54,6 +55,14 @@ int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *ki
 /* Audit shorthand for an application; takes the reference to detail. */
 int reg_audit(app_req *r, const char *action, int64_t app_id, json_t *detail);
 
+/* Compulsory insurance: sets the application's insurance_status from the
+ * policies insurers pushed - "confirmed" (with that policy) when one for
+ * vin carries policy_no, "mismatch" when vin is insured under other numbers
+ * only, "unconfirmed" when no insurer has pushed one yet, "none" without a
+ * policy number. *status is a static string. 0 or -1 (db). */
+int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char *policy_no,
+                        const char **status);
+
 /* Releases whatever the application holds (plate, appointment place),
  * used by cancel and by the expiry job. 0 or -1 (db). */
 int reg_release_holdings(db_conn *c, int64_t app_id);
@@ -69,7 +78,6 @@ void reg_on_complete(app_req *r);
 void reg_on_collected(app_req *r);
 void reg_on_mail_list(app_req *r);
 void reg_on_mail_dispatch(app_req *r);
-void reg_on_dealer_certify(app_req *r);
 /* registration_plates.c */
 void reg_on_pool_load(app_req *r);
 void reg_on_pool_get(app_req *r);
@@ -85,6 +93,9 @@ void reg_on_slots_list(app_req *r);
 void reg_on_book(app_req *r);
 void reg_on_unbook(app_req *r);
 void reg_on_inspection(app_req *r);
+void reg_on_station_appointments(app_req *r);
+/* registration_insurance.c */
+void reg_on_policy_push(app_req *r);
 /* registration_jobs.c */
 /* Module init: checks registration.selection; -1 (logged) stops start-up. */
 int reg_init(void);

@@ -83,13 +83,13 @@ static int tx_no_shows(db_conn *c, void *p)
         db_rows_free(a);
         a = NULL;
         if (sys_audit(c, "registration.no_show", id,
-                      json_pack("{s:I}", "appointmentId", (json_int_t)appt)) != 0 ||
+                      json_pack("{s:I}", "appointment_id", (json_int_t)appt)) != 0 ||
             reg_sql_no_show_count(c, citizen, reg_conf_int("registration.no_show_window_days"), &n) != 0)
             goto done;
         if (n >= limit && n % limit == 0) {
             char cid[32];
-            json_t *d = json_pack("{s:I, s:I, s:I}", "citizenId", (json_int_t)citizen, "noShows",
-                                  (json_int_t)n, "barDays",
+            json_t *d = json_pack("{s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen, "no_shows",
+                                  (json_int_t)n, "bar_days",
                                   (json_int_t)reg_conf_int("registration.no_show_bar_days"));
             snprintf(cid, sizeof cid, "%" PRId64, citizen);
             if (reg_sql_bar_add(c, citizen, "booking", reg_conf_int("registration.no_show_bar_days"),

@@ -14,8 +14,14 @@ static const app_perm perms[] = {
      "read registration applications (own, the dealer's sales, or any for staff)"},
     {"registration.book", KIND_CITIZEN | KIND_PARTNER | KIND_OPERATOR, ROLE_WINDOW, PARTNER_DEALER,
      "book or cancel an inspection appointment"},
-    {"registration.inspect", KIND_OPERATOR | KIND_PARTNER, ROLE_INSPECTOR, PARTNER_DEALER,
-     "record an inspection result (station inspector, or certified dealer face to face)"},
+    {"registration.inspect", KIND_OPERATOR | KIND_PARTNER, ROLE_INSPECTOR, PARTNER_STATION,
+     "record the inspection result of an appointment at the caller's own station (station "
+     "terminal, or an inspector operator of that station), once its slot has started"},
+    {"registration.station_appointments", KIND_OPERATOR | KIND_PARTNER,
+     ROLE_INSPECTOR | ROLE_ADMIN | ROLE_SUPERVISOR, PARTNER_STATION,
+     "list the appointments of a station's day (own station; admins and supervisors any)"},
+    {"registration.insurance_confirm", KIND_PARTNER, 0, PARTNER_INSURER,
+     "push (or correct the validity of) a compulsory insurance policy the insurer issued"},
     {"registration.complete", KIND_OPERATOR, ROLE_WINDOW, 0,
      "complete a passed registration; hand over collected documents"},
     {"registration.plates_manage", KIND_OPERATOR, ROLE_ADMIN | ROLE_WINDOW, 0,
@@ -25,11 +31,9 @@ static const app_perm perms[] = {
     {"registration.slots_publish", KIND_OPERATOR, ROLE_INSPECTOR | ROLE_ADMIN, 0,
      "publish inspection slots (own station; admins any)"},
     {"registration.stations_read", KIND_CITIZEN | KIND_PARTNER | KIND_OPERATOR, ROLE_ALL,
-     PARTNER_DEALER, "list inspection stations and their free places"},
+     PARTNER_DEALER | PARTNER_STATION, "list inspection stations, their slots and free places"},
     {"registration.mailing", KIND_PARTNER | KIND_OPERATOR, ROLE_WINDOW, PARTNER_POST,
      "list and dispatch mailing orders of registered vehicles"},
-    {"registration.dealers_manage", KIND_OPERATOR, ROLE_ADMIN, 0,
-     "certify dealers for face-to-face signing"},
 };
 
 #define IDEM (ROUTE_JSON | ROUTE_IDEMPOTENT)
@@ -56,9 +60,11 @@ static const app_route routes[] = {
     {M_GET, "/v1/stations", reg_on_stations, "registration.stations_read", 0},
     {M_POST, "/v1/stations/{id}/slots", reg_on_slots_publish, "registration.slots_publish", ROUTE_JSON | ROUTE_IDEM_OPTIONAL},
     {M_GET, "/v1/stations/{id}/slots", reg_on_slots_list, "registration.stations_read", 0},
+    {M_GET, "/v1/stations/{id}/appointments", reg_on_station_appointments,
+     "registration.station_appointments", 0},
+    {M_POST, "/v1/insurance-policies", reg_on_policy_push, "registration.insurance_confirm", IDEM},
     {M_GET, "/v1/mailing-orders", reg_on_mail_list, "registration.mailing", 0},
     {M_POST, "/v1/mailing-orders/{id}/dispatch", reg_on_mail_dispatch, "registration.mailing", IDEM},
-    {M_POST, "/v1/registration-dealers", reg_on_dealer_certify, "registration.dealers_manage", ROUTE_JSON | ROUTE_IDEM_OPTIONAL},
 };
 
 static const app_job jobs[] = {

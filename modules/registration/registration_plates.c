@@ -264,9 +264,9 @@ static int tx_offer(app_req *r, void *p)
     for (int i = 0; i < o->nrows; i++)
         if (db_cell(o, i, 2) && strcmp(db_cell(o, i, 2), "free") == 0)
             json_array_append_new(numbers, json_string(db_cell(o, i, 0)));
-    app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "applicationId", (json_int_t)id,
+    app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "application_id", (json_int_t)id,
                                      "prefix", db_cell(a, 0, RA_PREFIX), "numbers", numbers,
-                                     "expiresAt", reg_iso_json(o->nrows ? db_cell(o, 0, 1) : NULL),
+                                     "expires_at", reg_iso_json(o->nrows ? db_cell(o, 0, 1) : NULL),
                                      "new", made));
     rc = 0;
 done:
@@ -329,7 +329,7 @@ static int tx_reserve(app_req *r, void *p)
             goto done;
         app_problem_ext(r, 409, "plate_unavailable", "Number not available",
                         "This number is taken or not issued; choose another.", "number",
-                        json_pack("{s:s}", "plateState", s->nrows ? db_cell(s, 0, 0) : "absent"));
+                        json_pack("{s:s}", "plate_state", s->nrows ? db_cell(s, 0, 0) : "absent"));
         goto done;
     }
     if (reg_sql_app_set_plate(r->db, v->id, from, v->number, &affected) != 0 ||

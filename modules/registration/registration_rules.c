@@ -13,8 +13,8 @@ static const char *const state_names[REG_NSTATES] = {
 
 static const char *const event_names[REG_NEVENTS] = {
     "update", "submit", "reserve_plate", "release_plate", "plate_lapsed", "book",
-    "cancel_booking", "no_show", "inspect_pass", "inspect_fail", "dealer_pass",
-    "dealer_fail", "complete", "mailed", "collected", "cancel",
+    "cancel_booking", "no_show", "inspect_pass", "inspect_fail", "complete", "mailed",
+    "collected", "cancel",
 };
 
 /* The whole state machine in one table: a row per allowed (from, event). */
@@ -32,16 +32,16 @@ static const struct {
     /* A failed vehicle does not keep its number forever either. */
     {REG_INSPECTED_FAILED, REG_EV_PLATE_LAPSED, REG_SUBMITTED},
     {REG_PLATE_RESERVED, REG_EV_BOOK, REG_APPOINTMENT_BOOKED},
+    /* A failed vehicle is checked again only at a new appointment (which
+     * must be later than the failed one; registration_slots.c). */
     {REG_INSPECTED_FAILED, REG_EV_BOOK, REG_APPOINTMENT_BOOKED},
     {REG_APPOINTMENT_BOOKED, REG_EV_CANCEL_BOOKING, REG_PLATE_RESERVED},
     {REG_APPOINTMENT_BOOKED, REG_EV_NO_SHOW, REG_PLATE_RESERVED},
     {REG_APPOINTMENT_BOOKED, REG_EV_INSPECT_PASS, REG_INSPECTED_PASSED},
     {REG_APPOINTMENT_BOOKED, REG_EV_INSPECT_FAIL, REG_INSPECTED_FAILED},
-    /* A certified dealer checks the car it sold face to face: no booking. */
-    {REG_PLATE_RESERVED, REG_EV_DEALER_PASS, REG_INSPECTED_PASSED},
-    {REG_INSPECTED_FAILED, REG_EV_DEALER_PASS, REG_INSPECTED_PASSED},
-    {REG_PLATE_RESERVED, REG_EV_DEALER_FAIL, REG_INSPECTED_FAILED},
-    {REG_INSPECTED_FAILED, REG_EV_DEALER_FAIL, REG_INSPECTED_FAILED},
+    /* Only a station records a check, on a booked appointment: a dealer
+     * no longer signs its own sales off, and nobody records a failure and
+     * a pass in one go. */
     {REG_INSPECTED_PASSED, REG_EV_COMPLETE, REG_REGISTERED},
     {REG_REGISTERED, REG_EV_MAILED, REG_DOCUMENTS_MAILED},
     {REG_REGISTERED, REG_EV_COLLECTED, REG_COLLECTED},
@@ -239,5 +239,60 @@ int registration_certificate_no(int64_t application_id, char out[16])
     if (application_id <= 0 || application_id > 99999999)
         return -1;
     snprintf(out, 16, "3301%08lld", (long long)application_id);
+    return 0;
+}
+
+static int is_operating(const char *use)
+{
+    return strcmp(use, "business") == 0 || strcmp(use, "taxi") == 0 || strcmp(use, "bus") == 0 ||
+           strcmp(use, "freight") == 0;
+}
+
+/* Months from registration to the first periodic inspection:
+ * - Regulations implementing the Road Traffic Safety Law, art. 16: operating
+ *   passenger vehicles and trucks yearly; large and medium non-operating
+ *   passenger vehicles yearly; small and mini non-operating passenger
+ *   vehicles every 2 years within 6 years; motorcycles every 2 years within
+ *   4 years.
+ * - Reform of 2014 (MPS / AQSIQ), widened in 2022 (MPS / SAMR): small and
+ *   mini non-operating passenger cars (K3x, K4x), except vans (K39, K49),
+ *   are exempt from inspection for 6 years: the first is due in the 6th
+ *   year.
+ * - School Bus Safety Regulations: school buses (Kx8) every 6 months.
+ * Everything else of the K/H/M families that registration accepts is
+ * inspected yearly. */
+static int first_inspection_months(const char *t, const char *use)
+{
+    if (registration_class_for_type(t) == NULL)
+        return -1;
+    if (t[0] == 'K' && t[2] == '8')
+        return 6;
+    if (t[0] == 'M')
+        return 24;
+    if (t[0] == 'K' && (t[1] == '3' || t[1] == '4') && !is_operating(use))
+        return t[2] == '9' ? 24 : 72;
+    return 12;
+}
+
+int registration_next_inspection(const char *vehicle_type, const char *use_type,
+                                 int32_t registered, int32_t *due, int *months)
+{
+    int n, y, m;
+    if (vehicle_type == NULL || use_type == NULL || registered < DATE_MIN || registered > DATE_MAX)
+        return -1;
+    if (strcmp(use_type, "private") != 0 && strcmp(use_type, "government") != 0 &&
+        !is_operating(use_type))
+        return -1;
+    if ((n = first_inspection_months(vehicle_type, use_type)) < 0)
+        return -1;
+    date_to_ymd(registered, &y, &m, NULL);
+    m = m - 1 + n;
+    y += m / 12;
+    m = m % 12 + 1;
+    /* An inspection mark is valid to the end of its month. */
+    if (date_from_ymd(y, m, date_days_in_month(y, m), due) != 0)
+        return -1;
+    if (months)
+        *months = n;
     return 0;
 }

@@ -17,7 +17,7 @@ typedef enum registration_state {
     REG_PLATE_RESERVED,     /* holds one plate number until reserved_until */
     REG_APPOINTMENT_BOOKED, /* holds one place in an inspection slot */
     REG_INSPECTED_PASSED,   /* the vehicle passed the check: a window may complete */
-    REG_INSPECTED_FAILED,   /* failed with reasons; may book again or cancel */
+    REG_INSPECTED_FAILED,   /* failed with reasons; may book a later slot or cancel */
     REG_REGISTERED,         /* vehicle row created, plate assigned */
     REG_DOCUMENTS_MAILED,   /* final: plates and certificate posted */
     REG_COLLECTED,          /* final: collected at a window */
@@ -34,10 +34,8 @@ typedef enum registration_event {
     REG_EV_BOOK,
     REG_EV_CANCEL_BOOKING,
     REG_EV_NO_SHOW,         /* the slot ended without a check (job) */
-    REG_EV_INSPECT_PASS,    /* station, on the booked appointment */
+    REG_EV_INSPECT_PASS,    /* the station, on the booked appointment */
     REG_EV_INSPECT_FAIL,
-    REG_EV_DEALER_PASS,     /* certified dealer, face-to-face signing */
-    REG_EV_DEALER_FAIL,
     REG_EV_COMPLETE,
     REG_EV_MAILED,
     REG_EV_COLLECTED,
@@ -87,6 +85,15 @@ int registration_parse_instant(const char *s, time_t *out);
  * spread over the 240000 such numbers so consecutive i look unrelated.
  * out gets 5 characters + NUL. -1 when i >= 240000. */
 int registration_demo_plate(uint32_t i, char out[6]);
+
+/* The first periodic safety inspection of a newly registered vehicle
+ * (GA 802 type, use type as in the API, registration day as a date.h
+ * date): *due is the last day of the month the first inspection falls due
+ * in, since an inspection mark is valid to the end of a month. *months
+ * (optional) gets the interval. Returns 0, or -1 for an unknown vehicle
+ * family or use type. The rules and their sources are in the .c file. */
+int registration_next_inspection(const char *vehicle_type, const char *use_type,
+                                 int32_t registered, int32_t *due, int *months);
 
 /* Registration certificate number for an application: "3301" and the id
  * in 8 digits (12 characters + NUL). -1 if the id does not fit. */

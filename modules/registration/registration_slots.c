@@ -1,16 +1,19 @@
 /* registration_slots.c - inspection stations: published slots with a
  * capacity, free places per day, booking (one conditional UPDATE decides
- * who gets the last places), cancelling, and the inspection result
- * recorded by the station's inspector or by a certified dealer
- * (face-to-face signing). */
+ * who gets the last places), cancelling, a station's appointments of a
+ * day, and the inspection result, recorded only by the station of the
+ * booked appointment (its terminal or its inspector) once the slot has
+ * started. A vehicle that failed is checked again only at a later slot. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modules/cases/cases.h"
+#include "modules/registration/plate_rules.h"
 #include "modules/registration/registration_internal.h"
 #include "server/audit.h"
+#include "server/crypto.h"
 #include "server/date.h"
 
 #define MAX_REASONS 20
@@ -93,7 +96,7 @@ static int tx_publish(app_req *r, void *p)
                             r->who.id, &id) != 0)
         return -1;
     snprintf(target, sizeof target, "%" PRId64, id);
-    detail = json_pack("{s:I, s:I}", "stationId", (json_int_t)s->outlet, "capacity",
+    detail = json_pack("{s:I, s:I}", "station_id", (json_int_t)s->outlet, "capacity",
                        (json_int_t)s->capacity);
     rc = audit_write(r, "registration.slot_publish", "inspection_slot", target, "ok", detail);
     json_decref(detail);
@@ -102,7 +105,7 @@ static int tx_publish(app_req *r, void *p)
     date_format_iso8601_utc(s->start, a);
     date_format_iso8601_utc(s->end, b);
     app_reply_json(r, 201, json_pack("{s:I, s:I, s:s, s:s, s:I, s:i, s:I}", "id", (json_int_t)id,
-                                     "stationId", (json_int_t)s->outlet, "startsAt", a, "endsAt", b,
+                                     "station_id", (json_int_t)s->outlet, "starts_at", a, "ends_at", b,
                                      "capacity", (json_int_t)s->capacity, "booked", 0, "free",
                                      (json_int_t)s->capacity));
     return 0;
@@ -181,13 +184,13 @@ void reg_on_slots_list(app_req *r)
         int64_t cap = db_cell_i64(s, i, 3), booked = db_cell_i64(s, i, 4);
         free_total += cap - booked;
         json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I, s:I, s:I}", "id",
-                                               (json_int_t)db_cell_i64(s, i, 0), "startsAt",
-                                               reg_iso_json(db_cell(s, i, 1)), "endsAt",
+                                               (json_int_t)db_cell_i64(s, i, 0), "starts_at",
+                                               reg_iso_json(db_cell(s, i, 1)), "ends_at",
                                                reg_iso_json(db_cell(s, i, 2)), "capacity",
                                                (json_int_t)cap, "booked", (json_int_t)booked,
                                                "free", (json_int_t)(cap - booked)));
     }
-    app_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:o}", "stationId", (json_int_t)outlet,
+    app_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:o}", "station_id", (json_int_t)outlet,
                                      "date", date, "free", (json_int_t)free_total, "slots", items));
     db_rows_free(s);
 }
@@ -208,6 +211,36 @@ static int reply_app(app_req *r, int status, int64_t id)
     app_reply_json(r, status, reg_app_json(r, a, 0));
     db_rows_free(a);
     return 0;
+}
+
+/* A vehicle that failed its check is checked again only in a slot that
+ * starts once the failed one has ended: otherwise a failure and a pass
+ * could be recorded in one go, in the same slot or two overlapping ones
+ * (also after the owner booked and cancelled in between, hence the last
+ * attended appointment rather than the state).
+ * 0, or -1 with 409 reinspection_too_early (or a db error) set. */
+static int check_reinspection_slot(app_req *r, int64_t app_id, const db_rows *slot)
+{
+    db_rows *last = NULL;
+    time_t failed_end = 0, start = 0;
+    int rc = -1;
+
+    if (reg_sql_appt_last_attended(r->db, app_id, &last) != 0)
+        goto done;
+    if (last->nrows == 1 && (date_parse_datetime_utc(db_cell(last, 0, 4), &failed_end) != 0 ||
+                             date_parse_datetime_utc(db_cell(slot, 0, 2), &start) != 0))
+        goto done;
+    if (last->nrows == 1 && start < failed_end) {
+        app_problem_ext(r, 409, "reinspection_too_early", "Choose a later slot",
+                        "A vehicle that failed is checked again only in a slot that starts after "
+                        "the failed one ended.",
+                        "slot_id", json_pack("{s:o}", "not_before", reg_iso_json(db_cell(last, 0, 4))));
+        goto done;
+    }
+    rc = 0;
+done:
+    db_rows_free(last);
+    return rc;
 }
 
 static int tx_book(app_req *r, void *p)
@@ -238,9 +271,11 @@ static int tx_book(app_req *r, void *p)
     if (reg_sql_slot_get(r->db, b->slot, &s) != 0)
         goto done;
     if (s->nrows != 1) {
-        app_problem(r, 422, "slot_unknown", "No such slot", NULL, "slotId");
+        app_problem(r, 422, "slot_unknown", "No such slot", NULL, "slot_id");
         goto done;
     }
+    if (db_cell_i64(a, 0, RA_INSPECTIONS) > 0 && check_reinspection_slot(r, b->id, s) != 0)
+        goto done;
     if (reg_sql_slot_book(r->db, b->slot, &affected) != 0)
         goto done;
     if (affected != 1) {
@@ -248,7 +283,7 @@ static int tx_book(app_req *r, void *p)
         app_problem(r, 409, started ? "slot_started" : "slot_full",
                     started ? "Slot already started" : "Slot full",
                     started ? "Choose a later slot." : "No place left; choose another slot.",
-                    "slotId");
+                    "slot_id");
         goto done;
     }
     if (reg_sql_appt_insert(r->db, b->id, b->slot, db_cell_i64(a, 0, RA_CITIZEN), &appt) != 0 ||
@@ -256,8 +291,8 @@ static int tx_book(app_req *r, void *p)
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.book", b->id,
-                  json_pack("{s:I, s:I, s:I}", "appointmentId", (json_int_t)appt, "slotId",
-                            (json_int_t)b->slot, "stationId",
+                  json_pack("{s:I, s:I, s:I}", "appointment_id", (json_int_t)appt, "slot_id",
+                            (json_int_t)b->slot, "station_id",
                             (json_int_t)db_cell_i64(s, 0, 1))) != 0)
         goto done;
     rc = reply_app(r, 201, b->id);
@@ -270,11 +305,11 @@ done:
 
 void reg_on_book(app_req *r)
 {
-    static const app_jfield fields[] = {{"slotId", JF_INT, true, 0}};
+    static const app_jfield fields[] = {{"slot_id", JF_INT, true, 0}};
     book_arg b;
     if ((b.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
         return;
-    b.slot = app_json_int(r, "slotId", 0);
+    b.slot = app_json_int(r, "slot_id", 0);
     app_tx(r, tx_book, &b);
 }
 
@@ -309,7 +344,7 @@ static int tx_unbook(app_req *r, void *p)
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.unbook", id,
-                  json_pack("{s:I}", "slotId", (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
+                  json_pack("{s:I}", "slot_id", (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
         goto done;
     rc = reply_app(r, 200, id);
 done:
@@ -336,64 +371,66 @@ static int tx_inspect(app_req *r, void *p)
 {
     inspect_arg *v = p;
     db_rows *a = NULL, *ap = NULL;
-    const char *from, *why = NULL;
+    const char *from, *why = NULL, *by;
     registration_state to;
     uint64_t affected = 0;
-    int64_t outlet, operator_id = 0, case_id;
-    int dealer = r->who.kind == CALLER_PARTNER, certified = 0, rc = -1;
-    registration_event ev;
+    int64_t case_id, appt;
+    int partner = r->who.kind == CALLER_PARTNER, rc = -1;
 
+    /* A station terminal sees only the applications booked at its station
+     * (404 otherwise); operators see any and are checked below. */
     if ((a = reg_app_load(r, v->id, 1)) == NULL)
         goto done;
-    if (dealer) {
-        /* reg_app_load already limited a dealer to its own sales. */
-        if (reg_sql_dealer_certified(r->db, r->who.outlet_id, &certified) != 0)
-            goto done;
-        if (!certified) {
-            app_problem(r, 403, "dealer_not_certified", "Dealer not certified",
-                        "Only certified dealers may sign face to face.", NULL);
-            goto done;
-        }
-        ev = v->pass ? REG_EV_DEALER_PASS : REG_EV_DEALER_FAIL;
-        outlet = r->who.outlet_id;
-    } else {
-        ev = v->pass ? REG_EV_INSPECT_PASS : REG_EV_INSPECT_FAIL;
-        outlet = r->who.outlet_id;
-        operator_id = r->who.id;
-    }
-    if (reg_check(r, a, ev, &from, &to) != 0)
+    if (reg_check(r, a, v->pass ? REG_EV_INSPECT_PASS : REG_EV_INSPECT_FAIL, &from, &to) != 0)
         goto done;
-    if (!dealer) {
-        if (reg_sql_appt_active(r->db, v->id, &ap) != 0 || ap->nrows != 1)
-            goto done;
-        if (db_cell_i64(ap, 0, 2) != r->who.outlet_id) {
-            app_problem(r, 403, "not_your_station", "Not your station",
-                        "The appointment is at another station.", NULL);
-            goto done;
-        }
-        if (reg_sql_appt_close(r->db, db_cell_i64(ap, 0, 0), "attended", &affected) != 0 ||
-            affected != 1)
-            goto done;
+    if (reg_sql_appt_active(r->db, v->id, &ap) != 0)
+        goto done;
+    if (ap->nrows != 1) { /* appointment_booked always has one; kept as a guard */
+        reg_problem_state(r, from);
+        goto done;
     }
+    if (r->who.outlet_id == 0 || db_cell_i64(ap, 0, 2) != r->who.outlet_id) {
+        app_problem(r, 403, "not_your_station", "Not your station",
+                    "The appointment is at another station.", NULL);
+        goto done;
+    }
+    /* The check happens in the booked slot, not before it: with a failed
+     * vehicle booked only into a later slot, no one records a failure and
+     * a pass at once. */
+    if (!db_cell_i64(ap, 0, 6)) {
+        app_problem_ext(r, 409, "slot_not_started", "Slot not started",
+                        "The result is recorded once the appointment's slot has started.", NULL,
+                        json_pack("{s:o}", "starts_at", reg_iso_json(db_cell(ap, 0, 3))));
+        goto done;
+    }
+    appt = db_cell_i64(ap, 0, 0);
+    if (reg_sql_appt_close(r->db, appt, "attended", &affected) != 0 || affected != 1)
+        goto done;
     if (reg_sql_app_inspected(r->db, v->id, from, registration_state_name(to), v->reasons_json,
                               &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
     case_id = db_cell_i64(a, 0, RA_CASE_ID);
     if (case_id) {
-        /* The inspection is the applicant's one trip. */
         if (db_cell_i64(a, 0, RA_INSPECTIONS) == 0 &&
             cases_set_state(r->db, case_id, "in_progress", &why) != 0) {
             if (why)
                 app_problem(r, 409, "case_refused", "Case not updated", why, NULL);
             goto done;
         }
-        if (cases_record_trip(r->db, case_id, outlet, operator_id) != 0)
+        /* An owner who applied online brings the car: each check is a
+         * visit. On the dealer path the dealer brings it; the buyer's one
+         * trip was the visit to the dealer (counted at submission). */
+        if (strcmp(db_cell(a, 0, RA_CHANNEL), "app") == 0 &&
+            cases_record_trip(r->db, case_id, r->who.outlet_id, partner ? 0 : r->who.id) != 0)
             goto done;
     }
+    by = partner ? "station" : "inspector";
     if (reg_audit(r, "registration.inspect", v->id,
-                  json_pack("{s:s, s:s, s:I}", "result", v->pass ? "pass" : "fail", "by",
-                            dealer ? "dealer" : "station", "outletId", (json_int_t)outlet)) != 0)
+                  json_pack("{s:s, s:s, s:I, s:I, s:I}", "result", v->pass ? "pass" : "fail", "by",
+                            by, "outlet_id", (json_int_t)r->who.outlet_id, "appointment_id",
+                            (json_int_t)appt, "slot_id",
+                            (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
         goto done;
     rc = reply_app(r, 200, v->id);
 done:
@@ -445,4 +482,86 @@ void reg_on_inspection(app_req *r)
         v.reasons_json = json_dumps(reasons, JSON_COMPACT);
     app_tx(r, tx_inspect, &v);
     free(v.reasons_json);
+}
+
+/* ---- a station's appointments of a day ---- */
+
+static json_t *station_appt_json(const db_rows *s, int i)
+{
+    const char *number = db_cell(s, i, RS_NUMBER);
+    char shown[REGISTRATION_PLATE_FORMAT_SIZE];
+    char *owner = crypto_mask_name(db_cell(s, i, RS_OWNER));
+    json_t *reasons = db_cell(s, i, RS_REASONS) ? json_loads(db_cell(s, i, RS_REASONS), 0, NULL) : NULL;
+    json_t *o;
+
+    if (!json_is_array(reasons)) {
+        json_decref(reasons);
+        reasons = json_array();
+    }
+    if (number)
+        registration_plate_format(db_cell(s, i, RS_PREFIX), number, shown, sizeof shown);
+    o = json_pack("{s:I, s:I, s:o, s:o, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
+                  "s:s, s:I, s:o}",
+                  "id", (json_int_t)db_cell_i64(s, i, RS_ID), "slot_id",
+                  (json_int_t)db_cell_i64(s, i, RS_SLOT), "starts_at",
+                  reg_iso_json(db_cell(s, i, RS_STARTS)), "ends_at",
+                  reg_iso_json(db_cell(s, i, RS_ENDS)), "state", db_cell(s, i, RS_STATE),
+                  "application_id", (json_int_t)db_cell_i64(s, i, RS_APP), "application_state",
+                  db_cell(s, i, RS_APP_STATE), "channel", db_cell(s, i, RS_CHANNEL),
+                  "vehicle_type", db_cell(s, i, RS_VTYPE) ? db_cell(s, i, RS_VTYPE) : "",
+                  "use_type", db_cell(s, i, RS_USE) ? db_cell(s, i, RS_USE) : "", "brand",
+                  db_cell(s, i, RS_BRAND) ? db_cell(s, i, RS_BRAND) : "", "model",
+                  db_cell(s, i, RS_MODEL) ? db_cell(s, i, RS_MODEL) : "", "vin",
+                  db_cell(s, i, RS_VIN) ? db_cell(s, i, RS_VIN) : "", "engine_no",
+                  db_cell(s, i, RS_ENGINE) ? db_cell(s, i, RS_ENGINE) : "", "plate",
+                  number ? json_string(shown) : json_null(), "owner_name", owner, "inspections",
+                  (json_int_t)db_cell_i64(s, i, RS_INSPECTIONS), "inspection_reasons", reasons);
+    free(owner);
+    return o;
+}
+
+void reg_on_station_appointments(app_req *r)
+{
+    static const char *const states[] = {"booked", "attended", "cancelled", "no_show", NULL};
+    int64_t outlet = reg_param_id(r, 0), from;
+    int32_t day;
+    db_rows *s = NULL;
+    json_t *items;
+    const char *date = app_query(r, "date"), *state = app_query(r, "state");
+    int known = state == NULL;
+
+    if (outlet < 0)
+        return;
+    /* A station's terminal and inspectors see their own station only. */
+    if (!(r->who.kind == CALLER_OPERATOR && (r->who.roles & (ROLE_ADMIN | ROLE_SUPERVISOR))) &&
+        r->who.outlet_id != outlet) {
+        app_problem(r, 403, "not_your_station", "Not your station",
+                    "A station sees its own appointments only.", NULL);
+        return;
+    }
+    if (date == NULL || date_parse(date, &day) != 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "date=YYYY-MM-DD is required.", "date");
+        return;
+    }
+    for (int i = 0; state && states[i]; i++)
+        known |= strcmp(state, states[i]) == 0;
+    if (!known) {
+        app_problem(r, 400, "bad_query", "Bad query",
+                    "state is booked, attended, cancelled or no_show.", "state");
+        return;
+    }
+    if (require_station(r, outlet) != 0)
+        return;
+    from = (int64_t)day * 86400 - DATE_SHANGHAI_OFFSET_MINUTES * 60;
+    if (reg_sql_station_appointments(r->db, outlet, from, from + 86400, state, &s) != 0) {
+        db_rows_free(s);
+        app_problem_db(r);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < s->nrows; i++)
+        json_array_append_new(items, station_appt_json(s, i));
+    app_reply_json(r, 200, json_pack("{s:I, s:s, s:o}", "station_id", (json_int_t)outlet, "date",
+                                     date, "items", items));
+    db_rows_free(s);
 }

@@ -13,7 +13,11 @@
     "a.case_number, a.inspections, a.inspection_reasons, a.inspected_at, a.vehicle_id, "          \
     "a.certificate_no, a.created_at, a.updated_at, a.submitted_at, a.registered_at, "             \
     "a.cancelled_at, (SELECT p.reserved_until FROM plate_numbers p "                              \
-    "WHERE p.reserved_by_application = a.id AND p.state = 'reserved') "
+    "WHERE p.reserved_by_application = a.id AND p.state = 'reserved'), a.insurance_policy_id, "   \
+    "(SELECT ip.valid_from FROM registration_insurance_policies ip "                              \
+    "WHERE ip.id = a.insurance_policy_id), (SELECT ip.valid_until FROM "                          \
+    "registration_insurance_policies ip WHERE ip.id = a.insurance_policy_id), "                   \
+    "(SELECT v.next_inspection_date FROM vehicles v WHERE v.id = a.vehicle_id) "
 
 static db_val opt_amount(const reg_fields *f)
 {
@@ -183,6 +187,36 @@ int reg_sql_app_registered(db_conn *c, int64_t id, int64_t vehicle_id, const cha
 {
     return db_exec(c, SQL_APP_REGISTERED, DBP(DB_I64(vehicle_id), DB_STR(certificate), DB_I64(id)),
                    affected, NULL);
+}
+
+static const char SQL_APP_SET_POLICY_NO[] =
+    "UPDATE registration_applications SET insurance_policy_no = ?, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE id = ? AND state = ?";
+
+int reg_sql_app_set_policy_no(db_conn *c, int64_t id, const char *from, const char *policy_no,
+                              uint64_t *affected)
+{
+    return db_exec(c, SQL_APP_SET_POLICY_NO, DBP(DB_STR(policy_no), DB_I64(id), DB_STR(from)),
+                   affected, NULL);
+}
+
+static const char SQL_APP_SET_INSURANCE[] =
+    "UPDATE registration_applications SET insurance_status = ?, insurance_policy_id = ?, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+
+int reg_sql_app_set_insurance(db_conn *c, int64_t id, const char *status, int64_t policy_id)
+{
+    return db_exec(c, SQL_APP_SET_INSURANCE,
+                   DBP(DB_STR(status), policy_id ? DB_I64(policy_id) : DB_NULL, DB_I64(id)), NULL,
+                   NULL);
+}
+
+static const char SQL_APP_OPEN_BY_VIN[] =
+    "SELECT id, insurance_policy_no FROM registration_applications WHERE open_vin = ? FOR UPDATE";
+
+int reg_sql_app_open_by_vin(db_conn *c, const char *vin, db_rows **out)
+{
+    return db_query(c, SQL_APP_OPEN_BY_VIN, DBP(DB_STR(vin)), out);
 }
 
 static const char SQL_APP_OFFER_EXPIRY[] =
@@ -518,7 +552,8 @@ int reg_sql_appt_insert(db_conn *c, int64_t app_id, int64_t slot_id, int64_t cit
 }
 
 static const char SQL_APPT_ACTIVE[] =
-    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state "
+    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state, "
+    "s.starts_at <= UTC_TIMESTAMP(3) "
     "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
     "WHERE ap.active_application_id = ?";
 
@@ -527,14 +562,15 @@ int reg_sql_appt_active(db_conn *c, int64_t app_id, db_rows **out)
     return db_query(c, SQL_APPT_ACTIVE, DBP(DB_I64(app_id)), out);
 }
 
-static const char SQL_APPT_LATEST[] =
-    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state "
+static const char SQL_APPT_LAST_ATTENDED[] =
+    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state, "
+    "s.starts_at <= UTC_TIMESTAMP(3) "
     "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
-    "WHERE ap.application_id = ? ORDER BY ap.id DESC LIMIT 1";
+    "WHERE ap.application_id = ? AND ap.state = 'attended' ORDER BY ap.id DESC LIMIT 1";
 
-int reg_sql_appt_latest(db_conn *c, int64_t app_id, db_rows **out)
+int reg_sql_appt_last_attended(db_conn *c, int64_t app_id, db_rows **out)
 {
-    return db_query(c, SQL_APPT_LATEST, DBP(DB_I64(app_id)), out);
+    return db_query(c, SQL_APPT_LAST_ATTENDED, DBP(DB_I64(app_id)), out);
 }
 
 static const char SQL_APPT_CLOSE[] =
@@ -566,46 +602,113 @@ int reg_sql_no_show_count(db_conn *c, int64_t citizen_id, int64_t window_days, i
     return count_query(c, SQL_NO_SHOW_COUNT, DBP(DB_I64(citizen_id), DB_I64(window_days)), n);
 }
 
-/* ---- dealers ---- */
+/* ---- a station's day ---- */
 
-static const char SQL_DEALER_CERTIFY[] =
-    "INSERT IGNORE INTO registration_certified_dealers (outlet_id, certified_by, created_at) "
-    "VALUES (?, ?, UTC_TIMESTAMP(3))";
+static const char SQL_STATION_APPOINTMENTS[] =
+    "SELECT ap.id, ap.slot_id, s.starts_at, s.ends_at, ap.state, a.id, a.state, a.channel, "
+    "a.vehicle_type, a.use_type, a.brand, a.model, a.vin, a.engine_no, a.plate_prefix, "
+    "a.plate_number, a.inspections, a.inspection_reasons, c.name "
+    "FROM inspection_slots s JOIN registration_appointments ap ON ap.slot_id = s.id "
+    "JOIN registration_applications a ON a.id = ap.application_id "
+    "JOIN citizens c ON c.id = a.citizen_id "
+    "WHERE s.outlet_id = ? AND s.starts_at >= FROM_UNIXTIME(?) AND s.starts_at < FROM_UNIXTIME(?) "
+    "AND (? IS NULL OR ap.state = ?) ORDER BY s.starts_at, ap.id LIMIT 2000";
 
-int reg_sql_dealer_certify(db_conn *c, int64_t outlet_id, int64_t by, uint64_t *affected)
+int reg_sql_station_appointments(db_conn *c, int64_t outlet_id, int64_t from, int64_t to,
+                                 const char *state, db_rows **out)
 {
-    return db_exec(c, SQL_DEALER_CERTIFY, DBP(DB_I64(outlet_id), DB_I64(by)), affected, NULL);
+    return db_query(c, SQL_STATION_APPOINTMENTS,
+                    DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to), DB_STR(state), DB_STR(state)),
+                    out);
 }
 
-static const char SQL_DEALER_CERTIFIED[] =
-    "SELECT 1 FROM registration_certified_dealers WHERE outlet_id = ?";
+/* ---- compulsory insurance policies ---- */
 
-int reg_sql_dealer_certified(db_conn *c, int64_t outlet_id, int *yes)
+#define POLICY_COLS                                                                               \
+    "id, insurer_partner_id, kind, policy_no, vin, valid_from, valid_until, created_at, "         \
+    "updated_at "
+
+static const char SQL_POLICY_GET[] =
+    "SELECT " POLICY_COLS "FROM registration_insurance_policies WHERE id = ?";
+
+int reg_sql_policy_get(db_conn *c, int64_t id, db_rows **out)
 {
-    db_rows *rows = NULL;
-    int rc = db_query(c, SQL_DEALER_CERTIFIED, DBP(DB_I64(outlet_id)), &rows);
-    *yes = rc == 0 && rows->nrows > 0;
-    db_rows_free(rows);
+    return db_query(c, SQL_POLICY_GET, DBP(DB_I64(id)), out);
+}
+
+static const char SQL_POLICY_OF_INSURER[] =
+    "SELECT " POLICY_COLS "FROM registration_insurance_policies "
+    "WHERE insurer_partner_id = ? AND policy_no = ? FOR UPDATE";
+
+int reg_sql_policy_of_insurer(db_conn *c, int64_t partner_id, const char *policy_no,
+                              db_rows **out)
+{
+    return db_query(c, SQL_POLICY_OF_INSURER, DBP(DB_I64(partner_id), DB_STR(policy_no)), out);
+}
+
+static const char SQL_POLICY_INSERT[] =
+    "INSERT INTO registration_insurance_policies (insurer_partner_id, insurer_outlet_id, kind, "
+    "policy_no, vin, valid_from, valid_until, created_at, updated_at) "
+    "VALUES (?, ?, 'compulsory', ?, ?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+
+int reg_sql_policy_insert(db_conn *c, int64_t partner_id, int64_t outlet_id, const char *policy_no,
+                          const char *vin, const char *valid_from, const char *valid_until,
+                          int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_POLICY_INSERT,
+                     DBP(DB_I64(partner_id), outlet_id ? DB_I64(outlet_id) : DB_NULL,
+                         DB_STR(policy_no), DB_STR(vin), DB_STR(valid_from), DB_STR(valid_until)),
+                     NULL, &iid);
+    *id = (int64_t)iid;
     return rc;
+}
+
+static const char SQL_POLICY_SET_VALIDITY[] =
+    "UPDATE registration_insurance_policies SET valid_from = ?, valid_until = ?, "
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
+
+int reg_sql_policy_set_validity(db_conn *c, int64_t id, const char *valid_from,
+                                const char *valid_until)
+{
+    return db_exec(c, SQL_POLICY_SET_VALIDITY,
+                   DBP(DB_STR(valid_from), DB_STR(valid_until), DB_I64(id)), NULL, NULL);
+}
+
+static const char SQL_POLICY_FIND[] =
+    "SELECT id FROM registration_insurance_policies WHERE vin = ? AND policy_no = ? "
+    "ORDER BY id DESC LIMIT 1";
+
+int reg_sql_policy_find(db_conn *c, const char *vin, const char *policy_no, db_rows **out)
+{
+    return db_query(c, SQL_POLICY_FIND, DBP(DB_STR(vin), DB_STR(policy_no)), out);
+}
+
+static const char SQL_POLICY_COUNT_VIN[] =
+    "SELECT COUNT(*) FROM registration_insurance_policies WHERE vin = ?";
+
+int reg_sql_policy_count_vin(db_conn *c, const char *vin, int64_t *n)
+{
+    return count_query(c, SQL_POLICY_COUNT_VIN, DBP(DB_STR(vin)), n);
 }
 
 /* ---- completion ---- */
 
 static const char SQL_VEHICLE_INSERT[] =
     "INSERT INTO vehicles (plate, vin, engine_no, vehicle_type, class_required, use_type, brand, "
-    "model, owner_citizen_id, status, registered_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'normal', UTC_TIMESTAMP(3))";
+    "model, owner_citizen_id, status, next_inspection_date, registered_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'normal', ?, UTC_TIMESTAMP(3))";
 
 int reg_sql_vehicle_insert(db_conn *c, const char *plate, const char *vin, const char *engine_no,
                            const char *vehicle_type, const char *class_required,
                            const char *use_type, const char *brand, const char *model,
-                           int64_t owner, int64_t *id)
+                           int64_t owner, const char *next_inspection, int64_t *id)
 {
     uint64_t iid = 0;
     int rc = db_exec(c, SQL_VEHICLE_INSERT,
                      DBP(DB_STR(plate), DB_STR(vin), DB_STR(engine_no), DB_STR(vehicle_type),
                          DB_STR(class_required), DB_STR(use_type), DB_STR(brand), DB_STR(model),
-                         DB_I64(owner)),
+                         DB_I64(owner), DB_STR(next_inspection)),
                      NULL, &iid);
     *id = (int64_t)iid;
     return rc;

@@ -16,7 +16,12 @@ enum {
     RA_POLICY, RA_INSURANCE, RA_MATERIALS, RA_DELIVERY, RA_ADDRESS, RA_PREFIX, RA_NUMBER,
     RA_OFFER_EXPIRES, RA_CASE_ID, RA_CASE_NUMBER, RA_INSPECTIONS, RA_REASONS, RA_INSPECTED_AT,
     RA_VEHICLE_ID, RA_CERTIFICATE, RA_CREATED, RA_UPDATED, RA_SUBMITTED, RA_REGISTERED,
-    RA_CANCELLED, RA_RESERVED_UNTIL, RA_NCOLS
+    RA_CANCELLED, RA_RESERVED_UNTIL,
+    RA_POLICY_ID,        /* the policy that confirmed the insurance, or NULL */
+    RA_POLICY_FROM,      /* its validity (DATE text), or NULL */
+    RA_POLICY_UNTIL,
+    RA_NEXT_INSPECTION,  /* the registered vehicle's next inspection date, or NULL */
+    RA_NCOLS
 };
 
 /* Fields of a draft; NULL / has_amount=0 leave a column as it is (update)
@@ -51,6 +56,14 @@ int reg_sql_app_inspected(db_conn *c, int64_t id, const char *from, const char *
                           const char *reasons_json, uint64_t *affected);
 int reg_sql_app_registered(db_conn *c, int64_t id, int64_t vehicle_id, const char *certificate,
                            uint64_t *affected);
+/* Corrects the policy number of an application in state `from`. */
+int reg_sql_app_set_policy_no(db_conn *c, int64_t id, const char *from, const char *policy_no,
+                              uint64_t *affected);
+/* insurance_status and the confirming policy (0 for none). */
+int reg_sql_app_set_insurance(db_conn *c, int64_t id, const char *status, int64_t policy_id);
+/* The open application (submitted .. inspected) of a VIN, locked: at most
+ * one row (id, insurance_policy_no), by the unique key on open_vin. */
+int reg_sql_app_open_by_vin(db_conn *c, const char *vin, db_rows **out);
 int reg_sql_app_set_offer_expiry(db_conn *c, int64_t id, int64_t ttl_s);
 /* Rows: which of vin / engine_no are taken: (vin_hit, engine_hit). */
 int reg_sql_vehicle_dups(db_conn *c, const char *vin, const char *engine_no, db_rows **out);
@@ -108,24 +121,53 @@ int reg_sql_slot_unbook(db_conn *c, int64_t slot_id, uint64_t *affected);
 int reg_sql_appt_insert(db_conn *c, int64_t app_id, int64_t slot_id, int64_t citizen_id,
                         int64_t *id);
 /* Active appointment of an application with its slot: (id, slot_id,
- * outlet_id, starts_at, ends_at). */
+ * outlet_id, starts_at, ends_at, state, slot has started 0/1). */
 int reg_sql_appt_active(db_conn *c, int64_t app_id, db_rows **out);
-int reg_sql_appt_latest(db_conn *c, int64_t app_id, db_rows **out);
+/* The application's last attended appointment (its last check), same
+ * columns (zero or one row). */
+int reg_sql_appt_last_attended(db_conn *c, int64_t app_id, db_rows **out);
 int reg_sql_appt_close(db_conn *c, int64_t appt_id, const char *state, uint64_t *affected);
 /* Booked appointments whose slot has ended: (appt id, app id, citizen id,
  * slot id), locked. */
 int reg_sql_appt_no_show_due(db_conn *c, int64_t limit, db_rows **out);
 int reg_sql_no_show_count(db_conn *c, int64_t citizen_id, int64_t window_days, int64_t *n);
 
-/* dealers */
-int reg_sql_dealer_certify(db_conn *c, int64_t outlet_id, int64_t by, uint64_t *affected);
-int reg_sql_dealer_certified(db_conn *c, int64_t outlet_id, int *yes);
+/* The appointments at a station whose slot starts in [from, to) (unix
+ * seconds), with their application and owner's name, optionally only those
+ * in state (NULL: all). Columns: see RS_*. */
+enum {
+    RS_ID, RS_SLOT, RS_STARTS, RS_ENDS, RS_STATE, RS_APP, RS_APP_STATE, RS_CHANNEL, RS_VTYPE,
+    RS_USE, RS_BRAND, RS_MODEL, RS_VIN, RS_ENGINE, RS_PREFIX, RS_NUMBER, RS_INSPECTIONS,
+    RS_REASONS, RS_OWNER, RS_NCOLS
+};
+int reg_sql_station_appointments(db_conn *c, int64_t outlet_id, int64_t from, int64_t to,
+                                 const char *state, db_rows **out);
+
+/* compulsory insurance policies (columns: see RP_*) */
+enum {
+    RP_ID, RP_PARTNER, RP_KIND, RP_POLICY_NO, RP_VIN, RP_FROM, RP_UNTIL, RP_CREATED, RP_UPDATED,
+    RP_NCOLS
+};
+int reg_sql_policy_get(db_conn *c, int64_t id, db_rows **out);
+/* The insurer's policy of that number, locked (zero or one row). */
+int reg_sql_policy_of_insurer(db_conn *c, int64_t partner_id, const char *policy_no,
+                              db_rows **out);
+int reg_sql_policy_insert(db_conn *c, int64_t partner_id, int64_t outlet_id, const char *policy_no,
+                          const char *vin, const char *valid_from, const char *valid_until,
+                          int64_t *id);
+int reg_sql_policy_set_validity(db_conn *c, int64_t id, const char *valid_from,
+                                const char *valid_until);
+/* The latest policy for vin under policy_no: zero or one row (id). */
+int reg_sql_policy_find(db_conn *c, const char *vin, const char *policy_no, db_rows **out);
+/* How many policies name vin (under any number). */
+int reg_sql_policy_count_vin(db_conn *c, const char *vin, int64_t *n);
 
 /* completion */
+/* next_inspection: "YYYY-MM-DD" or NULL. */
 int reg_sql_vehicle_insert(db_conn *c, const char *plate, const char *vin, const char *engine_no,
                            const char *vehicle_type, const char *class_required,
                            const char *use_type, const char *brand, const char *model,
-                           int64_t owner, int64_t *id);
+                           int64_t owner, const char *next_inspection, int64_t *id);
 int reg_sql_mail_insert(db_conn *c, int64_t app_id, int64_t case_id, int64_t citizen_id,
                         const char *recipient, const char *address, const char *contents,
                         int64_t *id);

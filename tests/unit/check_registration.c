@@ -5,6 +5,7 @@
 
 #include "modules/registration/plate_rules.h"
 #include "modules/registration/registration_rules.h"
+#include "server/date.h"
 
 START_TEST(test_state_names_round_trip)
 {
@@ -51,23 +52,25 @@ START_TEST(test_happy_path_mail)
 }
 END_TEST
 
-START_TEST(test_dealer_path_skips_booking)
+/* Issue 10: a check is recorded only on a booked appointment, so a failure
+ * and a pass can never be recorded in one go without a new booking. */
+START_TEST(test_checks_only_on_a_booked_appointment)
 {
     int ok;
-    ck_assert_int_eq(next_or(REG_PLATE_RESERVED, REG_EV_DEALER_PASS, &ok), REG_INSPECTED_PASSED);
+    for (int s = 0; s < REG_NSTATES; s++) {
+        next_or((registration_state)s, REG_EV_INSPECT_PASS, &ok);
+        ck_assert_int_eq(ok, s == REG_APPOINTMENT_BOOKED);
+        next_or((registration_state)s, REG_EV_INSPECT_FAIL, &ok);
+        ck_assert_int_eq(ok, s == REG_APPOINTMENT_BOOKED);
+    }
+    /* After a failure the only way back to a check is a new booking. */
+    ck_assert_int_eq(next_or(REG_INSPECTED_FAILED, REG_EV_BOOK, &ok), REG_APPOINTMENT_BOOKED);
     ck_assert(ok);
-    ck_assert_int_eq(next_or(REG_PLATE_RESERVED, REG_EV_DEALER_FAIL, &ok), REG_INSPECTED_FAILED);
-    ck_assert(ok);
-    ck_assert_int_eq(next_or(REG_INSPECTED_FAILED, REG_EV_DEALER_PASS, &ok), REG_INSPECTED_PASSED);
-    ck_assert(ok);
-    /* A station needs the booked appointment. */
-    next_or(REG_PLATE_RESERVED, REG_EV_INSPECT_PASS, &ok);
-    ck_assert(!ok);
-    next_or(REG_SUBMITTED, REG_EV_DEALER_PASS, &ok);
-    ck_assert(!ok);
-    /* Not from a booked appointment: the station does that check. */
-    next_or(REG_APPOINTMENT_BOOKED, REG_EV_DEALER_PASS, &ok);
-    ck_assert(!ok);
+    for (int e = 0; e < REG_NEVENTS; e++) {
+        registration_state to = next_or(REG_INSPECTED_FAILED, (registration_event)e, &ok);
+        if (ok)
+            ck_assert(to != REG_INSPECTED_PASSED);
+    }
 }
 END_TEST
 
@@ -115,7 +118,7 @@ START_TEST(test_wrong_transitions_refused)
             next_or((registration_state)s, (registration_event)e, &ok);
             allowed += ok;
         }
-    ck_assert_int_eq(allowed, 25);
+    ck_assert_int_eq(allowed, 21);
     next_or(REG_SUBMITTED, REG_EV_BOOK, &ok); /* no plate yet */
     ck_assert(!ok);
     next_or(REG_DRAFT, REG_EV_RESERVE_PLATE, &ok); /* not submitted */
@@ -253,13 +256,71 @@ START_TEST(test_selection_parse)
 }
 END_TEST
 
+static int32_t ymd(int y, int m, int d)
+{
+    int32_t out = 0;
+    ck_assert_int_eq(date_from_ymd(y, m, d, &out), 0);
+    return out;
+}
+
+START_TEST(test_next_inspection_by_type)
+{
+    static const struct {
+        const char *type, *use;
+        int months;
+        int y, m, d; /* due, registered 2025-03-15 */
+    } cases[] = {
+        {"K33", "private", 72, 2031, 3, 31},    /* small car: exempt 6 years */
+        {"K43", "government", 72, 2031, 3, 31}, /* mini car, non-operating */
+        {"K39", "private", 24, 2027, 3, 31},    /* small van: every 2 years */
+        {"K33", "taxi", 12, 2026, 3, 31},       /* operating: yearly */
+        {"K33", "business", 12, 2026, 3, 31},
+        {"K11", "private", 12, 2026, 3, 31},    /* large passenger */
+        {"K21", "bus", 12, 2026, 3, 31},
+        {"K38", "private", 6, 2025, 9, 30},     /* school bus: every 6 months */
+        {"H11", "freight", 12, 2026, 3, 31},    /* trucks: yearly */
+        {"H31", "private", 12, 2026, 3, 31},
+        {"M11", "private", 24, 2027, 3, 31},    /* motorcycles: every 2 years */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t due = 0;
+        int months = 0;
+        ck_assert_msg(registration_next_inspection(cases[i].type, cases[i].use, ymd(2025, 3, 15),
+                                                   &due, &months) == 0,
+                      "%s/%s refused", cases[i].type, cases[i].use);
+        ck_assert_int_eq(months, cases[i].months);
+        ck_assert_int_eq(due, ymd(cases[i].y, cases[i].m, cases[i].d));
+    }
+}
+END_TEST
+
+START_TEST(test_next_inspection_month_ends_and_refusals)
+{
+    int32_t due = 0;
+    /* End of the due month, leap years included; months wrap the year. */
+    ck_assert_int_eq(registration_next_inspection("K33", "private", ymd(2022, 2, 1), &due, NULL), 0);
+    ck_assert_int_eq(due, ymd(2028, 2, 29));
+    ck_assert_int_eq(registration_next_inspection("K38", "private", ymd(2025, 11, 30), &due, NULL), 0);
+    ck_assert_int_eq(due, ymd(2026, 5, 31));
+    ck_assert_int_eq(registration_next_inspection("H11", "freight", ymd(2025, 12, 31), &due, NULL), 0);
+    ck_assert_int_eq(due, ymd(2026, 12, 31));
+    due = 7;
+    ck_assert_int_eq(registration_next_inspection("Q11", "private", ymd(2025, 1, 1), &due, NULL), -1);
+    ck_assert_int_eq(registration_next_inspection("K33", "spaceship", ymd(2025, 1, 1), &due, NULL), -1);
+    ck_assert_int_eq(registration_next_inspection(NULL, "private", ymd(2025, 1, 1), &due, NULL), -1);
+    ck_assert_int_eq(registration_next_inspection("K33", NULL, ymd(2025, 1, 1), &due, NULL), -1);
+    ck_assert_int_eq(registration_next_inspection("K33", "private", ymd(9999, 1, 1), &due, NULL), -1);
+    ck_assert_int_eq(due, 7);
+}
+END_TEST
+
 Suite *registration_suite(void)
 {
     Suite *s = suite_create("registration");
     TCase *tc = tcase_create("rules");
     tcase_add_test(tc, test_state_names_round_trip);
     tcase_add_test(tc, test_happy_path_mail);
-    tcase_add_test(tc, test_dealer_path_skips_booking);
+    tcase_add_test(tc, test_checks_only_on_a_booked_appointment);
     tcase_add_test(tc, test_lapse_returns_to_submitted);
     tcase_add_test(tc, test_cancel_only_until_inspection);
     tcase_add_test(tc, test_wrong_transitions_refused);
@@ -270,6 +331,8 @@ Suite *registration_suite(void)
     tcase_add_test(tc, test_demo_plates_valid_and_distinct);
     tcase_add_test(tc, test_certificate_no);
     tcase_add_test(tc, test_selection_parse);
+    tcase_add_test(tc, test_next_inspection_by_type);
+    tcase_add_test(tc, test_next_inspection_month_ends_and_refusals);
     suite_add_tcase(s, tc);
     return s;
 }

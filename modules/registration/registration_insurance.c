@@ -1,0 +1,154 @@
+/* registration_insurance.c - compulsory traffic accident liability
+ * insurance: an insurer partner pushes each policy it issued (VIN, policy
+ * number, validity); the open application of that VIN is confirmed when
+ * the owner gave that number. Completion requires the confirmation and a
+ * policy in force (registration_http.c). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "modules/registration/registration_internal.h"
+#include "modules/registration/vin.h"
+#include "server/audit.h"
+#include "server/date.h"
+
+/* A compulsory policy runs one year (shorter ones exist, e.g. for
+ * vehicles registered temporarily); a leap day fits in 366 days. */
+#define POLICY_MAX_DAYS 366
+
+typedef struct push_arg {
+    const char *vin, *policy_no;
+    char from[DATE_STR_SIZE], until[DATE_STR_SIZE];
+} push_arg;
+
+static json_t *policy_json(const db_rows *p, const char *app_status)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s?}", "id",
+                     (json_int_t)db_cell_i64(p, 0, RP_ID), "kind", db_cell(p, 0, RP_KIND),
+                     "policy_no", db_cell(p, 0, RP_POLICY_NO), "vin", db_cell(p, 0, RP_VIN),
+                     "valid_from", db_cell(p, 0, RP_FROM), "valid_until", db_cell(p, 0, RP_UNTIL),
+                     "insurer_partner_id", (json_int_t)db_cell_i64(p, 0, RP_PARTNER),
+                     "created_at", reg_iso_json(db_cell(p, 0, RP_CREATED)), "updated_at",
+                     reg_iso_json(db_cell(p, 0, RP_UPDATED)), "application_insurance_status",
+                     app_status);
+}
+
+static int tx_push(app_req *r, void *p)
+{
+    push_arg *v = p;
+    db_rows *old = NULL, *app = NULL, *pol = NULL;
+    const char *status = NULL;
+    int64_t id = 0, app_id = 0;
+    int created = 0, rc = -1;
+    char target[32];
+    json_t *detail = NULL;
+
+    if (reg_sql_policy_of_insurer(r->db, r->who.id, v->policy_no, &old) != 0)
+        goto done;
+    if (old->nrows == 1) {
+        /* The same policy again: the insurer may correct its validity, but
+         * a policy never moves to another vehicle. */
+        if (strcmp(db_cell(old, 0, RP_VIN), v->vin) != 0) {
+            app_problem(r, 409, "policy_vin_conflict", "Policy names another vehicle",
+                        "This insurer already pushed the policy number for another VIN.", "vin");
+            goto done;
+        }
+        id = db_cell_i64(old, 0, RP_ID);
+        if (reg_sql_policy_set_validity(r->db, id, v->from, v->until) != 0)
+            goto done;
+    } else {
+        /* Two pushes of one new policy meet on the gap lock of the locking
+         * read above: one deadlocks and db_tx runs it again. */
+        if (reg_sql_policy_insert(r->db, r->who.id, r->who.outlet_id, v->policy_no, v->vin, v->from,
+                                  v->until, &id) != 0)
+            goto done;
+        created = 1;
+    }
+    /* At most one open application per VIN (unique open_vin). */
+    if (reg_sql_app_open_by_vin(r->db, v->vin, &app) != 0)
+        goto done;
+    if (app->nrows == 1) {
+        app_id = db_cell_i64(app, 0, 0);
+        if (reg_insurance_match(r->db, app_id, v->vin, db_cell(app, 0, 1), &status) != 0 ||
+            reg_audit(r, "registration.insurance", app_id,
+                      json_pack("{s:s, s:I}", "insurance_status", status, "policy_id",
+                                (json_int_t)id)) != 0)
+            goto done;
+    }
+    snprintf(target, sizeof target, "%" PRId64, id);
+    detail = json_pack("{s:s, s:s, s:s, s:b}", "policy_no", v->policy_no, "valid_from", v->from,
+                       "valid_until", v->until, "created", created);
+    if (audit_write(r, "registration.insurance_policy", "insurance_policy", target, "ok", detail) != 0)
+        goto done;
+    if (reg_sql_policy_get(r->db, id, &pol) != 0 || pol->nrows != 1)
+        goto done;
+    app_reply_json(r, created ? 201 : 200, policy_json(pol, status));
+    rc = 0;
+done:
+    json_decref(detail);
+    db_rows_free(pol);
+    db_rows_free(app);
+    db_rows_free(old);
+    return rc;
+}
+
+static int policy_no_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-' || s[i] == '/'))
+            return 0;
+    return 1;
+}
+
+void reg_on_policy_push(app_req *r)
+{
+    static const app_jfield fields[] = {
+        {"vin", JF_STRING, true, 64},        {"policy_no", JF_STRING, true, 64},
+        {"kind", JF_STRING, false, 16},      {"valid_from", JF_STRING, true, 32},
+        {"valid_until", JF_STRING, true, 32},
+    };
+    push_arg v;
+    const char *why = NULL, *kind;
+    int32_t from, until;
+
+    memset(&v, 0, sizeof v);
+    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
+        return;
+    v.vin = app_json_str(r, "vin");
+    v.policy_no = app_json_str(r, "policy_no");
+    kind = app_json_str(r, "kind");
+    if (registration_vin_check(v.vin, &why) != 0) {
+        app_problem(r, 422, why, "Invalid VIN", NULL, "vin");
+        return;
+    }
+    if (!policy_no_ok(v.policy_no)) {
+        app_problem(r, 422, "policy_no_format", "Invalid policy number",
+                    "1 to 64 letters, digits, '-' or '/'.", "policy_no");
+        return;
+    }
+    if (kind && strcmp(kind, "compulsory") != 0) {
+        app_problem(r, 422, "policy_kind_unknown", "Unknown policy kind",
+                    "Only compulsory insurance policies are pushed here.", "kind");
+        return;
+    }
+    if (date_parse(app_json_str(r, "valid_from"), &from) != 0) {
+        app_problem(r, 422, "date_format", "Invalid date", "Use YYYY-MM-DD.", "valid_from");
+        return;
+    }
+    if (date_parse(app_json_str(r, "valid_until"), &until) != 0) {
+        app_problem(r, 422, "date_format", "Invalid date", "Use YYYY-MM-DD.", "valid_until");
+        return;
+    }
+    if (until < from || until - from > POLICY_MAX_DAYS) {
+        app_problem(r, 422, "validity_range", "Invalid validity",
+                    "valid_until is on or after valid_from, at most a year later.", "valid_until");
+        return;
+    }
+    date_format(from, v.from);
+    date_format(until, v.until);
+    app_tx(r, tx_push, &v);
+}
