@@ -209,6 +209,12 @@ int cases_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int6
 
 int cases_record_trip(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t operator_id)
 {
+    return cases_record_visit(c, case_id, outlet_id, operator_id, "");
+}
+
+int cases_record_visit(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t operator_id,
+                       const char *visit_ref)
+{
     char st[16], day_s[DATE_STR_SIZE];
     bool found = false, counted = false;
 
@@ -218,5 +224,6 @@ int cases_record_trip(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t op
     if (!found)
         return -1;
     date_format(date_shanghai_today(time(NULL)), day_s);
-    return cases_sql_add_trip(c, case_id, outlet_id, operator_id, 0, day_s, &counted);
+    return cases_sql_add_trip(c, case_id, outlet_id, operator_id, 0, day_s,
+                              visit_ref ? visit_ref : "", &counted);
 }

@@ -42,5 +42,10 @@ int cases_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int6
  * call for the same case and outlet on the same bureau day is the same
  * visit and changes nothing (returns 0). -1 also for an unknown case. */
 int cases_record_trip(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t operator_id);
+/* The same for a visit the caller can name (visit_ref, at most 64 bytes,
+ * e.g. "appointment:42"): each named visit is counted once, so two
+ * appointments kept at one outlet on one day are two trips. */
+int cases_record_visit(db_conn *c, int64_t case_id, int64_t outlet_id, int64_t operator_id,
+                       const char *visit_ref);
 
 #endif

@@ -395,7 +395,8 @@ static int tx_trip(app_req *r, void *arg)
     date_format(date_shanghai_today(time(NULL)), day_s);
     if (cases_sql_add_trip(r->db, id, r->who.outlet_id,
                            r->who.kind == CALLER_OPERATOR ? r->who.id : 0,
-                           r->who.kind == CALLER_PARTNER ? r->who.id : 0, day_s, &counted) != 0)
+                           r->who.kind == CALLER_PARTNER ? r->who.id : 0, day_s, "",
+                           &counted) != 0)
         goto done;
     trips = db_cell_i64(lk, 0, CL_TRIPS) + (counted ? 1 : 0);
     if (audit_write_owned(r, "cases.trip", "case", db_cell(rows, 0, CC_NUMBER),

@@ -36,13 +36,13 @@ static const char SQL_TRIP_DIRTY[] =
     "INSERT IGNORE INTO case_rollup_dirty (day) "
     "SELECT completed_day FROM cases WHERE id = ? AND completed_day IS NOT NULL";
 static const char SQL_TRIP_INSERT[] =
-    "INSERT INTO case_trips (case_id, outlet_id, operator_id, partner_id, visit_day, at) "
-    "VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
+    "INSERT INTO case_trips (case_id, outlet_id, operator_id, partner_id, visit_day, visit_ref, at) "
+    "VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
 /* A locking read: the transaction's snapshot may predate a check-in that
  * committed while this one waited for the case row. */
 static const char SQL_TRIP_VISIT[] =
     "SELECT COUNT(*) FROM case_trips WHERE case_id = ? AND outlet_id = ? AND visit_day = ? "
-    "LOCK IN SHARE MODE";
+    "AND visit_ref = ? LOCK IN SHARE MODE";
 static const char SQL_SET_OUTLET[] =
     "UPDATE cases SET outlet_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND outlet_id IS NULL";
 
@@ -151,14 +151,16 @@ int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, 
 }
 
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
-                       int64_t partner_id, const char *visit_day, bool *counted)
+                       int64_t partner_id, const char *visit_day, const char *visit_ref,
+                       bool *counted)
 {
     db_rows *rows = NULL;
     bool seen = false;
 
     *counted = false;
     if (outlet_id > 0) {
-        if (db_query(c, SQL_TRIP_VISIT, DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day)),
+        if (db_query(c, SQL_TRIP_VISIT,
+                     DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day), DB_STR(visit_ref)),
                      &rows) != 0)
             return -1;
         seen = rows->nrows > 0 && db_cell_i64(rows, 0, 0) > 0;
@@ -168,7 +170,7 @@ int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operat
     }
     if (db_exec(c, SQL_TRIP_INSERT,
                 DBP(DB_I64(id), opt_i64(outlet_id), opt_i64(operator_id), opt_i64(partner_id),
-                    outlet_id > 0 ? DB_STR(visit_day) : DB_NULL),
+                    outlet_id > 0 ? DB_STR(visit_day) : DB_NULL, DB_STR(visit_ref)),
                 NULL, NULL) != 0) {
         /* The unique visit key: the same visit, recorded meanwhile. */
         if (db_error(c) != DB_ERR_DUP)

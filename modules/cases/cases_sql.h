@@ -37,12 +37,14 @@ int cases_sql_event(db_conn *c, int64_t id, const char *kind, const char *from, 
 int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *id);
 /* Records a visit of the applicant; call with the case row locked (every
  * trip of a case is then decided one at a time). One trip per (case,
- * outlet, visit_day): when that outlet already recorded this day's visit,
+ * outlet, visit_day, visit_ref): when that outlet already recorded this
+ * visit (visit_ref "" for check-ins at the counter: one per outlet and day),
  * *counted is false and nothing changes. outlet_id 0 (none) is always
  * counted. A trip added to a case completed on an earlier day marks that
  * day's rollup dirty. */
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
-                       int64_t partner_id, const char *visit_day, bool *counted);
+                       int64_t partner_id, const char *visit_day, const char *visit_ref,
+                       bool *counted);
 /* The first visit of a case filed online assigns its outlet (conditional on
  * it having none; *done tells). */
 int cases_sql_set_outlet(db_conn *c, int64_t id, int64_t outlet_id, bool *done);

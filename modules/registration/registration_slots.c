@@ -421,9 +421,15 @@ static int tx_inspect(app_req *r, void *p)
         /* An owner who applied online brings the car: each check is a
          * visit. On the dealer path the dealer brings it; the buyer's one
          * trip was the visit to the dealer (counted at submission). */
-        if (strcmp(db_cell(a, 0, RA_CHANNEL), "app") == 0 &&
-            cases_record_trip(r->db, case_id, r->who.outlet_id, partner ? 0 : r->who.id) != 0)
-            goto done;
+        if (strcmp(db_cell(a, 0, RA_CHANNEL), "app") == 0) {
+            char visit[40];
+            /* Each appointment kept is its own visit, even a second one at
+             * the same station on the same day after a failed check. */
+            snprintf(visit, sizeof visit, "appointment:%lld", (long long)appt);
+            if (cases_record_visit(r->db, case_id, r->who.outlet_id, partner ? 0 : r->who.id,
+                                   visit) != 0)
+                goto done;
+        }
     }
     by = partner ? "station" : "inspector";
     if (reg_audit(r, "registration.inspect", v->id,
