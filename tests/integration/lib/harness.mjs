@@ -467,7 +467,7 @@ function readMaybe(x) {
 export function request(url, opts = {}) {
   const {
     method = 'GET', headers = {}, json, cert, key, ca, timeoutMs = 10000,
-    rejectUnauthorized = true, servername,
+    rejectUnauthorized = true, servername, localAddress,
   } = opts;
   let { body } = opts;
   const u = new URL(url);
@@ -482,6 +482,9 @@ export function request(url, opts = {}) {
     hdrs['content-length'] = Buffer.byteLength(body);
   }
   const options = { method, headers: hdrs, agent: false };
+  // Another loopback source address (127.0.0.2, ...): on Linux all of 127/8 is local, so the
+  // server sees a different peer (per-address limits) without trusting any header.
+  if (localAddress) options.localAddress = localAddress;
   if (isHttps) {
     options.ca = readMaybe(ca) ?? fs.readFileSync(tlsPaths.ca);
     if (cert !== undefined) options.cert = readMaybe(cert);
