@@ -2,7 +2,8 @@
  *   onetripd client add NAME | client key add NAME --kid K --alg ES256|RS256 --pem FILE
  *            | client key revoke KID | client disable NAME
  *   onetripd operator add USERNAME --name N --roles R[,R] --outlet CODE [--password-file F]
- *            | operator disable|enable|unlock USERNAME
+ *            | operator disable|enable|unlock USERNAME (unlock: forget the
+ *              username's failed logins at every address)
  *   onetripd partner add NAME --type T --outlet CODE | partner cert add NAME --cert FILE
  *            | partner cert revoke SHA256 | partner hmac NAME [--rotate]
  *

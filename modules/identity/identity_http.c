@@ -115,6 +115,7 @@ typedef struct login_ctx {
     const char *username;
     char source[IDENTITY_LOGIN_SOURCE_LEN];
     char refresh[65];
+    identity_login_source locked[2]; /* lockouts this attempt started: [0] username, [1] address */
 } login_ctx;
 
 static void login_policies(identity_login_policy *user, identity_login_policy *addr)
@@ -131,12 +132,13 @@ static void login_policies(identity_login_policy *user, identity_login_policy *a
 
 /* A source's lockout: audited once when it starts (refusals while it lasts
  * are not written anywhere, so they cost the database nothing). */
-static int audit_lockout(app_req *r, const login_ctx *l, int address_scope, const identity_login_source *s)
+static int audit_lockout(app_req *r, login_ctx *l, int address_scope, const identity_login_source *s)
 {
     json_t *det = json_pack("{sssssIsI}", "scope", address_scope ? "address" : "username", "address",
                             l->source, "lockouts", (json_int_t)s->lockouts, "locked_s",
                             (json_int_t)s->blocked_s);
     int rc;
+    l->locked[address_scope] = *s;
     if (!address_scope && l->found)
         return audit_id(r, "auth.source_locked", l->op.id, "ok", det);
     rc = audit_write(r, "auth.source_locked", "login_source", l->source, "ok", det);
@@ -145,7 +147,7 @@ static int audit_lockout(app_req *r, const login_ctx *l, int address_scope, cons
 }
 
 /* Counts a failed password on both sources of the attempt. */
-static int login_failed(app_req *r, const login_ctx *l)
+static int login_failed(app_req *r, login_ctx *l)
 {
     identity_login_policy user, addr;
     identity_login_source s;
@@ -169,6 +171,7 @@ static int login_tx(app_req *r, void *arg)
     unsigned char h[32];
     int64_t sid = 0;
 
+    memset(l->locked, 0, sizeof l->locked); /* a retried transaction starts over */
     if (!l->found || !l->password_ok) {
         if (login_failed(r, l) != 0)
             return -1;
@@ -267,7 +270,15 @@ void identity_on_login(app_req *r)
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
         goto done;
     }
-    app_tx(r, login_tx, &l);
+    if (app_tx(r, login_tx, &l) == 0) {
+        /* Once committed. Never the username: it may hold a mistyped password. */
+        for (int i = 0; i < 2; i++)
+            if (l.locked[i].lockouts > 0)
+                app_log(1, "identity",
+                        "event=source_locked request_id=%s scope=%s source=%s lockouts=%d locked_s=%ld",
+                        r->request_id, i ? "address" : "username", l.source, l.locked[i].lockouts,
+                        l.locked[i].blocked_s);
+    }
 done:
     memset(l.refresh, 0, sizeof l.refresh);
     identity_operator_clear(&l.op);
