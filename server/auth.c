@@ -255,8 +255,9 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
     want = strcmp(alg, "ES256") == 0 ? JWT_ALG_ES256 : JWT_ALG_RS256;
     /* An ECDSA signature (R, S) has a twin (R, n - S) that verifies too.
      * Replays are caught by jti whichever twin comes, so the high one is
-     * refused only where configured: OpenSSL-based signers (jose in Node,
-     * Go, Java) emit it for about half of their tokens. */
+     * refused only where configured: signers that do not normalise S
+     * (OpenSSL's ECDSA, hence jose in Node) emit it for about half of their
+     * tokens, and RFC 7518 does not ask them to. */
     if (want == JWT_ALG_ES256) {
         high_s = auth_es256_sig_high_s(strrchr(token, '.') + 1);
         if (high_s < 0) {
