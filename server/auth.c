@@ -10,11 +10,29 @@
  *  3. A verified TLS client certificate registered to a partner.
  *
  * libjwt 1.10.2 takes the algorithm from the token, accepts unsigned "none"
- * tokens when given no key, matches alg case-insensitively and checks no
+ * tokens when given no key, matches alg case-insensitively, decodes base64url
+ * leniently (trailing garbage, non-canonical last characters) and checks no
  * claims. So: the token length is capped before libjwt sees it (it alloca's
- * by token size), the header's alg must equal, byte for byte, the algorithm
- * registered for the kid, libjwt always gets the registered key, jwt_get_alg
- * is checked again after decoding, and every claim is checked here. */
+ * by token size), the compact form is checked strictly first
+ * (auth_jws_compact_check), the header's alg must equal, byte for byte, the
+ * algorithm registered for the kid, libjwt always gets the registered key,
+ * jwt_get_alg is checked again after decoding, and the claims are checked
+ * here.
+ *
+ * Claims of app-backend tokens (RFC 7519 makes every registered claim
+ * optional; we require only what this protocol needs and check the rest
+ * when present, as mainstream signers such as jose do not add nbf):
+ *   required: iss  (the client that owns the kid),
+ *             aud  (this service, auth.audience),
+ *             sub  (the citizen's ID number the backend acts for),
+ *             exp  (tokens live at most 10 minutes),
+ *             jti  (each token is accepted once: the replay cache);
+ *   optional: nbf  (not before, with auth.clock_skew_s),
+ *             iat  (not in the future; exp - iat at most 10 minutes).
+ * Without iat the lifetime is bounded from our clock: exp at most
+ * 10 minutes + skew ahead. A present optional claim of the wrong type is
+ * refused like a missing required one. Operator tokens are ours (see
+ * auth_token.c) and always carry exp, nbf, iat and sid: all are required. */
 #include <errno.h>
 #include <jwt.h>
 #include <stdio.h>
@@ -129,14 +147,15 @@ fail:
     return rc;
 }
 
-/* Integer claim that must be present. libjwt 1.10's jwt_get_grant_int
- * answers 0 without an error for a claim of another type ("nbf": "x" would
- * read as 1970), so the type is checked on the JSON itself. */
-static int claim_int(jwt_t *jwt, const char *name, long *out)
+/* Integer claim. libjwt 1.10's jwt_get_grant_int answers 0 without an
+ * error for a claim of another type ("nbf": "x" would read as 1970), so the
+ * type is checked on the JSON itself. Returns 1 when absent (*out
+ * untouched), 0 when an integer, -1 when present with another type. */
+static int claim_int_opt(jwt_t *jwt, const char *name, long *out)
 {
     char *js = jwt_get_grants_json(jwt, name);
     json_t *v = js ? json_loads(js, JSON_DECODE_ANY, NULL) : NULL;
-    int rc = -1;
+    int rc = js == NULL ? 1 : -1;
 
     if (json_is_integer(v)) {
         *out = (long)json_integer_value(v);
@@ -145,6 +164,12 @@ static int claim_int(jwt_t *jwt, const char *name, long *out)
     json_decref(v);
     free(js);
     return rc;
+}
+
+/* Integer claim that must be present: 0, or -1 when absent or not an integer. */
+static int claim_int(jwt_t *jwt, const char *name, long *out)
+{
+    return claim_int_opt(jwt, name, out) == 0 ? 0 : -1;
 }
 
 /* aud may be a string or an array of strings (RFC 7519 4.1.3). */
@@ -171,9 +196,10 @@ static int aud_matches(jwt_t *jwt, const char *want)
     return ok;
 }
 
-/* Time claims: exp, nbf, iat present; now within [nbf - skew, exp + skew];
+/* Time claims (see auth_token.h): now within [nbf - skew, exp + skew];
  * iat not in the future; lifetime at most max_life seconds. */
-int auth_check_times(long exp, long nbf, long iat, long now, long skew, long max_life, const char **why)
+int auth_check_times(long exp, const long *nbf, const long *iat, long now, long skew, long max_life,
+                     const char **why)
 {
     /* The claims are the signer's numbers, anywhere in long's range: every
      * comparison moves only now, skew and max_life (small, non-negative) so
@@ -183,16 +209,18 @@ int auth_check_times(long exp, long nbf, long iat, long now, long skew, long max
         *why = "token_expired";
         return -1;
     }
-    if (nbf > now + skew) {
+    if (nbf != NULL && *nbf > now + skew) {
         *why = "token_not_yet_valid";
         return -1;
     }
-    if (iat > now + skew) {
+    if (iat != NULL && *iat > now + skew) {
         *why = "token_issued_in_future";
         return -1;
     }
-    /* Here exp >= now - skew > 0, so exp - max_life (max_life >= 0) cannot wrap. */
-    if (exp < iat || exp - max_life > iat) {
+    /* Here exp >= now - skew > 0, so exp - max_life (max_life >= 0) cannot
+     * wrap, nor can exp - now - skew (>= -2 * skew). Without iat the
+     * lifetime left is measured from our clock, allowing the skew. */
+    if (iat != NULL ? exp < *iat || exp - max_life > *iat : exp - now - skew > max_life) {
         *why = "token_lifetime_too_long";
         return -1;
     }
@@ -204,12 +232,12 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
     db_rows *k = NULL, *cit = NULL;
     jwt_t *jwt = NULL;
     const char *pem, *why = NULL, *s, *jti, *sub;
-    long exp, nbf, iat, now = (long)time(NULL);
+    long exp, nbf = 0, iat = 0, now = (long)time(NULL);
     long skew = (long)app_config_int("auth.clock_skew_s");
     jwt_alg_t want;
     unsigned char h[32];
     char cid[32];
-    int rc = -1;
+    int rc = -1, has_nbf, has_iat, high_s;
 
     if (db_query(r->db, SQL_APP_KEY, DBP(DB_STR(kid)), &k) != 0) {
         app_problem_db(r);
@@ -225,6 +253,23 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         goto done;
     }
     want = strcmp(alg, "ES256") == 0 ? JWT_ALG_ES256 : JWT_ALG_RS256;
+    /* An ECDSA signature (R, S) has a twin (R, n - S) that verifies too.
+     * Replays are caught by jti whichever twin comes, so the high one is
+     * refused only where configured: signers that do not normalise S
+     * (OpenSSL's ECDSA, hence jose in Node) emit it for about half of their
+     * tokens, and RFC 7518 does not ask them to. */
+    if (want == JWT_ALG_ES256) {
+        high_s = auth_es256_sig_high_s(strrchr(token, '.') + 1);
+        if (high_s < 0) {
+            fail401(r, "bad_signature", "The token's signature does not verify.");
+            goto done;
+        }
+        if (high_s == 1 && app_config_int("auth.es256_require_low_s") == 1) {
+            fail401(r, "high_s_signature",
+                    "ES256 signatures must use the low S value (S <= n/2); normalise S to n - S.");
+            goto done;
+        }
+    }
     pem = db_cell(k, 0, 2);
     if (jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem)) != 0 || jwt == NULL) {
         fail401(r, "bad_signature", "The token's signature does not verify.");
@@ -243,11 +288,15 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         fail401(r, "wrong_audience", "The token is not meant for this service.");
         goto done;
     }
-    if (claim_int(jwt, "exp", &exp) || claim_int(jwt, "nbf", &nbf) || claim_int(jwt, "iat", &iat)) {
-        fail401(r, "missing_claim", "exp, nbf and iat are required.");
+    /* exp is required; nbf and iat are optional but must be integers when present. */
+    has_nbf = claim_int_opt(jwt, "nbf", &nbf);
+    has_iat = claim_int_opt(jwt, "iat", &iat);
+    if (claim_int(jwt, "exp", &exp) != 0 || has_nbf < 0 || has_iat < 0) {
+        fail401(r, "missing_claim", "exp is required; nbf and iat, when present, must be integers.");
         goto done;
     }
-    if (auth_check_times(exp, nbf, iat, now, skew, 600, &why) != 0) {
+    if (auth_check_times(exp, has_nbf == 0 ? &nbf : NULL, has_iat == 0 ? &iat : NULL, now, skew, 600,
+                         &why) != 0) {
         fail401(r, why, "The token is outside its validity period or lives longer than 10 minutes.");
         goto done;
     }
@@ -341,7 +390,7 @@ static int auth_operator_token(app_req *r, const char *token, const char *alg)
         fail401(r, "missing_claim", "exp, nbf, iat and sid are required.");
         goto done;
     }
-    if (auth_check_times(exp, nbf, iat, now, skew, app_config_int("auth.operator_token_ttl_s"), &why) != 0) {
+    if (auth_check_times(exp, &nbf, &iat, now, skew, app_config_int("auth.operator_token_ttl_s"), &why) != 0) {
         fail401(r, why, "The token is outside its validity period.");
         goto done;
     }
@@ -518,6 +567,9 @@ int auth_authenticate(app_req *r)
         /* libjwt alloca's by token size: never hand it a large token. */
         if (strlen(token) > MAX_TOKEN)
             return fail401(r, "token_too_large", "The token is larger than 4 KiB.");
+        /* Strict compact form before anything decodes it (libjwt is lenient). */
+        if (auth_jws_compact_check(token) != 0)
+            return fail401(r, "malformed_token", "The token is not a well-formed compact JWS.");
         if (auth_token_header(token, alg, sizeof alg, kid, sizeof kid) != 0)
             return fail401(r, "malformed_token", "The token is not a compact JWS.");
         if (kid[0] == '\0')

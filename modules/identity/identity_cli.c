@@ -2,7 +2,8 @@
  *   onetripd client add NAME | client key add NAME --kid K --alg ES256|RS256 --pem FILE
  *            | client key revoke KID | client disable NAME
  *   onetripd operator add USERNAME --name N --roles R[,R] --outlet CODE [--password-file F]
- *            | operator disable|enable|unlock USERNAME
+ *            | operator disable|enable|unlock USERNAME (unlock: forget the
+ *              username's failed logins at every address)
  *   onetripd partner add NAME --type T --outlet CODE | partner cert add NAME --cert FILE
  *            | partner cert revoke SHA256 | partner hmac NAME [--rotate]
  *
@@ -44,8 +45,10 @@ static const char SQL_OPERATOR_ID[] = "SELECT id FROM operators WHERE username =
 static const char SQL_OPERATOR_DISABLE[] =
     "UPDATE operators SET status = 'disabled', token_version = token_version + 1 WHERE id = ?";
 static const char SQL_OPERATOR_ENABLE[] = "UPDATE operators SET status = 'active' WHERE id = ?";
+/* Failed logins lock out sources, not accounts (login_policy.h): unlocking
+ * an operator forgets their username's failures at every address. */
 static const char SQL_OPERATOR_UNLOCK[] =
-    "UPDATE operators SET failed_logins = 0, locked_until = NULL WHERE id = ?";
+    "DELETE FROM login_sources WHERE scope = 'username' AND username = ?";
 static const char SQL_SESSIONS_REVOKE[] =
     "UPDATE operator_sessions SET revoked = 1 WHERE operator_id = ? AND revoked = 0";
 static const char SQL_PARTNER_ADD[] =
@@ -376,8 +379,8 @@ static int operator_change_tx(db_conn *c, void *arg)
         if (db_exec(c, SQL_OPERATOR_DISABLE, DBP(DB_I64(id)), NULL, NULL) != 0 ||
             db_exec(c, SQL_SESSIONS_REVOKE, DBP(DB_I64(id)), NULL, NULL) != 0)
             return -1;
-    } else if (db_exec(c, op->i == 1 ? SQL_OPERATOR_ENABLE : SQL_OPERATOR_UNLOCK, DBP(DB_I64(id)), NULL,
-                       NULL) != 0) {
+    } else if (op->i == 1 ? db_exec(c, SQL_OPERATOR_ENABLE, DBP(DB_I64(id)), NULL, NULL)
+                          : db_exec(c, SQL_OPERATOR_UNLOCK, DBP(DB_STR(op->a)), NULL, NULL)) {
         return -1;
     }
     return audit_cli(c, actions[op->i], "operator", id, NULL);

@@ -1,9 +1,14 @@
-/* identity_http.c - operator login, token refresh and logout, and GET /v1/me.
+/* identity_http.c - operator login, token refresh and logout, the login
+ * sources admins read, and GET /v1/me.
  *
  * Login answers an unknown user and a wrong password with the same 401
  * invalid_credentials after the same PBKDF2 work (a dummy hash is verified
  * for unknown users), so neither the answer nor its timing tells which
- * usernames exist. The refresh token is 32 random bytes (hex) and only its
+ * usernames exist. Failures lock out their source, never the account
+ * (login_policy.h): the client address, and the username at that address,
+ * each back off or lock out; a blocked source gets 429 with Retry-After
+ * before any password work, and the right password from a clean address
+ * still works. The refresh token is 32 random bytes (hex) and only its
  * SHA-256 is stored; each refresh rotates it, and presenting a rotated one
  * again revokes the whole session (it was copied). */
 #include <pthread.h>
@@ -14,6 +19,7 @@
 
 #include "modules/identity/identity_http.h"
 #include "modules/identity/identity_sql.h"
+#include "modules/identity/login_policy.h"
 #include "server/audit.h"
 #include "server/auth_token.h"
 #include "server/crypto.h"
@@ -106,33 +112,72 @@ static void invalid_credentials(app_req *r)
 typedef struct login_ctx {
     identity_operator op;
     int found, password_ok;
+    const char *username;
+    char source[IDENTITY_LOGIN_SOURCE_LEN];
     char refresh[65];
+    identity_login_source locked[2]; /* lockouts this attempt started: [0] username, [1] address */
 } login_ctx;
+
+static void login_policies(identity_login_policy *user, identity_login_policy *addr)
+{
+    user->max_failures = (int)app_config_int("auth.max_failed_logins");
+    user->lock_s = (long)app_config_int("auth.lock_s");
+    user->backoff_s = (long)app_config_int("auth.login_backoff_s");
+    /* The address as a whole only locks out: backing off every colleague
+     * behind one office address after each typo would punish them all. */
+    addr->max_failures = (int)app_config_int("auth.max_failed_logins_per_address");
+    addr->lock_s = user->lock_s;
+    addr->backoff_s = 0;
+}
+
+/* A source's lockout: audited once when it starts (refusals while it lasts
+ * are not written anywhere, so they cost the database nothing). */
+static int audit_lockout(app_req *r, login_ctx *l, int address_scope, const identity_login_source *s)
+{
+    json_t *det = json_pack("{sssssIsI}", "scope", address_scope ? "address" : "username", "address",
+                            l->source, "lockouts", (json_int_t)s->lockouts, "locked_s",
+                            (json_int_t)s->blocked_s);
+    int rc;
+    l->locked[address_scope] = *s;
+    if (!address_scope && l->found)
+        return audit_id(r, "auth.source_locked", l->op.id, "ok", det);
+    rc = audit_write(r, "auth.source_locked", "login_source", l->source, "ok", det);
+    json_decref(det);
+    return rc;
+}
+
+/* Counts a failed password on both sources of the attempt. */
+static int login_failed(app_req *r, login_ctx *l)
+{
+    identity_login_policy user, addr;
+    identity_login_source s;
+    int lockout = 0;
+
+    login_policies(&user, &addr);
+    if (identity_login_source_failed(r->db, "username", l->source, l->username, &user, &s, &lockout) != 0)
+        return -1;
+    if (lockout && audit_lockout(r, l, 0, &s) != 0)
+        return -1;
+    if (identity_login_source_failed(r->db, "address", l->source, "", &addr, &s, &lockout) != 0)
+        return -1;
+    if (lockout && audit_lockout(r, l, 1, &s) != 0)
+        return -1;
+    return 0;
+}
 
 static int login_tx(app_req *r, void *arg)
 {
     login_ctx *l = arg;
     unsigned char h[32];
     int64_t sid = 0;
-    int locked_now = 0;
 
-    if (!l->found) {
-        invalid_credentials(r);
-        return audit_id(r, "auth.login", 0, "failed", json_pack("{ss}", "reason", "unknown_user"));
-    }
-    if (l->op.locked) {
-        app_problem(r, 401, "account_locked", "Account locked",
-                    "Too many failed logins; try again later.", NULL);
-        return audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "locked"));
-    }
-    if (!l->password_ok) {
-        if (identity_login_failed(r->db, l->op.id, (int)app_config_int("auth.max_failed_logins"),
-                                  (int)app_config_int("auth.lock_s"), &locked_now) != 0)
+    memset(l->locked, 0, sizeof l->locked); /* a retried transaction starts over */
+    if (!l->found || !l->password_ok) {
+        if (login_failed(r, l) != 0)
             return -1;
         invalid_credentials(r);
-        if (audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "wrong_password")) != 0)
-            return -1;
-        return locked_now ? audit_id(r, "auth.account_locked", l->op.id, "ok", NULL) : 0;
+        return audit_id(r, "auth.login", l->found ? l->op.id : 0, "failed",
+                        json_pack("{ss}", "reason", l->found ? "wrong_password" : "unknown_user"));
     }
     if (!l->op.active) {
         app_problem(r, 401, "operator_disabled", "Account disabled", "This operator account is disabled.",
@@ -140,7 +185,7 @@ static int login_tx(app_req *r, void *arg)
         return audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "disabled"));
     }
     refresh_hash(l->refresh, h);
-    if (identity_login_succeeded(r->db, l->op.id) != 0 ||
+    if (identity_login_source_forget(r->db, l->source, l->username) != 0 ||
         identity_session_create(r->db, l->op.id, h, (int)app_config_int("auth.refresh_ttl_s"), &sid) != 0)
         return -1;
     as_operator(r, &l->op);
@@ -148,6 +193,25 @@ static int login_tx(app_req *r, void *arg)
     if (reply_tokens(r, &l->op, sid, l->refresh) != 0)
         return -1;
     return audit_id(r, "auth.login", l->op.id, "ok", json_pack("{sI}", "session_id", (json_int_t)sid));
+}
+
+/* 429 for a blocked source: no password is checked, nothing is written. */
+static void login_refused(app_req *r, const identity_login_check *b)
+{
+    char secs[24];
+    const int lockout = b->block == LOGIN_BLOCK_LOCKOUT;
+
+    snprintf(secs, sizeof secs, "%lld", (long long)b->retry_s);
+    app_add_header(r, "Retry-After", secs);
+    app_problem_ext(r, 429, lockout ? "source_locked" : "login_backoff",
+                    lockout ? "Too many failed logins" : "Too soon after a failed login",
+                    lockout ? (b->address_scope ? "Too many failed logins from this address; try again later."
+                                                : "Too many failed logins for this username from this "
+                                                  "address; try again later.")
+                            : "Wait before trying again; each failure makes the wait longer.",
+                    NULL,
+                    json_pack("{sIss}", "retry_after_s", (json_int_t)b->retry_s, "scope",
+                              b->address_scope ? "address" : "username"));
 }
 
 static atomic_int hashing; /* password checks running now, all workers */
@@ -164,13 +228,25 @@ void identity_on_login(app_req *r)
         {"username", JF_STRING, true, 64},
         {"password", JF_STRING, true, 256},
     };
+    identity_login_check blocked;
     login_ctx l;
     int rc;
 
     memset(&l, 0, sizeof l);
     if (app_json_check(r, fields, APP_LEN(fields)) != 0)
         return;
-    rc = identity_operator_by_username(r->db, app_json_str(r, "username"), &l.op);
+    l.username = app_json_str(r, "username");
+    identity_login_source_key(r->peer, l.source);
+    /* Before any password work: a blocked source costs one indexed read. */
+    if (identity_login_blocked(r->db, l.source, l.username, &blocked) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (blocked.block != LOGIN_BLOCK_NONE) {
+        login_refused(r, &blocked);
+        goto done;
+    }
+    rc = identity_operator_by_username(r->db, l.username, &l.op);
     if (rc < 0) {
         app_problem_db(r);
         goto done;
@@ -194,10 +270,85 @@ void identity_on_login(app_req *r)
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
         goto done;
     }
-    app_tx(r, login_tx, &l);
+    if (app_tx(r, login_tx, &l) == 0) {
+        /* Once committed. Never the username: it may hold a mistyped password. */
+        for (int i = 0; i < 2; i++)
+            if (l.locked[i].lockouts > 0)
+                app_log(1, "identity",
+                        "event=source_locked request_id=%s scope=%s source=%s lockouts=%d locked_s=%ld",
+                        r->request_id, i ? "address" : "username", l.source, l.locked[i].lockouts,
+                        l.locked[i].blocked_s);
+    }
 done:
     memset(l.refresh, 0, sizeof l.refresh);
     identity_operator_clear(&l.op);
+}
+
+/* ---- GET /v1/auth/login-sources -------------------------------------------------- */
+
+/* Whole number of ASCII digits in [1, max]; -1 otherwise. */
+static long long query_count(const char *s, long long max)
+{
+    long long v = 0;
+    if (s == NULL || *s == '\0' || strlen(s) > 18)
+        return -1;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v >= 1 && v <= max ? v : -1;
+}
+
+void identity_on_login_sources(app_req *r)
+{
+    const char *q_op = app_query(r, "operator_id"), *q_addr = app_query(r, "address");
+    const char *q_limit = app_query(r, "limit");
+    long long opid = 0, limit = 50;
+    char addr[IDENTITY_LOGIN_SOURCE_LEN];
+    identity_login_source_row *rows = NULL;
+    json_t *items;
+    int n = 0, rc;
+
+    if (q_op != NULL && (opid = query_count(q_op, INT64_MAX / 10)) < 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "operator_id must be a positive whole number.",
+                    "operator_id");
+        return;
+    }
+    if (q_limit != NULL && (limit = query_count(q_limit, 200)) < 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "limit must be a whole number from 1 to 200.", "limit");
+        return;
+    }
+    /* The same key the policy uses: an IPv6 address means its /64. */
+    if (q_addr != NULL && identity_login_source_key(q_addr, addr) != 0) {
+        app_problem(r, 400, "bad_query", "Bad query", "address must be an IPv4 or IPv6 address.", "address");
+        return;
+    }
+    rc = identity_login_sources_list(r->db, opid, q_addr ? addr : NULL, (int)limit, &rows, &n);
+    if (rc < 0) {
+        app_problem_db(r);
+        return;
+    }
+    if (rc == 1) {
+        app_problem(r, 404, "not_found", "Not found", "No operator has this id.", NULL);
+        return;
+    }
+    items = json_array();
+    for (int i = 0; i < n; i++) {
+        const identity_login_source_row *x = &rows[i];
+        const char *block = identity_login_block_name(x->block);
+        json_array_append_new(
+            items, json_pack("{sssssososisisososossss}", "scope", x->address_scope ? "address" : "username",
+                             "address", x->address,
+                             "username", x->address_scope ? json_null() : json_string(x->username),
+                             "operator_id", x->operator_id ? json_integer(x->operator_id) : json_null(),
+                             "failures", x->failures, "lockouts", x->lockouts, "blocked",
+                             json_boolean(block != NULL), "block", block ? json_string(block) : json_null(),
+                             "blocked_until", x->blocked_until[0] ? json_string(x->blocked_until) : json_null(),
+                             "first_failed_at", x->first_failed_at, "last_failed_at", x->last_failed_at));
+    }
+    identity_login_sources_free(rows);
+    app_reply_json(r, 200, json_pack("{so}", "items", items));
 }
 
 /* ---- POST /v1/auth/refresh ------------------------------------------------------ */

@@ -13,12 +13,28 @@ static const app_route routes[] = {
     {M_POST, "/v1/auth/refresh", identity_on_refresh, "public", ROUTE_PUBLIC | ROUTE_JSON},
     {M_POST, "/v1/auth/logout", identity_on_logout, "identity.logout", 0},
     {M_GET, "/v1/me", identity_on_me, "identity.me", 0},
+    {M_GET, "/v1/auth/login-sources", identity_on_login_sources, "identity.login_sources_read", 0},
 };
 
 static const app_perm perms[] = {
     {"identity.me", KIND_CITIZEN | KIND_OPERATOR | KIND_PARTNER, ROLE_ALL, PARTNER_ALL,
      "see who the credentials identify (own profile, masked)"},
     {"identity.logout", KIND_OPERATOR, ROLE_ALL, 0, "end the operator's own session"},
+    {"identity.login_sources_read", KIND_OPERATOR, ROLE_ADMIN | ROLE_AUDITOR, 0,
+     "see failed-login sources (addresses, usernames at addresses) and their back-offs and lockouts"},
+};
+
+/* The login policy (login_policy.h): failures lock out their source, never
+ * the account. */
+static const app_conf conf[] = {
+    {"auth.max_failed_logins", true, "5", 1, 100, false,
+     "failed logins of one username from one address before that pair is locked out"},
+    {"auth.max_failed_logins_per_address", true, "20", 1, 10000, false,
+     "failed logins from one address (any usernames) before the address is locked out"},
+    {"auth.lock_s", true, "900", 1, 86400, false,
+     "a source's first lockout; each further one doubles (at most a day)"},
+    {"auth.login_backoff_s", true, "1", 0, 3600, false,
+     "wait after a username's n-th failure at an address: this * 2^(n-1) s, at most auth.lock_s"},
 };
 
 static const app_job jobs[] = {
@@ -32,4 +48,5 @@ const app_module identity_module = {
     .migrations = identity_migrations,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS,
+    .conf = conf, .nconf = APP_LEN(conf),
 };

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include "db/db.h"
+#include "modules/identity/login_policy.h"
 
 typedef struct identity_operator {
     int64_t id;
@@ -15,17 +16,54 @@ typedef struct identity_operator {
     unsigned roles;
     int64_t outlet_id;
     int active;            /* status = 'active' */
-    int locked;            /* locked_until in the future */
 } identity_operator;
 
 void identity_operator_clear(identity_operator *o);
 /* 1 when there is no such operator. */
 int identity_operator_by_username(db_conn *c, const char *username, identity_operator *o);
 int identity_operator_by_id(db_conn *c, int64_t id, identity_operator *o);
-/* Counts a failed login; locks for lock_s seconds at the max-th failure
- * (and starts counting again). *locked_now = 1 when this call locked it. */
-int identity_login_failed(db_conn *c, int64_t id, int max, int lock_s, int *locked_now);
-int identity_login_succeeded(db_conn *c, int64_t id);
+
+/* ---- login sources (login_policy.h; table login_sources) ---- */
+
+typedef struct identity_login_check {
+    identity_login_block block; /* NONE: the attempt may go ahead */
+    int address_scope;          /* 1: the address is blocked, 0: the username at it */
+    int64_t retry_s;            /* seconds until the block ends (>= 1 when blocked) */
+} identity_login_check;
+/* Whether an attempt for username from address may go ahead now: the
+ * longest block in force on the address or on the username at it. A plain
+ * read (no lock, no write): refusals cost the database nothing durable. */
+int identity_login_blocked(db_conn *c, const char *address, const char *username, identity_login_check *out);
+/* Inside a transaction: locks the source's row, counts one failure under
+ * policy p and saves it. scope "address" (username "") or "username".
+ * *s is the source afterwards; *lockout = 1 when this failure locked it out. */
+int identity_login_source_failed(db_conn *c, const char *scope, const char *address, const char *username,
+                                 const identity_login_policy *p, identity_login_source *s, int *lockout);
+/* A successful login forgets the username's failures at that address (the
+ * address's own count stays: a valid account must not wash it). */
+int identity_login_source_forget(db_conn *c, const char *address, const char *username);
+/* Forgets the username's failures at every address (operator unlock). */
+int identity_login_sources_forget_user(db_conn *c, const char *username, uint64_t *n);
+/* "lockout", "backoff", or NULL for none. */
+const char *identity_login_block_name(identity_login_block b);
+
+typedef struct identity_login_source_row {
+    int address_scope;              /* 1: the whole address; 0: username at address */
+    char address[IDENTITY_LOGIN_SOURCE_LEN + 1];
+    char username[65];              /* "" for the whole address */
+    int64_t operator_id;            /* the operator with that username; 0 if none */
+    int failures, lockouts;
+    identity_login_block block;     /* in force now; NONE when not blocked */
+    char blocked_until[32];         /* RFC 3339 UTC; "" when not blocked */
+    char first_failed_at[32], last_failed_at[32];
+} identity_login_source_row;
+/* Sources newest failure first, at most limit: those of one operator's
+ * username (operator_id > 0, optionally at one address), of one address
+ * (operator_id 0, address set), or all. *out is the caller's: free with
+ * identity_login_sources_free. Returns 1 when operator_id names no operator. */
+int identity_login_sources_list(db_conn *c, int64_t operator_id, const char *address, int limit,
+                                identity_login_source_row **out, int *n);
+void identity_login_sources_free(identity_login_source_row *rows);
 
 int identity_session_create(db_conn *c, int64_t operator_id, const unsigned char hash[32], int ttl_s,
                             int64_t *session_id);
@@ -47,5 +85,6 @@ int identity_prune_jwt_seen(db_conn *c, uint64_t *n);
 int identity_prune_nonces(db_conn *c, uint64_t *n);
 int identity_prune_sessions(db_conn *c, uint64_t *n);
 int identity_prune_refresh_used(db_conn *c, uint64_t *n);
+int identity_prune_login_sources(db_conn *c, uint64_t *n);
 
 #endif

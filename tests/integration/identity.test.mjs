@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SignJWT, importPKCS8 } from 'jose';
 
-import { startServer, request, env, tlsPaths, randomHex, partnerFingerprint } from './lib/harness.mjs';
+import {
+  startServer, request, env, tlsPaths, randomHex, partnerFingerprint, dropDatabase,
+} from './lib/harness.mjs';
 import { setupIdentity, signJws, randomIdNumber } from './lib/identity.mjs';
 
 let server;
@@ -32,10 +34,57 @@ function expect401(r, code) {
   assert.match(r.headers['content-type'], /problem\+json/);
 }
 
+// A refused login: 429 problem+json whose Retry-After (also retry_after_s) lies in [min, max].
+function expect429(r, code, scope, min, max) {
+  assert.equal(r.status, 429, r.text);
+  assert.match(r.headers['content-type'], /problem\+json/);
+  assert.equal(r.json.code, code, r.text);
+  assert.equal(r.json.scope, scope, r.text);
+  const after = Number(r.headers['retry-after']);
+  assert.ok(Number.isInteger(after) && after >= min && after <= max, `Retry-After ${r.headers['retry-after']} not in [${min}, ${max}]`);
+  assert.equal(r.json.retry_after_s, after);
+}
+
+// Over HTTPS (plain HTTP is for health and metrics only), from another loopback address
+// when `from` is given: the server sees it as the client address. A password check is
+// ~0.3 s of CPU on purpose; on a loaded machine it can take many seconds: wait generously.
+function tlsLogin(username, password, from) {
+  return request(`${server.httpsUrl}/v1/auth/login`, {
+    method: 'POST', json: { username, password }, localAddress: from, timeoutMs: 120000,
+  });
+}
+
+function meTls(headers) {
+  return request(`${server.httpsUrl}/v1/me`, { headers });
+}
+
+// Ends the blocks of a source at once, as if its wait had passed.
+function endBlocks(address) {
+  server.sqlExec(`UPDATE login_sources SET blocked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE address = '${address}' AND blocked_until IS NOT NULL`);
+}
+
+const P256_N = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
+// S of an ES256 token and its twin: the same token with S replaced by n - S (verifies too).
+function sOf(token) {
+  return BigInt(`0x${Buffer.from(token.split('.')[2], 'base64url').subarray(32).toString('hex')}`);
+}
+function sTwin(token) {
+  const [h, p, sig] = token.split('.');
+  const raw = Buffer.from(sig, 'base64url');
+  const twin = P256_N - sOf(token);
+  raw.set(Buffer.from(twin.toString(16).padStart(64, '0'), 'hex'), 32);
+  return `${h}.${p}.${raw.toString('base64url')}`;
+}
+
 before(async () => {
   server = await startServer({
     prefix: 'identity',
-    overrides: { 'auth.max_failed_logins': 3, 'auth.lock_s': 3600 },
+    // back-offs long enough that no test depends on the machine's speed: tests end a
+    // block by moving it into the past in the database instead of waiting it out
+    overrides: {
+      'auth.max_failed_logins': 3, 'auth.lock_s': 3600, 'auth.login_backoff_s': 30,
+      'auth.max_failed_logins_per_address': 8,
+    },
   });
   base = server.httpUrl;
   id = await setupIdentity(server);
@@ -114,8 +163,8 @@ describe('app backends (citizens)', () => {
     expect401(await me(id.citizenHeaders(id.citizens[0], { iss: undefined })), 'wrong_issuer');
   });
 
-  test('missing exp / nbf / iat / jti / sub are rejected', async () => {
-    for (const claim of ['exp', 'nbf', 'iat', 'jti', 'sub']) {
+  test('missing exp / jti / sub are rejected', async () => {
+    for (const claim of ['exp', 'jti', 'sub']) {
       const r = await me(id.citizenHeaders(id.citizens[0], { [claim]: undefined }));
       expect401(r, 'missing_claim');
     }
@@ -123,6 +172,109 @@ describe('app backends (citizens)', () => {
     expect401(await me(id.citizenHeaders(id.citizens[0], { exp: String(now() + 300) })), 'missing_claim');
     expect401(await me(id.citizenHeaders(id.citizens[0], { nbf: String(now() + 200) })), 'missing_claim');
     expect401(await me(id.citizenHeaders(id.citizens[0], { iat: now() + 0.5 })), 'missing_claim');
+  });
+
+  // Issue 10 item 15: RFC 7519 makes nbf and iat optional; they are checked when present.
+  test('nbf and iat are optional, and checked when present', async () => {
+    const c = id.citizens[1];
+    for (const omit of [['nbf'], ['iat'], ['nbf', 'iat']]) {
+      const r = await meTls(id.citizenHeaders(c, Object.fromEntries(omit.map((k) => [k, undefined]))));
+      assert.equal(r.status, 200, `without ${omit}: ${r.text}`);
+    }
+    const t = now();
+    expect401(await meTls(id.citizenHeaders(c, { nbf: undefined, iat: t + 120 })), 'token_issued_in_future');
+    expect401(await meTls(id.citizenHeaders(c, { iat: undefined, nbf: t + 120 })), 'token_not_yet_valid');
+    // without iat the 10-minute lifetime is measured from our clock (plus the 60 s skew)
+    expect401(await meTls(id.citizenHeaders(c, { iat: undefined, exp: t + 700 })), 'token_lifetime_too_long');
+    assert.equal((await meTls(id.citizenHeaders(c, { iat: undefined, exp: t + 590 }))).status, 200);
+  });
+
+  test('a token as jose\'s SignJWT makes it by default (iss, sub, aud, iat, exp, jti, no nbf) is accepted', async () => {
+    const c = id.citizens[1];
+    const mint = () => new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: id.client.kid })
+      .setIssuer(id.client.name).setSubject(c.idNumber).setAudience('onetrip')
+      .setIssuedAt().setExpirationTime('5m').setJti(randomHex(12))
+      .sign(id.client.privateKey);
+    const tok = await mint();
+    const claims = JSON.parse(Buffer.from(tok.split('.')[1], 'base64url').toString());
+    assert.deepEqual(Object.keys(claims).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'sub']);
+    const r = await meTls(bearer(tok));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, c.id);
+    // OpenSSL-based signers (jose in Node among them) give a high S about half the time:
+    // both halves are accepted by default (see the high-S test below)
+    const seen = new Set();
+    for (let i = 0; i < 64 && seen.size < 2; i++) {
+      const t2 = await mint();
+      const high = sOf(t2) > P256_N / 2n;
+      if (seen.has(high)) continue;
+      const r2 = await meTls(bearer(t2));
+      assert.equal(r2.status, 200, `${high ? 'high' : 'low'}-S token: ${r2.text}`);
+      seen.add(high);
+    }
+    assert.equal(seen.size, 2);
+  });
+
+  // Issue 10 item 7: libjwt 1.10 decodes base64url leniently; the compact form is checked first.
+  test('a valid token with trailing garbage or a non-canonical last character is rejected', async () => {
+    const c = id.citizens[1];
+    const tok = id.appToken(c);
+    expect401(await meTls(bearer(`${tok}!!!`)), 'malformed_token');
+    expect401(await meTls(bearer(`${tok}=`)), 'malformed_token');
+    expect401(await meTls(bearer(`${tok}.`)), 'malformed_token');
+    // 64 signature bytes take 86 characters; the last one carries 4 unused bits
+    const [h, p, sig] = tok.split('.');
+    assert.equal(sig.length, 86);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(sig[85]);
+    assert.equal(last & 0x0f, 0);
+    const odd = `${h}.${p}.${sig.slice(0, 85)}${alphabet[last | 0x01]}`;
+    assert.deepEqual(Buffer.from(odd.split('.')[2], 'base64url'), Buffer.from(sig, 'base64url'), 'decodes to the same bytes');
+    expect401(await meTls(bearer(odd)), 'malformed_token');
+    // the payload segment too: a stray low bit in its last character, or a length no
+    // encoding has (4n + 1)
+    const p2 = p.length % 4 === 0 ? `${p}A` : p.slice(0, -1) + alphabet[alphabet.indexOf(p.at(-1)) | 0x01];
+    expect401(await meTls(bearer(`${h}.${p2}.${sig}`)), 'malformed_token');
+    // none of these used up the token: the canonical form still works, once
+    assert.equal((await meTls(bearer(tok))).status, 200);
+    expect401(await meTls(bearer(tok)), 'token_replayed');
+  });
+
+  test('the high-S twin of a signature cannot be replayed; with auth.es256_require_low_s it is refused', async () => {
+    const c = id.citizens[1];
+    // default: either twin may come first, the other is a replay of the same jti
+    const tok = id.appToken(c);
+    assert.equal((await meTls(bearer(sTwin(tok)))).status, 200);
+    expect401(await meTls(bearer(tok)), 'token_replayed');
+
+    const strict = await startServer({ prefix: 'lows', overrides: { 'auth.es256_require_low_s': 1, 'jobs.enabled': 0 } });
+    try {
+      // the same client, key and citizen as on the main server (no operators needed)
+      const cliOk = (args) => {
+        const r = strict.cli(args);
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout.trim().split('\n').pop();
+      };
+      cliOk(['client', 'add', id.client.name]);
+      const pem = path.join(strict.dir, 'app.pub.pem');
+      fs.writeFileSync(pem, id.client.publicPem);
+      cliOk(['client', 'key', 'add', id.client.name, '--kid', id.client.kid, '--alg', 'ES256', '--pem', pem]);
+      const sc = { ...c, id: Number(cliOk(['citizen', 'add', '--name', c.name, '--id-number', c.idNumber, '--birth', c.birthDate])) };
+      const tlsMe = (t) => request(`${strict.httpsUrl}/v1/me`, { headers: bearer(t) });
+      let t = id.appToken(sc);
+      if (sOf(t) > P256_N / 2n) t = sTwin(t); // start from the low one
+      const high = sTwin(t);
+      assert.ok(sOf(high) > P256_N / 2n);
+      const r = await tlsMe(high);
+      expect401(r, 'high_s_signature');
+      const ok = await tlsMe(t);
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.json.id, sc.id);
+    } finally {
+      assert.deepEqual(await strict.stop(), { code: 0, signal: null });
+      dropDatabase(strict.db.name);
+    }
   });
 
   test('lifetime over 10 minutes is rejected', async () => {
@@ -288,34 +440,158 @@ describe('operators', () => {
     assert.equal(r2.status, 400);
   });
 
-  test('repeated failures lock the account; unlock opens it', async () => {
-    const op = id.operators.reviewer;
-    for (let i = 0; i < 3; i++) {
-      const r = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: `bad-${i}-pw` } });
-      expect401(r, 'invalid_credentials');
-    }
-    const locked = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } });
-    expect401(locked, 'account_locked');
-    const rows = server.sql(`SELECT action, outcome FROM audit_log WHERE target_type = 'operator' AND target_id = '${op.id}' AND action LIKE 'auth.%' ORDER BY seq`);
-    assert.ok(rows.some(([a]) => a === 'auth.account_locked'));
-    assert.equal(rows.filter(([a, o]) => a === 'auth.login' && o === 'failed').length, 4);
-    // the lock lasts auth.lock_s: once it has passed, the right password works again
-    server.sqlExec(`UPDATE operators SET locked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = ${op.id}`);
-    const ok = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } });
-    assert.equal(ok.status, 200, ok.text);
-    // lock again, then `onetripd operator unlock` opens it at once
-    for (let i = 0; i < 3; i++) {
-      await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: `bad-${i}-pw` } });
-    }
-    expect401(await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } }), 'account_locked');
-    assert.equal(server.cli(['operator', 'unlock', op.username]).code, 0);
-    const ok2 = await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } });
-    assert.equal(ok2.status, 200, ok2.text);
-    // a success resets the failure count: two more failures do not lock
-    for (let i = 0; i < 2; i++) {
-      await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: `bad-${i}-pw` } });
-    }
-    assert.equal((await request(`${base}/v1/auth/login`, { method: 'POST', json: { username: op.username, password: op.password } })).status, 200);
+  // Issue 10 item 4: failures lock out their source (the address, and the username at it),
+  // never the account. The reviewer is attacked from 127.0.0.2 and works from elsewhere.
+  describe('failed logins lock out their source', () => {
+    const attacker = '127.0.0.2';
+
+    test('back-off, then lockout of the username at the attacking address', async () => {
+      const op = id.operators.reviewer;
+      expect401(await tlsLogin(op.username, 'bad-0-pw', attacker), 'invalid_credentials');
+      // back-off: refused before any password check, even the right password
+      expect429(await tlsLogin(op.username, op.password, attacker), 'login_backoff', 'username', 1, 30);
+      expect429(await tlsLogin(op.username, 'bad-x-pw', attacker), 'login_backoff', 'username', 1, 30);
+      endBlocks(attacker);
+      expect401(await tlsLogin(op.username, 'bad-1-pw', attacker), 'invalid_credentials');
+      // each failure doubles the wait
+      expect429(await tlsLogin(op.username, 'bad-x-pw', attacker), 'login_backoff', 'username', 31, 60);
+      endBlocks(attacker);
+      // the third failure (auth.max_failed_logins) locks the source for auth.lock_s
+      expect401(await tlsLogin(op.username, 'bad-2-pw', attacker), 'invalid_credentials');
+      expect429(await tlsLogin(op.username, op.password, attacker), 'source_locked', 'username', 3500, 3600);
+    });
+
+    test('the right password still works from any other address', async () => {
+      const op = id.operators.reviewer;
+      const ok = await tlsLogin(op.username, op.password, '127.0.0.3');
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.json.operator.id, op.id);
+      const ok2 = await tlsLogin(op.username, op.password);
+      assert.equal(ok2.status, 200, ok2.text);
+      // the attacker stays locked out, and other usernames from there are still tried
+      expect429(await tlsLogin(op.username, op.password, attacker), 'source_locked', 'username', 3500, 3600);
+      const other = id.operators.supervisor;
+      const r = await tlsLogin(other.username, other.password, attacker);
+      assert.equal(r.status, 200, r.text);
+    });
+
+    test('each failure and the lockout are audited with the source; refusals are not written', () => {
+      const op = id.operators.reviewer;
+      const rows = server.sql(`SELECT action, outcome, peer, detail FROM audit_log WHERE target_type = 'operator' AND target_id = '${op.id}' AND action IN ('auth.login', 'auth.source_locked', 'auth.account_locked') ORDER BY seq`);
+      const failed = rows.filter(([a, o]) => a === 'auth.login' && o === 'failed');
+      assert.equal(failed.length, 3);
+      for (const [, , peer, detail] of failed) {
+        assert.match(peer, /127\.0\.0\.2/);
+        assert.equal(JSON.parse(detail).reason, 'wrong_password');
+      }
+      const locked = rows.filter(([a]) => a === 'auth.source_locked');
+      assert.equal(locked.length, 1);
+      assert.match(locked[0][2], /127\.0\.0\.2/);
+      assert.deepEqual(JSON.parse(locked[0][3]), { scope: 'username', address: attacker, lockouts: 1, locked_s: 3600 });
+      assert.ok(!rows.some(([a]) => a === 'auth.account_locked'));
+      // the two logins from clean addresses
+      assert.equal(rows.filter(([a, o]) => a === 'auth.login' && o === 'ok').length, 2);
+    });
+
+    test('admins and auditors see the sources of failed logins; others may not', async () => {
+      const op = id.operators.reviewer;
+      const url = (q) => `${server.httpsUrl}/v1/auth/login-sources${q}`;
+      const admin = await id.operatorHeaders('admin');
+      const r = await request(url(`?operator_id=${op.id}`), { headers: admin });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.items.length, 1, r.text);
+      const [src] = r.json.items;
+      assert.equal(src.scope, 'username');
+      assert.equal(src.address, attacker);
+      assert.equal(src.username, op.username);
+      assert.equal(src.operator_id, op.id);
+      assert.equal(src.failures, 0); // counting restarts after a lockout
+      assert.equal(src.lockouts, 1);
+      assert.equal(src.blocked, true);
+      assert.equal(src.block, 'lockout');
+      const until = Date.parse(src.blocked_until);
+      assert.ok(until > Date.now() + 3000 * 1000 && until <= Date.now() + 3601 * 1000, src.blocked_until);
+      assert.match(src.first_failed_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.match(src.last_failed_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      // by address: the address as a whole (3 failures, not locked) and the username at it
+      const byAddr = await request(url(`?address=${attacker}`), { headers: await id.operatorHeaders('auditor') });
+      assert.equal(byAddr.status, 200, byAddr.text);
+      const whole = byAddr.json.items.find((x) => x.scope === 'address');
+      assert.deepEqual({ ...whole, first_failed_at: 0, last_failed_at: 0 }, {
+        scope: 'address', address: attacker, username: null, operator_id: null, failures: 3, lockouts: 0,
+        blocked: false, block: null, blocked_until: null, first_failed_at: 0, last_failed_at: 0,
+      });
+      assert.ok(byAddr.json.items.some((x) => x.scope === 'username' && x.username === op.username));
+      const all = await request(url('?limit=200'), { headers: admin });
+      assert.equal(all.status, 200);
+      assert.ok(all.json.items.length >= 2);
+      // other roles, other callers, bad queries
+      assert.equal((await request(url(''), { headers: await id.operatorHeaders('window') })).status, 403);
+      assert.equal((await request(url(''), { headers: id.citizenHeaders(id.citizens[0]) })).status, 403);
+      assert.equal((await request(url(''))).status, 401);
+      for (const q of ['?limit=0', '?limit=201', '?limit=x', '?operator_id=-1', '?operator_id=1e3', '?address=nowhere']) {
+        const bad = await request(url(q), { headers: admin });
+        assert.equal(bad.status, 400, `${q}: ${bad.text}`);
+        assert.equal(bad.json.code, 'bad_query');
+      }
+      const none = await request(url('?operator_id=999999999'), { headers: admin });
+      assert.equal(none.status, 404, none.text);
+    });
+
+    test('each further lockout lasts twice as long', async () => {
+      const op = id.operators.reviewer;
+      endBlocks(attacker);
+      for (let i = 0; i < 3; i++) {
+        expect401(await tlsLogin(op.username, `bad-${i}-again`, attacker), 'invalid_credentials');
+        if (i < 2) {
+          expect429(await tlsLogin(op.username, op.password, attacker), 'login_backoff', 'username', 1, 30 << i);
+          endBlocks(attacker);
+        }
+      }
+      expect429(await tlsLogin(op.username, op.password, attacker), 'source_locked', 'username', 7100, 7200);
+    });
+
+    test('onetripd operator unlock forgets the username\'s failures at every address', async () => {
+      const op = id.operators.reviewer;
+      const r = server.cli(['operator', 'unlock', op.username]);
+      assert.equal(r.code, 0, r.stderr);
+      const ok = await tlsLogin(op.username, op.password, attacker);
+      assert.equal(ok.status, 200, ok.text);
+      const audit = server.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'operator.unlock' AND target_id = '${op.id}'`);
+      assert.equal(audit[0][0], '1');
+    });
+
+    test('a success forgets the username\'s failures at that address, not the address\'s', async () => {
+      const op = id.operators.inspector;
+      const from = '127.0.0.6';
+      expect401(await tlsLogin(op.username, 'bad-pw-123', from), 'invalid_credentials');
+      endBlocks(from);
+      assert.equal((await tlsLogin(op.username, op.password, from)).status, 200);
+      assert.equal(server.sql(`SELECT COUNT(*) FROM login_sources WHERE scope = 'username' AND address = '${from}'`)[0][0], '0');
+      assert.deepEqual(server.sql(`SELECT failures FROM login_sources WHERE scope = 'address' AND address = '${from}'`), [['1']]);
+      // no back-off left: a typo right after is just a 401
+      expect401(await tlsLogin(op.username, 'bad-pw-456', from), 'invalid_credentials');
+    });
+
+    test('an address trying many usernames is locked out as a whole', async () => {
+      const from = '127.0.0.4';
+      // auth.max_failed_logins_per_address = 8, any usernames, known or not
+      for (let i = 0; i < 8; i++) {
+        const name = i === 0 ? id.operators.window2.username : `nobody-${i}-${randomHex(2)}`;
+        expect401(await tlsLogin(name, `guess-${i}-pw`, from), 'invalid_credentials');
+      }
+      const op = id.operators.window2;
+      expect429(await tlsLogin(op.username, op.password, from), 'source_locked', 'address', 3500, 3600);
+      expect429(await tlsLogin(`nobody-${randomHex(3)}`, 'guess-pw', from), 'source_locked', 'address', 3500, 3600);
+      // the accounts are not locked
+      const ok = await tlsLogin(op.username, op.password, '127.0.0.5');
+      assert.equal(ok.status, 200, ok.text);
+      const rows = server.sql(`SELECT target_type, target_id, peer, detail FROM audit_log WHERE action = 'auth.source_locked' AND target_type = 'login_source' AND target_id = '${from}'`);
+      assert.equal(rows.length, 1);
+      assert.deepEqual(JSON.parse(rows[0][3]), { scope: 'address', address: from, lockouts: 1, locked_s: 3600 });
+      // unknown usernames are counted by what was typed, like known ones: no difference shows
+      assert.equal(server.sql(`SELECT COUNT(*) FROM login_sources WHERE scope = 'username' AND address = '${from}'`)[0][0], '8');
+    });
   });
 
   test('refresh rotates the token; reusing a rotated one ends the session', async () => {

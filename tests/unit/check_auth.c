@@ -21,12 +21,16 @@ static char *copy_n(const char *p, size_t n)
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "modules/identity/identity_cli.h"
 #include "modules/identity/identity_cli_util.h"
+#include "modules/identity/login_policy.h"
 #include "modules/people/people_id.h"
 #include "server/app.h"
 #include "server/auth_token.h"
@@ -35,11 +39,13 @@ static char *copy_n(const char *p, size_t n)
 /* ---- auth_check_times ------------------------------------------------------ */
 
 #define NOW 1800000000L
+/* A present nbf / iat claim (auth_check_times takes NULL for an absent one). */
+#define P(v) (&(long){(v)})
 
 START_TEST(times_valid)
 {
     const char *why = NULL;
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW), P(NOW), NOW, 60, 600, &why), 0);
 }
 END_TEST
 
@@ -47,9 +53,9 @@ START_TEST(times_exp_skew_boundary)
 {
     const char *why = NULL;
     /* expired exactly 60 s ago: still inside the allowed skew */
-    ck_assert_int_eq(auth_check_times(NOW - 60, NOW - 300, NOW - 300, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW - 60, P(NOW - 300), P(NOW - 300), NOW, 60, 600, &why), 0);
     /* 61 s ago: out */
-    ck_assert_int_eq(auth_check_times(NOW - 61, NOW - 300, NOW - 300, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW - 61, P(NOW - 300), P(NOW - 300), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_expired");
 }
 END_TEST
@@ -57,8 +63,8 @@ END_TEST
 START_TEST(times_nbf_skew_boundary)
 {
     const char *why = NULL;
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW + 60, NOW, NOW, 60, 600, &why), 0);
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW + 61, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW + 60), P(NOW), NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW + 61), P(NOW), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_not_yet_valid");
 }
 END_TEST
@@ -66,8 +72,8 @@ END_TEST
 START_TEST(times_iat_future_boundary)
 {
     const char *why = NULL;
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW + 60, NOW, 60, 600, &why), 0);
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW + 61, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW), P(NOW + 60), NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW), P(NOW + 61), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_issued_in_future");
 }
 END_TEST
@@ -75,11 +81,11 @@ END_TEST
 START_TEST(times_lifetime)
 {
     const char *why = NULL;
-    ck_assert_int_eq(auth_check_times(NOW + 600, NOW, NOW, NOW, 60, 600, &why), 0);
-    ck_assert_int_eq(auth_check_times(NOW + 601, NOW, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 600, P(NOW), P(NOW), NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 601, P(NOW), P(NOW), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_lifetime_too_long");
     /* exp before iat is never a valid lifetime */
-    ck_assert_int_eq(auth_check_times(NOW + 10, NOW, NOW + 20, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 10, P(NOW), P(NOW + 20), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_lifetime_too_long");
 }
 END_TEST
@@ -90,17 +96,17 @@ END_TEST
 START_TEST(times_extreme_values)
 {
     const char *why = NULL;
-    ck_assert_int_eq(auth_check_times(NOW + 315360000L, NOW, LONG_MIN + 100, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 315360000L, P(NOW), P(LONG_MIN + 100), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_lifetime_too_long");
-    ck_assert_int_eq(auth_check_times(LONG_MAX, NOW, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(LONG_MAX, P(NOW), P(NOW), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_lifetime_too_long");
-    ck_assert_int_eq(auth_check_times(NOW + 300, LONG_MIN, NOW, NOW, 60, 600, &why), 0);
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, NOW, NOW, 60, LONG_MAX, &why), 0);
-    ck_assert_int_eq(auth_check_times(LONG_MIN, LONG_MIN, LONG_MIN, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(LONG_MIN), P(NOW), NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW), P(NOW), NOW, 60, LONG_MAX, &why), 0);
+    ck_assert_int_eq(auth_check_times(LONG_MIN, P(LONG_MIN), P(LONG_MIN), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_expired");
-    ck_assert_int_eq(auth_check_times(NOW + 300, LONG_MAX, NOW, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(LONG_MAX), P(NOW), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_not_yet_valid");
-    ck_assert_int_eq(auth_check_times(NOW + 300, NOW, LONG_MAX, NOW, 60, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW), P(LONG_MAX), NOW, 60, 600, &why), -1);
     ck_assert_str_eq(why, "token_issued_in_future");
 }
 END_TEST
@@ -108,8 +114,305 @@ END_TEST
 START_TEST(times_zero_skew)
 {
     const char *why = NULL;
-    ck_assert_int_eq(auth_check_times(NOW, NOW, NOW, NOW, 0, 600, &why), 0);
-    ck_assert_int_eq(auth_check_times(NOW - 1, NOW - 10, NOW - 10, NOW, 0, 600, &why), -1);
+    ck_assert_int_eq(auth_check_times(NOW, P(NOW), P(NOW), NOW, 0, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW - 1, P(NOW - 10), P(NOW - 10), NOW, 0, 600, &why), -1);
+}
+END_TEST
+
+/* Issue 10 item 15: RFC 7519 makes nbf and iat optional; absent, they are
+ * not checked (jose's SignJWT adds neither unless asked). */
+START_TEST(times_optional_claims)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 300, NULL, P(NOW), NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, NULL, NULL, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW), NULL, NOW, 60, 600, &why), 0);
+    /* present ones are still checked */
+    ck_assert_int_eq(auth_check_times(NOW + 300, P(NOW + 61), NULL, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_not_yet_valid");
+    ck_assert_int_eq(auth_check_times(NOW + 300, NULL, P(NOW + 61), NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_issued_in_future");
+    ck_assert_int_eq(auth_check_times(NOW - 61, NULL, NULL, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_expired");
+}
+END_TEST
+
+/* Without iat the lifetime left is bounded from our clock, with the skew. */
+START_TEST(times_lifetime_without_iat)
+{
+    const char *why = NULL;
+    ck_assert_int_eq(auth_check_times(NOW + 660, NULL, NULL, NOW, 60, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 661, NULL, NULL, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_lifetime_too_long");
+    ck_assert_int_eq(auth_check_times(LONG_MAX, NULL, NULL, NOW, 60, 600, &why), -1);
+    ck_assert_str_eq(why, "token_lifetime_too_long");
+    ck_assert_int_eq(auth_check_times(LONG_MAX, NULL, NULL, NOW, 300, LONG_MAX, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 600, NULL, NULL, NOW, 0, 600, &why), 0);
+    ck_assert_int_eq(auth_check_times(NOW + 601, NULL, NULL, NOW, 0, 600, &why), -1);
+}
+END_TEST
+
+/* ---- auth_jws_compact_check / auth_es256_sig_high_s (issue 10 item 7) ------------ */
+
+/* An ES256-shaped token: header, payload and a 64-byte signature (bytes 0..63). */
+#define GOOD_JWS                                                                                   \
+    "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."                                          \
+    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw"
+
+START_TEST(compact_well_formed)
+{
+    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS), 0);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln"), 0);      /* lengths % 4 == 3, 0 */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AA"), 0);        /* % 4 == 2 */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AQ"), 0);        /* 'Q' = 010000: bits unused are 0 */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAE"), 0);       /* 'E' = 000100 */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.-_-_"), 0);
+}
+END_TEST
+
+START_TEST(compact_rejects_trailing_garbage_and_other_alphabets)
+{
+    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "!!!"), -1);
+    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "="), -1);
+    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "=="), -1);
+    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS " "), -1);
+    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "\n"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l+"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l/"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e3=.e30.c2ln"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e 0.c2ln"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l\x80"), -1);
+}
+END_TEST
+
+START_TEST(compact_rejects_wrong_segment_counts)
+{
+    ck_assert_int_eq(auth_jws_compact_check(NULL), -1);
+    ck_assert_int_eq(auth_jws_compact_check(""), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln.c2ln"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln."), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30."), 0); /* unsecured: well-formed, alg check refuses */
+    ck_assert_int_eq(auth_jws_compact_check("e30.."), -1);
+    ck_assert_int_eq(auth_jws_compact_check(".e30.c2ln"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30..c2ln"), -1);
+    ck_assert_int_eq(auth_jws_compact_check(".."), -1);
+}
+END_TEST
+
+START_TEST(compact_rejects_non_canonical_lengths_and_bits)
+{
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2lnA"), -1); /* % 4 == 1: no encoding is this long */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AB"), -1);   /* low 4 bits set */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AR"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAB"), -1);  /* low 2 bits set */
+    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAH"), -1);
+    ck_assert_int_eq(auth_jws_compact_check("e31.e30.c2ln"), -1); /* "{}" with a stray bit */
+    /* the signature of GOOD_JWS with the last character's unused bits set */
+    ck_assert_int_eq(auth_jws_compact_check(
+                         "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."
+                         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Px"),
+                     -1);
+}
+END_TEST
+
+/* R || S with S as the big-endian 32 bytes of bn, base64url. */
+static char *sig_with_s(const BIGNUM *bn)
+{
+    unsigned char raw[64];
+    memset(raw, 0x11, 32);
+    ck_assert_int_eq(BN_bn2binpad(bn, raw + 32, 32), 32);
+    return crypto_b64url_encode(raw, sizeof raw);
+}
+
+static int high_s_of(const BIGNUM *bn)
+{
+    char *sig = sig_with_s(bn);
+    int rc = auth_es256_sig_high_s(sig);
+    free(sig);
+    return rc;
+}
+
+START_TEST(es256_high_s)
+{
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BIGNUM *n = BN_dup(EC_GROUP_get0_order(g)), *half = BN_new(), *x = BN_new(), *want = NULL;
+    unsigned char raw[65];
+    char *sig;
+
+    /* the order really is P-256's */
+    ck_assert(BN_hex2bn(&want, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551") > 0);
+    ck_assert_int_eq(BN_cmp(n, want), 0);
+    ck_assert(BN_rshift1(half, n));
+    ck_assert_int_eq(high_s_of(half), 0);        /* (n - 1) / 2: the largest low S */
+    ck_assert(BN_add(x, half, BN_value_one()));
+    ck_assert_int_eq(high_s_of(x), 1);           /* its twin n - x = half */
+    ck_assert(BN_sub(x, n, BN_value_one()));
+    ck_assert_int_eq(high_s_of(x), 1);
+    ck_assert_int_eq(high_s_of(BN_value_one()), 0);
+    ck_assert_int_eq(high_s_of(n), 1);           /* out of range counts as high */
+    /* exactly one of S and n - S is high */
+    for (int i = 0; i < 64; i++) {
+        ck_assert(BN_rand_range(x, n));
+        if (BN_is_zero(x))
+            continue;
+        ck_assert(BN_sub(half, n, x));
+        ck_assert_int_eq(high_s_of(x) + high_s_of(half), 1);
+    }
+    /* not a 64-byte signature */
+    memset(raw, 0, sizeof raw);
+    sig = crypto_b64url_encode(raw, 63);
+    ck_assert_int_eq(auth_es256_sig_high_s(sig), -1);
+    free(sig);
+    sig = crypto_b64url_encode(raw, 65);
+    ck_assert_int_eq(auth_es256_sig_high_s(sig), -1);
+    free(sig);
+    ck_assert_int_eq(auth_es256_sig_high_s("!!"), -1);
+    BN_free(want);
+    BN_free(x);
+    BN_free(half);
+    BN_free(n);
+    EC_GROUP_free(g);
+}
+END_TEST
+
+/* ---- login policy (issue 10 item 4) ------------------------------------------------- */
+
+static identity_login_source fresh_source(void)
+{
+    identity_login_source s = {.quiet_s = LONG_MAX};
+    return s;
+}
+
+START_TEST(login_backoff_then_lockout_then_doubling)
+{
+    const identity_login_policy p = {.max_failures = 4, .lock_s = 900, .backoff_s = 1};
+    identity_login_source s = fresh_source();
+    int fresh = 0;
+
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+    ck_assert_int_eq(fresh, 1);
+    ck_assert_int_eq(s.block, LOGIN_BLOCK_BACKOFF);
+    ck_assert_int_eq(s.blocked_s, 1);
+    s.blocked_s = 0; /* waited it out */
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+    ck_assert_int_eq(fresh, 0);
+    ck_assert_int_eq(s.blocked_s, 2);
+    s.blocked_s = 0;
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+    ck_assert_int_eq(s.blocked_s, 4);
+    s.blocked_s = 0;
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 1);
+    ck_assert_int_eq(s.block, LOGIN_BLOCK_LOCKOUT);
+    ck_assert_int_eq(s.blocked_s, 900);
+    ck_assert_int_eq(s.lockouts, 1);
+    ck_assert_int_eq(s.failures, 0);
+    /* after the lockout: back-off again from the start, then a lockout twice as long */
+    for (int i = 0; i < 3; i++) {
+        s.blocked_s = 0;
+        s.quiet_s = 60;
+        ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+        ck_assert_int_eq(s.blocked_s, 1L << i);
+    }
+    s.blocked_s = 0;
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 1);
+    ck_assert_int_eq(s.blocked_s, 1800);
+    ck_assert_int_eq(s.lockouts, 2);
+    /* at most a day, however many lockouts */
+    s.lockouts = 40;
+    s.failures = 3;
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 1);
+    ck_assert_int_eq(s.blocked_s, IDENTITY_LOGIN_MAX_LOCK_S);
+    s.lockouts = INT_MAX;
+    s.failures = 3;
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 1);
+    ck_assert_int_eq(s.blocked_s, IDENTITY_LOGIN_MAX_LOCK_S);
+    ck_assert_int_eq(s.lockouts, INT_MAX);
+}
+END_TEST
+
+START_TEST(login_quiet_day_forgets)
+{
+    const identity_login_policy p = {.max_failures = 3, .lock_s = 600, .backoff_s = 1};
+    identity_login_source s = {.failures = 2, .lockouts = 5, .quiet_s = IDENTITY_LOGIN_FORGET_S};
+    int fresh = 0;
+
+    /* a day exactly: still remembered, so this failure locks for 600 * 2^5 */
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 1);
+    ck_assert_int_eq(fresh, 0);
+    ck_assert_int_eq(s.blocked_s, 19200);
+    s = (identity_login_source){.failures = 2, .lockouts = 5, .quiet_s = IDENTITY_LOGIN_FORGET_S + 1};
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+    ck_assert_int_eq(fresh, 1);
+    ck_assert_int_eq(s.failures, 1);
+    ck_assert_int_eq(s.lockouts, 0);
+    ck_assert_int_eq(s.blocked_s, 1);
+}
+END_TEST
+
+START_TEST(login_backoff_capped_and_optional)
+{
+    const identity_login_policy p = {.max_failures = 100, .lock_s = 10, .backoff_s = 4};
+    const identity_login_policy addr = {.max_failures = 3, .lock_s = 900, .backoff_s = 0};
+    identity_login_source s = fresh_source();
+    static const long want[] = {4, 8, 10, 10, 10};
+    int fresh;
+
+    for (int i = 0; i < 5; i++) {
+        s.blocked_s = 0;
+        ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+        ck_assert_int_eq(s.blocked_s, want[i]);
+    }
+    s = fresh_source();
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(identity_login_failure(&addr, &s, &fresh), 0);
+        ck_assert_int_eq(s.blocked_s, 0);
+        ck_assert_int_eq(s.block, LOGIN_BLOCK_NONE);
+    }
+    ck_assert_int_eq(identity_login_failure(&addr, &s, &fresh), 1);
+    ck_assert_int_eq(s.blocked_s, 900);
+}
+END_TEST
+
+/* Failures that raced past the check never shorten a block in force. */
+START_TEST(login_block_never_shortened)
+{
+    const identity_login_policy p = {.max_failures = 5, .lock_s = 900, .backoff_s = 1};
+    identity_login_source s = {.failures = 0, .lockouts = 1, .quiet_s = 0, .blocked_s = 850,
+                               .block = LOGIN_BLOCK_LOCKOUT};
+    int fresh;
+
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 0);
+    ck_assert_int_eq(s.block, LOGIN_BLOCK_LOCKOUT);
+    ck_assert_int_eq(s.blocked_s, 850);
+    s = (identity_login_source){.failures = 4, .lockouts = 0, .quiet_s = 0, .blocked_s = 5000,
+                                .block = LOGIN_BLOCK_BACKOFF};
+    ck_assert_int_eq(identity_login_failure(&p, &s, &fresh), 1);
+    ck_assert_int_eq(s.blocked_s, 5000);
+    ck_assert_int_eq(s.lockouts, 1);
+}
+END_TEST
+
+START_TEST(login_source_keys)
+{
+    char k[IDENTITY_LOGIN_SOURCE_LEN];
+    ck_assert_int_eq(identity_login_source_key("127.0.0.2", k), 0);
+    ck_assert_str_eq(k, "127.0.0.2");
+    ck_assert_int_eq(identity_login_source_key("::ffff:10.1.2.3", k), 0);
+    ck_assert_str_eq(k, "10.1.2.3");
+    ck_assert_int_eq(identity_login_source_key("2001:db8:1:2:3:4:5:6", k), 0);
+    ck_assert_str_eq(k, "2001:db8:1:2::/64");
+    ck_assert_int_eq(identity_login_source_key("2001:0DB8:0001:0002:ffff::1", k), 0);
+    ck_assert_str_eq(k, "2001:db8:1:2::/64");
+    ck_assert_int_eq(identity_login_source_key("::1", k), 0);
+    ck_assert_str_eq(k, "::/64");
+    ck_assert_int_eq(identity_login_source_key("unknown", k), -1);
+    ck_assert_str_eq(k, "unknown");
+    ck_assert_int_eq(identity_login_source_key("127.0.0.1 ", k), -1);
+    ck_assert_int_eq(identity_login_source_key("", k), -1);
+    ck_assert_int_eq(identity_login_source_key(NULL, k), -1);
+    ck_assert_str_eq(k, "");
 }
 END_TEST
 
@@ -420,6 +723,8 @@ Suite *auth_suite(void)
     TCase *h = tcase_create("token_header");
     TCase *m = tcase_create("hmac_string");
     TCase *i = tcase_create("identities");
+    TCase *j = tcase_create("jws_compact");
+    TCase *l = tcase_create("login_policy");
 
     tcase_add_test(t, times_valid);
     tcase_add_test(t, times_exp_skew_boundary);
@@ -428,6 +733,18 @@ Suite *auth_suite(void)
     tcase_add_test(t, times_lifetime);
     tcase_add_test(t, times_zero_skew);
     tcase_add_test(t, times_extreme_values);
+    tcase_add_test(t, times_optional_claims);
+    tcase_add_test(t, times_lifetime_without_iat);
+    tcase_add_test(j, compact_well_formed);
+    tcase_add_test(j, compact_rejects_trailing_garbage_and_other_alphabets);
+    tcase_add_test(j, compact_rejects_wrong_segment_counts);
+    tcase_add_test(j, compact_rejects_non_canonical_lengths_and_bits);
+    tcase_add_test(j, es256_high_s);
+    tcase_add_test(l, login_backoff_then_lockout_then_doubling);
+    tcase_add_test(l, login_quiet_day_forgets);
+    tcase_add_test(l, login_backoff_capped_and_optional);
+    tcase_add_test(l, login_block_never_shortened);
+    tcase_add_test(l, login_source_keys);
     tcase_add_test(h, header_ok);
     tcase_add_test(h, header_no_kid);
     tcase_add_test(h, header_malformed);
@@ -447,5 +764,7 @@ Suite *auth_suite(void)
     suite_add_tcase(s, h);
     suite_add_tcase(s, m);
     suite_add_tcase(s, i);
+    suite_add_tcase(s, j);
+    suite_add_tcase(s, l);
     return s;
 }

@@ -484,7 +484,9 @@ export function request(url, opts = {}) {
     hdrs['content-length'] = Buffer.byteLength(body);
   }
   const options = { method, headers: hdrs, agent: false };
-  if (localAddress) options.localAddress = localAddress; // e.g. 127.0.0.2: another client address
+  // Another loopback source address (127.0.0.2, ...): on Linux all of 127/8 is local, so the
+  // server sees a different peer (per-address limits) without trusting any header.
+  if (localAddress) options.localAddress = localAddress;
   if (isHttps) {
     options.ca = readMaybe(ca) ?? fs.readFileSync(tlsPaths.ca);
     if (cert !== undefined) options.cert = readMaybe(cert);
