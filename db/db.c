@@ -13,6 +13,7 @@
  * callers run before a unit of work) reconnects.
  */
 #include "db/db.h"
+#include "db/db_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -1003,4 +1004,26 @@ void db_thread_init(void)
 void db_thread_end(void)
 {
     mysql_thread_end();
+}
+
+/* ---- for db/ only (db_internal.h) --------------------------------------- */
+
+MYSQL_STMT *db_stmt_execute(db_conn *c, const char *sql, const db_val *params, int nparams)
+{
+    return stmt_run(c, sql, params, nparams);
+}
+
+int db_stmt_drain(db_conn *c, MYSQL_STMT *st)
+{
+    return stmt_drain(c, st);
+}
+
+void db_stmt_error(db_conn *c, MYSQL_STMT *st)
+{
+    set_err_stmt(c, st);
+}
+
+void db_set_error(db_conn *c, db_err_kind kind, const char *msg)
+{
+    set_err_kind(c, kind, 0, msg);
 }

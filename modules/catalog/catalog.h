@@ -15,8 +15,8 @@
 typedef struct catalog_ref {
     int64_t version_id;      /* catalog_versions.id */
     int version;             /* 1, 2, ... per item */
-    char code[33];
-    char name[129];
+    char code[129];          /* VARCHAR(32), utf8mb4: up to 128 bytes */
+    char name[513];          /* VARCHAR(128) */
     char category[16];       /* vehicle | driver | violation | permit */
     char channels[96];       /* "app,window,dealer" */
     int trips;               /* 0 or 1 */

@@ -16,40 +16,41 @@ static json_t *parsed(const char *text)
     return v ? v : json_array();
 }
 
-static json_t *item_json(const db_rows *rows, int i, bool full)
+static json_t *item_json(const catalog_version_row *v, bool full)
 {
     json_t *o = json_object();
     json_t *ch = json_array();
-    char buf[96], *save = NULL, *tok;
+    char buf[sizeof v->channels], *save = NULL, *tok;
 
-    snprintf(buf, sizeof buf, "%s", db_cell(rows, i, CV_CHANNELS) ? db_cell(rows, i, CV_CHANNELS) : "");
+    memcpy(buf, v->channels, sizeof buf);
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         json_array_append_new(ch, json_string(tok));
-    json_object_set_new(o, "code", json_string(db_cell(rows, i, CV_CODE)));
-    json_object_set_new(o, "version", json_integer(db_cell_i64(rows, i, CV_VERSION)));
-    json_object_set_new(o, "name", json_string(db_cell(rows, i, CV_NAME)));
-    json_object_set_new(o, "category", json_string(db_cell(rows, i, CV_CATEGORY)));
+    json_object_set_new(o, "code", json_string(v->code));
+    json_object_set_new(o, "version", json_integer(v->version));
+    json_object_set_new(o, "name", json_string(v->name));
+    json_object_set_new(o, "category", json_string(v->category));
     json_object_set_new(o, "channels", ch);
-    json_object_set_new(o, "trips", json_integer(db_cell_i64(rows, i, CV_TRIPS)));
-    json_object_set_new(o, "statutory_days", json_integer(db_cell_i64(rows, i, CV_STATUTORY)));
-    json_object_set_new(o, "promised_days", json_integer(db_cell_i64(rows, i, CV_PROMISED)));
+    json_object_set_new(o, "trips", json_integer(v->trips));
+    json_object_set_new(o, "statutory_days", json_integer(v->statutory_days));
+    json_object_set_new(o, "promised_days", json_integer(v->promised_days));
     if (!full)
         return o;
-    json_object_set_new(o, "materials", parsed(db_cell(rows, i, CV_MATERIALS)));
-    json_object_set_new(o, "fees", parsed(db_cell(rows, i, CV_FEES)));
-    json_object_set_new(o, "steps", parsed(db_cell(rows, i, CV_STEPS)));
-    json_object_set_new(o, "legal_basis", json_string(db_cell(rows, i, CV_LEGAL)));
-    json_object_set_new(o, "sample_form", json_string(db_cell(rows, i, CV_SAMPLE)));
-    json_object_set_new(o, "allow_missing", json_boolean(db_cell_i64(rows, i, CV_ALLOW_MISSING)));
-    json_object_set_new(o, "allow_commitment", json_boolean(db_cell_i64(rows, i, CV_ALLOW_COMMITMENT)));
-    json_object_set_new(o, "updated_at", json_string(db_cell(rows, i, CV_CREATED)));
+    json_object_set_new(o, "materials", parsed(v->materials));
+    json_object_set_new(o, "fees", parsed(v->fees));
+    json_object_set_new(o, "steps", parsed(v->steps));
+    json_object_set_new(o, "legal_basis", json_string(v->legal_basis));
+    json_object_set_new(o, "sample_form", json_string(v->sample_form));
+    json_object_set_new(o, "allow_missing", json_boolean(v->allow_missing));
+    json_object_set_new(o, "allow_commitment", json_boolean(v->allow_commitment));
+    json_object_set_new(o, "updated_at", json_string(v->updated_at));
     return o;
 }
 
 void catalog_on_list(app_req *r)
 {
     const char *category = app_query(r, "category"), *channel = app_query(r, "channel");
-    db_rows *rows = NULL;
+    catalog_version_row *rows = NULL;
+    int n = 0;
     json_t *items;
 
     if (category && !catalog_is_category(category)) {
@@ -61,34 +62,35 @@ void catalog_on_list(app_req *r)
         app_problem(r, 400, "bad_channel", "Unknown channel", NULL, "channel");
         return;
     }
-    if (catalog_sql_list(r->db, category, channel, &rows) != 0) {
+    if (catalog_sql_list(r->db, category, channel, &rows, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, item_json(rows, i, false));
-    db_rows_free(rows);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, item_json(&rows[i], false));
+    catalog_version_rows_free(rows, n);
     app_add_header(r, "Cache-Control", "public, max-age=60");
     app_reply_json(r, 200, json_pack("{so}", "items", items));
 }
 
-/* Loads the current version of path parameter 0; -1 with a 404 set. */
-static int load_item(app_req *r, db_rows **rows)
+/* Loads the current version of path parameter 0 into *v (the caller
+ * clears it); -1 with a problem set. */
+static int load_item(app_req *r, catalog_version_row *v)
 {
     const char *code = app_param(r, 0);
-    *rows = NULL;
+    bool found = false;
+
+    memset(v, 0, sizeof *v);
     if (!catalog_code_ok(code)) {
         app_problem(r, 404, "item_not_found", "Service item not found", NULL, NULL);
         return -1;
     }
-    if (catalog_sql_get_current(r->db, code, rows) != 0) {
+    if (catalog_sql_get_current(r->db, code, v, &found) != 0) {
         app_problem_db(r);
         return -1;
     }
-    if ((*rows)->nrows == 0) {
-        db_rows_free(*rows);
-        *rows = NULL;
+    if (!found) {
         app_problem(r, 404, "item_not_found", "Service item not found", NULL, NULL);
         return -1;
     }
@@ -97,40 +99,42 @@ static int load_item(app_req *r, db_rows **rows)
 
 void catalog_on_get(app_req *r)
 {
-    db_rows *rows = NULL;
-    if (load_item(r, &rows) != 0)
-        return;
-    app_reply_json(r, 200, item_json(rows, 0, true));
-    db_rows_free(rows);
+    catalog_version_row v;
+
+    if (load_item(r, &v) == 0)
+        app_reply_json(r, 200, item_json(&v, true));
+    catalog_version_row_clear(&v);
 }
 
 void catalog_on_notice(app_req *r)
 {
-    db_rows *rows = NULL;
+    catalog_version_row v;
     catalog_notice_in in;
     char *html;
 
-    if (load_item(r, &rows) != 0)
+    if (load_item(r, &v) != 0) {
+        catalog_version_row_clear(&v);
         return;
+    }
     memset(&in, 0, sizeof in);
-    in.code = db_cell(rows, 0, CV_CODE);
-    in.name = db_cell(rows, 0, CV_NAME);
-    in.channels = db_cell(rows, 0, CV_CHANNELS);
-    in.materials = db_cell(rows, 0, CV_MATERIALS);
-    in.fees = db_cell(rows, 0, CV_FEES);
-    in.steps = db_cell(rows, 0, CV_STEPS);
-    in.legal_basis = db_cell(rows, 0, CV_LEGAL);
-    in.sample_form = db_cell(rows, 0, CV_SAMPLE);
-    in.version = (int)db_cell_i64(rows, 0, CV_VERSION);
-    in.trips = (int)db_cell_i64(rows, 0, CV_TRIPS);
-    in.statutory_days = (int)db_cell_i64(rows, 0, CV_STATUTORY);
-    in.promised_days = (int)db_cell_i64(rows, 0, CV_PROMISED);
-    in.allow_missing = db_cell_i64(rows, 0, CV_ALLOW_MISSING) != 0;
-    in.allow_commitment = db_cell_i64(rows, 0, CV_ALLOW_COMMITMENT) != 0;
+    in.code = v.code;
+    in.name = v.name;
+    in.channels = v.channels;
+    in.materials = v.materials;
+    in.fees = v.fees;
+    in.steps = v.steps;
+    in.legal_basis = v.legal_basis;
+    in.sample_form = v.sample_form;
+    in.version = v.version;
+    in.trips = v.trips;
+    in.statutory_days = v.statutory_days;
+    in.promised_days = v.promised_days;
+    in.allow_missing = v.allow_missing;
+    in.allow_commitment = v.allow_commitment;
     html = catalog_notice_html(&in);
     app_reply_bytes(r, 200, "text/html; charset=utf-8", html, strlen(html));
     free(html);
-    db_rows_free(rows);
+    catalog_version_row_clear(&v);
 }
 
 typedef struct put_arg {
@@ -146,8 +150,8 @@ static int tx_put(app_req *r, void *arg)
     catalog_version_in v;
     int current = 0;
     int64_t vid = 0;
-    bool found = false, done = false;
-    db_rows *rows = NULL;
+    bool found = false, done = false, saved = false;
+    catalog_version_row row = {0};
     int rc = -1;
 
     /* The item row is locked, so two administrators' changes get versions
@@ -189,12 +193,16 @@ static int tx_put(app_req *r, void *arg)
     if (audit_write_owned(r, "catalog.change", "catalog_item", code,
                     json_pack("{si}", "version", current + 1)) != 0)
         goto done;
-    if (catalog_sql_get_current(r->db, code, &rows) != 0)
+    if (catalog_sql_get_current(r->db, code, &row, &saved) != 0)
         goto done;
-    app_reply_json(r, found ? 200 : 201, item_json(rows, 0, true));
+    if (!saved) {  /* written in this very transaction: cannot happen */
+        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        goto done;
+    }
+    app_reply_json(r, found ? 200 : 201, item_json(&row, true));
     rc = 0;
 done:
-    db_rows_free(rows);
+    catalog_version_row_clear(&row);
     free(fees);
     free(materials);
     free(steps);

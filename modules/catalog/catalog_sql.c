@@ -1,28 +1,30 @@
 /* catalog_sql.c - one function per statement on the catalog tables. */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "db/rows.h"
 #include "modules/catalog/catalog.h"
 #include "modules/catalog/catalog_sql.h"
-#include "server/app.h"
 
-#define VERSION_COLS                                                                       \
-    "v.id, v.version, v.item_code, v.name, v.category, v.channels, v.trips, "              \
-    "v.statutory_days, v.promised_days, v.allow_missing, v.allow_commitment, v.materials, " \
-    "v.fees, v.legal_basis, v.steps, v.sample_form, DATE_FORMAT(v.created_at, '%Y-%m-%dT%H:%i:%sZ')"
+/* Each SELECT names its columns after the fields of its row struct, in the
+ * struct's column table's order (db/rows.h checks both on every run). */
+#define REF_SELECT                                                                          \
+    "v.id AS version_id, v.version, v.item_code AS code, v.name, v.category, v.channels, " \
+    "v.trips, v.statutory_days, v.promised_days, v.allow_missing, v.allow_commitment, "    \
+    "v.materials"
+#define VERSION_SELECT \
+    REF_SELECT ", v.fees, v.steps, v.legal_basis, v.sample_form, v.created_at AS updated_at"
+#define CURRENT_JOIN \
+    " FROM catalog_items i JOIN catalog_versions v ON v.item_code = i.code AND v.version = i.current_version"
 
-static const char SQL_CURRENT[] =
-    "SELECT " VERSION_COLS " FROM catalog_items i JOIN catalog_versions v "
-    "ON v.item_code = i.code AND v.version = i.current_version WHERE i.code = ?";
-static const char SQL_VERSION[] = "SELECT " VERSION_COLS " FROM catalog_versions v WHERE v.id = ?";
+static const char SQL_REF_CURRENT[] = "SELECT " REF_SELECT CURRENT_JOIN " WHERE i.code = ?";
+static const char SQL_REF_VERSION[] = "SELECT " REF_SELECT " FROM catalog_versions v WHERE v.id = ?";
+static const char SQL_CURRENT[] = "SELECT " VERSION_SELECT CURRENT_JOIN " WHERE i.code = ?";
 static const char SQL_LIST[] =
-    "SELECT " VERSION_COLS " FROM catalog_items i JOIN catalog_versions v "
-    "ON v.item_code = i.code AND v.version = i.current_version "
-    "WHERE (? IS NULL OR i.category = ?) AND (? IS NULL OR FIND_IN_SET(?, v.channels) > 0) "
+    "SELECT " VERSION_SELECT CURRENT_JOIN
+    " WHERE (? IS NULL OR i.category = ?) AND (? IS NULL OR FIND_IN_SET(?, v.channels) > 0) "
     "ORDER BY i.code";
 static const char SQL_LOCK_ITEM[] =
-    "SELECT current_version, category FROM catalog_items WHERE code = ? FOR UPDATE";
+    "SELECT current_version FROM catalog_items WHERE code = ? FOR UPDATE";
 static const char SQL_INSERT_ITEM[] =
     "INSERT INTO catalog_items (code, category, current_version, created_at, updated_at) "
     "VALUES (?, ?, ?, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
@@ -35,84 +37,94 @@ static const char SQL_INSERT_VERSION[] =
     "allow_missing, allow_commitment, created_by, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
 
-static void copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src ? src : "");
-}
+/* The columns of REF_SELECT, filling the public catalog_ref. */
+static const db_col REF_COLS[] = {
+    DBR_I64(catalog_ref, version_id),     DBR_I32(catalog_ref, version),
+    DBR_CHARS(catalog_ref, code),         DBR_CHARS(catalog_ref, name),
+    DBR_CHARS(catalog_ref, category),     DBR_CHARS(catalog_ref, channels),
+    DBR_I32(catalog_ref, trips),          DBR_I32(catalog_ref, statutory_days),
+    DBR_I32(catalog_ref, promised_days),  DBR_BOOL(catalog_ref, allow_missing),
+    DBR_BOOL(catalog_ref, allow_commitment), DBR_STR(catalog_ref, materials),
+};
+static const db_row_spec REF_ROW = DB_ROW_SPEC(catalog_ref, REF_COLS);
 
-static void fill_ref(const db_rows *rows, int i, catalog_ref *out)
-{
-    memset(out, 0, sizeof *out);
-    out->version_id = db_cell_i64(rows, i, 0);
-    out->version = (int)db_cell_i64(rows, i, 1);
-    copy(out->code, sizeof out->code, db_cell(rows, i, 2));
-    copy(out->name, sizeof out->name, db_cell(rows, i, 3));
-    copy(out->category, sizeof out->category, db_cell(rows, i, 4));
-    copy(out->channels, sizeof out->channels, db_cell(rows, i, 5));
-    out->trips = (int)db_cell_i64(rows, i, 6);
-    out->statutory_days = (int)db_cell_i64(rows, i, 7);
-    out->promised_days = (int)db_cell_i64(rows, i, 8);
-    out->allow_missing = db_cell_i64(rows, i, 9) != 0;
-    out->allow_commitment = db_cell_i64(rows, i, 10) != 0;
-    out->materials = app_strdup(db_cell(rows, i, 11) ? db_cell(rows, i, 11) : "[]");
-}
+/* The columns of VERSION_SELECT. */
+static const db_col VERSION_COLS[] = {
+    DBR_I64(catalog_version_row, version_id),
+    DBR_I32(catalog_version_row, version),
+    DBR_CHARS(catalog_version_row, code),
+    DBR_STR(catalog_version_row, name),
+    DBR_CHARS(catalog_version_row, category),
+    DBR_CHARS(catalog_version_row, channels),
+    DBR_I32(catalog_version_row, trips),
+    DBR_I32(catalog_version_row, statutory_days),
+    DBR_I32(catalog_version_row, promised_days),
+    DBR_BOOL(catalog_version_row, allow_missing),
+    DBR_BOOL(catalog_version_row, allow_commitment),
+    DBR_STR(catalog_version_row, materials),
+    DBR_STR(catalog_version_row, fees),
+    DBR_STR(catalog_version_row, steps),
+    DBR_STR(catalog_version_row, legal_basis),
+    DBR_STR(catalog_version_row, sample_form),
+    DBR_UTC(catalog_version_row, updated_at),
+};
+static const db_row_spec VERSION_ROW = DB_ROW_SPEC(catalog_version_row, VERSION_COLS);
 
-static int get_one(db_conn *c, const char *sql, const db_val *p, int np, catalog_ref *out, bool *found)
-{
-    db_rows *rows = NULL;
-    *found = false;
-    if (db_query(c, sql, p, np, &rows) != 0)
-        return -1;
-    if (rows->nrows > 0) {
-        fill_ref(rows, 0, out);
-        *found = true;
-    }
-    db_rows_free(rows);
-    return 0;
-}
+typedef struct lock_row {
+    int current_version;
+} lock_row;
+static const db_col LOCK_COLS[] = {DBR_I32(lock_row, current_version)};
+static const db_row_spec LOCK_ROW = DB_ROW_SPEC(lock_row, LOCK_COLS);
 
 int catalog_current(db_conn *c, const char *code, catalog_ref *out, bool *found)
 {
-    return get_one(c, SQL_CURRENT, DBP(DB_STR(code)), out, found);
+    return db_query_one(c, SQL_REF_CURRENT, DBP(DB_STR(code)), &REF_ROW, out, found);
 }
 
 int catalog_version_get(db_conn *c, int64_t version_id, catalog_ref *out, bool *found)
 {
-    return get_one(c, SQL_VERSION, DBP(DB_I64(version_id)), out, found);
+    return db_query_one(c, SQL_REF_VERSION, DBP(DB_I64(version_id)), &REF_ROW, out, found);
 }
 
 void catalog_ref_clear(catalog_ref *r)
 {
-    if (r == NULL)
-        return;
-    free(r->materials);
-    r->materials = NULL;
+    db_row_clear(&REF_ROW, r);
 }
 
-int catalog_sql_get_current(db_conn *c, const char *code, db_rows **out)
+int catalog_sql_get_current(db_conn *c, const char *code, catalog_version_row *out, bool *found)
 {
-    return db_query(c, SQL_CURRENT, DBP(DB_STR(code)), out);
+    return db_query_one(c, SQL_CURRENT, DBP(DB_STR(code)), &VERSION_ROW, out, found);
 }
 
-int catalog_sql_list(db_conn *c, const char *category, const char *channel, db_rows **out)
+int catalog_sql_list(db_conn *c, const char *category, const char *channel,
+                     catalog_version_row **out, int *n)
 {
-    return db_query(c, SQL_LIST,
-                    DBP(DB_STR(category), DB_STR(category), DB_STR(channel), DB_STR(channel)), out);
+    void *rows = NULL;
+    int rc = db_query_all(c, SQL_LIST,
+                          DBP(DB_STR(category), DB_STR(category), DB_STR(channel), DB_STR(channel)),
+                          &VERSION_ROW, &rows, n);
+
+    *out = rows;
+    return rc;
+}
+
+void catalog_version_row_clear(catalog_version_row *v)
+{
+    db_row_clear(&VERSION_ROW, v);
+}
+
+void catalog_version_rows_free(catalog_version_row *rows, int n)
+{
+    db_row_array_free(&VERSION_ROW, rows, n);
 }
 
 int catalog_sql_lock_item(db_conn *c, const char *code, int *current_version, bool *found)
 {
-    db_rows *rows = NULL;
-    *found = false;
-    *current_version = 0;
-    if (db_query(c, SQL_LOCK_ITEM, DBP(DB_STR(code)), &rows) != 0)
-        return -1;
-    if (rows->nrows > 0) {
-        *found = true;
-        *current_version = (int)db_cell_i64(rows, 0, 0);
-    }
-    db_rows_free(rows);
-    return 0;
+    lock_row row;
+    int rc = db_query_one(c, SQL_LOCK_ITEM, DBP(DB_STR(code)), &LOCK_ROW, &row, found);
+
+    *current_version = row.current_version;  /* 0 when absent or on error */
+    return rc;
 }
 
 int catalog_sql_insert_item(db_conn *c, const char *code, const char *category, int version)

@@ -1,6 +1,7 @@
 /* catalog_sql.h - statements on the catalog tables (private to the module).
- * Row-returning functions give the caller a db_rows to free; version rows
- * have the columns of catalog_sql_col below. */
+ * Block on the database (worker threads); return 0 or -1 with the error in c.
+ * Rows come back as structs (db/rows.h) that the caller frees with the
+ * matching _clear/_free function. */
 #ifndef ONETRIP_CATALOG_SQL_H
 #define ONETRIP_CATALOG_SQL_H
 
@@ -9,11 +10,23 @@
 
 #include "db/db.h"
 
-enum catalog_sql_col {
-    CV_ID, CV_VERSION, CV_CODE, CV_NAME, CV_CATEGORY, CV_CHANNELS, CV_TRIPS, CV_STATUTORY,
-    CV_PROMISED, CV_ALLOW_MISSING, CV_ALLOW_COMMITMENT, CV_MATERIALS, CV_FEES, CV_LEGAL,
-    CV_STEPS, CV_SAMPLE, CV_CREATED
-};
+/* One version of an item, everything the HTTP handlers show. */
+typedef struct catalog_version_row {
+    int64_t version_id;
+    int version;
+    char code[129];          /* VARCHAR(32), utf8mb4: up to 128 bytes */
+    char *name;
+    char category[16];       /* ENUM */
+    char channels[96];       /* SET: "app,window,dealer" */
+    int trips;
+    int statutory_days;
+    int promised_days;
+    bool allow_missing;
+    bool allow_commitment;
+    char *materials, *fees, *steps; /* JSON text */
+    char *legal_basis, *sample_form;
+    char updated_at[21];     /* when this version was made, "YYYY-MM-DDTHH:MM:SSZ" */
+} catalog_version_row;
 
 typedef struct catalog_version_in {
     const char *code, *name, *category, *channels;
@@ -23,9 +36,15 @@ typedef struct catalog_version_in {
     int64_t created_by; /* operator id, 0 = none */
 } catalog_version_in;
 
-int catalog_sql_get_current(db_conn *c, const char *code, db_rows **out);
-/* category / channel NULL = any. */
-int catalog_sql_list(db_conn *c, const char *category, const char *channel, db_rows **out);
+/* The current version of item code; *found false if there is none. */
+int catalog_sql_get_current(db_conn *c, const char *code, catalog_version_row *out, bool *found);
+/* Current versions by code; category / channel NULL = any. *out (NULL when
+ * *n is 0) is freed with catalog_version_rows_free. */
+int catalog_sql_list(db_conn *c, const char *category, const char *channel,
+                     catalog_version_row **out, int *n);
+void catalog_version_row_clear(catalog_version_row *v);
+void catalog_version_rows_free(catalog_version_row *rows, int n);
+
 int catalog_sql_lock_item(db_conn *c, const char *code, int *current_version, bool *found);
 int catalog_sql_insert_item(db_conn *c, const char *code, const char *category, int version);
 /* Conditional: only from the version the caller locked and read. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/rows.h"
 #include "modules/identity/identity_cli_util.h"
 #include "modules/people/people_cli.h"
 #include "modules/people/people_id.h"
@@ -44,13 +45,20 @@ static int text_ok(const char *s, size_t max)
     return 1;
 }
 
+typedef struct id_row {
+    int64_t id;
+} id_row;
+static const db_col ID_COLS[] = {DBR_I64(id_row, id)};
+static const db_row_spec ID_ROW = DB_ROW_SPEC(id_row, ID_COLS);
+
 /* Prints the id of an existing row found by one key (for exit code 3). */
 static void print_existing(db_conn *c, const char *sql, db_val key)
 {
-    db_rows *r = NULL;
-    if (db_query(c, sql, &key, 1, &r) == 0 && r->nrows == 1)
-        printf("%s\n", db_cell(r, 0, 0));
-    db_rows_free(r);
+    id_row r;
+    bool found = false;
+
+    if (db_query_one(c, sql, &key, 1, &ID_ROW, &r, &found) == 0 && found)
+        printf("%lld\n", (long long)r.id);
 }
 
 /* ---- outlet ------------------------------------------------------------- */

@@ -16,49 +16,39 @@
 #include "server/audit.h"
 #include "server/pii.h"
 
-static json_t *str_or_null(const char *s)
+static json_t *licence_json(const people_licence_row *l)
 {
-    return s ? json_string(s) : json_null();
+    return json_pack("{sIsssssisosssssssosb}", "id", (json_int_t)l->id, "file_no", l->file_no,
+                     "classes", l->classes, "points", l->points, "cycle_start",
+                     json_string(l->cycle_start), "status", l->status, "valid_from", l->valid_from,
+                     "valid_until", l->valid_until, "next_medical_date",
+                     l->has_next_medical_date ? json_string(l->next_medical_date) : json_null(),
+                     "full_score_study", l->full_score_study);
 }
 
-static json_t *licence_json(const db_rows *l, int i)
+static json_t *vehicle_json(const people_vehicle_row *v)
 {
-    return json_pack("{sIsssssisosssssssosb}", "id", (json_int_t)db_cell_i64(l, i, LIC_ID), "file_no",
-                     db_cell(l, i, LIC_FILE_NO), "classes", db_cell(l, i, LIC_CLASSES), "points",
-                     (int)db_cell_i64(l, i, LIC_POINTS), "cycle_start",
-                     str_or_null(db_cell(l, i, LIC_CYCLE_START)), "status", db_cell(l, i, LIC_STATUS),
-                     "valid_from", db_cell(l, i, LIC_VALID_FROM), "valid_until",
-                     db_cell(l, i, LIC_VALID_UNTIL), "next_medical_date",
-                     str_or_null(db_cell(l, i, LIC_NEXT_MEDICAL)), "full_score_study",
-                     db_cell_i64(l, i, LIC_FULL_SCORE_STUDY) != 0);
-}
-
-static json_t *vehicle_json(const db_rows *v, int i)
-{
-    return json_pack("{sIsssssssssssssssssIsssoss}", "id", (json_int_t)db_cell_i64(v, i, VEH_ID), "plate",
-                     db_cell(v, i, VEH_PLATE), "vin", db_cell(v, i, VEH_VIN), "engine_no",
-                     db_cell(v, i, VEH_ENGINE_NO), "vehicle_type", db_cell(v, i, VEH_TYPE),
-                     "class_required", db_cell(v, i, VEH_CLASS), "use_type", db_cell(v, i, VEH_USE),
-                     "brand", db_cell(v, i, VEH_BRAND), "model", db_cell(v, i, VEH_MODEL),
-                     "owner_citizen_id", (json_int_t)db_cell_i64(v, i, VEH_OWNER), "status",
-                     db_cell(v, i, VEH_STATUS), "next_inspection_date",
-                     str_or_null(db_cell(v, i, VEH_NEXT_INSPECTION)), "registered_at",
-                     db_cell(v, i, VEH_REGISTERED_AT));
+    return json_pack("{sIsssssssssssssssssIsssoss}", "id", (json_int_t)v->id, "plate", v->plate,
+                     "vin", v->vin, "engine_no", v->engine_no, "vehicle_type", v->vehicle_type,
+                     "class_required", v->class_required, "use_type", v->use_type, "brand",
+                     v->brand, "model", v->model, "owner_citizen_id",
+                     (json_int_t)v->owner_citizen_id, "status", v->status,
+                     "next_inspection_date",
+                     v->has_next_inspection_date ? json_string(v->next_inspection_date) : json_null(),
+                     "registered_at", v->registered_at);
 }
 
 /* Masked view of a citizen row for operators. */
-static json_t *citizen_json(const db_rows *c, int i)
+static json_t *citizen_json(const people_citizen_row *c)
 {
-    char *idn = pii_open(PII_ID_NUMBER, db_cell(c, i, CIT_ID_ENC), db_cell_len(c, i, CIT_ID_ENC));
-    char *phone = db_cell(c, i, CIT_PHONE_ENC)
-                      ? pii_open(PII_PHONE, db_cell(c, i, CIT_PHONE_ENC), db_cell_len(c, i, CIT_PHONE_ENC))
-                      : NULL;
+    char *idn = pii_open(PII_ID_NUMBER, c->id_number_enc, c->id_number_enc_len);
+    char *phone = c->phone_enc ? pii_open(PII_PHONE, c->phone_enc, c->phone_enc_len) : NULL;
     char *mid = crypto_mask_id(idn ? idn : "");
     char *mphone = phone ? crypto_mask_phone(phone) : NULL;
-    json_t *out = json_pack("{sIsssssosssbss}", "id", (json_int_t)db_cell_i64(c, i, CIT_ID), "name",
-                            db_cell(c, i, CIT_NAME), "id_number", mid, "phone", str_or_null(mphone),
-                            "birth_date", db_cell(c, i, CIT_BIRTH), "disabled",
-                            db_cell_i64(c, i, CIT_DISABLED) != 0, "address", db_cell(c, i, CIT_ADDRESS));
+    json_t *out = json_pack("{sIsssssosssbss}", "id", (json_int_t)c->id, "name", c->name,
+                            "id_number", mid, "phone", mphone ? json_string(mphone) : json_null(),
+                            "birth_date", c->birth_date, "disabled", c->disabled, "address",
+                            c->address);
     if (idn) {
         memset(idn, 0, strlen(idn));
         free(idn);
@@ -96,31 +86,32 @@ static int64_t path_id(app_req *r)
 
 void people_on_my_licence(app_req *r)
 {
-    db_rows *l = NULL;
-    if (people_licence_of(r->db, r->who.id, &l) != 0) {
+    people_licence_row l;
+    bool found = false;
+
+    if (people_licence_of(r->db, r->who.id, &l, &found) != 0)
         app_problem_db(r);
-        return;
-    }
-    if (l->nrows == 0)
+    else if (!found)
         not_found(r, "You hold no driving licence.");
     else
-        app_reply_json(r, 200, licence_json(l, 0));
-    db_rows_free(l);
+        app_reply_json(r, 200, licence_json(&l));
 }
 
 void people_on_my_vehicles(app_req *r)
 {
-    db_rows *v = NULL;
+    people_vehicle_row *v = NULL;
+    int n = 0;
     json_t *items;
-    if (people_vehicles_of(r->db, r->who.id, &v) != 0) {
+
+    if (people_vehicles_of(r->db, r->who.id, &v, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < v->nrows; i++)
-        json_array_append_new(items, vehicle_json(v, i));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, vehicle_json(&v[i]));
     app_reply_json(r, 200, json_pack("{so}", "items", items));
-    db_rows_free(v);
+    people_vehicle_rows_free(v, n);
 }
 
 /* ---- reads that may be an operator's (audited) ------------------------------ */
@@ -144,24 +135,25 @@ static int audit_read(app_req *r, const char *action, const char *ttype, int64_t
 static int vehicle_tx(app_req *r, void *arg)
 {
     read_ctx *x = arg;
-    db_rows *v = NULL;
+    people_vehicle_row v;
+    bool found = false;
     int rc = -1;
 
-    if (people_vehicle(r->db, x->id, &v) != 0)
+    if (people_vehicle(r->db, x->id, &v, &found) != 0)
         goto done;
-    if (v->nrows == 0 || (r->who.kind == CALLER_CITIZEN && db_cell_i64(v, 0, VEH_OWNER) != r->who.id)) {
+    if (!found || (r->who.kind == CALLER_CITIZEN && v.owner_citizen_id != r->who.id)) {
         not_found(r, "No such vehicle.");
         rc = 0;
         goto done;
     }
     if (r->who.kind == CALLER_OPERATOR &&
         audit_read(r, "people.vehicle_read", "vehicle", x->id,
-                   json_pack("{sI}", "owner_citizen_id", (json_int_t)db_cell_i64(v, 0, VEH_OWNER))) != 0)
+                   json_pack("{sI}", "owner_citizen_id", (json_int_t)v.owner_citizen_id)) != 0)
         goto done;
-    app_reply_json(r, 200, vehicle_json(v, 0));
+    app_reply_json(r, 200, vehicle_json(&v));
     rc = 0;
 done:
-    db_rows_free(v);
+    people_vehicle_row_clear(&v);
     return rc;
 }
 
@@ -181,23 +173,25 @@ void people_on_vehicle(app_req *r)
 static int citizen_tx(app_req *r, void *arg)
 {
     read_ctx *x = arg;
-    db_rows *c = NULL;
+    people_citizen_row c;
+    bool found = false;
     int rc = -1;
 
-    if ((x->hash ? people_citizen_by_hash(r->db, x->hash, &c) : people_citizen(r->db, x->id, &c)) != 0)
+    if ((x->hash ? people_citizen_by_hash(r->db, x->hash, &c, &found)
+                 : people_citizen(r->db, x->id, &c, &found)) != 0)
         goto done;
-    if (c->nrows == 0) {
+    if (!found) {
         not_found(r, "No such citizen.");
         /* A lookup that finds nobody is still a search for a person. */
         rc = x->hash ? audit_write(r, x->action, "citizen", NULL, "not_found", NULL) : 0;
         goto done;
     }
-    if (audit_read(r, x->action, "citizen", db_cell_i64(c, 0, CIT_ID), NULL) != 0)
+    if (audit_read(r, x->action, "citizen", c.id, NULL) != 0)
         goto done;
-    app_reply_json(r, 200, citizen_json(c, 0));
+    app_reply_json(r, 200, citizen_json(&c));
     rc = 0;
 done:
-    db_rows_free(c);
+    people_citizen_row_clear(&c);
     return rc;
 }
 

@@ -1,14 +1,17 @@
-/* people_sql.c - statements of the people module (see people_sql.h). */
+/* people_sql.c - statements of the people module (see people_sql.h). Each
+ * SELECT names its columns after its row struct's fields, in the order of
+ * the struct's column table (db/rows.h checks both on every run). */
 #include "modules/people/people_sql.h"
 
-#define LIC_SELECT                                                                                 \
-    "SELECT id, file_no, classes, points, cycle_start, status, valid_from, valid_until, "         \
+#include "db/rows.h"
+
+#define LIC_SELECT                                                                         \
+    "SELECT id, file_no, classes, points, cycle_start, status, valid_from, valid_until, " \
     "next_medical_date, full_score_study FROM licences "
-#define VEH_SELECT                                                                                 \
-    "SELECT id, plate, vin, engine_no, vehicle_type, class_required, use_type, brand, model, "    \
-    "owner_citizen_id, status, next_inspection_date, "                                            \
-    "DATE_FORMAT(registered_at, '%Y-%m-%dT%H:%i:%sZ') FROM vehicles "
-#define CIT_SELECT                                                                                 \
+#define VEH_SELECT                                                                             \
+    "SELECT id, plate, vin, engine_no, vehicle_type, class_required, use_type, brand, model, " \
+    "owner_citizen_id, status, next_inspection_date, registered_at FROM vehicles "
+#define CIT_SELECT                                                                               \
     "SELECT id, name, id_number_enc, phone_enc, birth_date, disabled, address FROM citizens "
 
 static const char SQL_LICENCE_OF[] = LIC_SELECT "WHERE citizen_id = ?";
@@ -17,27 +20,89 @@ static const char SQL_VEHICLE[] = VEH_SELECT "WHERE id = ?";
 static const char SQL_CITIZEN[] = CIT_SELECT "WHERE id = ?";
 static const char SQL_CITIZEN_BY_HASH[] = CIT_SELECT "WHERE id_number_hash = ?";
 
-int people_licence_of(db_conn *c, int64_t citizen_id, db_rows **out)
+static const db_col LIC_COLS[] = {
+    DBR_I64(people_licence_row, id),
+    DBR_CHARS(people_licence_row, file_no),
+    DBR_CHARS(people_licence_row, classes),
+    DBR_I32(people_licence_row, points),
+    DBR_CHARS(people_licence_row, cycle_start),
+    DBR_CHARS(people_licence_row, status),
+    DBR_CHARS(people_licence_row, valid_from),
+    DBR_CHARS(people_licence_row, valid_until),
+    DBR_CHARS_NULL(people_licence_row, next_medical_date, has_next_medical_date),
+    DBR_BOOL(people_licence_row, full_score_study),
+};
+static const db_row_spec LIC_ROW = DB_ROW_SPEC(people_licence_row, LIC_COLS);
+
+static const db_col VEH_COLS[] = {
+    DBR_I64(people_vehicle_row, id),
+    DBR_CHARS(people_vehicle_row, plate),
+    DBR_CHARS(people_vehicle_row, vin),
+    DBR_CHARS(people_vehicle_row, engine_no),
+    DBR_CHARS(people_vehicle_row, vehicle_type),
+    DBR_CHARS(people_vehicle_row, class_required),
+    DBR_CHARS(people_vehicle_row, use_type),
+    DBR_STR(people_vehicle_row, brand),
+    DBR_STR(people_vehicle_row, model),
+    DBR_I64(people_vehicle_row, owner_citizen_id),
+    DBR_CHARS(people_vehicle_row, status),
+    DBR_CHARS_NULL(people_vehicle_row, next_inspection_date, has_next_inspection_date),
+    DBR_UTC(people_vehicle_row, registered_at),
+};
+static const db_row_spec VEH_ROW = DB_ROW_SPEC(people_vehicle_row, VEH_COLS);
+
+static const db_col CIT_COLS[] = {
+    DBR_I64(people_citizen_row, id),
+    DBR_STR(people_citizen_row, name),
+    DBR_BLOB(people_citizen_row, id_number_enc, id_number_enc_len),
+    DBR_BLOB_NULL(people_citizen_row, phone_enc, phone_enc_len),
+    DBR_CHARS(people_citizen_row, birth_date),
+    DBR_BOOL(people_citizen_row, disabled),
+    DBR_STR(people_citizen_row, address),
+};
+static const db_row_spec CIT_ROW = DB_ROW_SPEC(people_citizen_row, CIT_COLS);
+
+int people_licence_of(db_conn *c, int64_t citizen_id, people_licence_row *out, bool *found)
 {
-    return db_query(c, SQL_LICENCE_OF, DBP(DB_I64(citizen_id)), out);
+    return db_query_one(c, SQL_LICENCE_OF, DBP(DB_I64(citizen_id)), &LIC_ROW, out, found);
 }
 
-int people_vehicles_of(db_conn *c, int64_t citizen_id, db_rows **out)
+int people_vehicles_of(db_conn *c, int64_t citizen_id, people_vehicle_row **out, int *n)
 {
-    return db_query(c, SQL_VEHICLES_OF, DBP(DB_I64(citizen_id)), out);
+    void *rows = NULL;
+    int rc = db_query_all(c, SQL_VEHICLES_OF, DBP(DB_I64(citizen_id)), &VEH_ROW, &rows, n);
+
+    *out = rows;
+    return rc;
 }
 
-int people_vehicle(db_conn *c, int64_t vehicle_id, db_rows **out)
+int people_vehicle(db_conn *c, int64_t vehicle_id, people_vehicle_row *out, bool *found)
 {
-    return db_query(c, SQL_VEHICLE, DBP(DB_I64(vehicle_id)), out);
+    return db_query_one(c, SQL_VEHICLE, DBP(DB_I64(vehicle_id)), &VEH_ROW, out, found);
 }
 
-int people_citizen(db_conn *c, int64_t citizen_id, db_rows **out)
+int people_citizen(db_conn *c, int64_t citizen_id, people_citizen_row *out, bool *found)
 {
-    return db_query(c, SQL_CITIZEN, DBP(DB_I64(citizen_id)), out);
+    return db_query_one(c, SQL_CITIZEN, DBP(DB_I64(citizen_id)), &CIT_ROW, out, found);
 }
 
-int people_citizen_by_hash(db_conn *c, const unsigned char hash[32], db_rows **out)
+int people_citizen_by_hash(db_conn *c, const unsigned char hash[32], people_citizen_row *out,
+                           bool *found)
 {
-    return db_query(c, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(hash, 32)), out);
+    return db_query_one(c, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(hash, 32)), &CIT_ROW, out, found);
+}
+
+void people_vehicle_row_clear(people_vehicle_row *v)
+{
+    db_row_clear(&VEH_ROW, v);
+}
+
+void people_vehicle_rows_free(people_vehicle_row *rows, int n)
+{
+    db_row_array_free(&VEH_ROW, rows, n);
+}
+
+void people_citizen_row_clear(people_citizen_row *c)
+{
+    db_row_clear(&CIT_ROW, c);
 }
