@@ -16,6 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiCheckOrigin, apiCheckResponse } from './apicheck.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -391,6 +392,8 @@ export async function startServer(opts = {}) {
         server.httpsPort = r.https?.port ?? null;
         server.httpUrl = r.http ? `http://${r.http.host}:${r.http.port}` : null;
         server.httpsUrl = r.https ? `https://${r.https.host}:${r.https.port}` : null;
+        apiCheckOrigin(server.httpUrl);
+        apiCheckOrigin(server.httpsUrl);
         return;
       }
       if (proc.exitInfo) {
@@ -521,6 +524,7 @@ export function request(url, opts = {}) {
         if (/json/i.test(res.headers['content-type'] || '')) {
           try { parsed = JSON.parse(text); } catch (e) { jsonError = e; }
         }
+        apiCheckResponse({ method, url, status: res.statusCode, headers: res.headers, text, json: parsed });
         resolve({ status: res.statusCode, headers: res.headers, text, json: parsed, jsonError, body: buf });
       });
     });
