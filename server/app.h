@@ -199,8 +199,8 @@ bool app_json_bool(const app_req *r, const char *name, bool dflt);
  * Retry-After. The table is built at start-up from the two config keys. */
 typedef struct app_rate_limit {
     const char *name;        /* for logs: "payments.notify" */
-    const char *per_min_key; /* integer config key: tokens added per minute */
-    const char *burst_key;   /* integer config key: bucket size */
+    const int64_t *per_min;  /* bound integer config field: tokens added per minute */
+    const int64_t *burst;    /* bound integer config field: bucket size */
     bool failures_only;      /* requests pass while the bucket holds a token and
                                 only app_rate_charge() takes one (a failure);
                                 otherwise every request takes one */
@@ -251,8 +251,13 @@ typedef struct app_cmd {
     app_cmd_fn fn;
 } app_cmd;
 
-/* A configuration key a module reads with app_config_str/int. Key names
- * are "section.key", e.g. "payments.order_ttl_s"; env ONETRIP_SECTION_KEY. */
+/* A configuration key, bound to the typed field its value is stored in
+ * (server/config.h). Key names are "section.key", e.g.
+ * "payments.order_ttl_s"; env ONETRIP_SECTION_KEY. A module declares its
+ * keys with the APP_CONF_* macros, pointing at the fields of its own
+ * settings struct, which code reads directly: the value is parsed, bounded
+ * and validated once, when the configuration loads. */
+typedef int (*app_conf_check)(const char *value, char *why, size_t whylen);
 typedef struct app_conf {
     const char *name;
     bool is_int;
@@ -260,7 +265,20 @@ typedef struct app_conf {
     int64_t min, max;      /* for integers */
     bool secret;           /* never printed */
     const char *help;
+    int64_t *ival;         /* integers: where the value goes */
+    const char **sval;     /* strings: where the value goes (never NULL once bound) */
+    app_conf_check check;  /* optional: 0 accepts; -1 refuses, why completes
+                              "<key> ..." in the one-line error */
 } app_conf;
+
+#define APP_CONF_INT(key, field, dflt, lo, hi, help) \
+    {key, true, dflt, lo, hi, false, help, &(field), NULL, NULL}
+#define APP_CONF_STR(key, field, dflt, help) {key, false, dflt, 0, 0, false, help, NULL, &(field), NULL}
+#define APP_CONF_STR_CHECK(key, field, dflt, check, help) \
+    {key, false, dflt, 0, 0, false, help, NULL, &(field), check}
+#define APP_CONF_SECRET(key, field, help) {key, false, "", 0, 0, true, help, NULL, &(field), NULL}
+#define APP_CONF_SECRET_CHECK(key, field, check, help) \
+    {key, false, "", 0, 0, true, help, NULL, &(field), check}
 
 typedef struct app_module {
     const char *name;
@@ -276,11 +294,6 @@ typedef struct app_module {
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- shared services --------------------------------------------------- */
-
-/* Configuration lookups (keys like "payments.order_ttl_s"). Modules add
- * their keys to server/config.c's table. */
-const char *app_config_str(const char *key);
-int64_t app_config_int(const char *key);
 
 /* Logging: one key=value line. level: 0 error 1 warn 2 info 3 debug.
  * Never log tokens, passwords, keys or personal identifiers. */

@@ -11,8 +11,8 @@ extern const db_migration *const payments_migrations[];
  * the channels' own messages pass whatever their number. */
 static const app_rate_limit notify_limit = {
     .name = "payments.notify",
-    .per_min_key = "payments.notify_failures_per_min",
-    .burst_key = "payments.notify_failures_burst",
+    .per_min = &payments_conf.notify_failures_per_min,
+    .burst = &payments_conf.notify_failures_burst,
     .failures_only = true,
 };
 
