@@ -1,7 +1,9 @@
 /* app.h - the contract between server/ and modules/.
  *
  * A module describes itself with one app_module (routes, permissions,
- * migrations, jobs, commands); server/modules.c lists every module.
+ * migrations and their version range, jobs, commands, configuration);
+ * server/modules.c lists every module, one line each, and checks the
+ * descriptors at start-up (modules_check).
  *
  * Handlers run on a WORKER thread, never on an event loop: they may block on
  * the database through r->db. They never see evhttp objects: the request is
@@ -285,6 +287,9 @@ typedef struct app_module {
     const app_route *routes; int nroutes;
     const app_perm *perms; int nperms;
     const app_migration *const *migrations; /* NULL-terminated (generated) */
+    int migrations_from, migrations_to; /* the module's version range (inclusive):
+                                           every migration's version lies in it,
+                                           and no two modules' ranges overlap */
     const app_job *jobs; int njobs;
     const app_cmd *cmds; int ncmds;
     const app_conf *conf; int nconf;

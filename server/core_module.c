@@ -109,6 +109,7 @@ const app_module core_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = core_migrations,
+    .migrations_from = 1, .migrations_to = 99,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .conf = conf, .nconf = APP_LEN(conf),
 };

@@ -79,6 +79,7 @@ const app_module cases_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = cases_migrations,
+    .migrations_from = 400, .migrations_to = 499,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = conf, .nconf = APP_LEN(conf),

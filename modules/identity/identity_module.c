@@ -49,6 +49,7 @@ const app_module identity_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = identity_migrations,
+    .migrations_from = 100, .migrations_to = 199,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS,
     .conf = conf, .nconf = APP_LEN(conf),

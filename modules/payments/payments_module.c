@@ -74,6 +74,7 @@ const app_module payments_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = payments_migrations,
+    .migrations_from = 600, .migrations_to = 699,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = payments_conf_keys, .nconf = PAYMENTS_CONF_NKEYS,

@@ -107,6 +107,7 @@ const app_module registration_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = registration_migrations,
+    .migrations_from = 700, .migrations_to = 799,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = conf, .nconf = APP_LEN(conf),
