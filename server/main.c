@@ -12,7 +12,6 @@
 #include "db/migrate.h"
 #include "db/provision.h"
 #include "db/seed.h"
-#include "jobs/scheduler.h"
 #include "server/audit.h"
 #include "server/audit_checkpoint.h"
 #include "server/auth.h"
@@ -23,6 +22,7 @@
 #include "server/metrics.h"
 #include "server/modules.h"
 #include "server/pii.h"
+#include "server/scheduler.h"
 
 #define ONETRIP_VERSION "0.1.0"
 
