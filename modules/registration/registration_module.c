@@ -1,5 +1,7 @@
 /* registration_module.c - vehicle registration pre-entry (issue 7): the
  * module's routes, permissions, jobs, command and configuration. */
+#include <stdio.h>
+
 #include "modules/registration/registration_internal.h"
 
 extern const db_migration *const registration_migrations[];
@@ -78,13 +80,22 @@ static const app_cmd cmds[] = {
 
 registration_settings registration_conf;
 
+static int check_selection(const char *v, char *why, size_t whylen)
+{
+    unsigned mask = 0;
+    if (registration_selection_parse(v, &mask) == 0)
+        return 0;
+    snprintf(why, whylen, "must be offer, custom or offer,custom");
+    return -1;
+}
+
 #define I(k, d, lo, hi, h) APP_CONF_INT("registration." #k, registration_conf.k, d, lo, hi, h)
 #define S(k, d, h) APP_CONF_STR("registration." #k, registration_conf.k, d, h)
 static const app_conf conf[] = {
     S(plate_prefix, "浙A", "issuing prefix of new applications' plates"),
-    S(selection, "offer,custom",
-      "plate choice modes offered: offer (random), custom (self-composed), comma-separated; "
-      "at least one"),
+    APP_CONF_STR_CHECK("registration.selection", registration_conf.selection, "offer,custom", check_selection,
+                       "plate choice modes offered: offer (random), custom (self-composed), "
+                       "comma-separated; at least one"),
     I(offer_size, "50", 1, 500, "numbers in a random offer"),
     I(offer_ttl_s, "1800", 60, 86400, "seconds an offer stays valid for reserving"),
     I(max_letters, "2", 0, 5, "most letters in a self-composed plate number"),

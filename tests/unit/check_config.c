@@ -240,6 +240,12 @@ START_TEST(module_fields_take_values)
     ck_assert_str_eq(err, "s: payments.wechat_apiv3_key must be 32 characters");
     ck_assert_int_eq(config_set("payments.wechat_apiv3_key", "0123456789abcdef0123456789abcdef", "s", err,
                                 sizeof err), 0);
+    /* registration.selection's validator */
+    ck_assert_int_eq(config_set("registration.selection", "lottery", "s", err, sizeof err), -1);
+    ck_assert_str_eq(err, "s: registration.selection must be offer, custom or offer,custom");
+    ck_assert_str_eq(registration_conf.selection, "offer,custom");
+    ck_assert_int_eq(config_set("registration.selection", "custom", "s", err, sizeof err), 0);
+    ck_assert_str_eq(registration_conf.selection, "custom");
 }
 END_TEST
 
