@@ -1,7 +1,9 @@
 /* app.h - the contract between server/ and modules/.
  *
  * A module describes itself with one app_module (routes, permissions,
- * migrations, jobs, commands); server/modules.c lists every module.
+ * migrations and their version range, jobs, commands, configuration);
+ * server/modules.c lists every module, one line each, and checks the
+ * descriptors at start-up (modules_check).
  *
  * Handlers run on a WORKER thread, never on an event loop: they may block on
  * the database through r->db. They never see evhttp objects: the request is
@@ -199,8 +201,8 @@ bool app_json_bool(const app_req *r, const char *name, bool dflt);
  * Retry-After. The table is built at start-up from the two config keys. */
 typedef struct app_rate_limit {
     const char *name;        /* for logs: "payments.notify" */
-    const char *per_min_key; /* integer config key: tokens added per minute */
-    const char *burst_key;   /* integer config key: bucket size */
+    const int64_t *per_min;  /* bound integer config field: tokens added per minute */
+    const int64_t *burst;    /* bound integer config field: bucket size */
     bool failures_only;      /* requests pass while the bucket holds a token and
                                 only app_rate_charge() takes one (a failure);
                                 otherwise every request takes one */
@@ -251,8 +253,13 @@ typedef struct app_cmd {
     app_cmd_fn fn;
 } app_cmd;
 
-/* A configuration key a module reads with app_config_str/int. Key names
- * are "section.key", e.g. "payments.order_ttl_s"; env ONETRIP_SECTION_KEY. */
+/* A configuration key, bound to the typed field its value is stored in
+ * (server/config.h). Key names are "section.key", e.g.
+ * "payments.order_ttl_s"; env ONETRIP_SECTION_KEY. A module declares its
+ * keys with the APP_CONF_* macros, pointing at the fields of its own
+ * settings struct, which code reads directly: the value is parsed, bounded
+ * and validated once, when the configuration loads. */
+typedef int (*app_conf_check)(const char *value, char *why, size_t whylen);
 typedef struct app_conf {
     const char *name;
     bool is_int;
@@ -260,13 +267,29 @@ typedef struct app_conf {
     int64_t min, max;      /* for integers */
     bool secret;           /* never printed */
     const char *help;
+    int64_t *ival;         /* integers: where the value goes */
+    const char **sval;     /* strings: where the value goes (never NULL once bound) */
+    app_conf_check check;  /* optional: 0 accepts; -1 refuses, why completes
+                              "<key> ..." in the one-line error */
 } app_conf;
+
+#define APP_CONF_INT(key, field, dflt, lo, hi, help) \
+    {key, true, dflt, lo, hi, false, help, &(field), NULL, NULL}
+#define APP_CONF_STR(key, field, dflt, help) {key, false, dflt, 0, 0, false, help, NULL, &(field), NULL}
+#define APP_CONF_STR_CHECK(key, field, dflt, check, help) \
+    {key, false, dflt, 0, 0, false, help, NULL, &(field), check}
+#define APP_CONF_SECRET(key, field, help) {key, false, "", 0, 0, true, help, NULL, &(field), NULL}
+#define APP_CONF_SECRET_CHECK(key, field, check, help) \
+    {key, false, "", 0, 0, true, help, NULL, &(field), check}
 
 typedef struct app_module {
     const char *name;
     const app_route *routes; int nroutes;
     const app_perm *perms; int nperms;
     const app_migration *const *migrations; /* NULL-terminated (generated) */
+    int migrations_from, migrations_to; /* the module's version range (inclusive):
+                                           every migration's version lies in it,
+                                           and no two modules' ranges overlap */
     const app_job *jobs; int njobs;
     const app_cmd *cmds; int ncmds;
     const app_conf *conf; int nconf;
@@ -276,11 +299,6 @@ typedef struct app_module {
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- shared services --------------------------------------------------- */
-
-/* Configuration lookups (keys like "payments.order_ttl_s"). Modules add
- * their keys to server/config.c's table. */
-const char *app_config_str(const char *key);
-int64_t app_config_int(const char *key);
 
 /* Logging: one key=value line. level: 0 error 1 warn 2 info 3 debug.
  * Never log tokens, passwords, keys or personal identifiers. */

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "server/audit.h"
+#include "server/config.h"
 #include "server/crypto.h"
 #include "server/log.h"
 
@@ -39,7 +40,7 @@ static const char SQL_SEAL_FIND[] =
 
 int audit_init(char *err, size_t errlen)
 {
-    const char *hex = app_config_str("audit.chain_key");
+    const char *hex = server_conf.audit.chain_key;
     if (strlen(hex) != 64 || crypto_unhex(hex, chain_key, sizeof chain_key) != 32) {
         snprintf(err, errlen, "audit.chain_key: required, 64 hex characters (the audit chain's "
                  "HMAC key; keep it outside the database)");

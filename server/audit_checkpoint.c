@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "server/audit_checkpoint.h"
+#include "server/config.h"
 #include "server/crypto.h"
 #include "server/crypto_ed25519.h"
 #include "server/log.h"
@@ -32,7 +33,7 @@ static const char SQL_CP_INSERT[] =
 
 int audit_cp_init(char *err, size_t errlen)
 {
-    const char *hex = app_config_str("audit.checkpoint_key");
+    const char *hex = server_conf.audit.checkpoint_key;
     if (hex[0] == '\0')
         return 0; /* serve checks it is set (audit_cp_ready); verify can take --public-key */
     if (strlen(hex) != 64 || crypto_unhex(hex, sign_seed, sizeof sign_seed) != 32 ||
@@ -63,7 +64,7 @@ int audit_cp_ready(char *err, size_t errlen)
                  "Ed25519 private key seed signing audit checkpoints; keep it outside the database)");
         return -1;
     }
-    if (app_config_str("audit.checkpoint_dir")[0] == '\0') {
+    if (server_conf.audit.checkpoint_dir[0] == '\0') {
         snprintf(err, errlen, "audit.checkpoint_dir: required for serve (where audit checkpoints "
                  "are appended, outside the database)");
         return -1;
@@ -451,7 +452,7 @@ done:
 
 int audit_cp_job(app_job_ctx *ctx, int64_t *count)
 {
-    const char *dir = app_config_str("audit.checkpoint_dir");
+    const char *dir = server_conf.audit.checkpoint_dir;
     char path[4096], why[512] = "", *line = NULL;
     db_rows *head = NULL;
     audit_cp cp = {0}, base;

@@ -43,6 +43,7 @@
 
 #include "server/auth.h"
 #include "server/auth_token.h"
+#include "server/config.h"
 #include "server/crypto.h"
 #include "server/http_internal.h"
 #include "server/log.h"
@@ -74,7 +75,7 @@ static const char SQL_NONCE[] =
 
 int auth_init(char *err, size_t errlen)
 {
-    const char *hex = app_config_str("auth.operator_token_key");
+    const char *hex = server_conf.auth.operator_token_key;
     op_key_set = false;
     if (hex[0] == '\0')
         return 0; /* operator login disabled until a key is configured */
@@ -233,7 +234,7 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
     jwt_t *jwt = NULL;
     const char *pem, *why = NULL, *s, *jti, *sub;
     long exp, nbf = 0, iat = 0, now = (long)time(NULL);
-    long skew = (long)app_config_int("auth.clock_skew_s");
+    long skew = (long)server_conf.auth.clock_skew_s;
     jwt_alg_t want;
     unsigned char h[32];
     char cid[32];
@@ -264,7 +265,7 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
             fail401(r, "bad_signature", "The token's signature does not verify.");
             goto done;
         }
-        if (high_s == 1 && app_config_int("auth.es256_require_low_s") == 1) {
+        if (high_s == 1 && server_conf.auth.es256_require_low_s == 1) {
             fail401(r, "high_s_signature",
                     "ES256 signatures must use the low S value (S <= n/2); normalise S to n - S.");
             goto done;
@@ -284,7 +285,7 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         fail401(r, "wrong_issuer", "The token's issuer is not the client that owns its key.");
         goto done;
     }
-    if (!aud_matches(jwt, app_config_str("auth.audience"))) {
+    if (!aud_matches(jwt, server_conf.auth.audience)) {
         fail401(r, "wrong_audience", "The token is not meant for this service.");
         goto done;
     }
@@ -365,7 +366,7 @@ static int auth_operator_token(app_req *r, const char *token, const char *alg)
     db_rows *o = NULL;
     const char *why = NULL, *s;
     long exp, nbf, iat, sid, now = (long)time(NULL);
-    long skew = (long)app_config_int("auth.clock_skew_s");
+    long skew = (long)server_conf.auth.clock_skew_s;
     long long opid;
     char *end = NULL;
     int rc = -1;
@@ -390,7 +391,7 @@ static int auth_operator_token(app_req *r, const char *token, const char *alg)
         fail401(r, "missing_claim", "exp, nbf, iat and sid are required.");
         goto done;
     }
-    if (auth_check_times(exp, &nbf, &iat, now, skew, app_config_int("auth.operator_token_ttl_s"), &why) != 0) {
+    if (auth_check_times(exp, &nbf, &iat, now, skew, server_conf.auth.operator_token_ttl_s, &why) != 0) {
         fail401(r, why, "The token is outside its validity period.");
         goto done;
     }
@@ -463,7 +464,7 @@ static int auth_partner_hmac(app_req *r, const char *keyid)
     const char *ts = app_header(r, "X-Onetrip-Timestamp");
     const char *nonce = app_header(r, "X-Onetrip-Nonce");
     const char *sig = app_header(r, "X-Onetrip-Signature");
-    long window = (long)app_config_int("auth.partner_hmac_window_s");
+    long window = (long)server_conf.auth.partner_hmac_window_s;
     db_rows *p = NULL;
     char *secret = NULL, *msg = NULL, *end = NULL;
     unsigned char mac[32], given[32];

@@ -11,104 +11,201 @@
 #include "server/config.h"
 #include "server/log.h"
 
-typedef enum { CT_STR, CT_INT } config_type;
+server_settings server_conf;
 
+/* A row of the table and the text of its current value (owned; NULL while
+ * the default applies). */
 typedef struct config_key {
-    const char *name;
-    config_type type;
-    const char *dflt;
-    int64_t min, max;   /* for CT_INT */
-    bool secret;        /* never printed */
-    const char *help;
-    char *value;        /* current value (owned) */
+    app_conf d;
+    char *value;
 } config_key;
 
-#define S(n, d, h) {n, CT_STR, d, 0, 0, false, h, NULL}
-#define SECRET(n, h) {n, CT_STR, "", 0, 0, true, h, NULL}
-#define I(n, d, lo, hi, h) {n, CT_INT, d, lo, hi, false, h, NULL}
-
-static config_key base_keys[] = {
-    S("server.ready_file", "", "after binding, write the bound addresses here (tests)"),
-    S("http.listen", "127.0.0.1:8080", "HTTP address host:port; empty disables HTTP"),
-    I("http.threads", "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
-    I("http.max_body", "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
-    I("http.max_headers_size", "16384", 1024, 1 << 20, "largest request head in bytes"),
-    I("http.max_header_count", "64", 8, 1000, "most request header lines (431 above)"),
-    I("http.idle_timeout_s", "15", 1, 3600, "close a connection idle this long"),
-    I("http.request_timeout_s", "30", 1, 3600, "deadline for receiving a whole request"),
-    I("http.max_connections", "1024", 1, 1000000, "open connections, all clients"),
-    I("http.max_connections_per_ip", "256", 1, 1000000, "open connections from one address"),
-    S("https.listen", "127.0.0.1:8443", "HTTPS address host:port; empty disables HTTPS"),
-    S("https.cert", "", "server certificate chain (PEM)"),
-    S("https.key", "", "server private key (PEM)"),
-    S("https.client_ca", "", "CA bundle for optional client certificates (partners)"),
-    I("workers.count", "8", 1, 256, "worker threads, one database connection each"),
-    I("workers.queue", "256", 1, 100000, "queued requests before answering 503"),
-    S("db.socket", "", "MariaDB Unix socket; empty = TCP host/port"),
-    S("db.host", "127.0.0.1", "MariaDB host when no socket"),
-    I("db.port", "3306", 1, 65535, "MariaDB port when no socket"),
-    S("db.name", "onetrip", "database name"),
-    S("db.user", "onetrip", "application user (least privilege)"),
-    SECRET("db.password", "application user's password"),
-    S("db.admin_user", "root", "user for migrate (creates the database, user, grants)"),
-    SECRET("db.admin_password", "admin user's password (empty: socket authentication)"),
-    I("db.allow_non_durable", "0", 0, 1, "1 = start even without durable commits (development only)"),
-    I("db.connect_timeout_s", "2", 1, 60, "connect timeout"),
-    I("db.rw_timeout_s", "30", 1, 3600, "read/write timeout per round trip"),
-    I("db.tx_attempts", "5", 1, 20, "attempts for a transaction hitting deadlocks/lock waits"),
-    S("log.level", "info", "error|warn|info|debug"),
-    I("log.access", "1", 0, 1, "1 = one JSON access-log line per request on stdout"),
-    SECRET("pii.keys", "AES-256-GCM keys for personal data: 1:<64 hex>[,2:<64 hex>]"),
-    I("pii.active_key", "1", 1, 255, "key id used for new ciphertexts"),
-    SECRET("pii.lookup_key", "HMAC key (64 hex) for exact-match lookup of personal data"),
-    S("auth.audience", "onetrip", "expected aud of app-backend tokens"),
-    SECRET("auth.operator_token_key", "HMAC key (64 hex) signing operator tokens"),
-    I("auth.operator_token_ttl_s", "900", 60, 86400, "operator access-token lifetime"),
-    I("auth.refresh_ttl_s", "43200", 300, 2592000, "operator refresh-token lifetime"),
-    I("auth.clock_skew_s", "60", 0, 300, "allowed clock skew for token times"),
-    I("auth.es256_require_low_s", "0", 0, 1, "1 = refuse ES256 app tokens whose S is in the upper half"),
-    I("auth.partner_hmac_window_s", "300", 10, 3600, "partner signature timestamp window"),
-    I("jobs.enabled", "1", 0, 1, "1 = run the job scheduler inside serve"),
-    I("idempotency.ttl_s", "86400", 3600, 2592000, "keep Idempotency-Key records this long"),
-    I("idempotency.stale_s", "300", 5, 86400, "an in-flight key older than this may be taken over"),
-};
-
-static config_key *keys = base_keys;
-static int NKEYS = (int)(sizeof base_keys / sizeof base_keys[0]);
-
-int config_add_keys(const app_conf *defs, int n)
+static int check_log_level(const char *value, char *why, size_t whylen)
 {
-    config_key *nk = app_calloc((size_t)(NKEYS + n), sizeof *nk);
-    memcpy(nk, keys, (size_t)NKEYS * sizeof *nk);
-    for (int i = 0; i < n; i++) {
-        config_key *k = &nk[NKEYS + i];
-        for (int j = 0; j < NKEYS + i; j++)
-            if (strcmp(nk[j].name, defs[i].name) == 0) {
-                free(nk);
-                return -1; /* duplicate key: a programming error */
-            }
-        k->name = defs[i].name;
-        k->type = defs[i].is_int ? CT_INT : CT_STR;
-        k->dflt = defs[i].dflt;
-        k->min = defs[i].min;
-        k->max = defs[i].max;
-        k->secret = defs[i].secret;
-        k->help = defs[i].help;
-        k->value = NULL;
+    if (log_parse_level(value) >= 0)
+        return 0;
+    snprintf(why, whylen, "must be error, warn, info or debug");
+    return -1;
+}
+
+/* The server's own keys: the name is built from the field, so the two
+ * cannot drift apart. */
+#define S(sec, k, d, h) APP_CONF_STR(#sec "." #k, server_conf.sec.k, d, h)
+#define SECRET(sec, k, h) APP_CONF_SECRET(#sec "." #k, server_conf.sec.k, h)
+#define I(sec, k, d, lo, hi, h) APP_CONF_INT(#sec "." #k, server_conf.sec.k, d, lo, hi, h)
+
+static const app_conf base_defs[] = {
+    S(server, ready_file, "", "after binding, write the bound addresses here (tests)"),
+    S(http, listen, "127.0.0.1:8080", "HTTP address host:port; empty disables HTTP"),
+    I(http, threads, "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
+    I(http, max_body, "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
+    I(http, max_headers_size, "16384", 1024, 1 << 20, "largest request head in bytes"),
+    I(http, max_header_count, "64", 8, 1000, "most request header lines (431 above)"),
+    I(http, idle_timeout_s, "15", 1, 3600, "close a connection idle this long"),
+    I(http, request_timeout_s, "30", 1, 3600, "deadline for receiving a whole request"),
+    I(http, max_connections, "1024", 1, 1000000, "open connections, all clients"),
+    I(http, max_connections_per_ip, "256", 1, 1000000, "open connections from one address"),
+    S(https, listen, "127.0.0.1:8443", "HTTPS address host:port; empty disables HTTPS"),
+    S(https, cert, "", "server certificate chain (PEM)"),
+    S(https, key, "", "server private key (PEM)"),
+    S(https, client_ca, "", "CA bundle for optional client certificates (partners)"),
+    I(workers, count, "8", 1, 256, "worker threads, one database connection each"),
+    I(workers, queue, "256", 1, 100000, "queued requests before answering 503"),
+    S(db, socket, "", "MariaDB Unix socket; empty = TCP host/port"),
+    S(db, host, "127.0.0.1", "MariaDB host when no socket"),
+    I(db, port, "3306", 1, 65535, "MariaDB port when no socket"),
+    S(db, name, "onetrip", "database name"),
+    S(db, user, "onetrip", "application user (least privilege)"),
+    SECRET(db, password, "application user's password"),
+    S(db, admin_user, "root", "user for migrate (creates the database, user, grants)"),
+    SECRET(db, admin_password, "admin user's password (empty: socket authentication)"),
+    I(db, allow_non_durable, "0", 0, 1, "1 = start even without durable commits (development only)"),
+    I(db, connect_timeout_s, "2", 1, 60, "connect timeout"),
+    I(db, rw_timeout_s, "30", 1, 3600, "read/write timeout per round trip"),
+    I(db, tx_attempts, "5", 1, 20, "attempts for a transaction hitting deadlocks/lock waits"),
+    APP_CONF_STR_CHECK("log.level", server_conf.log.level, "info", check_log_level,
+                       "error|warn|info|debug"),
+    I(log, access, "1", 0, 1, "1 = one JSON access-log line per request on stdout"),
+    SECRET(pii, keys, "AES-256-GCM keys for personal data: 1:<64 hex>[,2:<64 hex>]"),
+    I(pii, active_key, "1", 1, 255, "key id used for new ciphertexts"),
+    SECRET(pii, lookup_key, "HMAC key (64 hex) for exact-match lookup of personal data"),
+    S(auth, audience, "onetrip", "expected aud of app-backend tokens"),
+    SECRET(auth, operator_token_key, "HMAC key (64 hex) signing operator tokens"),
+    I(auth, operator_token_ttl_s, "900", 60, 86400, "operator access-token lifetime"),
+    I(auth, refresh_ttl_s, "43200", 300, 2592000, "operator refresh-token lifetime"),
+    I(auth, clock_skew_s, "60", 0, 300, "allowed clock skew for token times"),
+    I(auth, es256_require_low_s, "0", 0, 1, "1 = refuse ES256 app tokens whose S is in the upper half"),
+    I(auth, partner_hmac_window_s, "300", 10, 3600, "partner signature timestamp window"),
+    I(jobs, enabled, "1", 0, 1, "1 = run the job scheduler inside serve"),
+    I(idempotency, ttl_s, "86400", 3600, 2592000, "keep Idempotency-Key records this long"),
+    I(idempotency, stale_s, "300", 5, 86400, "an in-flight key older than this may be taken over"),
+};
+#undef S
+#undef SECRET
+#undef I
+
+static config_key *keys;
+static int NKEYS;
+
+static int parse_int(const char *s, int64_t *out);
+
+/* Put a key's default into its field (value dropped). */
+static void bind_default(config_key *k)
+{
+    int64_t v = 0;
+    free(k->value);
+    k->value = NULL;
+    if (k->d.is_int) {
+        (void)parse_int(k->d.dflt, &v);
+        *k->d.ival = v;
+    } else {
+        *k->d.sval = k->d.dflt;
     }
-    if (keys != base_keys)
-        free(keys);
-    keys = nk;
-    NKEYS += n;
-    return 0;
+}
+
+/* The base table is in place before main() or any test runs, so the fields
+ * hold their defaults even in code (unit tests) that never loads a file. */
+__attribute__((constructor)) static void config_init_table(void)
+{
+    NKEYS = APP_LEN(base_defs);
+    keys = app_calloc((size_t)NKEYS, sizeof *keys);
+    for (int i = 0; i < NKEYS; i++) {
+        keys[i].d = base_defs[i];
+        bind_default(&keys[i]);
+    }
 }
 
 static config_key *find(const char *name)
 {
     for (int i = 0; i < NKEYS; i++)
-        if (strcmp(keys[i].name, name) == 0)
+        if (strcmp(keys[i].d.name, name) == 0)
             return &keys[i];
     return NULL;
+}
+
+const char *config_key_of(const void *field)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if ((const void *)keys[i].d.ival == field || (const void *)keys[i].d.sval == field)
+            return keys[i].d.name;
+    return NULL;
+}
+
+/* Type, bounds and validator of a value for row d; -1 with err. */
+static int check_value(const app_conf *d, const char *value, const char *src, int64_t *iv, char *err,
+                       size_t errlen)
+{
+    char why[200] = "";
+
+    if (d->is_int) {
+        if (parse_int(value, iv) != 0) {
+            snprintf(err, errlen, "%s: %s must be an integer", src, d->name);
+            return -1;
+        }
+        if (*iv < d->min || *iv > d->max) {
+            snprintf(err, errlen, "%s: %s must be between %" PRId64 " and %" PRId64, src, d->name,
+                     d->min, d->max);
+            return -1;
+        }
+    }
+    if (d->check != NULL && d->check(value, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s %s", src, d->name, why[0] ? why : "is invalid");
+        return -1;
+    }
+    return 0;
+}
+
+int config_check_keys(const app_conf *defs, int n, char *err, size_t errlen)
+{
+    int64_t v;
+
+    for (int i = 0; i < n; i++) {
+        const app_conf *d = &defs[i];
+        const char *dot = d->name ? strchr(d->name, '.') : NULL;
+        if (dot == NULL || dot == d->name || dot[1] == '\0' || d->dflt == NULL || d->help == NULL) {
+            snprintf(err, errlen, "configuration key '%s': name must be section.key, with a default and help",
+                     d->name ? d->name : "(null)");
+            return -1;
+        }
+        if (d->is_int ? (d->ival == NULL || d->sval != NULL || d->min > d->max)
+                      : (d->sval == NULL || d->ival != NULL)) {
+            snprintf(err, errlen, "configuration key %s: not bound to one field of its type", d->name);
+            return -1;
+        }
+        if (check_value(d, d->dflt, "default", &v, err, errlen) != 0)
+            return -1;
+        for (int j = 0; j < i; j++)
+            if (strcmp(defs[j].name, d->name) == 0) {
+                snprintf(err, errlen, "configuration key %s declared twice", d->name);
+                return -1;
+            }
+        if (find(d->name) != NULL) {
+            snprintf(err, errlen, "configuration key %s declared twice", d->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int config_add_keys(const app_conf *defs, int n)
+{
+    char err[256];
+    config_key *nk;
+
+    if (config_check_keys(defs, n, err, sizeof err) != 0) {
+        app_log(LOG_ERROR, "config", "msg=\"%s\"", err);
+        return -1; /* a programming error */
+    }
+    nk = app_calloc((size_t)(NKEYS + n), sizeof *nk);
+    memcpy(nk, keys, (size_t)NKEYS * sizeof *nk);
+    for (int i = 0; i < n; i++) {
+        nk[NKEYS + i].d = defs[i];
+        bind_default(&nk[NKEYS + i]);
+    }
+    free(keys);
+    keys = nk;
+    NKEYS += n;
+    return 0;
 }
 
 static int parse_int(const char *s, int64_t *out)
@@ -129,38 +226,27 @@ static int parse_int(const char *s, int64_t *out)
 int config_set(const char *name, const char *value, const char *src, char *err, size_t errlen)
 {
     config_key *k = find(name);
-    int64_t v;
+    int64_t v = 0;
 
     if (k == NULL) {
         snprintf(err, errlen, "%s: unknown configuration key '%s'", src, name);
         return -1;
     }
-    if (k->type == CT_INT) {
-        if (parse_int(value, &v) != 0) {
-            snprintf(err, errlen, "%s: %s must be an integer", src, name);
-            return -1;
-        }
-        if (v < k->min || v > k->max) {
-            snprintf(err, errlen, "%s: %s must be between %" PRId64 " and %" PRId64, src, name,
-                     k->min, k->max);
-            return -1;
-        }
-    }
-    if (strcmp(name, "log.level") == 0 && log_parse_level(value) < 0) {
-        snprintf(err, errlen, "%s: log.level must be error, warn, info or debug", src);
+    if (check_value(&k->d, value, src, &v, err, errlen) != 0)
         return -1;
-    }
     free(k->value);
     k->value = app_strdup(value);
+    if (k->d.is_int)
+        *k->d.ival = v;
+    else
+        *k->d.sval = k->value;
     return 0;
 }
 
 void config_reset(void)
 {
-    for (int i = 0; i < NKEYS; i++) {
-        free(keys[i].value);
-        keys[i].value = app_strdup(keys[i].dflt);
-    }
+    for (int i = 0; i < NKEYS; i++)
+        bind_default(&keys[i]);
 }
 
 static char *trim(char *s)
@@ -238,11 +324,11 @@ int config_load_env(char *err, size_t errlen)
         size_t j = 0;
         memcpy(envname, "ONETRIP_", 8);
         j = 8;
-        for (const char *p = keys[i].name; *p && j < sizeof envname - 1; p++)
+        for (const char *p = keys[i].d.name; *p && j < sizeof envname - 1; p++)
             envname[j++] = (*p == '.') ? '_' : (char)toupper((unsigned char)*p);
         envname[j] = '\0';
         v = getenv(envname);
-        if (v != NULL && config_set(keys[i].name, v, envname, err, errlen) != 0)
+        if (v != NULL && config_set(keys[i].d.name, v, envname, err, errlen) != 0)
             return -1;
     }
     return 0;
@@ -250,12 +336,12 @@ int config_load_env(char *err, size_t errlen)
 
 int config_validate(char *err, size_t errlen)
 {
-    if (config_str("https.listen")[0] != '\0' &&
-        (config_str("https.cert")[0] == '\0' || config_str("https.key")[0] == '\0')) {
+    if (server_conf.https.listen[0] != '\0' &&
+        (server_conf.https.cert[0] == '\0' || server_conf.https.key[0] == '\0')) {
         snprintf(err, errlen, "https.cert and https.key are required when https.listen is set");
         return -1;
     }
-    if (config_str("http.listen")[0] == '\0' && config_str("https.listen")[0] == '\0') {
+    if (server_conf.http.listen[0] == '\0' && server_conf.https.listen[0] == '\0') {
         snprintf(err, errlen, "http.listen: at least one of http.listen and https.listen must be set");
         return -1;
     }
@@ -292,7 +378,7 @@ int config_load(const char *path, char *err, size_t errlen)
     }
     if (config_load_env(err, errlen) != 0)
         goto fail;
-    log_set_level(log_parse_level(config_str("log.level")));
+    log_set_level(log_parse_level(server_conf.log.level));
     rc = 0;
 fail:
     if (f)
@@ -303,37 +389,8 @@ fail:
 
 void config_free(void)
 {
-    for (int i = 0; i < NKEYS; i++) {
-        free(keys[i].value);
-        keys[i].value = NULL;
-    }
-}
-
-const char *config_str(const char *name)
-{
-    config_key *k = find(name);
-    if (k == NULL) {
-        app_log(LOG_ERROR, "config", "msg=\"unknown key requested\" key=%s", name);
-        abort(); /* a programming error: every key lives in the table */
-    }
-    return k->value ? k->value : k->dflt;
-}
-
-int64_t config_int(const char *name)
-{
-    int64_t v = 0;
-    (void)parse_int(config_str(name), &v);
-    return v;
-}
-
-const char *app_config_str(const char *key)
-{
-    return config_str(key);
-}
-
-int64_t app_config_int(const char *key)
-{
-    return config_int(key);
+    for (int i = 0; i < NKEYS; i++)
+        bind_default(&keys[i]);
 }
 
 void config_print_help(FILE *out)
@@ -342,17 +399,17 @@ void config_print_help(FILE *out)
     fprintf(out, "Configuration keys (INI file [section] key = value; environment "
                  "ONETRIP_<SECTION>_<KEY> overrides):\n");
     for (int i = 0; i < NKEYS; i++) {
-        const char *dot = strchr(keys[i].name, '.');
-        size_t sl = (size_t)(dot - keys[i].name);
-        if (strncmp(prev, keys[i].name, sl) != 0 || prev[sl] != '.')
-            fprintf(out, "\n  [%.*s]\n", (int)sl, keys[i].name);
-        prev = keys[i].name;
-        if (keys[i].type == CT_INT)
-            fprintf(out, "  %-30s %s (default %s, %" PRId64 "..%" PRId64 ")\n", keys[i].name,
-                    keys[i].help, keys[i].dflt, keys[i].min, keys[i].max);
-        else if (keys[i].secret)
-            fprintf(out, "  %-30s %s (secret)\n", keys[i].name, keys[i].help);
+        const char *dot = strchr(keys[i].d.name, '.');
+        size_t sl = (size_t)(dot - keys[i].d.name);
+        if (strncmp(prev, keys[i].d.name, sl) != 0 || prev[sl] != '.')
+            fprintf(out, "\n  [%.*s]\n", (int)sl, keys[i].d.name);
+        prev = keys[i].d.name;
+        if (keys[i].d.is_int)
+            fprintf(out, "  %-30s %s (default %s, %" PRId64 "..%" PRId64 ")\n", keys[i].d.name,
+                    keys[i].d.help, keys[i].d.dflt, keys[i].d.min, keys[i].d.max);
+        else if (keys[i].d.secret)
+            fprintf(out, "  %-30s %s (secret)\n", keys[i].d.name, keys[i].d.help);
         else
-            fprintf(out, "  %-30s %s (default \"%s\")\n", keys[i].name, keys[i].help, keys[i].dflt);
+            fprintf(out, "  %-30s %s (default \"%s\")\n", keys[i].d.name, keys[i].d.help, keys[i].d.dflt);
     }
 }

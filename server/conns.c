@@ -169,8 +169,8 @@ static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
     if (t->peer[0] == '\0')
         snprintf(t->peer, sizeof t->peer, "unknown");
     per_ip = ip_add(t->peer, 1);
-    if (atomic_load(&srv.open_conns) > config_int("http.max_connections") ||
-        per_ip > config_int("http.max_connections_per_ip") || atomic_load(&srv.shutting_down)) {
+    if (atomic_load(&srv.open_conns) > server_conf.http.max_connections ||
+        per_ip > server_conf.http.max_connections_per_ip || atomic_load(&srv.shutting_down)) {
         /* Refuse: evhttp reads EOF and frees the connection; the sweeper
          * then releases our reference. No request is read from it. */
         t->rejected = true;
@@ -245,7 +245,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
     srv_loop *l = arg;
     int64_t now = now_ms();
-    int64_t deadline = config_int("http.request_timeout_s") * 1000;
+    int64_t deadline = server_conf.http.request_timeout_s * 1000;
     conn_track *t = l->conns, *next;
 
     reap(l);

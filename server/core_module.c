@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/audit_checkpoint.h"
+#include "server/config.h"
 #include "server/http_internal.h"
 #include "server/metrics.h"
 #include "server/modules.h"
@@ -63,7 +64,7 @@ static int job_idempotency_prune(app_job_ctx *ctx, int64_t *count)
     uint64_t affected = 0;
     *count = 0;
     do {
-        if (db_exec(ctx->db, SQL_PRUNE, DBP(DB_I64(app_config_int("idempotency.ttl_s"))), &affected,
+        if (db_exec(ctx->db, SQL_PRUNE, DBP(DB_I64(server_conf.idempotency.ttl_s)), &affected,
                     NULL) != 0)
             return -1;
         *count += (int64_t)affected;
@@ -94,13 +95,13 @@ static const app_job jobs[] = {
 };
 
 static const app_conf conf[] = {
-    {"audit.chain_key", false, "", 0, 0, true,
-     "HMAC-SHA256 key (64 hex) of the audit chain; required; keep it outside the database"},
-    {"audit.checkpoint_key", false, "", 0, 0, true,
-     "Ed25519 private key (64 hex seed) signing audit checkpoints; required for serve"},
-    {"audit.checkpoint_dir", false, "", 0, 0, false,
-     "directory of the append-only audit checkpoint file (audit-checkpoints.jsonl); required "
-     "for serve"},
+    APP_CONF_SECRET("audit.chain_key", server_conf.audit.chain_key,
+                    "HMAC-SHA256 key (64 hex) of the audit chain; required; keep it outside the database"),
+    APP_CONF_SECRET("audit.checkpoint_key", server_conf.audit.checkpoint_key,
+                    "Ed25519 private key (64 hex seed) signing audit checkpoints; required for serve"),
+    APP_CONF_STR("audit.checkpoint_dir", server_conf.audit.checkpoint_dir, "",
+                 "directory of the append-only audit checkpoint file (audit-checkpoints.jsonl); required "
+                 "for serve"),
 };
 
 const app_module core_module = {
@@ -108,6 +109,7 @@ const app_module core_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = core_migrations,
+    .migrations_from = 1, .migrations_to = 99,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .conf = conf, .nconf = APP_LEN(conf),
 };

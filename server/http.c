@@ -105,7 +105,7 @@ static void json_escape_into(char *out, size_t cap, const char *s)
 static void access_log(app_req *r, int64_t dur_us)
 {
     char path[512], line[1024];
-    if (!config_int("log.access"))
+    if (!server_conf.log.access)
         return;
     json_escape_into(path, sizeof path, r->path ? r->path : "");
     snprintf(line, sizeof line,
@@ -279,7 +279,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     }
     TAILQ_FOREACH(kv, ih, next)
         nh++;
-    if (nh > config_int("http.max_header_count")) {
+    if (nh > server_conf.http.max_header_count) {
         req_set_problem(r, 431, "too_many_headers", NULL,
                         "The request has more header lines than this server accepts.", NULL, NULL);
         goto reply_now;
@@ -421,9 +421,9 @@ static struct evhttp *make_evhttp(srv_loop *l, bool tls)
     struct evhttp *h = evhttp_new(l->base);
     if (h == NULL)
         return NULL;
-    evhttp_set_max_body_size(h, config_int("http.max_body"));
-    evhttp_set_max_headers_size(h, config_int("http.max_headers_size"));
-    evhttp_set_timeout(h, (int)config_int("http.idle_timeout_s"));
+    evhttp_set_max_body_size(h, server_conf.http.max_body);
+    evhttp_set_max_headers_size(h, server_conf.http.max_headers_size);
+    evhttp_set_timeout(h, (int)server_conf.http.idle_timeout_s);
     evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                       EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                       EVHTTP_REQ_OPTIONS);
@@ -499,8 +499,8 @@ static int write_ready_file(const char *path, int http_port, int https_port)
 
 int http_serve(router *rt, char *err, size_t errlen)
 {
-    int n = (int)config_int("http.threads");
-    const char *hl = config_str("http.listen"), *sl = config_str("https.listen");
+    int n = (int)server_conf.http.threads;
+    const char *hl = server_conf.http.listen, *sl = server_conf.https.listen;
     int http_port = 0, https_port = 0, rc = -1;
 
     if (route_limits_init(rt, err, errlen) != 0)
@@ -509,8 +509,8 @@ int http_serve(router *rt, char *err, size_t errlen)
     srv.nloops = n;
     srv.loops = app_calloc((size_t)n, sizeof(srv_loop));
     if (sl[0] != '\0') {
-        srv.ssl_ctx = tls_server_ctx(config_str("https.cert"), config_str("https.key"),
-                                     config_str("https.client_ca"), err, errlen);
+        srv.ssl_ctx = tls_server_ctx(server_conf.https.cert, server_conf.https.key,
+                                     server_conf.https.client_ca, err, errlen);
         if (srv.ssl_ctx == NULL)
             goto fail;
     }
@@ -560,9 +560,9 @@ int http_serve(router *rt, char *err, size_t errlen)
     sig_int = evsignal_new(srv.loops[0].base, SIGINT, on_signal, NULL);
     event_add(sig_term, NULL);
     event_add(sig_int, NULL);
-    if (config_str("server.ready_file")[0] != '\0' &&
-        write_ready_file(config_str("server.ready_file"), http_port, https_port) != 0) {
-        snprintf(err, errlen, "server.ready_file: cannot write %s", config_str("server.ready_file"));
+    if (server_conf.server.ready_file[0] != '\0' &&
+        write_ready_file(server_conf.server.ready_file, http_port, https_port) != 0) {
+        snprintf(err, errlen, "server.ready_file: cannot write %s", server_conf.server.ready_file);
         goto fail;
     }
     app_log(LOG_INFO, "http", "msg=serving http_port=%d https_port=%d loops=%d", http_port,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/config.h"
 #include "server/crypto.h"
 #include "server/http_internal.h"
 #include "server/log.h"
@@ -152,9 +153,9 @@ int idem_begin(app_req *r)
         replay(r, rows);
         goto done;
     }
-    if (db_cell_i64(rows, 0, 7) >= app_config_int("idempotency.stale_s")) {
+    if (db_cell_i64(rows, 0, 7) >= server_conf.idempotency.stale_s) {
         if (db_exec(r->db, SQL_TAKEOVER,
-                    DBP(DB_I64(db_cell_i64(rows, 0, 0)), DB_I64(app_config_int("idempotency.stale_s"))),
+                    DBP(DB_I64(db_cell_i64(rows, 0, 0)), DB_I64(server_conf.idempotency.stale_s)),
                     &affected, NULL) != 0)
             goto dberr;
         if (affected == 1) {
@@ -277,7 +278,7 @@ static int tx_body(db_conn *c, void *arg)
 int app_tx(app_req *r, app_tx_fn fn, void *arg)
 {
     tx_call t = {r, fn, arg};
-    if (db_tx(r->db, tx_body, &t, (int)app_config_int("db.tx_attempts"), NULL) == 0) {
+    if (db_tx(r->db, tx_body, &t, (int)server_conf.db.tx_attempts, NULL) == 0) {
         if (r->priv->idem_claimed)
             r->priv->idem_stored = true;
         return 0;

@@ -12,7 +12,6 @@
 #include "db/migrate.h"
 #include "db/provision.h"
 #include "db/seed.h"
-#include "jobs/scheduler.h"
 #include "server/audit.h"
 #include "server/audit_checkpoint.h"
 #include "server/auth.h"
@@ -23,6 +22,7 @@
 #include "server/metrics.h"
 #include "server/modules.h"
 #include "server/pii.h"
+#include "server/scheduler.h"
 
 #define ONETRIP_VERSION "0.1.0"
 
@@ -51,14 +51,14 @@ static void usage(FILE *out)
 static db_config app_db_config(void)
 {
     db_config c = {
-        .socket = config_str("db.socket"),
-        .host = config_str("db.host"),
-        .port = (unsigned)config_int("db.port"),
-        .user = config_str("db.user"),
-        .password = config_str("db.password"),
-        .database = config_str("db.name"),
-        .connect_timeout_s = (int)config_int("db.connect_timeout_s"),
-        .rw_timeout_s = (int)config_int("db.rw_timeout_s"),
+        .socket = server_conf.db.socket,
+        .host = server_conf.db.host,
+        .port = (unsigned)server_conf.db.port,
+        .user = server_conf.db.user,
+        .password = server_conf.db.password,
+        .database = server_conf.db.name,
+        .connect_timeout_s = (int)server_conf.db.connect_timeout_s,
+        .rw_timeout_s = (int)server_conf.db.rw_timeout_s,
     };
     return c;
 }
@@ -83,18 +83,18 @@ static int cmd_migrate(void)
     int n = 0, applied, sealed, rc = 1;
     const db_migration **all = modules_migrations(&n);
 
-    cfg.user = config_str("db.admin_user");
-    cfg.password = config_str("db.admin_password");
+    cfg.user = server_conf.db.admin_user;
+    cfg.password = server_conf.db.admin_password;
     cfg.database = "";
     admin = db_conn_new(&cfg);
     if (db_conn_ensure(admin) != 0) {
         fprintf(stderr, "onetripd migrate: cannot connect as %s: %s\n", cfg.user, db_errmsg(admin));
         goto done;
     }
-    if (db_provision_database(admin, config_str("db.name"), err, sizeof err) != 0 ||
-        db_provision_user(admin, config_str("db.user"), config_str("db.password"), err, sizeof err) != 0)
+    if (db_provision_database(admin, server_conf.db.name, err, sizeof err) != 0 ||
+        db_provision_user(admin, server_conf.db.user, server_conf.db.password, err, sizeof err) != 0)
         goto fail;
-    cfg.database = config_str("db.name");
+    cfg.database = server_conf.db.name;
     adb = db_conn_new(&cfg);
     if (db_conn_ensure(adb) != 0) {
         snprintf(err, sizeof err, "cannot open database: %s", db_errmsg(adb));
@@ -103,9 +103,9 @@ static int cmd_migrate(void)
     applied = db_migrate_apply(adb, all, n, err, sizeof err);
     if (applied < 0)
         goto fail;
-    if (db_provision_grants(admin, config_str("db.name"), config_str("db.user"), err, sizeof err) != 0)
+    if (db_provision_grants(admin, server_conf.db.name, server_conf.db.user, err, sizeof err) != 0)
         goto fail;
-    printf("migrate: %d applied, %d known, grants updated for %s\n", applied, n, config_str("db.user"));
+    printf("migrate: %d applied, %d known, grants updated for %s\n", applied, n, server_conf.db.user);
     /* Once: seal the records written before the chain was keyed. */
     sealed = audit_seal(adb, err, sizeof err);
     if (sealed < 0)
@@ -270,8 +270,8 @@ static int cmd_audit(int argc, char **argv)
     }
     if (nkeys == 0 && audit_cp_own_key() != NULL)
         keys[nkeys++] = *audit_cp_own_key();
-    if (file == NULL && config_str("audit.checkpoint_dir")[0] != '\0') {
-        snprintf(deflt, sizeof deflt, "%s/%s", config_str("audit.checkpoint_dir"), AUDIT_CP_FILE);
+    if (file == NULL && server_conf.audit.checkpoint_dir[0] != '\0') {
+        snprintf(deflt, sizeof deflt, "%s/%s", server_conf.audit.checkpoint_dir, AUDIT_CP_FILE);
         if (access(deflt, F_OK) == 0)
             file = deflt;
     }
@@ -321,7 +321,7 @@ done:
 
 static long g_queue_depth(void) { return workers_queue_depth(); }
 static long g_workers_busy(void) { return workers_busy(); }
-static long g_workers_total(void) { return (long)config_int("workers.count"); }
+static long g_workers_total(void) { return (long)server_conf.workers.count; }
 
 static int cmd_serve(void)
 {
@@ -355,7 +355,7 @@ static int cmd_serve(void)
     if ((c = connect_app()) == NULL)
         goto done;
     if (db_check_durability(c, &why) != 0) {
-        if (!config_int("db.allow_non_durable")) {
+        if (!server_conf.db.allow_non_durable) {
             snprintf(err, sizeof err, "db: %s (set db.allow_non_durable=1 for development only)",
                      why ? why : "cannot check durability");
             goto fail;
@@ -369,11 +369,11 @@ static int cmd_serve(void)
     }
     db_conn_free(c);
     c = NULL;
-    if (workers_start((int)config_int("workers.count"), (int)config_int("workers.queue"), &cfg) != 0) {
+    if (workers_start((int)server_conf.workers.count, (int)server_conf.workers.queue, &cfg) != 0) {
         snprintf(err, sizeof err, "cannot start workers");
         goto fail;
     }
-    if (config_int("jobs.enabled") && scheduler_start(&cfg) != 0) {
+    if (server_conf.jobs.enabled && scheduler_start(&cfg) != 0) {
         snprintf(err, sizeof err, "cannot start the job scheduler");
         workers_stop();
         goto fail;
@@ -426,9 +426,10 @@ int main(int argc, char **argv)
             rest[nrest++] = argv[i];
     }
     for (int i = 0; i < modules_count; i++)
-        if (modules_all[i]->nconf > 0 && config_add_keys(modules_all[i]->conf, modules_all[i]->nconf) != 0) {
-            fprintf(stderr, "onetripd: module %s declares a duplicate configuration key\n",
-                    modules_all[i]->name);
+        if (modules_all[i]->nconf > 0 &&
+            (config_check_keys(modules_all[i]->conf, modules_all[i]->nconf, err, sizeof err) != 0 ||
+             config_add_keys(modules_all[i]->conf, modules_all[i]->nconf) != 0)) {
+            fprintf(stderr, "onetripd: module %s: %s\n", modules_all[i]->name, err);
             goto out;
         }
     config_reset();

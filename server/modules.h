@@ -12,7 +12,13 @@ extern const int modules_count;
 const db_migration **modules_migrations(int *n);
 /* Router with every module's routes; NULL with err on a bad table. */
 router *modules_router(char *err, size_t errlen);
-/* Checks every route's permission exists; runs module init functions. */
+/* Start-up checks of a list of descriptors: every migration inside its
+ * module's version range and no two ranges overlapping, every route's
+ * permission in the permission table, inline routes public (and not
+ * idempotent), no two routes with the same method matching the same paths.
+ * -1 with one line naming the module in err. */
+int modules_check(const app_module *const *mods, int n, char *err, size_t errlen);
+/* modules_check on every module, then the module init functions. */
 int modules_init(char *err, size_t errlen);
 const app_job *modules_job_find(const char *name);
 const app_cmd *modules_cmd_find(const char *name);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "server/app.h"
+#include "server/config.h"
 #include "server/pii.h"
 
 static crypto_keyring *keyring;
@@ -12,8 +13,8 @@ int pii_init(char *err, size_t errlen)
     const char *why = NULL;
     if (keyring)
         return 0;
-    keyring = crypto_keyring_new(app_config_str("pii.keys"), (int)app_config_int("pii.active_key"),
-                                 app_config_str("pii.lookup_key"), &why);
+    keyring = crypto_keyring_new(server_conf.pii.keys, (int)server_conf.pii.active_key,
+                                 server_conf.pii.lookup_key, &why);
     if (keyring == NULL) {
         snprintf(err, errlen, "pii.keys / pii.lookup_key: %s", why ? why : "invalid");
         return -1;

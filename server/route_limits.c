@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "server/config.h"
 #include "server/http_internal.h"
 #include "server/log.h"
 #include "server/ratelimit.h"
@@ -42,12 +43,12 @@ int route_limits_init(const router *rt, char *err, size_t errlen)
             snprintf(err, errlen, "more than %d rate limits declared", MAX_LIMITS);
             goto fail;
         }
-        per_min = app_config_int(d->per_min_key);
-        burst = app_config_int(d->burst_key);
+        per_min = *d->per_min;
+        burst = *d->burst;
         rl = ratelimit_new(d->slots > 0 ? d->slots : DEFAULT_SLOTS, per_min, burst);
         if (rl == NULL) {
             snprintf(err, errlen, "rate limit %s: %s and %s must be 1..%d and 1..%d", d->name,
-                     d->per_min_key, d->burst_key, RATELIMIT_MAX_PER_MIN, RATELIMIT_MAX_BURST);
+                     config_key_of(d->per_min), config_key_of(d->burst), RATELIMIT_MAX_PER_MIN, RATELIMIT_MAX_BURST);
             goto fail;
         }
         limits[nlimits].decl = d;

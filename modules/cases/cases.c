@@ -22,8 +22,8 @@ static cases_calendar *g_calendar;
 int cases_calendar_load(void)
 {
     const char *why = NULL;
-    cases_calendar *cal = cases_calendar_new(app_config_str("cases.holidays"),
-                                             app_config_str("cases.makeup_workdays"), &why);
+    cases_calendar *cal = cases_calendar_new(cases_conf.holidays,
+                                             cases_conf.makeup_workdays, &why);
     if (cal == NULL) {
         app_log(0, "cases", "msg=\"bad holiday calendar\" reason=%s", why ? why : "unknown");
         return -1;

@@ -660,7 +660,7 @@ static int tx_transition(app_req *r, void *arg)
         /* The applicant commits to supply the missing materials within
          * cases.supply_days working days from today. */
         int32_t due = cases_add_workdays(cases_calendar_current(), date_shanghai_today(time(NULL)),
-                                         (int)app_config_int("cases.supply_days"));
+                                         (int)cases_conf.supply_days);
         date_format(due, due_s);
         if (cases_sql_set_acceptance(r->db, id, missing, missing ? due_s : NULL, commit) != 0)
             goto done;
@@ -867,7 +867,7 @@ static int tx_rating(app_req *r, void *arg)
     }
     if (score <= CASES_RECTIFY_MAX_SCORE) {
         if (cases_sql_rect_insert(r->db, id, db_cell_i64(rows, 0, CC_OUTLET), score,
-                                  (int)app_config_int("cases.rectification_hours"), &rect_id) != 0)
+                                  (int)cases_conf.rectification_hours, &rect_id) != 0)
             goto done;
         rect = json_pack("{sIss}", "id", (json_int_t)rect_id, "state", "open");
     }

@@ -7,6 +7,14 @@
 #include "db/db.h"
 #include "modules/cases/workdays.h"
 
+/* This module's configuration ("cases.supply_days" is
+ * cases_conf.supply_days), bound and checked at start-up (cases_module.c). */
+typedef struct cases_settings {
+    const char *holidays, *makeup_workdays;
+    int64_t supply_days, supply_grace_days, rectification_hours, rollup_days;
+} cases_settings;
+extern cases_settings cases_conf;
+
 /* Builds the calendar from cases.holidays / cases.makeup_workdays (module
  * init). -1 when the configuration is invalid (logged). */
 int cases_calendar_load(void);

@@ -86,7 +86,7 @@ int cases_job_supply(app_job_ctx *ctx, int64_t *count)
 {
     const cases_calendar *cal = cases_calendar_current();
     int32_t today = date_shanghai_today((time_t)ctx->now_unix);
-    int grace = (int)app_config_int("cases.supply_grace_days");
+    int grace = (int)cases_conf.supply_grace_days;
     char horizon[DATE_STR_SIZE];
     int64_t after = 0;
     db_rows *rows = NULL;
@@ -159,7 +159,7 @@ int cases_rollup_day(db_conn *c, int32_t day)
 int cases_job_rollup(app_job_ctx *ctx, int64_t *count)
 {
     int32_t today = date_shanghai_today((time_t)ctx->now_unix);
-    int days = (int)app_config_int("cases.rollup_days");
+    int days = (int)cases_conf.rollup_days;
     db_rows *rows = NULL;
     int rc = -1;
 

@@ -57,19 +57,21 @@ static const app_cmd cmds[] = {
      cases_cmd_file},
 };
 
+cases_settings cases_conf;
+
 static const app_conf conf[] = {
-    {"cases.holidays", false, "", 0, 0, false,
-     "public holidays (days off), comma-separated YYYY-MM-DD, from the State Council's notice"},
-    {"cases.makeup_workdays", false, "", 0, 0, false,
-     "weekend days declared working days, comma-separated YYYY-MM-DD"},
-    {"cases.supply_days", true, "5", 1, 60, false,
-     "working days an applicant has to supply materials missing at acceptance"},
-    {"cases.supply_grace_days", true, "2", 0, 30, false,
-     "working days after the supply deadline before the case is escalated"},
-    {"cases.rectification_hours", true, "72", 1, 720, false,
-     "hours a supervisor has to answer a rectification ticket (rating 1-2)"},
-    {"cases.rollup_days", true, "3", 1, 366, false,
-     "days before today the rollup job recomputes on every run"},
+    APP_CONF_STR("cases.holidays", cases_conf.holidays, "",
+                 "public holidays (days off), comma-separated YYYY-MM-DD, from the State Council's notice"),
+    APP_CONF_STR("cases.makeup_workdays", cases_conf.makeup_workdays, "",
+                 "weekend days declared working days, comma-separated YYYY-MM-DD"),
+    APP_CONF_INT("cases.supply_days", cases_conf.supply_days, "5", 1, 60,
+                 "working days an applicant has to supply materials missing at acceptance"),
+    APP_CONF_INT("cases.supply_grace_days", cases_conf.supply_grace_days, "2", 0, 30,
+                 "working days after the supply deadline before the case is escalated"),
+    APP_CONF_INT("cases.rectification_hours", cases_conf.rectification_hours, "72", 1, 720,
+                 "hours a supervisor has to answer a rectification ticket (rating 1-2)"),
+    APP_CONF_INT("cases.rollup_days", cases_conf.rollup_days, "3", 1, 366,
+                 "days before today the rollup job recomputes on every run"),
 };
 
 const app_module cases_module = {
@@ -77,6 +79,7 @@ const app_module cases_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = cases_migrations,
+    .migrations_from = 400, .migrations_to = 499,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = conf, .nconf = APP_LEN(conf),

@@ -22,4 +22,5 @@ const app_module catalog_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = catalog_migrations,
+    .migrations_from = 300, .migrations_to = 399,
 };

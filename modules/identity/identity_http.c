@@ -22,6 +22,7 @@
 #include "modules/identity/login_policy.h"
 #include "server/audit.h"
 #include "server/auth_token.h"
+#include "server/config.h"
 #include "server/crypto.h"
 #include "server/pii.h"
 
@@ -66,7 +67,7 @@ static void refresh_hash(const char *hex, unsigned char out[32])
  * fresh refresh token (whose hash the caller stores). */
 static int reply_tokens(app_req *r, const identity_operator *o, int64_t sid, const char *refresh)
 {
-    int ttl = (int)app_config_int("auth.operator_token_ttl_s");
+    int ttl = (int)server_conf.auth.operator_token_ttl_s;
     char *tok = auth_issue_operator_token(o->id, sid, o->roles, o->outlet_id, ttl);
     if (tok == NULL) {
         app_problem(r, 503, "login_unavailable", "Operator login is not configured", NULL, NULL);
@@ -120,12 +121,12 @@ typedef struct login_ctx {
 
 static void login_policies(identity_login_policy *user, identity_login_policy *addr)
 {
-    user->max_failures = (int)app_config_int("auth.max_failed_logins");
-    user->lock_s = (long)app_config_int("auth.lock_s");
-    user->backoff_s = (long)app_config_int("auth.login_backoff_s");
+    user->max_failures = (int)identity_conf.max_failed_logins;
+    user->lock_s = (long)identity_conf.lock_s;
+    user->backoff_s = (long)identity_conf.login_backoff_s;
     /* The address as a whole only locks out: backing off every colleague
      * behind one office address after each typo would punish them all. */
-    addr->max_failures = (int)app_config_int("auth.max_failed_logins_per_address");
+    addr->max_failures = (int)identity_conf.max_failed_logins_per_address;
     addr->lock_s = user->lock_s;
     addr->backoff_s = 0;
 }
@@ -186,7 +187,7 @@ static int login_tx(app_req *r, void *arg)
     }
     refresh_hash(l->refresh, h);
     if (identity_login_source_forget(r->db, l->source, l->username) != 0 ||
-        identity_session_create(r->db, l->op.id, h, (int)app_config_int("auth.refresh_ttl_s"), &sid) != 0)
+        identity_session_create(r->db, l->op.id, h, (int)server_conf.auth.refresh_ttl_s, &sid) != 0)
         return -1;
     as_operator(r, &l->op);
     r->who.client_id = sid;
@@ -218,7 +219,7 @@ static atomic_int hashing; /* password checks running now, all workers */
 
 static int login_slots(void)
 {
-    int n = (int)app_config_int("workers.count") / 2;
+    int n = (int)server_conf.workers.count / 2;
     return n > 0 ? n : 1;
 }
 

@@ -26,15 +26,18 @@ static const app_perm perms[] = {
 
 /* The login policy (login_policy.h): failures lock out their source, never
  * the account. */
+identity_settings identity_conf;
+
 static const app_conf conf[] = {
-    {"auth.max_failed_logins", true, "5", 1, 100, false,
-     "failed logins of one username from one address before that pair is locked out"},
-    {"auth.max_failed_logins_per_address", true, "20", 1, 10000, false,
-     "failed logins from one address (any usernames) before the address is locked out"},
-    {"auth.lock_s", true, "900", 1, 86400, false,
-     "a source's first lockout; each further one doubles (at most a day)"},
-    {"auth.login_backoff_s", true, "1", 0, 3600, false,
-     "wait after a username's n-th failure at an address: this * 2^(n-1) s, at most auth.lock_s"},
+    APP_CONF_INT("auth.max_failed_logins", identity_conf.max_failed_logins, "5", 1, 100,
+                 "failed logins of one username from one address before that pair is locked out"),
+    APP_CONF_INT("auth.max_failed_logins_per_address", identity_conf.max_failed_logins_per_address,
+                 "20", 1, 10000,
+                 "failed logins from one address (any usernames) before the address is locked out"),
+    APP_CONF_INT("auth.lock_s", identity_conf.lock_s, "900", 1, 86400,
+                 "a source's first lockout; each further one doubles (at most a day)"),
+    APP_CONF_INT("auth.login_backoff_s", identity_conf.login_backoff_s, "1", 0, 3600,
+                 "wait after a username's n-th failure at an address: this * 2^(n-1) s, at most auth.lock_s"),
 };
 
 static const app_job jobs[] = {
@@ -46,6 +49,7 @@ const app_module identity_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = identity_migrations,
+    .migrations_from = 100, .migrations_to = 199,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS,
     .conf = conf, .nconf = APP_LEN(conf),

@@ -13,6 +13,7 @@
 #include "modules/cases/cases.h"
 #include "modules/payments/money.h"
 #include "modules/payments/payments.h"
+#include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
 #include "server/audit.h"
@@ -338,7 +339,7 @@ static int record_unauthenticated(db_conn *c, const pay_actor *a, const char *ch
                                   pay_notif_row *rec, const pay_raw *raw, const char *reason)
 {
     char source[80], day[DATE_STR_SIZE], fold[160], detail[200], sha[65], id[32];
-    size_t keep = (size_t)app_config_int("payments.unverified_keep_bytes");
+    size_t keep = (size_t)payments_conf.unverified_keep_bytes;
     pay_alert_folded f;
 
     /* IPv6 sources by /64, like the rate limit: one subscriber, one alert. */
@@ -359,7 +360,7 @@ static int record_unauthenticated(db_conn *c, const pay_actor *a, const char *ch
         if (arc != 0)
             return -1;
     }
-    if (f.occurrences > app_config_int("payments.unverified_digests_per_alert"))
+    if (f.occurrences > payments_conf.unverified_digests_per_alert)
         return 0;
     crypto_sha256_hex(raw->body ? raw->body : "", raw->body_len, sha);
     rec->raw = raw->body;

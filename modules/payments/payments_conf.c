@@ -6,42 +6,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S(n, d, h) {n, false, d, 0, 0, false, h}
-#define SECRET(n, h) {n, false, "", 0, 0, true, h}
-#define I(n, d, lo, hi, h) {n, true, d, lo, hi, false, h}
+#include "server/config.h"
+
+payments_settings payments_conf;
+
+/* The WeChat Pay API v3 key is an AES-256 key: exactly 32 characters. */
+static int check_apiv3_key(const char *v, char *why, size_t whylen)
+{
+    if (v[0] == '\0' || strlen(v) == 32)
+        return 0;
+    snprintf(why, whylen, "must be 32 characters");
+    return -1;
+}
+
+#define S(k, d, h) APP_CONF_STR("payments." #k, payments_conf.k, d, h)
+#define SECRET(k, h) APP_CONF_SECRET("payments." #k, payments_conf.k, h)
+#define I(k, d, lo, hi, h) APP_CONF_INT("payments." #k, payments_conf.k, d, lo, hi, h)
 
 const app_conf payments_conf_keys[] = {
-    I("payments.order_ttl_s", "1800", 60, 86400, "a payment order expires this long after creation"),
-    I("payments.awaiting_max_s", "86400", 60, 604800,
+    I(order_ttl_s, "1800", 60, 86400, "a payment order expires this long after creation"),
+    I(awaiting_max_s, "86400", 60, 604800,
       "give up querying an order awaiting confirmation after this long (then expired)"),
-    I("payments.http_timeout_s", "10", 1, 120, "timeout of one call to a channel"),
-    S("payments.alipay_app_id", "", "our Alipay app_id (notifications for another are refused)"),
-    S("payments.alipay_public_key_file", "", "Alipay public key (PEM) that signs notifications"),
-    S("payments.alipay_query_url", "", "Alipay trade-query endpoint (simulator: /alipay/query)"),
-    S("payments.alipay_refund_url", "", "Alipay refund endpoint"),
-    S("payments.alipay_statement_url", "", "Alipay daily statement endpoint"),
-    S("payments.wechat_mchid", "", "our WeChat Pay merchant id (checked in notifications)"),
-    S("payments.wechat_platform_cert_file", "", "WeChat Pay platform certificate or public key (PEM)"),
-    S("payments.wechat_serial", "", "serial of that platform certificate (Wechatpay-Serial)"),
-    SECRET("payments.wechat_apiv3_key", "WeChat Pay API v3 key (32 characters) for AEAD_AES_256_GCM"),
-    S("payments.wechatpay_query_url", "", "WeChat Pay trade-query endpoint"),
-    S("payments.wechatpay_refund_url", "", "WeChat Pay refund endpoint"),
-    S("payments.wechatpay_statement_url", "", "WeChat Pay daily statement endpoint"),
-    SECRET("payments.policeapp_secret", "HMAC-SHA256 secret shared with the police app wallet"),
-    S("payments.policeapp_query_url", "", "police app trade-query endpoint"),
-    S("payments.policeapp_refund_url", "", "police app refund endpoint"),
-    S("payments.policeapp_statement_url", "", "police app daily statement endpoint"),
-    SECRET("payments.govportal_secret", "HMAC-SHA256 secret shared with the government portal"),
-    S("payments.govportal_query_url", "", "government portal trade-query endpoint"),
-    S("payments.govportal_refund_url", "", "government portal refund endpoint"),
-    S("payments.govportal_statement_url", "", "government portal daily statement endpoint"),
-    I("payments.notify_failures_per_min", "6", 1, 60000000,
+    I(http_timeout_s, "10", 1, 120, "timeout of one call to a channel"),
+    S(alipay_app_id, "", "our Alipay app_id (notifications for another are refused)"),
+    S(alipay_public_key_file, "", "Alipay public key (PEM) that signs notifications"),
+    S(alipay_query_url, "", "Alipay trade-query endpoint (simulator: /alipay/query)"),
+    S(alipay_refund_url, "", "Alipay refund endpoint"),
+    S(alipay_statement_url, "", "Alipay daily statement endpoint"),
+    S(wechat_mchid, "", "our WeChat Pay merchant id (checked in notifications)"),
+    S(wechat_platform_cert_file, "", "WeChat Pay platform certificate or public key (PEM)"),
+    S(wechat_serial, "", "serial of that platform certificate (Wechatpay-Serial)"),
+    APP_CONF_SECRET_CHECK("payments.wechat_apiv3_key", payments_conf.wechat_apiv3_key, check_apiv3_key,
+                          "WeChat Pay API v3 key (32 characters) for AEAD_AES_256_GCM"),
+    S(wechatpay_query_url, "", "WeChat Pay trade-query endpoint"),
+    S(wechatpay_refund_url, "", "WeChat Pay refund endpoint"),
+    S(wechatpay_statement_url, "", "WeChat Pay daily statement endpoint"),
+    SECRET(policeapp_secret, "HMAC-SHA256 secret shared with the police app wallet"),
+    S(policeapp_query_url, "", "police app trade-query endpoint"),
+    S(policeapp_refund_url, "", "police app refund endpoint"),
+    S(policeapp_statement_url, "", "police app daily statement endpoint"),
+    SECRET(govportal_secret, "HMAC-SHA256 secret shared with the government portal"),
+    S(govportal_query_url, "", "government portal trade-query endpoint"),
+    S(govportal_refund_url, "", "government portal refund endpoint"),
+    S(govportal_statement_url, "", "government portal daily statement endpoint"),
+    I(notify_failures_per_min, "6", 1, 60000000,
       "unauthenticated notifications one address may send per minute once its burst is spent"),
-    I("payments.notify_failures_burst", "30", 1, 1000000,
+    I(notify_failures_burst, "30", 1, 1000000,
       "unauthenticated notifications one address may send before it is rate-limited (429)"),
-    I("payments.unverified_keep_bytes", "256", 0, 4096,
+    I(unverified_keep_bytes, "256", 0, 4096,
       "bytes of an unauthenticated notification kept in its digest (with size and SHA-256)"),
-    I("payments.unverified_digests_per_alert", "20", 0, 100000,
+    I(unverified_digests_per_alert, "20", 0, 100000,
       "digests kept per source, channel and day; later ones only count in the folded alert"),
 };
 _Static_assert(APP_LEN(payments_conf_keys) == PAYMENTS_CONF_NKEYS, "update PAYMENTS_CONF_NKEYS");
@@ -71,60 +85,52 @@ done:
     return buf;
 }
 
-static char *opt(const char *key)
+static char *opt(const char *v)
 {
-    const char *v = app_config_str(key);
     return v[0] ? app_strdup(v) : NULL;
 }
 
-static int load_pem(const char *key, char **out)
+static int load_pem(const char *const *path, char **out)
 {
-    const char *path = app_config_str(key);
-    if (path[0] == '\0')
+    if ((*path)[0] == '\0')
         return 0;
-    *out = read_file(path);
+    *out = read_file(*path);
     if (*out == NULL) {
-        app_log(0, "payments", "msg=\"cannot read key file\" key=%s errno=%d", key, errno);
+        app_log(0, "payments", "msg=\"cannot read key file\" key=%s errno=%d", config_key_of(path), errno);
         return -1;
     }
     return 0;
 }
 
-static void urls(pay_channel_conf *c)
+static void urls(pay_channel_conf *c, const char *query, const char *refund, const char *statement)
 {
-    char k[64];
-    snprintf(k, sizeof k, "payments.%s_query_url", c->name);
-    c->query_url = opt(k);
-    snprintf(k, sizeof k, "payments.%s_refund_url", c->name);
-    c->refund_url = opt(k);
-    snprintf(k, sizeof k, "payments.%s_statement_url", c->name);
-    c->statement_url = opt(k);
+    c->query_url = opt(query);
+    c->refund_url = opt(refund);
+    c->statement_url = opt(statement);
 }
 
 int payments_conf_init(void)
 {
-    const char *k;
+    const payments_settings *p = &payments_conf;
 
-    confs[0].app_id = opt("payments.alipay_app_id");
-    if (load_pem("payments.alipay_public_key_file", &confs[0].public_pem) != 0)
+    confs[0].app_id = opt(p->alipay_app_id);
+    if (load_pem(&p->alipay_public_key_file, &confs[0].public_pem) != 0)
         return -1;
-    confs[1].app_id = opt("payments.wechat_mchid");
-    confs[1].serial = opt("payments.wechat_serial");
-    if (load_pem("payments.wechat_platform_cert_file", &confs[1].public_pem) != 0)
+    confs[1].app_id = opt(p->wechat_mchid);
+    confs[1].serial = opt(p->wechat_serial);
+    if (load_pem(&p->wechat_platform_cert_file, &confs[1].public_pem) != 0)
         return -1;
-    k = app_config_str("payments.wechat_apiv3_key");
-    if (k[0] != '\0') {
-        if (strlen(k) != 32) {
-            app_log(0, "payments", "msg=\"payments.wechat_apiv3_key must be 32 characters\"");
-            return -1;
-        }
-        memcpy(confs[1].key, k, 32);
+    /* 32 characters or empty (checked when the configuration loaded) */
+    if (p->wechat_apiv3_key[0] != '\0') {
+        memcpy(confs[1].key, p->wechat_apiv3_key, 32);
         confs[1].key_set = true;
     }
-    confs[2].secret = opt("payments.policeapp_secret");
-    confs[3].secret = opt("payments.govportal_secret");
-    for (int i = 0; i < 4; i++)
-        urls(&confs[i]);
+    confs[2].secret = opt(p->policeapp_secret);
+    confs[3].secret = opt(p->govportal_secret);
+    urls(&confs[0], p->alipay_query_url, p->alipay_refund_url, p->alipay_statement_url);
+    urls(&confs[1], p->wechatpay_query_url, p->wechatpay_refund_url, p->wechatpay_statement_url);
+    urls(&confs[2], p->policeapp_query_url, p->policeapp_refund_url, p->policeapp_statement_url);
+    urls(&confs[3], p->govportal_query_url, p->govportal_refund_url, p->govportal_statement_url);
     return 0;
 }
 

@@ -8,6 +8,24 @@
 #include "modules/payments/channel.h"
 #include "server/app.h"
 
+/* The module's keys, bound to payments_conf ("payments.order_ttl_s" is
+ * payments_conf.order_ttl_s); checked when the configuration loads and
+ * read-only afterwards. */
+typedef struct payments_settings {
+    int64_t order_ttl_s, awaiting_max_s, http_timeout_s;
+    const char *alipay_app_id, *alipay_public_key_file, *alipay_query_url, *alipay_refund_url,
+        *alipay_statement_url;
+    const char *wechat_mchid, *wechat_platform_cert_file, *wechat_serial, *wechat_apiv3_key,
+        *wechatpay_query_url, *wechatpay_refund_url, *wechatpay_statement_url;
+    const char *policeapp_secret, *policeapp_query_url, *policeapp_refund_url,
+        *policeapp_statement_url;
+    const char *govportal_secret, *govportal_query_url, *govportal_refund_url,
+        *govportal_statement_url;
+    int64_t notify_failures_per_min, notify_failures_burst, unverified_keep_bytes,
+        unverified_digests_per_alert;
+} payments_settings;
+extern payments_settings payments_conf;
+
 #define PAYMENTS_CONF_NKEYS 27
 extern const app_conf payments_conf_keys[PAYMENTS_CONF_NKEYS];
 

@@ -95,7 +95,7 @@ static int create_tx(app_req *r, void *arg)
     }
     pay_new_number("P", true, 16, order_no, sizeof order_no);
     if (pay_sql_order_insert(r->db, order_no, r->who.id, fine + fee, fine, fee, a->channel,
-                             app_config_int("payments.order_ttl_s"), &oid) != 0)
+                             payments_conf.order_ttl_s, &oid) != 0)
         goto fail;
     for (int i = 0; i < a->n; i++) {
         if (pay_sql_item_insert(r->db, (int64_t)oid, a->ids[i], fines[i], fees[i]) != 0) {

@@ -15,12 +15,13 @@
 #include "modules/payments/payments_jobs.h"
 #include "modules/payments/payments_sql.h"
 #include "server/audit.h"
+#include "server/config.h"
 
 static const pay_actor SYSTEM_ACTOR = {NULL, "job", "local"};
 
 static int tx_attempts(void)
 {
-    return (int)app_config_int("db.tx_attempts");
+    return (int)server_conf.db.tx_attempts;
 }
 
 /* ---- expire ----------------------------------------------------------- */
@@ -95,7 +96,7 @@ int pay_query_order(db_conn *c, int64_t order_id, const char *order_no, const ch
     url = app_malloc(ul);
     /* Order numbers are [A-Z0-9]: no escaping needed. */
     snprintf(url, ul, "%s%sorder_no=%s", cf->query_url, strchr(cf->query_url, '?') ? "&" : "?", order_no);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)app_config_int("payments.http_timeout_s"), &resp) != 0)
+    if (pay_http_request("GET", url, NULL, NULL, 0, (int)payments_conf.http_timeout_s, &resp) != 0)
         goto fail;
     (void)db_tx(c, queried_tx, &order_id, tx_attempts(), NULL);
     if (resp.status == 200) {
@@ -125,7 +126,7 @@ fail:
 int payments_job_query(app_job_ctx *ctx, int64_t *count)
 {
     db_rows *o = NULL, *cur = NULL;
-    int64_t max_age = app_config_int("payments.awaiting_max_s");
+    int64_t max_age = payments_conf.awaiting_max_s;
     int rc = -1;
 
     *count = 0;
@@ -247,7 +248,7 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
                     "trade_no", db_cell(f, 0, 15), "amount_fen", (json_int_t)db_cell_i64(f, 0, 4));
     body = json_dumps(req, JSON_COMPACT);
     if (pay_http_request("POST", cf->refund_url, "application/json", body, strlen(body),
-                         (int)app_config_int("payments.http_timeout_s"), &resp) != 0) {
+                         (int)payments_conf.http_timeout_s, &resp) != 0) {
         snprintf(error, sizeof error, "channel_unreachable");
         (void)db_tx(c, unanswered_tx, &ua, tx_attempts(), NULL);
         goto fail; /* no answer: stays approved, retried by the job */

@@ -11,8 +11,8 @@ extern const db_migration *const payments_migrations[];
  * the channels' own messages pass whatever their number. */
 static const app_rate_limit notify_limit = {
     .name = "payments.notify",
-    .per_min_key = "payments.notify_failures_per_min",
-    .burst_key = "payments.notify_failures_burst",
+    .per_min = &payments_conf.notify_failures_per_min,
+    .burst = &payments_conf.notify_failures_burst,
     .failures_only = true,
 };
 
@@ -74,6 +74,7 @@ const app_module payments_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = payments_migrations,
+    .migrations_from = 600, .migrations_to = 699,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = payments_conf_keys, .nconf = PAYMENTS_CONF_NKEYS,

@@ -16,6 +16,7 @@
 #include "modules/payments/payments_jobs.h"
 #include "modules/payments/payments_sql.h"
 #include "server/audit.h"
+#include "server/config.h"
 #include "server/date.h"
 
 /* Line numbers named in the malformed-lines alert (the report has them all). */
@@ -48,7 +49,7 @@ int pay_statement_fetch(const char *channel, const char *date, pay_stmt *s, cons
     ul = strlen(cf->statement_url) + strlen(date) + 8;
     url = app_malloc(ul);
     snprintf(url, ul, "%s%sdate=%s", cf->statement_url, strchr(cf->statement_url, '?') ? "&" : "?", date);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)app_config_int("payments.http_timeout_s"), &resp) != 0 ||
+    if (pay_http_request("GET", url, NULL, NULL, 0, (int)payments_conf.http_timeout_s, &resp) != 0 ||
         resp.status != 200) {
         *why = "statement_unavailable";
         goto fail;
@@ -268,7 +269,7 @@ void pay_reconcile_failed(db_conn *c, const char *channel, const char *date, con
     /* Only a known channel and a real date reach the alert table (the
      * command line and the API check both before calling). */
     failed_arg f = {channel, date, why};
-    if (db_tx(c, failed_tx, &f, (int)app_config_int("db.tx_attempts"), NULL) != 0)
+    if (db_tx(c, failed_tx, &f, (int)server_conf.db.tx_attempts, NULL) != 0)
         app_log(0, "payments", "msg=\"cannot record reconciliation failure\" channel=%s", channel);
 }
 
@@ -296,7 +297,7 @@ int pay_reconcile(db_conn *c, const char *channel, const char *date, int64_t *re
             pay_reconcile_failed(c, channel, date, *why);
         goto fail;
     }
-    if (db_tx(c, apply_tx, &a, (int)app_config_int("db.tx_attempts"), NULL) != 0) {
+    if (db_tx(c, apply_tx, &a, (int)server_conf.db.tx_attempts, NULL) != 0) {
         *why = "database";
         goto fail;
     }

@@ -28,5 +28,6 @@ const app_module people_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = people_migrations,
+    .migrations_from = 200, .migrations_to = 299,
     .cmds = people_cmds, .ncmds = PEOPLE_NCMDS,
 };

@@ -12,16 +12,6 @@
 #include "server/crypto.h"
 #include "server/date.h"
 
-int64_t reg_conf_int(const char *key)
-{
-    return app_config_int(key);
-}
-
-const char *reg_conf_str(const char *key)
-{
-    return app_config_str(key);
-}
-
 json_t *reg_iso_json(const char *dt)
 {
     time_t t;
@@ -244,26 +234,26 @@ int reg_audit(app_req *r, const char *action, int64_t app_id, json_t *detail)
 int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *kind,
                       int64_t app_id)
 {
-    int64_t n = 0, limit = reg_conf_int("registration.hoarding_limit");
+    int64_t n = 0, limit = registration_conf.hoarding_limit;
     json_t *detail = NULL;
     char cid[32];
     int rc = -1;
 
     if (reg_sql_hoard_add(c, citizen_id, kind, app_id) != 0 ||
-        reg_sql_hoard_count(c, citizen_id, reg_conf_int("registration.hoarding_window_days"), &n) != 0)
+        reg_sql_hoard_count(c, citizen_id, registration_conf.hoarding_window_days, &n) != 0)
         goto done;
     if (n < limit || n % limit != 0) {
         /* Bar once per `limit` events, not on every later one. */
         rc = 0;
         goto done;
     }
-    if (reg_sql_bar_add(c, citizen_id, "plate", reg_conf_int("registration.cooling_off_days"),
+    if (reg_sql_bar_add(c, citizen_id, "plate", registration_conf.cooling_off_days,
                         "hoarding") != 0)
         goto done;
     /* A supervision event: who, how many and why; no personal identifiers. */
     detail = json_pack("{s:I, s:s, s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen_id, "last",
                        kind, "events", (json_int_t)n, "application_id", (json_int_t)app_id,
-                       "cooling_off_days", (json_int_t)reg_conf_int("registration.cooling_off_days"));
+                       "cooling_off_days", (json_int_t)registration_conf.cooling_off_days);
     snprintf(cid, sizeof cid, "%" PRId64, citizen_id);
     if (r)
         rc = audit_write(r, "registration.hoarding", "citizen", cid, "cooling_off", detail);

@@ -161,7 +161,7 @@ static int check_complete(app_req *r, const db_rows *a)
         {RA_INVOICE_NO, "invoice_no"}, {RA_INVOICE_AMOUNT, "invoice_amount_fen"},
         {RA_POLICY, "insurance_policy_no"},
     };
-    const char *req = reg_conf_str("registration.required_materials");
+    const char *req = registration_conf.required_materials;
     const char *have[MAX_MATERIALS], *missing[64];
     char *buf = app_malloc(strlen(req) + 1);
     json_t *keep = NULL, *fields = json_array(), *mats = json_array();
@@ -307,7 +307,7 @@ static int tx_create(app_req *r, void *p)
 
     if (reg_sql_app_insert(r->db, c->citizen_id, dealer ? "dealer" : "app",
                            dealer ? r->who.outlet_id : 0, dealer ? r->who.id : 0,
-                           reg_conf_str("registration.plate_prefix"), &c->f, &id) != 0)
+                           registration_conf.plate_prefix, &c->f, &id) != 0)
         return -1;
     if (reg_audit(r, "registration.create", id,
                   json_pack("{s:s}", "channel", dealer ? "dealer" : "app")) != 0)

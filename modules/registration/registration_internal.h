@@ -11,9 +11,15 @@
 
 #define REG_ITEM_CODE "VEH-REG-NEW"
 
-/* Integer configuration of this module ("registration.offer_size"). */
-int64_t reg_conf_int(const char *key);
-const char *reg_conf_str(const char *key);
+/* This module's configuration ("registration.offer_size" is
+ * registration_conf.offer_size), bound and checked at start-up
+ * (registration_module.c); read-only afterwards. */
+typedef struct registration_settings {
+    const char *plate_prefix, *selection, *required_materials;
+    int64_t offer_size, offer_ttl_s, max_letters, reservation_days, hoarding_limit,
+        hoarding_window_days, cooling_off_days, no_show_limit, no_show_window_days, no_show_bar_days;
+} registration_settings;
+extern registration_settings registration_conf;
 
 /* DATETIME text (UTC) -> JSON string "YYYY-MM-DDTHH:MM:SSZ", or JSON null. */
 json_t *reg_iso_json(const char *datetime);

@@ -8,6 +8,7 @@
 #include "modules/registration/plate_rules.h"
 #include "modules/registration/registration_internal.h"
 #include "server/audit.h"
+#include "server/config.h"
 
 #define BATCH 100
 
@@ -66,7 +67,7 @@ static int tx_no_shows(db_conn *c, void *p)
     job_run *run = p;
     db_rows *due = NULL, *a = NULL;
     int rc = -1;
-    int64_t limit = reg_conf_int("registration.no_show_limit");
+    int64_t limit = registration_conf.no_show_limit;
 
     run->done = 0;
     if (reg_sql_appt_no_show_due(c, BATCH, &due) != 0)
@@ -84,15 +85,15 @@ static int tx_no_shows(db_conn *c, void *p)
         a = NULL;
         if (sys_audit(c, "registration.no_show", id,
                       json_pack("{s:I}", "appointment_id", (json_int_t)appt)) != 0 ||
-            reg_sql_no_show_count(c, citizen, reg_conf_int("registration.no_show_window_days"), &n) != 0)
+            reg_sql_no_show_count(c, citizen, registration_conf.no_show_window_days, &n) != 0)
             goto done;
         if (n >= limit && n % limit == 0) {
             char cid[32];
             json_t *d = json_pack("{s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen, "no_shows",
                                   (json_int_t)n, "bar_days",
-                                  (json_int_t)reg_conf_int("registration.no_show_bar_days"));
+                                  (json_int_t)registration_conf.no_show_bar_days);
             snprintf(cid, sizeof cid, "%" PRId64, citizen);
-            if (reg_sql_bar_add(c, citizen, "booking", reg_conf_int("registration.no_show_bar_days"),
+            if (reg_sql_bar_add(c, citizen, "booking", registration_conf.no_show_bar_days,
                                 "no_shows") != 0 ||
                 audit_write_sys(c, NULL, "job", "local", "registration.no_show_bar", "citizen", cid,
                                 "barred", d) != 0) {
@@ -116,7 +117,7 @@ static int run_batches(app_job_ctx *ctx, db_tx_fn fn, int64_t *count)
     job_run run = {0, 0};
     *count = 0;
     do {
-        if (db_tx(ctx->db, fn, &run, (int)reg_conf_int("db.tx_attempts"), NULL) != 0)
+        if (db_tx(ctx->db, fn, &run, (int)server_conf.db.tx_attempts, NULL) != 0)
             return -1;
         *count += run.done;
     } while (run.more);

@@ -1,5 +1,7 @@
 /* registration_module.c - vehicle registration pre-entry (issue 7): the
  * module's routes, permissions, jobs, command and configuration. */
+#include <stdio.h>
+
 #include "modules/registration/registration_internal.h"
 
 extern const db_migration *const registration_migrations[];
@@ -76,40 +78,47 @@ static const app_cmd cmds[] = {
     {"plates", "plates load --prefix 浙A --count N   load a demo plate pool", reg_cmd_plates},
 };
 
+registration_settings registration_conf;
+
+static int check_selection(const char *v, char *why, size_t whylen)
+{
+    unsigned mask = 0;
+    if (registration_selection_parse(v, &mask) == 0)
+        return 0;
+    snprintf(why, whylen, "must be offer, custom or offer,custom");
+    return -1;
+}
+
+#define I(k, d, lo, hi, h) APP_CONF_INT("registration." #k, registration_conf.k, d, lo, hi, h)
+#define S(k, d, h) APP_CONF_STR("registration." #k, registration_conf.k, d, h)
 static const app_conf conf[] = {
-    {"registration.plate_prefix", false, "浙A", 0, 0, false,
-     "issuing prefix of new applications' plates"},
-    {"registration.selection", false, "offer,custom", 0, 0, false,
-     "plate choice modes offered: offer (random), custom (self-composed), comma-separated; "
-     "at least one"},
-    {"registration.offer_size", true, "50", 1, 500, false, "numbers in a random offer"},
-    {"registration.offer_ttl_s", true, "1800", 60, 86400, false,
-     "seconds an offer stays valid for reserving"},
-    {"registration.max_letters", true, "2", 0, 5, false,
-     "most letters in a self-composed plate number"},
-    {"registration.reservation_days", true, "15", 1, 365, false,
-     "days a reserved number is held for the registration"},
-    {"registration.hoarding_limit", true, "3", 1, 100, false,
-     "lapsed or given-up reservations in the window that start a cooling-off period"},
-    {"registration.hoarding_window_days", true, "90", 1, 3650, false,
-     "window for counting lapsed or given-up reservations"},
-    {"registration.cooling_off_days", true, "30", 1, 365, false,
-     "days an applicant who hoarded waits before choosing again"},
-    {"registration.no_show_limit", true, "3", 1, 100, false,
-     "missed appointments that bar online booking"},
-    {"registration.no_show_window_days", true, "365", 1, 3650, false,
-     "window for counting missed appointments"},
-    {"registration.no_show_bar_days", true, "30", 1, 365, false, "days online booking is barred"},
-    {"registration.required_materials", false,
-     "conformity_certificate,purchase_invoice,insurance_policy,purchase_tax", 0, 0, false,
-     "material codes an application must list before it is submitted"},
+    S(plate_prefix, "浙A", "issuing prefix of new applications' plates"),
+    APP_CONF_STR_CHECK("registration.selection", registration_conf.selection, "offer,custom", check_selection,
+                       "plate choice modes offered: offer (random), custom (self-composed), "
+                       "comma-separated; at least one"),
+    I(offer_size, "50", 1, 500, "numbers in a random offer"),
+    I(offer_ttl_s, "1800", 60, 86400, "seconds an offer stays valid for reserving"),
+    I(max_letters, "2", 0, 5, "most letters in a self-composed plate number"),
+    I(reservation_days, "15", 1, 365, "days a reserved number is held for the registration"),
+    I(hoarding_limit, "3", 1, 100,
+      "lapsed or given-up reservations in the window that start a cooling-off period"),
+    I(hoarding_window_days, "90", 1, 3650, "window for counting lapsed or given-up reservations"),
+    I(cooling_off_days, "30", 1, 365, "days an applicant who hoarded waits before choosing again"),
+    I(no_show_limit, "3", 1, 100, "missed appointments that bar online booking"),
+    I(no_show_window_days, "365", 1, 3650, "window for counting missed appointments"),
+    I(no_show_bar_days, "30", 1, 365, "days online booking is barred"),
+    S(required_materials, "conformity_certificate,purchase_invoice,insurance_policy,purchase_tax",
+      "material codes an application must list before it is submitted"),
 };
+#undef I
+#undef S
 
 const app_module registration_module = {
     .name = "registration",
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = registration_migrations,
+    .migrations_from = 700, .migrations_to = 799,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = cmds, .ncmds = APP_LEN(cmds),
     .conf = conf, .nconf = APP_LEN(conf),

@@ -20,7 +20,7 @@ static unsigned g_selection;
 int reg_init(void)
 {
     unsigned mask = 0;
-    if (registration_selection_parse(reg_conf_str("registration.selection"), &mask) != 0) {
+    if (registration_selection_parse(registration_conf.selection, &mask) != 0) {
         app_log(0, "registration",
                 "msg=\"bad registration.selection: use offer, custom or offer,custom\"");
         return -1;
@@ -214,7 +214,7 @@ done:
 
 static int tx_offer(app_req *r, void *p)
 {
-    int64_t id = *(int64_t *)p, ttl = reg_conf_int("registration.offer_ttl_s");
+    int64_t id = *(int64_t *)p, ttl = registration_conf.offer_ttl_s;
     db_rows *a = NULL, *o = NULL, *fresh = NULL;
     const char *from;
     registration_state to;
@@ -239,7 +239,7 @@ static int tx_offer(app_req *r, void *p)
          * returns the same numbers, so nobody can reroll for favourites. */
         if (reg_sql_offer_clear(r->db, id) != 0 ||
             reg_sql_plate_random_free(r->db, db_cell(a, 0, RA_PREFIX),
-                                      reg_conf_int("registration.offer_size"), &fresh) != 0)
+                                      registration_conf.offer_size, &fresh) != 0)
             goto done;
         if (fresh->nrows == 0) {
             app_problem(r, 409, "plate_pool_empty", "No free numbers",
@@ -313,13 +313,13 @@ static int tx_reserve(app_req *r, void *p)
             goto done;
         }
     } else if (registration_plate_number_check(v->number,
-                                               (int)reg_conf_int("registration.max_letters"),
+                                               (int)registration_conf.max_letters,
                                                &why) != 0) {
         app_problem(r, 422, why, "Invalid plate number", NULL, "number");
         goto done;
     }
     if (reg_sql_plate_reserve(r->db, prefix, v->number, v->id,
-                              reg_conf_int("registration.reservation_days"), &affected) != 0)
+                              registration_conf.reservation_days, &affected) != 0)
         goto done;
     if (affected != 1) {
         /* Someone else got it first (or it is not in the pool): choose again. */

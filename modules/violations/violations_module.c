@@ -51,4 +51,5 @@ const app_module violations_module = {
     .routes = routes, .nroutes = APP_LEN(routes),
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = violations_migrations,
+    .migrations_from = 500, .migrations_to = 599,
 };

@@ -1,4 +1,6 @@
-/* scheduler.h - runs every module's jobs on their intervals.
+/* scheduler.h - runs every module's jobs on their intervals. Runtime
+ * machinery beside the worker pool (workers.c); the jobs themselves live in
+ * their modules (app_job rows in each <name>_module.c).
  *
  * One scheduler thread per process, with its own database connection. A
  * job runs on one instance of the cluster at a time: before running, the

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jobs/scheduler.h"
+#include "server/scheduler.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/modules.h"
