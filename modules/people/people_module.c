@@ -1,4 +1,5 @@
 /* people_module.c - citizens, their licences and vehicles; outlets. */
+#include "modules/people/people_auth.h"
 #include "modules/people/people_cli.h"
 #include "modules/people/people_http.h"
 #include "server/app.h"
@@ -29,4 +30,5 @@ const app_module people_module = {
     .perms = perms, .nperms = APP_LEN(perms),
     .migrations = people_migrations,
     .cmds = people_cmds, .ncmds = PEOPLE_NCMDS,
+    .auth = &people_authenticator,
 };
