@@ -282,6 +282,61 @@ typedef struct app_conf {
 #define APP_CONF_SECRET_CHECK(key, field, check, help) \
     {key, false, "", 0, 0, true, help, NULL, &(field), check}
 
+/* ---- authentication lookups -------------------------------------------- */
+
+/* server/auth.c holds the authentication mechanism (token and signature
+ * checks); the credentials live in module tables, so the owning modules
+ * register the lookups it needs here (identity: keys, sessions, partners,
+ * replay caches; people: citizens). Each function is provided by exactly one
+ * module (checked at start-up). All run on a worker thread with the
+ * request's connection and return 0, or -1 on a database error left in c.
+ * Rows are filled by the callee and owned by the caller (see the _clear). */
+typedef struct app_auth_app_key {
+    int64_t client_id;
+    char alg[65];
+    char *public_pem;   /* heap */
+    char *client_name;  /* heap: the token's expected iss */
+} app_auth_app_key;
+
+typedef struct app_auth_operator {
+    char status[33];    /* "active" or "disabled" */
+    int64_t roles;
+    int64_t outlet_id;
+    bool revoked;       /* the session was ended */
+    bool live;          /* the session has not expired */
+} app_auth_operator;
+
+typedef struct app_auth_partner {
+    int64_t id;
+    char type[33];                 /* "post", "insurer", ... */
+    int64_t outlet_id;
+    char status[33];               /* the partner's: "active" or "disabled" */
+    char cert_status[33];          /* by certificate only: "active" or "revoked" */
+    unsigned char *hmac_secret_enc; /* by HMAC key only: sealed secret (heap), or NULL */
+    size_t hmac_secret_enc_len;
+} app_auth_partner;
+
+typedef struct app_authenticator {
+    /* The active key kid of an active app client; *found false if none. */
+    int (*app_key)(db_conn *c, const char *kid, app_auth_app_key *out, bool *found);
+    void (*app_key_clear)(app_auth_app_key *k);
+    /* Records a token id until expires_unix; *replayed true if already seen. */
+    int (*record_jti)(db_conn *c, int64_t client_id, const char *jti, int64_t expires_unix,
+                      bool *replayed);
+    /* A citizen by pii_hash(PII_ID_NUMBER, ...) of the ID number. */
+    int (*citizen_by_id_hash)(db_conn *c, const unsigned char hash[32], int64_t *id, bool *found);
+    /* Operator op's session sid (and the operator's state). */
+    int (*operator_session)(db_conn *c, int64_t op, int64_t sid, app_auth_operator *out,
+                            bool *found);
+    /* A partner by its client certificate's SHA-256 (hex) or its HMAC key id. */
+    int (*partner_by_cert)(db_conn *c, const char *sha256_hex, app_auth_partner *out, bool *found);
+    int (*partner_by_hmac_key)(db_conn *c, const char *key_id, app_auth_partner *out, bool *found);
+    void (*partner_clear)(app_auth_partner *p);
+    /* Records a partner's nonce for ttl_s; *replayed true if already seen. */
+    int (*record_nonce)(db_conn *c, int64_t partner_id, const char *nonce, int64_t ttl_s,
+                        bool *replayed);
+} app_authenticator;
+
 typedef struct app_module {
     const char *name;
     const app_route *routes; int nroutes;
@@ -294,6 +349,7 @@ typedef struct app_module {
     const app_cmd *cmds; int ncmds;
     const app_conf *conf; int nconf;
     int (*init)(void);     /* optional: reads config; -1 stops start-up */
+    const app_authenticator *auth; /* optional: lookups for server/auth.c (above) */
 } app_module;
 
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -32,7 +32,12 @@
  * Without iat the lifetime is bounded from our clock: exp at most
  * 10 minutes + skew ahead. A present optional claim of the wrong type is
  * refused like a missing required one. Operator tokens are ours (see
- * auth_token.c) and always carry exp, nbf, iat and sid: all are required. */
+ * auth_token.c) and always carry exp, nbf, iat and sid: all are required.
+ *
+ * This file is the mechanism only: the credentials (keys, sessions,
+ * partners, replay caches, citizens) live in module tables and are looked
+ * up through the app_authenticator functions the owning modules register
+ * (identity_auth.c, people_auth.c). */
 #include <errno.h>
 #include <jwt.h>
 #include <stdio.h>
@@ -47,6 +52,7 @@
 #include "server/crypto.h"
 #include "server/http_internal.h"
 #include "server/log.h"
+#include "server/modules.h"
 #include "server/pii.h"
 
 #define MAX_TOKEN 4096
@@ -54,29 +60,49 @@
 static unsigned char op_key[32];
 static bool op_key_set;
 
-static const char SQL_APP_KEY[] =
-    "SELECT k.client_id, k.alg, k.public_pem, c.name FROM app_client_keys k "
-    "JOIN app_clients c ON c.id = k.client_id WHERE k.kid = ? AND k.status = 'active' "
-    "AND c.status = 'active'";
-static const char SQL_JTI[] =
-    "INSERT INTO jwt_seen (client_id, jti, expires_at) VALUES (?, ?, FROM_UNIXTIME(?))";
-static const char SQL_CITIZEN_BY_HASH[] = "SELECT id FROM citizens WHERE id_number_hash = ?";
-static const char SQL_OPERATOR_SESSION[] =
-    "SELECT o.status, o.roles, o.outlet_id, s.revoked, s.expires_at > UTC_TIMESTAMP(3) "
-    "FROM operators o JOIN operator_sessions s ON s.operator_id = o.id WHERE o.id = ? AND s.id = ?";
-static const char SQL_PARTNER_CERT[] =
-    "SELECT p.id, p.type, p.outlet_id, p.status, c.status FROM partner_certs c "
-    "JOIN partners p ON p.id = c.partner_id WHERE c.sha256 = ?";
-static const char SQL_PARTNER_HMAC[] =
-    "SELECT id, type, outlet_id, status, hmac_secret_enc FROM partners WHERE hmac_key_id = ?";
-static const char SQL_NONCE[] =
-    "INSERT INTO partner_nonces (partner_id, nonce, expires_at) "
-    "VALUES (?, ?, UTC_TIMESTAMP(3) + INTERVAL ? SECOND)";
+/* The credential lookups, registered by the modules that own the tables
+ * (app_module.auth): merged at start-up, one provider per function. */
+static app_authenticator look;
+
+static int lookups_merge(char *err, size_t errlen)
+{
+    memset(&look, 0, sizeof look);
+    for (int i = 0; i < modules_count; i++) {
+        const app_authenticator *a = modules_all[i]->auth;
+        if (a == NULL)
+            continue;
+#define MERGE(f)                                                                             \
+    if (a->f != NULL) {                                                                      \
+        if (look.f != NULL) {                                                                \
+            snprintf(err, errlen, "authentication lookup %s registered twice (module %s)", #f, \
+                     modules_all[i]->name);                                                  \
+            return -1;                                                                       \
+        }                                                                                    \
+        look.f = a->f;                                                                       \
+    }
+        MERGE(app_key) MERGE(app_key_clear) MERGE(record_jti) MERGE(citizen_by_id_hash)
+        MERGE(operator_session) MERGE(partner_by_cert) MERGE(partner_by_hmac_key)
+        MERGE(partner_clear) MERGE(record_nonce)
+#undef MERGE
+    }
+#define NEED(f)                                                                  \
+    if (look.f == NULL) {                                                        \
+        snprintf(err, errlen, "no module registers the authentication lookup %s", #f); \
+        return -1;                                                               \
+    }
+    NEED(app_key) NEED(app_key_clear) NEED(record_jti) NEED(citizen_by_id_hash)
+    NEED(operator_session) NEED(partner_by_cert) NEED(partner_by_hmac_key) NEED(partner_clear)
+    NEED(record_nonce)
+#undef NEED
+    return 0;
+}
 
 int auth_init(char *err, size_t errlen)
 {
     const char *hex = server_conf.auth.operator_token_key;
     op_key_set = false;
+    if (lookups_merge(err, errlen) != 0)
+        return -1;
     if (hex[0] == '\0')
         return 0; /* operator login disabled until a key is configured */
     if (strlen(hex) != 64 || crypto_unhex(hex, op_key, sizeof op_key) != 32) {
@@ -230,9 +256,11 @@ int auth_check_times(long exp, const long *nbf, const long *iat, long now, long 
 
 static int auth_app_token(app_req *r, const char *token, const char *alg, const char *kid)
 {
-    db_rows *k = NULL, *cit = NULL;
+    app_auth_app_key k = {0};
     jwt_t *jwt = NULL;
     const char *pem, *why = NULL, *s, *jti, *sub;
+    bool found = false, replayed = false;
+    int64_t citizen_id = 0;
     long exp, nbf = 0, iat = 0, now = (long)time(NULL);
     long skew = (long)server_conf.auth.clock_skew_s;
     jwt_alg_t want;
@@ -240,16 +268,16 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
     char cid[32];
     int rc = -1, has_nbf, has_iat, high_s;
 
-    if (db_query(r->db, SQL_APP_KEY, DBP(DB_STR(kid)), &k) != 0) {
+    if (look.app_key(r->db, kid, &k, &found) != 0) {
         app_problem_db(r);
         goto done;
     }
-    if (k->nrows != 1) {
+    if (!found) {
         fail401(r, "unknown_key", "The token's key id is not registered.");
         goto done;
     }
     /* Exact, case-sensitive: "none", "None", "HS256" never match. */
-    if (strcmp(alg, db_cell(k, 0, 1)) != 0) {
+    if (strcmp(alg, k.alg) != 0) {
         fail401(r, "algorithm_not_allowed", "The token's algorithm is not the one registered for its key.");
         goto done;
     }
@@ -271,7 +299,7 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
             goto done;
         }
     }
-    pem = db_cell(k, 0, 2);
+    pem = k.public_pem;
     if (jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem)) != 0 || jwt == NULL) {
         fail401(r, "bad_signature", "The token's signature does not verify.");
         goto done;
@@ -281,7 +309,7 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         goto done;
     }
     s = jwt_get_grant(jwt, "iss");
-    if (s == NULL || strcmp(s, db_cell(k, 0, 3)) != 0) {
+    if (s == NULL || strcmp(s, k.client_name) != 0) {
         fail401(r, "wrong_issuer", "The token's issuer is not the client that owns its key.");
         goto done;
     }
@@ -309,35 +337,32 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         goto done;
     }
     /* A jti is accepted once within its lifetime (the row outlives exp). */
-    if (db_exec(r->db, SQL_JTI, DBP(DB_I64(db_cell_i64(k, 0, 0)), DB_STR(jti), DB_I64(exp + skew)),
-                NULL, NULL) != 0) {
-        if (db_error(r->db) == DB_ERR_DUP) {
-            db_error_clear(r->db);
-            fail401(r, "token_replayed", "This token was already used.");
-        } else {
-            app_problem_db(r);
-        }
-        goto done;
-    }
-    pii_hash(PII_ID_NUMBER, sub, h);
-    if (db_query(r->db, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(h, 32)), &cit) != 0) {
+    if (look.record_jti(r->db, k.client_id, jti, (int64_t)exp + skew, &replayed) != 0) {
         app_problem_db(r);
         goto done;
     }
-    if (cit->nrows != 1) {
+    if (replayed) {
+        fail401(r, "token_replayed", "This token was already used.");
+        goto done;
+    }
+    pii_hash(PII_ID_NUMBER, sub, h);
+    if (look.citizen_by_id_hash(r->db, h, &citizen_id, &found) != 0) {
+        app_problem_db(r);
+        goto done;
+    }
+    if (!found) {
         fail401(r, "unknown_subject", "The token's subject is not a known citizen.");
         goto done;
     }
     r->who.kind = CALLER_CITIZEN;
-    r->who.id = db_cell_i64(cit, 0, 0);
-    r->who.client_id = db_cell_i64(k, 0, 0);
+    r->who.id = citizen_id;
+    r->who.client_id = k.client_id;
     snprintf(cid, sizeof cid, "%lld", (long long)r->who.client_id);
     snprintf(r->who.name, sizeof r->who.name, "cit:%lld@app:%s", (long long)r->who.id, cid);
     rc = 0;
 done:
     jwt_free(jwt);
-    db_rows_free(k);
-    db_rows_free(cit);
+    look.app_key_clear(&k);
     return rc;
 }
 
@@ -363,7 +388,8 @@ static int hs256_signature_ok(const char *token, const unsigned char *key, size_
 static int auth_operator_token(app_req *r, const char *token, const char *alg)
 {
     jwt_t *jwt = NULL;
-    db_rows *o = NULL;
+    app_auth_operator o = {0};
+    bool found = false;
     const char *why = NULL, *s;
     long exp, nbf, iat, sid, now = (long)time(NULL);
     long skew = (long)server_conf.auth.clock_skew_s;
@@ -402,43 +428,42 @@ static int auth_operator_token(app_req *r, const char *token, const char *alg)
     }
     /* Roles and outlet come from the database, not the token, so a change
      * (or disabling, or logout) takes effect at once. */
-    if (db_query(r->db, SQL_OPERATOR_SESSION, DBP(DB_I64(opid), DB_I64(sid)), &o) != 0) {
+    if (look.operator_session(r->db, opid, sid, &o, &found) != 0) {
         app_problem_db(r);
         goto done;
     }
-    if (o->nrows != 1) {
+    if (!found) {
         fail401(r, "token_revoked", "This session has ended; log in again.");
         goto done;
     }
-    if (strcmp(db_cell(o, 0, 0), "active") != 0) {
+    if (strcmp(o.status, "active") != 0) {
         fail401(r, "operator_disabled", "This operator account is disabled.");
         goto done;
     }
-    if (db_cell_i64(o, 0, 3) != 0 || db_cell_i64(o, 0, 4) != 1) {
+    if (o.revoked || !o.live) {
         fail401(r, "token_revoked", "This session has ended; log in again.");
         goto done;
     }
     r->who.kind = CALLER_OPERATOR;
     r->who.id = opid;
-    r->who.roles = (unsigned)db_cell_i64(o, 0, 1);
-    r->who.outlet_id = db_cell_i64(o, 0, 2);
+    r->who.roles = (unsigned)o.roles;
+    r->who.outlet_id = o.outlet_id;
     r->who.client_id = sid; /* the session: keeps idempotency scopes per login */
     snprintf(r->who.name, sizeof r->who.name, "op:%lld", opid);
     rc = 0;
 done:
     jwt_free(jwt);
-    db_rows_free(o);
     return rc;
 }
 
-static int set_partner(app_req *r, const db_rows *p, int row)
+static int set_partner(app_req *r, const app_auth_partner *p)
 {
-    if (strcmp(db_cell(p, row, 3), "active") != 0)
+    if (strcmp(p->status, "active") != 0)
         return fail401(r, "partner_disabled", "This partner is disabled.");
     r->who.kind = CALLER_PARTNER;
-    r->who.id = db_cell_i64(p, row, 0);
-    r->who.partner_type = auth_partner_type_bit(db_cell(p, row, 1));
-    r->who.outlet_id = db_cell_i64(p, row, 2);
+    r->who.id = p->id;
+    r->who.partner_type = auth_partner_type_bit(p->type);
+    r->who.outlet_id = p->outlet_id;
     snprintf(r->who.name, sizeof r->who.name, "ptn:%lld", (long long)r->who.id);
     return 0;
 }
@@ -465,7 +490,8 @@ static int auth_partner_hmac(app_req *r, const char *keyid)
     const char *nonce = app_header(r, "X-Onetrip-Nonce");
     const char *sig = app_header(r, "X-Onetrip-Signature");
     long window = (long)server_conf.auth.partner_hmac_window_s;
-    db_rows *p = NULL;
+    app_auth_partner p = {0};
+    bool found = false, replayed = false;
     char *secret = NULL, *msg = NULL, *end = NULL;
     unsigned char mac[32], given[32];
     long long t;
@@ -488,12 +514,12 @@ static int auth_partner_hmac(app_req *r, const char *keyid)
         fail401(r, "bad_nonce", "The nonce must be 8 to 64 characters.");
         goto done;
     }
-    if (db_query(r->db, SQL_PARTNER_HMAC, DBP(DB_STR(keyid)), &p) != 0) {
+    if (look.partner_by_hmac_key(r->db, keyid, &p, &found) != 0) {
         app_problem_db(r);
         goto done;
     }
-    if (p->nrows != 1 || db_cell(p, 0, 4) == NULL ||
-        (secret = pii_open("partner.hmac", db_cell(p, 0, 4), db_cell_len(p, 0, 4))) == NULL) {
+    if (!found || p.hmac_secret_enc == NULL ||
+        (secret = pii_open("partner.hmac", p.hmac_secret_enc, p.hmac_secret_enc_len)) == NULL) {
         fail401(r, "unknown_key", "The signing key is not registered.");
         goto done;
     }
@@ -505,16 +531,13 @@ static int auth_partner_hmac(app_req *r, const char *keyid)
         fail401(r, "bad_signature", "The request signature does not verify.");
         goto done;
     }
-    if (set_partner(r, p, 0) != 0)
+    if (set_partner(r, &p) != 0)
         goto done;
-    if (db_exec(r->db, SQL_NONCE, DBP(DB_I64(r->who.id), DB_STR(nonce), DB_I64(2 * window)), NULL,
-                NULL) != 0) {
-        if (db_error(r->db) == DB_ERR_DUP) {
-            db_error_clear(r->db);
+    if (look.record_nonce(r->db, r->who.id, nonce, 2 * (int64_t)window, &replayed) != 0 || replayed) {
+        if (replayed)
             fail401(r, "nonce_replayed", "This nonce was already used.");
-        } else {
+        else
             app_problem_db(r);
-        }
         memset(&r->who, 0, sizeof r->who);
         goto done;
     }
@@ -525,29 +548,30 @@ done:
         free(secret);
     }
     free(msg);
-    db_rows_free(p);
+    look.partner_clear(&p);
     return rc;
 }
 
 static int auth_partner_cert(app_req *r)
 {
-    db_rows *p = NULL;
+    app_auth_partner p = {0};
+    bool found = false;
     int rc = -1;
-    if (db_query(r->db, SQL_PARTNER_CERT, DBP(DB_STR(r->tls_cert_sha256)), &p) != 0) {
+    if (look.partner_by_cert(r->db, r->tls_cert_sha256, &p, &found) != 0) {
         app_problem_db(r);
         goto done;
     }
-    if (p->nrows != 1) {
+    if (!found) {
         fail401(r, "unknown_certificate", "This client certificate is not registered to a partner.");
         goto done;
     }
-    if (strcmp(db_cell(p, 0, 4), "active") != 0) {
+    if (strcmp(p.cert_status, "active") != 0) {
         fail401(r, "certificate_revoked", "This client certificate was revoked.");
         goto done;
     }
-    rc = set_partner(r, p, 0);
+    rc = set_partner(r, &p);
 done:
-    db_rows_free(p);
+    look.partner_clear(&p);
     return rc;
 }
 

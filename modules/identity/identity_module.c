@@ -1,6 +1,9 @@
 /* identity_module.c - callers: app backends, operators, partners.
- * Authentication itself is in server/auth.c (it runs before every route);
- * this module manages the identities (CLI), operator sessions and /v1/me. */
+ * The authentication mechanism is in server/auth.c (it runs before every
+ * route) and looks credentials up through this module's .auth
+ * (identity_auth.c); this module manages the identities (CLI), operator
+ * sessions and /v1/me. */
+#include "modules/identity/identity_auth.h"
 #include "modules/identity/identity_cli.h"
 #include "modules/identity/identity_http.h"
 #include "modules/identity/identity_jobs.h"
@@ -53,4 +56,5 @@ const app_module identity_module = {
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS,
     .conf = conf, .nconf = APP_LEN(conf),
+    .auth = &identity_authenticator,
 };

@@ -6,7 +6,9 @@
  * Lock order. Order creation and violation cancelling lock violations, then
  * the live order item and its order. Applying a channel's notice locks the
  * order row first, then the order's payments, then - only when the trade
- * pays the order - its violations; recording money received twice (a
+ * pays the order - its violations (locked, then marked paid through
+ * violations_mark_paid, violations.h: payments writes no violations table
+ * itself); recording money received twice (a
  * surplus payment and its automatic refund) locks no violation at all. The
  * two directions can deadlock on one violation; InnoDB then rolls one back
  * and db_tx re-runs it, and the unique keys (one applied payment per order,

@@ -16,6 +16,7 @@
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
+#include "modules/violations/violations.h"
 #include "server/audit.h"
 #include "server/crypto.h"
 #include "server/date.h"
@@ -288,7 +289,7 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
                                    &pid) != 0)
             goto fail;
         for (int i = 0; i < viol->nrows; i++) {
-            if (pay_sql_violation_mark_paid(c, db_cell_i64(viol, i, 0), &affected) != 0)
+            if (violations_mark_paid(c, db_cell_i64(viol, i, 0), &affected) != 0)
                 goto fail;
             /* The rows are locked and were 'handled' a moment ago; anything
              * else means someone bypassed the lock: roll everything back. */

@@ -10,7 +10,7 @@
 #include "modules/payments/payments_http.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
-#include "modules/violations/late_fee.h"
+#include "modules/violations/violations.h"
 #include "server/audit.h"
 #include "server/crypto.h"
 #include "server/date.h"

@@ -143,15 +143,6 @@ int pay_sql_order_close_any(db_conn *c, int64_t id, const char *reason)
     return db_exec(c, SQL_ORDER_CLOSE_ANY, DBP(DB_STR(reason), DB_I64(id)), NULL, NULL);
 }
 
-static const char SQL_VIOLATION_PAID[] =
-    "UPDATE violations SET state = 'paid', paid_at = UTC_TIMESTAMP(3), version = version + 1 "
-    "WHERE id = ? AND state = 'handled'";
-
-int pay_sql_violation_mark_paid(db_conn *c, int64_t vid, uint64_t *affected)
-{
-    return db_exec(c, SQL_VIOLATION_PAID, DBP(DB_I64(vid)), affected, NULL);
-}
-
 static const char SQL_CITIZEN_NAME[] = "SELECT name FROM citizens WHERE id = ?";
 
 int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out)

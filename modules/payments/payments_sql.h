@@ -45,7 +45,6 @@ int pay_sql_order_returned(db_conn *c, int64_t id, const char *trade_no, uint64_
 int pay_sql_order_paid(db_conn *c, int64_t id, const char *trade_no, uint64_t *affected);
 /* Any non-paid state -> closed with a reason (duplicate payments). */
 int pay_sql_order_close_any(db_conn *c, int64_t id, const char *reason);
-int pay_sql_violation_mark_paid(db_conn *c, int64_t vid, uint64_t *affected);
 /* Citizen's display name. Columns: name. */
 int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out);
 

@@ -1,4 +1,5 @@
 /* people_module.c - citizens, their licences and vehicles; outlets. */
+#include "modules/people/people_auth.h"
 #include "modules/people/people_cli.h"
 #include "modules/people/people_http.h"
 #include "server/app.h"
@@ -30,4 +31,5 @@ const app_module people_module = {
     .migrations = people_migrations,
     .migrations_from = 200, .migrations_to = 299,
     .cmds = people_cmds, .ncmds = PEOPLE_NCMDS,
+    .auth = &people_authenticator,
 };

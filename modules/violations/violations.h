@@ -2,10 +2,10 @@
  *
  * Table violations (modules/violations/migrations/0500_violations.sql):
  * state recorded -> handled -> paid, or recorded/handled -> cancelled.
- * The payments module marks a violation paid with
- *   UPDATE violations SET state='paid', paid_at=? WHERE id=? AND state='handled'
+ * The payments module marks a violation paid with violations_mark_paid
  * and computes what to collect with violations_amount_due_today (fine plus
- * the late fee of late_fee.h as of the bureau's today, Asia/Shanghai).
+ * the late fee of late_fee.h, part of this public API, as of the bureau's
+ * today, Asia/Shanghai).
  *
  * Every function here runs on the caller's connection (inside its
  * transaction when it has one) and blocks: worker threads, jobs, CLI only.
@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "db/db.h"
+#include "modules/violations/late_fee.h"
 
 #define VIOLATIONS_DECISION_MAX 32
 #define VIOLATIONS_PLATE_MAX 16
@@ -70,5 +71,12 @@ int violations_amount_due_today(db_conn *c, int64_t violation_id, int64_t *fine,
 /* Same for an already loaded row and an explicit bureau date (pure). */
 void violations_amount_due_on(const violations_row *v, int32_t today, int64_t *fine,
                               int64_t *late_fee);
+
+/* A handled violation becomes paid (paid_at now). Call inside the payer's
+ * transaction with the violation row already locked (see the lock order in
+ * modules/payments/payments.h). *affected is 1, or 0 when the violation is
+ * not 'handled' (the caller decides; the payments module rolls back).
+ * Returns 0, or -1 with the database error left in c. */
+int violations_mark_paid(db_conn *c, int64_t violation_id, uint64_t *affected);
 
 #endif

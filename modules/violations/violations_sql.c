@@ -516,3 +516,12 @@ int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, db_rows **out)
 {
     return db_query(c, SQL_BINDINGS_OWNED, DBP(DB_I64(owner_id)), out);
 }
+
+static const char SQL_MARK_PAID[] =
+    "UPDATE violations SET state = 'paid', paid_at = UTC_TIMESTAMP(3), version = version + 1 "
+    "WHERE id = ? AND state = 'handled'";
+
+int violations_mark_paid(db_conn *c, int64_t violation_id, uint64_t *affected)
+{
+    return db_exec(c, SQL_MARK_PAID, DBP(DB_I64(violation_id)), affected, NULL);
+}
