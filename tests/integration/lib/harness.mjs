@@ -558,3 +558,39 @@ export function stopMariadb(dir) {
     throw new Error(`mdb_stop ${dir} failed:\n${e.stderr || e.message}`);
   }
 }
+
+function runMariadbLibAsync(script, dir) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('bash', ['-c', `set -euo pipefail; source "$1/ops/lib/mariadb.sh"; ${script}`,
+      'harness', env.repo, path.resolve(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(Object.assign(new Error(`exit ${code ?? signal}`), { stderr: err }));
+    });
+  });
+}
+
+/** startMariadb without blocking the event loop: requests in flight keep going meanwhile. */
+export async function startMariadbAsync(dir) {
+  liveMariadbs.add(path.resolve(dir)); // stopped on exit even if this is interrupted
+  try {
+    return (await runMariadbLibAsync('mdb_start "$2" >&2; mdb_sock "$2"', dir)).trim();
+  } catch (e) {
+    throw new Error(`mdb_start ${dir} failed:\n${e.stderr || e.message}`);
+  }
+}
+
+/** stopMariadb without blocking the event loop. */
+export async function stopMariadbAsync(dir) {
+  try {
+    await runMariadbLibAsync('mdb_stop "$2" >&2', dir);
+    liveMariadbs.delete(path.resolve(dir));
+  } catch (e) {
+    throw new Error(`mdb_stop ${dir} failed:\n${e.stderr || e.message}`);
+  }
+}
