@@ -51,7 +51,7 @@ export function randomHex(n) {
 }
 
 /** Poll fn() (sync or async) until it returns a truthy value; throw after timeoutMs. */
-export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+export async function waitFor(fn, { timeoutMs = 30000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -315,13 +315,13 @@ function parseReady(text) {
 /**
  * Start `onetripd serve` on a fresh database.
  * opts: {prefix='t', overrides={}, seed (array of extra args for `seed`, or true), env,
- *        readyTimeoutMs=20000}
+ *        readyTimeoutMs=60000}
  * Returns {httpUrl, httpsUrl, httpPort, httpsPort, configPath, db, dir, proc,
- *          log(), stop(signal='SIGTERM', timeoutMs=15000), restart(), cli(args, opts),
+ *          log(), stop(signal='SIGTERM', timeoutMs=60000), restart(), cli(args, opts),
  *          sql(query), sqlExec(query)}.
  */
 export async function startServer(opts = {}) {
-  const { prefix = 't', overrides = {}, seed, env: extraEnv, readyTimeoutMs = 20000 } = opts;
+  const { prefix = 't', overrides = {}, seed, env: extraEnv, readyTimeoutMs = 60000 } = opts;
   const root = env.testRoot;
   fs.mkdirSync(root, { recursive: true });
   const cleanPrefix = String(prefix).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
@@ -405,7 +405,7 @@ export async function startServer(opts = {}) {
   }
 
   /** Send signal; resolve {code, signal}. After timeoutMs: SIGKILL, then throw. */
-  server.stop = async function stop(signal = 'SIGTERM', timeoutMs = 15000) {
+  server.stop = async function stop(signal = 'SIGTERM', timeoutMs = 60000) {
     const proc = server.proc;
     if (!proc) return { code: null, signal: null };
     if (proc.exitInfo) return proc.exitInfo;
@@ -456,7 +456,7 @@ function readMaybe(x) {
 }
 
 /**
- * request(url, {method='GET', headers={}, body, json, cert, key, ca, timeoutMs=10000,
+ * request(url, {method='GET', headers={}, body, json, cert, key, ca, timeoutMs=60000,
  *               rejectUnauthorized=true, servername})
  *   -> Promise<{status, headers, text, json, body}>
  * json: sent as the body with content-type application/json. For https, ca defaults to
@@ -466,7 +466,7 @@ function readMaybe(x) {
  */
 export function request(url, opts = {}) {
   const {
-    method = 'GET', headers = {}, json, cert, key, ca, timeoutMs = 10000,
+    method = 'GET', headers = {}, json, cert, key, ca, timeoutMs = 60000,
     rejectUnauthorized = true, servername,
   } = opts;
   let { body } = opts;
