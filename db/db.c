@@ -11,12 +11,29 @@
  * transaction, and re-runs the failed statement on a fresh session. Instead a
  * connection error marks the db_conn down and only db_conn_ensure() (which
  * callers run before a unit of work) reconnects.
+ *
+ * After the database restarts, every idle connection is dead without knowing
+ * it. So that no request pays for that with a 503 once the database is back:
+ * - db_conn_ensure() looks at an idle session's socket (poll, no round trip):
+ *   a server that closed it (restart, KILL, wait_timeout) left it readable,
+ *   and it is replaced before anything of the new unit is sent;
+ * - if the session dies between that look and the unit's first command, the
+ *   command is sent once more on a new session, but only when it provably had
+ *   no effect: it never reached the server (the connector reports a failed
+ *   write as 2006, a failed read as 2013), or it cannot change anything
+ *   (statement prepare, START TRANSACTION). A command that may have run, in
+ *   particular anything that may have committed, is never sent twice;
+ * - a failed connect holds further attempts off for a hold-off (250 ms), but
+ *   not once another connection of this process has connected since that
+ *   attempt began (connect_gen): the database is back, no need to wait.
  */
 #include "db/db.h"
 #include "db/db_internal.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +44,17 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
-/* A failed connect is not retried for this long: a down database then costs
- * callers a fast DB_ERR_CONN instead of a connect timeout per request. */
+/* A failed connect is not retried for this long (unless db_config says
+ * otherwise): a down database then costs callers a fast DB_ERR_CONN instead
+ * of a connect timeout per request. */
 #define RECONNECT_HOLDOFF_MS 250
 #define ERRMSG_LEN 512
+
+/* Successful connects of this process so far. Every connection of a process
+ * serves one database (onetripd's workers and scheduler share db.*), so one
+ * counter is enough: a process that talked to two servers would only spend a
+ * connect attempt where the hold-off would have saved it. */
+static atomic_uint connect_gen;
 
 typedef struct stmt_slot {
     const char *sql;   /* key: the caller's static string, by address */
@@ -42,12 +66,19 @@ struct db_conn {
     char *socket, *host, *user, *password, *database;
     unsigned port;
     unsigned connect_timeout_s, rw_timeout_s;
+    int64_t holdoff_ms;
 
     MYSQL *my;             /* NULL when never connected / dropped */
     bool up;               /* false after a connection error */
     int64_t fail_ms;       /* monotonic time of the last failed connect, 0 = none */
+    unsigned fail_gen;     /* ... connect_gen when that attempt began */
     unsigned fail_errno;   /* ... and why it failed (for the hold-off message) */
     char fail_msg[ERRMSG_LEN];
+    /* Set by db_conn_ensure on a session that sat idle: nothing of the unit
+     * of work has reached the server yet, so a connection error of its first
+     * command may be answered by one fresh session (see retry_first). */
+    bool first_cmd;
+    int held;              /* db_conn_hold_session depth: never replace the session */
 
     stmt_slot *slots;      /* capacity is a power of two, load <= 1/2 */
     size_t nslots, used;
@@ -291,6 +322,7 @@ db_conn *db_conn_new(const db_config *cfg)
     c->port = cfg->port;
     c->connect_timeout_s = cfg->connect_timeout_s > 0 ? (unsigned)cfg->connect_timeout_s : 0;
     c->rw_timeout_s = cfg->rw_timeout_s > 0 ? (unsigned)cfg->rw_timeout_s : 0;
+    c->holdoff_ms = cfg->reconnect_holdoff_ms > 0 ? cfg->reconnect_holdoff_ms : RECONNECT_HOLDOFF_MS;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* Distinct seeds per connection and thread, so workers that deadlock
      * together do not back off in lock-step. */
@@ -308,6 +340,7 @@ static void conn_drop(db_conn *c)
     }
     slots_close_all(c);
     c->up = false;
+    c->first_cmd = false;
 }
 
 void db_conn_free(db_conn *c)
@@ -389,39 +422,118 @@ fail:
     return rc;
 }
 
+/* Drops the session (if any) and connects afresh. A failure starts the
+ * hold-off; a success tells every held-off connection the database is back. */
+static int conn_reconnect(db_conn *c)
+{
+    unsigned gen = atomic_load(&connect_gen);
+    int64_t now = mono_ms();
+
+    conn_drop(c);
+    if (conn_open(c) != 0) {
+        c->fail_ms = now != 0 ? now : 1;
+        c->fail_gen = gen;
+        c->fail_errno = c->err_no;
+        snprintf(c->fail_msg, sizeof c->fail_msg, "%s", c->msg);
+        return -1;
+    }
+    atomic_fetch_add(&connect_gen, 1);
+    c->fail_ms = 0;
+    err_reset(c);
+    return 0;
+}
+
+/* True when the server has closed an idle session or sent something
+ * unasked (the error packet of a KILL): a healthy idle session has nothing
+ * to read. Costs one poll(), no round trip. */
+static bool conn_idle_dead(db_conn *c)
+{
+    struct pollfd p = {.fd = -1, .events = POLLIN};
+
+    if (c->my == NULL)
+        return true;
+    p.fd = (int)mysql_get_socket(c->my);
+    if (p.fd < 0)
+        return true;
+    /* poll() itself failing (EINTR) proves nothing: the command will tell. */
+    return poll(&p, 1, 0) > 0;
+}
+
+static void set_session_lost(db_conn *c)
+{
+    set_err_kind(c, DB_ERR_CONN, CR_SERVER_GONE_ERROR,
+                 "the session was lost while its state was needed (held session or open transaction)");
+}
+
 int db_conn_ensure(db_conn *c)
 {
     int64_t now = 0;
 
-    if (c->up) {
+    /* Inside db_tx's fn or a held session, the session IS the state: a lost
+     * one is reported, never replaced (that would continue a transaction or
+     * a lock that no longer exists). */
+    if (c->in_tx_fn || c->held > 0) {
+        if (!c->up || conn_idle_dead(c)) {
+            set_session_lost(c);
+            return -1;
+        }
         err_reset(c);
         return 0;
     }
+    if (c->up && !conn_idle_dead(c)) {
+        err_reset(c);
+        c->first_cmd = true;
+        return 0;
+    }
+    c->first_cmd = false;
     now = mono_ms();
-    if (c->fail_ms != 0 && now - c->fail_ms < RECONNECT_HOLDOFF_MS) {
+    /* Held off after a failed connect, unless someone connected since. */
+    if (!c->up && c->fail_ms != 0 && now - c->fail_ms < c->holdoff_ms &&
+        atomic_load(&connect_gen) == c->fail_gen) {
         char m[ERRMSG_LEN];
 
         snprintf(m, sizeof m, "database unreachable (last attempt: %.400s)", c->fail_msg);
         set_err_kind(c, DB_ERR_CONN, c->fail_errno, m);
         return -1;
     }
-    /* A down connection is never pinged: a failed statement already proved
-     * it broken, so close it and connect afresh. */
-    conn_drop(c);
-    if (conn_open(c) != 0) {
-        c->fail_ms = now != 0 ? now : 1;
-        c->fail_errno = c->err_no;
-        snprintf(c->fail_msg, sizeof c->fail_msg, "%s", c->msg);
-        return -1;
-    }
-    c->fail_ms = 0;
-    err_reset(c);
-    return 0;
+    /* A down connection is never pinged: a failed statement (or the look at
+     * its socket) already proved it broken, so connect afresh. */
+    return conn_reconnect(c);
+}
+
+/* The unit's first command failed. True when it may be sent once more, now
+ * on a new session: the session was reused after idling, the failure is the
+ * connection's, and the command provably had no effect - it never reached
+ * the server (2006: the write failed) or cannot change anything (no_effect).
+ * 2013 after a complete write may follow an executed, even committed,
+ * statement: never re-sent. Disarms first_cmd either way. */
+static bool retry_first(db_conn *c, bool no_effect)
+{
+    bool armed = c->first_cmd;
+
+    c->first_cmd = false;
+    if (!armed || c->in_tx_fn || c->held > 0 || c->kind != DB_ERR_CONN)
+        return false;
+    if (!no_effect && c->err_no != CR_SERVER_GONE_ERROR)
+        return false;
+    return conn_reconnect(c) == 0;
 }
 
 bool db_conn_is_up(const db_conn *c)
 {
     return c != NULL && c->up;
+}
+
+void db_conn_hold_session(db_conn *c)
+{
+    c->held++;
+    c->first_cmd = false;
+}
+
+void db_conn_release_session(db_conn *c)
+{
+    if (c->held > 0)
+        c->held--;
 }
 
 /* Common entry of every statement call: clears the last error and refuses
@@ -531,26 +643,36 @@ static int bind_params(db_conn *c, MYSQL_STMT *st, const db_val *params, int n)
 static MYSQL_STMT *stmt_run(db_conn *c, const char *sql, const db_val *params, int n)
 {
     stmt_slot *slot = NULL;
+    bool reprepared = false;
 
     if (conn_usable(c) != 0)
         return NULL;
-    slot = slot_get(c, sql);
-    for (int attempt = 0;; attempt++) {
+    for (;;) {
         unsigned e = 0;
 
-        if (slot->st == NULL && (slot->st = stmt_prepare(c, sql)) == NULL)
+        /* Looked up on every round: a new session empties the cache. */
+        slot = slot_get(c, sql);
+        if (slot->st == NULL && (slot->st = stmt_prepare(c, sql)) == NULL) {
+            if (retry_first(c, true))  /* a prepare changes nothing */
+                continue;
             return NULL;
+        }
         if (bind_params(c, slot->st, params, n) != 0)
             return NULL;
-        if (mysql_stmt_execute(slot->st) == 0)
+        if (mysql_stmt_execute(slot->st) == 0) {
+            c->first_cmd = false;
             return slot->st;
+        }
         e = mysql_stmt_errno(slot->st);
-        if (attempt == 0 && needs_reprepare(e)) {
+        if (!reprepared && needs_reprepare(e)) {
+            reprepared = true;
             mysql_stmt_close(slot->st);
             slot->st = NULL;
             continue;
         }
         set_err_stmt(c, slot->st);
+        if (retry_first(c, false))
+            continue;
         return NULL;
     }
 }
@@ -787,16 +909,20 @@ fail:
 
 /* ---- text queries ------------------------------------------------------- */
 
-static int text_query(db_conn *c, const char *sql, bool during_commit)
+/* no_effect: the statement changes nothing (START TRANSACTION), so a
+ * first command that met a dead session may be re-sent (retry_first). */
+static int text_query(db_conn *c, const char *sql, bool during_commit, bool no_effect)
 {
     MYSQL_RES *res = NULL;
 
     if (conn_usable(c) != 0)
         return -1;
-    if (mysql_real_query(c->my, sql, strlen(sql)) != 0) {
+    while (mysql_real_query(c->my, sql, strlen(sql)) != 0) {
         set_err_mysql(c, during_commit);
-        return -1;
+        if (during_commit || !retry_first(c, no_effect))
+            return -1;
     }
+    c->first_cmd = false;
     /* Discard rows, and any further result sets (a CALL returns several),
      * so the connection is in sync for the next command. */
     for (;;) {
@@ -823,7 +949,7 @@ static int text_query(db_conn *c, const char *sql, bool during_commit)
 
 int db_exec_text(db_conn *c, const char *sql)
 {
-    return text_query(c, sql, false);
+    return text_query(c, sql, false, false);
 }
 
 /* ROLLBACK whose own failure is ignored (the caller reports the error that
@@ -897,19 +1023,13 @@ unsigned db_retry_delay_ms(int retry, double rnd)
 /* One attempt: START TRANSACTION, fn, COMMIT. Returns 0 when committed. */
 static int tx_once(db_conn *c, db_tx_fn fn, void *arg)
 {
-    bool was_up = c->up;
     int r = -1;
 
-    if (db_conn_ensure(c) != 0)
+    /* A session that died while idle (server restart, wait_timeout) is
+     * replaced by db_conn_ensure, or when START TRANSACTION meets it:
+     * nothing of this transaction has run yet (see retry_first). */
+    if (db_conn_ensure(c) != 0 || text_query(c, "START TRANSACTION", false, true) != 0)
         return -1;
-    if (text_query(c, "START TRANSACTION", false) != 0) {
-        /* A connection that looked up may have died while idle (server
-         * restart, wait_timeout). Nothing of this transaction ran yet, so
-         * reconnecting once and starting over is safe. */
-        if (!was_up || c->kind != DB_ERR_CONN || db_conn_ensure(c) != 0 ||
-            text_query(c, "START TRANSACTION", false) != 0)
-            return -1;
-    }
     db_error_clear(c);
     c->in_tx_fn = true;
     r = fn(c, arg);
@@ -930,7 +1050,7 @@ static int tx_once(db_conn *c, db_tx_fn fn, void *arg)
     }
     /* fn returned 0: any DUP/OTHER error left behind was handled by fn. */
     db_error_clear(c);
-    if (text_query(c, "COMMIT", true) != 0) {
+    if (text_query(c, "COMMIT", true, false) != 0) {
         rollback_quiet(c);  /* no-op when the connection is gone */
         return -1;
     }

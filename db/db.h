@@ -26,6 +26,7 @@ typedef struct db_config {
     const char *database;
     int connect_timeout_s; /* connect() limit; keeps "DB down" answers fast */
     int rw_timeout_s;      /* read/write limit for one round trip */
+    int reconnect_holdoff_ms; /* after a failed connect; 0 = the default (250) */
 } db_config;
 
 /* Classification of the last error, decides what callers may do next. */
@@ -69,12 +70,27 @@ typedef struct db_rows {
     size_t *lens;  /* byte lengths (blobs may contain NULs) */
 } db_rows;
 
-/* Connection lifecycle. db_conn_new does not connect; db_conn_ensure does
- * (and reconnects a broken connection, at most once per call). */
+/* Connection lifecycle. db_conn_new does not connect; db_conn_ensure does.
+ * Call db_conn_ensure before each unit of work (a request, a job run): it
+ * reconnects a connection known to be broken, and replaces an idle session
+ * the server has closed meanwhile (restart, KILL, wait_timeout), at most one
+ * connect per call. After a failed connect it answers DB_ERR_CONN at once
+ * for reconnect_holdoff_ms, unless another connection of the process has
+ * connected since. The unit's first command, if it meets a session that
+ * died after that check and provably had no effect, is sent once more on a
+ * new session; anything that may have run is never re-sent.
+ * Inside db_tx's fn and while the session is held, a lost session is an
+ * error (DB_ERR_CONN) and is never replaced. */
 db_conn *db_conn_new(const db_config *cfg);
 void db_conn_free(db_conn *c);
 int db_conn_ensure(db_conn *c);
 bool db_conn_is_up(const db_conn *c);
+/* For callers that keep state in the session (GET_LOCK, session variables):
+ * between hold and release (nestable) the session is never replaced
+ * silently; its loss fails db_conn_ensure, db_tx and statements with
+ * DB_ERR_CONN. */
+void db_conn_hold_session(db_conn *c);
+void db_conn_release_session(db_conn *c);
 
 /* Run one statement. sql must be a string with static storage duration: its
  * address keys the per-connection prepared-statement cache.

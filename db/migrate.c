@@ -339,6 +339,8 @@ static int lock_take(db_conn *c, char *err, size_t errlen)
         got = db_cell(r, 0, 0);
         if (got != NULL && strcmp(got, "1") == 0) {
             db_rows_free(r);
+            /* The lock lives in this session: losing it must stop the run. */
+            db_conn_hold_session(c);
             return 0;
         }
         db_rows_free(r);
@@ -359,6 +361,7 @@ static void lock_release(db_conn *c)
     /* Best effort: if the session is gone the server already released it. */
     if (db_conn_is_up(c) && db_query(c, SQL_UNLOCK, DBP0, &r) == 0)
         db_rows_free(r);
+    db_conn_release_session(c);
 }
 
 typedef struct record_arg {

@@ -281,6 +281,19 @@ void conns_loop_cleanup(srv_loop *l)
     l->by_fd_cap = 0;
 }
 
+bool conns_output_pending(srv_loop *l)
+{
+    for (conn_track *t = l->conns; t != NULL; t = t->next) {
+        bufferevent_event_cb ecb = NULL;
+
+        /* A connection evhttp has freed (no callbacks) will never write. */
+        bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
+        if (ecb != NULL && !t->killed && evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
+            return true;
+    }
+    return false;
+}
+
 conn_track *conns_for_request(srv_loop *l, struct evhttp_request *req)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);

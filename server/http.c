@@ -455,15 +455,34 @@ static void stop_accepting(evutil_socket_t fd, short what, void *arg)
     l->http_sock = l->https_sock = NULL;
 }
 
+/* Last step of a graceful stop, on each loop's own thread: a reply handed to
+ * evhttp may still wait in its connection's output buffer (evhttp_send_reply
+ * only schedules the write, and a loop that exits in the same iteration
+ * drops it: the client sees the connection reset). Exit once every reply is
+ * written, or at the drain deadline. */
+static void on_flush_tick(evutil_socket_t fd, short what, void *arg)
+{
+    srv_loop *l = arg;
+    struct timeval tick = {0, 10 * 1000};
+
+    if (conns_output_pending(l) && now_ns() < drain_deadline_ns &&
+        event_base_once(l->base, -1, EV_TIMEOUT, on_flush_tick, l, &tick) == 0)
+        return;
+    event_base_loopexit(l->base, NULL);
+}
+
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
+    struct timeval zero = {0, 0};
     long inflight = atomic_load(&srv.inflight);
     if (inflight > 0 && now_ns() < drain_deadline_ns)
         return;
     if (inflight > 0)
         app_log(LOG_WARN, "http", "msg=\"drain deadline reached\" inflight=%ld", inflight);
+    event_del(drain_ev);
     for (int i = 0; i < srv.nloops; i++)
-        event_base_loopexit(srv.loops[i].base, NULL);
+        if (event_base_once(srv.loops[i].base, -1, EV_TIMEOUT, on_flush_tick, &srv.loops[i], &zero) != 0)
+            event_base_loopexit(srv.loops[i].base, NULL);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -73,6 +73,8 @@ void conns_loop_cleanup(srv_loop *l);
 conn_track *conns_for_request(srv_loop *l, struct evhttp_request *req);
 void conns_set_busy(conn_track *t, bool busy);
 conn_track *conns_find(srv_loop *l, int fd, uint64_t serial);
+/* Loop thread: a live connection of l still has response bytes to write. */
+bool conns_output_pending(srv_loop *l);
 uint64_t conns_serial(const conn_track *t);
 int conns_fd(const conn_track *t);
 bool conns_rejected(const conn_track *t);

@@ -6,7 +6,7 @@
 #   mdb_stop DIR    shut it down (SQL shutdown, then SIGKILL after 30 s); no-op if not running
 #   mdb_sock DIR    print the socket path (absolute)
 #
-# Layout: DIR/data DIR/mysqld.sock DIR/mysqld.pid DIR/error.log DIR/install.log
+# Layout: DIR/data DIR/tmp DIR/mysqld.sock DIR/mysqld.pid DIR/error.log DIR/install.log
 # root connects through the socket with unix_socket authentication (no password).
 
 # shellcheck source=ops/lib/common.sh
@@ -100,9 +100,14 @@ mdb_start() {
     fi
 
     log "starting MariaDB in $dir"
+    # A tmpdir of its own: at start-up mariadbd deletes every "#sql*" file in its tmpdir,
+    # which in the shared /tmp are the on-disk temporary tables of every other MariaDB on
+    # the machine (their queries then fail with "Error on delete of '/tmp/#sql-temptable...").
+    mkdir -p "$dir/tmp" || return 1
     # setsid: own session and process group, so a Ctrl-C in the terminal reaches only our
     # scripts, whose traps then shut MariaDB down in order.
     setsid nohup mariadbd --no-defaults --datadir="$dir/data" --socket="$sock" --skip-networking \
+        --tmpdir="$dir/tmp" \
         --user=root --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
         --innodb-flush-log-at-trx-commit=1 --innodb-buffer-pool-size=256M \
         </dev/null >>"$dir/mariadbd.out" 2>&1 &

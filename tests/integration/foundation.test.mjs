@@ -6,15 +6,26 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { startServer, request, cli, env, sleep, waitFor, writeConfig, createDatabase } from './lib/harness.mjs';
+import {
+  startServer, request, cli, env, waitFor, writeConfig, createDatabase, randomHex, sqlValue,
+  sqlExec,
+} from './lib/harness.mjs';
 
-function lockTable(server, table, seconds) {
+async function lockTable(server, table) {
   // A root session holding a write lock makes every reader of the table wait:
-  // a deterministic "slow request" without test-only code in the server.
+  // a deterministic "slow request" without test-only code in the server. Resolves once the
+  // lock is held; it is held until release() (or 120 s), however slow the machine.
+  const tag = `locker_${randomHex(4)}`;
   const p = spawn('mariadb', ['-S', env.dbSocket, '-uroot', '-D', server.db.name, '-e',
-    `LOCK TABLES ${table} WRITE; SELECT SLEEP(${seconds}); UNLOCK TABLES;`], { stdio: 'ignore' });
+    `LOCK TABLES ${table} WRITE; SELECT SLEEP(120) AS ${tag}; UNLOCK TABLES;`], { stdio: 'ignore' });
   p.done = new Promise((resolve) => p.on('close', resolve));
-  return new Promise((resolve) => setTimeout(() => resolve(p), 300));
+  const id = await waitFor(() => sqlValue(null, 'SELECT ID FROM information_schema.PROCESSLIST ' +
+    `WHERE INFO LIKE 'SELECT SLEEP(120) AS ${tag}%'`), { timeoutMs: 60000, what: 'the table lock' });
+  p.release = async () => {
+    try { sqlExec(null, `KILL QUERY ${id}`); } catch { /* already over */ }
+    await p.done;
+  };
+  return p;
 }
 
 describe('foundation', () => {
@@ -261,18 +272,21 @@ describe('migrations', () => {
 describe('graceful shutdown', () => {
   test('SIGTERM finishes the in-flight request, refuses new connections and exits 0', async () => {
     const server = await startServer({ prefix: 'sigterm' });
-    const locker = await lockTable(server, 'schema_migrations', 2);
-    const inflight = request(`${server.httpUrl}/readyz`, { timeoutMs: 20000 });
-    await sleep(300);
-    const stopping = server.stop('SIGTERM', 20000);
-    await sleep(300);
+    const locker = await lockTable(server, 'schema_migrations');
+    const inflight = request(`${server.httpUrl}/readyz`, { timeoutMs: 120000 });
+    // In flight: on a worker, waiting for the lock (/metrics is answered on the loop).
+    await waitFor(async () => /^onetrip_workers_busy [1-9]/m.test((await request(`${server.httpUrl}/metrics`)).text),
+      { timeoutMs: 60000, what: 'the request to reach a worker' });
+    const stopping = server.stop('SIGTERM', 120000);
+    await waitFor(() => /stopping: no new connections/.test(server.log()),
+      { timeoutMs: 60000, what: 'the server to take the signal' });
     await assert.rejects(request(`${server.httpUrl}/healthz`, { timeoutMs: 3000 }));
+    await locker.release();
     const r = await inflight;
     assert.equal(r.status, 200, r.text);
     const exit = await stopping;
     assert.equal(exit.code, 0);
     assert.match(server.log(), /stopped cleanly/);
-    await locker.done;
   });
 });
 
@@ -280,18 +294,22 @@ describe('worker queue', () => {
   test('a full queue answers 503 with Retry-After at once', async () => {
     const server = await startServer({ prefix: 'queue', overrides: { 'workers.count': 1, 'workers.queue': 1, 'jobs.enabled': 0 } });
     try {
-      const locker = await lockTable(server, 'schema_migrations', 3);
-      const started = Date.now();
-      const rs = await Promise.all(Array.from({ length: 8 }, () =>
-        request(`${server.httpUrl}/readyz`, { timeoutMs: 20000 })));
+      const locker = await lockTable(server, 'schema_migrations');
+      let answered = 0;
+      const pending = Array.from({ length: 8 }, () =>
+        request(`${server.httpUrl}/readyz`, { timeoutMs: 120000 }).then((r) => { answered++; return r; }));
+      // At once: the six that found the worker and the queue taken are answered while the
+      // worker is still blocked (the lock is held until released here).
+      // Only two fit (the worker, the queue): at least six are refused.
+      await waitFor(() => answered >= 6, { timeoutMs: 60000, what: 'the requests over the queue' });
+      await locker.release();
+      const rs = await Promise.all(pending);
       const busy = rs.filter((r) => r.status === 503 && r.json?.code === 'overloaded');
       assert.ok(busy.length >= 5, `statuses: ${rs.map((r) => r.status)}`);
       for (const r of busy) assert.equal(r.headers['retry-after'], '1');
       assert.ok(rs.filter((r) => r.status === 200).length >= 1);
       const m = await request(`${server.httpUrl}/metrics`);
       assert.match(m.text, /onetrip_queue_full_total [1-9]/);
-      assert.ok(Date.now() - started < 15000);
-      await locker.done;
     } finally {
       await server.stop();
     }

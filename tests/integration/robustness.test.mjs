@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import net from 'node:net';
 
-import { startServer, request, sleep } from './lib/harness.mjs';
+import { startServer, request, waitFor } from './lib/harness.mjs';
 
-function exchange(port, payload, { endAfterWrite = true, waitMs = 1500, reset = false } = {}) {
+// until(textSoFar): stop as soon as it is true, not only at close or after waitMs.
+function exchange(port, payload, { endAfterWrite = true, waitMs = 1500, reset = false, until = null } = {}) {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
     const chunks = [];
@@ -22,7 +23,10 @@ function exchange(port, payload, { endAfterWrite = true, waitMs = 1500, reset = 
       resolve(Buffer.concat(chunks).toString('latin1'));
     };
     const timer = setTimeout(finish, waitMs);
-    s.on('data', (d) => chunks.push(d));
+    s.on('data', (d) => {
+      chunks.push(d);
+      if (until && until(Buffer.concat(chunks).toString('latin1'))) finish();
+    });
     s.on('close', finish);
     s.on('error', finish);
     s.on('connect', () => {
@@ -90,17 +94,25 @@ describe('malformed traffic', () => {
         { reset: true, waitMs: 100 });
       await exchange(server.httpPort, 'GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n', { reset: true, waitMs: 100 });
     }
-    await sleep(500);
     const rs = await Promise.all([
       request(`${server.httpUrl}/healthz`), request(`${server.httpsUrl}/readyz`), request(`${server.httpUrl}/metrics`),
     ]);
     assert.deepEqual(rs.map((r) => r.status), [200, 200, 200]);
-    const m = rs[2].text.match(/^onetrip_open_connections (\d+)$/m);
-    assert.ok(m && Number(m[1]) <= 3, `open connections after the storm: ${m && m[1]}`);
+    // Every connection of the storm is released (the sweeper runs every 100 ms, when the
+    // machine lets it): nothing leaks.
+    let open = null;
+    await waitFor(async () => {
+      const m = (await request(`${server.httpUrl}/metrics`)).text.match(/^onetrip_open_connections (\d+)$/m);
+      open = m && Number(m[1]);
+      return open !== null && open <= 3;
+    }, { timeoutMs: 30000, what: 'the storm\'s connections to be released' }).catch(() => {});
+    assert.ok(open !== null && open <= 3, `open connections after the storm: ${open}`);
   });
 
   test('pipelined requests on one connection are answered in order', async () => {
-    const out = await exchange(server.httpPort, CASES[CASES.length - 1], { endAfterWrite: false, waitMs: 1500 });
+    const out = await exchange(server.httpPort, CASES[CASES.length - 1], {
+      endAfterWrite: false, waitMs: 60000, until: (text) => /HTTP\/1\.1 404 [\s\S]*\}$/.test(text),
+    });
     // Bodies end without a newline, so the next status line follows them directly.
     const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3}) [A-Z]/g)].map((m) => m[1]);
     assert.deepEqual(statuses, ['200', '200', '404']);

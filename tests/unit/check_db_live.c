@@ -103,7 +103,7 @@ static int64_t conn_id(db_conn *c)
     return query_i64(c, sql, DBP0);
 }
 
-/* Kills session id from root and waits (up to 3 s) until the server has
+/* Kills session id from root and waits (up to 10 s) until the server has
  * dropped it, so the victim's next round trip deterministically meets a dead
  * socket. No ck_assert: also called from inside db_tx callbacks. Returns 0,
  * or -1 with a reason in err. */
@@ -117,7 +117,7 @@ static int kill_conn(db_conn *root, int64_t id, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %u %s", sql, db_errno(root), db_errmsg(root));
         return -1;
     }
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 500; i++) {
         db_rows *r = NULL;
         bool gone = false;
 
@@ -131,7 +131,7 @@ static int kill_conn(db_conn *root, int64_t id, char *err, size_t errlen)
             return 0;
         usleep(20 * 1000);
     }
-    snprintf(err, errlen, "session %" PRId64 " still listed 3 s after KILL", id);
+    snprintf(err, errlen, "session %" PRId64 " still listed 10 s after KILL", id);
     return -1;
 }
 
@@ -819,6 +819,257 @@ START_TEST(idle_kill_recovers)
 }
 END_TEST
 
+/* ---- recovery after the database restarts ------------------------------- */
+
+/* After a restart every idle session is dead. db_conn_ensure replaces one
+ * whose socket the server closed before anything of the unit is sent, so the
+ * unit's statements run on the new session without any error. */
+START_TEST(ensure_replaces_closed_idle_session)
+{
+    static const char cnt[] = "SELECT COUNT(*) FROM t_idle";
+    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    char err[300] = "";
+    int64_t id = 0;
+
+    exec_ok(c, "CREATE OR REPLACE TABLE t_idle (id INT PRIMARY KEY) ENGINE=InnoDB");
+    ck_assert_int_eq(query_i64(c, cnt, DBP0), 0);
+    id = conn_id(c);
+    ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
+    ck_assert(db_conn_is_up(c));  /* not known yet: nothing was sent */
+    ck_assert_msg(db_conn_ensure(c) == 0, "%u %s", db_errno(c), db_errmsg(c));
+    ck_assert_int_eq(db_error(c), DB_OK);
+    ck_assert_int_ne(conn_id(c), id);
+    ck_assert_int_eq(query_i64(c, cnt, DBP0), 0);
+    db_conn_free(killer);
+    db_conn_free(c);
+}
+END_TEST
+
+/* The session dies after db_conn_ensure looked at it but before the unit's
+ * first command: the command never reached the server (the write fails:
+ * 2006), so it is sent once on a new session - a write too, exactly once. */
+START_TEST(first_command_resent_when_never_delivered)
+{
+    static const char ins[] = "INSERT INTO t_first (id) VALUES (?)";
+    static const char cnt[] = "SELECT COUNT(*) FROM t_first";
+    static const char fresh_sql[] = "SELECT COUNT(*) + 0 FROM t_first";
+    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    char err[300] = "";
+    int64_t id = 0;
+    db_rows *r = NULL;
+
+    exec_ok(c, "CREATE OR REPLACE TABLE t_first (id INT PRIMARY KEY) ENGINE=InnoDB");
+    ck_assert_int_eq(query_i64(c, cnt, DBP0), 0);
+
+    /* A cached statement (an autocommit INSERT): its execute is the first
+     * command. */
+    ck_assert_int_eq(db_exec(c, ins, DBP(DB_I64(1)), NULL, NULL), 0);
+    id = conn_id(c);
+    ck_assert_int_eq(db_conn_ensure(c), 0);
+    ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(db_exec(c, ins, DBP(DB_I64(2)), NULL, NULL) == 0, "%u %s", db_errno(c),
+                  db_errmsg(c));
+    ck_assert_int_ne(conn_id(c), id);
+    ck_assert_int_eq(query_i64(killer, cnt, DBP0), 2);
+
+    /* A statement not prepared yet: the prepare is the first command. */
+    id = conn_id(c);
+    ck_assert_int_eq(db_conn_ensure(c), 0);
+    ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(db_query(c, fresh_sql, DBP0, &r) == 0, "%u %s", db_errno(c), db_errmsg(c));
+    ck_assert_str_eq(db_cell(r, 0, 0), "2");
+    db_rows_free(r);
+    ck_assert_int_ne(conn_id(c), id);
+
+    /* A plain text statement. */
+    id = conn_id(c);
+    ck_assert_int_eq(db_conn_ensure(c), 0);
+    ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(db_exec_text(c, "INSERT INTO t_first (id) VALUES (3)") == 0, "%u %s",
+                  db_errno(c), db_errmsg(c));
+    ck_assert_int_eq(query_i64(killer, cnt, DBP0), 3);
+
+    /* Once one command has run, the unit is under way: a dead session is an
+     * error (the existing rule; see idle_kill_recovers). */
+    ck_assert_int_eq(db_conn_ensure(c), 0);
+    id = conn_id(c);
+    ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(db_exec(c, ins, DBP(DB_I64(4)), NULL, NULL), -1);
+    ck_assert_int_eq(db_error(c), DB_ERR_CONN);
+    ck_assert_int_eq(query_i64(killer, cnt, DBP0), 3);
+    db_conn_free(killer);
+    db_conn_free(c);
+}
+END_TEST
+
+typedef struct midkill_arg {
+    db_conn *killer;
+    int64_t victim;
+    char err[300];
+} midkill_arg;
+
+/* Waits until the victim's session is inside its SLEEP, then kills it. */
+static void *midkill_thread(void *p)
+{
+    static const char running[] =
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE '%SLEEP%'";
+    midkill_arg *a = p;
+
+    db_thread_init();
+    for (int i = 0; i < 1500 && a->err[0] == '\0'; i++) {
+        db_rows *r = NULL;
+        bool in_sleep = false;
+
+        if (db_query(a->killer, running, DBP(DB_I64(a->victim)), &r) != 0) {
+            snprintf(a->err, sizeof a->err, "processlist: %s", db_errmsg(a->killer));
+            break;
+        }
+        in_sleep = db_cell_i64(r, 0, 0) == 1;
+        db_rows_free(r);
+        if (in_sleep) {
+            kill_conn(a->killer, a->victim, a->err, sizeof a->err);
+            db_thread_end();
+            return NULL;
+        }
+        usleep(20 * 1000);
+    }
+    if (a->err[0] == '\0')
+        snprintf(a->err, sizeof a->err, "the victim never reached its SLEEP");
+    db_thread_end();
+    return NULL;
+}
+
+/* The first command reached the server and the session died while it ran:
+ * it may have executed (even committed), so it is never sent again. */
+START_TEST(first_command_not_resent_once_delivered)
+{
+    static const char ins[] =
+        "INSERT INTO t_sent (id) SELECT 1 FROM (SELECT SLEEP(?) AS s) AS w";
+    static const char cnt[] = "SELECT COUNT(*) FROM t_sent";
+    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    midkill_arg a = {.killer = killer};
+    pthread_t th;
+
+    exec_ok(c, "CREATE OR REPLACE TABLE t_sent (id INT PRIMARY KEY) ENGINE=InnoDB");
+    a.victim = conn_id(c);
+    ck_assert_int_eq(db_conn_ensure(c), 0);
+    ck_assert_int_eq(pthread_create(&th, NULL, midkill_thread, &a), 0);
+    /* A re-sent INSERT would sleep 30 s more and then insert the row. */
+    ck_assert_int_eq(db_exec(c, ins, DBP(DB_I64(30)), NULL, NULL), -1);
+    pthread_join(th, NULL);
+    ck_assert_msg(a.err[0] == '\0', "%s", a.err);
+    ck_assert_msg(db_error(c) == DB_ERR_CONN, "kind=%d errno=%u %s", db_error(c), db_errno(c),
+                  db_errmsg(c));
+    ck_assert(!db_conn_is_up(c));
+    ck_assert_int_eq(query_i64(killer, cnt, DBP0), 0);
+    db_conn_free(killer);
+    db_conn_free(c);
+}
+END_TEST
+
+/* A held session (GET_LOCK, say) and a transaction in progress are state:
+ * their loss is reported and never papered over with a new session. */
+typedef struct selfkill_arg {
+    db_conn *killer;
+    int ensure_rc;
+    db_err_kind kind;
+    char err[300];
+} selfkill_arg;
+
+static int selfkill_fn(db_conn *c, void *p)
+{
+    static const char ins[] = "INSERT INTO t_tx (id) VALUES (301)";
+    selfkill_arg *a = p;
+    db_rows *r = NULL;
+    int64_t id = 0;
+
+    if (db_exec_text(c, ins) != 0 || db_query(c, "SELECT CONNECTION_ID()", DBP0, &r) != 0) {
+        snprintf(a->err, sizeof a->err, "fn: %s", db_errmsg(c));
+        db_rows_free(r);
+        return -1;
+    }
+    id = db_cell_i64(r, 0, 0);
+    db_rows_free(r);
+    if (kill_conn(a->killer, id, a->err, sizeof a->err) != 0)
+        return -1;
+    a->ensure_rc = db_conn_ensure(c);
+    a->kind = db_error(c);
+    return a->ensure_rc == 0 ? 0 : -1;
+}
+
+START_TEST(held_session_never_replaced)
+{
+    static const char cnt[] = "SELECT COUNT(*) FROM t_tx WHERE id IN (300, 301)";
+    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    ins_arg ia = {.id = 300, .ret = 0};
+    selfkill_arg sa = {.killer = killer, .ensure_rc = 99};
+    char err[300] = "";
+    int64_t id = 0;
+    int att = 0;
+
+    exec_ok(c, T_TX_CREATE);
+    id = conn_id(c);
+    db_conn_hold_session(c);
+    ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(db_conn_ensure(c), -1);
+    ck_assert_int_eq(db_error(c), DB_ERR_CONN);
+    ck_assert_int_eq(db_tx(c, insert_fn, &ia, 3, &att), -1);
+    ck_assert_int_eq(db_error(c), DB_ERR_CONN);
+    ck_assert_int_eq(ia.calls, 0);
+    db_conn_release_session(c);
+    ck_assert_msg(db_conn_ensure(c) == 0, "%s", db_errmsg(c));
+    ck_assert_int_ne(conn_id(c), id);
+
+    /* Inside db_tx's fn: ensure reports the killed session; the transaction
+     * fails as a connection error, is not re-run, and commits nothing. */
+    ck_assert_int_eq(db_tx(c, selfkill_fn, &sa, 3, &att), -1);
+    ck_assert_msg(sa.err[0] == '\0', "%s", sa.err);
+    ck_assert_int_eq(sa.ensure_rc, -1);
+    ck_assert_int_eq(sa.kind, DB_ERR_CONN);
+    ck_assert_int_eq(db_error(c), DB_ERR_CONN);
+    ck_assert_int_eq(att, 1);
+    ck_assert_int_eq(query_i64(killer, cnt, DBP0), 0);
+    db_conn_free(killer);
+    db_conn_free(c);
+}
+END_TEST
+
+/* After a failed connect, a connection holds further attempts off; but once
+ * another connection of the process has connected, the database is back and
+ * it connects at its next ensure, however long its hold-off. */
+START_TEST(holdoff_ends_when_another_connection_connects)
+{
+    char dir[] = "/tmp/dblive-XXXXXX", link[64];
+    db_config cfg = {.user = "root", .database = g_db, .connect_timeout_s = 5,
+                     .rw_timeout_s = 15, .reconnect_holdoff_ms = 600000};
+    db_conn *late = NULL, *other = NULL;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(link, sizeof link, "%s/s", dir);
+    cfg.socket = link;  /* no socket there yet: the database is "down" */
+    late = db_conn_new(&cfg);
+    ck_assert_int_eq(db_conn_ensure(late), -1);
+    ck_assert_int_eq(db_error(late), DB_ERR_CONN);
+    ck_assert_ptr_null(strstr(db_errmsg(late), "last attempt"));
+    ck_assert_int_eq(db_conn_ensure(late), -1);
+    ck_assert_msg(strstr(db_errmsg(late), "last attempt") != NULL, "not held off: %s",
+                  db_errmsg(late));
+
+    /* The database "comes back"; the hold-off still stands on its own... */
+    ck_assert_int_eq(symlink(g_sock, link), 0);
+    ck_assert_int_eq(db_conn_ensure(late), -1);
+    ck_assert_msg(strstr(db_errmsg(late), "last attempt") != NULL, "%s", db_errmsg(late));
+    /* ...until another connection connects. */
+    other = live_conn(g_db);
+    ck_assert_msg(db_conn_ensure(late) == 0, "%u %s", db_errno(late), db_errmsg(late));
+    ck_assert_int_eq(conn_id(late) != conn_id(other), 1);
+    db_conn_free(other);
+    db_conn_free(late);
+    unlink(link);
+    rmdir(dir);
+}
+END_TEST
+
 /* ---- migrations and start-up checks ------------------------------------ */
 
 static const db_migration mig1 = {
@@ -937,6 +1188,11 @@ Suite *db_live_suite(void)
     tcase_add_test(tc, tx_swallowed_retry_error);
     tcase_add_test(tc, tx_killed_before_commit);
     tcase_add_test(tc, idle_kill_recovers);
+    tcase_add_test(tc, ensure_replaces_closed_idle_session);
+    tcase_add_test(tc, first_command_resent_when_never_delivered);
+    tcase_add_test(tc, first_command_not_resent_once_delivered);
+    tcase_add_test(tc, held_session_never_replaced);
+    tcase_add_test(tc, holdoff_ends_when_another_connection_connects);
     tcase_add_test(tc, migrations);
     tcase_add_test(tc, durability_check);
     suite_add_tcase(s, tc);

@@ -52,7 +52,7 @@ export function randomHex(n) {
 }
 
 /** Poll fn() (sync or async) until it returns a truthy value; throw after timeoutMs. */
-export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+export async function waitFor(fn, { timeoutMs = 30000, intervalMs = 50, what = 'condition' } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -318,13 +318,13 @@ function parseReady(text) {
 /**
  * Start `onetripd serve` on a fresh database.
  * opts: {prefix='t', overrides={}, seed (array of extra args for `seed`, or true), env,
- *        readyTimeoutMs=20000}
+ *        readyTimeoutMs=60000}
  * Returns {httpUrl, httpsUrl, httpPort, httpsPort, configPath, db, dir, proc,
- *          log(), stop(signal='SIGTERM', timeoutMs=15000), restart(), cli(args, opts),
+ *          log(), stop(signal='SIGTERM', timeoutMs=60000), restart(), cli(args, opts),
  *          sql(query), sqlExec(query)}.
  */
 export async function startServer(opts = {}) {
-  const { prefix = 't', overrides = {}, seed, env: extraEnv, readyTimeoutMs = 20000 } = opts;
+  const { prefix = 't', overrides = {}, seed, env: extraEnv, readyTimeoutMs = 60000 } = opts;
   const root = env.testRoot;
   fs.mkdirSync(root, { recursive: true });
   const cleanPrefix = String(prefix).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
@@ -410,7 +410,7 @@ export async function startServer(opts = {}) {
   }
 
   /** Send signal; resolve {code, signal}. After timeoutMs: SIGKILL, then throw. */
-  server.stop = async function stop(signal = 'SIGTERM', timeoutMs = 15000) {
+  server.stop = async function stop(signal = 'SIGTERM', timeoutMs = 60000) {
     const proc = server.proc;
     if (!proc) return { code: null, signal: null };
     if (proc.exitInfo) return proc.exitInfo;
@@ -461,7 +461,7 @@ function readMaybe(x) {
 }
 
 /**
- * request(url, {method='GET', headers={}, body, json, cert, key, ca, timeoutMs=10000,
+ * request(url, {method='GET', headers={}, body, json, cert, key, ca, timeoutMs=60000,
  *               rejectUnauthorized=true, servername})
  *   -> Promise<{status, headers, text, json, body}>
  * json: sent as the body with content-type application/json. For https, ca defaults to
@@ -471,7 +471,7 @@ function readMaybe(x) {
  */
 export function request(url, opts = {}) {
   const {
-    method = 'GET', headers = {}, json, cert, key, ca, timeoutMs = 10000,
+    method = 'GET', headers = {}, json, cert, key, ca, timeoutMs = 60000,
     rejectUnauthorized = true, servername, localAddress,
   } = opts;
   let { body } = opts;
@@ -562,6 +562,42 @@ export function startMariadb(dir) {
 export function stopMariadb(dir) {
   try {
     runMariadbLib('mdb_stop "$2" >&2', dir);
+    liveMariadbs.delete(path.resolve(dir));
+  } catch (e) {
+    throw new Error(`mdb_stop ${dir} failed:\n${e.stderr || e.message}`);
+  }
+}
+
+function runMariadbLibAsync(script, dir) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('bash', ['-c', `set -euo pipefail; source "$1/ops/lib/mariadb.sh"; ${script}`,
+      'harness', env.repo, path.resolve(dir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(Object.assign(new Error(`exit ${code ?? signal}`), { stderr: err }));
+    });
+  });
+}
+
+/** startMariadb without blocking the event loop: requests in flight keep going meanwhile. */
+export async function startMariadbAsync(dir) {
+  liveMariadbs.add(path.resolve(dir)); // stopped on exit even if this is interrupted
+  try {
+    return (await runMariadbLibAsync('mdb_start "$2" >&2; mdb_sock "$2"', dir)).trim();
+  } catch (e) {
+    throw new Error(`mdb_start ${dir} failed:\n${e.stderr || e.message}`);
+  }
+}
+
+/** stopMariadb without blocking the event loop. */
+export async function stopMariadbAsync(dir) {
+  try {
+    await runMariadbLibAsync('mdb_stop "$2" >&2', dir);
     liveMariadbs.delete(path.resolve(dir));
   } catch (e) {
     throw new Error(`mdb_stop ${dir} failed:\n${e.stderr || e.message}`);
