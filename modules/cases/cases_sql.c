@@ -3,6 +3,29 @@
 #include <string.h>
 
 #include "modules/cases/cases_sql.h"
+#include "db/rows.h"
+
+/* One integer column named n (an id, a COUNT(*)). */
+typedef struct n_row {
+    int64_t n;
+} n_row;
+static const db_col N_COLS[] = {DBR_I64(n_row, n)};
+static const db_row_spec N_ROW = DB_ROW_SPEC(n_row, N_COLS);
+
+typedef struct state_row {
+    char state[16];
+} state_row;
+static const db_col STATE_COLS[] = {DBR_CHARS(state_row, state)};
+static const db_row_spec STATE_ROW = DB_ROW_SPEC(state_row, STATE_COLS);
+
+/* db_query_all into a typed array pointer. */
+#define QUERY_ALL(c, sql, params, spec, rows, n)                                   \
+    do {                                                                          \
+        void *all_ = NULL;                                                        \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n));           \
+        *(rows) = all_;                                                           \
+        return rc_;                                                               \
+    } while (0)
 
 static const char SQL_INSERT[] =
     "INSERT INTO cases (number, query_code, item_code, catalog_version_id, category, applicant_id, "
@@ -27,7 +50,7 @@ static const char SQL_EVENT[] =
     "INSERT INTO case_events (case_id, at, kind, from_state, to_state, actor, note) "
     "VALUES (?, UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)";
 static const char SQL_FIND_REF[] =
-    "SELECT id FROM cases WHERE ref_type = ? AND ref_id = ? ORDER BY id DESC LIMIT 1";
+    "SELECT id AS n FROM cases WHERE ref_type = ? AND ref_id = ? ORDER BY id DESC LIMIT 1";
 static const char SQL_TRIP_COUNT[] =
     "UPDATE cases SET trips = trips + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 /* The figures count trips by completion day: a late trip (documents
@@ -41,7 +64,7 @@ static const char SQL_TRIP_INSERT[] =
 /* A locking read: the transaction's snapshot may predate a check-in that
  * committed while this one waited for the case row. */
 static const char SQL_TRIP_VISIT[] =
-    "SELECT COUNT(*) FROM case_trips WHERE case_id = ? AND outlet_id = ? AND visit_day = ? "
+    "SELECT COUNT(*) AS n FROM case_trips WHERE case_id = ? AND outlet_id = ? AND visit_day = ? "
     "AND visit_ref = ? LOCK IN SHARE MODE";
 static const char SQL_SET_OUTLET[] =
     "UPDATE cases SET outlet_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND outlet_id IS NULL";
@@ -97,17 +120,10 @@ int cases_sql_set_number(db_conn *c, int64_t id, const char *number)
 
 int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found)
 {
-    db_rows *rows = NULL;
-    *found = false;
-    state[0] = '\0';
-    if (db_query(c, SQL_LOCK_STATE, DBP(DB_I64(id)), &rows) != 0)
-        return -1;
-    if (rows->nrows > 0) {
-        *found = true;
-        snprintf(state, 16, "%s", db_cell(rows, 0, 0));
-    }
-    db_rows_free(rows);
-    return 0;
+    state_row row = {""};
+    int rc = db_query_one(c, SQL_LOCK_STATE, DBP(DB_I64(id)), &STATE_ROW, &row, found);
+    snprintf(state, 16, "%s", row.state);
+    return rc;
 }
 
 int cases_sql_lock_case(db_conn *c, int64_t id, db_rows **out)
@@ -140,32 +156,27 @@ int cases_sql_event(db_conn *c, int64_t id, const char *kind, const char *from, 
 
 int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *id)
 {
-    db_rows *rows = NULL;
-    *id = 0;
-    if (db_query(c, SQL_FIND_REF, DBP(DB_STR(ref_type), DB_STR(ref_id)), &rows) != 0)
-        return -1;
-    if (rows->nrows > 0)
-        *id = db_cell_i64(rows, 0, 0);
-    db_rows_free(rows);
-    return 0;
+    n_row row = {0};
+    bool found = false;
+    int rc = db_query_one(c, SQL_FIND_REF, DBP(DB_STR(ref_type), DB_STR(ref_id)), &N_ROW, &row,
+                          &found);
+    *id = row.n;
+    return rc;
 }
 
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
                        int64_t partner_id, const char *visit_day, const char *visit_ref,
                        bool *counted)
 {
-    db_rows *rows = NULL;
-    bool seen = false;
+    n_row seen = {0};
 
     *counted = false;
     if (outlet_id > 0) {
-        if (db_query(c, SQL_TRIP_VISIT,
-                     DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day), DB_STR(visit_ref)),
-                     &rows) != 0)
+        if (db_query_one(c, SQL_TRIP_VISIT,
+                         DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day), DB_STR(visit_ref)),
+                         &N_ROW, &seen, NULL) != 0)
             return -1;
-        seen = rows->nrows > 0 && db_cell_i64(rows, 0, 0) > 0;
-        db_rows_free(rows);
-        if (seen)
+        if (seen.n > 0)
             return 0;
     }
     if (db_exec(c, SQL_TRIP_INSERT,
@@ -355,10 +366,12 @@ int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit
 /* Partner outlets: every channel that is neither the app nor a window. */
 #define PARTNER_CHANNELS "('post','dealer','insurer','hospital','court','station')"
 #define FIG_SUMS                                                                            \
-    "COUNT(*), COALESCE(SUM(c.trips <= 1), 0), COALESCE(SUM(c.trips = 0), 0), "             \
-    "COALESCE(SUM(c.channel = 'app'), 0), COALESCE(SUM(c.completed_day <= c.deadline), 0), " \
-    "COALESCE(SUM(c.channel <> 'app'), 0), COALESCE(SUM(c.channel IN " PARTNER_CHANNELS "), 0), " \
-    "COUNT(r.case_id), COALESCE(SUM(r.score >= 4), 0)"
+    "COUNT(*) AS completed, COALESCE(SUM(c.trips <= 1), 0) AS one_trip, "                   \
+    "COALESCE(SUM(c.trips = 0), 0) AS zero_trip, COALESCE(SUM(c.channel = 'app'), 0) AS online, " \
+    "COALESCE(SUM(c.completed_day <= c.deadline), 0) AS on_time, "                          \
+    "COALESCE(SUM(c.channel <> 'app'), 0) AS offline, "                                     \
+    "COALESCE(SUM(c.channel IN " PARTNER_CHANNELS "), 0) AS at_partner, "                   \
+    "COUNT(r.case_id) AS rated, COALESCE(SUM(r.score >= 4), 0) AS satisfied"
 
 static const char SQL_ROLLUP_DELETE[] = "DELETE FROM case_rollup_daily WHERE day = ?";
 static const char SQL_ROLLUP_INSERT[] =
@@ -374,9 +387,10 @@ static const char SQL_DIRTY_CLEAR[] = "DELETE FROM case_rollup_dirty WHERE day =
  * statement serves the three groupings. */
 static const char SQL_FIG_ROLLUP[] =
     "SELECT CASE ? WHEN 'category' THEN d.category WHEN 'channel' THEN d.channel "
-    "ELSE CAST(d.outlet_id AS CHAR) END AS k, SUM(d.completed), SUM(d.one_trip), SUM(d.zero_trip), "
-    "SUM(d.online), SUM(d.on_time), SUM(d.offline), SUM(d.at_partner), SUM(d.rated), "
-    "SUM(d.satisfied) FROM case_rollup_daily d WHERE d.day BETWEEN ? AND ? GROUP BY k ORDER BY k";
+    "ELSE CAST(d.outlet_id AS CHAR) END AS k, SUM(d.completed) AS completed, "
+    "SUM(d.one_trip) AS one_trip, SUM(d.zero_trip) AS zero_trip, SUM(d.online) AS online, "
+    "SUM(d.on_time) AS on_time, SUM(d.offline) AS offline, SUM(d.at_partner) AS at_partner, "
+    "SUM(d.rated) AS rated, SUM(d.satisfied) AS satisfied FROM case_rollup_daily d WHERE d.day BETWEEN ? AND ? GROUP BY k ORDER BY k";
 static const char SQL_FIG_LIVE[] =
     "SELECT CASE ? WHEN 'category' THEN CAST(c.category AS CHAR) WHEN 'channel' THEN "
     "CAST(c.channel AS CHAR) ELSE CAST(COALESCE(c.outlet_id, 0) AS CHAR) END AS k, " FIG_SUMS
@@ -391,9 +405,12 @@ int cases_sql_rollup_day(db_conn *c, const char *day)
     return db_exec(c, SQL_ROLLUP_INSERT, DBP(DB_STR(day)), NULL, NULL);
 }
 
-int cases_sql_dirty_days(db_conn *c, db_rows **out)
+static const db_col DAY_COLS[] = {DBR_CHARS(cases_day_row, day)};
+static const db_row_spec DAY_ROW = DB_ROW_SPEC(cases_day_row, DAY_COLS);
+
+int cases_sql_dirty_days(db_conn *c, cases_day_row **rows, int *n)
 {
-    return db_query(c, SQL_DIRTY, DBP0, out);
+    QUERY_ALL(c, SQL_DIRTY, DBP0, &DAY_ROW, rows, n);
 }
 
 int cases_sql_dirty_clear(db_conn *c, const char *day)
@@ -401,26 +418,53 @@ int cases_sql_dirty_clear(db_conn *c, const char *day)
     return db_exec(c, SQL_DIRTY_CLEAR, DBP(DB_STR(day)), NULL, NULL);
 }
 
+static const db_col FIG_COLS[] = {
+    DBR_STR_NULL(cases_fig_row, k),       DBR_I64(cases_fig_row, completed),
+    DBR_I64(cases_fig_row, one_trip),     DBR_I64(cases_fig_row, zero_trip),
+    DBR_I64(cases_fig_row, online),       DBR_I64(cases_fig_row, on_time),
+    DBR_I64(cases_fig_row, offline),      DBR_I64(cases_fig_row, at_partner),
+    DBR_I64(cases_fig_row, rated),        DBR_I64(cases_fig_row, satisfied),
+};
+static const db_row_spec FIG_ROW = DB_ROW_SPEC(cases_fig_row, FIG_COLS);
+
 int cases_sql_figures_rollup(db_conn *c, const char *from, const char *to, const char *group,
-                             db_rows **out)
+                             cases_fig_row **rows, int *n)
 {
-    return db_query(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), out);
+    QUERY_ALL(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), &FIG_ROW, rows, n);
 }
 
-int cases_sql_figures_live(db_conn *c, const char *day, const char *group, db_rows **out)
+int cases_sql_figures_live(db_conn *c, const char *day, const char *group, cases_fig_row **rows,
+                           int *n)
 {
-    return db_query(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), out);
+    QUERY_ALL(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), &FIG_ROW, rows, n);
 }
 
-int cases_sql_outlet_names(db_conn *c, db_rows **out)
+void cases_fig_row_array_free(cases_fig_row *rows, int n)
 {
-    return db_query(c, SQL_OUTLET_NAMES, DBP0, out);
+    db_row_array_free(&FIG_ROW, rows, n);
+}
+
+static const db_col OUTLET_COLS[] = {
+    DBR_CHARS(cases_outlet_row, id),
+    DBR_STR(cases_outlet_row, name),
+};
+static const db_row_spec OUTLET_ROW = DB_ROW_SPEC(cases_outlet_row, OUTLET_COLS);
+
+int cases_sql_outlet_names(db_conn *c, cases_outlet_row **rows, int *n)
+{
+    QUERY_ALL(c, SQL_OUTLET_NAMES, DBP0, &OUTLET_ROW, rows, n);
+}
+
+void cases_outlet_row_array_free(cases_outlet_row *rows, int n)
+{
+    db_row_array_free(&OUTLET_ROW, rows, n);
 }
 
 /* ---- jobs ---- */
 
 static const char SQL_OPEN_BATCH[] =
-    "SELECT id, submitted_day, promised_days, deadline, COALESCE(outlet_id, 0), warned FROM cases "
+    "SELECT id, submitted_day, promised_days, deadline, COALESCE(outlet_id, 0) AS outlet_id, "
+    "warned FROM cases "
     "WHERE state IN ('submitted','accepted','in_progress') AND overdue = 0 AND id > ? "
     "ORDER BY id LIMIT ?";
 static const char SQL_ALERT[] =
@@ -430,18 +474,25 @@ static const char SQL_FLAG_WARNED[] = "UPDATE cases SET warned = 1 WHERE id = ? 
 static const char SQL_FLAG_OVERDUE[] =
     "UPDATE cases SET overdue = 1, warned = 1 WHERE id = ? AND overdue = 0";
 static const char SQL_SUPPLY_BATCH[] =
-    "SELECT id, supply_due, supply_state, COALESCE(outlet_id, 0) FROM cases "
+    "SELECT id, supply_due, supply_state, COALESCE(outlet_id, 0) AS outlet_id FROM cases "
     "WHERE supply_state IN ('pending','reminded') AND supply_due <= ? AND id > ? "
     "AND state IN ('submitted','accepted','in_progress') ORDER BY id LIMIT ?";
 static const char SQL_SUPPLY_MOVE[] =
     "UPDATE cases SET supply_state = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND supply_state = ?";
 static const char SQL_RECT_OVERDUE[] =
-    "SELECT id, case_id, COALESCE(outlet_id, 0) FROM rectifications "
+    "SELECT id, case_id, COALESCE(outlet_id, 0) AS outlet_id FROM rectifications "
     "WHERE state = 'open' AND due_at < FROM_UNIXTIME(?) LIMIT 1000";
 
-int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, db_rows **out)
+static const db_col OPEN_COLS[] = {
+    DBR_I64(cases_open_row, id),         DBR_CHARS(cases_open_row, submitted_day),
+    DBR_I64(cases_open_row, promised_days), DBR_CHARS(cases_open_row, deadline),
+    DBR_I64(cases_open_row, outlet_id),  DBR_BOOL(cases_open_row, warned),
+};
+static const db_row_spec OPEN_ROW = DB_ROW_SPEC(cases_open_row, OPEN_COLS);
+
+int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, cases_open_row **rows, int *n)
 {
-    return db_query(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), &OPEN_ROW, rows, n);
 }
 
 int cases_sql_alert(db_conn *c, int64_t case_id, int64_t outlet_id, const char *kind)
@@ -459,9 +510,19 @@ int cases_sql_flag_overdue(db_conn *c, int64_t case_id)
     return db_exec(c, SQL_FLAG_OVERDUE, DBP(DB_I64(case_id)), NULL, NULL);
 }
 
-int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit, db_rows **out)
+static const db_col SUPPLY_COLS[] = {
+    DBR_I64(cases_supply_row, id),
+    DBR_CHARS(cases_supply_row, supply_due),
+    DBR_CHARS(cases_supply_row, supply_state),
+    DBR_I64(cases_supply_row, outlet_id),
+};
+static const db_row_spec SUPPLY_ROW = DB_ROW_SPEC(cases_supply_row, SUPPLY_COLS);
+
+int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit,
+                           cases_supply_row **rows, int *n)
 {
-    return db_query(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)),
+              &SUPPLY_ROW, rows, n);
 }
 
 int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const char *to, bool *done)
@@ -474,7 +535,14 @@ int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const c
     return 0;
 }
 
-int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, db_rows **out)
+static const db_col RECT_DUE_COLS[] = {
+    DBR_I64(cases_rect_due_row, id),
+    DBR_I64(cases_rect_due_row, case_id),
+    DBR_I64(cases_rect_due_row, outlet_id),
+};
+static const db_row_spec RECT_DUE_ROW = DB_ROW_SPEC(cases_rect_due_row, RECT_DUE_COLS);
+
+int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, cases_rect_due_row **rows, int *n)
 {
-    return db_query(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), out);
+    QUERY_ALL(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), &RECT_DUE_ROW, rows, n);
 }

@@ -101,26 +101,60 @@ int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit
 /* Recomputes the rollup rows of one completion day (delete + insert from
  * cases; run inside one transaction). */
 int cases_sql_rollup_day(db_conn *c, const char *day);
-/* Takes (deletes) up to 100 dirty days; rows: day. */
-int cases_sql_dirty_days(db_conn *c, db_rows **out);
+/* Up to 100 dirty days ("YYYY-MM-DD"); free with free(). */
+typedef struct cases_day_row {
+    char day[11];
+} cases_day_row;
+int cases_sql_dirty_days(db_conn *c, cases_day_row **rows, int *n);
 int cases_sql_dirty_clear(db_conn *c, const char *day);
-/* Sums over [from, to] grouped by group ("category" | "channel" | "outlet"):
- * key, completed, one_trip, zero_trip, online, on_time, offline, at_partner,
- * rated, satisfied. _rollup reads case_rollup_daily, _live reads cases. */
+/* Sums over [from, to] grouped by group ("category" | "channel" | "outlet",
+ * the key: NULL for none). _rollup reads case_rollup_daily, _live reads
+ * cases. Free with cases_fig_row_array_free. */
+typedef struct cases_fig_row {
+    char *k;
+    int64_t completed, one_trip, zero_trip, online, on_time, offline, at_partner, rated, satisfied;
+} cases_fig_row;
 int cases_sql_figures_rollup(db_conn *c, const char *from, const char *to, const char *group,
-                             db_rows **out);
-int cases_sql_figures_live(db_conn *c, const char *day, const char *group, db_rows **out);
-int cases_sql_outlet_names(db_conn *c, db_rows **out); /* id, name */
+                             cases_fig_row **rows, int *n);
+int cases_sql_figures_live(db_conn *c, const char *day, const char *group, cases_fig_row **rows,
+                           int *n);
+void cases_fig_row_array_free(cases_fig_row *rows, int n);
+/* Every outlet's id (as text) and name; free with cases_outlet_row_array_free. */
+typedef struct cases_outlet_row {
+    char id[24];
+    char *name;
+} cases_outlet_row;
+int cases_sql_outlet_names(db_conn *c, cases_outlet_row **rows, int *n);
+void cases_outlet_row_array_free(cases_outlet_row *rows, int n);
 
 /* ---- jobs ---- */
-/* Open, not yet overdue cases after id: id, submitted_day, promised_days,
- * deadline, outlet_id, warned. */
-int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, db_rows **out);
+/* Open, not yet overdue cases after id (outlet_id 0: none); free with free(). */
+typedef struct cases_open_row {
+    int64_t id;
+    char submitted_day[11]; /* "YYYY-MM-DD" */
+    int64_t promised_days;
+    char deadline[11];
+    int64_t outlet_id;
+    bool warned;
+} cases_open_row;
+int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, cases_open_row **rows, int *n);
 int cases_sql_alert(db_conn *c, int64_t case_id, int64_t outlet_id, const char *kind);
 int cases_sql_flag_warned(db_conn *c, int64_t case_id);
 int cases_sql_flag_overdue(db_conn *c, int64_t case_id);
-/* Cases with materials outstanding due by day: id, supply_due, supply_state, outlet_id. */
-int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit, db_rows **out);
+/* Cases with materials outstanding due by day (outlet_id 0: none); free
+ * with free(). */
+typedef struct cases_supply_row {
+    int64_t id;
+    char supply_due[11];
+    char supply_state[16];
+    int64_t outlet_id;
+} cases_supply_row;
+int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit,
+                           cases_supply_row **rows, int *n);
 int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const char *to, bool *done);
-/* Open rectifications past due at unix time now: id, case_id, outlet_id. */
-int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, db_rows **out);
+/* Open rectifications past due at unix time now (outlet_id 0: none); free
+ * with free(). */
+typedef struct cases_rect_due_row {
+    int64_t id, case_id, outlet_id;
+} cases_rect_due_row;
+int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, cases_rect_due_row **rows, int *n);
