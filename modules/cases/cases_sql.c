@@ -38,6 +38,17 @@ static const char SQL_LOCK_STATE[] = "SELECT state FROM cases WHERE id = ? FOR U
 static const char SQL_LOCK_CASE[] =
     "SELECT state, trips, missing_materials, supply_state, outlet_id, query_code, "
     "catalog_version_id, commitment_materials FROM cases WHERE id = ? FOR UPDATE";
+static const db_col LOCKED_COLS[] = {
+    DBR_CHARS(cases_locked, state),
+    DBR_I64(cases_locked, trips),
+    DBR_STR_NULL(cases_locked, missing_materials),
+    DBR_CHARS(cases_locked, supply_state),
+    DBR_I64_NULL(cases_locked, outlet_id, has_outlet_id),
+    DBR_CHARS(cases_locked, query_code),
+    DBR_I64(cases_locked, catalog_version_id),
+    DBR_STR_NULL(cases_locked, commitment_materials),
+};
+static const db_row_spec LOCKED_ROW = DB_ROW_SPEC(cases_locked, LOCKED_COLS);
 /* accepted_at / completed_at keep their first value; completed_day is set
  * only on completion (the figures count completions by that day). */
 static const char SQL_MOVE[] =
@@ -72,12 +83,47 @@ static const char SQL_SET_OUTLET[] =
 #define CASE_COLS                                                                               \
     "c.id, c.number, c.query_code, c.item_code, c.catalog_version_id, c.category, "           \
     "c.applicant_id, c.channel, c.outlet_id, c.assisted_kind, c.assisted_id, c.ref_type, "    \
-    "c.ref_id, c.state, DATE_FORMAT(c.submitted_at, '%Y-%m-%dT%H:%i:%sZ'), c.submitted_day, " \
-    "c.promised_days, c.deadline, DATE_FORMAT(c.accepted_at, '%Y-%m-%dT%H:%i:%sZ'), "          \
-    "DATE_FORMAT(c.completed_at, '%Y-%m-%dT%H:%i:%sZ'), c.completed_day, c.trips, c.warned, "  \
-    "c.overdue, c.missing_materials, c.supply_due, c.supply_state, c.commitment_materials, "   \
-    "c.state_reason, v.name, v.version, v.trips, "                                          \
-    "EXISTS (SELECT 1 FROM case_ratings r WHERE r.case_id = c.id)"
+    "c.ref_id, c.state, c.submitted_at, c.submitted_day, c.promised_days, c.deadline, "       \
+    "c.accepted_at, c.completed_at, c.completed_day, c.trips, c.warned, c.overdue, "          \
+    "c.missing_materials, c.supply_due, c.supply_state, c.commitment_materials, "             \
+    "c.state_reason, v.name AS item_name, v.version AS item_version, v.trips AS item_trips, " \
+    "EXISTS (SELECT 1 FROM case_ratings r WHERE r.case_id = c.id) AS rated"
+static const db_col CASE_ROW_COLS[] = {
+    DBR_I64(cases_case, id),
+    DBR_STR_NULL(cases_case, number),
+    DBR_CHARS(cases_case, query_code),
+    DBR_STR(cases_case, item_code),
+    DBR_I64(cases_case, catalog_version_id),
+    DBR_STR(cases_case, category),
+    DBR_I64(cases_case, applicant_id),
+    DBR_STR(cases_case, channel),
+    DBR_I64_NULL(cases_case, outlet_id, has_outlet_id),
+    DBR_STR_NULL(cases_case, assisted_kind),
+    DBR_I64_NULL(cases_case, assisted_id, has_assisted_id),
+    DBR_STR_NULL(cases_case, ref_type),
+    DBR_STR_NULL(cases_case, ref_id),
+    DBR_CHARS(cases_case, state),
+    DBR_UTC(cases_case, submitted_at),
+    DBR_CHARS(cases_case, submitted_day),
+    DBR_I64(cases_case, promised_days),
+    DBR_CHARS(cases_case, deadline),
+    DBR_UTC_NULL(cases_case, accepted_at, has_accepted_at),
+    DBR_UTC_NULL(cases_case, completed_at, has_completed_at),
+    DBR_CHARS_NULL(cases_case, completed_day, has_completed_day),
+    DBR_I64(cases_case, trips),
+    DBR_BOOL(cases_case, warned),
+    DBR_BOOL(cases_case, overdue),
+    DBR_STR_NULL(cases_case, missing_materials),
+    DBR_CHARS_NULL(cases_case, supply_due, has_supply_due),
+    DBR_CHARS(cases_case, supply_state),
+    DBR_STR_NULL(cases_case, commitment_materials),
+    DBR_STR_NULL(cases_case, state_reason),
+    DBR_STR(cases_case, item_name),
+    DBR_I64(cases_case, item_version),
+    DBR_I64(cases_case, item_trips),
+    DBR_BOOL(cases_case, rated),
+};
+static const db_row_spec CASE_ROW = DB_ROW_SPEC(cases_case, CASE_ROW_COLS);
 
 static const char SQL_GET_NUMBER[] =
     "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
@@ -86,11 +132,24 @@ static const char SQL_LIST_APPLICANT[] =
     "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
     "WHERE c.applicant_id = ? AND (? = 0 OR c.id < ?) ORDER BY c.id DESC LIMIT ?";
 static const char SQL_EVENTS[] =
-    "SELECT DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%sZ'), kind, from_state, to_state, note "
-    "FROM case_events WHERE case_id = ? ORDER BY id";
+    "SELECT at, kind, from_state, to_state, note FROM case_events WHERE case_id = ? ORDER BY id";
+static const db_col EVENT_COLS[] = {
+    DBR_UTC(cases_event_row, at),
+    DBR_STR(cases_event_row, kind),
+    DBR_STR_NULL(cases_event_row, from_state),
+    DBR_STR_NULL(cases_event_row, to_state),
+    DBR_STR_NULL(cases_event_row, note),
+};
+static const db_row_spec EVENT_ROW = DB_ROW_SPEC(cases_event_row, EVENT_COLS);
 static const char SQL_TRIPS[] =
-    "SELECT DATE_FORMAT(t.at, '%Y-%m-%dT%H:%i:%sZ'), t.outlet_id, o.name FROM case_trips t "
+    "SELECT t.at, t.outlet_id, o.name AS outlet_name FROM case_trips t "
     "LEFT JOIN outlets o ON o.id = t.outlet_id WHERE t.case_id = ? ORDER BY t.id";
+static const db_col TRIP_COLS[] = {
+    DBR_UTC(cases_trip_row, at),
+    DBR_I64_NULL(cases_trip_row, outlet_id, has_outlet_id),
+    DBR_STR_NULL(cases_trip_row, outlet_name),
+};
+static const db_row_spec TRIP_ROW = DB_ROW_SPEC(cases_trip_row, TRIP_COLS);
 
 static db_val opt_i64(int64_t v)
 {
@@ -126,9 +185,14 @@ int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found)
     return rc;
 }
 
-int cases_sql_lock_case(db_conn *c, int64_t id, db_rows **out)
+int cases_sql_lock_case(db_conn *c, int64_t id, cases_locked *out, bool *found)
 {
-    return db_query(c, SQL_LOCK_CASE, DBP(DB_I64(id)), out);
+    return db_query_one(c, SQL_LOCK_CASE, DBP(DB_I64(id)), &LOCKED_ROW, out, found);
+}
+
+void cases_locked_clear(cases_locked *l)
+{
+    db_row_clear(&LOCKED_ROW, l);
 }
 
 int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, const char *reason,
@@ -206,26 +270,47 @@ int cases_sql_set_outlet(db_conn *c, int64_t id, int64_t outlet_id, bool *done)
     return 0;
 }
 
-int cases_sql_get_by_number(db_conn *c, const char *number, db_rows **out)
+void cases_case_clear(cases_case *k)
 {
-    return db_query(c, SQL_GET_NUMBER, DBP(DB_STR(number)), out);
+    db_row_clear(&CASE_ROW, k);
+}
+
+void cases_case_array_free(cases_case *rows, int n)
+{
+    db_row_array_free(&CASE_ROW, rows, n);
+}
+
+int cases_sql_get_by_number(db_conn *c, const char *number, cases_case *out, bool *found)
+{
+    return db_query_one(c, SQL_GET_NUMBER, DBP(DB_STR(number)), &CASE_ROW, out, found);
 }
 
 int cases_sql_list_by_applicant(db_conn *c, int64_t applicant_id, int64_t before_id, int limit,
-                                db_rows **out)
+                                cases_case **rows, int *n)
 {
-    return db_query(c, SQL_LIST_APPLICANT,
-                    DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_LIST_APPLICANT,
+              DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)),
+              &CASE_ROW, rows, n);
 }
 
-int cases_sql_events(db_conn *c, int64_t id, db_rows **out)
+int cases_sql_events(db_conn *c, int64_t id, cases_event_row **rows, int *n)
 {
-    return db_query(c, SQL_EVENTS, DBP(DB_I64(id)), out);
+    QUERY_ALL(c, SQL_EVENTS, DBP(DB_I64(id)), &EVENT_ROW, rows, n);
 }
 
-int cases_sql_trips(db_conn *c, int64_t id, db_rows **out)
+void cases_event_row_array_free(cases_event_row *rows, int n)
 {
-    return db_query(c, SQL_TRIPS, DBP(DB_I64(id)), out);
+    db_row_array_free(&EVENT_ROW, rows, n);
+}
+
+int cases_sql_trips(db_conn *c, int64_t id, cases_trip_row **rows, int *n)
+{
+    QUERY_ALL(c, SQL_TRIPS, DBP(DB_I64(id)), &TRIP_ROW, rows, n);
+}
+
+void cases_trip_row_array_free(cases_trip_row *rows, int n)
+{
+    db_row_array_free(&TRIP_ROW, rows, n);
 }
 
 /* ---- acceptance details ---- */
@@ -264,8 +349,13 @@ int cases_sql_set_missing(db_conn *c, int64_t id, const char *missing_json, bool
 /* ---- ratings and rectifications ---- */
 
 static const char SQL_RATING_GET[] =
-    "SELECT score, comment, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM case_ratings "
-    "WHERE case_id = ?";
+    "SELECT score, comment, created_at FROM case_ratings WHERE case_id = ?";
+static const db_col RATING_COLS[] = {
+    DBR_I64(cases_rating_row, score),
+    DBR_STR(cases_rating_row, comment),
+    DBR_UTC(cases_rating_row, created_at),
+};
+static const db_row_spec RATING_ROW = DB_ROW_SPEC(cases_rating_row, RATING_COLS);
 static const char SQL_RATING_INSERT[] =
     "INSERT INTO case_ratings (case_id, applicant_id, channel, assisted_kind, assisted_id, score, "
     "comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
@@ -273,8 +363,19 @@ static const char SQL_RECT_INSERT[] =
     "INSERT INTO rectifications (case_id, outlet_id, score, state, due_at, created_at) "
     "VALUES (?, ?, ?, 'open', UTC_TIMESTAMP(3) + INTERVAL ? HOUR, UTC_TIMESTAMP(3))";
 #define RECT_COLS                                                                            \
-    "r.id, r.state, DATE_FORMAT(r.due_at, '%Y-%m-%dT%H:%i:%sZ'), r.answer, "                \
-    "DATE_FORMAT(r.answered_at, '%Y-%m-%dT%H:%i:%sZ'), r.score, r.case_id, c.number, r.outlet_id"
+    "r.id, r.state, r.due_at, r.answer, r.answered_at, r.score, r.case_id, c.number, r.outlet_id"
+static const db_col RECT_COLS_TABLE[] = {
+    DBR_I64(cases_rect_row, id),
+    DBR_CHARS(cases_rect_row, state),
+    DBR_UTC(cases_rect_row, due_at),
+    DBR_STR_NULL(cases_rect_row, answer),
+    DBR_UTC_NULL(cases_rect_row, answered_at, has_answered_at),
+    DBR_I64(cases_rect_row, score),
+    DBR_I64(cases_rect_row, case_id),
+    DBR_STR_NULL(cases_rect_row, number),
+    DBR_I64_NULL(cases_rect_row, outlet_id, has_outlet_id),
+};
+static const db_row_spec RECT_ROW = DB_ROW_SPEC(cases_rect_row, RECT_COLS_TABLE);
 static const char SQL_RECT_BY_CASE[] =
     "SELECT " RECT_COLS " FROM rectifications r JOIN cases c ON c.id = r.case_id WHERE r.case_id = ?";
 static const char SQL_RECT_LOCK[] =
@@ -288,9 +389,14 @@ static const char SQL_RECT_LIST[] =
     "WHERE (? IS NULL OR r.state = ?) ORDER BY r.due_at, r.id LIMIT ?";
 static const char SQL_MARK_DIRTY[] = "INSERT IGNORE INTO case_rollup_dirty (day) VALUES (?)";
 
-int cases_sql_rating_get(db_conn *c, int64_t case_id, db_rows **out)
+int cases_sql_rating_get(db_conn *c, int64_t case_id, cases_rating_row *out, bool *found)
 {
-    return db_query(c, SQL_RATING_GET, DBP(DB_I64(case_id)), out);
+    return db_query_one(c, SQL_RATING_GET, DBP(DB_I64(case_id)), &RATING_ROW, out, found);
+}
+
+void cases_rating_row_clear(cases_rating_row *r)
+{
+    db_row_clear(&RATING_ROW, r);
 }
 
 int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, const char *channel,
@@ -315,14 +421,24 @@ int cases_sql_rect_insert(db_conn *c, int64_t case_id, int64_t outlet_id, int sc
     return 0;
 }
 
-int cases_sql_rect_by_case(db_conn *c, int64_t case_id, db_rows **out)
+void cases_rect_row_clear(cases_rect_row *r)
 {
-    return db_query(c, SQL_RECT_BY_CASE, DBP(DB_I64(case_id)), out);
+    db_row_clear(&RECT_ROW, r);
 }
 
-int cases_sql_rect_lock(db_conn *c, int64_t id, db_rows **out)
+void cases_rect_row_array_free(cases_rect_row *rows, int n)
 {
-    return db_query(c, SQL_RECT_LOCK, DBP(DB_I64(id)), out);
+    db_row_array_free(&RECT_ROW, rows, n);
+}
+
+int cases_sql_rect_by_case(db_conn *c, int64_t case_id, cases_rect_row *out, bool *found)
+{
+    return db_query_one(c, SQL_RECT_BY_CASE, DBP(DB_I64(case_id)), &RECT_ROW, out, found);
+}
+
+int cases_sql_rect_lock(db_conn *c, int64_t id, cases_rect_row *out, bool *found)
+{
+    return db_query_one(c, SQL_RECT_LOCK, DBP(DB_I64(id)), &RECT_ROW, out, found);
 }
 
 int cases_sql_rect_answer(db_conn *c, int64_t id, const char *answer, int64_t operator_id, bool *done)
@@ -336,9 +452,10 @@ int cases_sql_rect_answer(db_conn *c, int64_t id, const char *answer, int64_t op
     return 0;
 }
 
-int cases_sql_rect_list(db_conn *c, const char *state, int limit, db_rows **out)
+int cases_sql_rect_list(db_conn *c, const char *state, int limit, cases_rect_row **rows, int *n)
 {
-    return db_query(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), &RECT_ROW, rows,
+              n);
 }
 
 int cases_sql_mark_dirty(db_conn *c, const char *day)
@@ -349,16 +466,34 @@ int cases_sql_mark_dirty(db_conn *c, const char *day)
 /* ---- alerts ---- */
 
 static const char SQL_ALERTS[] =
-    "SELECT a.id, a.kind, DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'), c.number, c.item_code, "
-    "a.outlet_id, c.state, c.deadline FROM case_alerts a JOIN cases c ON c.id = a.case_id "
+    "SELECT a.id, a.kind, a.created_at, c.number, c.item_code, a.outlet_id, c.state, c.deadline "
+    "FROM case_alerts a JOIN cases c ON c.id = a.case_id "
     "WHERE (? = 0 OR a.outlet_id = ?) AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?";
 
-int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit, db_rows **out)
+static const db_col ALERT_COLS[] = {
+    DBR_I64(cases_alert_row, id),
+    DBR_CHARS(cases_alert_row, kind),
+    DBR_UTC(cases_alert_row, created_at),
+    DBR_STR_NULL(cases_alert_row, number),
+    DBR_STR(cases_alert_row, item_code),
+    DBR_I64_NULL(cases_alert_row, outlet_id, has_outlet_id),
+    DBR_CHARS(cases_alert_row, state),
+    DBR_CHARS(cases_alert_row, deadline),
+};
+static const db_row_spec ALERT_ROW = DB_ROW_SPEC(cases_alert_row, ALERT_COLS);
+
+int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit,
+                     cases_alert_row **rows, int *n)
 {
-    return db_query(c, SQL_ALERTS,
-                    DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
-                        DB_I64(limit)),
-                    out);
+    QUERY_ALL(c, SQL_ALERTS,
+              DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
+                  DB_I64(limit)),
+              &ALERT_ROW, rows, n);
+}
+
+void cases_alert_row_array_free(cases_alert_row *rows, int n)
+{
+    db_row_array_free(&ALERT_ROW, rows, n);
 }
 
 /* ---- figures and rollup ---- */
