@@ -149,7 +149,8 @@ done:
 int cases_move(db_conn *c, int64_t case_id, const char *state, const char *reason,
                const char *actor, const char **why)
 {
-    db_rows *lk = NULL;
+    cases_locked lk = {0};
+    bool found = false;
     char from[16];
     char day_s[DATE_STR_SIZE];
     bool done = false;
@@ -162,14 +163,14 @@ int cases_move(db_conn *c, int64_t case_id, const char *state, const char *reaso
             *why = "bad_transition";
         return -1;
     }
-    if (cases_sql_lock_case(c, case_id, &lk) != 0)
+    if (cases_sql_lock_case(c, case_id, &lk, &found) != 0)
         return -1;
-    if (lk->nrows == 0) {
+    if (!found) {
         if (why)
             *why = "unknown_case";
         goto done;
     }
-    snprintf(from, sizeof from, "%s", db_cell(lk, 0, CL_STATE));
+    snprintf(from, sizeof from, "%s", lk.state);
     if (!cases_transition_ok(from, state)) {
         if (why)
             *why = "bad_transition";
@@ -178,7 +179,7 @@ int cases_move(db_conn *c, int64_t case_id, const char *state, const char *reaso
     /* A case completed with materials still awaited could never receive
      * them (a closed case takes no supplements): they are supplied or
      * replaced by a recorded commitment first, whoever completes it. */
-    if (strcmp(state, "completed") == 0 && cases_supply_open(db_cell(lk, 0, CL_SUPPLY_STATE))) {
+    if (strcmp(state, "completed") == 0 && cases_supply_open(lk.supply_state)) {
         if (why)
             *why = "materials_missing";
         goto done;
@@ -193,7 +194,7 @@ int cases_move(db_conn *c, int64_t case_id, const char *state, const char *reaso
     }
     rc = cases_sql_event(c, case_id, "state", from, state, actor, reason);
 done:
-    db_rows_free(lk);
+    cases_locked_clear(&lk);
     return rc;
 }
 

@@ -27,13 +27,13 @@ typedef struct fig_group {
 
 /* Every row counts: the groups grow as needed (one per outlet can be
  * many hundreds), so the total is always the sum of all groups. */
-static void add_rows(const db_rows *rows, fig_group **g, int *ng, int *cap)
+static void add_rows(const cases_fig_row *rows, int n, fig_group **g, int *ng, int *cap)
 {
-    for (int i = 0; i < rows->nrows; i++) {
-        const char *k = db_cell(rows, i, 0) ? db_cell(rows, i, 0) : "";
-        cases_fig x = {db_cell_i64(rows, i, 1), db_cell_i64(rows, i, 2), db_cell_i64(rows, i, 3),
-                       db_cell_i64(rows, i, 4), db_cell_i64(rows, i, 5), db_cell_i64(rows, i, 6),
-                       db_cell_i64(rows, i, 7), db_cell_i64(rows, i, 8), db_cell_i64(rows, i, 9)};
+    for (int i = 0; i < n; i++) {
+        const cases_fig_row *w = &rows[i];
+        const char *k = w->k ? w->k : "";
+        cases_fig x = {w->completed, w->one_trip,   w->zero_trip, w->online,   w->on_time,
+                       w->offline,   w->at_partner, w->rated,     w->satisfied};
         int j;
         for (j = 0; j < *ng; j++)
             if (strcmp((*g)[j].key, k) == 0)
@@ -54,7 +54,8 @@ static void add_rows(const db_rows *rows, fig_group **g, int *ng, int *cap)
     }
 }
 
-static const char *label_of(const db_rows *outlets, const char *group, const char *key)
+static const char *label_of(const cases_outlet_row *outlets, int noutlets, const char *group,
+                            const char *key)
 {
     static const struct { const char *k, *v; } L[] = {
         {"vehicle", "机动车业务"}, {"driver", "驾驶证业务"}, {"violation", "违法处理业务"},
@@ -62,9 +63,9 @@ static const char *label_of(const db_rows *outlets, const char *group, const cha
         {"dealer", "汽车销售企业"}, {"insurer", "保险网点"}, {"hospital", "医院"}, {"court", "法院"},
         {"station", "检验机构"}, {"0", "无网点（网上办）"}};
     if (strcmp(group, "outlet") == 0 && outlets)
-        for (int i = 0; i < outlets->nrows; i++)
-            if (strcmp(db_cell(outlets, i, 0), key) == 0)
-                return db_cell(outlets, i, 1);
+        for (int i = 0; i < noutlets; i++)
+            if (strcmp(outlets[i].id, key) == 0)
+                return outlets[i].name;
     for (size_t i = 0; i < sizeof L / sizeof L[0]; i++)
         if (strcmp(L[i].k, key) == 0)
             return L[i].v;
@@ -140,9 +141,10 @@ void cases_on_figures(app_req *r)
     const char *group = app_query(r, "group"), *fmt = app_query(r, "format");
     int32_t from, to, today = date_shanghai_today(time(NULL));
     char last_s[DATE_STR_SIZE], today_s[DATE_STR_SIZE];
-    db_rows *rows = NULL, *live = NULL, *outlets = NULL;
+    cases_fig_row *rows = NULL, *live = NULL;
+    cases_outlet_row *outlets = NULL;
     fig_group *g = NULL;
-    int ng = 0, gcap = INITIAL_GROUPS;
+    int ng = 0, gcap = INITIAL_GROUPS, nrows = 0, nlive = 0, noutlets = 0;
     cases_fig total = {0};
 
     if (group == NULL)
@@ -172,16 +174,16 @@ void cases_on_figures(app_req *r)
     date_format(to < today ? to : today - 1, last_s);
     date_format(today, today_s);
     g = app_calloc((size_t)gcap, sizeof *g);
-    if (from < today && cases_sql_figures_rollup(r->db, from_s, last_s, group, &rows) != 0)
+    if (from < today &&
+        cases_sql_figures_rollup(r->db, from_s, last_s, group, &rows, &nrows) != 0)
         goto dberr;
-    if (from <= today && to >= today && cases_sql_figures_live(r->db, today_s, group, &live) != 0)
+    if (from <= today && to >= today &&
+        cases_sql_figures_live(r->db, today_s, group, &live, &nlive) != 0)
         goto dberr;
-    if (strcmp(group, "outlet") == 0 && cases_sql_outlet_names(r->db, &outlets) != 0)
+    if (strcmp(group, "outlet") == 0 && cases_sql_outlet_names(r->db, &outlets, &noutlets) != 0)
         goto dberr;
-    if (rows)
-        add_rows(rows, &g, &ng, &gcap);
-    if (live)
-        add_rows(live, &g, &ng, &gcap);
+    add_rows(rows, nrows, &g, &ng, &gcap);
+    add_rows(live, nlive, &g, &ng, &gcap);
     for (int i = 0; i < ng; i++)
         cases_fig_add(&total, &g[i].f);
 
@@ -193,7 +195,7 @@ void cases_on_figures(app_req *r)
                       "satisfaction_rate,partner_share,completed,one_trip,zero_trip,online,on_time,"
                       "offline,at_partner,rated,satisfied\r\n");
         for (int i = 0; i < ng; i++)
-            csv_row(&b, &len, &cap, g[i].key, label_of(outlets, group, g[i].key), &g[i].f);
+            csv_row(&b, &len, &cap, g[i].key, label_of(outlets, noutlets, group, g[i].key), &g[i].f);
         csv_row(&b, &len, &cap, "total", "合计", &total);
         app_add_header(r, "Content-Disposition", "attachment; filename=\"figures.csv\"");
         app_reply_bytes(r, 200, "text/csv; charset=utf-8", b, len);
@@ -203,7 +205,7 @@ void cases_on_figures(app_req *r)
         for (int i = 0; i < ng; i++) {
             json_t *o = fig_json(&g[i].f);
             json_object_set_new(o, "key", json_string(g[i].key));
-            json_object_set_new(o, "label", json_string(label_of(outlets, group, g[i].key)));
+            json_object_set_new(o, "label", json_string(label_of(outlets, noutlets, group, g[i].key)));
             json_array_append_new(a, o);
         }
         app_reply_json(r, 200, json_pack("{ss ss ss so so}", "from", from_s, "to", to_s, "group", group,
@@ -214,7 +216,7 @@ dberr:
     app_problem_db(r);
 done:
     free(g);
-    db_rows_free(rows);
-    db_rows_free(live);
-    db_rows_free(outlets);
+    cases_fig_row_array_free(rows, nrows);
+    cases_fig_row_array_free(live, nlive);
+    cases_outlet_row_array_free(outlets, noutlets);
 }

@@ -28,9 +28,9 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *id_or_null(const db_rows *rows, int i, int col)
+static json_t *id_or_null(bool has, int64_t id)
 {
-    return db_cell(rows, i, col) ? json_integer(db_cell_i64(rows, i, col)) : json_null();
+    return has ? json_integer(id) : json_null();
 }
 
 static json_t *json_text_or_empty(const char *s)
@@ -55,112 +55,117 @@ static int not_found(app_req *r)
     return -1;
 }
 
-/* Loads a case by number (path parameter 0) into *rows. Citizens see only
+/* Loads a case by number (path parameter 0) into *k. Citizens see only
  * their own (a foreign case answers 404 so numbers cannot be probed).
- * Returns 0, or -1 with a problem set. */
-static int load_case(app_req *r, db_rows **rows)
+ * Returns 0 (the caller clears *k), or -1 with a problem set and *k owning
+ * nothing. */
+static int load_case(app_req *r, cases_case *k)
 {
     const char *number = app_param(r, 0);
-    *rows = NULL;
+    bool found = false;
+    memset(k, 0, sizeof *k);
     if (!cases_number_ok(number))
         return not_found(r);
-    if (cases_sql_get_by_number(r->db, number, rows) != 0) {
+    if (cases_sql_get_by_number(r->db, number, k, &found) != 0) {
         reply_db(r);
         return -1;
     }
-    if ((*rows)->nrows == 0 ||
-        (r->who.kind == CALLER_CITIZEN && db_cell_i64(*rows, 0, CC_APPLICANT) != r->who.id)) {
-        db_rows_free(*rows);
-        *rows = NULL;
+    if (!found || (r->who.kind == CALLER_CITIZEN && k->applicant_id != r->who.id)) {
+        cases_case_clear(k);
         return not_found(r);
     }
     return 0;
 }
 
-/* The next step of row i of a cases_sql_get* result. */
-static cases_next row_next_step(const db_rows *rows, int i)
+static cases_next case_next_step(const cases_case *k)
 {
-    return cases_next_step(db_cell(rows, i, CC_STATE), db_cell(rows, i, CC_SUPPLY_STATE),
-                           (int)db_cell_i64(rows, i, CC_ITEM_TRIPS), (int)db_cell_i64(rows, i, CC_TRIPS),
-                           db_cell_i64(rows, i, CC_RATED) != 0);
+    return cases_next_step(k->state, k->supply_state, (int)k->item_trips, (int)k->trips,
+                           k->rated);
+}
+
+static json_t *str_if(bool has, const char *s)
+{
+    return has ? json_string(s) : json_null();
 }
 
 /* The case as its applicant (or an operator) sees it. No personal
  * identifiers: the applicant is only an id. */
-static json_t *case_json(const db_rows *rows, int i, bool details)
+static json_t *case_json(const cases_case *k, bool details)
 {
-    cases_next next = row_next_step(rows, i);
+    cases_next next = case_next_step(k);
     json_t *o = json_object();
-    json_object_set_new(o, "number", json_string(db_cell(rows, i, CC_NUMBER)));
-    json_object_set_new(o, "item", json_pack("{ss ss si}", "code", db_cell(rows, i, CC_ITEM), "name",
-                                             db_cell(rows, i, CC_ITEM_NAME), "version",
-                                             (int)db_cell_i64(rows, i, CC_ITEM_VERSION)));
-    json_object_set_new(o, "category", json_string(db_cell(rows, i, CC_CATEGORY)));
-    json_object_set_new(o, "channel", json_string(db_cell(rows, i, CC_CHANNEL)));
-    json_object_set_new(o, "outlet_id", id_or_null(rows, i, CC_OUTLET));
-    json_object_set_new(o, "assisted_by", str_or_null(db_cell(rows, i, CC_ASSISTED_KIND)));
-    json_object_set_new(o, "state", json_string(db_cell(rows, i, CC_STATE)));
-    json_object_set_new(o, "state_reason", str_or_null(db_cell(rows, i, CC_REASON)));
+    json_object_set_new(o, "number", json_string(k->number));
+    json_object_set_new(o, "item", json_pack("{ss ss si}", "code", k->item_code, "name",
+                                             k->item_name, "version", (int)k->item_version));
+    json_object_set_new(o, "category", json_string(k->category));
+    json_object_set_new(o, "channel", json_string(k->channel));
+    json_object_set_new(o, "outlet_id", id_or_null(k->has_outlet_id, k->outlet_id));
+    json_object_set_new(o, "assisted_by", str_or_null(k->assisted_kind));
+    json_object_set_new(o, "state", json_string(k->state));
+    json_object_set_new(o, "state_reason", str_or_null(k->state_reason));
     json_object_set_new(o, "next_step", json_pack("{ssss}", "code", next.code, "text", next.text));
-    json_object_set_new(o, "submitted_at", str_or_null(db_cell(rows, i, CC_SUBMITTED_AT)));
-    json_object_set_new(o, "promised_days", json_integer(db_cell_i64(rows, i, CC_PROMISED)));
-    json_object_set_new(o, "deadline", str_or_null(db_cell(rows, i, CC_DEADLINE)));
-    json_object_set_new(o, "accepted_at", str_or_null(db_cell(rows, i, CC_ACCEPTED_AT)));
-    json_object_set_new(o, "completed_at", str_or_null(db_cell(rows, i, CC_COMPLETED_AT)));
-    json_object_set_new(o, "trips", json_integer(db_cell_i64(rows, i, CC_TRIPS)));
-    json_object_set_new(o, "time_warning", json_boolean(db_cell_i64(rows, i, CC_WARNED)));
-    json_object_set_new(o, "overdue", json_boolean(db_cell_i64(rows, i, CC_OVERDUE)));
+    json_object_set_new(o, "submitted_at", json_string(k->submitted_at));
+    json_object_set_new(o, "promised_days", json_integer(k->promised_days));
+    json_object_set_new(o, "deadline", json_string(k->deadline));
+    json_object_set_new(o, "accepted_at", str_if(k->has_accepted_at, k->accepted_at));
+    json_object_set_new(o, "completed_at", str_if(k->has_completed_at, k->completed_at));
+    json_object_set_new(o, "trips", json_integer(k->trips));
+    json_object_set_new(o, "time_warning", json_boolean(k->warned));
+    json_object_set_new(o, "overdue", json_boolean(k->overdue));
     if (!details)
         return o;
-    json_object_set_new(o, "query_code", json_string(db_cell(rows, i, CC_QUERY_CODE)));
-    json_object_set_new(o, "missing_materials", json_text_or_empty(db_cell(rows, i, CC_MISSING)));
-    json_object_set_new(o, "supply_due", str_or_null(db_cell(rows, i, CC_SUPPLY_DUE)));
-    json_object_set_new(o, "supply_state", json_string(db_cell(rows, i, CC_SUPPLY_STATE)));
-    json_object_set_new(o, "commitment_materials",
-                        json_text_or_empty(db_cell(rows, i, CC_COMMITMENT)));
+    json_object_set_new(o, "query_code", json_string(k->query_code));
+    json_object_set_new(o, "missing_materials", json_text_or_empty(k->missing_materials));
+    json_object_set_new(o, "supply_due", str_if(k->has_supply_due, k->supply_due));
+    json_object_set_new(o, "supply_state", json_string(k->supply_state));
+    json_object_set_new(o, "commitment_materials", json_text_or_empty(k->commitment_materials));
     return o;
 }
 
 /* History, trips, rating and rectification of one case; -1 on db error. */
 static int add_case_details(db_conn *c, int64_t id, json_t *o)
 {
-    db_rows *ev = NULL, *tr = NULL, *ra = NULL, *re = NULL;
+    cases_event_row *ev = NULL;
+    cases_trip_row *tr = NULL;
+    cases_rating_row ra = {0};
+    cases_rect_row re = {0};
+    bool rated = false, rectified = false;
+    int nev = 0, ntr = 0, rc = -1;
     json_t *a;
-    int rc = -1;
 
-    if (cases_sql_events(c, id, &ev) != 0 || cases_sql_trips(c, id, &tr) != 0 ||
-        cases_sql_rating_get(c, id, &ra) != 0 || cases_sql_rect_by_case(c, id, &re) != 0)
+    if (cases_sql_events(c, id, &ev, &nev) != 0 || cases_sql_trips(c, id, &tr, &ntr) != 0 ||
+        cases_sql_rating_get(c, id, &ra, &rated) != 0 ||
+        cases_sql_rect_by_case(c, id, &re, &rectified) != 0)
         goto done;
     a = json_array();
-    for (int i = 0; i < ev->nrows; i++)
-        json_array_append_new(a, json_pack("{ss ss so so so}", "at", db_cell(ev, i, 0), "kind",
-                                           db_cell(ev, i, 1), "from", str_or_null(db_cell(ev, i, 2)),
-                                           "to", str_or_null(db_cell(ev, i, 3)), "note",
-                                           str_or_null(db_cell(ev, i, 4))));
+    for (int i = 0; i < nev; i++)
+        json_array_append_new(a, json_pack("{ss ss so so so}", "at", ev[i].at, "kind", ev[i].kind,
+                                           "from", str_or_null(ev[i].from_state), "to",
+                                           str_or_null(ev[i].to_state), "note",
+                                           str_or_null(ev[i].note)));
     json_object_set_new(o, "history", a);
     a = json_array();
-    for (int i = 0; i < tr->nrows; i++)
-        json_array_append_new(a, json_pack("{ss so so}", "at", db_cell(tr, i, 0), "outlet_id",
-                                           id_or_null(tr, i, 1), "outlet",
-                                           str_or_null(db_cell(tr, i, 2))));
+    for (int i = 0; i < ntr; i++)
+        json_array_append_new(a, json_pack("{ss so so}", "at", tr[i].at, "outlet_id",
+                                           id_or_null(tr[i].has_outlet_id, tr[i].outlet_id),
+                                           "outlet", str_or_null(tr[i].outlet_name)));
     json_object_set_new(o, "visits", a);
     json_object_set_new(o, "rating",
-                        ra->nrows ? json_pack("{sIssss}", "score", (json_int_t)db_cell_i64(ra, 0, 0),
-                                              "comment", db_cell(ra, 0, 1), "created_at",
-                                              db_cell(ra, 0, 2))
-                                  : json_null());
+                        rated ? json_pack("{sIssss}", "score", (json_int_t)ra.score, "comment",
+                                          ra.comment, "created_at", ra.created_at)
+                              : json_null());
     json_object_set_new(o, "rectification",
-                        re->nrows ? json_pack("{sIss ss so so}", "id", (json_int_t)db_cell_i64(re, 0, 0),
-                                              "state", db_cell(re, 0, 1), "due_at", db_cell(re, 0, 2),
-                                              "answer", str_or_null(db_cell(re, 0, 3)),
-                                              "answered_at", str_or_null(db_cell(re, 0, 4)))
+                        rectified ? json_pack("{sIss ss so so}", "id", (json_int_t)re.id, "state",
+                                              re.state, "due_at", re.due_at, "answer",
+                                              str_or_null(re.answer), "answered_at",
+                                              str_if(re.has_answered_at, re.answered_at))
                                   : json_null());
     rc = 0;
 done:
-    db_rows_free(ev);
-    db_rows_free(tr);
-    db_rows_free(ra);
-    db_rows_free(re);
+    cases_event_row_array_free(ev, nev);
+    cases_trip_row_array_free(tr, ntr);
+    cases_rating_row_clear(&ra);
+    cases_rect_row_clear(&re);
     return rc;
 }
 
@@ -170,8 +175,9 @@ void cases_on_my_cases(app_req *r)
 {
     const char *lim = app_query(r, "limit"), *before = app_query(r, "before");
     long long limit = 20, before_id = 0;
-    db_rows *rows = NULL;
+    cases_case *rows = NULL;
     json_t *items;
+    int n = 0;
 
     if (lim && cases_parse_query_int(lim, CASES_LIST_LIMIT_MIN, CASES_LIST_LIMIT_MAX, &limit) != 0) {
         app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
@@ -182,48 +188,46 @@ void cases_on_my_cases(app_req *r)
                     "before is the next_before of the previous page.", "before");
         return;
     }
-    if (cases_sql_list_by_applicant(r->db, r->who.id, before_id, (int)limit, &rows) != 0) {
+    if (cases_sql_list_by_applicant(r->db, r->who.id, before_id, (int)limit, &rows, &n) != 0) {
         reply_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, case_json(rows, i, false));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, case_json(&rows[i], false));
     app_reply_json(r, 200,
                    json_pack("{so so}", "items", items, "next_before",
-                             rows->nrows == limit
-                                 ? json_integer(db_cell_i64(rows, rows->nrows - 1, CC_ID))
-                                 : json_null()));
-    db_rows_free(rows);
+                             n == limit ? json_integer(rows[n - 1].id) : json_null()));
+    cases_case_array_free(rows, n);
 }
 
 /* ---- GET /v1/cases/{number} ---------------------------------------------- */
 
 static int tx_read_case(app_req *r, void *arg)
 {
-    db_rows *rows = NULL;
+    cases_case k;
     json_t *o = NULL;
     int rc = -1;
     (void)arg;
 
-    if (load_case(r, &rows) != 0)
+    if (load_case(r, &k) != 0)
         return -1;
-    o = case_json(rows, 0, true);
+    o = case_json(&k, true);
     if (r->who.kind != CALLER_CITIZEN)
-        json_object_set_new(o, "applicant_id", json_integer(db_cell_i64(rows, 0, CC_APPLICANT)));
-    if (add_case_details(r->db, db_cell_i64(rows, 0, CC_ID), o) != 0)
+        json_object_set_new(o, "applicant_id", json_integer(k.applicant_id));
+    if (add_case_details(r->db, k.id, o) != 0)
         goto done;
     /* Operators reading a person's case leave a trace (README: operator
      * reads of a person's data are audited). */
     if (r->who.kind == CALLER_OPERATOR &&
-        audit_write(r, "cases.read", "case", db_cell(rows, 0, CC_NUMBER), "ok", NULL) != 0)
+        audit_write(r, "cases.read", "case", k.number, "ok", NULL) != 0)
         goto done;
     app_reply_json(r, 200, o);
     o = NULL;
     rc = 0;
 done:
     json_decref(o);
-    db_rows_free(rows);
+    cases_case_clear(&k);
     return rc;
 }
 
@@ -241,7 +245,8 @@ void cases_on_progress(app_req *r)
 {
     const char *code = app_query(r, "code");
     const char *number = app_param(r, 0);
-    db_rows *rows = NULL;
+    cases_case k;
+    bool found = false;
     cases_next next;
     json_t *o;
 
@@ -249,30 +254,28 @@ void cases_on_progress(app_req *r)
         not_found(r);
         return;
     }
-    if (cases_sql_get_by_number(r->db, number, &rows) != 0) {
+    if (cases_sql_get_by_number(r->db, number, &k, &found) != 0) {
         reply_db(r);
         return;
     }
     /* A wrong code looks exactly like an unknown number. The comparison is
      * constant-time so the code cannot be guessed character by character. */
-    if (rows->nrows == 0 || !crypto_equal(code, strlen(code), db_cell(rows, 0, CC_QUERY_CODE),
-                                          strlen(db_cell(rows, 0, CC_QUERY_CODE)))) {
-        db_rows_free(rows);
+    if (!found || !crypto_equal(code, strlen(code), k.query_code, strlen(k.query_code))) {
+        cases_case_clear(&k);
         not_found(r);
         return;
     }
-    next = row_next_step(rows, 0);
+    next = case_next_step(&k);
     o = json_object();
-    json_object_set_new(o, "number", json_string(db_cell(rows, 0, CC_NUMBER)));
-    json_object_set_new(o, "item", json_pack("{ssss}", "code", db_cell(rows, 0, CC_ITEM), "name",
-                                             db_cell(rows, 0, CC_ITEM_NAME)));
-    json_object_set_new(o, "state", json_string(db_cell(rows, 0, CC_STATE)));
+    json_object_set_new(o, "number", json_string(k.number));
+    json_object_set_new(o, "item", json_pack("{ssss}", "code", k.item_code, "name", k.item_name));
+    json_object_set_new(o, "state", json_string(k.state));
     json_object_set_new(o, "next_step", json_pack("{ssss}", "code", next.code, "text", next.text));
-    json_object_set_new(o, "submitted_day", json_string(db_cell(rows, 0, CC_SUBMITTED_DAY)));
-    json_object_set_new(o, "deadline", json_string(db_cell(rows, 0, CC_DEADLINE)));
-    json_object_set_new(o, "completed_day", str_or_null(db_cell(rows, 0, CC_COMPLETED_DAY)));
+    json_object_set_new(o, "submitted_day", json_string(k.submitted_day));
+    json_object_set_new(o, "deadline", json_string(k.deadline));
+    json_object_set_new(o, "completed_day", str_if(k.has_completed_day, k.completed_day));
     app_reply_json(r, 200, o);
-    db_rows_free(rows);
+    cases_case_clear(&k);
 }
 
 /* ---- POST /v1/cases/{number}/trips ----------------------------------------- */
@@ -340,7 +343,8 @@ static int tx_trip(app_req *r, void *arg)
 {
     const char *code = ((const trip_ctx *)arg)->code;
     const char *channel = caller_channel(&r->who), *why, *qc;
-    db_rows *rows = NULL, *lk = NULL;
+    cases_case k;
+    cases_locked lk = {0};
     catalog_ref item = {0};
     bool found = false, counted = false, assigned = false;
     char day_s[DATE_STR_SIZE];
@@ -348,28 +352,28 @@ static int tx_trip(app_req *r, void *arg)
     int64_t id, trips;
     int rc = -1;
 
-    if (load_case(r, &rows) != 0)
+    if (load_case(r, &k) != 0)
         return -1;
-    id = db_cell_i64(rows, 0, CC_ID);
+    id = k.id;
     /* Decide on the locked row: the snapshot read above may predate a
      * concurrent cancellation, check-in or outlet assignment. */
-    if (cases_sql_lock_case(r->db, id, &lk) != 0)
+    if (cases_sql_lock_case(r->db, id, &lk, &found) != 0)
         goto done;
-    if (lk->nrows == 0) {
+    if (!found) {
         not_found(r);
         goto done;
     }
-    if (catalog_version_get(r->db, db_cell_i64(lk, 0, CL_VERSION_ID), &item, &found) != 0)
+    if (catalog_version_get(r->db, lk.catalog_version_id, &item, &found) != 0)
         goto done;
     if (!found) {
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
         goto done;
     }
-    qc = db_cell(lk, 0, CL_QUERY_CODE);
+    qc = lk.query_code;
     memset(&in, 0, sizeof in);
-    in.state = db_cell(lk, 0, CL_STATE);
+    in.state = lk.state;
     in.online_only = cases_online_only(item.channels);
-    in.case_outlet = db_cell_i64(lk, 0, CL_OUTLET);
+    in.case_outlet = lk.outlet_id;
     in.caller_outlet = r->who.outlet_id;
     in.channel_offered = channel && catalog_channel_offered(item.channels, channel);
     in.code_given = code != NULL;
@@ -377,7 +381,7 @@ static int tx_trip(app_req *r, void *arg)
     in.code_ok = code && qc && crypto_equal(code, strlen(code), qc, strlen(qc));
     why = cases_trip_refusal(&in);
     if (why) {
-        rc = trip_refused(r, why, db_cell(rows, 0, CC_NUMBER), in.state);
+        rc = trip_refused(r, why, k.number, in.state);
         goto done;
     }
     if (in.case_outlet == 0) {
@@ -398,8 +402,8 @@ static int tx_trip(app_req *r, void *arg)
                            r->who.kind == CALLER_PARTNER ? r->who.id : 0, day_s, "",
                            &counted) != 0)
         goto done;
-    trips = db_cell_i64(lk, 0, CL_TRIPS) + (counted ? 1 : 0);
-    if (audit_write_owned(r, "cases.trip", "case", db_cell(rows, 0, CC_NUMBER),
+    trips = lk.trips + (counted ? 1 : 0);
+    if (audit_write_owned(r, "cases.trip", "case", k.number,
                           json_pack("{sIsssbsb}", "outlet_id", (json_int_t)r->who.outlet_id,
                                     "visit_day", day_s, "counted", counted, "outlet_assigned",
                                     assigned)) != 0)
@@ -407,14 +411,14 @@ static int tx_trip(app_req *r, void *arg)
     /* The same visit again (another terminal, a retry without the key) is
      * answered, not counted: 200 instead of 201. */
     app_reply_json(r, counted ? 201 : 200,
-                   json_pack("{sssIsIsssb}", "number", db_cell(rows, 0, CC_NUMBER), "trips",
+                   json_pack("{sssIsIsssb}", "number", k.number, "trips",
                              (json_int_t)trips, "outlet_id", (json_int_t)r->who.outlet_id,
                              "visit_day", day_s, "counted", counted));
     rc = 0;
 done:
     catalog_ref_clear(&item);
-    db_rows_free(lk);
-    db_rows_free(rows);
+    cases_locked_clear(&lk);
+    cases_case_clear(&k);
     return rc;
 }
 
@@ -530,22 +534,22 @@ static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool 
 {
     json_t *given = json_object_get(r->json, "commitment"), *missing = NULL, *left = NULL;
     json_t *can = NULL, *all = NULL, *v;
-    db_rows *lk = NULL;
+    cases_locked lk = {0};
     char *commit = NULL, *all_s = NULL;
-    bool key = false, can_commit = false;
+    bool key = false, can_commit = false, found = false;
     size_t i;
     int rc = -1;
 
     *committed = false;
     if (check_materials(r, item, "commitment", true, &commit) != 0)
         return -1;
-    if (cases_sql_lock_case(r->db, id, &lk) != 0)
+    if (cases_sql_lock_case(r->db, id, &lk, &found) != 0)
         goto done;
-    if (lk->nrows == 0) {
+    if (!found) {
         not_found(r);
         goto done;
     }
-    if (!cases_supply_open(db_cell(lk, 0, CL_SUPPLY_STATE))) {
+    if (!cases_supply_open(lk.supply_state)) {
         if (commit) {
             app_problem(r, 409, "nothing_missing", "Nothing missing",
                         "This case has no materials outstanding to commit to.", "commitment");
@@ -554,7 +558,7 @@ static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool 
         rc = 0;
         goto done;
     }
-    missing = json_text_or_empty(db_cell(lk, 0, CL_MISSING));
+    missing = json_text_or_empty(lk.missing_materials);
     json_array_foreach(given, i, v) {
         if (!json_has(missing, v)) {
             app_problem(r, 422, "not_missing", "Material not outstanding",
@@ -582,7 +586,7 @@ static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool 
     }
     /* Everything outstanding is committed to: record it with the commitments
      * made at acceptance. */
-    all = json_text_or_empty(db_cell(lk, 0, CL_COMMITMENT));
+    all = json_text_or_empty(lk.commitment_materials);
     json_array_foreach(given, i, v)
         if (!json_has(all, v))
             json_array_append(all, v);
@@ -599,13 +603,13 @@ done:
     json_decref(can);
     json_decref(left);
     json_decref(missing);
-    db_rows_free(lk);
+    cases_locked_clear(&lk);
     return rc;
 }
 
 static int tx_transition(app_req *r, void *arg)
 {
-    db_rows *rows = NULL;
+    cases_case k;
     catalog_ref item = {0};
     bool found = false;
     const char *to = app_json_str(r, "to"), *reason = app_json_str(r, "reason"), *why = NULL;
@@ -616,10 +620,10 @@ static int tx_transition(app_req *r, void *arg)
     int rc = -1;
     (void)arg;
 
-    if (load_case(r, &rows) != 0)
+    if (load_case(r, &k) != 0)
         return -1;
-    id = db_cell_i64(rows, 0, CC_ID);
-    if (!operator_may_act(r, db_cell_i64(rows, 0, CC_OUTLET))) {
+    id = k.id;
+    if (!operator_may_act(r, k.outlet_id)) {
         app_problem(r, 403, "other_outlet", "Case of another outlet",
                     "Only the outlet that took the case (or supervision) may change it.", NULL);
         goto done;
@@ -631,7 +635,7 @@ static int tx_transition(app_req *r, void *arg)
                     "to");
         goto done;
     }
-    if (catalog_version_get(r->db, db_cell_i64(rows, 0, CC_VERSION_ID), &item, &found) != 0)
+    if (catalog_version_get(r->db, k.catalog_version_id, &item, &found) != 0)
         goto done;
     if (!found) {
         app_problem(r, 500, "internal", "Internal error", NULL, NULL);
@@ -665,21 +669,20 @@ static int tx_transition(app_req *r, void *arg)
         if (cases_sql_set_acceptance(r->db, id, missing, missing ? due_s : NULL, commit) != 0)
             goto done;
     }
-    if (audit_write_owned(r, "cases.transition", "case", db_cell(rows, 0, CC_NUMBER),
-                          json_pack("{sssssb}", "from", db_cell(rows, 0, CC_STATE), "to", to,
-                                    "committed", committed)) != 0)
+    if (audit_write_owned(r, "cases.transition", "case", k.number,
+                          json_pack("{sssssb}", "from", k.state, "to", to, "committed",
+                                    committed)) != 0)
         goto done;
-    db_rows_free(rows);
-    rows = NULL;
-    if (load_case(r, &rows) != 0)
+    cases_case_clear(&k);
+    if (load_case(r, &k) != 0)
         goto done;
-    app_reply_json(r, 200, case_json(rows, 0, true));
+    app_reply_json(r, 200, case_json(&k, true));
     rc = 0;
 done:
     free(missing);
     free(commit);
     catalog_ref_clear(&item);
-    db_rows_free(rows);
+    cases_case_clear(&k);
     return rc;
 }
 
@@ -712,39 +715,41 @@ void cases_on_transition(app_req *r)
 
 static int tx_supplement(app_req *r, void *arg)
 {
-    db_rows *rows = NULL, *lk = NULL;
+    cases_case k;
+    cases_locked lk = {0};
     json_t *missing = NULL, *left = NULL, *given = json_object_get(r->json, "materials"), *v;
     char *left_s = NULL;
     const char *supply_state;
+    bool found = false;
     size_t i;
     int rc = -1;
     (void)arg;
 
-    if (load_case(r, &rows) != 0)
+    if (load_case(r, &k) != 0)
         return -1;
-    if (!operator_may_act(r, db_cell_i64(rows, 0, CC_OUTLET))) {
+    if (!operator_may_act(r, k.outlet_id)) {
         app_problem(r, 403, "other_outlet", "Case of another outlet", NULL, NULL);
         goto done;
     }
     /* Read-modify-write of the missing list: read it from the locked row
      * (the latest committed value), never from the snapshot above, or two
      * concurrent supplements would each drop only their own material. */
-    if (cases_sql_lock_case(r->db, db_cell_i64(rows, 0, CC_ID), &lk) != 0)
+    if (cases_sql_lock_case(r->db, k.id, &lk, &found) != 0)
         goto done;
-    if (lk->nrows == 0) {
+    if (!found) {
         not_found(r);
         goto done;
     }
     /* Materials of a cancelled, rejected or completed case are no longer
      * awaited: decided on the locked row, like the other state checks. */
-    if (!cases_state_open(db_cell(lk, 0, CL_STATE))) {
+    if (!cases_state_open(lk.state)) {
         app_problem_ext(r, 409, "case_closed", "Case closed",
                         "Materials can only be supplied while the case is open.", NULL,
-                        json_pack("{ss}", "state", db_cell(lk, 0, CL_STATE)));
+                        json_pack("{ss}", "state", lk.state));
         goto done;
     }
-    supply_state = db_cell(lk, 0, CL_SUPPLY_STATE);
-    missing = json_text_or_empty(db_cell(lk, 0, CL_MISSING));
+    supply_state = lk.supply_state;
+    missing = json_text_or_empty(lk.missing_materials);
     if (json_array_size(missing) == 0 || strcmp(supply_state, "supplied") == 0) {
         app_problem(r, 409, "nothing_missing", "Nothing to supply",
                     "This case has no materials outstanding.", NULL);
@@ -775,14 +780,14 @@ static int tx_supplement(app_req *r, void *arg)
             json_array_append(left, v);
     }
     left_s = json_dumps(left, JSON_COMPACT);
-    if (cases_sql_set_missing(r->db, db_cell_i64(rows, 0, CC_ID), left_s, json_array_size(left) == 0) != 0)
+    if (cases_sql_set_missing(r->db, k.id, left_s, json_array_size(left) == 0) != 0)
         goto done;
-    if (cases_sql_event(r->db, db_cell_i64(rows, 0, CC_ID), "supplied", NULL, NULL, r->who.name,
+    if (cases_sql_event(r->db, k.id, "supplied", NULL, NULL, r->who.name,
                         json_array_size(left) == 0 ? "all" : "partial") != 0)
         goto done;
-    if (audit_write(r, "cases.supplement", "case", db_cell(rows, 0, CC_NUMBER), "ok", NULL) != 0)
+    if (audit_write(r, "cases.supplement", "case", k.number, "ok", NULL) != 0)
         goto done;
-    app_reply_json(r, 200, json_pack("{sssOss}", "number", db_cell(rows, 0, CC_NUMBER),
+    app_reply_json(r, 200, json_pack("{sssOss}", "number", k.number,
                                      "missing_materials", left, "supply_state",
                                      json_array_size(left) == 0 ? "supplied" : supply_state));
     rc = 0;
@@ -790,8 +795,8 @@ done:
     free(left_s);
     json_decref(left);
     json_decref(missing);
-    db_rows_free(lk);
-    db_rows_free(rows);
+    cases_locked_clear(&lk);
+    cases_case_clear(&k);
     return rc;
 }
 
@@ -812,7 +817,9 @@ void cases_on_supplement(app_req *r)
 static int tx_rating(app_req *r, void *arg)
 {
     const char *channel = "app";
-    db_rows *rows = NULL, *ra = NULL;
+    cases_case k;
+    cases_rating_row ra = {0};
+    bool rated = false;
     const char *comment = app_json_str(r, "comment");
     int score = (int)app_json_int(r, "score", 0);
     int64_t id, rect_id = 0;
@@ -822,16 +829,15 @@ static int tx_rating(app_req *r, void *arg)
     int rc = -1;
     (void)arg;
 
-    if (load_case(r, &rows) != 0)
+    if (load_case(r, &k) != 0)
         return -1;
-    id = db_cell_i64(rows, 0, CC_ID);
+    id = k.id;
     /* From any channel: the applicant in the app, or on a terminal at the
      * window or partner outlet that handled the case (staff there submit
      * the applicant's own score; anywhere else they may not). */
     if (r->who.kind != CALLER_CITIZEN) {
         channel = caller_channel(&r->who);
-        if (channel == NULL || db_cell(rows, 0, CC_OUTLET) == NULL ||
-            db_cell_i64(rows, 0, CC_OUTLET) != r->who.outlet_id) {
+        if (channel == NULL || !k.has_outlet_id || k.outlet_id != r->who.outlet_id) {
             app_problem(r, 403, "not_your_outlet", "Forbidden",
                         "A case is rated at the outlet that handled it, or in the app.", NULL);
             goto done;
@@ -847,13 +853,13 @@ static int tx_rating(app_req *r, void *arg)
                     "A case can be rated once it is completed.", NULL);
         goto done;
     }
-    if (cases_sql_rating_get(r->db, id, &ra) != 0)
+    if (cases_sql_rating_get(r->db, id, &ra, &rated) != 0)
         goto done;
-    if (ra->nrows > 0) {
+    if (rated) {
         app_problem(r, 409, "already_rated", "Already rated", "Each case is rated once.", NULL);
         goto done;
     }
-    if (cases_sql_rating_insert(r->db, id, db_cell_i64(rows, 0, CC_APPLICANT), channel,
+    if (cases_sql_rating_insert(r->db, id, k.applicant_id, channel,
                                 r->who.kind == CALLER_OPERATOR ? "operator"
                                 : r->who.kind == CALLER_PARTNER ? "partner" : NULL,
                                 r->who.id, score, comment ? comment : "") != 0) {
@@ -866,28 +872,27 @@ static int tx_rating(app_req *r, void *arg)
         goto done;
     }
     if (score <= CASES_RECTIFY_MAX_SCORE) {
-        if (cases_sql_rect_insert(r->db, id, db_cell_i64(rows, 0, CC_OUTLET), score,
+        if (cases_sql_rect_insert(r->db, id, k.outlet_id, score,
                                   (int)cases_conf.rectification_hours, &rect_id) != 0)
             goto done;
         rect = json_pack("{sIss}", "id", (json_int_t)rect_id, "state", "open");
     }
     /* The figures count satisfaction by completion day: that day's rollup
      * is now stale. */
-    if (db_cell(rows, 0, CC_COMPLETED_DAY) &&
-        cases_sql_mark_dirty(r->db, db_cell(rows, 0, CC_COMPLETED_DAY)) != 0)
+    if (k.has_completed_day && cases_sql_mark_dirty(r->db, k.completed_day) != 0)
         goto done;
-    if (audit_write_owned(r, "cases.rating", "case", db_cell(rows, 0, CC_NUMBER),
+    if (audit_write_owned(r, "cases.rating", "case", k.number,
                     json_pack("{si}", "score", score)) != 0)
         goto done;
-    app_reply_json(r, 201, json_pack("{sssiss so}", "number", db_cell(rows, 0, CC_NUMBER), "score",
+    app_reply_json(r, 201, json_pack("{sssiss so}", "number", k.number, "score",
                                      score, "comment", comment ? comment : "", "rectification",
                                      rect ? rect : json_null()));
     rect = NULL;
     rc = 0;
 done:
     json_decref(rect);
-    db_rows_free(ra);
-    db_rows_free(rows);
+    cases_rating_row_clear(&ra);
+    cases_case_clear(&k);
     return rc;
 }
 
@@ -912,33 +917,34 @@ void cases_on_rating(app_req *r)
 
 /* ---- rectifications ---------------------------------------------------------- */
 
-static json_t *rect_json(const db_rows *rows, int i)
+static json_t *rect_json(const cases_rect_row *x)
 {
-    return json_pack("{sI ss ss so so sI ss so}", "id", (json_int_t)db_cell_i64(rows, i, 0), "state",
-                     db_cell(rows, i, 1), "due_at", db_cell(rows, i, 2), "answer",
-                     str_or_null(db_cell(rows, i, 3)), "answered_at", str_or_null(db_cell(rows, i, 4)),
-                     "score", (json_int_t)db_cell_i64(rows, i, 5), "case_number", db_cell(rows, i, 7),
-                     "outlet_id", id_or_null(rows, i, 8));
+    return json_pack("{sI ss ss so so sI ss so}", "id", (json_int_t)x->id, "state", x->state,
+                     "due_at", x->due_at, "answer", str_or_null(x->answer), "answered_at",
+                     str_if(x->has_answered_at, x->answered_at), "score",
+                     (json_int_t)x->score, "case_number", x->number, "outlet_id",
+                     id_or_null(x->has_outlet_id, x->outlet_id));
 }
 
 void cases_on_rect_list(app_req *r)
 {
     const char *state = app_query(r, "state");
-    db_rows *rows = NULL;
+    cases_rect_row *rows = NULL;
     json_t *items;
+    int n = 0;
 
     if (state && strcmp(state, "open") != 0 && strcmp(state, "answered") != 0) {
         app_problem(r, 400, "bad_state", "Unknown state", "state is open or answered.", "state");
         return;
     }
-    if (cases_sql_rect_list(r->db, state, 200, &rows) != 0) {
+    if (cases_sql_rect_list(r->db, state, 200, &rows, &n) != 0) {
         reply_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, rect_json(rows, i));
-    db_rows_free(rows);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, rect_json(&rows[i]));
+    cases_rect_row_array_free(rows, n);
     app_reply_json(r, 200, json_pack("{so}", "items", items));
 }
 
@@ -948,8 +954,8 @@ static int tx_rect_answer(app_req *r, void *arg)
     const char *sid = app_param(r, 0);
     char *end = NULL;
     long long id = strtoll(sid, &end, 10);
-    db_rows *rows = NULL;
-    bool done = false;
+    cases_rect_row x = {0};
+    bool done = false, found = false;
     int rc = -1;
     (void)arg;
 
@@ -957,13 +963,13 @@ static int tx_rect_answer(app_req *r, void *arg)
         app_problem(r, 404, "rectification_not_found", "Rectification not found", NULL, NULL);
         return -1;
     }
-    if (cases_sql_rect_lock(r->db, id, &rows) != 0)
+    if (cases_sql_rect_lock(r->db, id, &x, &found) != 0)
         goto done;
-    if (rows->nrows == 0) {
+    if (!found) {
         app_problem(r, 404, "rectification_not_found", "Rectification not found", NULL, NULL);
         goto done;
     }
-    if (strcmp(db_cell(rows, 0, 1), "open") != 0) {
+    if (strcmp(x.state, "open") != 0) {
         app_problem(r, 409, "already_answered", "Already answered", NULL, NULL);
         goto done;
     }
@@ -973,19 +979,18 @@ static int tx_rect_answer(app_req *r, void *arg)
         app_problem(r, 409, "already_answered", "Already answered", NULL, NULL);
         goto done;
     }
-    if (cases_sql_event(r->db, db_cell_i64(rows, 0, 6), "rectification_answered", NULL, NULL,
+    if (cases_sql_event(r->db, x.case_id, "rectification_answered", NULL, NULL,
                         r->who.name, NULL) != 0)
         goto done;
     if (audit_write(r, "cases.rectification_answer", "rectification", sid, "ok", NULL) != 0)
         goto done;
-    db_rows_free(rows);
-    rows = NULL;
-    if (cases_sql_rect_lock(r->db, id, &rows) != 0)
+    cases_rect_row_clear(&x);
+    if (cases_sql_rect_lock(r->db, id, &x, NULL) != 0)
         goto done;
-    app_reply_json(r, 200, rect_json(rows, 0));
+    app_reply_json(r, 200, rect_json(&x));
     rc = 0;
 done:
-    db_rows_free(rows);
+    cases_rect_row_clear(&x);
     return rc;
 }
 
@@ -1010,8 +1015,9 @@ void cases_on_alerts(app_req *r)
     /* Supervision center and auditors see every outlet; everyone else only
      * their own outlet's alerts (online cases have no outlet: supervision). */
     int64_t outlet = (r->who.roles & (ROLE_SUPERVISOR | ROLE_AUDITOR)) ? 0 : r->who.outlet_id;
-    db_rows *rows = NULL;
+    cases_alert_row *rows = NULL;
     json_t *items;
+    int n = 0;
 
     if (lim && cases_parse_query_int(lim, CASES_LIST_LIMIT_MIN, CASES_LIST_LIMIT_MAX, &limit) != 0) {
         app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
@@ -1026,23 +1032,21 @@ void cases_on_alerts(app_req *r)
         app_reply_json(r, 200, json_pack("{s[]sn}", "items", "next_before"));
         return;
     }
-    if (cases_sql_alerts(r->db, outlet, before_id, (int)limit, &rows) != 0) {
+    if (cases_sql_alerts(r->db, outlet, before_id, (int)limit, &rows, &n) != 0) {
         reply_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < rows->nrows; i++)
-        json_array_append_new(items, json_pack("{sI ss ss ss ss so ss ss}", "id",
-                                               (json_int_t)db_cell_i64(rows, i, 0), "kind",
-                                               db_cell(rows, i, 1), "created_at", db_cell(rows, i, 2),
-                                               "case_number", db_cell(rows, i, 3), "item_code",
-                                               db_cell(rows, i, 4), "outlet_id", id_or_null(rows, i, 5),
-                                               "state", db_cell(rows, i, 6), "deadline",
-                                               db_cell(rows, i, 7)));
+    for (int i = 0; i < n; i++) {
+        const cases_alert_row *a = &rows[i];
+        json_array_append_new(items, json_pack("{sI ss ss ss ss so ss ss}", "id", (json_int_t)a->id,
+                                               "kind", a->kind, "created_at", a->created_at,
+                                               "case_number", a->number, "item_code", a->item_code,
+                                               "outlet_id", id_or_null(a->has_outlet_id, a->outlet_id),
+                                               "state", a->state, "deadline", a->deadline));
+    }
     app_reply_json(r, 200,
                    json_pack("{so so}", "items", items, "next_before",
-                             rows->nrows == limit
-                                 ? json_integer(db_cell_i64(rows, rows->nrows - 1, 0))
-                                 : json_null()));
-    db_rows_free(rows);
+                             n == limit ? json_integer(rows[n - 1].id) : json_null()));
+    cases_alert_row_array_free(rows, n);
 }

@@ -34,18 +34,19 @@ int cases_job_time_limits(app_job_ctx *ctx, int64_t *count)
     const cases_calendar *cal = cases_calendar_current();
     int32_t today = date_shanghai_today((time_t)ctx->now_unix);
     int64_t after = 0;
-    db_rows *rows = NULL;
-    int rc = -1;
+    cases_open_row *rows = NULL;
+    cases_rect_due_row *due = NULL;
+    int rc = -1, n = 0;
 
     *count = 0;
     for (;;) {
-        if (cases_sql_open_batch(ctx->db, after, BATCH, &rows) != 0)
+        if (cases_sql_open_batch(ctx->db, after, BATCH, &rows, &n) != 0)
             goto done;
-        for (int i = 0; i < rows->nrows; i++) {
-            int64_t id = db_cell_i64(rows, i, 0), outlet = db_cell_i64(rows, i, 4);
-            int what = cases_time_check(cal, day_of(db_cell(rows, i, 1)), day_of(db_cell(rows, i, 3)),
-                                        (int)db_cell_i64(rows, i, 2), today,
-                                        db_cell_i64(rows, i, 5) != 0);
+        for (int i = 0; i < n; i++) {
+            int64_t id = rows[i].id, outlet = rows[i].outlet_id;
+            int what = cases_time_check(cal, day_of(rows[i].submitted_day),
+                                        day_of(rows[i].deadline), (int)rows[i].promised_days,
+                                        today, rows[i].warned);
             after = id;
             /* Alert first, flag second: a crash in between re-runs both,
              * and the alert's unique key makes the repeat a no-op. */
@@ -61,24 +62,24 @@ int cases_job_time_limits(app_job_ctx *ctx, int64_t *count)
                 (*count)++;
             }
         }
-        if (rows->nrows < BATCH)
+        if (n < BATCH)
             break;
-        db_rows_free(rows);
+        free(rows);
         rows = NULL;
     }
-    db_rows_free(rows);
+    free(rows);
     rows = NULL;
-    if (cases_sql_rect_overdue(ctx->db, ctx->now_unix, &rows) != 0)
+    if (cases_sql_rect_overdue(ctx->db, ctx->now_unix, &due, &n) != 0)
         goto done;
-    for (int i = 0; i < rows->nrows; i++) {
-        if (cases_sql_alert(ctx->db, db_cell_i64(rows, i, 1), db_cell_i64(rows, i, 2),
-                            "rectification_overdue") != 0)
+    for (int i = 0; i < n; i++) {
+        if (cases_sql_alert(ctx->db, due[i].case_id, due[i].outlet_id, "rectification_overdue") != 0)
             goto done;
         (*count)++;
     }
     rc = 0;
 done:
-    db_rows_free(rows);
+    free(due);
+    free(rows);
     return rc;
 }
 
@@ -89,19 +90,19 @@ int cases_job_supply(app_job_ctx *ctx, int64_t *count)
     int grace = (int)cases_conf.supply_grace_days;
     char horizon[DATE_STR_SIZE];
     int64_t after = 0;
-    db_rows *rows = NULL;
-    int rc = -1;
+    cases_supply_row *rows = NULL;
+    int rc = -1, n = 0;
 
     *count = 0;
     /* Nothing due later than the next working day can need a reminder. */
     date_format(cases_add_workdays(cal, today, 1), horizon);
     for (;;) {
-        if (cases_sql_supply_batch(ctx->db, horizon, after, BATCH, &rows) != 0)
+        if (cases_sql_supply_batch(ctx->db, horizon, after, BATCH, &rows, &n) != 0)
             goto done;
-        for (int i = 0; i < rows->nrows; i++) {
-            int64_t id = db_cell_i64(rows, i, 0), outlet = db_cell_i64(rows, i, 3);
-            const char *st = db_cell(rows, i, 2);
-            int what = cases_supply_check(cal, day_of(db_cell(rows, i, 1)), today, grace, st);
+        for (int i = 0; i < n; i++) {
+            int64_t id = rows[i].id, outlet = rows[i].outlet_id;
+            const char *st = rows[i].supply_state;
+            int what = cases_supply_check(cal, day_of(rows[i].supply_due), today, grace, st);
             bool done = false;
             after = id;
             if (what == CASES_SUPPLY_NONE)
@@ -120,14 +121,14 @@ int cases_job_supply(app_job_ctx *ctx, int64_t *count)
                 goto done;
             (*count)++;
         }
-        if (rows->nrows < BATCH)
+        if (n < BATCH)
             break;
-        db_rows_free(rows);
+        free(rows);
         rows = NULL;
     }
     rc = 0;
 done:
-    db_rows_free(rows);
+    free(rows);
     return rc;
 }
 
@@ -160,17 +161,17 @@ int cases_job_rollup(app_job_ctx *ctx, int64_t *count)
 {
     int32_t today = date_shanghai_today((time_t)ctx->now_unix);
     int days = (int)cases_conf.rollup_days;
-    db_rows *rows = NULL;
-    int rc = -1;
+    cases_day_row *rows = NULL;
+    int rc = -1, n = 0;
 
     *count = 0;
-    if (cases_sql_dirty_days(ctx->db, &rows) != 0)
+    if (cases_sql_dirty_days(ctx->db, &rows, &n) != 0)
         goto done;
-    for (int i = 0; i < rows->nrows; i++) {
+    for (int i = 0; i < n; i++) {
         /* Clear first, then recompute: a rating committed after the clear
          * marks the day again, so none is lost. */
-        if (cases_sql_dirty_clear(ctx->db, db_cell(rows, i, 0)) != 0 ||
-            cases_rollup_day(ctx->db, day_of(db_cell(rows, i, 0))) != 0)
+        if (cases_sql_dirty_clear(ctx->db, rows[i].day) != 0 ||
+            cases_rollup_day(ctx->db, day_of(rows[i].day)) != 0)
             goto done;
         (*count)++;
     }
@@ -181,7 +182,7 @@ int cases_job_rollup(app_job_ctx *ctx, int64_t *count)
     }
     rc = 0;
 done:
-    db_rows_free(rows);
+    free(rows);
     return rc;
 }
 

@@ -3,6 +3,29 @@
 #include <string.h>
 
 #include "modules/cases/cases_sql.h"
+#include "db/rows.h"
+
+/* One integer column named n (an id, a COUNT(*)). */
+typedef struct n_row {
+    int64_t n;
+} n_row;
+static const db_col N_COLS[] = {DBR_I64(n_row, n)};
+static const db_row_spec N_ROW = DB_ROW_SPEC(n_row, N_COLS);
+
+typedef struct state_row {
+    char state[16];
+} state_row;
+static const db_col STATE_COLS[] = {DBR_CHARS(state_row, state)};
+static const db_row_spec STATE_ROW = DB_ROW_SPEC(state_row, STATE_COLS);
+
+/* db_query_all into a typed array pointer. */
+#define QUERY_ALL(c, sql, params, spec, rows, n)                                   \
+    do {                                                                          \
+        void *all_ = NULL;                                                        \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n));           \
+        *(rows) = all_;                                                           \
+        return rc_;                                                               \
+    } while (0)
 
 static const char SQL_INSERT[] =
     "INSERT INTO cases (number, query_code, item_code, catalog_version_id, category, applicant_id, "
@@ -15,6 +38,17 @@ static const char SQL_LOCK_STATE[] = "SELECT state FROM cases WHERE id = ? FOR U
 static const char SQL_LOCK_CASE[] =
     "SELECT state, trips, missing_materials, supply_state, outlet_id, query_code, "
     "catalog_version_id, commitment_materials FROM cases WHERE id = ? FOR UPDATE";
+static const db_col LOCKED_COLS[] = {
+    DBR_CHARS(cases_locked, state),
+    DBR_I64(cases_locked, trips),
+    DBR_STR_NULL(cases_locked, missing_materials),
+    DBR_CHARS(cases_locked, supply_state),
+    DBR_I64_NULL(cases_locked, outlet_id, has_outlet_id),
+    DBR_CHARS(cases_locked, query_code),
+    DBR_I64(cases_locked, catalog_version_id),
+    DBR_STR_NULL(cases_locked, commitment_materials),
+};
+static const db_row_spec LOCKED_ROW = DB_ROW_SPEC(cases_locked, LOCKED_COLS);
 /* accepted_at / completed_at keep their first value; completed_day is set
  * only on completion (the figures count completions by that day). */
 static const char SQL_MOVE[] =
@@ -27,7 +61,7 @@ static const char SQL_EVENT[] =
     "INSERT INTO case_events (case_id, at, kind, from_state, to_state, actor, note) "
     "VALUES (?, UTC_TIMESTAMP(3), ?, ?, ?, ?, ?)";
 static const char SQL_FIND_REF[] =
-    "SELECT id FROM cases WHERE ref_type = ? AND ref_id = ? ORDER BY id DESC LIMIT 1";
+    "SELECT id AS n FROM cases WHERE ref_type = ? AND ref_id = ? ORDER BY id DESC LIMIT 1";
 static const char SQL_TRIP_COUNT[] =
     "UPDATE cases SET trips = trips + 1, updated_at = UTC_TIMESTAMP(3) WHERE id = ?";
 /* The figures count trips by completion day: a late trip (documents
@@ -41,7 +75,7 @@ static const char SQL_TRIP_INSERT[] =
 /* A locking read: the transaction's snapshot may predate a check-in that
  * committed while this one waited for the case row. */
 static const char SQL_TRIP_VISIT[] =
-    "SELECT COUNT(*) FROM case_trips WHERE case_id = ? AND outlet_id = ? AND visit_day = ? "
+    "SELECT COUNT(*) AS n FROM case_trips WHERE case_id = ? AND outlet_id = ? AND visit_day = ? "
     "AND visit_ref = ? LOCK IN SHARE MODE";
 static const char SQL_SET_OUTLET[] =
     "UPDATE cases SET outlet_id = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND outlet_id IS NULL";
@@ -49,12 +83,47 @@ static const char SQL_SET_OUTLET[] =
 #define CASE_COLS                                                                               \
     "c.id, c.number, c.query_code, c.item_code, c.catalog_version_id, c.category, "           \
     "c.applicant_id, c.channel, c.outlet_id, c.assisted_kind, c.assisted_id, c.ref_type, "    \
-    "c.ref_id, c.state, DATE_FORMAT(c.submitted_at, '%Y-%m-%dT%H:%i:%sZ'), c.submitted_day, " \
-    "c.promised_days, c.deadline, DATE_FORMAT(c.accepted_at, '%Y-%m-%dT%H:%i:%sZ'), "          \
-    "DATE_FORMAT(c.completed_at, '%Y-%m-%dT%H:%i:%sZ'), c.completed_day, c.trips, c.warned, "  \
-    "c.overdue, c.missing_materials, c.supply_due, c.supply_state, c.commitment_materials, "   \
-    "c.state_reason, v.name, v.version, v.trips, "                                          \
-    "EXISTS (SELECT 1 FROM case_ratings r WHERE r.case_id = c.id)"
+    "c.ref_id, c.state, c.submitted_at, c.submitted_day, c.promised_days, c.deadline, "       \
+    "c.accepted_at, c.completed_at, c.completed_day, c.trips, c.warned, c.overdue, "          \
+    "c.missing_materials, c.supply_due, c.supply_state, c.commitment_materials, "             \
+    "c.state_reason, v.name AS item_name, v.version AS item_version, v.trips AS item_trips, " \
+    "EXISTS (SELECT 1 FROM case_ratings r WHERE r.case_id = c.id) AS rated"
+static const db_col CASE_ROW_COLS[] = {
+    DBR_I64(cases_case, id),
+    DBR_STR_NULL(cases_case, number),
+    DBR_CHARS(cases_case, query_code),
+    DBR_STR(cases_case, item_code),
+    DBR_I64(cases_case, catalog_version_id),
+    DBR_STR(cases_case, category),
+    DBR_I64(cases_case, applicant_id),
+    DBR_STR(cases_case, channel),
+    DBR_I64_NULL(cases_case, outlet_id, has_outlet_id),
+    DBR_STR_NULL(cases_case, assisted_kind),
+    DBR_I64_NULL(cases_case, assisted_id, has_assisted_id),
+    DBR_STR_NULL(cases_case, ref_type),
+    DBR_STR_NULL(cases_case, ref_id),
+    DBR_CHARS(cases_case, state),
+    DBR_UTC(cases_case, submitted_at),
+    DBR_CHARS(cases_case, submitted_day),
+    DBR_I64(cases_case, promised_days),
+    DBR_CHARS(cases_case, deadline),
+    DBR_UTC_NULL(cases_case, accepted_at, has_accepted_at),
+    DBR_UTC_NULL(cases_case, completed_at, has_completed_at),
+    DBR_CHARS_NULL(cases_case, completed_day, has_completed_day),
+    DBR_I64(cases_case, trips),
+    DBR_BOOL(cases_case, warned),
+    DBR_BOOL(cases_case, overdue),
+    DBR_STR_NULL(cases_case, missing_materials),
+    DBR_CHARS_NULL(cases_case, supply_due, has_supply_due),
+    DBR_CHARS(cases_case, supply_state),
+    DBR_STR_NULL(cases_case, commitment_materials),
+    DBR_STR_NULL(cases_case, state_reason),
+    DBR_STR(cases_case, item_name),
+    DBR_I64(cases_case, item_version),
+    DBR_I64(cases_case, item_trips),
+    DBR_BOOL(cases_case, rated),
+};
+static const db_row_spec CASE_ROW = DB_ROW_SPEC(cases_case, CASE_ROW_COLS);
 
 static const char SQL_GET_NUMBER[] =
     "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
@@ -63,11 +132,24 @@ static const char SQL_LIST_APPLICANT[] =
     "SELECT " CASE_COLS " FROM cases c JOIN catalog_versions v ON v.id = c.catalog_version_id "
     "WHERE c.applicant_id = ? AND (? = 0 OR c.id < ?) ORDER BY c.id DESC LIMIT ?";
 static const char SQL_EVENTS[] =
-    "SELECT DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%sZ'), kind, from_state, to_state, note "
-    "FROM case_events WHERE case_id = ? ORDER BY id";
+    "SELECT at, kind, from_state, to_state, note FROM case_events WHERE case_id = ? ORDER BY id";
+static const db_col EVENT_COLS[] = {
+    DBR_UTC(cases_event_row, at),
+    DBR_STR(cases_event_row, kind),
+    DBR_STR_NULL(cases_event_row, from_state),
+    DBR_STR_NULL(cases_event_row, to_state),
+    DBR_STR_NULL(cases_event_row, note),
+};
+static const db_row_spec EVENT_ROW = DB_ROW_SPEC(cases_event_row, EVENT_COLS);
 static const char SQL_TRIPS[] =
-    "SELECT DATE_FORMAT(t.at, '%Y-%m-%dT%H:%i:%sZ'), t.outlet_id, o.name FROM case_trips t "
+    "SELECT t.at, t.outlet_id, o.name AS outlet_name FROM case_trips t "
     "LEFT JOIN outlets o ON o.id = t.outlet_id WHERE t.case_id = ? ORDER BY t.id";
+static const db_col TRIP_COLS[] = {
+    DBR_UTC(cases_trip_row, at),
+    DBR_I64_NULL(cases_trip_row, outlet_id, has_outlet_id),
+    DBR_STR_NULL(cases_trip_row, outlet_name),
+};
+static const db_row_spec TRIP_ROW = DB_ROW_SPEC(cases_trip_row, TRIP_COLS);
 
 static db_val opt_i64(int64_t v)
 {
@@ -97,22 +179,20 @@ int cases_sql_set_number(db_conn *c, int64_t id, const char *number)
 
 int cases_sql_lock_state(db_conn *c, int64_t id, char state[16], bool *found)
 {
-    db_rows *rows = NULL;
-    *found = false;
-    state[0] = '\0';
-    if (db_query(c, SQL_LOCK_STATE, DBP(DB_I64(id)), &rows) != 0)
-        return -1;
-    if (rows->nrows > 0) {
-        *found = true;
-        snprintf(state, 16, "%s", db_cell(rows, 0, 0));
-    }
-    db_rows_free(rows);
-    return 0;
+    state_row row = {""};
+    int rc = db_query_one(c, SQL_LOCK_STATE, DBP(DB_I64(id)), &STATE_ROW, &row, found);
+    snprintf(state, 16, "%s", row.state);
+    return rc;
 }
 
-int cases_sql_lock_case(db_conn *c, int64_t id, db_rows **out)
+int cases_sql_lock_case(db_conn *c, int64_t id, cases_locked *out, bool *found)
 {
-    return db_query(c, SQL_LOCK_CASE, DBP(DB_I64(id)), out);
+    return db_query_one(c, SQL_LOCK_CASE, DBP(DB_I64(id)), &LOCKED_ROW, out, found);
+}
+
+void cases_locked_clear(cases_locked *l)
+{
+    db_row_clear(&LOCKED_ROW, l);
 }
 
 int cases_sql_move(db_conn *c, int64_t id, const char *from, const char *to, const char *reason,
@@ -140,32 +220,27 @@ int cases_sql_event(db_conn *c, int64_t id, const char *kind, const char *from, 
 
 int cases_sql_find_by_ref(db_conn *c, const char *ref_type, const char *ref_id, int64_t *id)
 {
-    db_rows *rows = NULL;
-    *id = 0;
-    if (db_query(c, SQL_FIND_REF, DBP(DB_STR(ref_type), DB_STR(ref_id)), &rows) != 0)
-        return -1;
-    if (rows->nrows > 0)
-        *id = db_cell_i64(rows, 0, 0);
-    db_rows_free(rows);
-    return 0;
+    n_row row = {0};
+    bool found = false;
+    int rc = db_query_one(c, SQL_FIND_REF, DBP(DB_STR(ref_type), DB_STR(ref_id)), &N_ROW, &row,
+                          &found);
+    *id = row.n;
+    return rc;
 }
 
 int cases_sql_add_trip(db_conn *c, int64_t id, int64_t outlet_id, int64_t operator_id,
                        int64_t partner_id, const char *visit_day, const char *visit_ref,
                        bool *counted)
 {
-    db_rows *rows = NULL;
-    bool seen = false;
+    n_row seen = {0};
 
     *counted = false;
     if (outlet_id > 0) {
-        if (db_query(c, SQL_TRIP_VISIT,
-                     DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day), DB_STR(visit_ref)),
-                     &rows) != 0)
+        if (db_query_one(c, SQL_TRIP_VISIT,
+                         DBP(DB_I64(id), DB_I64(outlet_id), DB_STR(visit_day), DB_STR(visit_ref)),
+                         &N_ROW, &seen, NULL) != 0)
             return -1;
-        seen = rows->nrows > 0 && db_cell_i64(rows, 0, 0) > 0;
-        db_rows_free(rows);
-        if (seen)
+        if (seen.n > 0)
             return 0;
     }
     if (db_exec(c, SQL_TRIP_INSERT,
@@ -195,26 +270,47 @@ int cases_sql_set_outlet(db_conn *c, int64_t id, int64_t outlet_id, bool *done)
     return 0;
 }
 
-int cases_sql_get_by_number(db_conn *c, const char *number, db_rows **out)
+void cases_case_clear(cases_case *k)
 {
-    return db_query(c, SQL_GET_NUMBER, DBP(DB_STR(number)), out);
+    db_row_clear(&CASE_ROW, k);
+}
+
+void cases_case_array_free(cases_case *rows, int n)
+{
+    db_row_array_free(&CASE_ROW, rows, n);
+}
+
+int cases_sql_get_by_number(db_conn *c, const char *number, cases_case *out, bool *found)
+{
+    return db_query_one(c, SQL_GET_NUMBER, DBP(DB_STR(number)), &CASE_ROW, out, found);
 }
 
 int cases_sql_list_by_applicant(db_conn *c, int64_t applicant_id, int64_t before_id, int limit,
-                                db_rows **out)
+                                cases_case **rows, int *n)
 {
-    return db_query(c, SQL_LIST_APPLICANT,
-                    DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_LIST_APPLICANT,
+              DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)),
+              &CASE_ROW, rows, n);
 }
 
-int cases_sql_events(db_conn *c, int64_t id, db_rows **out)
+int cases_sql_events(db_conn *c, int64_t id, cases_event_row **rows, int *n)
 {
-    return db_query(c, SQL_EVENTS, DBP(DB_I64(id)), out);
+    QUERY_ALL(c, SQL_EVENTS, DBP(DB_I64(id)), &EVENT_ROW, rows, n);
 }
 
-int cases_sql_trips(db_conn *c, int64_t id, db_rows **out)
+void cases_event_row_array_free(cases_event_row *rows, int n)
 {
-    return db_query(c, SQL_TRIPS, DBP(DB_I64(id)), out);
+    db_row_array_free(&EVENT_ROW, rows, n);
+}
+
+int cases_sql_trips(db_conn *c, int64_t id, cases_trip_row **rows, int *n)
+{
+    QUERY_ALL(c, SQL_TRIPS, DBP(DB_I64(id)), &TRIP_ROW, rows, n);
+}
+
+void cases_trip_row_array_free(cases_trip_row *rows, int n)
+{
+    db_row_array_free(&TRIP_ROW, rows, n);
 }
 
 /* ---- acceptance details ---- */
@@ -253,8 +349,13 @@ int cases_sql_set_missing(db_conn *c, int64_t id, const char *missing_json, bool
 /* ---- ratings and rectifications ---- */
 
 static const char SQL_RATING_GET[] =
-    "SELECT score, comment, DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM case_ratings "
-    "WHERE case_id = ?";
+    "SELECT score, comment, created_at FROM case_ratings WHERE case_id = ?";
+static const db_col RATING_COLS[] = {
+    DBR_I64(cases_rating_row, score),
+    DBR_STR(cases_rating_row, comment),
+    DBR_UTC(cases_rating_row, created_at),
+};
+static const db_row_spec RATING_ROW = DB_ROW_SPEC(cases_rating_row, RATING_COLS);
 static const char SQL_RATING_INSERT[] =
     "INSERT INTO case_ratings (case_id, applicant_id, channel, assisted_kind, assisted_id, score, "
     "comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(3))";
@@ -262,8 +363,19 @@ static const char SQL_RECT_INSERT[] =
     "INSERT INTO rectifications (case_id, outlet_id, score, state, due_at, created_at) "
     "VALUES (?, ?, ?, 'open', UTC_TIMESTAMP(3) + INTERVAL ? HOUR, UTC_TIMESTAMP(3))";
 #define RECT_COLS                                                                            \
-    "r.id, r.state, DATE_FORMAT(r.due_at, '%Y-%m-%dT%H:%i:%sZ'), r.answer, "                \
-    "DATE_FORMAT(r.answered_at, '%Y-%m-%dT%H:%i:%sZ'), r.score, r.case_id, c.number, r.outlet_id"
+    "r.id, r.state, r.due_at, r.answer, r.answered_at, r.score, r.case_id, c.number, r.outlet_id"
+static const db_col RECT_COLS_TABLE[] = {
+    DBR_I64(cases_rect_row, id),
+    DBR_CHARS(cases_rect_row, state),
+    DBR_UTC(cases_rect_row, due_at),
+    DBR_STR_NULL(cases_rect_row, answer),
+    DBR_UTC_NULL(cases_rect_row, answered_at, has_answered_at),
+    DBR_I64(cases_rect_row, score),
+    DBR_I64(cases_rect_row, case_id),
+    DBR_STR_NULL(cases_rect_row, number),
+    DBR_I64_NULL(cases_rect_row, outlet_id, has_outlet_id),
+};
+static const db_row_spec RECT_ROW = DB_ROW_SPEC(cases_rect_row, RECT_COLS_TABLE);
 static const char SQL_RECT_BY_CASE[] =
     "SELECT " RECT_COLS " FROM rectifications r JOIN cases c ON c.id = r.case_id WHERE r.case_id = ?";
 static const char SQL_RECT_LOCK[] =
@@ -277,9 +389,14 @@ static const char SQL_RECT_LIST[] =
     "WHERE (? IS NULL OR r.state = ?) ORDER BY r.due_at, r.id LIMIT ?";
 static const char SQL_MARK_DIRTY[] = "INSERT IGNORE INTO case_rollup_dirty (day) VALUES (?)";
 
-int cases_sql_rating_get(db_conn *c, int64_t case_id, db_rows **out)
+int cases_sql_rating_get(db_conn *c, int64_t case_id, cases_rating_row *out, bool *found)
 {
-    return db_query(c, SQL_RATING_GET, DBP(DB_I64(case_id)), out);
+    return db_query_one(c, SQL_RATING_GET, DBP(DB_I64(case_id)), &RATING_ROW, out, found);
+}
+
+void cases_rating_row_clear(cases_rating_row *r)
+{
+    db_row_clear(&RATING_ROW, r);
 }
 
 int cases_sql_rating_insert(db_conn *c, int64_t case_id, int64_t applicant_id, const char *channel,
@@ -304,14 +421,24 @@ int cases_sql_rect_insert(db_conn *c, int64_t case_id, int64_t outlet_id, int sc
     return 0;
 }
 
-int cases_sql_rect_by_case(db_conn *c, int64_t case_id, db_rows **out)
+void cases_rect_row_clear(cases_rect_row *r)
 {
-    return db_query(c, SQL_RECT_BY_CASE, DBP(DB_I64(case_id)), out);
+    db_row_clear(&RECT_ROW, r);
 }
 
-int cases_sql_rect_lock(db_conn *c, int64_t id, db_rows **out)
+void cases_rect_row_array_free(cases_rect_row *rows, int n)
 {
-    return db_query(c, SQL_RECT_LOCK, DBP(DB_I64(id)), out);
+    db_row_array_free(&RECT_ROW, rows, n);
+}
+
+int cases_sql_rect_by_case(db_conn *c, int64_t case_id, cases_rect_row *out, bool *found)
+{
+    return db_query_one(c, SQL_RECT_BY_CASE, DBP(DB_I64(case_id)), &RECT_ROW, out, found);
+}
+
+int cases_sql_rect_lock(db_conn *c, int64_t id, cases_rect_row *out, bool *found)
+{
+    return db_query_one(c, SQL_RECT_LOCK, DBP(DB_I64(id)), &RECT_ROW, out, found);
 }
 
 int cases_sql_rect_answer(db_conn *c, int64_t id, const char *answer, int64_t operator_id, bool *done)
@@ -325,9 +452,10 @@ int cases_sql_rect_answer(db_conn *c, int64_t id, const char *answer, int64_t op
     return 0;
 }
 
-int cases_sql_rect_list(db_conn *c, const char *state, int limit, db_rows **out)
+int cases_sql_rect_list(db_conn *c, const char *state, int limit, cases_rect_row **rows, int *n)
 {
-    return db_query(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), &RECT_ROW, rows,
+              n);
 }
 
 int cases_sql_mark_dirty(db_conn *c, const char *day)
@@ -338,16 +466,34 @@ int cases_sql_mark_dirty(db_conn *c, const char *day)
 /* ---- alerts ---- */
 
 static const char SQL_ALERTS[] =
-    "SELECT a.id, a.kind, DATE_FORMAT(a.created_at, '%Y-%m-%dT%H:%i:%sZ'), c.number, c.item_code, "
-    "a.outlet_id, c.state, c.deadline FROM case_alerts a JOIN cases c ON c.id = a.case_id "
+    "SELECT a.id, a.kind, a.created_at, c.number, c.item_code, a.outlet_id, c.state, c.deadline "
+    "FROM case_alerts a JOIN cases c ON c.id = a.case_id "
     "WHERE (? = 0 OR a.outlet_id = ?) AND (? = 0 OR a.id < ?) ORDER BY a.id DESC LIMIT ?";
 
-int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit, db_rows **out)
+static const db_col ALERT_COLS[] = {
+    DBR_I64(cases_alert_row, id),
+    DBR_CHARS(cases_alert_row, kind),
+    DBR_UTC(cases_alert_row, created_at),
+    DBR_STR_NULL(cases_alert_row, number),
+    DBR_STR(cases_alert_row, item_code),
+    DBR_I64_NULL(cases_alert_row, outlet_id, has_outlet_id),
+    DBR_CHARS(cases_alert_row, state),
+    DBR_CHARS(cases_alert_row, deadline),
+};
+static const db_row_spec ALERT_ROW = DB_ROW_SPEC(cases_alert_row, ALERT_COLS);
+
+int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit,
+                     cases_alert_row **rows, int *n)
 {
-    return db_query(c, SQL_ALERTS,
-                    DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
-                        DB_I64(limit)),
-                    out);
+    QUERY_ALL(c, SQL_ALERTS,
+              DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
+                  DB_I64(limit)),
+              &ALERT_ROW, rows, n);
+}
+
+void cases_alert_row_array_free(cases_alert_row *rows, int n)
+{
+    db_row_array_free(&ALERT_ROW, rows, n);
 }
 
 /* ---- figures and rollup ---- */
@@ -355,10 +501,12 @@ int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit
 /* Partner outlets: every channel that is neither the app nor a window. */
 #define PARTNER_CHANNELS "('post','dealer','insurer','hospital','court','station')"
 #define FIG_SUMS                                                                            \
-    "COUNT(*), COALESCE(SUM(c.trips <= 1), 0), COALESCE(SUM(c.trips = 0), 0), "             \
-    "COALESCE(SUM(c.channel = 'app'), 0), COALESCE(SUM(c.completed_day <= c.deadline), 0), " \
-    "COALESCE(SUM(c.channel <> 'app'), 0), COALESCE(SUM(c.channel IN " PARTNER_CHANNELS "), 0), " \
-    "COUNT(r.case_id), COALESCE(SUM(r.score >= 4), 0)"
+    "COUNT(*) AS completed, COALESCE(SUM(c.trips <= 1), 0) AS one_trip, "                   \
+    "COALESCE(SUM(c.trips = 0), 0) AS zero_trip, COALESCE(SUM(c.channel = 'app'), 0) AS online, " \
+    "COALESCE(SUM(c.completed_day <= c.deadline), 0) AS on_time, "                          \
+    "COALESCE(SUM(c.channel <> 'app'), 0) AS offline, "                                     \
+    "COALESCE(SUM(c.channel IN " PARTNER_CHANNELS "), 0) AS at_partner, "                   \
+    "COUNT(r.case_id) AS rated, COALESCE(SUM(r.score >= 4), 0) AS satisfied"
 
 static const char SQL_ROLLUP_DELETE[] = "DELETE FROM case_rollup_daily WHERE day = ?";
 static const char SQL_ROLLUP_INSERT[] =
@@ -374,9 +522,10 @@ static const char SQL_DIRTY_CLEAR[] = "DELETE FROM case_rollup_dirty WHERE day =
  * statement serves the three groupings. */
 static const char SQL_FIG_ROLLUP[] =
     "SELECT CASE ? WHEN 'category' THEN d.category WHEN 'channel' THEN d.channel "
-    "ELSE CAST(d.outlet_id AS CHAR) END AS k, SUM(d.completed), SUM(d.one_trip), SUM(d.zero_trip), "
-    "SUM(d.online), SUM(d.on_time), SUM(d.offline), SUM(d.at_partner), SUM(d.rated), "
-    "SUM(d.satisfied) FROM case_rollup_daily d WHERE d.day BETWEEN ? AND ? GROUP BY k ORDER BY k";
+    "ELSE CAST(d.outlet_id AS CHAR) END AS k, SUM(d.completed) AS completed, "
+    "SUM(d.one_trip) AS one_trip, SUM(d.zero_trip) AS zero_trip, SUM(d.online) AS online, "
+    "SUM(d.on_time) AS on_time, SUM(d.offline) AS offline, SUM(d.at_partner) AS at_partner, "
+    "SUM(d.rated) AS rated, SUM(d.satisfied) AS satisfied FROM case_rollup_daily d WHERE d.day BETWEEN ? AND ? GROUP BY k ORDER BY k";
 static const char SQL_FIG_LIVE[] =
     "SELECT CASE ? WHEN 'category' THEN CAST(c.category AS CHAR) WHEN 'channel' THEN "
     "CAST(c.channel AS CHAR) ELSE CAST(COALESCE(c.outlet_id, 0) AS CHAR) END AS k, " FIG_SUMS
@@ -391,9 +540,12 @@ int cases_sql_rollup_day(db_conn *c, const char *day)
     return db_exec(c, SQL_ROLLUP_INSERT, DBP(DB_STR(day)), NULL, NULL);
 }
 
-int cases_sql_dirty_days(db_conn *c, db_rows **out)
+static const db_col DAY_COLS[] = {DBR_CHARS(cases_day_row, day)};
+static const db_row_spec DAY_ROW = DB_ROW_SPEC(cases_day_row, DAY_COLS);
+
+int cases_sql_dirty_days(db_conn *c, cases_day_row **rows, int *n)
 {
-    return db_query(c, SQL_DIRTY, DBP0, out);
+    QUERY_ALL(c, SQL_DIRTY, DBP0, &DAY_ROW, rows, n);
 }
 
 int cases_sql_dirty_clear(db_conn *c, const char *day)
@@ -401,26 +553,53 @@ int cases_sql_dirty_clear(db_conn *c, const char *day)
     return db_exec(c, SQL_DIRTY_CLEAR, DBP(DB_STR(day)), NULL, NULL);
 }
 
+static const db_col FIG_COLS[] = {
+    DBR_STR_NULL(cases_fig_row, k),       DBR_I64(cases_fig_row, completed),
+    DBR_I64(cases_fig_row, one_trip),     DBR_I64(cases_fig_row, zero_trip),
+    DBR_I64(cases_fig_row, online),       DBR_I64(cases_fig_row, on_time),
+    DBR_I64(cases_fig_row, offline),      DBR_I64(cases_fig_row, at_partner),
+    DBR_I64(cases_fig_row, rated),        DBR_I64(cases_fig_row, satisfied),
+};
+static const db_row_spec FIG_ROW = DB_ROW_SPEC(cases_fig_row, FIG_COLS);
+
 int cases_sql_figures_rollup(db_conn *c, const char *from, const char *to, const char *group,
-                             db_rows **out)
+                             cases_fig_row **rows, int *n)
 {
-    return db_query(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), out);
+    QUERY_ALL(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), &FIG_ROW, rows, n);
 }
 
-int cases_sql_figures_live(db_conn *c, const char *day, const char *group, db_rows **out)
+int cases_sql_figures_live(db_conn *c, const char *day, const char *group, cases_fig_row **rows,
+                           int *n)
 {
-    return db_query(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), out);
+    QUERY_ALL(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), &FIG_ROW, rows, n);
 }
 
-int cases_sql_outlet_names(db_conn *c, db_rows **out)
+void cases_fig_row_array_free(cases_fig_row *rows, int n)
 {
-    return db_query(c, SQL_OUTLET_NAMES, DBP0, out);
+    db_row_array_free(&FIG_ROW, rows, n);
+}
+
+static const db_col OUTLET_COLS[] = {
+    DBR_CHARS(cases_outlet_row, id),
+    DBR_STR(cases_outlet_row, name),
+};
+static const db_row_spec OUTLET_ROW = DB_ROW_SPEC(cases_outlet_row, OUTLET_COLS);
+
+int cases_sql_outlet_names(db_conn *c, cases_outlet_row **rows, int *n)
+{
+    QUERY_ALL(c, SQL_OUTLET_NAMES, DBP0, &OUTLET_ROW, rows, n);
+}
+
+void cases_outlet_row_array_free(cases_outlet_row *rows, int n)
+{
+    db_row_array_free(&OUTLET_ROW, rows, n);
 }
 
 /* ---- jobs ---- */
 
 static const char SQL_OPEN_BATCH[] =
-    "SELECT id, submitted_day, promised_days, deadline, COALESCE(outlet_id, 0), warned FROM cases "
+    "SELECT id, submitted_day, promised_days, deadline, COALESCE(outlet_id, 0) AS outlet_id, "
+    "warned FROM cases "
     "WHERE state IN ('submitted','accepted','in_progress') AND overdue = 0 AND id > ? "
     "ORDER BY id LIMIT ?";
 static const char SQL_ALERT[] =
@@ -430,18 +609,25 @@ static const char SQL_FLAG_WARNED[] = "UPDATE cases SET warned = 1 WHERE id = ? 
 static const char SQL_FLAG_OVERDUE[] =
     "UPDATE cases SET overdue = 1, warned = 1 WHERE id = ? AND overdue = 0";
 static const char SQL_SUPPLY_BATCH[] =
-    "SELECT id, supply_due, supply_state, COALESCE(outlet_id, 0) FROM cases "
+    "SELECT id, supply_due, supply_state, COALESCE(outlet_id, 0) AS outlet_id FROM cases "
     "WHERE supply_state IN ('pending','reminded') AND supply_due <= ? AND id > ? "
     "AND state IN ('submitted','accepted','in_progress') ORDER BY id LIMIT ?";
 static const char SQL_SUPPLY_MOVE[] =
     "UPDATE cases SET supply_state = ?, updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND supply_state = ?";
 static const char SQL_RECT_OVERDUE[] =
-    "SELECT id, case_id, COALESCE(outlet_id, 0) FROM rectifications "
+    "SELECT id, case_id, COALESCE(outlet_id, 0) AS outlet_id FROM rectifications "
     "WHERE state = 'open' AND due_at < FROM_UNIXTIME(?) LIMIT 1000";
 
-int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, db_rows **out)
+static const db_col OPEN_COLS[] = {
+    DBR_I64(cases_open_row, id),         DBR_CHARS(cases_open_row, submitted_day),
+    DBR_I64(cases_open_row, promised_days), DBR_CHARS(cases_open_row, deadline),
+    DBR_I64(cases_open_row, outlet_id),  DBR_BOOL(cases_open_row, warned),
+};
+static const db_row_spec OPEN_ROW = DB_ROW_SPEC(cases_open_row, OPEN_COLS);
+
+int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, cases_open_row **rows, int *n)
 {
-    return db_query(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), &OPEN_ROW, rows, n);
 }
 
 int cases_sql_alert(db_conn *c, int64_t case_id, int64_t outlet_id, const char *kind)
@@ -459,9 +645,19 @@ int cases_sql_flag_overdue(db_conn *c, int64_t case_id)
     return db_exec(c, SQL_FLAG_OVERDUE, DBP(DB_I64(case_id)), NULL, NULL);
 }
 
-int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit, db_rows **out)
+static const db_col SUPPLY_COLS[] = {
+    DBR_I64(cases_supply_row, id),
+    DBR_CHARS(cases_supply_row, supply_due),
+    DBR_CHARS(cases_supply_row, supply_state),
+    DBR_I64(cases_supply_row, outlet_id),
+};
+static const db_row_spec SUPPLY_ROW = DB_ROW_SPEC(cases_supply_row, SUPPLY_COLS);
+
+int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit,
+                           cases_supply_row **rows, int *n)
 {
-    return db_query(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)), out);
+    QUERY_ALL(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)),
+              &SUPPLY_ROW, rows, n);
 }
 
 int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const char *to, bool *done)
@@ -474,7 +670,14 @@ int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const c
     return 0;
 }
 
-int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, db_rows **out)
+static const db_col RECT_DUE_COLS[] = {
+    DBR_I64(cases_rect_due_row, id),
+    DBR_I64(cases_rect_due_row, case_id),
+    DBR_I64(cases_rect_due_row, outlet_id),
+};
+static const db_row_spec RECT_DUE_ROW = DB_ROW_SPEC(cases_rect_due_row, RECT_DUE_COLS);
+
+int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, cases_rect_due_row **rows, int *n)
 {
-    return db_query(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), out);
+    QUERY_ALL(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), &RECT_DUE_ROW, rows, n);
 }

@@ -12,13 +12,9 @@
 #include "server/crypto.h"
 #include "server/date.h"
 
-json_t *reg_iso_json(const char *dt)
+json_t *reg_utc_json(bool has, const char *utc)
 {
-    time_t t;
-    char out[DATE_ISO_STR_SIZE];
-    if (dt == NULL || date_parse_datetime_utc(dt, &t) != 0 || date_format_iso8601_utc(t, out) != 0)
-        return json_null();
-    return json_string(out);
+    return has ? json_string(utc) : json_null();
 }
 
 int64_t reg_param_id(app_req *r, int i)
@@ -48,40 +44,36 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn)
 /* A station terminal sees an application while it is booked there. */
 static int at_callers_station(app_req *r, int64_t id, int *yes)
 {
-    db_rows *ap = NULL;
+    reg_appt ap;
+    bool found = false;
     *yes = 0;
-    if (reg_sql_appt_active(r->db, id, &ap) != 0) {
-        db_rows_free(ap);
+    if (reg_sql_appt_active(r->db, id, &ap, &found) != 0)
         return -1;
-    }
-    *yes = ap->nrows == 1 && r->who.outlet_id != 0 && db_cell_i64(ap, 0, 2) == r->who.outlet_id;
-    db_rows_free(ap);
+    *yes = found && r->who.outlet_id != 0 && ap.outlet_id == r->who.outlet_id;
     return 0;
 }
 
-db_rows *reg_app_load(app_req *r, int64_t id, int lock)
+int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a)
 {
-    db_rows *a = NULL;
+    bool found = false;
     int visible = 0;
 
-    if (reg_sql_app_get(r->db, id, lock, &a) != 0) {
-        db_rows_free(a);
-        return NULL; /* db error left in r->db */
-    }
-    if (a->nrows == 1) {
+    if (reg_sql_app_get(r->db, id, lock, a, &found) != 0)
+        return -1; /* db error left in r->db */
+    if (found) {
         switch (r->who.kind) {
         case CALLER_CITIZEN:
-            visible = db_cell_i64(a, 0, RA_CITIZEN) == r->who.id;
+            visible = a->citizen_id == r->who.id;
             break;
         case CALLER_PARTNER:
             if (r->who.partner_type & PARTNER_STATION) {
                 if (at_callers_station(r, id, &visible) != 0) {
-                    db_rows_free(a);
-                    return NULL; /* db error left in r->db */
+                    reg_app_clear(a);
+                    return -1; /* db error left in r->db */
                 }
             } else {
                 visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
-                          db_cell_i64(a, 0, RA_DEALER_OUTLET) == r->who.outlet_id;
+                          a->has_dealer_outlet_id && a->dealer_outlet_id == r->who.outlet_id;
             }
             break;
         case CALLER_OPERATOR:
@@ -94,11 +86,11 @@ db_rows *reg_app_load(app_req *r, int64_t id, int lock)
     }
     if (!visible) {
         /* Someone else's application is indistinguishable from none. */
-        db_rows_free(a);
+        reg_app_clear(a);
         app_problem(r, 404, "not_found", "Not found", "No such registration application.", NULL);
-        return NULL;
+        return -1;
     }
-    return a;
+    return 0;
 }
 
 static json_t *json_text_or_null(const char *s)
@@ -116,78 +108,76 @@ static json_t *parsed_array(const char *s)
     return v;
 }
 
-json_t *reg_app_json(app_req *r, const db_rows *a, int i)
+static json_t *int_or_null(bool has, int64_t v)
+{
+    return has ? json_integer(v) : json_null();
+}
+
+json_t *reg_app_json(app_req *r, const reg_app *a)
 {
     json_t *o = json_object();
-    const char *number = db_cell(a, i, RA_NUMBER);
-    db_rows *ap = NULL;
+    reg_appt ap;
+    bool found = false;
 
-    json_object_set_new(o, "id", json_integer(db_cell_i64(a, i, RA_ID)));
-    json_object_set_new(o, "state", json_string(db_cell(a, i, RA_STATE)));
-    json_object_set_new(o, "channel", json_string(db_cell(a, i, RA_CHANNEL)));
-    json_object_set_new(o, "citizen_id", json_integer(db_cell_i64(a, i, RA_CITIZEN)));
-    json_object_set_new(o, "dealer_outlet_id", db_cell(a, i, RA_DEALER_OUTLET)
-                                                 ? json_integer(db_cell_i64(a, i, RA_DEALER_OUTLET))
-                                                 : json_null());
-    json_object_set_new(o, "vehicle_type", json_text_or_null(db_cell(a, i, RA_VTYPE)));
-    json_object_set_new(o, "use_type", json_text_or_null(db_cell(a, i, RA_USE)));
-    json_object_set_new(o, "brand", json_text_or_null(db_cell(a, i, RA_BRAND)));
-    json_object_set_new(o, "model", json_text_or_null(db_cell(a, i, RA_MODEL)));
-    json_object_set_new(o, "vin", json_text_or_null(db_cell(a, i, RA_VIN)));
-    json_object_set_new(o, "engine_no", json_text_or_null(db_cell(a, i, RA_ENGINE)));
-    json_object_set_new(o, "invoice_no", json_text_or_null(db_cell(a, i, RA_INVOICE_NO)));
-    json_object_set_new(o, "invoice_amount_fen", db_cell(a, i, RA_INVOICE_AMOUNT)
-                                                   ? json_integer(db_cell_i64(a, i, RA_INVOICE_AMOUNT))
-                                                   : json_null());
-    json_object_set_new(o, "insurance_policy_no", json_text_or_null(db_cell(a, i, RA_POLICY)));
-    json_object_set_new(o, "insurance_status", json_string(db_cell(a, i, RA_INSURANCE)));
-    json_object_set_new(o, "insurance_valid_from", json_text_or_null(db_cell(a, i, RA_POLICY_FROM)));
-    json_object_set_new(o, "insurance_valid_until",
-                        json_text_or_null(db_cell(a, i, RA_POLICY_UNTIL)));
-    json_object_set_new(o, "materials", parsed_array(db_cell(a, i, RA_MATERIALS)));
-    json_object_set_new(o, "delivery", json_string(db_cell(a, i, RA_DELIVERY)));
+    json_object_set_new(o, "id", json_integer(a->id));
+    json_object_set_new(o, "state", json_string(a->state));
+    json_object_set_new(o, "channel", json_string(a->channel));
+    json_object_set_new(o, "citizen_id", json_integer(a->citizen_id));
+    json_object_set_new(o, "dealer_outlet_id",
+                        int_or_null(a->has_dealer_outlet_id, a->dealer_outlet_id));
+    json_object_set_new(o, "vehicle_type", json_text_or_null(a->vehicle_type));
+    json_object_set_new(o, "use_type", json_text_or_null(a->use_type));
+    json_object_set_new(o, "brand", json_text_or_null(a->brand));
+    json_object_set_new(o, "model", json_text_or_null(a->model));
+    json_object_set_new(o, "vin", json_text_or_null(a->vin));
+    json_object_set_new(o, "engine_no", json_text_or_null(a->engine_no));
+    json_object_set_new(o, "invoice_no", json_text_or_null(a->invoice_no));
+    json_object_set_new(o, "invoice_amount_fen",
+                        int_or_null(a->has_invoice_amount_fen, a->invoice_amount_fen));
+    json_object_set_new(o, "insurance_policy_no", json_text_or_null(a->insurance_policy_no));
+    json_object_set_new(o, "insurance_status", json_string(a->insurance_status));
+    json_object_set_new(o, "insurance_valid_from", json_text_or_null(a->insurance_valid_from));
+    json_object_set_new(o, "insurance_valid_until", json_text_or_null(a->insurance_valid_until));
+    json_object_set_new(o, "materials", parsed_array(a->materials));
+    json_object_set_new(o, "delivery", json_string(a->delivery));
     /* An inspection station has no use for the owner's address. */
     json_object_set_new(o, "mail_address",
                         r && r->who.kind == CALLER_PARTNER && (r->who.partner_type & PARTNER_STATION)
                             ? json_null()
-                            : json_text_or_null(db_cell(a, i, RA_ADDRESS)));
-    json_object_set_new(o, "plate_prefix", json_string(db_cell(a, i, RA_PREFIX)));
-    if (number) {
+                            : json_text_or_null(a->mail_address));
+    json_object_set_new(o, "plate_prefix", json_string(a->plate_prefix));
+    if (a->plate_number) {
         char shown[REGISTRATION_PLATE_FORMAT_SIZE];
-        registration_plate_format(db_cell(a, i, RA_PREFIX), number, shown, sizeof shown);
-        json_object_set_new(o, "plate", json_pack("{s:s, s:s, s:o}", "number", number, "display",
-                                                  shown, "reserved_until",
-                                                  reg_iso_json(db_cell(a, i, RA_RESERVED_UNTIL))));
+        registration_plate_format(a->plate_prefix, a->plate_number, shown, sizeof shown);
+        json_object_set_new(o, "plate",
+                            json_pack("{s:s, s:s, s:o}", "number", a->plate_number, "display",
+                                      shown, "reserved_until",
+                                      reg_utc_json(a->has_reserved_until, a->reserved_until)));
     } else {
         json_object_set_new(o, "plate", json_null());
     }
-    json_object_set_new(o, "offer_expires_at", reg_iso_json(db_cell(a, i, RA_OFFER_EXPIRES)));
-    json_object_set_new(o, "case_number", json_text_or_null(db_cell(a, i, RA_CASE_NUMBER)));
-    json_object_set_new(o, "inspections", json_integer(db_cell_i64(a, i, RA_INSPECTIONS)));
-    json_object_set_new(o, "inspection_reasons", parsed_array(db_cell(a, i, RA_REASONS)));
-    json_object_set_new(o, "inspected_at", reg_iso_json(db_cell(a, i, RA_INSPECTED_AT)));
-    json_object_set_new(o, "vehicle_id", db_cell(a, i, RA_VEHICLE_ID)
-                                            ? json_integer(db_cell_i64(a, i, RA_VEHICLE_ID))
-                                            : json_null());
-    json_object_set_new(o, "certificate_no", json_text_or_null(db_cell(a, i, RA_CERTIFICATE)));
-    json_object_set_new(o, "next_inspection_date",
-                        json_text_or_null(db_cell(a, i, RA_NEXT_INSPECTION)));
-    json_object_set_new(o, "created_at", reg_iso_json(db_cell(a, i, RA_CREATED)));
-    json_object_set_new(o, "updated_at", reg_iso_json(db_cell(a, i, RA_UPDATED)));
-    json_object_set_new(o, "submitted_at", reg_iso_json(db_cell(a, i, RA_SUBMITTED)));
-    json_object_set_new(o, "registered_at", reg_iso_json(db_cell(a, i, RA_REGISTERED)));
+    json_object_set_new(o, "offer_expires_at",
+                        reg_utc_json(a->has_offer_expires_at, a->offer_expires_at));
+    json_object_set_new(o, "case_number", json_text_or_null(a->case_number));
+    json_object_set_new(o, "inspections", json_integer(a->inspections));
+    json_object_set_new(o, "inspection_reasons", parsed_array(a->inspection_reasons));
+    json_object_set_new(o, "inspected_at", reg_utc_json(a->has_inspected_at, a->inspected_at));
+    json_object_set_new(o, "vehicle_id", int_or_null(a->has_vehicle_id, a->vehicle_id));
+    json_object_set_new(o, "certificate_no", json_text_or_null(a->certificate_no));
+    json_object_set_new(o, "next_inspection_date", json_text_or_null(a->next_inspection_date));
+    json_object_set_new(o, "created_at", json_string(a->created_at));
+    json_object_set_new(o, "updated_at", json_string(a->updated_at));
+    json_object_set_new(o, "submitted_at", reg_utc_json(a->has_submitted_at, a->submitted_at));
+    json_object_set_new(o, "registered_at", reg_utc_json(a->has_registered_at, a->registered_at));
     /* The appointment, when one is active (a failed lookup only omits it). */
-    if (r && reg_sql_appt_active(r->db, db_cell_i64(a, i, RA_ID), &ap) == 0 && ap->nrows == 1)
+    if (r && reg_sql_appt_active(r->db, a->id, &ap, &found) == 0 && found)
         json_object_set_new(o, "appointment",
-                            json_pack("{s:I, s:I, s:I, s:o, s:o, s:s}", "id",
-                                      (json_int_t)db_cell_i64(ap, 0, 0), "slot_id",
-                                      (json_int_t)db_cell_i64(ap, 0, 1), "station_id",
-                                      (json_int_t)db_cell_i64(ap, 0, 2), "starts_at",
-                                      reg_iso_json(db_cell(ap, 0, 3)), "ends_at",
-                                      reg_iso_json(db_cell(ap, 0, 4)), "state", db_cell(ap, 0, 5)));
+                            json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "id", (json_int_t)ap.id,
+                                      "slot_id", (json_int_t)ap.slot_id, "station_id",
+                                      (json_int_t)ap.outlet_id, "starts_at", ap.starts_at,
+                                      "ends_at", ap.ends_at, "state", ap.state));
     else
         json_object_set_new(o, "appointment", json_null());
-    db_rows_free(ap);
     return o;
 }
 
@@ -199,11 +189,11 @@ void reg_problem_state(app_req *r, const char *current)
                     json_pack("{s:s}", "state", current));
 }
 
-int reg_check(app_req *r, const db_rows *a, registration_event ev, const char **from,
+int reg_check(app_req *r, const reg_app *a, registration_event ev, const char **from,
               registration_state *to)
 {
     registration_state cur;
-    *from = db_cell(a, 0, RA_STATE);
+    *from = a->state;
     if (registration_state_parse(*from, &cur) != 0 || registration_next_state(cur, ev, to) != 0) {
         reg_problem_state(r, *from);
         return -1;
@@ -268,16 +258,15 @@ done:
 int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char *policy_no,
                         const char **status)
 {
-    db_rows *p = NULL;
     int64_t policy_id = 0, n = 0;
+    bool found = false;
     int rc = -1;
 
     *status = "none";
     if (vin && policy_no) {
-        if (reg_sql_policy_find(c, vin, policy_no, &p) != 0)
+        if (reg_sql_policy_find(c, vin, policy_no, &policy_id, &found) != 0)
             goto done;
-        if (p->nrows == 1) {
-            policy_id = db_cell_i64(p, 0, 0);
+        if (found) {
             *status = "confirmed";
         } else {
             if (reg_sql_policy_count_vin(c, vin, &n) != 0)
@@ -290,28 +279,27 @@ int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char 
     }
     rc = reg_sql_app_set_insurance(c, app_id, *status, policy_id);
 done:
-    db_rows_free(p);
     return rc;
 }
 
 int reg_release_holdings(db_conn *c, int64_t app_id)
 {
-    db_rows *ap = NULL;
+    reg_appt ap;
+    bool found = false;
     uint64_t affected = 0;
     int rc = -1;
 
     if (reg_sql_plate_release(c, app_id, NULL) != 0 || reg_sql_offer_clear(c, app_id) != 0)
         goto done;
-    if (reg_sql_appt_active(c, app_id, &ap) != 0)
+    if (reg_sql_appt_active(c, app_id, &ap, &found) != 0)
         goto done;
-    if (ap->nrows == 1) {
-        if (reg_sql_appt_close(c, db_cell_i64(ap, 0, 0), "cancelled", &affected) != 0)
+    if (found) {
+        if (reg_sql_appt_close(c, ap.id, "cancelled", &affected) != 0)
             goto done;
-        if (affected == 1 && reg_sql_slot_unbook(c, db_cell_i64(ap, 0, 1), NULL) != 0)
+        if (affected == 1 && reg_sql_slot_unbook(c, ap.slot_id, NULL) != 0)
             goto done;
     }
     rc = 0;
 done:
-    db_rows_free(ap);
     return rc;
 }

@@ -153,13 +153,14 @@ static int materials_have(const char *json_text, const char **have, int cap, jso
 }
 
 /* The "one-time notice": every missing field and material in one 422. */
-static int check_complete(app_req *r, const db_rows *a)
+static int check_complete(app_req *r, const reg_app *a)
 {
-    static const struct { int col; const char *field; } required[] = {
-        {RA_VTYPE, "vehicle_type"}, {RA_USE, "use_type"}, {RA_BRAND, "brand"},
-        {RA_MODEL, "model"}, {RA_VIN, "vin"}, {RA_ENGINE, "engine_no"},
-        {RA_INVOICE_NO, "invoice_no"}, {RA_INVOICE_AMOUNT, "invoice_amount_fen"},
-        {RA_POLICY, "insurance_policy_no"},
+    const struct { bool set; const char *field; } required[] = {
+        {a->vehicle_type != NULL, "vehicle_type"}, {a->use_type != NULL, "use_type"},
+        {a->brand != NULL, "brand"}, {a->model != NULL, "model"}, {a->vin != NULL, "vin"},
+        {a->engine_no != NULL, "engine_no"}, {a->invoice_no != NULL, "invoice_no"},
+        {a->has_invoice_amount_fen, "invoice_amount_fen"},
+        {a->insurance_policy_no != NULL, "insurance_policy_no"},
     };
     const char *req = registration_conf.required_materials;
     const char *have[MAX_MATERIALS], *missing[64];
@@ -168,11 +169,11 @@ static int check_complete(app_req *r, const db_rows *a)
     int nhave, nmiss, rc = -1;
 
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
-        if (db_cell(a, 0, required[i].col) == NULL)
+        if (!required[i].set)
             json_array_append_new(fields, json_string(required[i].field));
-    if (strcmp(db_cell(a, 0, RA_DELIVERY), "mail") == 0 && db_cell(a, 0, RA_ADDRESS) == NULL)
+    if (strcmp(a->delivery, "mail") == 0 && a->mail_address == NULL)
         json_array_append_new(fields, json_string("mail_address"));
-    nhave = materials_have(db_cell(a, 0, RA_MATERIALS), have, MAX_MATERIALS, &keep);
+    nhave = materials_have(a->materials, have, MAX_MATERIALS, &keep);
     nmiss = registration_missing_materials(req, have, nhave, buf, missing, 64);
     for (int i = 0; i < nmiss && i < 64; i++)
         json_array_append_new(mats, json_string(missing[i]));
@@ -191,13 +192,14 @@ done:
     return rc;
 }
 
-static int dup_problem(app_req *r, const db_rows *d, const char *vin_code, const char *engine_code)
+static int dup_problem(app_req *r, bool vin_hit, bool engine_hit, const char *vin_code,
+                       const char *engine_code)
 {
-    if (d->nrows == 1 && db_cell_i64(d, 0, 0)) {
+    if (vin_hit) {
         app_problem(r, 409, vin_code, "VIN already in use", NULL, "vin");
         return -1;
     }
-    if (d->nrows == 1 && db_cell_i64(d, 0, 1)) {
+    if (engine_hit) {
         app_problem(r, 409, engine_code, "Engine number already in use", NULL, "engine_no");
         return -1;
     }
@@ -206,7 +208,8 @@ static int dup_problem(app_req *r, const db_rows *d, const char *vin_code, const
 
 static int do_submit(app_req *r, int64_t id)
 {
-    db_rows *a = NULL, *d = NULL;
+    reg_app a = {0};
+    bool vin_hit = false, engine_hit = false;
     const char *from = NULL, *why = NULL, *insurance = NULL;
     registration_state to;
     cases_new cn;
@@ -215,29 +218,28 @@ static int do_submit(app_req *r, int64_t id)
     uint64_t affected = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_SUBMIT, &from, &to) != 0 || check_complete(r, a) != 0)
+    if (reg_check(r, &a, REG_EV_SUBMIT, &from, &to) != 0 || check_complete(r, &a) != 0)
         goto done;
-    if (reg_sql_vehicle_dups(r->db, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_ENGINE), &d) != 0)
+    if (reg_sql_vehicle_dups(r->db, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
         goto done;
-    if (dup_problem(r, d, "vin_registered", "engine_no_registered") != 0)
+    if (dup_problem(r, vin_hit, engine_hit, "vin_registered", "engine_no_registered") != 0)
         goto done;
-    db_rows_free(d);
-    d = NULL;
-    if (reg_sql_open_dups(r->db, id, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_ENGINE), &d) != 0)
+    if (reg_sql_open_dups(r->db, id, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
         goto done;
-    if (dup_problem(r, d, "vin_in_open_application", "engine_no_in_open_application") != 0)
+    if (dup_problem(r, vin_hit, engine_hit, "vin_in_open_application",
+                    "engine_no_in_open_application") != 0)
         goto done;
     snprintf(ref, sizeof ref, "%" PRId64, id);
     memset(&cn, 0, sizeof cn);
     cn.item_code = REG_ITEM_CODE;
-    cn.applicant_id = db_cell_i64(a, 0, RA_CITIZEN);
-    cn.channel = db_cell(a, 0, RA_CHANNEL);
-    cn.outlet_id = db_cell_i64(a, 0, RA_DEALER_OUTLET);
-    if (db_cell(a, 0, RA_DEALER_PARTNER)) {
+    cn.applicant_id = a.citizen_id;
+    cn.channel = a.channel;
+    cn.outlet_id = a.dealer_outlet_id;
+    if (a.has_dealer_partner_id) {
         cn.assisted_kind = "partner";
-        cn.assisted_id = db_cell_i64(a, 0, RA_DEALER_PARTNER);
+        cn.assisted_id = a.dealer_partner_id;
     }
     cn.ref_type = "registration";
     cn.ref_id = ref;
@@ -249,7 +251,7 @@ static int do_submit(app_req *r, int64_t id)
         goto done;
     }
     if (reg_sql_app_submit(r->db, id, case_id, number,
-                           db_cell(a, 0, RA_POLICY) ? "unconfirmed" : "none", &affected) != 0) {
+                           a.insurance_policy_no ? "unconfirmed" : "none", &affected) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             /* Lost a race with another submission of the same vehicle. */
             db_error_clear(r->db);
@@ -260,34 +262,31 @@ static int do_submit(app_req *r, int64_t id)
     if (reg_affected(r, affected, from) != 0)
         goto done;
     /* The insurer may have pushed the policy before the owner applied. */
-    if (reg_insurance_match(r->db, id, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_POLICY),
-                            &insurance) != 0)
+    if (reg_insurance_match(r->db, id, a.vin, a.insurance_policy_no, &insurance) != 0)
         goto done;
     /* Dealer path: the buyer's visit to the dealer is the one trip of the
      * case; the dealer takes the car to the station (no trip for the
      * buyer) and the documents come by mail. Counted here, once, because
      * submission happens once and only a dealer terminal files this way. */
-    if (strcmp(db_cell(a, 0, RA_CHANNEL), "dealer") == 0 &&
-        cases_record_trip(r->db, case_id, db_cell_i64(a, 0, RA_DEALER_OUTLET), 0) != 0)
+    if (strcmp(a.channel, "dealer") == 0 &&
+        cases_record_trip(r->db, case_id, a.dealer_outlet_id, 0) != 0)
         goto done;
     rc = reg_audit(r, "registration.submit", id,
                    json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
                              (json_int_t)case_id, "insurance_status", insurance));
 done:
-    db_rows_free(d);
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
 static int reply_app(app_req *r, int status, int64_t id)
 {
-    db_rows *a = NULL;
-    if (reg_sql_app_get(r->db, id, 0, &a) != 0 || a->nrows != 1) {
-        db_rows_free(a);
+    reg_app a;
+    bool found = false;
+    if (reg_sql_app_get(r->db, id, 0, &a, &found) != 0 || !found)
         return -1;
-    }
-    app_reply_json(r, status, reg_app_json(r, a, 0));
-    db_rows_free(a);
+    app_reply_json(r, status, reg_app_json(r, &a));
+    reg_app_clear(&a);
     return 0;
 }
 
@@ -322,7 +321,7 @@ void reg_on_create(app_req *r)
     create_arg c;
     char *materials = NULL;
     const char *idn;
-    db_rows *cit = NULL;
+    bool found = false;
 
     memset(&c, 0, sizeof c);
     if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0 ||
@@ -347,20 +346,18 @@ void reg_on_create(app_req *r)
             goto done;
         }
         pii_hash(PII_ID_NUMBER, idn, hash);
-        if (reg_sql_citizen_by_hash(r->db, hash, &cit) != 0) {
+        if (reg_sql_citizen_by_hash(r->db, hash, &c.citizen_id, &found) != 0) {
             app_problem_db(r);
             goto done;
         }
-        if (cit->nrows != 1) {
+        if (!found) {
             app_problem(r, 422, "citizen_unknown", "Unknown owner",
                         "No citizen is registered with this ID number.", "id_number");
             goto done;
         }
-        c.citizen_id = db_cell_i64(cit, 0, 0);
     }
     app_tx(r, tx_create, &c);
 done:
-    db_rows_free(cit);
     free(materials);
 }
 
@@ -369,48 +366,47 @@ done:
 void reg_on_get(app_req *r)
 {
     int64_t id = reg_param_id(r, 0);
-    db_rows *a;
+    reg_app a;
     if (id < 0)
         return;
-    if ((a = reg_app_load(r, id, 0)) == NULL) {
+    if (reg_app_load(r, id, 0, &a) != 0) {
         if (r->status == 0)
             app_problem_db(r);
         return;
     }
-    app_reply_json(r, 200, reg_app_json(r, a, 0));
-    db_rows_free(a);
+    app_reply_json(r, 200, reg_app_json(r, &a));
+    reg_app_clear(&a);
 }
 
 void reg_on_list(app_req *r)
 {
-    db_rows *a = NULL;
+    reg_app *a = NULL;
     json_t *items;
-    int rc;
+    int rc, n = 0;
     const char *state = app_query(r, "state");
     registration_state s;
 
     if (r->who.kind == CALLER_CITIZEN)
-        rc = reg_sql_app_list_citizen(r->db, r->who.id, &a);
+        rc = reg_sql_app_list_citizen(r->db, r->who.id, &a, &n);
     else if (r->who.kind == CALLER_PARTNER)
-        rc = reg_sql_app_list_dealer(r->db, r->who.outlet_id, &a);
+        rc = reg_sql_app_list_dealer(r->db, r->who.outlet_id, &a, &n);
     else {
         if (state == NULL || registration_state_parse(state, &s) != 0) {
             app_problem(r, 400, "bad_query", "Bad query",
                         "Operators list by ?state= (an application state).", "state");
             return;
         }
-        rc = reg_sql_app_list_state(r->db, state, &a);
+        rc = reg_sql_app_list_state(r->db, state, &a, &n);
     }
     if (rc != 0) {
-        db_rows_free(a);
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < a->nrows; i++)
-        json_array_append_new(items, reg_app_json(r, a, i));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, reg_app_json(r, &a[i]));
     app_reply_json(r, 200, json_pack("{s:o}", "items", items));
-    db_rows_free(a);
+    reg_app_array_free(a, n);
 }
 
 /* ---- edit the draft ---- */
@@ -425,16 +421,16 @@ typedef struct update_arg {
 /* After submission only the compulsory policy number may be corrected,
  * until the vehicle is registered: a number the insurer does not know for
  * this VIN ("mismatch") would otherwise block completion for good. */
-static int correct_policy(app_req *r, const update_arg *u, const db_rows *a)
+static int correct_policy(app_req *r, const update_arg *u, const reg_app *a)
 {
-    const char *status = NULL, *state = db_cell(a, 0, RA_STATE);
+    const char *status = NULL, *state = a->state;
     uint64_t affected = 0;
 
     if (reg_sql_app_set_policy_no(r->db, u->id, state, u->f.policy_no, &affected) != 0 ||
         reg_affected(r, affected, state) != 0 ||
-        reg_insurance_match(r->db, u->id, db_cell(a, 0, RA_VIN), u->f.policy_no, &status) != 0 ||
+        reg_insurance_match(r->db, u->id, a->vin, u->f.policy_no, &status) != 0 ||
         reg_audit(r, "registration.policy_correct", u->id,
-                  json_pack("{s:s, s:s}", "from", db_cell(a, 0, RA_INSURANCE), "to", status)) != 0)
+                  json_pack("{s:s, s:s}", "from", a->insurance_status, "to", status)) != 0)
         return -1;
     return reply_app(r, 200, u->id);
 }
@@ -442,20 +438,20 @@ static int correct_policy(app_req *r, const update_arg *u, const db_rows *a)
 static int tx_update(app_req *r, void *p)
 {
     update_arg *u = p;
-    db_rows *a = NULL;
+    reg_app a = {0};
     const char *from;
     registration_state to, cur;
     uint64_t affected = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, u->id, 1)) == NULL)
+    if (reg_app_load(r, u->id, 1, &a) != 0)
         goto done;
-    if (u->policy_only && registration_state_parse(db_cell(a, 0, RA_STATE), &cur) == 0 &&
+    if (u->policy_only && registration_state_parse(a.state, &cur) == 0 &&
         registration_state_is_open(cur)) {
-        rc = correct_policy(r, u, a);
+        rc = correct_policy(r, u, &a);
         goto done;
     }
-    if (reg_check(r, a, REG_EV_UPDATE, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_UPDATE, &from, &to) != 0)
         goto done;
     if (reg_sql_app_update_draft(r->db, u->id, &u->f, &affected) != 0)
         goto done;
@@ -465,7 +461,7 @@ static int tx_update(app_req *r, void *p)
         goto done;
     rc = reply_app(r, 200, u->id);
 done:
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -513,23 +509,22 @@ void reg_on_submit(app_req *r)
 static int tx_cancel(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p;
-    db_rows *a = NULL;
+    reg_app a = {0};
     const char *from, *why = NULL;
     registration_state to;
     uint64_t affected = 0;
     int held_plate, rc = -1;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_CANCEL, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_CANCEL, &from, &to) != 0)
         goto done;
-    held_plate = db_cell(a, 0, RA_NUMBER) != NULL;
+    held_plate = a.plate_number != NULL;
     if (reg_release_holdings(r->db, id) != 0 || reg_sql_app_cancel(r->db, id, from, &affected) != 0)
         goto done;
     if (reg_affected(r, affected, from) != 0)
         goto done;
-    if (db_cell(a, 0, RA_CASE_ID) &&
-        cases_set_state(r->db, db_cell_i64(a, 0, RA_CASE_ID), "cancelled", &why) != 0) {
+    if (a.has_case_id && cases_set_state(r->db, a.case_id, "cancelled", &why) != 0) {
         if (why)
             app_problem(r, 409, "case_refused", "Case not cancelled", why, NULL);
         goto done;
@@ -538,11 +533,11 @@ static int tx_cancel(app_req *r, void *p)
         goto done;
     /* Giving up a reserved number counts towards anti-hoarding. */
     if (held_plate &&
-        reg_hoarding_note(r->db, r, db_cell_i64(a, 0, RA_CITIZEN), "cancel", id) != 0)
+        reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
         goto done;
     rc = reply_app(r, 200, id);
 done:
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -556,10 +551,10 @@ void reg_on_cancel(app_req *r)
 /* Compulsory insurance must be confirmed by the insurer (a policy for this
  * VIN under the number the owner gave) and in force on the day the vehicle
  * is registered, the bureau's calendar day. 0, or -1 with a 409 set. */
-static int check_insurance(app_req *r, const db_rows *a)
+static int check_insurance(app_req *r, const reg_app *a)
 {
-    const char *status = db_cell(a, 0, RA_INSURANCE);
-    const char *from = db_cell(a, 0, RA_POLICY_FROM), *until = db_cell(a, 0, RA_POLICY_UNTIL);
+    const char *status = a->insurance_status;
+    const char *from = a->insurance_valid_from, *until = a->insurance_valid_until;
     char today[DATE_STR_SIZE];
 
     if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL) {
@@ -582,7 +577,8 @@ static int check_insurance(app_req *r, const db_rows *a)
 static int tx_complete(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p, vehicle_id = 0, mail_id = 0;
-    db_rows *a = NULL, *cit = NULL;
+    reg_app a = {0};
+    char *name = NULL;
     const char *from, *why = NULL;
     registration_state to;
     uint64_t affected = 0;
@@ -590,13 +586,13 @@ static int tx_complete(app_req *r, void *p)
     int32_t due = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_COMPLETE, &from, &to) != 0 || check_insurance(r, a) != 0)
+    if (reg_check(r, &a, REG_EV_COMPLETE, &from, &to) != 0 || check_insurance(r, &a) != 0)
         goto done;
     /* The first periodic inspection, by the rules for the vehicle's type
      * and use (registration_rules.c), counted from today. */
-    if (registration_next_inspection(db_cell(a, 0, RA_VTYPE), db_cell(a, 0, RA_USE),
+    if (registration_next_inspection(a.vehicle_type, a.use_type,
                                      date_shanghai_today(time(NULL)), &due, NULL) == 0)
         date_format(due, due_s);
     if (reg_sql_plate_assign(r->db, id, &affected) != 0)
@@ -606,12 +602,10 @@ static int tx_complete(app_req *r, void *p)
                     "The application holds no reserved plate number.", NULL);
         goto done;
     }
-    snprintf(plate, sizeof plate, "%s%s", db_cell(a, 0, RA_PREFIX), db_cell(a, 0, RA_NUMBER));
-    if (reg_sql_vehicle_insert(r->db, plate, db_cell(a, 0, RA_VIN), db_cell(a, 0, RA_ENGINE),
-                               db_cell(a, 0, RA_VTYPE),
-                               registration_class_for_type(db_cell(a, 0, RA_VTYPE)),
-                               db_cell(a, 0, RA_USE), db_cell(a, 0, RA_BRAND),
-                               db_cell(a, 0, RA_MODEL), db_cell_i64(a, 0, RA_CITIZEN),
+    snprintf(plate, sizeof plate, "%s%s", a.plate_prefix, a.plate_number);
+    if (reg_sql_vehicle_insert(r->db, plate, a.vin, a.engine_no, a.vehicle_type,
+                               registration_class_for_type(a.vehicle_type), a.use_type, a.brand,
+                               a.model, a.citizen_id,
                                due_s[0] ? due_s : NULL, &vehicle_id) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             db_error_clear(r->db);
@@ -624,17 +618,14 @@ static int tx_complete(app_req *r, void *p)
         reg_sql_app_registered(r->db, id, vehicle_id, cert, &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
-    if (strcmp(db_cell(a, 0, RA_DELIVERY), "mail") == 0) {
-        if (reg_sql_citizen_name(r->db, db_cell_i64(a, 0, RA_CITIZEN), &cit) != 0 ||
-            reg_sql_mail_insert(r->db, id, db_cell_i64(a, 0, RA_CASE_ID),
-                                db_cell_i64(a, 0, RA_CITIZEN),
-                                cit->nrows ? db_cell(cit, 0, 0) : "",
-                                db_cell(a, 0, RA_ADDRESS) ? db_cell(a, 0, RA_ADDRESS) : "",
+    if (strcmp(a.delivery, "mail") == 0) {
+        if (reg_sql_citizen_name(r->db, a.citizen_id, &name) != 0 ||
+            reg_sql_mail_insert(r->db, id, a.case_id, a.citizen_id, name ? name : "",
+                                a.mail_address ? a.mail_address : "",
                                 "plates,registration_certificate,driving_licence", &mail_id) != 0)
             goto done;
     }
-    if (db_cell(a, 0, RA_CASE_ID) &&
-        cases_set_state(r->db, db_cell_i64(a, 0, RA_CASE_ID), "completed", &why) != 0) {
+    if (a.has_case_id && cases_set_state(r->db, a.case_id, "completed", &why) != 0) {
         if (why)
             app_problem(r, 409, "case_refused", "Case not completed", why, NULL);
         goto done;
@@ -653,8 +644,8 @@ static int tx_complete(app_req *r, void *p)
         app_reply_json(r, 200, body);
     }
 done:
-    db_rows_free(cit);
-    db_rows_free(a);
+    free(name);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -668,17 +659,17 @@ void reg_on_complete(app_req *r)
 static int tx_collected(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p;
-    db_rows *a = NULL;
+    reg_app a = {0};
     const char *from;
     registration_state to;
     uint64_t affected = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_COLLECTED, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_COLLECTED, &from, &to) != 0)
         goto done;
-    if (strcmp(db_cell(a, 0, RA_DELIVERY), "collect") != 0) {
+    if (strcmp(a.delivery, "collect") != 0) {
         app_problem(r, 409, "delivery_by_mail", "Documents go by mail",
                     "The owner chose delivery by mail.", NULL);
         goto done;
@@ -687,14 +678,13 @@ static int tx_collected(app_req *r, void *p)
         reg_affected(r, affected, from) != 0)
         goto done;
     /* Collecting at the window is a visit of its own. */
-    if (db_cell(a, 0, RA_CASE_ID) &&
-        cases_record_trip(r->db, db_cell_i64(a, 0, RA_CASE_ID), r->who.outlet_id, r->who.id) != 0)
+    if (a.has_case_id && cases_record_trip(r->db, a.case_id, r->who.outlet_id, r->who.id) != 0)
         goto done;
     if (reg_audit(r, "registration.collected", id, NULL) != 0)
         goto done;
     rc = reply_app(r, 200, id);
 done:
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -705,19 +695,17 @@ void reg_on_collected(app_req *r)
 
 /* ---- mailing orders (post partner) ---- */
 
-static json_t *mail_json(const db_rows *m, int i)
+static json_t *mail_json(const reg_mail *m)
 {
-    char *name = crypto_mask_name(db_cell(m, i, 4));
-    json_t *o = json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
-                          (json_int_t)db_cell_i64(m, i, 0), "application_id",
-                          (json_int_t)db_cell_i64(m, i, 1), "case_id",
-                          db_cell(m, i, 2) ? json_integer(db_cell_i64(m, i, 2)) : json_null(),
-                          "recipient_name", name, "address", db_cell(m, i, 5), "state",
-                          db_cell(m, i, 7), "tracking_no",
-                          db_cell(m, i, 8) ? json_string(db_cell(m, i, 8)) : json_null(),
-                          "created_at", reg_iso_json(db_cell(m, i, 9)), "dispatched_at",
-                          reg_iso_json(db_cell(m, i, 10)));
-    json_object_set_new(o, "contents", json_string(db_cell(m, i, 6)));
+    char *name = crypto_mask_name(m->recipient_name);
+    json_t *o = json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:s, s:o}", "id",
+                          (json_int_t)m->id, "application_id", (json_int_t)m->application_id,
+                          "case_id", m->has_case_id ? json_integer(m->case_id) : json_null(),
+                          "recipient_name", name, "address", m->address, "state", m->state,
+                          "tracking_no", m->tracking_no ? json_string(m->tracking_no) : json_null(),
+                          "created_at", m->created_at, "dispatched_at",
+                          reg_utc_json(m->has_dispatched_at, m->dispatched_at));
+    json_object_set_new(o, "contents", json_string(m->contents));
     free(name);
     return o;
 }
@@ -725,8 +713,9 @@ static json_t *mail_json(const db_rows *m, int i)
 void reg_on_mail_list(app_req *r)
 {
     const char *state = app_query(r, "state");
-    db_rows *m = NULL;
+    reg_mail *m = NULL;
     json_t *items;
+    int n = 0;
 
     if (state == NULL)
         state = "pending";
@@ -734,42 +723,43 @@ void reg_on_mail_list(app_req *r)
         app_problem(r, 400, "bad_query", "Bad query", "state is pending or dispatched.", "state");
         return;
     }
-    if (reg_sql_mail_list(r->db, state, &m) != 0) {
-        db_rows_free(m);
+    if (reg_sql_mail_list(r->db, state, &m, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < m->nrows; i++)
-        json_array_append_new(items, mail_json(m, i));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, mail_json(&m[i]));
     app_reply_json(r, 200, json_pack("{s:o}", "items", items));
-    db_rows_free(m);
+    reg_mail_array_free(m, n);
 }
 
 static int tx_dispatch(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p, app_id;
-    db_rows *m = NULL, *a = NULL;
+    reg_mail m = {0};
+    reg_app a = {0};
+    bool found = false;
     const char *from;
     registration_state to;
     uint64_t affected = 0;
     int rc = -1;
 
-    if (reg_sql_mail_get(r->db, id, 1, &m) != 0)
+    if (reg_sql_mail_get(r->db, id, 1, &m, &found) != 0)
         goto done;
-    if (m->nrows != 1) {
+    if (!found) {
         app_problem(r, 404, "not_found", "Not found", "No such mailing order.", NULL);
         goto done;
     }
-    if (strcmp(db_cell(m, 0, 7), "pending") != 0) {
+    if (strcmp(m.state, "pending") != 0) {
         app_problem_ext(r, 409, "invalid_state", "Already dispatched", NULL, NULL,
-                        json_pack("{s:s}", "state", db_cell(m, 0, 7)));
+                        json_pack("{s:s}", "state", m.state));
         goto done;
     }
-    app_id = db_cell_i64(m, 0, 1);
-    if (reg_sql_app_get(r->db, app_id, 1, &a) != 0 || a->nrows != 1)
+    app_id = m.application_id;
+    if (reg_sql_app_get(r->db, app_id, 1, &a, &found) != 0 || !found)
         goto done;
-    if (reg_check(r, a, REG_EV_MAILED, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_MAILED, &from, &to) != 0)
         goto done;
     if (reg_sql_mail_dispatch(r->db, id, app_json_str(r, "tracking_no"), r->who.id, &affected) != 0 ||
         affected != 1 || reg_sql_app_set_state(r->db, app_id, from, "documents_mailed", &affected) != 0 ||
@@ -777,15 +767,14 @@ static int tx_dispatch(app_req *r, void *p)
         goto done;
     if (reg_audit(r, "registration.mailed", app_id, json_pack("{s:I}", "mailing_order_id", (json_int_t)id)) != 0)
         goto done;
-    db_rows_free(m);
-    m = NULL;
-    if (reg_sql_mail_get(r->db, id, 0, &m) != 0)
+    reg_mail_clear(&m);
+    if (reg_sql_mail_get(r->db, id, 0, &m, NULL) != 0)
         goto done;
-    app_reply_json(r, 200, mail_json(m, 0));
+    app_reply_json(r, 200, mail_json(&m));
     rc = 0;
 done:
-    db_rows_free(a);
-    db_rows_free(m);
+    reg_app_clear(&a);
+    reg_mail_clear(&m);
     return rc;
 }
 

@@ -5,6 +5,7 @@
  * policy in force (registration_http.c). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "modules/registration/registration_internal.h"
@@ -21,39 +22,39 @@ typedef struct push_arg {
     char from[DATE_STR_SIZE], until[DATE_STR_SIZE];
 } push_arg;
 
-static json_t *policy_json(const db_rows *p, const char *app_status)
+static json_t *policy_json(const reg_policy *p, const char *app_status)
 {
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s?}", "id",
-                     (json_int_t)db_cell_i64(p, 0, RP_ID), "kind", db_cell(p, 0, RP_KIND),
-                     "policy_no", db_cell(p, 0, RP_POLICY_NO), "vin", db_cell(p, 0, RP_VIN),
-                     "valid_from", db_cell(p, 0, RP_FROM), "valid_until", db_cell(p, 0, RP_UNTIL),
-                     "insurer_partner_id", (json_int_t)db_cell_i64(p, 0, RP_PARTNER),
-                     "created_at", reg_iso_json(db_cell(p, 0, RP_CREATED)), "updated_at",
-                     reg_iso_json(db_cell(p, 0, RP_UPDATED)), "application_insurance_status",
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s?}", "id",
+                     (json_int_t)p->id, "kind", p->kind, "policy_no", p->policy_no, "vin", p->vin,
+                     "valid_from", p->valid_from, "valid_until", p->valid_until,
+                     "insurer_partner_id", (json_int_t)p->insurer_partner_id, "created_at",
+                     p->created_at, "updated_at", p->updated_at, "application_insurance_status",
                      app_status);
 }
 
 static int tx_push(app_req *r, void *p)
 {
     push_arg *v = p;
-    db_rows *old = NULL, *app = NULL, *pol = NULL;
+    reg_policy old = {0}, pol = {0};
+    char *app_policy_no = NULL;
+    bool found = false;
     const char *status = NULL;
     int64_t id = 0, app_id = 0;
     int created = 0, rc = -1;
     char target[32];
     json_t *detail = NULL;
 
-    if (reg_sql_policy_of_insurer(r->db, r->who.id, v->policy_no, &old) != 0)
+    if (reg_sql_policy_of_insurer(r->db, r->who.id, v->policy_no, &old, &found) != 0)
         goto done;
-    if (old->nrows == 1) {
+    if (found) {
         /* The same policy again: the insurer may correct its validity, but
          * a policy never moves to another vehicle. */
-        if (strcmp(db_cell(old, 0, RP_VIN), v->vin) != 0) {
+        if (strcmp(old.vin, v->vin) != 0) {
             app_problem(r, 409, "policy_vin_conflict", "Policy names another vehicle",
                         "This insurer already pushed the policy number for another VIN.", "vin");
             goto done;
         }
-        id = db_cell_i64(old, 0, RP_ID);
+        id = old.id;
         if (reg_sql_policy_set_validity(r->db, id, v->from, v->until) != 0)
             goto done;
     } else {
@@ -65,11 +66,10 @@ static int tx_push(app_req *r, void *p)
         created = 1;
     }
     /* At most one open application per VIN (unique open_vin). */
-    if (reg_sql_app_open_by_vin(r->db, v->vin, &app) != 0)
+    if (reg_sql_app_open_by_vin(r->db, v->vin, &app_id, &app_policy_no, &found) != 0)
         goto done;
-    if (app->nrows == 1) {
-        app_id = db_cell_i64(app, 0, 0);
-        if (reg_insurance_match(r->db, app_id, v->vin, db_cell(app, 0, 1), &status) != 0 ||
+    if (found) {
+        if (reg_insurance_match(r->db, app_id, v->vin, app_policy_no, &status) != 0 ||
             reg_audit(r, "registration.insurance", app_id,
                       json_pack("{s:s, s:I}", "insurance_status", status, "policy_id",
                                 (json_int_t)id)) != 0)
@@ -80,15 +80,15 @@ static int tx_push(app_req *r, void *p)
                        "valid_until", v->until, "created", created);
     if (audit_write(r, "registration.insurance_policy", "insurance_policy", target, "ok", detail) != 0)
         goto done;
-    if (reg_sql_policy_get(r->db, id, &pol) != 0 || pol->nrows != 1)
+    if (reg_sql_policy_get(r->db, id, &pol, NULL) != 0)
         goto done;
-    app_reply_json(r, created ? 201 : 200, policy_json(pol, status));
+    app_reply_json(r, created ? 201 : 200, policy_json(&pol, status));
     rc = 0;
 done:
     json_decref(detail);
-    db_rows_free(pol);
-    db_rows_free(app);
-    db_rows_free(old);
+    reg_policy_clear(&pol);
+    free(app_policy_no);
+    reg_policy_clear(&old);
     return rc;
 }
 

@@ -21,8 +21,9 @@ typedef struct registration_settings {
 } registration_settings;
 extern registration_settings registration_conf;
 
-/* DATETIME text (UTC) -> JSON string "YYYY-MM-DDTHH:MM:SSZ", or JSON null. */
-json_t *reg_iso_json(const char *datetime);
+/* A nullable UTC time read as text ("YYYY-MM-DDTHH:MM:SSZ"): the JSON
+ * string, or JSON null when has is false. */
+json_t *reg_utc_json(bool has, const char *utc);
 
 /* Path parameter i as a positive id; sets 404 and returns -1 otherwise. */
 int64_t reg_param_id(app_req *r, int i);
@@ -33,17 +34,18 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn);
 /* Loads application id if the caller may see it (citizen: owner; dealer
  * partner: its outlet's applications; station partner: those with an
  * active appointment at its station; operators: any), optionally locking
- * the row (FOR UPDATE). Returns the row (caller frees) or NULL with the
- * response set (404, or the database problem left for app_tx). */
-db_rows *reg_app_load(app_req *r, int64_t id, int lock);
+ * the row (FOR UPDATE). Returns 0 with *a filled (the caller frees it with
+ * reg_app_clear), or -1 with *a owning nothing and the response set (404,
+ * or the database problem left for app_tx). */
+int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a);
 
-/* The application as the API shows it (borrowed rows; new reference). */
-json_t *reg_app_json(app_req *r, const db_rows *a, int row);
+/* The application as the API shows it (a borrowed; new reference). */
+json_t *reg_app_json(app_req *r, const reg_app *a);
 
 /* Checks that event ev is allowed from the row's state; on success fills
  * from/to and returns 0, otherwise sets 409 invalid_state naming the
  * current state and returns -1. */
-int reg_check(app_req *r, const db_rows *a, registration_event ev, const char **from,
+int reg_check(app_req *r, const reg_app *a, registration_event ev, const char **from,
               registration_state *to);
 /* After a conditional UPDATE: affected must be 1; otherwise 409 with the
  * state. Returns 0 or -1. */

@@ -33,15 +33,15 @@ static int sys_audit(db_conn *c, const char *action, int64_t app_id, json_t *det
 static int tx_expiry(db_conn *c, void *p)
 {
     job_run *run = p;
-    db_rows *due = NULL;
-    int rc = -1;
+    reg_lapsed *due = NULL;
+    int rc = -1, n = 0;
 
     run->done = 0;
-    if (reg_sql_plate_expired(c, BATCH, &due) != 0)
+    if (reg_sql_plate_expired(c, BATCH, &due, &n) != 0)
         goto done;
-    for (int i = 0; i < due->nrows; i++) {
-        int64_t id = db_cell_i64(due, i, 0), citizen = db_cell_i64(due, i, 1);
-        const char *from = db_cell(due, i, 2);
+    for (int i = 0; i < n; i++) {
+        int64_t id = due[i].id, citizen = due[i].citizen_id;
+        const char *from = due[i].state;
         uint64_t affected = 0;
         if (reg_release_holdings(c, id) != 0 ||
             reg_sql_app_drop_plate(c, id, from, "submitted", &affected) != 0)
@@ -53,10 +53,10 @@ static int tx_expiry(db_conn *c, void *p)
             goto done;
         run->done++;
     }
-    run->more = due->nrows == BATCH;
+    run->more = n == BATCH;
     rc = 0;
 done:
-    db_rows_free(due);
+    free(due);
     return rc;
 }
 
@@ -65,24 +65,26 @@ done:
 static int tx_no_shows(db_conn *c, void *p)
 {
     job_run *run = p;
-    db_rows *due = NULL, *a = NULL;
-    int rc = -1;
+    reg_no_show *due = NULL;
+    reg_app a = {0};
+    int rc = -1, ndue = 0;
     int64_t limit = registration_conf.no_show_limit;
 
     run->done = 0;
-    if (reg_sql_appt_no_show_due(c, BATCH, &due) != 0)
+    if (reg_sql_appt_no_show_due(c, BATCH, &due, &ndue) != 0)
         goto done;
-    for (int i = 0; i < due->nrows; i++) {
-        int64_t appt = db_cell_i64(due, i, 0), id = db_cell_i64(due, i, 1);
-        int64_t citizen = db_cell_i64(due, i, 2), n = 0;
+    for (int i = 0; i < ndue; i++) {
+        int64_t appt = due[i].id, id = due[i].application_id;
+        int64_t citizen = due[i].citizen_id, n = 0;
         uint64_t affected = 0;
-        if (reg_sql_app_get(c, id, 1, &a) != 0 || reg_sql_appt_close(c, appt, "no_show", &affected) != 0)
+        bool found = false;
+        if (reg_sql_app_get(c, id, 1, &a, &found) != 0 ||
+            reg_sql_appt_close(c, appt, "no_show", &affected) != 0)
             goto done;
-        if (a->nrows == 1 && strcmp(db_cell(a, 0, RA_STATE), "appointment_booked") == 0 &&
+        if (found && strcmp(a.state, "appointment_booked") == 0 &&
             reg_sql_app_set_state(c, id, "appointment_booked", "plate_reserved", NULL) != 0)
             goto done;
-        db_rows_free(a);
-        a = NULL;
+        reg_app_clear(&a);
         if (sys_audit(c, "registration.no_show", id,
                       json_pack("{s:I}", "appointment_id", (json_int_t)appt)) != 0 ||
             reg_sql_no_show_count(c, citizen, registration_conf.no_show_window_days, &n) != 0)
@@ -104,11 +106,11 @@ static int tx_no_shows(db_conn *c, void *p)
         }
         run->done++;
     }
-    run->more = due->nrows == BATCH;
+    run->more = ndue == BATCH;
     rc = 0;
 done:
-    db_rows_free(a);
-    db_rows_free(due);
+    reg_app_clear(&a);
+    free(due);
     return rc;
 }
 

@@ -112,23 +112,23 @@ void reg_on_pool_load(app_req *r)
 void reg_on_pool_get(app_req *r)
 {
     const char *prefix = app_query(r, "prefix");
-    db_rows *c = NULL;
+    reg_plate_count *c = NULL;
     json_t *counts;
+    int n = 0;
 
     if (registration_plate_prefix_check(prefix, NULL) != 0) {
         app_problem(r, 400, "bad_query", "Bad query", "prefix must be a plate prefix.", "prefix");
         return;
     }
-    if (reg_sql_plate_counts(r->db, prefix, &c) != 0) {
-        db_rows_free(c);
+    if (reg_sql_plate_counts(r->db, prefix, &c, &n) != 0) {
         app_problem_db(r);
         return;
     }
     counts = json_pack("{s:i, s:i, s:i, s:i}", "free", 0, "reserved", 0, "assigned", 0, "blocked", 0);
-    for (int i = 0; i < c->nrows; i++)
-        json_object_set_new(counts, db_cell(c, i, 0), json_integer(db_cell_i64(c, i, 1)));
+    for (int i = 0; i < n; i++)
+        json_object_set_new(counts, c[i].state, json_integer(c[i].n));
     app_reply_json(r, 200, json_pack("{s:s, s:o}", "prefix", prefix, "counts", counts));
-    db_rows_free(c);
+    free(c);
 }
 
 typedef struct block_arg {
@@ -140,22 +140,22 @@ static int tx_block(app_req *r, void *p)
 {
     block_arg *b = p;
     uint64_t affected = 0;
-    db_rows *s = NULL;
-    char target[32];
+    char state[16], target[32];
+    bool found = false;
     int rc = -1;
 
     if ((b->block ? reg_sql_plate_block : reg_sql_plate_unblock)(r->db, b->prefix, b->number,
                                                                  &affected) != 0)
         goto done;
     if (affected != 1) {
-        if (reg_sql_plate_state(r->db, b->prefix, b->number, &s) != 0)
+        if (reg_sql_plate_state(r->db, b->prefix, b->number, state, &found) != 0)
             goto done;
-        if (s->nrows == 0)
+        if (!found)
             app_problem(r, 404, "not_found", "Not found", "No such number in the pool.", "number");
         else
             app_problem_ext(r, 409, "plate_state", b->block ? "Only free numbers can be blocked"
                                                             : "Only blocked numbers can be freed",
-                            NULL, "number", json_pack("{s:s}", "state", db_cell(s, 0, 0)));
+                            NULL, "number", json_pack("{s:s}", "state", state));
         goto done;
     }
     snprintf(target, sizeof target, "%s%s", b->prefix, b->number);
@@ -166,7 +166,6 @@ static int tx_block(app_req *r, void *p)
                                      "state", b->block ? "blocked" : "free"));
     rc = 0;
 done:
-    db_rows_free(s);
     return rc;
 }
 
@@ -195,85 +194,84 @@ void reg_on_plate_unblock(app_req *r) { on_block(r, 0); }
 /* 409 cooling_off when the owner is barred from choosing plates. */
 static int check_cooling_off(app_req *r, int64_t citizen_id)
 {
-    db_rows *b = NULL;
-    int rc = -1;
-    if (reg_sql_bar_active(r->db, citizen_id, "plate", &b) != 0)
-        goto done;
-    if (b->nrows == 1) {
+    char until[21];
+    bool found = false;
+    if (reg_sql_bar_active(r->db, citizen_id, "plate", until, &found) != 0)
+        return -1;
+    if (found) {
         app_problem_ext(r, 409, "cooling_off", "Cooling-off period",
                         "Reservations lapsed or were given up too often; plate choice is "
                         "paused until the time given.",
-                        NULL, json_pack("{s:o}", "until", reg_iso_json(db_cell(b, 0, 0))));
-        goto done;
+                        NULL, json_pack("{s:s}", "until", until));
+        return -1;
     }
-    rc = 0;
-done:
-    db_rows_free(b);
-    return rc;
+    return 0;
 }
 
 static int tx_offer(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p, ttl = registration_conf.offer_ttl_s;
-    db_rows *a = NULL, *o = NULL, *fresh = NULL;
+    reg_app a = {0};
+    reg_offer *o = NULL;
+    reg_plate_number *fresh = NULL;
     const char *from;
     registration_state to;
     json_t *numbers = NULL;
-    int rc = -1, made = 0;
+    int rc = -1, made = 0, no = 0, nfresh = 0;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
     /* An offer is for choosing: only while a plate may be reserved. */
-    if (reg_check(r, a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
         goto done;
     if (!selection_enabled("offer")) {
         app_problem(r, 409, "selection_disabled", "Random offers are switched off", NULL, NULL);
         goto done;
     }
-    if (check_cooling_off(r, db_cell_i64(a, 0, RA_CITIZEN)) != 0)
+    if (check_cooling_off(r, a.citizen_id) != 0)
         goto done;
-    if (reg_sql_offer_current(r->db, id, &o) != 0)
+    if (reg_sql_offer_current(r->db, id, &o, &no) != 0)
         goto done;
-    if (o->nrows == 0) {
+    if (no == 0) {
         /* No live offer: draw a new one. Asking again while it is live
          * returns the same numbers, so nobody can reroll for favourites. */
         if (reg_sql_offer_clear(r->db, id) != 0 ||
-            reg_sql_plate_random_free(r->db, db_cell(a, 0, RA_PREFIX),
-                                      registration_conf.offer_size, &fresh) != 0)
+            reg_sql_plate_random_free(r->db, a.plate_prefix,
+                                      registration_conf.offer_size, &fresh,
+                                      &nfresh) != 0)
             goto done;
-        if (fresh->nrows == 0) {
+        if (nfresh == 0) {
             app_problem(r, 409, "plate_pool_empty", "No free numbers",
                         "The pool has no free number for this prefix.", NULL);
             goto done;
         }
-        for (int i = 0; i < fresh->nrows; i++)
-            if (reg_sql_offer_add(r->db, id, db_cell(fresh, i, 0), ttl) != 0)
+        for (int i = 0; i < nfresh; i++)
+            if (reg_sql_offer_add(r->db, id, fresh[i].number, ttl) != 0)
                 goto done;
         if (reg_sql_app_set_offer_expiry(r->db, id, ttl) != 0)
             goto done;
-        db_rows_free(o);
+        free(o);
         o = NULL;
-        if (reg_sql_offer_current(r->db, id, &o) != 0)
+        if (reg_sql_offer_current(r->db, id, &o, &no) != 0)
             goto done;
         made = 1;
-        if (reg_audit(r, "registration.plate_offer", id,
-                      json_pack("{s:i}", "numbers", o->nrows)) != 0)
+        if (reg_audit(r, "registration.plate_offer", id, json_pack("{s:i}", "numbers", no)) != 0)
             goto done;
     }
     numbers = json_array();
-    for (int i = 0; i < o->nrows; i++)
-        if (db_cell(o, i, 2) && strcmp(db_cell(o, i, 2), "free") == 0)
-            json_array_append_new(numbers, json_string(db_cell(o, i, 0)));
+    for (int i = 0; i < no; i++)
+        if (o[i].has_state && strcmp(o[i].state, "free") == 0)
+            json_array_append_new(numbers, json_string(o[i].number));
     app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "application_id", (json_int_t)id,
-                                     "prefix", db_cell(a, 0, RA_PREFIX), "numbers", numbers,
-                                     "expires_at", reg_iso_json(o->nrows ? db_cell(o, 0, 1) : NULL),
+                                     "prefix", a.plate_prefix, "numbers", numbers, "expires_at",
+                                     reg_utc_json(no > 0, no > 0 ? o[0].expires_at : NULL),
                                      "new", made));
     rc = 0;
 done:
     json_decref(numbers);
-    db_rows_free(fresh);
-    db_rows_free(o);
-    db_rows_free(a);
+    free(fresh);
+    free(o);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -291,23 +289,25 @@ typedef struct reserve_arg {
 static int tx_reserve(app_req *r, void *p)
 {
     reserve_arg *v = p;
-    db_rows *a = NULL, *s = NULL;
+    reg_app a = {0};
+    char state[16];
+    bool found = false;
     const char *from, *why = NULL, *prefix;
     registration_state to;
     uint64_t affected = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, v->id, 1)) == NULL)
+    if (reg_app_load(r, v->id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
         goto done;
-    if (check_cooling_off(r, db_cell_i64(a, 0, RA_CITIZEN)) != 0)
+    if (check_cooling_off(r, a.citizen_id) != 0)
         goto done;
-    prefix = db_cell(a, 0, RA_PREFIX);
+    prefix = a.plate_prefix;
     if (v->from_offer) {
-        if (reg_sql_offer_has(r->db, v->id, v->number, &s) != 0)
+        if (reg_sql_offer_has(r->db, v->id, v->number, &found) != 0)
             goto done;
-        if (s->nrows == 0) {
+        if (!found) {
             app_problem(r, 422, "not_offered", "Number not offered",
                         "Choose one of the numbers of the current offer.", "number");
             goto done;
@@ -323,13 +323,11 @@ static int tx_reserve(app_req *r, void *p)
         goto done;
     if (affected != 1) {
         /* Someone else got it first (or it is not in the pool): choose again. */
-        db_rows_free(s);
-        s = NULL;
-        if (reg_sql_plate_state(r->db, prefix, v->number, &s) != 0)
+        if (reg_sql_plate_state(r->db, prefix, v->number, state, &found) != 0)
             goto done;
         app_problem_ext(r, 409, "plate_unavailable", "Number not available",
                         "This number is taken or not issued; choose another.", "number",
-                        json_pack("{s:s}", "plate_state", s->nrows ? db_cell(s, 0, 0) : "absent"));
+                        json_pack("{s:s}", "plate_state", found ? state : "absent"));
         goto done;
     }
     if (reg_sql_app_set_plate(r->db, v->id, from, v->number, &affected) != 0 ||
@@ -339,15 +337,14 @@ static int tx_reserve(app_req *r, void *p)
                   json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
                             v->from_offer ? "offer" : "custom")) != 0)
         goto done;
-    db_rows_free(a);
-    a = NULL;
-    if (reg_sql_app_get(r->db, v->id, 0, &a) != 0)
+    /* prefix pointed into a: the audit above was its last use. */
+    reg_app_clear(&a);
+    if (reg_sql_app_get(r->db, v->id, 0, &a, NULL) != 0)
         goto done;
-    app_reply_json(r, 200, reg_app_json(r, a, 0));
+    app_reply_json(r, 200, reg_app_json(r, &a));
     rc = 0;
 done:
-    db_rows_free(s);
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -379,33 +376,32 @@ void reg_on_reserve(app_req *r)
 static int tx_release(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p;
-    db_rows *a = NULL;
+    reg_app a = {0};
     const char *from;
     registration_state to;
     uint64_t affected = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_RELEASE_PLATE, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_RELEASE_PLATE, &from, &to) != 0)
         goto done;
     if (reg_release_holdings(r->db, id) != 0 ||
         reg_sql_app_drop_plate(r->db, id, from, registration_state_name(to), &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.plate_release", id,
-                  json_pack("{s:s}", "number", db_cell(a, 0, RA_NUMBER))) != 0)
+                  json_pack("{s:s}", "number", a.plate_number)) != 0)
         goto done;
-    if (reg_hoarding_note(r->db, r, db_cell_i64(a, 0, RA_CITIZEN), "cancel", id) != 0)
+    if (reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
         goto done;
-    db_rows_free(a);
-    a = NULL;
-    if (reg_sql_app_get(r->db, id, 0, &a) != 0)
+    reg_app_clear(&a);
+    if (reg_sql_app_get(r->db, id, 0, &a, NULL) != 0)
         goto done;
-    app_reply_json(r, 200, reg_app_json(r, a, 0));
+    app_reply_json(r, 200, reg_app_json(r, &a));
     rc = 0;
 done:
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 

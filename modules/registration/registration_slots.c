@@ -21,39 +21,36 @@
 /* 0 when outlet is an inspection station; otherwise 404 set (or db). */
 static int require_station(app_req *r, int64_t outlet)
 {
-    db_rows *o = NULL;
-    int rc = -1;
-    if (reg_sql_outlet_type(r->db, outlet, &o) != 0) {
+    char type[32];
+    bool found = false;
+    if (reg_sql_outlet_type(r->db, outlet, type, &found) != 0) {
         app_problem_db(r);
-        goto done;
+        return -1;
     }
-    if (o->nrows != 1 || strcmp(db_cell(o, 0, 0), "station") != 0) {
+    if (!found || strcmp(type, "station") != 0) {
         app_problem(r, 404, "not_found", "Not found", "No such inspection station.", NULL);
-        goto done;
+        return -1;
     }
-    rc = 0;
-done:
-    db_rows_free(o);
-    return rc;
+    return 0;
 }
 
 void reg_on_stations(app_req *r)
 {
-    db_rows *s = NULL;
+    reg_station *s = NULL;
     json_t *items;
-    if (reg_sql_stations(r->db, &s) != 0) {
-        db_rows_free(s);
+    int n = 0;
+    if (reg_sql_stations(r->db, &s, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < s->nrows; i++)
+    for (int i = 0; i < n; i++)
         json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s}", "id",
-                                               (json_int_t)db_cell_i64(s, i, 0), "code",
-                                               db_cell(s, i, 1), "name", db_cell(s, i, 2), "city",
-                                               db_cell(s, i, 3), "address", db_cell(s, i, 4)));
+                                               (json_int_t)s[i].id, "code", s[i].code, "name",
+                                               s[i].name, "city", s[i].city, "address",
+                                               s[i].address));
     app_reply_json(r, 200, json_pack("{s:o}", "items", items));
-    db_rows_free(s);
+    reg_station_array_free(s, n);
 }
 
 /* ---- publishing slots ---- */
@@ -70,18 +67,15 @@ static int tx_publish(app_req *r, void *p)
     int64_t id = 0, overlaps = 0;
     char target[32], a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
     json_t *detail;
-    db_rows *o = NULL;
-    int rc, station;
+    char type[32];
+    bool found = false;
+    int rc;
 
     /* Check-then-insert decided under the station's outlet row lock: two
      * concurrent publishes of overlapping slots cannot both pass the check. */
-    if (reg_sql_outlet_lock(r->db, s->outlet, &o) != 0) {
-        db_rows_free(o);
+    if (reg_sql_outlet_lock(r->db, s->outlet, type, &found) != 0)
         return -1;
-    }
-    station = o->nrows == 1 && db_cell(o, 0, 0) && strcmp(db_cell(o, 0, 0), "station") == 0;
-    db_rows_free(o);
-    if (!station) {
+    if (!found || strcmp(type, "station") != 0) {
         app_problem(r, 404, "not_found", "Not found", "No such inspection station.", NULL);
         return -1;
     }
@@ -160,8 +154,9 @@ void reg_on_slots_list(app_req *r)
 {
     int64_t outlet = reg_param_id(r, 0), free_total = 0, from;
     int32_t day;
-    db_rows *s = NULL;
+    reg_slot *s = NULL;
     json_t *items;
+    int n = 0;
     const char *date = app_query(r, "date");
 
     if (outlet < 0)
@@ -174,25 +169,23 @@ void reg_on_slots_list(app_req *r)
         return;
     /* The bureau's calendar day, in UTC instants. */
     from = (int64_t)day * 86400 - DATE_SHANGHAI_OFFSET_MINUTES * 60;
-    if (reg_sql_slots_between(r->db, outlet, from, from + 86400, &s) != 0) {
-        db_rows_free(s);
+    if (reg_sql_slots_between(r->db, outlet, from, from + 86400, &s, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < s->nrows; i++) {
-        int64_t cap = db_cell_i64(s, i, 3), booked = db_cell_i64(s, i, 4);
+    for (int i = 0; i < n; i++) {
+        int64_t cap = s[i].capacity, booked = s[i].booked;
         free_total += cap - booked;
-        json_array_append_new(items, json_pack("{s:I, s:o, s:o, s:I, s:I, s:I}", "id",
-                                               (json_int_t)db_cell_i64(s, i, 0), "starts_at",
-                                               reg_iso_json(db_cell(s, i, 1)), "ends_at",
-                                               reg_iso_json(db_cell(s, i, 2)), "capacity",
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "id",
+                                               (json_int_t)s[i].id, "starts_at", s[i].starts_at,
+                                               "ends_at", s[i].ends_at, "capacity",
                                                (json_int_t)cap, "booked", (json_int_t)booked,
                                                "free", (json_int_t)(cap - booked)));
     }
     app_reply_json(r, 200, json_pack("{s:I, s:s, s:I, s:o}", "station_id", (json_int_t)outlet,
                                      "date", date, "free", (json_int_t)free_total, "slots", items));
-    db_rows_free(s);
+    free(s);
 }
 
 /* ---- booking ---- */
@@ -203,13 +196,12 @@ typedef struct book_arg {
 
 static int reply_app(app_req *r, int status, int64_t id)
 {
-    db_rows *a = NULL;
-    if (reg_sql_app_get(r->db, id, 0, &a) != 0 || a->nrows != 1) {
-        db_rows_free(a);
+    reg_app a;
+    bool found = false;
+    if (reg_sql_app_get(r->db, id, 0, &a, &found) != 0 || !found)
         return -1;
-    }
-    app_reply_json(r, status, reg_app_json(r, a, 0));
-    db_rows_free(a);
+    app_reply_json(r, status, reg_app_json(r, &a));
+    reg_app_clear(&a);
     return 0;
 }
 
@@ -219,87 +211,81 @@ static int reply_app(app_req *r, int status, int64_t id)
  * (also after the owner booked and cancelled in between, hence the last
  * attended appointment rather than the state).
  * 0, or -1 with 409 reinspection_too_early (or a db error) set. */
-static int check_reinspection_slot(app_req *r, int64_t app_id, const db_rows *slot)
+static int check_reinspection_slot(app_req *r, int64_t app_id, const reg_slot *slot)
 {
-    db_rows *last = NULL;
-    time_t failed_end = 0, start = 0;
-    int rc = -1;
+    reg_appt last;
+    bool found = false;
 
-    if (reg_sql_appt_last_attended(r->db, app_id, &last) != 0)
-        goto done;
-    if (last->nrows == 1 && (date_parse_datetime_utc(db_cell(last, 0, 4), &failed_end) != 0 ||
-                             date_parse_datetime_utc(db_cell(slot, 0, 2), &start) != 0))
-        goto done;
-    if (last->nrows == 1 && start < failed_end) {
+    if (reg_sql_appt_last_attended(r->db, app_id, &last, &found) != 0)
+        return -1;
+    /* Both are "YYYY-MM-DDTHH:MM:SSZ": text order is time order. */
+    if (found && strcmp(slot->starts_at, last.ends_at) < 0) {
         app_problem_ext(r, 409, "reinspection_too_early", "Choose a later slot",
                         "A vehicle that failed is checked again only in a slot that starts after "
                         "the failed one ended.",
-                        "slot_id", json_pack("{s:o}", "not_before", reg_iso_json(db_cell(last, 0, 4))));
-        goto done;
+                        "slot_id", json_pack("{s:s}", "not_before", last.ends_at));
+        return -1;
     }
-    rc = 0;
-done:
-    db_rows_free(last);
-    return rc;
+    return 0;
 }
 
 static int tx_book(app_req *r, void *p)
 {
     book_arg *b = p;
-    db_rows *a = NULL, *s = NULL, *bar = NULL;
+    reg_app a = {0};
+    reg_slot s;
+    char until[21];
+    bool found = false;
     const char *from;
     registration_state to;
     uint64_t affected = 0;
     int64_t appt = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, b->id, 1)) == NULL)
+    if (reg_app_load(r, b->id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_BOOK, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_BOOK, &from, &to) != 0)
         goto done;
     /* Three no-shows bar online booking; a window clerk may still book. */
     if (r->who.kind != CALLER_OPERATOR) {
-        if (reg_sql_bar_active(r->db, db_cell_i64(a, 0, RA_CITIZEN), "booking", &bar) != 0)
+        if (reg_sql_bar_active(r->db, a.citizen_id, "booking", until, &found) != 0)
             goto done;
-        if (bar->nrows == 1) {
+        if (found) {
             app_problem_ext(r, 409, "booking_barred", "Online booking barred",
                             "Too many missed appointments; book at a window or wait.", NULL,
-                            json_pack("{s:o}", "until", reg_iso_json(db_cell(bar, 0, 0))));
+                            json_pack("{s:s}", "until", until));
             goto done;
         }
     }
-    if (reg_sql_slot_get(r->db, b->slot, &s) != 0)
+    if (reg_sql_slot_get(r->db, b->slot, &s, &found) != 0)
         goto done;
-    if (s->nrows != 1) {
+    if (!found) {
         app_problem(r, 422, "slot_unknown", "No such slot", NULL, "slot_id");
         goto done;
     }
-    if (db_cell_i64(a, 0, RA_INSPECTIONS) > 0 && check_reinspection_slot(r, b->id, s) != 0)
+    if (a.inspections > 0 && check_reinspection_slot(r, b->id, &s) != 0)
         goto done;
     if (reg_sql_slot_book(r->db, b->slot, &affected) != 0)
         goto done;
     if (affected != 1) {
-        int started = !db_cell_i64(s, 0, 6);
+        int started = !s.future;
         app_problem(r, 409, started ? "slot_started" : "slot_full",
                     started ? "Slot already started" : "Slot full",
                     started ? "Choose a later slot." : "No place left; choose another slot.",
                     "slot_id");
         goto done;
     }
-    if (reg_sql_appt_insert(r->db, b->id, b->slot, db_cell_i64(a, 0, RA_CITIZEN), &appt) != 0 ||
+    if (reg_sql_appt_insert(r->db, b->id, b->slot, a.citizen_id, &appt) != 0 ||
         reg_sql_app_set_state(r->db, b->id, from, registration_state_name(to), &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.book", b->id,
                   json_pack("{s:I, s:I, s:I}", "appointment_id", (json_int_t)appt, "slot_id",
-                            (json_int_t)b->slot, "station_id",
-                            (json_int_t)db_cell_i64(s, 0, 1))) != 0)
+                            (json_int_t)b->slot, "station_id", (json_int_t)s.outlet_id)) != 0)
         goto done;
     rc = reply_app(r, 201, b->id);
 done:
-    db_rows_free(bar);
-    db_rows_free(s);
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -316,41 +302,42 @@ void reg_on_book(app_req *r)
 static int tx_unbook(app_req *r, void *p)
 {
     int64_t id = *(int64_t *)p;
-    db_rows *a = NULL, *ap = NULL, *s = NULL;
+    reg_app a = {0};
+    reg_appt ap;
+    reg_slot s;
+    bool found = false;
     const char *from;
     registration_state to;
     uint64_t affected = 0;
     int rc = -1;
 
-    if ((a = reg_app_load(r, id, 1)) == NULL)
+    if (reg_app_load(r, id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, REG_EV_CANCEL_BOOKING, &from, &to) != 0)
+    if (reg_check(r, &a, REG_EV_CANCEL_BOOKING, &from, &to) != 0)
         goto done;
-    if (reg_sql_appt_active(r->db, id, &ap) != 0 || ap->nrows != 1)
+    if (reg_sql_appt_active(r->db, id, &ap, NULL) != 0)
         goto done;
     /* Once the slot has started the appointment is kept or missed, not
      * cancelled: otherwise a missed one could be cancelled before the
      * no-show job counts it. */
-    if (reg_sql_slot_get(r->db, db_cell_i64(ap, 0, 1), &s) != 0)
+    if (reg_sql_slot_get(r->db, ap.slot_id, &s, &found) != 0)
         goto done;
-    if (s->nrows != 1 || !db_cell_i64(s, 0, 6)) {
+    if (!found || !s.future) {
         app_problem(r, 409, "slot_started", "Slot already started",
                     "An appointment can be cancelled only before its slot starts.", NULL);
         goto done;
     }
-    if (reg_sql_appt_close(r->db, db_cell_i64(ap, 0, 0), "cancelled", &affected) != 0 ||
-        affected != 1 || reg_sql_slot_unbook(r->db, db_cell_i64(ap, 0, 1), NULL) != 0 ||
+    if (reg_sql_appt_close(r->db, ap.id, "cancelled", &affected) != 0 || affected != 1 ||
+        reg_sql_slot_unbook(r->db, ap.slot_id, NULL) != 0 ||
         reg_sql_app_set_state(r->db, id, from, registration_state_name(to), &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
     if (reg_audit(r, "registration.unbook", id,
-                  json_pack("{s:I}", "slot_id", (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
+                  json_pack("{s:I}", "slot_id", (json_int_t)ap.slot_id)) != 0)
         goto done;
     rc = reply_app(r, 200, id);
 done:
-    db_rows_free(s);
-    db_rows_free(ap);
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -370,7 +357,9 @@ typedef struct inspect_arg {
 static int tx_inspect(app_req *r, void *p)
 {
     inspect_arg *v = p;
-    db_rows *a = NULL, *ap = NULL;
+    reg_app a = {0};
+    reg_appt ap;
+    bool found = false;
     const char *from, *why = NULL, *by;
     registration_state to;
     uint64_t affected = 0;
@@ -379,17 +368,17 @@ static int tx_inspect(app_req *r, void *p)
 
     /* A station terminal sees only the applications booked at its station
      * (404 otherwise); operators see any and are checked below. */
-    if ((a = reg_app_load(r, v->id, 1)) == NULL)
+    if (reg_app_load(r, v->id, 1, &a) != 0)
         goto done;
-    if (reg_check(r, a, v->pass ? REG_EV_INSPECT_PASS : REG_EV_INSPECT_FAIL, &from, &to) != 0)
+    if (reg_check(r, &a, v->pass ? REG_EV_INSPECT_PASS : REG_EV_INSPECT_FAIL, &from, &to) != 0)
         goto done;
-    if (reg_sql_appt_active(r->db, v->id, &ap) != 0)
+    if (reg_sql_appt_active(r->db, v->id, &ap, &found) != 0)
         goto done;
-    if (ap->nrows != 1) { /* appointment_booked always has one; kept as a guard */
+    if (!found) { /* appointment_booked always has one; kept as a guard */
         reg_problem_state(r, from);
         goto done;
     }
-    if (r->who.outlet_id == 0 || db_cell_i64(ap, 0, 2) != r->who.outlet_id) {
+    if (r->who.outlet_id == 0 || ap.outlet_id != r->who.outlet_id) {
         app_problem(r, 403, "not_your_station", "Not your station",
                     "The appointment is at another station.", NULL);
         goto done;
@@ -397,22 +386,22 @@ static int tx_inspect(app_req *r, void *p)
     /* The check happens in the booked slot, not before it: with a failed
      * vehicle booked only into a later slot, no one records a failure and
      * a pass at once. */
-    if (!db_cell_i64(ap, 0, 6)) {
+    if (!ap.started) {
         app_problem_ext(r, 409, "slot_not_started", "Slot not started",
                         "The result is recorded once the appointment's slot has started.", NULL,
-                        json_pack("{s:o}", "starts_at", reg_iso_json(db_cell(ap, 0, 3))));
+                        json_pack("{s:s}", "starts_at", ap.starts_at));
         goto done;
     }
-    appt = db_cell_i64(ap, 0, 0);
+    appt = ap.id;
     if (reg_sql_appt_close(r->db, appt, "attended", &affected) != 0 || affected != 1)
         goto done;
     if (reg_sql_app_inspected(r->db, v->id, from, registration_state_name(to), v->reasons_json,
                               &affected) != 0 ||
         reg_affected(r, affected, from) != 0)
         goto done;
-    case_id = db_cell_i64(a, 0, RA_CASE_ID);
+    case_id = a.case_id;
     if (case_id) {
-        if (db_cell_i64(a, 0, RA_INSPECTIONS) == 0 &&
+        if (a.inspections == 0 &&
             cases_set_state(r->db, case_id, "in_progress", &why) != 0) {
             if (why)
                 app_problem(r, 409, "case_refused", "Case not updated", why, NULL);
@@ -421,7 +410,7 @@ static int tx_inspect(app_req *r, void *p)
         /* An owner who applied online brings the car: each check is a
          * visit. On the dealer path the dealer brings it; the buyer's one
          * trip was the visit to the dealer (counted at submission). */
-        if (strcmp(db_cell(a, 0, RA_CHANNEL), "app") == 0) {
+        if (strcmp(a.channel, "app") == 0) {
             char visit[40];
             /* Each appointment kept is its own visit, even a second one at
              * the same station on the same day after a failed check. */
@@ -435,13 +424,11 @@ static int tx_inspect(app_req *r, void *p)
     if (reg_audit(r, "registration.inspect", v->id,
                   json_pack("{s:s, s:s, s:I, s:I, s:I}", "result", v->pass ? "pass" : "fail", "by",
                             by, "outlet_id", (json_int_t)r->who.outlet_id, "appointment_id",
-                            (json_int_t)appt, "slot_id",
-                            (json_int_t)db_cell_i64(ap, 0, 1))) != 0)
+                            (json_int_t)appt, "slot_id", (json_int_t)ap.slot_id)) != 0)
         goto done;
     rc = reply_app(r, 200, v->id);
 done:
-    db_rows_free(ap);
-    db_rows_free(a);
+    reg_app_clear(&a);
     return rc;
 }
 
@@ -492,12 +479,17 @@ void reg_on_inspection(app_req *r)
 
 /* ---- a station's appointments of a day ---- */
 
-static json_t *station_appt_json(const db_rows *s, int i)
+static const char *or_empty(const char *s)
 {
-    const char *number = db_cell(s, i, RS_NUMBER);
+    return s ? s : "";
+}
+
+static json_t *station_appt_json(const reg_station_appt *s)
+{
+    const char *number = s->plate_number;
     char shown[REGISTRATION_PLATE_FORMAT_SIZE];
-    char *owner = crypto_mask_name(db_cell(s, i, RS_OWNER));
-    json_t *reasons = db_cell(s, i, RS_REASONS) ? json_loads(db_cell(s, i, RS_REASONS), 0, NULL) : NULL;
+    char *owner = crypto_mask_name(s->owner_name);
+    json_t *reasons = s->inspection_reasons ? json_loads(s->inspection_reasons, 0, NULL) : NULL;
     json_t *o;
 
     if (!json_is_array(reasons)) {
@@ -505,23 +497,17 @@ static json_t *station_appt_json(const db_rows *s, int i)
         reasons = json_array();
     }
     if (number)
-        registration_plate_format(db_cell(s, i, RS_PREFIX), number, shown, sizeof shown);
-    o = json_pack("{s:I, s:I, s:o, s:o, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
+        registration_plate_format(s->plate_prefix, number, shown, sizeof shown);
+    o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
                   "s:s, s:I, s:o}",
-                  "id", (json_int_t)db_cell_i64(s, i, RS_ID), "slot_id",
-                  (json_int_t)db_cell_i64(s, i, RS_SLOT), "starts_at",
-                  reg_iso_json(db_cell(s, i, RS_STARTS)), "ends_at",
-                  reg_iso_json(db_cell(s, i, RS_ENDS)), "state", db_cell(s, i, RS_STATE),
-                  "application_id", (json_int_t)db_cell_i64(s, i, RS_APP), "application_state",
-                  db_cell(s, i, RS_APP_STATE), "channel", db_cell(s, i, RS_CHANNEL),
-                  "vehicle_type", db_cell(s, i, RS_VTYPE) ? db_cell(s, i, RS_VTYPE) : "",
-                  "use_type", db_cell(s, i, RS_USE) ? db_cell(s, i, RS_USE) : "", "brand",
-                  db_cell(s, i, RS_BRAND) ? db_cell(s, i, RS_BRAND) : "", "model",
-                  db_cell(s, i, RS_MODEL) ? db_cell(s, i, RS_MODEL) : "", "vin",
-                  db_cell(s, i, RS_VIN) ? db_cell(s, i, RS_VIN) : "", "engine_no",
-                  db_cell(s, i, RS_ENGINE) ? db_cell(s, i, RS_ENGINE) : "", "plate",
+                  "id", (json_int_t)s->id, "slot_id", (json_int_t)s->slot_id, "starts_at",
+                  s->starts_at, "ends_at", s->ends_at, "state", s->state, "application_id",
+                  (json_int_t)s->application_id, "application_state", s->application_state,
+                  "channel", s->channel, "vehicle_type", or_empty(s->vehicle_type), "use_type",
+                  or_empty(s->use_type), "brand", or_empty(s->brand), "model", or_empty(s->model),
+                  "vin", or_empty(s->vin), "engine_no", or_empty(s->engine_no), "plate",
                   number ? json_string(shown) : json_null(), "owner_name", owner, "inspections",
-                  (json_int_t)db_cell_i64(s, i, RS_INSPECTIONS), "inspection_reasons", reasons);
+                  (json_int_t)s->inspections, "inspection_reasons", reasons);
     free(owner);
     return o;
 }
@@ -531,10 +517,10 @@ void reg_on_station_appointments(app_req *r)
     static const char *const states[] = {"booked", "attended", "cancelled", "no_show", NULL};
     int64_t outlet = reg_param_id(r, 0), from;
     int32_t day;
-    db_rows *s = NULL;
+    reg_station_appt *s = NULL;
     json_t *items;
     const char *date = app_query(r, "date"), *state = app_query(r, "state");
-    int known = state == NULL;
+    int known = state == NULL, n = 0;
 
     if (outlet < 0)
         return;
@@ -559,15 +545,14 @@ void reg_on_station_appointments(app_req *r)
     if (require_station(r, outlet) != 0)
         return;
     from = (int64_t)day * 86400 - DATE_SHANGHAI_OFFSET_MINUTES * 60;
-    if (reg_sql_station_appointments(r->db, outlet, from, from + 86400, state, &s) != 0) {
-        db_rows_free(s);
+    if (reg_sql_station_appointments(r->db, outlet, from, from + 86400, state, &s, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < s->nrows; i++)
-        json_array_append_new(items, station_appt_json(s, i));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, station_appt_json(&s[i]));
     app_reply_json(r, 200, json_pack("{s:I, s:s, s:o}", "station_id", (json_int_t)outlet, "date",
                                      date, "items", items));
-    db_rows_free(s);
+    reg_station_appt_array_free(s, n);
 }

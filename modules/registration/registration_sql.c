@@ -2,8 +2,12 @@
  * registration_sql.h). Each SQL text sits beside its one function; the
  * statement cache is keyed by the array's address. */
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "modules/registration/registration_sql.h"
+#include "db/rows.h"
 
 #define APP_COLS                                                                                  \
     "a.id, a.citizen_id, a.channel, a.dealer_outlet_id, a.dealer_partner_id, a.state, "           \
@@ -13,11 +17,87 @@
     "a.case_number, a.inspections, a.inspection_reasons, a.inspected_at, a.vehicle_id, "          \
     "a.certificate_no, a.created_at, a.updated_at, a.submitted_at, a.registered_at, "             \
     "a.cancelled_at, (SELECT p.reserved_until FROM plate_numbers p "                              \
-    "WHERE p.reserved_by_application = a.id AND p.state = 'reserved'), a.insurance_policy_id, "   \
+    "WHERE p.reserved_by_application = a.id AND p.state = 'reserved') AS reserved_until, "        \
+    "a.insurance_policy_id, "                                                                     \
     "(SELECT ip.valid_from FROM registration_insurance_policies ip "                              \
-    "WHERE ip.id = a.insurance_policy_id), (SELECT ip.valid_until FROM "                          \
-    "registration_insurance_policies ip WHERE ip.id = a.insurance_policy_id), "                   \
-    "(SELECT v.next_inspection_date FROM vehicles v WHERE v.id = a.vehicle_id) "
+    "WHERE ip.id = a.insurance_policy_id) AS insurance_valid_from, (SELECT ip.valid_until FROM "  \
+    "registration_insurance_policies ip WHERE ip.id = a.insurance_policy_id) "                    \
+    "AS insurance_valid_until, "                                                                  \
+    "(SELECT v.next_inspection_date FROM vehicles v WHERE v.id = a.vehicle_id) "                  \
+    "AS next_inspection_date "
+
+static const db_col APP_ROW_COLS[] = {
+    DBR_I64(reg_app, id),
+    DBR_I64(reg_app, citizen_id),
+    DBR_STR(reg_app, channel),
+    DBR_I64_NULL(reg_app, dealer_outlet_id, has_dealer_outlet_id),
+    DBR_I64_NULL(reg_app, dealer_partner_id, has_dealer_partner_id),
+    DBR_STR(reg_app, state),
+    DBR_STR_NULL(reg_app, vehicle_type),
+    DBR_STR_NULL(reg_app, use_type),
+    DBR_STR_NULL(reg_app, brand),
+    DBR_STR_NULL(reg_app, model),
+    DBR_STR_NULL(reg_app, vin),
+    DBR_STR_NULL(reg_app, engine_no),
+    DBR_STR_NULL(reg_app, invoice_no),
+    DBR_I64_NULL(reg_app, invoice_amount_fen, has_invoice_amount_fen),
+    DBR_STR_NULL(reg_app, insurance_policy_no),
+    DBR_STR(reg_app, insurance_status),
+    DBR_STR(reg_app, materials),
+    DBR_STR(reg_app, delivery),
+    DBR_STR_NULL(reg_app, mail_address),
+    DBR_STR(reg_app, plate_prefix),
+    DBR_STR_NULL(reg_app, plate_number),
+    DBR_UTC_NULL(reg_app, offer_expires_at, has_offer_expires_at),
+    DBR_I64_NULL(reg_app, case_id, has_case_id),
+    DBR_STR_NULL(reg_app, case_number),
+    DBR_I64(reg_app, inspections),
+    DBR_STR_NULL(reg_app, inspection_reasons),
+    DBR_UTC_NULL(reg_app, inspected_at, has_inspected_at),
+    DBR_I64_NULL(reg_app, vehicle_id, has_vehicle_id),
+    DBR_STR_NULL(reg_app, certificate_no),
+    DBR_UTC(reg_app, created_at),
+    DBR_UTC(reg_app, updated_at),
+    DBR_UTC_NULL(reg_app, submitted_at, has_submitted_at),
+    DBR_UTC_NULL(reg_app, registered_at, has_registered_at),
+    DBR_UTC_NULL(reg_app, cancelled_at, has_cancelled_at),
+    DBR_UTC_NULL(reg_app, reserved_until, has_reserved_until),
+    DBR_I64_NULL(reg_app, insurance_policy_id, has_insurance_policy_id),
+    DBR_STR_NULL(reg_app, insurance_valid_from),
+    DBR_STR_NULL(reg_app, insurance_valid_until),
+    DBR_STR_NULL(reg_app, next_inspection_date),
+};
+static const db_row_spec APP_ROW = DB_ROW_SPEC(reg_app, APP_ROW_COLS);
+
+void reg_app_clear(reg_app *a)
+{
+    db_row_clear(&APP_ROW, a);
+}
+
+void reg_app_array_free(reg_app *rows, int n)
+{
+    db_row_array_free(&APP_ROW, rows, n);
+}
+
+/* One integer column named n (a COUNT(*) AS n, a flag AS n). */
+typedef struct count_row {
+    int64_t n;
+} count_row;
+static const db_col COUNT_COLS[] = {DBR_I64(count_row, n)};
+static const db_row_spec COUNT_ROW = DB_ROW_SPEC(count_row, COUNT_COLS);
+
+typedef struct id_row {
+    int64_t id;
+} id_row;
+static const db_col ID_COLS[] = {DBR_I64(id_row, id)};
+static const db_row_spec ID_ROW = DB_ROW_SPEC(id_row, ID_COLS);
+
+/* Two flags: which of a VIN and an engine number are taken. */
+typedef struct dups_row {
+    bool vin_hit, engine_hit;
+} dups_row;
+static const db_col DUPS_COLS[] = {DBR_BOOL(dups_row, vin_hit), DBR_BOOL(dups_row, engine_hit)};
+static const db_row_spec DUPS_ROW = DB_ROW_SPEC(dups_row, DUPS_COLS);
 
 static db_val opt_amount(const reg_fields *f)
 {
@@ -74,36 +154,49 @@ static const char SQL_APP_GET[] =
 static const char SQL_APP_GET_LOCK[] =
     "SELECT " APP_COLS "FROM registration_applications a WHERE a.id = ? FOR UPDATE";
 
-int reg_sql_app_get(db_conn *c, int64_t id, int for_update, db_rows **out)
+int reg_sql_app_get(db_conn *c, int64_t id, int for_update, reg_app *out, bool *found)
 {
-    return db_query(c, for_update ? SQL_APP_GET_LOCK : SQL_APP_GET, DBP(DB_I64(id)), out);
+    return db_query_one(c, for_update ? SQL_APP_GET_LOCK : SQL_APP_GET, DBP(DB_I64(id)), &APP_ROW,
+                        out, found);
 }
 
 static const char SQL_APP_LIST_CITIZEN[] =
     "SELECT " APP_COLS "FROM registration_applications a WHERE a.citizen_id = ? "
     "ORDER BY a.id DESC LIMIT 200";
 
-int reg_sql_app_list_citizen(db_conn *c, int64_t citizen_id, db_rows **out)
+int reg_sql_app_list_citizen(db_conn *c, int64_t citizen_id, reg_app **rows, int *n)
 {
-    return db_query(c, SQL_APP_LIST_CITIZEN, DBP(DB_I64(citizen_id)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_APP_LIST_CITIZEN, DBP(DB_I64(citizen_id)), &APP_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_APP_LIST_DEALER[] =
     "SELECT " APP_COLS "FROM registration_applications a WHERE a.dealer_outlet_id = ? "
     "ORDER BY a.id DESC LIMIT 200";
 
-int reg_sql_app_list_dealer(db_conn *c, int64_t outlet_id, db_rows **out)
+int reg_sql_app_list_dealer(db_conn *c, int64_t outlet_id, reg_app **rows, int *n)
 {
-    return db_query(c, SQL_APP_LIST_DEALER, DBP(DB_I64(outlet_id)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_APP_LIST_DEALER, DBP(DB_I64(outlet_id)), &APP_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_APP_LIST_STATE[] =
     "SELECT " APP_COLS "FROM registration_applications a WHERE a.state = ? "
     "ORDER BY a.id LIMIT 200";
 
-int reg_sql_app_list_state(db_conn *c, const char *state, db_rows **out)
+int reg_sql_app_list_state(db_conn *c, const char *state, reg_app **rows, int *n)
 {
-    return db_query(c, SQL_APP_LIST_STATE, DBP(DB_STR(state)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_APP_LIST_STATE, DBP(DB_STR(state)), &APP_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_APP_SET_STATE[] =
@@ -214,9 +307,24 @@ int reg_sql_app_set_insurance(db_conn *c, int64_t id, const char *status, int64_
 static const char SQL_APP_OPEN_BY_VIN[] =
     "SELECT id, insurance_policy_no FROM registration_applications WHERE open_vin = ? FOR UPDATE";
 
-int reg_sql_app_open_by_vin(db_conn *c, const char *vin, db_rows **out)
+typedef struct open_app_row {
+    int64_t id;
+    char *insurance_policy_no;
+} open_app_row;
+static const db_col OPEN_APP_COLS[] = {
+    DBR_I64(open_app_row, id),
+    DBR_STR_NULL(open_app_row, insurance_policy_no),
+};
+static const db_row_spec OPEN_APP_ROW = DB_ROW_SPEC(open_app_row, OPEN_APP_COLS);
+
+int reg_sql_app_open_by_vin(db_conn *c, const char *vin, int64_t *id, char **policy_no,
+                            bool *found)
 {
-    return db_query(c, SQL_APP_OPEN_BY_VIN, DBP(DB_STR(vin)), out);
+    open_app_row row;
+    int rc = db_query_one(c, SQL_APP_OPEN_BY_VIN, DBP(DB_STR(vin)), &OPEN_APP_ROW, &row, found);
+    *id = rc == 0 && *found ? row.id : 0;
+    *policy_no = rc == 0 && *found ? row.insurance_policy_no : NULL; /* handed over */
+    return rc;
 }
 
 static const char SQL_APP_OFFER_EXPIRY[] =
@@ -229,25 +337,39 @@ int reg_sql_app_set_offer_expiry(db_conn *c, int64_t id, int64_t ttl_s)
 }
 
 static const char SQL_VEHICLE_DUPS[] =
-    "SELECT COALESCE(MAX(vin = ?), 0), COALESCE(MAX(engine_no = ?), 0) FROM vehicles "
-    "WHERE vin = ? OR engine_no = ?";
+    "SELECT COALESCE(MAX(vin = ?), 0) AS vin_hit, COALESCE(MAX(engine_no = ?), 0) AS engine_hit "
+    "FROM vehicles WHERE vin = ? OR engine_no = ?";
 
-int reg_sql_vehicle_dups(db_conn *c, const char *vin, const char *engine_no, db_rows **out)
+/* An aggregate without GROUP BY: always one row. */
+static int dups(db_conn *c, const char *sql, const db_val *p, int np, bool *vin_hit,
+                bool *engine_hit)
 {
-    return db_query(c, SQL_VEHICLE_DUPS,
-                    DBP(DB_STR(vin), DB_STR(engine_no), DB_STR(vin), DB_STR(engine_no)), out);
+    dups_row row = {false, false};
+    int rc = db_query_one(c, sql, p, np, &DUPS_ROW, &row, NULL);
+    *vin_hit = row.vin_hit;
+    *engine_hit = row.engine_hit;
+    return rc;
+}
+
+int reg_sql_vehicle_dups(db_conn *c, const char *vin, const char *engine_no, bool *vin_hit,
+                         bool *engine_hit)
+{
+    return dups(c, SQL_VEHICLE_DUPS,
+                DBP(DB_STR(vin), DB_STR(engine_no), DB_STR(vin), DB_STR(engine_no)), vin_hit,
+                engine_hit);
 }
 
 static const char SQL_OPEN_DUPS[] =
-    "SELECT COALESCE(MAX(open_vin = ?), 0), COALESCE(MAX(open_engine = ?), 0) "
+    "SELECT COALESCE(MAX(open_vin = ?), 0) AS vin_hit, "
+    "COALESCE(MAX(open_engine = ?), 0) AS engine_hit "
     "FROM registration_applications WHERE (open_vin = ? OR open_engine = ?) AND id <> ?";
 
 int reg_sql_open_dups(db_conn *c, int64_t id, const char *vin, const char *engine_no,
-                      db_rows **out)
+                      bool *vin_hit, bool *engine_hit)
 {
-    return db_query(c, SQL_OPEN_DUPS,
-                    DBP(DB_STR(vin), DB_STR(engine_no), DB_STR(vin), DB_STR(engine_no), DB_I64(id)),
-                    out);
+    return dups(c, SQL_OPEN_DUPS,
+                DBP(DB_STR(vin), DB_STR(engine_no), DB_STR(vin), DB_STR(engine_no), DB_I64(id)),
+                vin_hit, engine_hit);
 }
 
 /* ---- plate pool ---- */
@@ -282,25 +404,55 @@ int reg_sql_plate_unblock(db_conn *c, const char *prefix, const char *number, ui
 static const char SQL_PLATE_STATE[] =
     "SELECT state FROM plate_numbers WHERE prefix = ? AND number = ?";
 
-int reg_sql_plate_state(db_conn *c, const char *prefix, const char *number, db_rows **out)
+typedef struct plate_state_row {
+    char state[16];
+} plate_state_row;
+static const db_col PLATE_STATE_COLS[] = {DBR_CHARS(plate_state_row, state)};
+static const db_row_spec PLATE_STATE_ROW = DB_ROW_SPEC(plate_state_row, PLATE_STATE_COLS);
+
+int reg_sql_plate_state(db_conn *c, const char *prefix, const char *number, char state[16],
+                        bool *found)
 {
-    return db_query(c, SQL_PLATE_STATE, DBP(DB_STR(prefix), DB_STR(number)), out);
+    plate_state_row row;
+    int rc = db_query_one(c, SQL_PLATE_STATE, DBP(DB_STR(prefix), DB_STR(number)),
+                          &PLATE_STATE_ROW, &row, found);
+    snprintf(state, sizeof row.state, "%s", rc == 0 && *found ? row.state : "");
+    return rc;
 }
 
 static const char SQL_PLATE_COUNTS[] =
-    "SELECT state, COUNT(*) FROM plate_numbers WHERE prefix = ? GROUP BY state";
+    "SELECT state, COUNT(*) AS n FROM plate_numbers WHERE prefix = ? GROUP BY state";
 
-int reg_sql_plate_counts(db_conn *c, const char *prefix, db_rows **out)
+static const db_col PLATE_COUNT_COLS[] = {
+    DBR_CHARS(reg_plate_count, state),
+    DBR_I64(reg_plate_count, n),
+};
+static const db_row_spec PLATE_COUNT_ROW = DB_ROW_SPEC(reg_plate_count, PLATE_COUNT_COLS);
+
+int reg_sql_plate_counts(db_conn *c, const char *prefix, reg_plate_count **rows, int *n)
 {
-    return db_query(c, SQL_PLATE_COUNTS, DBP(DB_STR(prefix)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_PLATE_COUNTS, DBP(DB_STR(prefix)), &PLATE_COUNT_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_PLATE_RANDOM_FREE[] =
     "SELECT number FROM plate_numbers WHERE prefix = ? AND state = 'free' ORDER BY RAND() LIMIT ?";
 
-int reg_sql_plate_random_free(db_conn *c, const char *prefix, int64_t n, db_rows **out)
+static const db_col PLATE_NUMBER_COLS[] = {DBR_CHARS(reg_plate_number, number)};
+static const db_row_spec PLATE_NUMBER_ROW = DB_ROW_SPEC(reg_plate_number, PLATE_NUMBER_COLS);
+
+int reg_sql_plate_random_free(db_conn *c, const char *prefix, int64_t n,
+                              reg_plate_number **rows, int *nrows)
 {
-    return db_query(c, SQL_PLATE_RANDOM_FREE, DBP(DB_STR(prefix), DB_I64(n)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_PLATE_RANDOM_FREE, DBP(DB_STR(prefix), DB_I64(n)),
+                          &PLATE_NUMBER_ROW, &all, nrows);
+
+    *rows = all;
+    return rc;
 }
 
 /* The race for one number is decided here: the first committed UPDATE
@@ -346,9 +498,20 @@ static const char SQL_PLATE_EXPIRED[] =
     "AND a.state IN ('plate_reserved', 'appointment_booked', 'inspected_failed') "
     "ORDER BY p.reserved_until LIMIT ? FOR UPDATE SKIP LOCKED";
 
-int reg_sql_plate_expired(db_conn *c, int64_t limit, db_rows **out)
+static const db_col LAPSED_COLS[] = {
+    DBR_I64(reg_lapsed, id),
+    DBR_I64(reg_lapsed, citizen_id),
+    DBR_CHARS(reg_lapsed, state),
+};
+static const db_row_spec LAPSED_ROW = DB_ROW_SPEC(reg_lapsed, LAPSED_COLS);
+
+int reg_sql_plate_expired(db_conn *c, int64_t limit, reg_lapsed **rows, int *n)
 {
-    return db_query(c, SQL_PLATE_EXPIRED, DBP(DB_I64(limit)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_PLATE_EXPIRED, DBP(DB_I64(limit)), &LAPSED_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 /* ---- offers ---- */
@@ -376,18 +539,31 @@ static const char SQL_OFFER_CURRENT[] =
     "LEFT JOIN plate_numbers p ON p.prefix = a.plate_prefix AND p.number = o.number "
     "WHERE o.application_id = ? AND o.expires_at > UTC_TIMESTAMP(3) ORDER BY o.number";
 
-int reg_sql_offer_current(db_conn *c, int64_t app_id, db_rows **out)
+static const db_col OFFER_COLS[] = {
+    DBR_CHARS(reg_offer, number),
+    DBR_UTC(reg_offer, expires_at),
+    DBR_CHARS_NULL(reg_offer, state, has_state),
+};
+static const db_row_spec OFFER_ROW = DB_ROW_SPEC(reg_offer, OFFER_COLS);
+
+int reg_sql_offer_current(db_conn *c, int64_t app_id, reg_offer **rows, int *n)
 {
-    return db_query(c, SQL_OFFER_CURRENT, DBP(DB_I64(app_id)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_OFFER_CURRENT, DBP(DB_I64(app_id)), &OFFER_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_OFFER_HAS[] =
-    "SELECT 1 FROM registration_plate_offers WHERE application_id = ? AND number = ? "
+    "SELECT 1 AS n FROM registration_plate_offers WHERE application_id = ? AND number = ? "
     "AND expires_at > UTC_TIMESTAMP(3)";
 
-int reg_sql_offer_has(db_conn *c, int64_t app_id, const char *number, db_rows **out)
+int reg_sql_offer_has(db_conn *c, int64_t app_id, const char *number, bool *has)
 {
-    return db_query(c, SQL_OFFER_HAS, DBP(DB_I64(app_id), DB_STR(number)), out);
+    count_row row;
+    return db_query_one(c, SQL_OFFER_HAS, DBP(DB_I64(app_id), DB_STR(number)), &COUNT_ROW, &row,
+                        has);
 }
 
 /* ---- anti-hoarding ---- */
@@ -403,15 +579,15 @@ int reg_sql_hoard_add(db_conn *c, int64_t citizen_id, const char *kind, int64_t 
 }
 
 static const char SQL_HOARD_COUNT[] =
-    "SELECT COUNT(*) FROM registration_hoarding_events WHERE citizen_id = ? "
+    "SELECT COUNT(*) AS n FROM registration_hoarding_events WHERE citizen_id = ? "
     "AND at > UTC_TIMESTAMP(3) - INTERVAL ? DAY";
 
+/* A SELECT COUNT(*) AS n: always one row. */
 static int count_query(db_conn *c, const char *sql, const db_val *p, int np, int64_t *n)
 {
-    db_rows *rows = NULL;
-    int rc = db_query(c, sql, p, np, &rows);
-    *n = rc == 0 && rows->nrows > 0 ? db_cell_i64(rows, 0, 0) : 0;
-    db_rows_free(rows);
+    count_row row = {0};
+    int rc = db_query_one(c, sql, p, np, &COUNT_ROW, &row, NULL);
+    *n = row.n;
     return rc;
 }
 
@@ -432,37 +608,77 @@ int reg_sql_bar_add(db_conn *c, int64_t citizen_id, const char *kind, int64_t da
 }
 
 static const char SQL_BAR_ACTIVE[] =
-    "SELECT MAX(until) FROM registration_bars WHERE citizen_id = ? AND kind = ? "
+    "SELECT MAX(until) AS until FROM registration_bars WHERE citizen_id = ? AND kind = ? "
     "AND until > UTC_TIMESTAMP(3) HAVING MAX(until) IS NOT NULL";
 
-int reg_sql_bar_active(db_conn *c, int64_t citizen_id, const char *kind, db_rows **out)
+typedef struct bar_row {
+    char until[21];
+} bar_row;
+static const db_col BAR_COLS[] = {DBR_UTC(bar_row, until)};
+static const db_row_spec BAR_ROW = DB_ROW_SPEC(bar_row, BAR_COLS);
+
+int reg_sql_bar_active(db_conn *c, int64_t citizen_id, const char *kind, char until[21],
+                       bool *found)
 {
-    return db_query(c, SQL_BAR_ACTIVE, DBP(DB_I64(citizen_id), DB_STR(kind)), out);
+    bar_row row;
+    int rc = db_query_one(c, SQL_BAR_ACTIVE, DBP(DB_I64(citizen_id), DB_STR(kind)), &BAR_ROW, &row,
+                          found);
+    snprintf(until, sizeof row.until, "%s", rc == 0 && *found ? row.until : "");
+    return rc;
 }
 
 /* ---- stations, slots, appointments ---- */
 
-static const char SQL_OUTLET_TYPE[] = "SELECT type, name FROM outlets WHERE id = ?";
+typedef struct outlet_type_row {
+    char type[32];
+} outlet_type_row;
+static const db_col OUTLET_TYPE_COLS[] = {DBR_CHARS(outlet_type_row, type)};
+static const db_row_spec OUTLET_TYPE_ROW = DB_ROW_SPEC(outlet_type_row, OUTLET_TYPE_COLS);
 
-int reg_sql_outlet_type(db_conn *c, int64_t outlet_id, db_rows **out)
+static int outlet_type(db_conn *c, const char *sql, int64_t outlet_id, char type[32], bool *found)
 {
-    return db_query(c, SQL_OUTLET_TYPE, DBP(DB_I64(outlet_id)), out);
+    outlet_type_row row;
+    int rc = db_query_one(c, sql, DBP(DB_I64(outlet_id)), &OUTLET_TYPE_ROW, &row, found);
+    snprintf(type, sizeof row.type, "%s", rc == 0 && *found ? row.type : "");
+    return rc;
+}
+
+static const char SQL_OUTLET_TYPE[] = "SELECT type FROM outlets WHERE id = ?";
+
+int reg_sql_outlet_type(db_conn *c, int64_t outlet_id, char type[32], bool *found)
+{
+    return outlet_type(c, SQL_OUTLET_TYPE, outlet_id, type, found);
 }
 
 /* Publishing slots of one station is serialised on its outlet row. */
 static const char SQL_OUTLET_LOCK[] = "SELECT type FROM outlets WHERE id = ? FOR UPDATE";
 
-int reg_sql_outlet_lock(db_conn *c, int64_t outlet_id, db_rows **out)
+int reg_sql_outlet_lock(db_conn *c, int64_t outlet_id, char type[32], bool *found)
 {
-    return db_query(c, SQL_OUTLET_LOCK, DBP(DB_I64(outlet_id)), out);
+    return outlet_type(c, SQL_OUTLET_LOCK, outlet_id, type, found);
 }
 
 static const char SQL_STATIONS[] =
     "SELECT id, code, name, city, address FROM outlets WHERE type = 'station' ORDER BY id";
 
-int reg_sql_stations(db_conn *c, db_rows **out)
+static const db_col STATION_COLS[] = {
+    DBR_I64(reg_station, id),   DBR_STR(reg_station, code),    DBR_STR(reg_station, name),
+    DBR_STR(reg_station, city), DBR_STR(reg_station, address),
+};
+static const db_row_spec STATION_ROW = DB_ROW_SPEC(reg_station, STATION_COLS);
+
+int reg_sql_stations(db_conn *c, reg_station **rows, int *n)
 {
-    return db_query(c, SQL_STATIONS, DBP0, out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_STATIONS, DBP0, &STATION_ROW, &all, n);
+
+    *rows = all;
+    return rc;
+}
+
+void reg_station_array_free(reg_station *rows, int n)
+{
+    db_row_array_free(&STATION_ROW, rows, n);
 }
 
 static const char SQL_SLOT_INSERT[] =
@@ -486,7 +702,7 @@ int reg_sql_slot_insert(db_conn *c, int64_t outlet_id, int64_t start, int64_t en
  * most REG_SLOT_MAX_S, so only those starting after start - REG_SLOT_MAX_S
  * can overlap; that bound keeps the scanned (and locked) range small. */
 static const char SQL_SLOT_OVERLAPS[] =
-    "SELECT COUNT(*) FROM inspection_slots WHERE outlet_id = ? "
+    "SELECT COUNT(*) AS n FROM inspection_slots WHERE outlet_id = ? "
     "AND starts_at > FROM_UNIXTIME(?) AND starts_at < FROM_UNIXTIME(?) "
     "AND ends_at > FROM_UNIXTIME(?) LOCK IN SHARE MODE";
 
@@ -498,22 +714,37 @@ int reg_sql_slot_overlaps(db_conn *c, int64_t outlet_id, int64_t start, int64_t 
                        n);
 }
 
+#define SLOT_SELECT                                                                               \
+    "SELECT id, outlet_id, starts_at, ends_at, capacity, booked, "                               \
+    "starts_at > UTC_TIMESTAMP(3) AS future FROM inspection_slots "
+
+static const db_col SLOT_COLS[] = {
+    DBR_I64(reg_slot, id),       DBR_I64(reg_slot, outlet_id), DBR_UTC(reg_slot, starts_at),
+    DBR_UTC(reg_slot, ends_at),  DBR_I64(reg_slot, capacity),  DBR_I64(reg_slot, booked),
+    DBR_BOOL(reg_slot, future),
+};
+static const db_row_spec SLOT_ROW = DB_ROW_SPEC(reg_slot, SLOT_COLS);
+
 static const char SQL_SLOTS_BETWEEN[] =
-    "SELECT id, starts_at, ends_at, capacity, booked FROM inspection_slots WHERE outlet_id = ? "
+    SLOT_SELECT "WHERE outlet_id = ? "
     "AND starts_at >= FROM_UNIXTIME(?) AND starts_at < FROM_UNIXTIME(?) ORDER BY starts_at, id";
 
-int reg_sql_slots_between(db_conn *c, int64_t outlet_id, int64_t from, int64_t to, db_rows **out)
+int reg_sql_slots_between(db_conn *c, int64_t outlet_id, int64_t from, int64_t to,
+                          reg_slot **rows, int *n)
 {
-    return db_query(c, SQL_SLOTS_BETWEEN, DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_SLOTS_BETWEEN, DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to)),
+                          &SLOT_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
-static const char SQL_SLOT_GET[] =
-    "SELECT id, outlet_id, starts_at, ends_at, capacity, booked, "
-    "starts_at > UTC_TIMESTAMP(3) FROM inspection_slots WHERE id = ?";
+static const char SQL_SLOT_GET[] = SLOT_SELECT "WHERE id = ?";
 
-int reg_sql_slot_get(db_conn *c, int64_t slot_id, db_rows **out)
+int reg_sql_slot_get(db_conn *c, int64_t slot_id, reg_slot *out, bool *found)
 {
-    return db_query(c, SQL_SLOT_GET, DBP(DB_I64(slot_id)), out);
+    return db_query_one(c, SQL_SLOT_GET, DBP(DB_I64(slot_id)), &SLOT_ROW, out, found);
 }
 
 /* The race for the last places is decided here: InnoDB serialises the
@@ -551,26 +782,31 @@ int reg_sql_appt_insert(db_conn *c, int64_t app_id, int64_t slot_id, int64_t cit
     return rc;
 }
 
-static const char SQL_APPT_ACTIVE[] =
-    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state, "
-    "s.starts_at <= UTC_TIMESTAMP(3) "
+#define APPT_SELECT                                                                               \
+    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state, "                   \
+    "s.starts_at <= UTC_TIMESTAMP(3) AS started "                                                 \
     "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
-    "WHERE ap.active_application_id = ?";
 
-int reg_sql_appt_active(db_conn *c, int64_t app_id, db_rows **out)
+static const db_col APPT_COLS[] = {
+    DBR_I64(reg_appt, id),        DBR_I64(reg_appt, slot_id), DBR_I64(reg_appt, outlet_id),
+    DBR_UTC(reg_appt, starts_at), DBR_UTC(reg_appt, ends_at), DBR_CHARS(reg_appt, state),
+    DBR_BOOL(reg_appt, started),
+};
+static const db_row_spec APPT_ROW = DB_ROW_SPEC(reg_appt, APPT_COLS);
+
+static const char SQL_APPT_ACTIVE[] = APPT_SELECT "WHERE ap.active_application_id = ?";
+
+int reg_sql_appt_active(db_conn *c, int64_t app_id, reg_appt *out, bool *found)
 {
-    return db_query(c, SQL_APPT_ACTIVE, DBP(DB_I64(app_id)), out);
+    return db_query_one(c, SQL_APPT_ACTIVE, DBP(DB_I64(app_id)), &APPT_ROW, out, found);
 }
 
 static const char SQL_APPT_LAST_ATTENDED[] =
-    "SELECT ap.id, ap.slot_id, s.outlet_id, s.starts_at, s.ends_at, ap.state, "
-    "s.starts_at <= UTC_TIMESTAMP(3) "
-    "FROM registration_appointments ap JOIN inspection_slots s ON s.id = ap.slot_id "
-    "WHERE ap.application_id = ? AND ap.state = 'attended' ORDER BY ap.id DESC LIMIT 1";
+    APPT_SELECT "WHERE ap.application_id = ? AND ap.state = 'attended' ORDER BY ap.id DESC LIMIT 1";
 
-int reg_sql_appt_last_attended(db_conn *c, int64_t app_id, db_rows **out)
+int reg_sql_appt_last_attended(db_conn *c, int64_t app_id, reg_appt *out, bool *found)
 {
-    return db_query(c, SQL_APPT_LAST_ATTENDED, DBP(DB_I64(app_id)), out);
+    return db_query_one(c, SQL_APPT_LAST_ATTENDED, DBP(DB_I64(app_id)), &APPT_ROW, out, found);
 }
 
 static const char SQL_APPT_CLOSE[] =
@@ -588,13 +824,25 @@ static const char SQL_APPT_NO_SHOW_DUE[] =
     "WHERE ap.state = 'booked' AND s.ends_at < UTC_TIMESTAMP(3) ORDER BY s.ends_at, ap.id "
     "LIMIT ? FOR UPDATE SKIP LOCKED";
 
-int reg_sql_appt_no_show_due(db_conn *c, int64_t limit, db_rows **out)
+static const db_col NO_SHOW_COLS[] = {
+    DBR_I64(reg_no_show, id),
+    DBR_I64(reg_no_show, application_id),
+    DBR_I64(reg_no_show, citizen_id),
+    DBR_I64(reg_no_show, slot_id),
+};
+static const db_row_spec NO_SHOW_ROW = DB_ROW_SPEC(reg_no_show, NO_SHOW_COLS);
+
+int reg_sql_appt_no_show_due(db_conn *c, int64_t limit, reg_no_show **rows, int *n)
 {
-    return db_query(c, SQL_APPT_NO_SHOW_DUE, DBP(DB_I64(limit)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_APPT_NO_SHOW_DUE, DBP(DB_I64(limit)), &NO_SHOW_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_NO_SHOW_COUNT[] =
-    "SELECT COUNT(*) FROM registration_appointments WHERE citizen_id = ? AND state = 'no_show' "
+    "SELECT COUNT(*) AS n FROM registration_appointments WHERE citizen_id = ? AND state = 'no_show' "
     "AND updated_at > UTC_TIMESTAMP(3) - INTERVAL ? DAY";
 
 int reg_sql_no_show_count(db_conn *c, int64_t citizen_id, int64_t window_days, int64_t *n)
@@ -605,21 +853,55 @@ int reg_sql_no_show_count(db_conn *c, int64_t citizen_id, int64_t window_days, i
 /* ---- a station's day ---- */
 
 static const char SQL_STATION_APPOINTMENTS[] =
-    "SELECT ap.id, ap.slot_id, s.starts_at, s.ends_at, ap.state, a.id, a.state, a.channel, "
+    "SELECT ap.id, ap.slot_id, s.starts_at, s.ends_at, ap.state, a.id AS application_id, "
+    "a.state AS application_state, a.channel, "
     "a.vehicle_type, a.use_type, a.brand, a.model, a.vin, a.engine_no, a.plate_prefix, "
-    "a.plate_number, a.inspections, a.inspection_reasons, c.name "
+    "a.plate_number, a.inspections, a.inspection_reasons, c.name AS owner_name "
     "FROM inspection_slots s JOIN registration_appointments ap ON ap.slot_id = s.id "
     "JOIN registration_applications a ON a.id = ap.application_id "
     "JOIN citizens c ON c.id = a.citizen_id "
     "WHERE s.outlet_id = ? AND s.starts_at >= FROM_UNIXTIME(?) AND s.starts_at < FROM_UNIXTIME(?) "
     "AND (? IS NULL OR ap.state = ?) ORDER BY s.starts_at, ap.id LIMIT 2000";
 
+static const db_col STATION_APPT_COLS[] = {
+    DBR_I64(reg_station_appt, id),
+    DBR_I64(reg_station_appt, slot_id),
+    DBR_UTC(reg_station_appt, starts_at),
+    DBR_UTC(reg_station_appt, ends_at),
+    DBR_CHARS(reg_station_appt, state),
+    DBR_I64(reg_station_appt, application_id),
+    DBR_STR(reg_station_appt, application_state),
+    DBR_STR(reg_station_appt, channel),
+    DBR_STR_NULL(reg_station_appt, vehicle_type),
+    DBR_STR_NULL(reg_station_appt, use_type),
+    DBR_STR_NULL(reg_station_appt, brand),
+    DBR_STR_NULL(reg_station_appt, model),
+    DBR_STR_NULL(reg_station_appt, vin),
+    DBR_STR_NULL(reg_station_appt, engine_no),
+    DBR_STR(reg_station_appt, plate_prefix),
+    DBR_STR_NULL(reg_station_appt, plate_number),
+    DBR_I64(reg_station_appt, inspections),
+    DBR_STR_NULL(reg_station_appt, inspection_reasons),
+    DBR_STR(reg_station_appt, owner_name),
+};
+static const db_row_spec STATION_APPT_ROW = DB_ROW_SPEC(reg_station_appt, STATION_APPT_COLS);
+
 int reg_sql_station_appointments(db_conn *c, int64_t outlet_id, int64_t from, int64_t to,
-                                 const char *state, db_rows **out)
+                                 const char *state, reg_station_appt **rows, int *n)
 {
-    return db_query(c, SQL_STATION_APPOINTMENTS,
-                    DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to), DB_STR(state), DB_STR(state)),
-                    out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_STATION_APPOINTMENTS,
+                          DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to), DB_STR(state),
+                              DB_STR(state)),
+                          &STATION_APPT_ROW, &all, n);
+
+    *rows = all;
+    return rc;
+}
+
+void reg_station_appt_array_free(reg_station_appt *rows, int n)
+{
+    db_row_array_free(&STATION_APPT_ROW, rows, n);
 }
 
 /* ---- compulsory insurance policies ---- */
@@ -628,12 +910,26 @@ int reg_sql_station_appointments(db_conn *c, int64_t outlet_id, int64_t from, in
     "id, insurer_partner_id, kind, policy_no, vin, valid_from, valid_until, created_at, "         \
     "updated_at "
 
+static const db_col POLICY_ROW_COLS[] = {
+    DBR_I64(reg_policy, id),          DBR_I64(reg_policy, insurer_partner_id),
+    DBR_CHARS(reg_policy, kind),      DBR_STR(reg_policy, policy_no),
+    DBR_STR(reg_policy, vin),         DBR_CHARS(reg_policy, valid_from),
+    DBR_CHARS(reg_policy, valid_until), DBR_UTC(reg_policy, created_at),
+    DBR_UTC(reg_policy, updated_at),
+};
+static const db_row_spec POLICY_ROW = DB_ROW_SPEC(reg_policy, POLICY_ROW_COLS);
+
+void reg_policy_clear(reg_policy *p)
+{
+    db_row_clear(&POLICY_ROW, p);
+}
+
 static const char SQL_POLICY_GET[] =
     "SELECT " POLICY_COLS "FROM registration_insurance_policies WHERE id = ?";
 
-int reg_sql_policy_get(db_conn *c, int64_t id, db_rows **out)
+int reg_sql_policy_get(db_conn *c, int64_t id, reg_policy *out, bool *found)
 {
-    return db_query(c, SQL_POLICY_GET, DBP(DB_I64(id)), out);
+    return db_query_one(c, SQL_POLICY_GET, DBP(DB_I64(id)), &POLICY_ROW, out, found);
 }
 
 static const char SQL_POLICY_OF_INSURER[] =
@@ -641,9 +937,10 @@ static const char SQL_POLICY_OF_INSURER[] =
     "WHERE insurer_partner_id = ? AND policy_no = ? FOR UPDATE";
 
 int reg_sql_policy_of_insurer(db_conn *c, int64_t partner_id, const char *policy_no,
-                              db_rows **out)
+                              reg_policy *out, bool *found)
 {
-    return db_query(c, SQL_POLICY_OF_INSURER, DBP(DB_I64(partner_id), DB_STR(policy_no)), out);
+    return db_query_one(c, SQL_POLICY_OF_INSURER, DBP(DB_I64(partner_id), DB_STR(policy_no)),
+                        &POLICY_ROW, out, found);
 }
 
 static const char SQL_POLICY_INSERT[] =
@@ -679,13 +976,18 @@ static const char SQL_POLICY_FIND[] =
     "SELECT id FROM registration_insurance_policies WHERE vin = ? AND policy_no = ? "
     "ORDER BY id DESC LIMIT 1";
 
-int reg_sql_policy_find(db_conn *c, const char *vin, const char *policy_no, db_rows **out)
+int reg_sql_policy_find(db_conn *c, const char *vin, const char *policy_no, int64_t *id,
+                        bool *found)
 {
-    return db_query(c, SQL_POLICY_FIND, DBP(DB_STR(vin), DB_STR(policy_no)), out);
+    id_row row = {0};
+    int rc = db_query_one(c, SQL_POLICY_FIND, DBP(DB_STR(vin), DB_STR(policy_no)), &ID_ROW, &row,
+                          found);
+    *id = row.id;
+    return rc;
 }
 
 static const char SQL_POLICY_COUNT_VIN[] =
-    "SELECT COUNT(*) FROM registration_insurance_policies WHERE vin = ?";
+    "SELECT COUNT(*) AS n FROM registration_insurance_policies WHERE vin = ?";
 
 int reg_sql_policy_count_vin(db_conn *c, const char *vin, int64_t *n)
 {
@@ -735,21 +1037,51 @@ int reg_sql_mail_insert(db_conn *c, int64_t app_id, int64_t case_id, int64_t cit
     "id, application_id, case_id, citizen_id, recipient_name, address, contents, state, "         \
     "tracking_no, created_at, dispatched_at "
 
+static const db_col MAIL_COLS_TABLE[] = {
+    DBR_I64(reg_mail, id),
+    DBR_I64(reg_mail, application_id),
+    DBR_I64_NULL(reg_mail, case_id, has_case_id),
+    DBR_I64(reg_mail, citizen_id),
+    DBR_STR(reg_mail, recipient_name),
+    DBR_STR(reg_mail, address),
+    DBR_STR(reg_mail, contents),
+    DBR_CHARS(reg_mail, state),
+    DBR_STR_NULL(reg_mail, tracking_no),
+    DBR_UTC(reg_mail, created_at),
+    DBR_UTC_NULL(reg_mail, dispatched_at, has_dispatched_at),
+};
+static const db_row_spec MAIL_ROW = DB_ROW_SPEC(reg_mail, MAIL_COLS_TABLE);
+
+void reg_mail_clear(reg_mail *m)
+{
+    db_row_clear(&MAIL_ROW, m);
+}
+
+void reg_mail_array_free(reg_mail *rows, int n)
+{
+    db_row_array_free(&MAIL_ROW, rows, n);
+}
+
 static const char SQL_MAIL_LIST[] =
     "SELECT " MAIL_COLS "FROM mailing_orders WHERE state = ? ORDER BY id LIMIT 500";
 
-int reg_sql_mail_list(db_conn *c, const char *state, db_rows **out)
+int reg_sql_mail_list(db_conn *c, const char *state, reg_mail **rows, int *n)
 {
-    return db_query(c, SQL_MAIL_LIST, DBP(DB_STR(state)), out);
+    void *all = NULL;
+    int rc = db_query_all(c, SQL_MAIL_LIST, DBP(DB_STR(state)), &MAIL_ROW, &all, n);
+
+    *rows = all;
+    return rc;
 }
 
 static const char SQL_MAIL_GET[] = "SELECT " MAIL_COLS "FROM mailing_orders WHERE id = ?";
 static const char SQL_MAIL_GET_LOCK[] =
     "SELECT " MAIL_COLS "FROM mailing_orders WHERE id = ? FOR UPDATE";
 
-int reg_sql_mail_get(db_conn *c, int64_t id, int for_update, db_rows **out)
+int reg_sql_mail_get(db_conn *c, int64_t id, int for_update, reg_mail *out, bool *found)
 {
-    return db_query(c, for_update ? SQL_MAIL_GET_LOCK : SQL_MAIL_GET, DBP(DB_I64(id)), out);
+    return db_query_one(c, for_update ? SQL_MAIL_GET_LOCK : SQL_MAIL_GET, DBP(DB_I64(id)),
+                        &MAIL_ROW, out, found);
 }
 
 static const char SQL_MAIL_DISPATCH[] =
@@ -765,16 +1097,29 @@ int reg_sql_mail_dispatch(db_conn *c, int64_t id, const char *tracking, int64_t 
 
 /* ---- citizens ---- */
 
-static const char SQL_CITIZEN_BY_HASH[] = "SELECT id, name FROM citizens WHERE id_number_hash = ?";
+static const char SQL_CITIZEN_BY_HASH[] = "SELECT id FROM citizens WHERE id_number_hash = ?";
 
-int reg_sql_citizen_by_hash(db_conn *c, const unsigned char hash[32], db_rows **out)
+int reg_sql_citizen_by_hash(db_conn *c, const unsigned char hash[32], int64_t *id, bool *found)
 {
-    return db_query(c, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(hash, 32)), out);
+    id_row row = {0};
+    int rc = db_query_one(c, SQL_CITIZEN_BY_HASH, DBP(DB_BLOB(hash, 32)), &ID_ROW, &row, found);
+    *id = row.id;
+    return rc;
 }
 
 static const char SQL_CITIZEN_NAME[] = "SELECT name FROM citizens WHERE id = ?";
 
-int reg_sql_citizen_name(db_conn *c, int64_t id, db_rows **out)
+typedef struct name_row {
+    char *name;
+} name_row;
+static const db_col NAME_COLS[] = {DBR_STR(name_row, name)};
+static const db_row_spec NAME_ROW = DB_ROW_SPEC(name_row, NAME_COLS);
+
+int reg_sql_citizen_name(db_conn *c, int64_t id, char **name)
 {
-    return db_query(c, SQL_CITIZEN_NAME, DBP(DB_I64(id)), out);
+    name_row row = {NULL};
+    bool found = false;
+    int rc = db_query_one(c, SQL_CITIZEN_NAME, DBP(DB_I64(id)), &NAME_ROW, &row, &found);
+    *name = row.name; /* handed over: NULL when none or on error */
+    return rc;
 }
