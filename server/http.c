@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -495,12 +496,34 @@ static int write_ready_file(const char *path, int http_port, int https_port)
     return 0;
 }
 
+/* Each connection holds an fd until it is released (evicted ones a little
+ * longer), and accept() failing with EMFILE would leave the listener
+ * spinning: raise the soft fd limit towards twice the connection cap, and
+ * say so when the hard limit does not allow it. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)config_int("http.max_connections") * 2 + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want) ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = 0;
+    }
+    if (rl.rlim_cur < want)
+        app_log(LOG_WARN, "http", "msg=\"open-file limit is low for http.max_connections\" limit=%llu "
+                "wanted=%llu", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 int http_serve(router *rt, char *err, size_t errlen)
 {
     int n = (int)config_int("http.threads");
     const char *hl = config_str("http.listen"), *sl = config_str("https.listen");
     int http_port = 0, https_port = 0, rc = -1;
 
+    raise_fd_limit();
     srv.rt = rt;
     srv.nloops = n;
     srv.loops = app_calloc((size_t)n, sizeof(srv_loop));
