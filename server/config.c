@@ -32,7 +32,11 @@ static config_key base_keys[] = {
     S("http.listen", "127.0.0.1:8080", "HTTP address host:port; empty disables HTTP"),
     I("http.threads", "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
     I("http.max_body", "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
-    I("http.max_headers_size", "16384", 1024, 1 << 20, "largest request head in bytes"),
+    I("http.max_headers_size", "16384", 1024, 1 << 20,
+      "largest request line + header lines in bytes (431 problem above)"),
+    I("http.max_headers_read", "131072", 1024, 4 << 20,
+      "request heads up to this size are read and answered (431 above http.max_headers_size); "
+      "longer ones get evhttp's bare 400; bounds the head's memory per connection"),
     I("http.max_header_count", "64", 8, 1000, "most request header lines (431 above)"),
     I("http.idle_timeout_s", "15", 1, 3600, "close a connection idle this long"),
     I("http.request_timeout_s", "30", 1, 3600, "deadline for receiving a whole request"),
@@ -258,6 +262,10 @@ int config_validate(char *err, size_t errlen)
     if (config_str("https.listen")[0] != '\0' &&
         (config_str("https.cert")[0] == '\0' || config_str("https.key")[0] == '\0')) {
         snprintf(err, errlen, "https.cert and https.key are required when https.listen is set");
+        return -1;
+    }
+    if (config_int("http.max_headers_read") < config_int("http.max_headers_size")) {
+        snprintf(err, errlen, "http.max_headers_read must be at least http.max_headers_size");
         return -1;
     }
     if (config_str("http.listen")[0] == '\0' && config_str("https.listen")[0] == '\0') {

@@ -211,6 +211,19 @@ static void copy_headers(app_req *r, struct evkeyvalq *h)
     r->nheaders = n;
 }
 
+/* The request head's size as evhttp counts it against its limit (request
+ * line and header lines without their line ends), near enough: the
+ * method and version are taken as 16 bytes. */
+static size_t head_size(struct evhttp_request *ev, struct evkeyvalq *ih)
+{
+    const char *uri = evhttp_request_get_uri(ev);
+    struct evkeyval *kv;
+    size_t n = 16 + (uri ? strlen(uri) : 0);
+    TAILQ_FOREACH(kv, ih, next)
+        n += strlen(kv->key) + 2 + strlen(kv->value);
+    return n;
+}
+
 /* Decodes the query string; -1 if malformed. */
 static int copy_query(app_req *r, const char *q)
 {
@@ -253,7 +266,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     const char *path;
     conn_track *t = conns_for_request(l, ev);
     router_result rr;
-    size_t blen;
+    size_t blen, hsize;
     int nh = 0;
     struct evkeyval *kv;
     char allow[128];
@@ -283,6 +296,16 @@ static void on_request(struct evhttp_request *ev, void *arg)
     if (nh > config_int("http.max_header_count")) {
         req_set_problem(r, 431, "too_many_headers", NULL,
                         "The request has more header lines than this server accepts.", NULL, NULL);
+        goto reply_now;
+    }
+    /* evhttp reads heads up to http.max_headers_read (bounding memory) and
+     * can only answer a longer one with a bare HTML 400; our own, lower
+     * limit is answered here in the API's format. */
+    hsize = head_size(ev, ih);
+    if (hsize > (size_t)config_int("http.max_headers_size")) {
+        req_set_problem(r, 431, "headers_too_large", "Request header fields too large",
+                        "The request line and headers are larger than this server accepts.", NULL,
+                        json_pack("{sI}", "max_bytes", (json_int_t)config_int("http.max_headers_size")));
         goto reply_now;
     }
     path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -421,7 +444,7 @@ static struct evhttp *make_evhttp(srv_loop *l, bool tls)
     if (h == NULL)
         return NULL;
     evhttp_set_max_body_size(h, config_int("http.max_body"));
-    evhttp_set_max_headers_size(h, config_int("http.max_headers_size"));
+    evhttp_set_max_headers_size(h, config_int("http.max_headers_read"));
     evhttp_set_timeout(h, (int)config_int("http.idle_timeout_s"));
     evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                       EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |

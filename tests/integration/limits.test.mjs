@@ -95,10 +95,20 @@ describe('request limits', () => {
     assert.equal(r.status, 405);
   });
 
-  test('a request head over http.max_headers_size gets an error status or a closed connection', async () => {
+  test('a request head over http.max_headers_size is a 431 problem', async () => {
+    const r = await request(`${server.httpUrl}/healthz`, { headers: { 'X-Big': 'y'.repeat(8000) } });
+    assert.equal(r.status, 431);
+    assert.match(r.headers['content-type'], /^application\/problem\+json/);
+    assert.equal(r.json.code, 'headers_too_large');
+    assert.equal(r.json.max_bytes, 4096);
+    const ok = await request(`${server.httpUrl}/healthz`, { headers: { 'X-Fits': 'y'.repeat(3000) } });
+    assert.equal(ok.status, 200);
+  });
+
+  test('a request head over http.max_headers_read gets evhttp\'s own error or a closed connection', async () => {
     let status = null;
     try {
-      const r = await request(`${server.httpUrl}/healthz`, { headers: { 'X-Big': 'y'.repeat(8000) } });
+      const r = await request(`${server.httpUrl}/healthz`, { headers: { 'X-Huge': 'y'.repeat(200 * 1024) } });
       status = r.status;
     } catch (e) {
       status = e.code; // evhttp may just close the connection
@@ -247,6 +257,15 @@ describe('connection caps admit newcomers', () => {
       stopping = true;
       await releaseAll(server, [...live]);
     }
+  });
+
+  test('a 100 KB bearer token gets a 431 problem, not evhttp\'s HTML (default head limits)', async () => {
+    const r = await request(`${server.httpsUrl}/v1/me`, { headers: { Authorization: `Bearer ${'a'.repeat(100 * 1024)}` } });
+    assert.equal(r.status, 431);
+    assert.match(r.headers['content-type'], /^application\/problem\+json/);
+    assert.equal(r.json.code, 'headers_too_large');
+    assert.equal(r.json.max_bytes, 16384);
+    assert.ok(r.json.request_id, 'request_id');
   });
 
   test('at the per-address cap a newcomer from that address replaces its oldest idle connection', async () => {
