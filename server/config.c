@@ -30,6 +30,9 @@ typedef struct config_key {
 static config_key base_keys[] = {
     S("server.ready_file", "", "after binding, write the bound addresses here (tests)"),
     S("http.listen", "127.0.0.1:8080", "HTTP address host:port; empty disables HTTP"),
+    I("http.allow_api", "0", 0, 1,
+      "1 = serve the whole API on plain HTTP (only behind a TLS-terminating proxy); "
+      "0 = plain HTTP serves /healthz, /readyz, /metrics, /openapi.yaml only"),
     I("http.threads", "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
     I("http.max_body", "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
     I("http.max_headers_size", "16384", 1024, 1 << 20,

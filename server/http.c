@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -196,7 +197,14 @@ static app_method method_of(enum evhttp_cmd_type c)
     }
 }
 
-static void copy_headers(app_req *r, struct evkeyvalq *h)
+/* Credentials: never read from a plain-HTTP request (see on_plain_request). */
+static bool is_credential_header(const char *name)
+{
+    return strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Cookie") == 0 ||
+           strncasecmp(name, "X-Onetrip-", 10) == 0;
+}
+
+static void copy_headers(app_req *r, struct evkeyvalq *h, bool drop_credentials)
 {
     struct evkeyval *kv;
     int n = 0, i = 0;
@@ -204,11 +212,13 @@ static void copy_headers(app_req *r, struct evkeyvalq *h)
         n++;
     r->headers = app_calloc((size_t)n + 1, sizeof(app_kv));
     TAILQ_FOREACH(kv, h, next) {
+        if (drop_credentials && is_credential_header(kv->key))
+            continue;
         r->headers[i].key = app_strdup(kv->key);
         r->headers[i].val = app_strdup(kv->value);
         i++;
     }
-    r->nheaders = n;
+    r->nheaders = i;
 }
 
 /* The request head's size as evhttp counts it against its limit (request
@@ -222,6 +232,17 @@ static size_t head_size(struct evhttp_request *ev, struct evkeyvalq *ih)
     TAILQ_FOREACH(kv, ih, next)
         n += strlen(kv->key) + 2 + strlen(kv->value);
     return n;
+}
+
+/* What plain HTTP serves unless http.allow_api = 1: probes and the
+ * description, none of which takes credentials. */
+static bool plain_http_path(const char *path)
+{
+    static const char *const allowed[] = {"/healthz", "/readyz", "/metrics", "/openapi.yaml"};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (strcmp(path, allowed[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Decodes the query string; -1 if malformed. */
@@ -255,9 +276,9 @@ static int copy_query(app_req *r, const char *q)
     return 0;
 }
 
-static void on_request(struct evhttp_request *ev, void *arg)
+/* plain: the request came over the plain-HTTP listener. */
+static void on_request(struct evhttp_request *ev, srv_loop *l, bool plain)
 {
-    srv_loop *l = arg;
     app_req *r = req_new();
     struct evkeyvalq *ih = evhttp_request_get_input_headers(ev);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
@@ -268,6 +289,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
     router_result rr;
     size_t blen, hsize;
     int nh = 0;
+    bool plain_only = plain && !config_int("http.allow_api");
     struct evkeyval *kv;
     char allow[128];
 
@@ -315,7 +337,19 @@ static void on_request(struct evhttp_request *ev, void *arg)
     }
     free((char *)r->path);
     r->path = app_strdup(path);
-    copy_headers(r, ih);
+    /* Plain HTTP exposes whatever the client sends to anyone on the path:
+     * refuse the API before anything (credentials, body) is read. 403, not
+     * a redirect: a client that sent a token or password in clear must see
+     * the mistake, not silently repeat it over HTTPS. */
+    if (plain_only && !plain_http_path(path)) {
+        req_set_problem(r, 403, "https_required", "HTTPS required",
+                        "This API is served over HTTPS only (plain HTTP serves /healthz, /readyz, "
+                        "/metrics and /openapi.yaml). Credentials sent here were not used; treat "
+                        "them as exposed.",
+                        NULL, NULL);
+        goto reply_now;
+    }
+    copy_headers(r, ih, plain_only);
     if (evhttp_uri_get_query(uri))
         r->priv->query_raw = app_strdup(evhttp_uri_get_query(uri));
     if (copy_query(r, evhttp_uri_get_query(uri)) != 0) {
@@ -370,6 +404,16 @@ static void on_request(struct evhttp_request *ev, void *arg)
     return;
 reply_now:
     reply(l, r);
+}
+
+static void on_tls_request(struct evhttp_request *ev, void *arg)
+{
+    on_request(ev, arg, false);
+}
+
+static void on_plain_request(struct evhttp_request *ev, void *arg)
+{
+    on_request(ev, arg, true);
 }
 
 /* ---- listeners ---- */
@@ -450,7 +494,7 @@ static struct evhttp *make_evhttp(srv_loop *l, bool tls)
                                       EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                       EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(h, "application/json");
-    evhttp_set_gencb(h, on_request, l);
+    evhttp_set_gencb(h, tls ? on_tls_request : on_plain_request, l);
     evhttp_set_bevcb(h, tls ? conns_on_new_tls : conns_on_new_plain, l);
     return h;
 }
@@ -547,6 +591,9 @@ int http_serve(router *rt, char *err, size_t errlen)
     int http_port = 0, https_port = 0, rc = -1;
 
     raise_fd_limit();
+    if (hl[0] != '\0' && config_int("http.allow_api"))
+        app_log(LOG_WARN, "http", "msg=\"http.allow_api=1: the whole API, credentials included, is "
+                "served over plain HTTP; run it only behind a TLS-terminating proxy\" listen=%s", hl);
     srv.rt = rt;
     srv.nloops = n;
     srv.loops = app_calloc((size_t)n, sizeof(srv_loop));

@@ -37,7 +37,7 @@ before(async () => {
     prefix: 'identity',
     overrides: { 'auth.max_failed_logins': 3, 'auth.lock_s': 3600 },
   });
-  base = server.httpUrl;
+  base = server.httpsUrl;
   id = await setupIdentity(server);
   for (const c of id.citizens) secrets.push(c.idNumber, c.phone);
   for (const op of Object.values(id.operators)) secrets.push(op.password);
@@ -788,7 +788,7 @@ describe('login load', () => {
     try {
       const id = await setupIdentity(server, { citizens: 1, hmac: false });
       const op = id.operators.window;
-      const rs = await Promise.all(Array.from({ length: 6 }, () => request(`${server.httpUrl}/v1/auth/login`, {
+      const rs = await Promise.all(Array.from({ length: 6 }, () => request(`${server.httpsUrl}/v1/auth/login`, {
         method: 'POST', json: { username: op.username, password: op.password }, timeoutMs: 30000,
       })));
       const statuses = rs.map((r) => r.status);

@@ -95,12 +95,14 @@ before(async () => {
     prefix: 'registration',
     overrides: {
       'jobs.enabled': 0, 'workers.count': 8,
-      // the appointment race sends 1000 requests at once from one address
+      // the appointment race sends 1000 requests at once from one address (over TLS: one client
+      // process may take longer than the first-byte deadline to start its last handshakes)
       'http.max_connections': 2000, 'http.max_connections_per_ip': 2000, 'workers.queue': 2000, 'registration.offer_size': 5,
+      'http.first_byte_timeout_s': 120,
       'registration.hoarding_limit': 2,
     },
   });
-  base = server.httpUrl;
+  base = server.httpsUrl;
   id = await setupIdentity(server);
 });
 
@@ -849,7 +851,7 @@ describe('plate choice modes switched by registration.selection (review)', () =>
     try {
       const id2 = await setupIdentity(s2, { citizens: 1, partners: [], hmac: false });
       const c = id2.citizens[0];
-      const call = (method, path, json, headers) => request(`${s2.httpUrl}${path}`, {
+      const call = (method, path, json, headers) => request(`${s2.httpsUrl}${path}`, {
         method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
       });
       let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id2.citizenHeaders(c));
@@ -889,7 +891,7 @@ describe('plate choice modes switched by registration.selection (review)', () =>
     try {
       const id3 = await setupIdentity(s3, { citizens: 1, partners: [], hmac: false });
       const c = id3.citizens[0];
-      const call = (method, path, json, headers) => request(`${s3.httpUrl}${path}`, {
+      const call = (method, path, json, headers) => request(`${s3.httpsUrl}${path}`, {
         method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
       });
       let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id3.citizenHeaders(c));

@@ -3,7 +3,9 @@
 // wallet and the government portal with test keys generated at start (or loaded from --keys).
 //
 // As a library (integration tests):
-//   const sim = await startSim({ onetripUrl, dir });      // HTTP server on 127.0.0.1:<random>
+//   const sim = await startSim({ onetripUrl, dir, ca });  // HTTP server on 127.0.0.1:<random>
+//                                                            (ca: PEM path or buffer trusted for an
+//                                                            https onetripUrl)
 //   server overrides: sim.overrides()                        // payments.* keys for onetripd
 //   const t = sim.pay('alipay', orderNo, amountFen)          // the payer pays: a trade is recorded
 //   await sim.notify(t)                                      // signed notification -> onetripd
@@ -22,8 +24,10 @@
 //                                           (for the demo tour / CLI)
 //
 // CLI:
-//   node tests/sim/channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip http://127.0.0.1:8080]
-//        prints the onetrip.conf [payments] lines, then serves until killed
+//   node tests/sim/channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip https://127.0.0.1:8443]
+//        [--ca var/tls/ca.crt]
+//        prints the onetrip.conf [payments] lines, then serves until killed; notifications go to
+//        --onetrip (onetripd serves its API over HTTPS only), trusting --ca
 //   node tests/sim/channel-sim.mjs pay --sim http://127.0.0.1:9100 --channel alipay
 //        --order P2025... --amount-fen 20000           pays and delivers the notification
 //
@@ -38,6 +42,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -109,11 +114,13 @@ function readBody(req) {
   });
 }
 
-/** POST body to url; resolves {status, text, headers}. */
-function post(url, headers, body) {
+/** POST body to url (http or https, trusting ca); resolves {status, text, headers}. */
+function post(url, headers, body, ca = null) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request(u, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const opts = { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } };
+    if (u.protocol === 'https:' && ca) opts.ca = Buffer.isBuffer(ca) ? ca : fs.readFileSync(ca);
+    const req = (u.protocol === 'https:' ? https : http).request(u, opts, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
@@ -123,12 +130,12 @@ function post(url, headers, body) {
   });
 }
 
-export async function startSim({ onetripUrl = null, dir = null, port = 0, host = '127.0.0.1' } = {}) {
+export async function startSim({ onetripUrl = null, dir = null, port = 0, host = '127.0.0.1', ca = null } = {}) {
   const keys = loadOrMakeKeys(dir || fs.mkdtempSync(path.join(os.tmpdir(), 'channel-sim-')));
   const trades = new Map(); // key channel/order_no -> trade
   const refunds = [];
   const stmt = { dropped: new Set(), extra: [], amounts: new Map() };
-  const sim = { keys, trades, refunds, onetripUrl, requests: [] };
+  const sim = { keys, trades, refunds, onetripUrl, ca, requests: [] };
 
   // ---- notices ---------------------------------------------------------------------------
   function alipayParams(t, o = {}) {
@@ -221,7 +228,7 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
   /** Send the notification of trade t to onetripd; resolves {status, text, headers}. */
   sim.notify = async function notify(t, o = {}) {
     const n = sim.notification(t, o);
-    return post(`${o.onetripUrl ?? sim.onetripUrl}${n.path}`, n.headers, n.body);
+    return post(`${o.onetripUrl ?? sim.onetripUrl}${n.path}`, n.headers, n.body, o.ca ?? sim.ca);
   };
 
   sim.statement = {
@@ -337,7 +344,8 @@ async function main() {
   const a = args(process.argv.slice(2));
   const cmd = a._[0];
   if (cmd === 'serve') {
-    const sim = await startSim({ port: Number(a.port ?? 9100), dir: a.dir ?? null, onetripUrl: a.onetrip ?? 'http://127.0.0.1:8080' });
+    const sim = await startSim({ port: Number(a.port ?? 9100), dir: a.dir ?? null,
+      onetripUrl: a.onetrip ?? 'https://127.0.0.1:8443', ca: a.ca ?? null });
     const lines = ['[payments]'];
     for (const [k, v] of Object.entries(sim.overrides())) lines.push(`${k.slice('payments.'.length)} = ${v}`);
     process.stdout.write(`${lines.join('\n')}\n# channel simulator listening on ${sim.url} (keys in ${sim.keys.dir})\n`);
@@ -350,7 +358,7 @@ async function main() {
     process.exitCode = r.status === 200 ? 0 : 1;
     return;
   }
-  process.stderr.write('usage: channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip URL]\n' +
+  process.stderr.write('usage: channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip URL] [--ca FILE]\n' +
     '       channel-sim.mjs pay --sim URL --channel alipay|wechatpay|policeapp|govportal --order NO --amount-fen N [--no-notify]\n');
   process.exitCode = 2;
 }
