@@ -96,9 +96,10 @@ before(async () => {
     overrides: {
       'jobs.enabled': 0, 'workers.count': 8,
       // the appointment race sends 1000 requests at once from one address (over TLS: one client
-      // process may take longer than the first-byte deadline to start its last handshakes)
+      // process, and one server loop under the sanitizer, may take longer than the first-byte
+      // and request deadlines to get through 1000 handshakes)
       'http.max_connections': 2000, 'http.max_connections_per_ip': 2000, 'workers.queue': 2000, 'registration.offer_size': 5,
-      'http.first_byte_timeout_s': 120,
+      'http.first_byte_timeout_s': 120, 'http.request_timeout_s': 120,
       'registration.hoarding_limit': 2,
     },
   });
