@@ -54,7 +54,7 @@ struct conn_track {
     bool admitted;   /* on_admit ran: no pending event refers to us */
     bool counted;    /* included in the per-address count (addr is set) */
     bool rejected;   /* refused at admission */
-    bool killed;     /* shut down by us (cap, deadline): counted in closing */
+    bool killed;     /* shut down by us (cap, deadline) */
     bool asked;      /* the client has sent a request byte (after TLS: decrypted) */
     bool waiting;    /* the first-byte deadline runs (since wait_ms) */
     bool cert_done;
@@ -69,9 +69,10 @@ struct conn_track {
 };
 
 static atomic_ulong serial_counter;
-/* Connections shut down by us that evhttp has not freed yet: they still
- * hold an fd but no longer count against the caps. */
-static atomic_long closing_conns;
+/* Connections that count against the caps: admitted (so in accept order: a
+ * newcomer never counts those accepted after it) and not shut down by us
+ * (those only await evhttp's EOF). */
+static atomic_long counted_conns;
 
 /* ---- per-address counts, shared by all loops ----
  * The key is the IPv4 address, or the /64 prefix of an IPv6 address (one
@@ -215,9 +216,9 @@ static void kill_conn(conn_track *t)
     if (t->killed)
         return;
     t->killed = true;
-    atomic_fetch_add(&closing_conns, 1);
     if (t->counted) {
         ip_release(t->addr);
+        atomic_fetch_sub(&counted_conns, 1);
         t->counted = false;
         t->addr = NULL;
     }
@@ -306,12 +307,6 @@ static conn_track *pick_victim(srv_loop *l, const conn_track *newcomer, const ip
     return best;
 }
 
-/* Connections that count against the caps: open ones not being closed. */
-static long live_conns(void)
-{
-    return atomic_load(&srv.open_conns) - atomic_load(&closing_conns);
-}
-
 /* Makes room for newcomer t under one cap: closes a victim, or refuses t.
  * Returns false when t was refused. */
 static bool make_room(srv_loop *l, conn_track *t, const ip_count *same_addr)
@@ -345,6 +340,7 @@ static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
     by_fd_set(l, t->fd, t);
     peer_of(t, key, sizeof key);
     t->addr = ip_acquire(key, &per_ip);
+    atomic_fetch_add(&counted_conns, 1);
     t->counted = true;
     if (atomic_load(&srv.shutting_down)) {
         t->rejected = true;
@@ -355,7 +351,7 @@ static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
     /* The per-address cap first: that address pays for its own newcomer. */
     if (per_ip > config_int("http.max_connections_per_ip") && !make_room(l, t, t->addr))
         return;
-    if (live_conns() > config_int("http.max_connections"))
+    if (atomic_load(&counted_conns) > config_int("http.max_connections"))
         (void)make_room(l, t, NULL);
 }
 
@@ -429,10 +425,10 @@ static void release(srv_loop *l, conn_track *t)
             SSL_set_app_data(ssl, NULL);
         }
     }
-    if (t->counted)
+    if (t->counted) {
         ip_release(t->addr);
-    if (t->killed)
-        atomic_fetch_sub(&closing_conns, 1);
+        atomic_fetch_sub(&counted_conns, 1);
+    }
     atomic_fetch_sub(&srv.open_conns, 1);
     bufferevent_decref(t->bev); /* last reference: closes the fd */
     free(t);
