@@ -37,14 +37,25 @@ static int check_log_level(const char *value, char *why, size_t whylen)
 static const app_conf base_defs[] = {
     S(server, ready_file, "", "after binding, write the bound addresses here (tests)"),
     S(http, listen, "127.0.0.1:8080", "HTTP address host:port; empty disables HTTP"),
+    I(http, allow_api, "0", 0, 1,
+      "1 = serve the whole API on plain HTTP (only behind a TLS-terminating proxy); "
+      "0 = plain HTTP serves /healthz, /readyz, /metrics, /openapi.yaml only"),
     I(http, threads, "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
     I(http, max_body, "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
-    I(http, max_headers_size, "16384", 1024, 1 << 20, "largest request head in bytes"),
+    I(http, max_headers_size, "16384", 1024, 1 << 20,
+      "largest request line + header lines in bytes (431 problem above)"),
+    I(http, max_headers_read, "131072", 1024, 4 << 20,
+      "request heads up to this size are read and answered (431 above http.max_headers_size); "
+      "longer ones get evhttp's bare 400; bounds the head's memory per connection"),
     I(http, max_header_count, "64", 8, 1000, "most request header lines (431 above)"),
     I(http, idle_timeout_s, "15", 1, 3600, "close a connection idle this long"),
     I(http, request_timeout_s, "30", 1, 3600, "deadline for receiving a whole request"),
-    I(http, max_connections, "1024", 1, 1000000, "open connections, all clients"),
-    I(http, max_connections_per_ip, "256", 1, 1000000, "open connections from one address"),
+    I(http, first_byte_timeout_s, "5", 1, 300,
+      "close a new connection that sends nothing this long (TLS: no request byte after the handshake)"),
+    I(http, max_connections, "1024", 1, 1000000,
+      "open connections, all clients; at the cap an idle one is closed to admit a new one"),
+    I(http, max_connections_per_ip, "256", 1, 1000000,
+      "open connections from one address (IPv6: one /64); at the cap its own idle one makes room"),
     S(https, listen, "127.0.0.1:8443", "HTTPS address host:port; empty disables HTTPS"),
     S(https, cert, "", "server certificate chain (PEM)"),
     S(https, key, "", "server private key (PEM)"),
@@ -339,6 +350,10 @@ int config_validate(char *err, size_t errlen)
     if (server_conf.https.listen[0] != '\0' &&
         (server_conf.https.cert[0] == '\0' || server_conf.https.key[0] == '\0')) {
         snprintf(err, errlen, "https.cert and https.key are required when https.listen is set");
+        return -1;
+    }
+    if (server_conf.http.max_headers_read < server_conf.http.max_headers_size) {
+        snprintf(err, errlen, "http.max_headers_read must be at least http.max_headers_size");
         return -1;
     }
     if (server_conf.http.listen[0] == '\0' && server_conf.https.listen[0] == '\0') {

@@ -26,8 +26,9 @@ typedef struct server_settings {
     struct { const char *ready_file; } server;
     struct {
         const char *listen;
-        int64_t threads, max_body, max_headers_size, max_header_count, idle_timeout_s,
-            request_timeout_s, max_connections, max_connections_per_ip;
+        int64_t allow_api, threads, max_body, max_headers_size, max_headers_read,
+            max_header_count, idle_timeout_s, request_timeout_s, first_byte_timeout_s,
+            max_connections, max_connections_per_ip;
     } http;
     struct { const char *listen, *cert, *key, *client_ca; } https;
     struct { int64_t count, queue; } workers;

@@ -5,14 +5,23 @@
  * an extra reference on it, so after evhttp frees the connection the
  * bufferevent (and its fd) stay valid until the sweeper notices that evhttp
  * dropped it (its event callback was cleared by bufferevent_free) and
- * releases our reference. That gives us, without patching libevent:
- *  - a total and a per-address cap: over a cap, the socket is shut down
- *    right after accept and evhttp closes it on the EOF;
+ * releases our reference. A callback on the bufferevent's input buffer tells
+ * us when the client sent its first byte and when it last sent one. That
+ * gives us, without patching libevent:
+ *  - a total and a per-address cap that do not lock newcomers out: at a cap
+ *    an older connection is closed to admit the new one (see pick_victim);
+ *    only when every candidate is busy with a request is the new one shut;
+ *  - a first-byte deadline: a connection that sends nothing within
+ *    http.first_byte_timeout_s of its accept (TLS: no handshake), or no
+ *    request byte within as long after its TLS handshake, is shut down, so
+ *    silent connections do not hold resources until evhttp's idle timeout;
  *  - a deadline for receiving a whole request: a connection that is not
  *    being answered and has spent longer than http.request_timeout_s since
  *    its last reply (or accept) is shut down, however slowly it trickles.
+ * Closing means shutdown(): evhttp reads EOF and frees the connection.
  * All of this runs on the connection's loop thread, except the per-address
- * table which the loops share under a mutex. */
+ * table which the loops share under a mutex. A cap is enforced by closing
+ * connections of the admitting loop only (loops never touch each other's). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -32,33 +41,49 @@
 #include "server/log.h"
 #include "server/metrics.h"
 
+typedef struct ip_count ip_count;
+
 struct conn_track {
     struct bufferevent *bev;
+    struct evbuffer_cb_entry *in_cb; /* on the input buffer: notes client bytes */
     srv_loop *loop;
     int fd;
     uint64_t serial;
     bool tls;
-    bool busy;
+    bool busy;       /* a request of this connection is being handled */
     bool admitted;   /* on_admit ran: no pending event refers to us */
-    bool counted;    /* included in the per-address count */
-    bool rejected;
-    bool killed;
+    bool counted;    /* included in the per-address count (addr is set) */
+    bool rejected;   /* refused at admission */
+    bool killed;     /* shut down by us (cap, deadline) */
+    bool asked;      /* the client has sent a request byte (after TLS: decrypted) */
+    bool waiting;    /* the first-byte deadline runs (since wait_ms) */
     bool cert_done;
-    int64_t phase_start_ms;
+    int64_t accept_ms;      /* when accepted */
+    int64_t wait_ms;        /* start of the first-byte wait: accept, or TLS handshake done */
+    int64_t active_ms;      /* last sign of life from the client, or last reply */
+    int64_t phase_start_ms; /* accept or last reply: start of the request deadline */
+    ip_count *addr;         /* per-address entry; valid while counted */
     char peer[64];
     char cert_sha256[65];
     conn_track *next, *prev;
 };
 
 static atomic_ulong serial_counter;
+/* Connections that count against the caps: admitted (so in accept order: a
+ * newcomer never counts those accepted after it) and not shut down by us
+ * (those only await evhttp's EOF). */
+static atomic_long counted_conns;
 
-/* ---- per-address counts, shared by all loops ---- */
+/* ---- per-address counts, shared by all loops ----
+ * The key is the IPv4 address, or the /64 prefix of an IPv6 address (one
+ * subscriber usually holds a whole /64, so counting single IPv6 addresses
+ * would make the per-address cap meaningless). */
 #define IP_BUCKETS 1024
-typedef struct ip_count {
-    char ip[64];
+struct ip_count {
+    char key[80];
     int n;
     struct ip_count *next;
-} ip_count;
+};
 static ip_count *ip_table[IP_BUCKETS];
 static pthread_mutex_t ip_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -70,34 +95,71 @@ static unsigned ip_hash(const char *s)
     return h % IP_BUCKETS;
 }
 
-/* Adds delta to ip's count and returns the new count. */
-static int ip_add(const char *ip, int delta)
+/* Counts one more connection for key; returns its entry (valid until the
+ * matching ip_release) and the new count in *n. */
+static ip_count *ip_acquire(const char *key, int *n)
 {
-    unsigned b = ip_hash(ip);
-    ip_count **pp, *e;
-    int n = 0;
+    unsigned b = ip_hash(key);
+    ip_count *e;
 
     pthread_mutex_lock(&ip_mu);
-    for (pp = &ip_table[b]; (e = *pp) != NULL; pp = &e->next)
-        if (strcmp(e->ip, ip) == 0)
+    for (e = ip_table[b]; e != NULL; e = e->next)
+        if (strcmp(e->key, key) == 0)
             break;
-    if (e == NULL && delta > 0) {
+    if (e == NULL) {
         e = app_calloc(1, sizeof *e);
-        snprintf(e->ip, sizeof e->ip, "%s", ip);
+        snprintf(e->key, sizeof e->key, "%s", key);
         e->next = ip_table[b];
         ip_table[b] = e;
-        pp = &ip_table[b];
     }
-    if (e != NULL) {
-        e->n += delta;
-        n = e->n;
-        if (e->n <= 0) {
-            *pp = e->next;
-            free(e);
-        }
+    *n = ++e->n;
+    pthread_mutex_unlock(&ip_mu);
+    return e;
+}
+
+static void ip_release(ip_count *e)
+{
+    ip_count **pp;
+
+    pthread_mutex_lock(&ip_mu);
+    if (--e->n <= 0) {
+        for (pp = &ip_table[ip_hash(e->key)]; *pp != NULL; pp = &(*pp)->next)
+            if (*pp == e) {
+                *pp = e->next;
+                free(e);
+                break;
+            }
     }
     pthread_mutex_unlock(&ip_mu);
-    return n;
+}
+
+/* Fills t->peer (for logs and handlers) and key (for the per-address count)
+ * from the socket's peer address. */
+static void peer_of(conn_track *t, char *key, size_t keycap)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+
+    t->peer[0] = '\0';
+    if (getpeername(t->fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, t->peer, sizeof t->peer);
+        } else if (ss.ss_family == AF_INET6) {
+            const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+            inet_ntop(AF_INET6, a, t->peer, sizeof t->peer);
+            if (!IN6_IS_ADDR_V4MAPPED(a)) {
+                struct in6_addr prefix = *a;
+                char buf[INET6_ADDRSTRLEN];
+                memset(prefix.s6_addr + 8, 0, 8);
+                inet_ntop(AF_INET6, &prefix, buf, sizeof buf);
+                snprintf(key, keycap, "%s/64", buf);
+                return;
+            }
+        }
+    }
+    if (t->peer[0] == '\0')
+        snprintf(t->peer, sizeof t->peer, "unknown");
+    snprintf(key, keycap, "%s", t->peer);
 }
 
 static int64_t now_ms(void)
@@ -126,57 +188,171 @@ static void by_fd_set(srv_loop *l, int fd, conn_track *t)
 
 static void release(srv_loop *l, conn_track *t);
 
-/* Releases trackers whose connection evhttp has freed (bufferevent_free
- * clears the callbacks); only our reference keeps them. */
+/* Whether evhttp still owns the connection (bufferevent_free clears the
+ * callbacks; only our reference keeps the bufferevent then). */
+static bool evhttp_holds(const conn_track *t)
+{
+    bufferevent_event_cb ecb = NULL;
+    bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
+    return ecb != NULL;
+}
+
+/* Releases trackers whose connection evhttp has freed. */
 static void reap(srv_loop *l)
 {
     conn_track *t = l->conns, *next;
     for (; t != NULL; t = next) {
-        bufferevent_event_cb ecb = NULL;
         next = t->next;
-        bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
         /* Not before on_admit ran: its event still points at t. */
-        if (ecb == NULL && t->admitted)
+        if (t->admitted && !evhttp_holds(t))
             release(l, t);
     }
+}
+
+/* Shuts t down; evhttp reads EOF and frees it, the sweeper releases it.
+ * From now on t no longer counts against either cap. */
+static void kill_conn(conn_track *t)
+{
+    if (t->killed)
+        return;
+    t->killed = true;
+    if (t->counted) {
+        ip_release(t->addr);
+        atomic_fetch_sub(&counted_conns, 1);
+        t->counted = false;
+        t->addr = NULL;
+    }
+    shutdown(t->fd, SHUT_RDWR);
+}
+
+/* Input-buffer callback: runs on the loop thread whenever evhttp's input
+ * buffer changes; bytes added came from the client. */
+static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    conn_track *t = arg;
+    (void)buf;
+    if (info->n_added > 0) {
+        t->asked = true;
+        t->waiting = false;
+        t->active_ms = now_ms();
+    }
+}
+
+/* TLS progress (OpenSSL info callback, on the loop thread inside SSL_read/
+ * SSL_do_handshake). A TLS client's first bytes are its handshake: they end
+ * the first wait. The handshake itself is bounded by the request deadline;
+ * once it is done the client gets another first-byte wait for its request,
+ * so a burst of handshakes that a slow client completes late is not cut. */
+static void on_tls_info(const SSL *ssl, int where, int ret)
+{
+    conn_track *t = SSL_get_app_data(ssl);
+    (void)ret;
+    if (t == NULL || t->asked)
+        return;
+    /* ACCEPT_LOOP: a handshake message arrived or left (not ACCEPT_EXIT,
+     * which SSL_accept reports on every return, waiting for bytes too). */
+    if ((where & SSL_ST_ACCEPT) && (where & SSL_CB_LOOP)) {
+        t->waiting = false;
+        t->active_ms = now_ms();
+    }
+    if (where & SSL_CB_HANDSHAKE_DONE) {
+        t->waiting = true;
+        t->wait_ms = t->active_ms = now_ms();
+    }
+}
+
+/* Which connection of loop l to close so that a newcomer fits.
+ *  - Never the newcomer, one being answered (busy: the work is under way),
+ *    or one already closing.
+ *  - same_addr != NULL (the newcomer's address is at its cap): only that
+ *    address's connections; its own connections make room for it.
+ *  - Otherwise (the total cap): first the address holding the most
+ *    connections, so one client or a few cannot keep the others out.
+ *  - Then a connection that has sent no request byte before one that has,
+ *    then the one idle longest (since its last byte, TLS handshake step or
+ *    reply; since accept if none).
+ * NULL when there is none. O(connections of the loop), only at a cap. */
+static conn_track *pick_victim(srv_loop *l, const conn_track *newcomer, const ip_count *same_addr)
+{
+    conn_track *best = NULL, *t;
+    int best_n = 0;
+
+    pthread_mutex_lock(&ip_mu); /* for the address counts */
+    for (t = l->conns; t != NULL; t = t->next) {
+        int n;
+        if (t == newcomer || !t->counted || t->busy || t->killed || t->rejected ||
+            !evhttp_holds(t))
+            continue;
+        if (same_addr != NULL && t->addr != same_addr)
+            continue;
+        n = same_addr != NULL ? 0 : t->addr->n;
+        if (best != NULL) {
+            if (n != best_n) {
+                if (n < best_n)
+                    continue;
+            } else if (t->asked != best->asked) {
+                if (t->asked)
+                    continue;
+            } else if (t->active_ms != best->active_ms) {
+                if (t->active_ms > best->active_ms)
+                    continue;
+            } else if (t->serial > best->serial) {
+                continue; /* same millisecond: the older one */
+            }
+        }
+        best = t;
+        best_n = n;
+    }
+    pthread_mutex_unlock(&ip_mu);
+    return best;
+}
+
+/* Makes room for newcomer t under one cap: closes a victim, or refuses t.
+ * Returns false when t was refused. */
+static bool make_room(srv_loop *l, conn_track *t, const ip_count *same_addr)
+{
+    conn_track *v = pick_victim(l, t, same_addr);
+    if (v == NULL) {
+        t->rejected = true;
+        metrics_conn_rejected();
+        kill_conn(t);
+        return false;
+    }
+    metrics_conn_evicted();
+    kill_conn(v);
+    return true;
 }
 
 /* Runs once, on the loop, right after evhttp attached the fd. */
 static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
 {
     conn_track *t = arg;
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
+    srv_loop *l = t->loop;
+    char key[80];
     int per_ip;
-
-    bufferevent_event_cb ecb = NULL;
 
     t->admitted = true;
     t->fd = bufferevent_getfd(t->bev);
-    bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
-    if (t->fd < 0 || ecb == NULL)
+    if (t->fd < 0 || !evhttp_holds(t))
         return; /* already gone; the sweeper releases it */
     /* Count only live connections: closed ones may await the sweeper. */
-    reap(t->loop);
-    by_fd_set(t->loop, t->fd, t);
+    reap(l);
+    by_fd_set(l, t->fd, t);
+    peer_of(t, key, sizeof key);
+    t->addr = ip_acquire(key, &per_ip);
+    atomic_fetch_add(&counted_conns, 1);
     t->counted = true;
-    if (getpeername(t->fd, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, t->peer, sizeof t->peer);
-        else if (ss.ss_family == AF_INET6)
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, t->peer, sizeof t->peer);
-    }
-    if (t->peer[0] == '\0')
-        snprintf(t->peer, sizeof t->peer, "unknown");
-    per_ip = ip_add(t->peer, 1);
-    if (atomic_load(&srv.open_conns) > server_conf.http.max_connections ||
-        per_ip > server_conf.http.max_connections_per_ip || atomic_load(&srv.shutting_down)) {
-        /* Refuse: evhttp reads EOF and frees the connection; the sweeper
-         * then releases our reference. No request is read from it. */
+    if (atomic_load(&srv.shutting_down)) {
         t->rejected = true;
         metrics_conn_rejected();
-        shutdown(t->fd, SHUT_RDWR);
+        kill_conn(t);
+        return;
     }
+    /* The per-address cap first: that address pays for its own newcomer. */
+    if (per_ip > server_conf.http.max_connections_per_ip && !make_room(l, t, t->addr))
+        return;
+    if (atomic_load(&counted_conns) > server_conf.http.max_connections)
+        (void)make_room(l, t, NULL);
 }
 
 static struct bufferevent *track(struct event_base *base, void *arg, SSL *ssl)
@@ -200,7 +376,13 @@ static struct bufferevent *track(struct event_base *base, void *arg, SSL *ssl)
     t->fd = -1;
     t->tls = ssl != NULL;
     t->serial = atomic_fetch_add(&serial_counter, 1) + 1;
-    t->phase_start_ms = now_ms();
+    t->accept_ms = t->wait_ms = t->active_ms = t->phase_start_ms = now_ms();
+    t->waiting = true;
+    t->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, t);
+    if (ssl != NULL) {
+        SSL_set_app_data(ssl, t);
+        SSL_set_info_callback(ssl, on_tls_info);
+    }
     t->next = l->conns;
     if (l->conns)
         l->conns->prev = t;
@@ -234,8 +416,19 @@ static void release(srv_loop *l, conn_track *t)
         t->next->prev = t->prev;
     if (t->fd >= 0 && t->fd < l->by_fd_cap && l->by_fd[t->fd] == t)
         l->by_fd[t->fd] = NULL;
-    if (t->counted)
-        ip_add(t->peer, -1);
+    if (t->in_cb != NULL)
+        evbuffer_remove_cb_entry(bufferevent_get_input(t->bev), t->in_cb);
+    if (t->tls) {
+        SSL *ssl = bufferevent_openssl_get_ssl(t->bev);
+        if (ssl != NULL) {
+            SSL_set_info_callback(ssl, NULL);
+            SSL_set_app_data(ssl, NULL);
+        }
+    }
+    if (t->counted) {
+        ip_release(t->addr);
+        atomic_fetch_sub(&counted_conns, 1);
+    }
     atomic_fetch_sub(&srv.open_conns, 1);
     bufferevent_decref(t->bev); /* last reference: closes the fd */
     free(t);
@@ -246,15 +439,20 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     srv_loop *l = arg;
     int64_t now = now_ms();
     int64_t deadline = server_conf.http.request_timeout_s * 1000;
+    int64_t first_byte = server_conf.http.first_byte_timeout_s * 1000;
     conn_track *t = l->conns, *next;
 
     reap(l);
     for (t = l->conns; t != NULL; t = next) {
         next = t->next;
-        if (!t->busy && !t->killed && t->fd >= 0 && now - t->phase_start_ms > deadline) {
-            t->killed = true;
+        if (t->killed || t->fd < 0 || !t->admitted)
+            continue;
+        if (t->waiting && now - t->wait_ms > first_byte) {
+            metrics_conn_silent();
+            kill_conn(t);
+        } else if (!t->busy && now - t->phase_start_ms > deadline) {
             metrics_conn_timeout();
-            shutdown(t->fd, SHUT_RDWR);
+            kill_conn(t);
         }
     }
 }
@@ -322,7 +520,7 @@ void conns_set_busy(conn_track *t, bool busy)
 {
     t->busy = busy;
     if (!busy)
-        t->phase_start_ms = now_ms();
+        t->phase_start_ms = t->active_ms = now_ms();
 }
 
 uint64_t conns_serial(const conn_track *t)

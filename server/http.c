@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,7 +197,14 @@ static app_method method_of(enum evhttp_cmd_type c)
     }
 }
 
-static void copy_headers(app_req *r, struct evkeyvalq *h)
+/* Credentials: never read from a plain-HTTP request (see on_plain_request). */
+static bool is_credential_header(const char *name)
+{
+    return strcasecmp(name, "Authorization") == 0 || strcasecmp(name, "Cookie") == 0 ||
+           strncasecmp(name, "X-Onetrip-", 10) == 0;
+}
+
+static void copy_headers(app_req *r, struct evkeyvalq *h, bool drop_credentials)
 {
     struct evkeyval *kv;
     int n = 0, i = 0;
@@ -203,11 +212,37 @@ static void copy_headers(app_req *r, struct evkeyvalq *h)
         n++;
     r->headers = app_calloc((size_t)n + 1, sizeof(app_kv));
     TAILQ_FOREACH(kv, h, next) {
+        if (drop_credentials && is_credential_header(kv->key))
+            continue;
         r->headers[i].key = app_strdup(kv->key);
         r->headers[i].val = app_strdup(kv->value);
         i++;
     }
-    r->nheaders = n;
+    r->nheaders = i;
+}
+
+/* The request head's size as evhttp counts it against its limit (request
+ * line and header lines without their line ends), near enough: the
+ * method and version are taken as 16 bytes. */
+static size_t head_size(struct evhttp_request *ev, struct evkeyvalq *ih)
+{
+    const char *uri = evhttp_request_get_uri(ev);
+    struct evkeyval *kv;
+    size_t n = 16 + (uri ? strlen(uri) : 0);
+    TAILQ_FOREACH(kv, ih, next)
+        n += strlen(kv->key) + 2 + strlen(kv->value);
+    return n;
+}
+
+/* What plain HTTP serves unless http.allow_api = 1: probes and the
+ * description, none of which takes credentials. */
+static bool plain_http_path(const char *path)
+{
+    static const char *const allowed[] = {"/healthz", "/readyz", "/metrics", "/openapi.yaml"};
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (strcmp(path, allowed[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Decodes the query string; -1 if malformed. */
@@ -241,9 +276,9 @@ static int copy_query(app_req *r, const char *q)
     return 0;
 }
 
-static void on_request(struct evhttp_request *ev, void *arg)
+/* plain: the request came over the plain-HTTP listener. */
+static void on_request(struct evhttp_request *ev, srv_loop *l, bool plain)
 {
-    srv_loop *l = arg;
     app_req *r = req_new();
     struct evkeyvalq *ih = evhttp_request_get_input_headers(ev);
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
@@ -252,8 +287,9 @@ static void on_request(struct evhttp_request *ev, void *arg)
     const char *path;
     conn_track *t = conns_for_request(l, ev);
     router_result rr;
-    size_t blen;
+    size_t blen, hsize;
     int nh = 0;
+    bool plain_only = plain && !server_conf.http.allow_api;
     struct evkeyval *kv;
     char allow[128];
 
@@ -284,6 +320,16 @@ static void on_request(struct evhttp_request *ev, void *arg)
                         "The request has more header lines than this server accepts.", NULL, NULL);
         goto reply_now;
     }
+    /* evhttp reads heads up to http.max_headers_read (bounding memory) and
+     * can only answer a longer one with a bare HTML 400; our own, lower
+     * limit is answered here in the API's format. */
+    hsize = head_size(ev, ih);
+    if (hsize > (size_t)server_conf.http.max_headers_size) {
+        req_set_problem(r, 431, "headers_too_large", "Request header fields too large",
+                        "The request line and headers are larger than this server accepts.", NULL,
+                        json_pack("{sI}", "max_bytes", (json_int_t)server_conf.http.max_headers_size));
+        goto reply_now;
+    }
     path = uri ? evhttp_uri_get_path(uri) : NULL;
     if (path == NULL || path[0] != '/' || r->method == 0) {
         req_set_problem(r, 400, "bad_request_line", NULL, NULL, NULL, NULL);
@@ -291,7 +337,19 @@ static void on_request(struct evhttp_request *ev, void *arg)
     }
     free((char *)r->path);
     r->path = app_strdup(path);
-    copy_headers(r, ih);
+    /* Plain HTTP exposes whatever the client sends to anyone on the path:
+     * refuse the API before anything (credentials, body) is read. 403, not
+     * a redirect: a client that sent a token or password in clear must see
+     * the mistake, not silently repeat it over HTTPS. */
+    if (plain_only && !plain_http_path(path)) {
+        req_set_problem(r, 403, "https_required", "HTTPS required",
+                        "This API is served over HTTPS only (plain HTTP serves /healthz, /readyz, "
+                        "/metrics and /openapi.yaml). Credentials sent here were not used; treat "
+                        "them as exposed.",
+                        NULL, NULL);
+        goto reply_now;
+    }
+    copy_headers(r, ih, plain_only);
     if (evhttp_uri_get_query(uri))
         r->priv->query_raw = app_strdup(evhttp_uri_get_query(uri));
     if (copy_query(r, evhttp_uri_get_query(uri)) != 0) {
@@ -348,6 +406,16 @@ static void on_request(struct evhttp_request *ev, void *arg)
     return;
 reply_now:
     reply(l, r);
+}
+
+static void on_tls_request(struct evhttp_request *ev, void *arg)
+{
+    on_request(ev, arg, false);
+}
+
+static void on_plain_request(struct evhttp_request *ev, void *arg)
+{
+    on_request(ev, arg, true);
 }
 
 /* ---- listeners ---- */
@@ -422,13 +490,13 @@ static struct evhttp *make_evhttp(srv_loop *l, bool tls)
     if (h == NULL)
         return NULL;
     evhttp_set_max_body_size(h, server_conf.http.max_body);
-    evhttp_set_max_headers_size(h, server_conf.http.max_headers_size);
+    evhttp_set_max_headers_size(h, server_conf.http.max_headers_read);
     evhttp_set_timeout(h, (int)server_conf.http.idle_timeout_s);
     evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                       EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                       EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(h, "application/json");
-    evhttp_set_gencb(h, on_request, l);
+    evhttp_set_gencb(h, tls ? on_tls_request : on_plain_request, l);
     evhttp_set_bevcb(h, tls ? conns_on_new_tls : conns_on_new_plain, l);
     return h;
 }
@@ -516,6 +584,27 @@ static int write_ready_file(const char *path, int http_port, int https_port)
     return 0;
 }
 
+/* Each connection holds an fd until it is released (evicted ones a little
+ * longer), and accept() failing with EMFILE would leave the listener
+ * spinning: raise the soft fd limit towards twice the connection cap, and
+ * say so when the hard limit does not allow it. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)server_conf.http.max_connections * 2 + 256;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want) ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            rl.rlim_cur = 0;
+    }
+    if (rl.rlim_cur < want)
+        app_log(LOG_WARN, "http", "msg=\"open-file limit is low for http.max_connections\" limit=%llu "
+                "wanted=%llu", (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
 int http_serve(router *rt, char *err, size_t errlen)
 {
     int n = (int)server_conf.http.threads;
@@ -524,6 +613,10 @@ int http_serve(router *rt, char *err, size_t errlen)
 
     if (route_limits_init(rt, err, errlen) != 0)
         return -1;
+    raise_fd_limit();
+    if (hl[0] != '\0' && server_conf.http.allow_api)
+        app_log(LOG_WARN, "http", "msg=\"http.allow_api=1: the whole API, credentials included, is "
+                "served over plain HTTP; run it only behind a TLS-terminating proxy\" listen=%s", hl);
     srv.rt = rt;
     srv.nloops = n;
     srv.loops = app_calloc((size_t)n, sizeof(srv_loop));

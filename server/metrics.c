@@ -22,7 +22,7 @@ static char **route_names;              /* index nroutes = "unmatched" */
 static atomic_ullong *req_counts;       /* (nroutes+1) * NSLOTS */
 static atomic_ullong lat_buckets[NBUCKETS + 1];
 static atomic_ullong lat_sum_us, lat_count;
-static atomic_ullong conn_rejected, conn_timeouts, queue_full, db_errors;
+static atomic_ullong conn_rejected, conn_timeouts, conn_evicted, conn_silent, queue_full, db_errors;
 static metrics_gauges gauges;
 
 #define MAX_JOBS 64
@@ -77,6 +77,8 @@ void metrics_request(int route, int status, int64_t duration_us)
 
 void metrics_conn_rejected(void) { atomic_fetch_add(&conn_rejected, 1); }
 void metrics_conn_timeout(void) { atomic_fetch_add(&conn_timeouts, 1); }
+void metrics_conn_evicted(void) { atomic_fetch_add(&conn_evicted, 1); }
+void metrics_conn_silent(void) { atomic_fetch_add(&conn_silent, 1); }
 void metrics_queue_full(void) { atomic_fetch_add(&queue_full, 1); }
 void metrics_db_error(void) { atomic_fetch_add(&db_errors, 1); }
 
@@ -174,10 +176,17 @@ char *metrics_render(size_t *len)
 #define GAUGE(name, help, fn) \
     sb_printf(&b, "# HELP " name " " help "\n# TYPE " name " gauge\n" name " %ld\n", \
               gauges.fn ? gauges.fn() : 0L)
-    COUNTER("onetrip_connections_rejected_total", "Connections refused by a connection cap.",
+    COUNTER("onetrip_connections_rejected_total",
+            "Connections refused at a connection cap (every other one was busy).",
             atomic_load(&conn_rejected));
     COUNTER("onetrip_connections_timed_out_total", "Connections closed by the request deadline.",
             atomic_load(&conn_timeouts));
+    COUNTER("onetrip_connections_evicted_total",
+            "Idle connections closed at a connection cap to admit a new one.",
+            atomic_load(&conn_evicted));
+    COUNTER("onetrip_connections_silent_closed_total",
+            "Connections closed for sending nothing within the first-byte deadline.",
+            atomic_load(&conn_silent));
     COUNTER("onetrip_queue_full_total", "Requests answered 503 because the work queue was full.",
             atomic_load(&queue_full));
     COUNTER("onetrip_db_errors_total", "Database errors seen by request handlers and jobs.",

@@ -12,6 +12,8 @@ void metrics_init(int nroutes, const char *const *route_names);
 void metrics_request(int route, int status, int64_t duration_us);
 void metrics_conn_rejected(void);
 void metrics_conn_timeout(void);
+void metrics_conn_evicted(void);
+void metrics_conn_silent(void);
 void metrics_queue_full(void);
 void metrics_db_error(void);
 void metrics_job_run(const char *job, int ok, int64_t count, int64_t duration_ms);

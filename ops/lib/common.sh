@@ -26,9 +26,10 @@ ONETRIP_BASE_PACKAGES=(
     build-essential cmake pkg-config libevent-dev libmariadb-dev mariadb-server mariadb-client
     libjwt-dev libjansson-dev check libssl-dev openssl curl ca-certificates
 )
-# Extra packages needed by ops/test (node test runner, redocly, promtool).
+# Extra packages needed by ops/test (node test runner, redocly, promtool, jq for the README
+# tour's test).
 # shellcheck disable=SC2034
-ONETRIP_TEST_PACKAGES=(nodejs npm prometheus)
+ONETRIP_TEST_PACKAGES=(nodejs npm prometheus jq)
 
 log() {
     printf 'onetrip: %s\n' "$*" >&2 || true # never fatal: stderr may be a closed pipe

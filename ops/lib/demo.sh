@@ -105,11 +105,12 @@ for entry in "${CITIZENS[@]}"; do
 done
 
 # ---- the first demo citizen drives: a licence and a car, for the tour ------------------------
-# (no CLI for these yet: plain SQL as root, only when ops/run passes the socket)
+# (no CLI for these yet: plain SQL as root, only when ops/run passes the socket; DEMO_DB_NAME
+# names the database when it is not onetrip, as for the README tour's test)
 if [[ -n "${DEMO_DB_SOCKET:-}" ]]; then
     cid="$(cred_get citizen.330111198503150017 | sed -E 's/.*\(id ([0-9]+)\).*/\1/')"
     if [[ "$cid" =~ ^[0-9]+$ ]]; then
-        mariadb -S "$DEMO_DB_SOCKET" -uroot onetrip <<SQL
+        mariadb -S "$DEMO_DB_SOCKET" -uroot "${DEMO_DB_NAME:-onetrip}" <<SQL
 INSERT IGNORE INTO licences (citizen_id, file_no, classes, points, cycle_start, status, valid_from,
   valid_until, created_at)
 VALUES ($cid, '330111000001', 'C1', 0, '2026-03-15', 'valid', '2020-03-15', '2030-03-15', UTC_TIMESTAMP(3));

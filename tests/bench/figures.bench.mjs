@@ -31,7 +31,7 @@ async function timeIt(fn) {
 }
 
 const server = await startServer({ prefix: 'bench_figures', seed: ['--people', '1000', '--seed', '3'],
-  overrides: { 'jobs.enabled': 0, 'log.access': 0 } });
+  overrides: { 'jobs.enabled': 0, 'log.access': 0, 'http.allow_api': 1 } }); // the API on plain HTTP, as behind a proxy
 try {
   const id = await setupIdentity(server, { citizens: 1 });
   const db = server.db.name;

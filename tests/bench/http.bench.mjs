@@ -49,8 +49,9 @@ async function load(url, headersFn) {
   return { rps: lat.length / secs, p50: pct(lat, 0.5), p99: pct(lat, 0.99), errors, n: lat.length };
 }
 
+// Plain HTTP with the API allowed (as behind a TLS-terminating proxy): the loop without TLS.
 const server = await startServer({ prefix: 'bench_http', overrides: {
-  'jobs.enabled': 0, 'log.access': 0, 'http.threads': THREADS, 'workers.count': 8,
+  'jobs.enabled': 0, 'log.access': 0, 'http.threads': THREADS, 'workers.count': 8, 'http.allow_api': 1,
   'http.max_connections_per_ip': 4096, 'http.max_connections': 4096,
 } });
 try {

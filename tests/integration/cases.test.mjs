@@ -20,7 +20,7 @@ function fileCase(item, citizen, channel, outletId) {
   return { number, code };
 }
 
-const url = (p) => `${server.httpUrl}${p}`;
+const url = (p) => `${server.httpsUrl}${p}`;
 const idem = () => ({ 'Idempotency-Key': randomHex(8) });
 
 async function op(role, method, path, json, extra = {}) {

@@ -9,7 +9,7 @@ import { setupIdentity } from './lib/identity.mjs';
 
 let server;
 let id;
-const url = (p) => `${server.httpUrl}${p}`;
+const url = (p) => `${server.httpsUrl}${p}`;
 
 before(async () => {
   server = await startServer({ prefix: 'catalog', overrides: { 'jobs.enabled': 0 } });

@@ -58,7 +58,7 @@ describe('foundation', () => {
   });
 
   test('unknown path is a 404 problem carrying the request id', async () => {
-    const r = await request(`${server.httpUrl}/no/such/thing`, { headers: { 'X-Request-Id': 'rid-404' } });
+    const r = await request(`${server.httpsUrl}/no/such/thing`, { headers: { 'X-Request-Id': 'rid-404' } });
     assert.equal(r.status, 404);
     assert.match(r.headers['content-type'], /^application\/problem\+json/);
     assert.equal(r.json.status, 404);
@@ -86,14 +86,14 @@ describe('foundation', () => {
   });
 
   test('error bodies hold no SQL or internals', async () => {
-    const r = await request(`${server.httpUrl}/v1/%27%20OR%201=1`);
+    const r = await request(`${server.httpsUrl}/v1/%27%20OR%201=1`);
     assert.equal(r.status, 404);
     assert.doesNotMatch(r.text, /SELECT|INSERT|mysql|maria|\.c:/i);
   });
 
   test('metrics are Prometheus text accepted by promtool, counting requests by route and status', async () => {
     await request(`${server.httpUrl}/healthz`);
-    await request(`${server.httpUrl}/nowhere`);
+    await request(`${server.httpsUrl}/nowhere`);
     const r = await request(`${server.httpUrl}/metrics`);
     assert.equal(r.status, 200);
     assert.match(r.headers['content-type'], /^text\/plain; version=0\.0\.4/);

@@ -86,7 +86,7 @@ before(async () => {
       'auth.max_failed_logins_per_address': 8,
     },
   });
-  base = server.httpUrl;
+  base = server.httpsUrl;
   id = await setupIdentity(server);
   for (const c of id.citizens) secrets.push(c.idNumber, c.phone);
   for (const op of Object.values(id.operators)) secrets.push(op.password);
@@ -1071,7 +1071,7 @@ describe('login load', () => {
     try {
       const id = await setupIdentity(server, { citizens: 1, hmac: false });
       const op = id.operators.window;
-      const rs = await Promise.all(Array.from({ length: 6 }, () => request(`${server.httpUrl}/v1/auth/login`, {
+      const rs = await Promise.all(Array.from({ length: 6 }, () => request(`${server.httpsUrl}/v1/auth/login`, {
         method: 'POST', json: { username: op.username, password: op.password }, timeoutMs: 30000,
       })));
       const statuses = rs.map((r) => r.status);

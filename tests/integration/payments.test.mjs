@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import { AlipaySdk } from 'alipay-sdk';
 
-import { startServer, request, randomHex, env } from './lib/harness.mjs';
+import { startServer, request, randomHex, env, tlsPaths } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
@@ -46,14 +46,14 @@ async function handled(citizen, o) {
 }
 
 async function createOrder(citizen, violationIds, channel = 'alipay', headers = idem()) {
-  return request(`${server.httpUrl}/v1/payments/orders`, {
+  return request(`${server.httpsUrl}/v1/payments/orders`, {
     method: 'POST', headers: { ...id.citizenHeaders(citizen), ...headers },
     json: { violation_ids: violationIds, channel },
   });
 }
 
 async function getOrder(citizen, no) {
-  return request(`${server.httpUrl}/v1/payments/orders/${no}`, { headers: id.citizenHeaders(citizen) });
+  return request(`${server.httpsUrl}/v1/payments/orders/${no}`, { headers: id.citizenHeaders(citizen) });
 }
 
 const vstate = (vid) => server.sql(`SELECT state FROM violations WHERE id = ${vid}`)[0][0];
@@ -78,9 +78,9 @@ async function job(name) {
 }
 
 before(async () => {
-  sim = await startSim();
+  sim = await startSim({ ca: tlsPaths.ca });
   server = await startServer({ prefix: 'payments', overrides: { ...sim.overrides(), 'jobs.enabled': 0, 'workers.count': 8 } });
-  sim.onetripUrl = server.httpUrl;
+  sim.onetripUrl = server.httpsUrl;
   id = await setupIdentity(server, { partners: [] });
 });
 
@@ -145,7 +145,7 @@ describe('orders', () => {
     }
     r = await createOrder(c, [ok], 'alipay', {});
     assert.equal(r.status, 400);
-    r = await request(`${server.httpUrl}/v1/payments/orders`, { method: 'POST', headers: idem(), json: { violation_ids: [ok], channel: 'alipay' } });
+    r = await request(`${server.httpsUrl}/v1/payments/orders`, { method: 'POST', headers: idem(), json: { violation_ids: [ok], channel: 'alipay' } });
     assert.equal(r.status, 401);
     assert.equal(count(`SELECT COUNT(*) FROM payment_orders WHERE citizen_id = ${c.id}`), 0);
   });
@@ -197,18 +197,18 @@ describe('notifications', () => {
 
     // receipt verification: right code, wrong code, no code
     const { number, verification_code: code } = g.json.receipt;
-    let r = await request(`${server.httpUrl}/v1/receipts/${number}?code=${code}`);
+    let r = await request(`${server.httpsUrl}/v1/receipts/${number}?code=${code}`);
     assert.equal(r.status, 200);
     assert.equal(r.json.valid, true);
     assert.equal(r.json.amount_fen, 15000);
     assert.equal(r.json.amount, '150.00');
     assert.equal(r.json.items[0].violation_id, v);
     assert.ok(!r.text.includes(c.name) || c.name.length < 2, 'payer name is masked');
-    r = await request(`${server.httpUrl}/v1/receipts/${number}?code=${code === '00000000' ? '11111111' : '00000000'}`);
+    r = await request(`${server.httpsUrl}/v1/receipts/${number}?code=${code === '00000000' ? '11111111' : '00000000'}`);
     assert.equal(r.status, 404);
-    r = await request(`${server.httpUrl}/v1/receipts/${number}`);
+    r = await request(`${server.httpsUrl}/v1/receipts/${number}`);
     assert.equal(r.status, 400);
-    r = await request(`${server.httpUrl}/v1/receipts/RNOPE?code=${code}`);
+    r = await request(`${server.httpsUrl}/v1/receipts/RNOPE?code=${code}`);
     assert.equal(r.status, 404);
   });
 
@@ -270,7 +270,7 @@ describe('notifications', () => {
     r = await sim.notify(sim.pay('policeapp', o.order_no, 30000));
     assert.equal(r.status, 400);
     assert.deepEqual(lastNotification(o.order_no).slice(0, 2), ['rejected', 'channel_mismatch']);
-    r = await request(`${server.httpUrl}/v1/payments/notify/paypal`, { method: 'POST', body: 'x=1' });
+    r = await request(`${server.httpsUrl}/v1/payments/notify/paypal`, { method: 'POST', body: 'x=1' });
     assert.equal(r.status, 404);
     assert.equal(ostate(o.order_no), 'open');
     assert.equal(vstate(v), 'handled');
@@ -409,7 +409,7 @@ describe('awaiting confirmation', () => {
     const c = id.citizens[0];
     const v = await handled(c, { fine: 9900 });
     const o = (await createOrder(c, [v])).json;
-    let r = await request(`${server.httpUrl}/v1/payments/orders/${o.order_no}/returned`, {
+    let r = await request(`${server.httpsUrl}/v1/payments/orders/${o.order_no}/returned`, {
       method: 'POST', headers: { ...id.citizenHeaders(c), ...idem() }, json: { trade_no: 'ALI-LATE-1' },
     });
     assert.equal(r.status, 200, r.text);
@@ -421,7 +421,7 @@ describe('awaiting confirmation', () => {
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'violation_in_open_order');
     // the citizen's list shows it paid, awaiting confirmation, with nothing more due
-    const mine = await request(`${server.httpUrl}/v1/me/violations`, { headers: id.citizenHeaders(c) });
+    const mine = await request(`${server.httpsUrl}/v1/me/violations`, { headers: id.citizenHeaders(c) });
     assert.equal(mine.status, 200, mine.text);
     const item = mine.json.items.find((x) => x.id === v);
     assert.ok(item, 'violation listed');
@@ -432,7 +432,7 @@ describe('awaiting confirmation', () => {
     await job('payments_expire');
     assert.equal(ostate(o.order_no), 'awaiting_confirmation', 'not expired while awaiting confirmation');
     // another citizen cannot report someone else's order
-    r = await request(`${server.httpUrl}/v1/payments/orders/${o.order_no}/returned`, {
+    r = await request(`${server.httpsUrl}/v1/payments/orders/${o.order_no}/returned`, {
       method: 'POST', headers: { ...id.citizenHeaders(id.citizens[1]), ...idem() }, json: {},
     });
     assert.equal(r.status, 404);
@@ -451,7 +451,7 @@ describe('awaiting confirmation', () => {
     const c = id.citizens[0];
     const v = await handled(c, { fine: 3300 });
     const o = (await createOrder(c, [v], 'wechatpay')).json;
-    const r = await request(`${server.httpUrl}/v1/payments/orders/${o.order_no}/returned`, {
+    const r = await request(`${server.httpsUrl}/v1/payments/orders/${o.order_no}/returned`, {
       method: 'POST', headers: { ...id.citizenHeaders(c), ...idem() }, json: {},
     });
     assert.equal(r.json.state, 'awaiting_confirmation');
@@ -474,7 +474,7 @@ describe('awaiting confirmation', () => {
     const o = (await createOrder(c, [v])).json;
     server.sqlExec(`UPDATE payment_orders SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE order_no = ${q(o.order_no)}`);
     await job('payments_expire');
-    const r = await request(`${server.httpUrl}/v1/payments/orders/${o.order_no}/returned`, {
+    const r = await request(`${server.httpsUrl}/v1/payments/orders/${o.order_no}/returned`, {
       method: 'POST', headers: { ...id.citizenHeaders(c), ...idem() }, json: {},
     });
     assert.equal(r.status, 409);
@@ -484,7 +484,7 @@ describe('awaiting confirmation', () => {
 
 describe('cancelled violations', () => {
   async function cancel(vid, reason = '复核撤销') {
-    return request(`${server.httpUrl}/v1/violations/${vid}/cancel`, {
+    return request(`${server.httpsUrl}/v1/violations/${vid}/cancel`, {
       method: 'POST', json: { reason }, headers: await id.operatorHeaders('window'),
     });
   }
@@ -525,7 +525,7 @@ describe('cancelled violations', () => {
     const c = await id.addCitizen();
     const v = await handled(c, { fine: 1500, servedDaysAgo: 0 });
     const o = (await createOrder(c, [v], 'govportal')).json;
-    let r = await request(`${server.httpUrl}/v1/payments/orders/${o.order_no}/returned`, {
+    let r = await request(`${server.httpsUrl}/v1/payments/orders/${o.order_no}/returned`, {
       method: 'POST', headers: { ...id.citizenHeaders(c), ...idem() }, json: {},
     });
     assert.equal(r.json.state, 'awaiting_confirmation');
@@ -558,22 +558,22 @@ describe('refunds', () => {
 
   test('requested by a window operator, approved by a different reviewer, sent to the channel', async () => {
     const win = await id.operatorHeaders('window');
-    let r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 20000, reason: 'fine reduced on review' } });
+    let r = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 20000, reason: 'fine reduced on review' } });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.state, 'requested');
     const rid = r.json.id;
     // the requester cannot approve (lacks the reviewer role)
-    r = await request(`${server.httpUrl}/v1/refunds/${rid}/approve`, { method: 'POST', headers: win });
+    r = await request(`${server.httpsUrl}/v1/refunds/${rid}/approve`, { method: 'POST', headers: win });
     assert.equal(r.status, 403);
     assert.equal(server.sql(`SELECT state FROM refunds WHERE id = ${rid}`)[0][0], 'requested');
-    r = await request(`${server.httpUrl}/v1/refunds/${rid}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
+    r = await request(`${server.httpsUrl}/v1/refunds/${rid}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.state, 'succeeded');
     assert.equal(r.json.approved_by, id.operators.reviewer.id);
     assert.ok(r.json.channel_refund_no);
-    r = await request(`${server.httpUrl}/v1/refunds/${rid}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
+    r = await request(`${server.httpsUrl}/v1/refunds/${rid}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
     assert.equal(r.status, 409);
-    r = await request(`${server.httpUrl}/v1/refunds/${rid}`, { headers: await id.operatorHeaders('auditor') });
+    r = await request(`${server.httpsUrl}/v1/refunds/${rid}`, { headers: await id.operatorHeaders('auditor') });
     assert.equal(r.status, 200);
     assert.equal(r.json.state, 'succeeded');
   });
@@ -581,26 +581,26 @@ describe('refunds', () => {
   test('the same operator cannot request and approve; over-refund, unpaid order, citizen refused', async () => {
     server.sqlExec(`UPDATE operators SET roles = roles | 1 WHERE id = ${id.operators.reviewer.id}`); // reviewer + window
     const rev = await id.operatorHeaders('reviewer', { fresh: true });
-    let r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...rev, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 100, reason: 'own test' } });
+    let r = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...rev, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 100, reason: 'own test' } });
     assert.equal(r.status, 201, r.text);
-    r = await request(`${server.httpUrl}/v1/refunds/${r.json.id}/approve`, { method: 'POST', headers: rev });
+    r = await request(`${server.httpsUrl}/v1/refunds/${r.json.id}/approve`, { method: 'POST', headers: rev });
     assert.equal(r.status, 403);
     assert.equal(r.json.code, 'same_operator');
     server.sqlExec(`UPDATE operators SET roles = 4 WHERE id = ${id.operators.reviewer.id}`);
     const win = await id.operatorHeaders('window');
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 30000, reason: 'too much' } });
+    r = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 30000, reason: 'too much' } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'refund_exceeds_payment');
     const c = id.citizens[1];
     const v = await handled(c, { fine: 100 });
     const open = (await createOrder(c, [v])).json;
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: open.order_no, amount_fen: 100, reason: 'nothing paid' } });
+    r = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: open.order_no, amount_fen: 100, reason: 'nothing paid' } });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'order_not_paid');
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 0, reason: 'zero' } });
+    r = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: paidOrder.order_no, amount_fen: 0, reason: 'zero' } });
     assert.equal(r.status, 400);
     assert.equal(r.json.code, 'bad_amount');
-    r = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: id.citizenHeaders(c), json: { order_no: paidOrder.order_no, amount_fen: 1, reason: 'me' } });
+    r = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: id.citizenHeaders(c), json: { order_no: paidOrder.order_no, amount_fen: 1, reason: 'me' } });
     assert.equal(r.status, 403);
   });
 });
@@ -670,10 +670,10 @@ describe('refund idempotency (issue 10)', () => {
 describe('reconciliation', () => {
   // The day's report of a channel with its lines: the list gives summaries, the detail the lines.
   async function report(day, channel, headers) {
-    const l = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=${channel}`, { headers });
+    const l = await request(`${server.httpsUrl}/v1/reconciliation/reports?date=${day}&channel=${channel}`, { headers });
     assert.equal(l.status, 200, l.text);
     assert.equal(l.json.items.length, 1);
-    const d = await request(`${server.httpUrl}/v1/reconciliation/reports/${l.json.items[0].id}`, { headers });
+    const d = await request(`${server.httpsUrl}/v1/reconciliation/reports/${l.json.items[0].id}`, { headers });
     assert.equal(d.status, 200, d.text);
     return d.json;
   }
@@ -717,18 +717,18 @@ describe('reconciliation', () => {
     assert.equal(mm.ledger_fen, 2222);
     assert.equal(mm.statement_fen, 2200);
     assert.equal(count("SELECT COUNT(*) FROM payment_alerts WHERE kind = 'reconciliation_mismatch'") - alertsBefore, 3 + refused);
-    r = await request(`${server.httpUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
+    r = await request(`${server.httpsUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
     assert.equal(r.status, 200);
     assert.match(r.headers['content-type'], /text\/csv/);
     assert.match(r.text, /^channel,date,kind,entry_type,order_no,trade_no,ledger_fen,statement_fen,line_no,reason,text\r\n/);
     assert.match(r.text, new RegExp(`policeapp,${day},amount_mismatch,payment,[^,]+,${mismatch.tradeNo},2222,2200,\\d+,,\r\n`));
     // re-running replaces the day's report
     assert.equal((await cliAsync(['payments-reconcile', 'policeapp', day])).code, 0);
-    r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}&channel=policeapp`, { headers: sup });
+    r = await request(`${server.httpsUrl}/v1/reconciliation/reports?date=${day}&channel=policeapp`, { headers: sup });
     assert.equal(r.json.items.length, 1);
-    r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=${day}`, { headers: await id.operatorHeaders('window') });
+    r = await request(`${server.httpsUrl}/v1/reconciliation/reports?date=${day}`, { headers: await id.operatorHeaders('window') });
     assert.equal(r.status, 403);
-    r = await request(`${server.httpUrl}/v1/reconciliation/reports?date=2025-13-01`, { headers: sup });
+    r = await request(`${server.httpsUrl}/v1/reconciliation/reports?date=2025-13-01`, { headers: sup });
     assert.equal(r.status, 400);
   });
 
@@ -739,9 +739,9 @@ describe('reconciliation', () => {
     const o = (await createOrder(c, [v])).json;
     const t = sim.pay('alipay', o.order_no, 10010);
     assert.equal((await sim.notify(t)).text, 'success');
-    let rr = await request(`${server.httpUrl}/v1/refunds`, { method: 'POST', headers: { ...await id.operatorHeaders('window'), ...idem() }, json: { order_no: o.order_no, amount_fen: 10, reason: 'rounding' } });
+    let rr = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...await id.operatorHeaders('window'), ...idem() }, json: { order_no: o.order_no, amount_fen: 10, reason: 'rounding' } });
     assert.equal(rr.status, 201, rr.text);
-    rr = await request(`${server.httpUrl}/v1/refunds/${rr.json.id}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
+    rr = await request(`${server.httpsUrl}/v1/refunds/${rr.json.id}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
     assert.equal(rr.json.state, 'succeeded');
     assert.equal((await cliAsync(['payments-reconcile', 'alipay', day])).code, 0);
     const sup = await id.operatorHeaders('supervisor');
@@ -767,7 +767,7 @@ describe('reconciliation', () => {
     assert.ok(ghost, JSON.stringify(rep.lines));
     assert.equal(ghost.kind, 'not_recorded');
     assert.equal(ghost.order_no, '=HACK"????'); // CR and the three UTF-8 bytes cleaned
-    r = await request(`${server.httpUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
+    r = await request(`${server.httpsUrl}/v1/reconciliation/reports/${rep.id}/csv`, { headers: await id.operatorHeaders('auditor') });
     assert.equal(r.status, 200);
     // RFC 4180: parse quoted fields; every record has the header's 11 fields
     const records = [];
@@ -816,7 +816,7 @@ describe('Alipay SDK cross-check', () => {
     assert.equal(sdk.checkNotifySign(tp), false);
     assert.equal(sdk.checkNotifySignV2(tp), false);
     // onetripd agrees with the SDK in both cases
-    let r = await request(`${server.httpUrl}${tampered.path}`, { method: 'POST', headers: tampered.headers, body: tampered.body });
+    let r = await request(`${server.httpsUrl}${tampered.path}`, { method: 'POST', headers: tampered.headers, body: tampered.body });
     assert.equal(r.text, 'fail');
     // a notification signed by the SDK's own signing routine (over the same content) verifies
     const sdkSigned = { ...parsed };
@@ -824,7 +824,7 @@ describe('Alipay SDK cross-check', () => {
     const content = Object.keys(sdkSigned).filter((k) => k !== 'sign_type').sort().map((k) => `${k}=${sdkSigned[k]}`).join('&');
     sdkSigned.sign = crypto.createSign('RSA-SHA256').update(content, 'utf8').sign(sim.keys.alipayPrivate, 'base64');
     assert.equal(sdk.checkNotifySignV2(sdkSigned), true);
-    r = await request(`${server.httpUrl}/v1/payments/notify/alipay`, { method: 'POST', headers: n.headers, body: new URLSearchParams(sdkSigned).toString() });
+    r = await request(`${server.httpsUrl}/v1/payments/notify/alipay`, { method: 'POST', headers: n.headers, body: new URLSearchParams(sdkSigned).toString() });
     assert.equal(r.text, 'success');
     assert.equal(ostate(o.order_no), 'paid');
   });

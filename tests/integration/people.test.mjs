@@ -22,7 +22,7 @@ function auditRows(where) {
 
 before(async () => {
   server = await startServer({ prefix: 'people' });
-  base = server.httpUrl;
+  base = server.httpsUrl;
   id = await setupIdentity(server);
   [alice, bob, carol] = id.citizens;
   ids.aliceLicence = await id.addLicence(alice, { classes: 'C1', points: 3, nextMedicalDate: '2030-01-01' });

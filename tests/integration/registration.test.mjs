@@ -148,9 +148,10 @@ before(async () => {
     overrides: {
       'jobs.enabled': 0, 'workers.count': 8,
       // the appointment race sends 1000 requests at once from one address, over TLS: under the
-      // sanitizers on a loaded machine the last handshakes take longer than the default 30 s
+      // sanitizers on a loaded machine the last handshakes take longer than the default
+      // first-byte, request and idle deadlines
       'http.max_connections': 2000, 'http.max_connections_per_ip': 2000, 'workers.queue': 2000, 'registration.offer_size': 5,
-      'http.request_timeout_s': 300, 'http.idle_timeout_s': 300,
+      'http.first_byte_timeout_s': 300, 'http.request_timeout_s': 300, 'http.idle_timeout_s': 300,
       'registration.hoarding_limit': 2,
     },
   });

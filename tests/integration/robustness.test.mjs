@@ -115,6 +115,7 @@ describe('malformed traffic', () => {
     });
     // Bodies end without a newline, so the next status line follows them directly.
     const statuses = [...out.matchAll(/HTTP\/1\.1 (\d{3}) [A-Z]/g)].map((m) => m[1]);
-    assert.deepEqual(statuses, ['200', '200', '404']);
+    // The third, GET /nope, is refused like any path but the probes on plain HTTP (https_required).
+    assert.deepEqual(statuses, ['200', '200', '403']);
   });
 });

@@ -62,13 +62,13 @@ async function recordOk(o = {}) {
 }
 
 async function handle(citizen, vid, json = {}, headers = idem()) {
-  return request(`${server.httpUrl}/v1/violations/${vid}/handle`, {
+  return request(`${server.httpsUrl}/v1/violations/${vid}/handle`, {
     method: 'POST', json, headers: { ...id.citizenHeaders(citizen), ...headers },
   });
 }
 
 async function windowHandle(vid, licenceId, role = 'window') {
-  return request(`${server.httpUrl}/v1/violations/${vid}/handle-at-window`, {
+  return request(`${server.httpsUrl}/v1/violations/${vid}/handle-at-window`, {
     method: 'POST', json: { licence_id: licenceId }, headers: await id.operatorHeaders(role),
   });
 }
@@ -114,7 +114,7 @@ function handlingRow(vid) {
 }
 
 async function myViolations(citizen) {
-  const r = await request(`${server.httpUrl}/v1/me/violations`, { headers: id.citizenHeaders(citizen) });
+  const r = await request(`${server.httpsUrl}/v1/me/violations`, { headers: id.citizenHeaders(citizen) });
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
@@ -233,7 +233,7 @@ describe('agency intake', () => {
 
   test('HMAC-authenticated agency can send too', async () => {
     const text = JSON.stringify(body());
-    const r = await request(`${server.httpUrl}/v1/violations`, {
+    const r = await request(`${server.httpsUrl}/v1/violations`, {
       method: 'POST', body: text,
       headers: { 'content-type': 'application/json', ...idem(), ...id.partnerHmacHeaders('agency', 'POST', '/v1/violations', text) },
     });
@@ -246,11 +246,11 @@ describe('agency intake', () => {
     assert.equal(post.status, 403, post.text);
     const insurer = await intake(b, { type: 'insurer' });
     assert.equal(insurer.status, 403);
-    const cit = await request(`${server.httpUrl}/v1/violations`, {
+    const cit = await request(`${server.httpsUrl}/v1/violations`, {
       method: 'POST', json: b, headers: { ...idem(), ...id.citizenHeaders(id.citizens[0]) },
     });
     assert.equal(cit.status, 403);
-    const anon = await request(`${server.httpUrl}/v1/violations`, { method: 'POST', json: b, headers: idem() });
+    const anon = await request(`${server.httpsUrl}/v1/violations`, { method: 'POST', json: b, headers: idem() });
     assert.equal(anon.status, 401);
     assert.equal(Number(sql(db, `SELECT COUNT(*) FROM violations WHERE decision_no = ${q(b.decision_no)}`)[0][0]), 0);
   });
@@ -311,7 +311,7 @@ describe('window recording', () => {
   test('a window operator records a violation; other roles may not', async () => {
     const d = await driver();
     const b = body({ plate: d.plate, source: 'officer', agency: 'highway' });
-    const r = await request(`${server.httpUrl}/v1/violations/window`, {
+    const r = await request(`${server.httpsUrl}/v1/violations/window`, {
       method: 'POST', json: b, headers: await id.operatorHeaders('window'),
     });
     assert.equal(r.status, 201, r.text);
@@ -319,12 +319,12 @@ describe('window recording', () => {
     assert.equal(r.json.agency, 'highway');
     assert.equal(sql(db, `SELECT recorded_by_kind, recorded_by_id FROM violations WHERE id = ${r.json.id}`)[0].join(','),
       `operator,${id.operators.window.id}`);
-    const bad = await request(`${server.httpUrl}/v1/violations/window`, {
+    const bad = await request(`${server.httpsUrl}/v1/violations/window`, {
       method: 'POST', json: body({ points: 20 }), headers: await id.operatorHeaders('window'),
     });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.field, 'points');
-    const sup = await request(`${server.httpUrl}/v1/violations/window`, {
+    const sup = await request(`${server.httpsUrl}/v1/violations/window`, {
       method: 'POST', json: body(), headers: await id.operatorHeaders('supervisor'),
     });
     assert.equal(sup.status, 403);
@@ -390,7 +390,7 @@ describe('citizen list and amount due today', () => {
   });
 
   test('operators cannot use the citizen list', async () => {
-    const r = await request(`${server.httpUrl}/v1/me/violations`, { headers: await id.operatorHeaders('window') });
+    const r = await request(`${server.httpsUrl}/v1/me/violations`, { headers: await id.operatorHeaders('window') });
     assert.equal(r.status, 403);
   });
 });
@@ -401,16 +401,16 @@ describe('operator search', () => {
     const v = await recordOk({ plate: withDot(d.plate) });
     const h = await id.operatorHeaders('window');
     const before = auditCount('violations.search');
-    let r = await request(`${server.httpUrl}/v1/violations?plate=${encodeURIComponent(withDot(d.plate))}`, { headers: h });
+    let r = await request(`${server.httpsUrl}/v1/violations?plate=${encodeURIComponent(withDot(d.plate))}`, { headers: h });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.items.map((x) => x.id), [v.id]);
     assert.equal(r.json.items[0].vehicle_id, d.vehicleId);
-    r = await request(`${server.httpUrl}/v1/violations?decision_no=${v.decision_no}`, { headers: await id.operatorHeaders('auditor') });
+    r = await request(`${server.httpsUrl}/v1/violations?decision_no=${v.decision_no}`, { headers: await id.operatorHeaders('auditor') });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json.items.map((x) => x.id), [v.id]);
     const hd = await handle(d.c, v.id);
     assert.equal(hd.status, 200, hd.text);
-    r = await request(`${server.httpUrl}/v1/violations?licence_id=${d.licenceId}`, { headers: await id.operatorHeaders('supervisor') });
+    r = await request(`${server.httpsUrl}/v1/violations?licence_id=${d.licenceId}`, { headers: await id.operatorHeaders('supervisor') });
     assert.equal(r.status, 200);
     assert.deepEqual(r.json.items.map((x) => x.id), [v.id]);
     assert.equal(r.json.items[0].licence_id, d.licenceId);
@@ -421,20 +421,20 @@ describe('operator search', () => {
 
   test('exactly one valid search key, operators only', async () => {
     const h = await id.operatorHeaders('window');
-    let r = await request(`${server.httpUrl}/v1/violations`, { headers: h });
+    let r = await request(`${server.httpsUrl}/v1/violations`, { headers: h });
     assert.equal(r.status, 400);
     assert.equal(r.json.code, 'search_key_required');
-    r = await request(`${server.httpUrl}/v1/violations?plate=${encodeURIComponent('浙A12345')}&licence_id=1`, { headers: h });
+    r = await request(`${server.httpsUrl}/v1/violations?plate=${encodeURIComponent('浙A12345')}&licence_id=1`, { headers: h });
     assert.equal(r.status, 400);
-    r = await request(`${server.httpUrl}/v1/violations?plate=bad`, { headers: h });
+    r = await request(`${server.httpsUrl}/v1/violations?plate=bad`, { headers: h });
     assert.equal(r.status, 400);
     assert.equal(r.json.field, 'plate');
-    r = await request(`${server.httpUrl}/v1/violations?licence_id=x1`, { headers: h });
+    r = await request(`${server.httpsUrl}/v1/violations?licence_id=x1`, { headers: h });
     assert.equal(r.status, 400);
     assert.equal(r.json.field, 'licence_id');
-    r = await request(`${server.httpUrl}/v1/violations?licence_id=1`, { headers: id.citizenHeaders(id.citizens[0]) });
+    r = await request(`${server.httpsUrl}/v1/violations?licence_id=1`, { headers: id.citizenHeaders(id.citizens[0]) });
     assert.equal(r.status, 403);
-    r = await request(`${server.httpUrl}/v1/violations?licence_id=1`, { headers: await id.operatorHeaders('inspector') });
+    r = await request(`${server.httpsUrl}/v1/violations?licence_id=1`, { headers: await id.operatorHeaders('inspector') });
     assert.equal(r.status, 403);
   });
 });
@@ -649,11 +649,11 @@ describe('online handling', () => {
     let r = await handle(d.c, v.id, { licence_id: 1 });
     assert.equal(r.status, 400);
     assert.equal(r.json.field, 'licence_id');
-    r = await request(`${server.httpUrl}/v1/violations/${v.id}/handle`, {
+    r = await request(`${server.httpsUrl}/v1/violations/${v.id}/handle`, {
       method: 'POST', json: {}, headers: { ...idem(), ...(await id.operatorHeaders('window')) },
     });
     assert.equal(r.status, 403);
-    r = await request(`${server.httpUrl}/v1/violations/${v.id}/handle`, {
+    r = await request(`${server.httpsUrl}/v1/violations/${v.id}/handle`, {
       method: 'POST', json: {}, headers: id.citizenHeaders(d.c),
     });
     assert.equal(r.status, 400);
@@ -706,7 +706,7 @@ describe('window handling and full score', () => {
     assert.equal(r.status, 404);
     r = await windowHandle(v.id, d.licenceId, 'supervisor');
     assert.equal(r.status, 403);
-    r = await request(`${server.httpUrl}/v1/violations/${v.id}/handle-at-window`, {
+    r = await request(`${server.httpsUrl}/v1/violations/${v.id}/handle-at-window`, {
       method: 'POST', json: { licence_id: 'x' }, headers: await id.operatorHeaders('window'),
     });
     assert.equal(r.status, 400);
@@ -746,7 +746,7 @@ describe('window handling and full score', () => {
 
 describe('cancellation', () => {
   async function cancel(vid, json, role = 'window') {
-    return request(`${server.httpUrl}/v1/violations/${vid}/cancel`, {
+    return request(`${server.httpsUrl}/v1/violations/${vid}/cancel`, {
       method: 'POST', json, headers: await id.operatorHeaders(role),
     });
   }
@@ -854,7 +854,7 @@ describe('cancellation', () => {
     assert.equal(r.status, 404);
     r = await cancel(v.id, { reason: 'x' }, 'auditor');
     assert.equal(r.status, 403);
-    r = await request(`${server.httpUrl}/v1/violations/${v.id}/cancel`, {
+    r = await request(`${server.httpsUrl}/v1/violations/${v.id}/cancel`, {
       method: 'POST', json: { reason: 'x' }, headers: { ...idem(), ...id.citizenHeaders(d.c) },
     });
     assert.equal(r.status, 403);

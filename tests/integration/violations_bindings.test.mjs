@@ -19,22 +19,22 @@ function shanghaiDay(n = 0) {
 }
 
 async function ask(holder, plate, headers = idem()) {
-  return request(`${server.httpUrl}/v1/me/bindings`, {
+  return request(`${server.httpsUrl}/v1/me/bindings`, {
     method: 'POST', json: { plate }, headers: { ...id.citizenHeaders(holder), ...headers },
   });
 }
 async function consent(owner, bindingId, headers = idem()) {
-  return request(`${server.httpUrl}/v1/me/binding-requests/${bindingId}/consent`, {
+  return request(`${server.httpsUrl}/v1/me/binding-requests/${bindingId}/consent`, {
     method: 'POST', headers: { ...id.citizenHeaders(owner), ...headers },
   });
 }
 async function end(who, bindingId, headers = idem()) {
-  return request(`${server.httpUrl}/v1/me/bindings/${bindingId}`, {
+  return request(`${server.httpsUrl}/v1/me/bindings/${bindingId}`, {
     method: 'DELETE', headers: { ...id.citizenHeaders(who), ...headers },
   });
 }
 async function list(who, path) {
-  const r = await request(`${server.httpUrl}${path}`, { headers: id.citizenHeaders(who) });
+  const r = await request(`${server.httpsUrl}${path}`, { headers: id.citizenHeaders(who) });
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
@@ -72,7 +72,7 @@ function addViolation(plate, vehicleId, points = 2) {
 }
 
 async function handle(citizen, vid) {
-  return request(`${server.httpUrl}/v1/violations/${vid}/handle`, {
+  return request(`${server.httpsUrl}/v1/violations/${vid}/handle`, {
     method: 'POST', json: {}, headers: { ...id.citizenHeaders(citizen), ...idem() },
   });
 }
@@ -267,12 +267,12 @@ describe('binding refusals', () => {
     assert.equal(r.status, 404);
     r = await consent(o.c, 99999999);
     assert.equal(r.status, 404);
-    r = await request(`${server.httpUrl}/v1/me/binding-requests/${a.json.id}/consent`, {
+    r = await request(`${server.httpsUrl}/v1/me/binding-requests/${a.json.id}/consent`, {
       method: 'POST', headers: id.citizenHeaders(o.c),
     });
     assert.equal(r.status, 400);
     assert.equal(r.json.code, 'idempotency_key_required');
-    r = await request(`${server.httpUrl}/v1/me/bindings`, {
+    r = await request(`${server.httpsUrl}/v1/me/bindings`, {
       method: 'POST', json: { plate: o.plate }, headers: await id.operatorHeaders('window'),
     });
     assert.equal(r.status, 403);

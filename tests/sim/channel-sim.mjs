@@ -4,8 +4,8 @@
 //
 // As a library (integration tests):
 //   const sim = await startSim({ onetripUrl, dir, ca });  // HTTP server on 127.0.0.1:<random>;
-//                                                            // ca (PEM) is trusted when onetripUrl
-//                                                            // is https://
+//                                                            // ca (PEM path or buffer) is trusted
+//                                                            // when onetripUrl is https://
 //   server overrides: sim.overrides()                        // payments.* keys for onetripd
 //   const t = sim.pay('alipay', orderNo, amountFen)          // the payer pays: a trade is recorded
 //                                                            // (paying an order again is another
@@ -29,8 +29,10 @@
 //                                           (for the demo tour / CLI)
 //
 // CLI:
-//   node tests/sim/channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip http://127.0.0.1:8080]
-//        prints the onetrip.conf [payments] lines, then serves until killed
+//   node tests/sim/channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip https://127.0.0.1:8443]
+//        [--ca var/tls/ca.crt]
+//        prints the onetrip.conf [payments] lines, then serves until killed; notifications go to
+//        --onetrip (onetripd serves its API over HTTPS only), trusting --ca
 //   node tests/sim/channel-sim.mjs pay --sim http://127.0.0.1:9100 --channel alipay
 //        --order P2025... --amount-fen 20000           pays and delivers the notification
 //
@@ -123,7 +125,7 @@ function post(url, headers, body, ca = null) {
     const u = new URL(url);
     const mod = u.protocol === 'https:' ? https : http;
     const opts = { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } };
-    if (u.protocol === 'https:' && ca) opts.ca = ca;
+    if (u.protocol === 'https:' && ca) opts.ca = Buffer.isBuffer(ca) ? ca : fs.readFileSync(ca);
     const req = mod.request(u, opts, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
@@ -367,7 +369,8 @@ async function main() {
   const a = args(process.argv.slice(2));
   const cmd = a._[0];
   if (cmd === 'serve') {
-    const sim = await startSim({ port: Number(a.port ?? 9100), dir: a.dir ?? null, onetripUrl: a.onetrip ?? 'http://127.0.0.1:8080' });
+    const sim = await startSim({ port: Number(a.port ?? 9100), dir: a.dir ?? null,
+      onetripUrl: a.onetrip ?? 'https://127.0.0.1:8443', ca: a.ca ?? null });
     const lines = ['[payments]'];
     for (const [k, v] of Object.entries(sim.overrides())) lines.push(`${k.slice('payments.'.length)} = ${v}`);
     process.stdout.write(`${lines.join('\n')}\n# channel simulator listening on ${sim.url} (keys in ${sim.keys.dir})\n`);
@@ -380,7 +383,7 @@ async function main() {
     process.exitCode = r.status === 200 ? 0 : 1;
     return;
   }
-  process.stderr.write('usage: channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip URL]\n' +
+  process.stderr.write('usage: channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip URL] [--ca FILE]\n' +
     '       channel-sim.mjs pay --sim URL --channel alipay|wechatpay|policeapp|govportal --order NO --amount-fen N [--no-notify]\n');
   process.exitCode = 2;
 }

@@ -102,6 +102,12 @@ START_TEST(cross_key_rules)
     ck_assert_ptr_nonnull(strstr(err, "https.cert"));
     ck_assert_int_eq(config_set("https.listen", "", "s", err, sizeof err), 0);
     ck_assert_int_eq(config_validate(err, sizeof err), 0);
+    ck_assert_int_eq(config_set("http.max_headers_size", "65536", "s", err, sizeof err), 0);
+    ck_assert_int_eq(config_set("http.max_headers_read", "32768", "s", err, sizeof err), 0);
+    ck_assert_int_eq(config_validate(err, sizeof err), -1); /* read limit below the 431 limit */
+    ck_assert_ptr_nonnull(strstr(err, "http.max_headers_read"));
+    ck_assert_int_eq(config_set("http.max_headers_read", "65536", "s", err, sizeof err), 0);
+    ck_assert_int_eq(config_validate(err, sizeof err), 0);
     ck_assert_int_eq(config_set("http.listen", "", "s", err, sizeof err), 0);
     ck_assert_int_eq(config_validate(err, sizeof err), -1);
 }

@@ -131,6 +131,9 @@ export function apiCheckResponse({ method, url, status, headers, text, json }) {
   if (!origins.has(u.origin)) return [];
   const st = init();
   if (st.disabled) return [];
+  // Plain HTTP serves only the probes; everything else is refused before routing, by design
+  // (described in the description's introduction, not per operation).
+  if (u.protocol === 'http:' && status === 403 && json && json.code === 'https_required') return [];
   const before = mismatches.length;
   const m = method.toUpperCase();
   const route = st.routes.find((r) => r.re.test(u.pathname));

@@ -3,7 +3,7 @@
 // registered through the real `onetripd` CLI on a server started by harness.startServer().
 //
 //   const id = await setupIdentity(server);
-//   await request(`${server.httpUrl}/v1/me`, { headers: id.citizenHeaders(id.citizens[0]) });
+//   await request(`${server.httpsUrl}/v1/me`, { headers: id.citizenHeaders(id.citizens[0]) });
 //   await request(url, { headers: await id.operatorHeaders('window') });
 //   await request(`${server.httpsUrl}/v1/me`, { ...id.partnerTls('post') });
 //   await request(url, { method: 'POST', body, headers: id.partnerHmacHeaders('post', 'POST', '/v1/x?a=1', body) });
@@ -259,7 +259,7 @@ export async function setupIdentity(server, opts = {}) {
   id.operatorLogin = async function operatorLogin(role) {
     const op = id.operators[role];
     if (!op) throw new Error(`no operator role ${role}`);
-    const r = await request(`${server.httpUrl}/v1/auth/login`, {
+    const r = await request(`${server.httpsUrl}/v1/auth/login`, {
       method: 'POST', json: { username: op.username, password: op.password },
     });
     if (r.status !== 200) throw new Error(`login as ${role} failed: ${r.status} ${r.text}`);
