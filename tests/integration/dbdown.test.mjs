@@ -86,7 +86,9 @@ describe('database down and back', () => {
     const loader = async (n) => {
       for (let i = 0; !stop; i++) {
         const since = okSince;
-        const url = `${server.httpUrl}${paths[(n + i) % paths.length]}`;
+        const p = paths[(n + i) % paths.length];
+        // the API is served over HTTPS only; the probes on plain HTTP
+        const url = `${p.startsWith('/v1/') ? server.httpsUrl : server.httpUrl}${p}`;
         let r;
         try {
           r = await request(url, { timeoutMs: 30000 });

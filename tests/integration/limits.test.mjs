@@ -38,16 +38,6 @@ function responseText(s) {
   return Buffer.concat(s.chunks).toString('utf8');
 }
 
-/** A counter or gauge of /metrics, asked from localAddress (the caps count per address);
- *  null when that connection is refused. */
-async function metricFrom(port, localAddress, name) {
-  const s = await connect(port, localAddress);
-  s.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  await closedWithin(s, 30000);
-  s.destroy();
-  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(responseText(s));
-  return m ? Number(m[1]) : null;
-
 /** A counter or gauge from /metrics (asked from its own loopback address). */
 async function metric(server, name, localAddress = '127.0.0.99') {
   const r = await new Promise((resolve, reject) => {
@@ -137,7 +127,7 @@ describe('request limits', () => {
   });
 
   test('a client trickling a request is cut off at the request deadline', async () => {
-    const timedOut = () => metricFrom(server.httpPort, '127.0.0.1', 'onetrip_connections_timed_out_total');
+    const timedOut = () => metric(server, 'onetrip_connections_timed_out_total', '127.0.0.1');
     const before0 = await timedOut();
     const s = await connect(server.httpPort);
     const started = Date.now();
