@@ -416,7 +416,7 @@ fail:
     return -1;
 }
 
-int seed_run(db_conn *c, const seed_opts *o, const seed_hook *hooks, int nhooks,
+int seed_run(db_conn *c, const seed_opts *o, const seed_hook *const *hooks, int nhooks,
              int64_t *loaded, char *err, size_t errlen)
 {
     seed_ctx ctx = {.o = *o};
@@ -432,7 +432,7 @@ int seed_run(db_conn *c, const seed_opts *o, const seed_hook *hooks, int nhooks,
     if (errlen > 0)
         err[0] = '\0';
     for (int i = 0; i < nhooks; i++)
-        if (hooks[i].check != NULL && hooks[i].check(&ctx, err, errlen) != 0)
+        if (hooks[i]->check != NULL && hooks[i]->check(&ctx, err, errlen) != 0)
             return -1;
     if (db_conn_ensure(c) != 0) {
         snprintf(err, errlen, "database: %s", db_errmsg(c));
@@ -457,7 +457,7 @@ int seed_run(db_conn *c, const seed_opts *o, const seed_hook *hooks, int nhooks,
         goto done;
     }
     for (int i = 0; i < nhooks; i++)
-        if (hooks[i].load != NULL && hooks[i].load(c, &ctx, &sum, err, errlen) != 0)
+        if (hooks[i]->load != NULL && hooks[i]->load(c, &ctx, &sum, err, errlen) != 0)
             goto done;
     if (db_exec(c, SQL_MARKER_ADD,
                 DBP(DB_I64((int64_t)ctx.o.seed), DB_I64(ctx.o.people), DB_I64(ctx.o.vehicles)), NULL,

@@ -40,7 +40,6 @@ typedef struct seed_ctx {
  * what it inserted to *loaded; 0, or -1 with a reason in err. Either may be
  * NULL. */
 typedef struct seed_hook {
-    const char *module;
     int (*check)(const seed_ctx *ctx, char *err, size_t errlen);
     int (*load)(db_conn *c, const seed_ctx *ctx, int64_t *loaded, char *err, size_t errlen);
 } seed_hook;
@@ -50,7 +49,7 @@ typedef struct seed_hook {
  * only if no demo_seed marker exists, every load, then the marker.
  * Returns 0 (also when the data was already there; *loaded = 0), -1 with a
  * reason in err. */
-int seed_run(db_conn *c, const seed_opts *o, const seed_hook *hooks, int nhooks,
+int seed_run(db_conn *c, const seed_opts *o, const seed_hook *const *hooks, int nhooks,
              int64_t *loaded, char *err, size_t errlen);
 
 /* ---- random numbers: pure, thread-safe ---------------------------------- */

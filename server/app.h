@@ -346,12 +346,9 @@ typedef struct app_authenticator {
  * (server/modules.c), so a module's rows may refer to those of the modules
  * listed before it. Both run on the command's thread and may block. */
 typedef seed_ctx app_seed_ctx;
-typedef struct app_seeder {
-    /* Refuses options the module cannot honour: 0, or -1 with err. */
-    int (*check)(const app_seed_ctx *ctx, char *err, size_t errlen);
-    /* Loads the module's rows, adding what it inserted to *loaded. */
-    int (*load)(db_conn *c, const app_seed_ctx *ctx, int64_t *loaded, char *err, size_t errlen);
-} app_seeder;
+/* { check: refuses options the module cannot honour (0, or -1 with err);
+ *   load: loads the module's rows, adding what it inserted to *loaded }. */
+typedef seed_hook app_seeder;
 
 typedef struct app_module {
     const char *name;

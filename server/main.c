@@ -129,7 +129,7 @@ static int cmd_seed(int argc, char **argv)
                    .progress = isatty(2)};
     db_conn *c = NULL;
     char err[512] = "";
-    seed_hook *hooks = NULL;
+    const seed_hook **hooks = NULL;
     int64_t loaded = 0;
     int rc = 1, nhooks = 0;
 
@@ -174,8 +174,7 @@ static int cmd_seed(int argc, char **argv)
     }
     for (int i = 0; i < modules_count; i++)
         if (modules_all[i]->seed != NULL)
-            hooks[nhooks++] = (seed_hook){modules_all[i]->name, modules_all[i]->seed->check,
-                                          modules_all[i]->seed->load};
+            hooks[nhooks++] = modules_all[i]->seed;
     if (seed_run(c, &o, hooks, nhooks, &loaded, err, sizeof err) != 0) {
         fprintf(stderr, "onetripd seed: %s\n", err);
         goto done;
