@@ -6,6 +6,7 @@
 
 #include "db/db.h"
 #include "db/migrate.h"
+#include "tests/unit/check_util.h"
 
 /* ---- db_classify -------------------------------------------------------- */
 
@@ -299,34 +300,17 @@ END_TEST
 Suite *db_suite(void)
 {
     Suite *s = suite_create("db");
-    TCase *tc = tcase_create("classify");
+    check_tcase(s, "classify", CHECK_TESTS(classify_retry, classify_lost_during_commit,
+                      classify_conn, classify_dup_other_ok));
 
-    tcase_add_test(tc, classify_retry);
-    tcase_add_test(tc, classify_lost_during_commit);
-    tcase_add_test(tc, classify_conn);
-    tcase_add_test(tc, classify_dup_other_ok);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "retry_delay", CHECK_TESTS(retry_delay_bounds, retry_delay_growth_and_cap));
 
-    tc = tcase_create("retry_delay");
-    tcase_add_test(tc, retry_delay_bounds);
-    tcase_add_test(tc, retry_delay_growth_and_cap);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "split", CHECK_TESTS(split_simple, split_quotes_with_semicolon,
+                      split_escaped_quotes, split_comments_with_semicolon,
+                      split_comment_only_statements, split_trailing_whitespace_and_midline,
+                      split_no_trailing_semicolon, split_double_dash_needs_space,
+                      split_unterminated));
 
-    tc = tcase_create("split");
-    tcase_add_test(tc, split_simple);
-    tcase_add_test(tc, split_quotes_with_semicolon);
-    tcase_add_test(tc, split_escaped_quotes);
-    tcase_add_test(tc, split_comments_with_semicolon);
-    tcase_add_test(tc, split_comment_only_statements);
-    tcase_add_test(tc, split_trailing_whitespace_and_midline);
-    tcase_add_test(tc, split_no_trailing_semicolon);
-    tcase_add_test(tc, split_double_dash_needs_space);
-    tcase_add_test(tc, split_unterminated);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("checksum");
-    tcase_add_test(tc, checksum_vectors);
-    tcase_add_test(tc, val_str_null);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "checksum", CHECK_TESTS(checksum_vectors, val_str_null));
     return s;
 }

@@ -4,6 +4,7 @@
 
 #include "modules/violations/late_fee.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 static int32_t day_of(const char *s)
 {
@@ -187,16 +188,8 @@ END_TEST
 Suite *late_fee_suite(void)
 {
     Suite *s = suite_create("late_fee");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_deadline);
-    tcase_add_test(tc, test_boundaries);
-    tcase_add_test(tc, test_rounding_down);
-    tcase_add_test(tc, test_leap_day_service);
-    tcase_add_test(tc, test_non_leap_february);
-    tcase_add_test(tc, test_year_end);
-    tcase_add_test(tc, test_degenerate_inputs);
-    tcase_add_test(tc, test_large_fines);
-    tcase_add_test(tc, test_against_reference);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "core", CHECK_TESTS(test_deadline, test_boundaries, test_rounding_down,
+                      test_leap_day_service, test_non_leap_february, test_year_end,
+                      test_degenerate_inputs, test_large_fines, test_against_reference));
     return s;
 }
