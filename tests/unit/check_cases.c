@@ -302,31 +302,23 @@ static char *csv(const char *s)
 
 START_TEST(csv_escaping)
 {
-    char *s;
-    s = csv("plain");
-    ck_assert_str_eq(s, "plain");
-    free(s);
-    s = csv("a,b");
-    ck_assert_str_eq(s, "\"a,b\"");
-    free(s);
-    s = csv("say \"hi\"");
-    ck_assert_str_eq(s, "\"say \"\"hi\"\"\"");
-    free(s);
-    s = csv("two\nlines");
-    ck_assert_str_eq(s, "\"two\nlines\"");
-    free(s);
-    s = csv("=SUM(A1:A9)");
-    ck_assert_str_eq(s, "'=SUM(A1:A9)");
-    free(s);
-    s = csv("-1,2");
-    ck_assert_str_eq(s, "\"'-1,2\"");
-    free(s);
-    s = csv("车管所窗口");
-    ck_assert_str_eq(s, "车管所窗口");
-    free(s);
-    s = csv(NULL);
-    ck_assert_str_eq(s, "");
-    free(s);
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"=SUM(A1:A9)", "'=SUM(A1:A9)"},
+        {"-1,2", "\"'-1,2\""},
+        {"车管所窗口", "车管所窗口"},
+        {NULL, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = csv(cases[i].in);
+        ck_assert_str_eq(s, cases[i].out);
+        free(s);
+    }
 }
 END_TEST
 
