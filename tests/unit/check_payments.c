@@ -8,6 +8,7 @@
 #include "modules/payments/channel.h"
 #include "modules/payments/csv.h"
 #include "modules/payments/payments_internal.h"
+#include "tests/unit/check_util.h"
 
 START_TEST(url_decode_plus_and_escapes)
 {
@@ -157,18 +158,11 @@ END_TEST
 Suite *payments_suite(void)
 {
     Suite *s = suite_create("payments");
-    TCase *t = tcase_create("form");
-    tcase_add_test(t, url_decode_plus_and_escapes);
-    tcase_add_test(t, url_decode_rejects_bad_escapes_and_nul);
-    tcase_add_test(t, form_get_finds_decoded_values);
-    tcase_add_test(t, sign_content_keeps_empty_values_and_skips_sign);
-    suite_add_tcase(s, t);
-    t = tcase_create("csv");
-    tcase_add_test(t, csv_plain_fields_stay_bare);
-    tcase_add_test(t, csv_quotes_comma_quote_cr_lf_per_rfc4180);
-    tcase_add_test(t, csv_guards_formulas_in_text_only);
-    tcase_add_test(t, csv_rows_and_empty_buffer);
-    tcase_add_test(t, clean_ascii_replaces_everything_unprintable);
-    suite_add_tcase(s, t);
+    check_tcase(s, "form", CHECK_TESTS(url_decode_plus_and_escapes,
+                      url_decode_rejects_bad_escapes_and_nul, form_get_finds_decoded_values,
+                      sign_content_keeps_empty_values_and_skips_sign));
+    check_tcase(s, "csv", CHECK_TESTS(csv_plain_fields_stay_bare,
+                      csv_quotes_comma_quote_cr_lf_per_rfc4180, csv_guards_formulas_in_text_only,
+                      csv_rows_and_empty_buffer, clean_ascii_replaces_everything_unprintable));
     return s;
 }

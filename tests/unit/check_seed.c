@@ -10,6 +10,7 @@
 #include "modules/registration/plate_rules.h"
 #include "modules/registration/vin.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 /* Exposed by db/seed.c for these tests only (not in seed.h). */
 extern uint64_t seed_splitmix64(uint64_t *state);
@@ -222,16 +223,11 @@ END_TEST
 Suite *seed_suite(void)
 {
     Suite *s = suite_create("seed");
-    TCase *tc = tcase_create("pure");
+    TCase *tc = check_tcase(s, "pure", CHECK_TESTS(test_splitmix_reference,
+                      test_id_check_char_examples, test_id_numbers, test_file_numbers, test_vins,
+                      test_seeds_differ));
 
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_splitmix_reference);
-    tcase_add_test(tc, test_id_check_char_examples);
-    tcase_add_test(tc, test_id_numbers);
-    tcase_add_test(tc, test_file_numbers);
     tcase_add_loop_test(tc, test_plates_bijection, 0, 2);
-    tcase_add_test(tc, test_vins);
-    tcase_add_test(tc, test_seeds_differ);
-    suite_add_tcase(s, tc);
     return s;
 }
