@@ -356,28 +356,28 @@ existing:
     return 0;
 }
 
-void violations_on_intake(app_req *r)
+/* Records a violation sent by the caller, who is a by_kind (partner or
+ * operator). */
+static void record_as(app_req *r, const char *by_kind)
 {
     record_ctx x;
 
     memset(&x, 0, sizeof x);
     if (record_parse(r, &x) != 0)
         return;
-    x.n.recorded_by_kind = "partner";
+    x.n.recorded_by_kind = by_kind;
     x.n.recorded_by_id = r->who.id;
     app_tx(r, tx_record, &x);
 }
 
+void violations_on_intake(app_req *r)
+{
+    record_as(r, "partner");
+}
+
 void violations_on_record_window(app_req *r)
 {
-    record_ctx x;
-
-    memset(&x, 0, sizeof x);
-    if (record_parse(r, &x) != 0)
-        return;
-    x.n.recorded_by_kind = "operator";
-    x.n.recorded_by_id = r->who.id;
-    app_tx(r, tx_record, &x);
+    record_as(r, "operator");
 }
 
 /* ---- reading ---------------------------------------------------------------- */
