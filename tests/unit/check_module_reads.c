@@ -226,11 +226,12 @@ static int64_t add_citizen(db_conn *c, const char *name)
 {
     uint64_t id = 0;
 
-    ck_assert_int_eq(db_exec(c,
-                             "INSERT INTO citizens (name, id_number_enc, id_number_hash, birth_date, "
-                             "created_at) VALUES (?, 'x', SHA2(?, 256), '1990-01-01', UTC_TIMESTAMP(3))",
-                             DBP(DB_STR(name), DB_STR(name)), NULL, &id),
-                     0);
+    static const char sql[] =
+        "INSERT INTO citizens (name, id_number_enc, id_number_hash, birth_date, created_at) "
+        "VALUES (?, 'x', UNHEX(SHA2(?, 256)), '1990-01-01', UTC_TIMESTAMP(3))";
+
+    ck_assert_msg(db_exec(c, sql, DBP(DB_STR(name), DB_STR(name)), NULL, &id) == 0, "citizen: %s",
+                  db_errmsg(c));
     return (int64_t)id;
 }
 
