@@ -405,7 +405,9 @@ END_TEST
 Suite *module_reads_suite(void)
 {
     Suite *s = suite_create("module_reads");
-    TCase *tc = check_tcase(s, "live", CHECK_TESTS(payments_reads_match_their_statements, violations_reads_match_their_statements, violation_and_order_read_back, refund_report_and_alert_read_back));
+    TCase *tc = check_tcase(s, "live", CHECK_TESTS(payments_reads_match_their_statements,
+                      violations_reads_match_their_statements, violation_and_order_read_back,
+                      refund_report_and_alert_read_back));
 
     tcase_add_unchecked_fixture(tc, reads_setup, reads_teardown);
     tcase_set_timeout(tc, 120);
