@@ -18,6 +18,25 @@ const pay_channel *pay_channel_find(const char *name)
     return NULL;
 }
 
+int pay_notice_classify(pay_notice *n, const pay_status_word *words, const char **why)
+{
+    if (strcmp(n->currency, "CNY") != 0) {
+        *why = "currency_mismatch";
+        return -1;
+    }
+    if (n->order_no[0] == '\0' || n->trade_no[0] == '\0') {
+        *why = "missing_field";
+        return -1;
+    }
+    for (const pay_status_word *w = words; w->word != NULL; w++)
+        if (strcmp(w->word, n->status) == 0) {
+            n->st = w->st;
+            return 0;
+        }
+    *why = "unknown_trade_status";
+    return -1;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

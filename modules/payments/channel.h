@@ -112,6 +112,17 @@ int pay_alipay_sign_content(const char *body, size_t len, char **content, char *
                             char **sign_type);
 /* Value of key in a form body, URL-decoded; malloc'd or NULL. */
 char *pay_form_get(const char *body, size_t len, const char *key);
+/* A channel's trade status word and what it means; tables end with
+ * {NULL, 0}. */
+typedef struct pay_status_word {
+    const char *word;
+    pay_status st;
+} pay_status_word;
+/* The last checks every adapter makes on a parsed notice, in this order:
+ * currency CNY (else *why "currency_mismatch"), order and trade numbers
+ * present (else "missing_field"), and n->status one of words (else
+ * "unknown_trade_status"), which sets n->st. Returns 0 or -1. */
+int pay_notice_classify(pay_notice *n, const pay_status_word *words, const char **why);
 /* URL-decode (application/x-www-form-urlencoded: '+' is a space). Returns
  * malloc'd string or NULL on a bad escape or an embedded NUL. */
 char *pay_url_decode(const char *s, size_t n);

@@ -16,6 +16,12 @@ static void copy_field(const char *body, size_t len, const char *key, char *dst,
     free(v);
 }
 
+static const pay_status_word ALIPAY_STATUS[] = {
+    {"TRADE_SUCCESS", PAY_ST_SUCCESS}, {"TRADE_FINISHED", PAY_ST_SUCCESS},
+    {"TRADE_CLOSED", PAY_ST_CLOSED},   {"WAIT_BUYER_PAY", PAY_ST_PENDING},
+    {NULL, 0},
+};
+
 static int alipay_verify(const pay_channel_conf *cf, const pay_input *in, pay_notice *n,
                          const char **why)
 {
@@ -73,20 +79,8 @@ static int alipay_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         n->amount_fen = -1;
         goto fail;
     }
-    if (n->order_no[0] == '\0' || n->trade_no[0] == '\0') {
-        reason = "missing_field";
+    if (pay_notice_classify(n, ALIPAY_STATUS, &reason) != 0)
         goto fail;
-    }
-    if (strcmp(n->status, "TRADE_SUCCESS") == 0 || strcmp(n->status, "TRADE_FINISHED") == 0)
-        n->st = PAY_ST_SUCCESS;
-    else if (strcmp(n->status, "TRADE_CLOSED") == 0)
-        n->st = PAY_ST_CLOSED;
-    else if (strcmp(n->status, "WAIT_BUYER_PAY") == 0)
-        n->st = PAY_ST_PENDING;
-    else {
-        reason = "unknown_trade_status";
-        goto fail;
-    }
     rc = 0;
 fail:
     if (rc != 0 && why)

@@ -10,12 +10,17 @@
 #include "server/app.h"
 #include "server/crypto.h"
 
+static const pay_status_word HMAC_STATUS[] = {
+    {"SUCCESS", PAY_ST_SUCCESS}, {"CLOSED", PAY_ST_CLOSED}, {"FAILED", PAY_ST_CLOSED},
+    {"PENDING", PAY_ST_PENDING}, {NULL, 0},
+};
+
 static int hmac_verify(const pay_channel_conf *cf, const pay_input *in, pay_notice *n,
                        const char **why)
 {
     const char *ts = in->header ? in->header(in->hctx, "X-Pay-Timestamp") : NULL;
     const char *sig = in->header ? in->header(in->hctx, "X-Pay-Signature") : NULL;
-    const char *reason = "bad_signature", *s;
+    const char *reason = "bad_signature";
     unsigned char mac[32], given[32];
     char *msg = NULL, *end = NULL;
     size_t mlen;
@@ -70,25 +75,8 @@ static int hmac_verify(const pay_channel_conf *cf, const pay_input *in, pay_noti
         goto fail;
     }
     n->amount_fen = (int64_t)json_integer_value(amt);
-    if (strcmp(n->currency, "CNY") != 0) {
-        reason = "currency_mismatch";
+    if (pay_notice_classify(n, HMAC_STATUS, &reason) != 0)
         goto fail;
-    }
-    if (n->order_no[0] == '\0' || n->trade_no[0] == '\0') {
-        reason = "missing_field";
-        goto fail;
-    }
-    s = n->status;
-    if (strcmp(s, "SUCCESS") == 0)
-        n->st = PAY_ST_SUCCESS;
-    else if (strcmp(s, "CLOSED") == 0 || strcmp(s, "FAILED") == 0)
-        n->st = PAY_ST_CLOSED;
-    else if (strcmp(s, "PENDING") == 0)
-        n->st = PAY_ST_PENDING;
-    else {
-        reason = "unknown_trade_status";
-        goto fail;
-    }
     rc = 0;
 fail:
     if (rc != 0 && why)

@@ -13,6 +13,12 @@
 #include "server/app.h"
 #include "server/crypto.h"
 
+static const pay_status_word WECHAT_STATUS[] = {
+    {"SUCCESS", PAY_ST_SUCCESS}, {"CLOSED", PAY_ST_CLOSED},   {"PAYERROR", PAY_ST_CLOSED},
+    {"REVOKED", PAY_ST_CLOSED},  {"NOTPAY", PAY_ST_PENDING},  {"USERPAYING", PAY_ST_PENDING},
+    {NULL, 0},
+};
+
 static const char *hdr(const pay_input *in, const char *name)
 {
     return in->header ? in->header(in->hctx, name) : NULL;
@@ -116,25 +122,8 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     n->amount_fen = (int64_t)json_integer_value(json_object_get(amount, "total"));
     snprintf(n->currency, sizeof n->currency, "%.7s", STR_OF(amount, "currency"));
 #undef STR_OF
-    if (strcmp(n->currency, "CNY") != 0) {
-        reason = "currency_mismatch";
+    if (pay_notice_classify(n, WECHAT_STATUS, &reason) != 0)
         goto fail;
-    }
-    if (n->order_no[0] == '\0' || n->trade_no[0] == '\0') {
-        reason = "missing_field";
-        goto fail;
-    }
-    if (strcmp(n->status, "SUCCESS") == 0)
-        n->st = PAY_ST_SUCCESS;
-    else if (strcmp(n->status, "CLOSED") == 0 || strcmp(n->status, "PAYERROR") == 0 ||
-             strcmp(n->status, "REVOKED") == 0)
-        n->st = PAY_ST_CLOSED;
-    else if (strcmp(n->status, "NOTPAY") == 0 || strcmp(n->status, "USERPAYING") == 0)
-        n->st = PAY_ST_PENDING;
-    else {
-        reason = "unknown_trade_status";
-        goto fail;
-    }
     rc = 0;
 fail:
     if (rc != 0 && why)

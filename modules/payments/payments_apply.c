@@ -82,28 +82,30 @@ int payments_violation_cancel(db_conn *c, const app_principal *who, const char *
                               bool *pending, char *order_no, size_t cap)
 {
     pay_actor a = {who, request_id, peer};
-    db_rows *live = NULL, *o = NULL;
+    pay_live live;
+    pay_order o;
     int64_t oid;
-    bool done = false;
+    bool found = false, done = false;
     int rc = -1;
 
+    memset(&o, 0, sizeof o);
     *order_closed = *pending = false;
     if (cap)
         order_no[0] = '\0';
     /* Locks the item and its order: no notification moves the order
      * (open -> awaiting / paid) between this read and the end below. */
-    if (pay_sql_live_item(c, violation_id, &live) != 0)
+    if (pay_sql_live_item(c, violation_id, &live, &found) != 0)
         goto fail;
-    if (live->nrows == 0) {
+    if (!found) {
         rc = 0;
         goto fail;
     }
-    oid = db_cell_i64(live, 0, 0);
-    if (pay_sql_order_by_id(c, oid, false, &o) != 0)
+    oid = live.order_id;
+    if (pay_sql_order_by_id(c, oid, false, &o, &found) != 0)
         goto fail;
-    if (o->nrows == 1 && cap)
-        snprintf(order_no, cap, "%s", db_cell(o, 0, 1) ? db_cell(o, 0, 1) : "");
-    if (strcmp(db_cell(live, 0, 1), "open") != 0) {
+    if (found && cap)
+        snprintf(order_no, cap, "%s", o.order_no);
+    if (strcmp(live.state, "open") != 0) {
         *pending = true; /* awaiting_confirmation */
         rc = 0;
         goto fail;
@@ -118,59 +120,51 @@ int payments_violation_cancel(db_conn *c, const app_principal *who, const char *
     *order_closed = true;
     rc = 0;
 fail:
-    db_rows_free(live);
-    db_rows_free(o);
+    pay_order_clear(&o);
     return rc;
 }
 
 /* Receipt: number, verification code, masked payer, items, amount. */
-static int issue_receipt(db_conn *c, const db_rows *o, const char *channel, const char *trade_no)
+static int issue_receipt(db_conn *c, const pay_order *o, const char *channel, const char *trade_no)
 {
-    db_rows *items = NULL, *name = NULL;
-    json_t *arr = json_array();
-    char number[32], code[16], *masked = NULL, *items_s = NULL;
-    int rc = -1;
+    pay_order_item *items = NULL;
+    json_t *arr = NULL;
+    char number[32], code[16], name[PAY_NAME_SIZE], *masked = NULL, *items_s = NULL;
+    int nitems = 0, rc = -1;
 
-    if (pay_sql_order_items(c, db_cell_i64(o, 0, 0), &items) != 0 ||
-        pay_sql_citizen_name(c, db_cell_i64(o, 0, 2), &name) != 0)
+    if (pay_sql_order_items(c, o->id, &items, &nitems) != 0 ||
+        pay_sql_citizen_name(c, o->citizen_id, name) != 0)
         goto fail;
-    for (int i = 0; i < items->nrows; i++)
-        json_array_append_new(arr, json_pack("{sIsssIsI}", "violation_id", (json_int_t)db_cell_i64(items, i, 0),
-                                             "decision_no", db_cell(items, i, 3) ? db_cell(items, i, 3) : "",
-                                             "fine_fen", (json_int_t)db_cell_i64(items, i, 1),
-                                             "late_fee_fen", (json_int_t)db_cell_i64(items, i, 2)));
+    arr = pay_items_json(items, nitems);
     items_s = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
-    masked = crypto_mask_name(name->nrows ? db_cell(name, 0, 0) : "");
+    masked = crypto_mask_name(name);
     pay_new_number("R", true, 12, number, sizeof number);
     pay_new_number("", false, 8, code, sizeof code);
-    if (pay_sql_receipt_insert(c, number, code, db_cell_i64(o, 0, 0), db_cell_i64(o, 0, 2), masked,
-                               items_s, db_cell_i64(o, 0, 3), channel, trade_no) != 0)
+    if (pay_sql_receipt_insert(c, number, code, o->id, o->citizen_id, masked, items_s, o->amount_fen,
+                               channel, trade_no) != 0)
         goto fail;
     rc = 0;
 fail:
     free(masked);
     free(items_s);
     json_decref(arr);
-    db_rows_free(items);
-    db_rows_free(name);
+    free(items);
     return rc;
 }
 
 /* Closes every other live order that holds one of these violations: they
  * were just paid through this (expired) order. */
-static int close_competitors(db_conn *c, const pay_actor *a, const db_rows *viol, int64_t self)
+static int close_competitors(db_conn *c, const pay_actor *a, const pay_order_violation *viol, int n,
+                             int64_t self)
 {
-    for (int i = 0; i < viol->nrows; i++) {
-        db_rows *live = NULL;
-        bool done;
-        if (pay_sql_live_item(c, db_cell_i64(viol, i, 0), &live) != 0)
+    for (int i = 0; i < n; i++) {
+        pay_live live;
+        bool found = false, done;
+        if (pay_sql_live_item(c, viol[i].id, &live, &found) != 0)
             return -1;
-        if (live->nrows == 1 && db_cell_i64(live, 0, 0) != self &&
-            pay_order_end(c, a, db_cell_i64(live, 0, 0), "closed", "paid_by_other_order", false, &done) != 0) {
-            db_rows_free(live);
+        if (found && live.order_id != self &&
+            pay_order_end(c, a, live.order_id, "closed", "paid_by_other_order", false, &done) != 0)
             return -1;
-        }
-        db_rows_free(live);
     }
     return 0;
 }
@@ -178,7 +172,7 @@ static int close_competitors(db_conn *c, const pay_actor *a, const db_rows *viol
 /* Paying a fine is a service item (VIO-PAY) like any other: it becomes a
  * case, completed at once with no trip. A catalog without the item must
  * not stop money from being recorded, so that case is skipped with a log. */
-static int file_case(db_conn *c, const db_rows *o)
+static int file_case(db_conn *c, const pay_order *o)
 {
     cases_new cn;
     int64_t case_id = 0;
@@ -187,10 +181,10 @@ static int file_case(db_conn *c, const db_rows *o)
 
     memset(&cn, 0, sizeof cn);
     cn.item_code = "VIO-PAY";
-    cn.applicant_id = db_cell_i64(o, 0, 2);
+    cn.applicant_id = o->citizen_id;
     cn.channel = "app";
     cn.ref_type = "payment_order";
-    cn.ref_id = db_cell(o, 0, 1);
+    cn.ref_id = o->order_no;
     if (cases_create(c, &cn, &case_id, number, query_code, &why) != 0 ||
         cases_set_state(c, case_id, "completed", &why) != 0) {
         if (why == NULL)
@@ -234,22 +228,23 @@ static int record_surplus(db_conn *c, const pay_actor *a, const char *channel, c
 }
 
 static int apply_success(db_conn *c, const pay_actor *a, const char *channel, const pay_notice *n,
-                         const db_rows *o, pay_apply_result *res)
+                         const pay_order *o, pay_apply_result *res)
 {
-    int64_t oid = db_cell_i64(o, 0, 0);
-    db_rows *pay = NULL, *other = NULL, *viol = NULL;
+    int64_t oid = o->id;
+    pay_payment *pay = NULL;
+    pay_order_violation *viol = NULL;
     uint64_t pid = 0, affected = 0;
-    bool all_payable = true;
+    bool all_payable = true, other = false;
     char target[32];
-    int rc = -1;
+    int npay = 0, nviol = 0, rc = -1;
 
     snprintf(target, sizeof target, "%lld", (long long)oid);
     /* Lock order: the order row (locked by the caller), then its payments,
      * then - only when this trade pays it - its violations. */
-    if (pay_sql_payments_of_order(c, oid, &pay) != 0)
+    if (pay_sql_payments_of_order(c, oid, &pay, &npay) != 0)
         goto fail;
-    for (int i = 0; i < pay->nrows; i++)
-        if (strcmp(db_cell(pay, i, 1), n->trade_no) == 0) {
+    for (int i = 0; i < npay; i++)
+        if (strcmp(pay[i].trade_no, n->trade_no) == 0) {
             res->outcome = "duplicate"; /* a resend: already recorded */
             res->ack = true;
             rc = 0;
@@ -257,7 +252,7 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
         }
     if (pay_sql_payment_by_trade(c, channel, n->trade_no, &other) != 0)
         goto fail;
-    if (other->nrows > 0) {
+    if (other) {
         res->outcome = "rejected";
         res->reason = "trade_no_reused";
         res->ack = false;
@@ -267,7 +262,7 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
         rc = 0;
         goto fail;
     }
-    if (pay->nrows > 0) {
+    if (npay > 0) {
         /* The payer paid the same order twice at the channel (another trade
          * number): the order keeps its first payment, this one goes back. */
         if (record_surplus(c, a, channel, n, oid, "second_trade_for_order",
@@ -276,20 +271,20 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
         rc = 0;
         goto fail;
     }
-    if (pay_sql_order_violations_lock(c, oid, &viol) != 0)
+    if (pay_sql_order_violations_lock(c, oid, &viol, &nviol) != 0)
         goto fail;
-    for (int i = 0; i < viol->nrows; i++)
-        if (strcmp(db_cell(viol, i, 1), "handled") != 0)
+    for (int i = 0; i < nviol; i++)
+        if (strcmp(viol[i].state, "handled") != 0)
             all_payable = false;
-    if (viol->nrows == 0)
+    if (nviol == 0)
         all_payable = false;
 
     if (all_payable) {
         if (pay_sql_payment_insert(c, oid, channel, n->trade_no, n->amount_fen, n->notify_id, "applied",
                                    &pid) != 0)
             goto fail;
-        for (int i = 0; i < viol->nrows; i++) {
-            if (violations_mark_paid(c, db_cell_i64(viol, i, 0), &affected) != 0)
+        for (int i = 0; i < nviol; i++) {
+            if (violations_mark_paid(c, viol[i].id, &affected) != 0)
                 goto fail;
             /* The rows are locked and were 'handled' a moment ago; anything
              * else means someone bypassed the lock: roll everything back. */
@@ -300,7 +295,7 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
         }
         if (pay_sql_order_paid(c, oid, n->trade_no, &affected) != 0 || pay_sql_items_release(c, oid) != 0)
             goto fail;
-        if (close_competitors(c, a, viol, oid) != 0)
+        if (close_competitors(c, a, viol, nviol, oid) != 0)
             goto fail;
         if (issue_receipt(c, o, channel, n->trade_no) != 0 || file_case(c, o) != 0)
             goto fail;
@@ -308,7 +303,7 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
         res->ack = true;
         if (audit(c, a, "payments.paid", target, "ok",
                   json_pack("{sssssIss}", "channel", channel, "trade_no", n->trade_no, "amount_fen",
-                            (json_int_t)n->amount_fen, "previous_state", db_cell(o, 0, 6))) != 0)
+                            (json_int_t)n->amount_fen, "previous_state", o->state)) != 0)
             goto fail;
     } else {
         /* The violations were paid by another order (or cancelled) while
@@ -321,9 +316,8 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
     }
     rc = 0;
 fail:
-    db_rows_free(pay);
-    db_rows_free(other);
-    db_rows_free(viol);
+    free(pay);
+    free(viol);
     return rc;
 }
 
@@ -374,12 +368,13 @@ static int record_unauthenticated(db_conn *c, const pay_actor *a, const char *ch
 int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool verified,
                      const pay_notice *n, const char *why, const pay_raw *raw, pay_apply_result *res)
 {
-    db_rows *o = NULL;
+    pay_order o;
     pay_notif_row rec = {0};
     char order_no[65], trade_no[65], notify_id[129], status[33], detail[200], sha[65];
-    bool done;
+    bool found = false, done;
     int rc = -1;
 
+    memset(&o, 0, sizeof o);
     memset(res, 0, sizeof *res);
     pay_clean_ascii(n->order_no, order_no, sizeof order_no);
     pay_clean_ascii(n->trade_no, trade_no, sizeof trade_no);
@@ -407,20 +402,20 @@ int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool v
         res->reason = why ? why : "rejected";
         goto record;
     }
-    if (pay_sql_order_by_no(c, n->order_no, true, &o) != 0)
+    if (pay_sql_order_by_no(c, n->order_no, true, &o, &found) != 0)
         goto fail;
-    if (o->nrows != 1) {
+    if (!found) {
         res->outcome = "rejected";
         res->reason = "unknown_order";
         goto record;
     }
-    res->order_id = db_cell_i64(o, 0, 0);
-    if (strcmp(db_cell(o, 0, 7), channel) != 0) {
+    res->order_id = o.id;
+    if (strcmp(o.channel, channel) != 0) {
         res->outcome = "rejected";
         res->reason = "channel_mismatch";
         goto record;
     }
-    if (n->amount_fen != db_cell_i64(o, 0, 3)) {
+    if (n->amount_fen != o.amount_fen) {
         res->outcome = "rejected";
         res->reason = "amount_mismatch";
         goto record;
@@ -439,7 +434,7 @@ int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool v
         res->ack = true;
         break;
     case PAY_ST_SUCCESS:
-        if (apply_success(c, a, channel, n, o, res) != 0)
+        if (apply_success(c, a, channel, n, &o, res) != 0)
             goto fail;
         break;
     }
@@ -466,6 +461,6 @@ record:
         goto fail;
     rc = 0;
 fail:
-    db_rows_free(o);
+    pay_order_clear(&o);
     return rc;
 }

@@ -34,7 +34,10 @@ typedef struct create_arg {
 static int create_tx(app_req *r, void *arg)
 {
     create_arg *a = arg;
-    db_rows *v = NULL, *live = NULL, *o = NULL;
+    pay_payable v;
+    pay_live live;
+    pay_order o;
+    bool found = false;
     int64_t fines[MAX_ITEMS], fees[MAX_ITEMS], fine = 0, fee = 0;
     int32_t today = date_shanghai_today(time(NULL)), served;
     char order_no[40], target[32];
@@ -43,48 +46,46 @@ static int create_tx(app_req *r, void *arg)
     json_t *detail = NULL; /* audit_write borrows it */
     int rc = -1;
 
+    memset(&o, 0, sizeof o);
     for (int i = 0; i < a->n; i++) {
-        db_rows_free(v);
-        db_rows_free(live);
-        v = live = NULL;
-        if (pay_sql_violation_for_payer(r->db, a->ids[i], r->who.id, &v) != 0)
+        if (pay_sql_violation_for_payer(r->db, a->ids[i], r->who.id, &v, &found) != 0)
             goto fail;
-        if (v->nrows != 1) {
+        if (!found) {
             app_problem(r, 404, "violation_not_found", "Violation not found",
                         "No violation with this id is yours to pay.", "violation_ids");
             goto fail;
         }
-        if (strcmp(db_cell(v, 0, 3), "paid") == 0) {
+        if (strcmp(v.state, "paid") == 0) {
             app_problem(r, 409, "violation_already_paid", "Already paid",
                         "This violation is already paid.", "violation_ids");
             goto fail;
         }
-        if (strcmp(db_cell(v, 0, 3), "handled") != 0) {
+        if (strcmp(v.state, "handled") != 0) {
             app_problem(r, 409, "violation_not_handled", "Violation not handled",
                         "Only handled violations can be paid; handle it first.", "violation_ids");
             goto fail;
         }
         /* A live order holding it blocks a new one, unless that order is
          * merely past its expiry and the closing job has not run yet. */
-        if (pay_sql_live_item(r->db, a->ids[i], &live) != 0)
+        if (pay_sql_live_item(r->db, a->ids[i], &live, &found) != 0)
             goto fail;
-        if (live->nrows == 1) {
+        if (found) {
             bool done = false;
-            if (db_cell_i64(live, 0, 2) == 1 &&
-                pay_order_end(r->db, &act, db_cell_i64(live, 0, 0), "expired", "ttl", true, &done) != 0)
+            if (live.past_expiry &&
+                pay_order_end(r->db, &act, live.order_id, "expired", "ttl", true, &done) != 0)
                 goto fail;
             if (!done) {
                 app_problem(r, 409, "violation_in_open_order", "Already in an open order",
-                            strcmp(db_cell(live, 0, 1), "awaiting_confirmation") == 0
+                            strcmp(live.state, "awaiting_confirmation") == 0
                                 ? "A payment for this violation is awaiting the channel's confirmation."
                                 : "This violation is in another open payment order.",
                             "violation_ids");
                 goto fail;
             }
         }
-        if (date_parse(db_cell(v, 0, 2), &served) != 0)
+        if (date_parse(v.served_date, &served) != 0)
             goto fail;
-        fines[i] = db_cell_i64(v, 0, 1);
+        fines[i] = v.fine_fen;
         fees[i] = violations_late_fee(fines[i], served, today);
         fine += fines[i];
         fee += fees[i];
@@ -112,15 +113,13 @@ static int create_tx(app_req *r, void *arg)
     detail = json_pack("{sssIsi}", "channel", a->channel, "amount_fen", (json_int_t)(fine + fee), "items", a->n);
     if (audit_write(r, "payments.order_create", "payment_order", target, "ok", detail) != 0)
         goto fail;
-    if (pay_sql_order_by_id(r->db, (int64_t)oid, false, &o) != 0)
+    if (pay_sql_order_by_id(r->db, (int64_t)oid, false, &o, NULL) != 0)
         goto fail;
-    app_reply_json(r, 201, pay_order_json(r->db, o));
+    app_reply_json(r, 201, pay_order_json(r->db, &o));
     rc = 0;
 fail:
     json_decref(detail);
-    db_rows_free(v);
-    db_rows_free(live);
-    db_rows_free(o);
+    pay_order_clear(&o);
     return rc;
 }
 
@@ -180,14 +179,17 @@ void payments_on_order_create(app_req *r)
 
 /* ---- GET /v1/payments/orders/{no} ------------------------------------- */
 
-/* Loads an order the caller may see: a citizen only their own (others 404). */
-static int load_visible(app_req *r, bool for_update, db_rows **o)
+/* Loads an order the caller may see: a citizen only their own (others 404).
+ * *o is filled either way (pay_order_clear it). */
+static int load_visible(app_req *r, bool for_update, pay_order *o)
 {
-    if (pay_sql_order_by_no(r->db, app_param(r, 0), for_update, o) != 0) {
+    bool found = false;
+
+    if (pay_sql_order_by_no(r->db, app_param(r, 0), for_update, o, &found) != 0) {
         app_problem_db(r);
         return -1;
     }
-    if ((*o)->nrows != 1 || (r->who.kind == CALLER_CITIZEN && db_cell_i64(*o, 0, 2) != r->who.id)) {
+    if (!found || (r->who.kind == CALLER_CITIZEN && o->citizen_id != r->who.id)) {
         app_problem(r, 404, "order_not_found", "Order not found", NULL, NULL);
         return -1;
     }
@@ -196,10 +198,10 @@ static int load_visible(app_req *r, bool for_update, db_rows **o)
 
 void payments_on_order_get(app_req *r)
 {
-    db_rows *o = NULL;
+    pay_order o;
     if (load_visible(r, false, &o) == 0)
-        app_reply_json(r, 200, pay_order_json(r->db, o));
-    db_rows_free(o);
+        app_reply_json(r, 200, pay_order_json(r->db, &o));
+    pay_order_clear(&o);
 }
 
 /* ---- POST /v1/payments/orders/{no}/returned ---------------------------- */
@@ -207,32 +209,31 @@ void payments_on_order_get(app_req *r)
 static int returned_tx(app_req *r, void *arg)
 {
     const char *trade_no = arg;
-    db_rows *o = NULL;
+    pay_order o;
     uint64_t affected = 0;
-    const char *state;
+    char target[32];
     int rc = -1;
 
     if (load_visible(r, true, &o) != 0)
         goto fail;
-    state = db_cell(o, 0, 6);
-    if (strcmp(state, "open") == 0) {
-        if (pay_sql_order_returned(r->db, db_cell_i64(o, 0, 0), trade_no, &affected) != 0)
+    if (strcmp(o.state, "open") == 0) {
+        if (pay_sql_order_returned(r->db, o.id, trade_no, &affected) != 0)
             goto fail;
-        if (audit_write(r, "payments.order_returned", "payment_order", db_cell(o, 0, 0), "ok", NULL) != 0)
+        snprintf(target, sizeof target, "%lld", (long long)o.id);
+        if (audit_write(r, "payments.order_returned", "payment_order", target, "ok", NULL) != 0)
             goto fail;
-        db_rows_free(o);
-        o = NULL;
+        pay_order_clear(&o);
         if (load_visible(r, false, &o) != 0)
             goto fail;
-    } else if (strcmp(state, "awaiting_confirmation") != 0 && strcmp(state, "paid") != 0) {
+    } else if (strcmp(o.state, "awaiting_confirmation") != 0 && strcmp(o.state, "paid") != 0) {
         app_problem(r, 409, "order_not_open", "Order not open",
                     "This order is expired, closed or failed; create a new one.", NULL);
         goto fail;
     }
-    app_reply_json(r, 200, pay_order_json(r->db, o));
+    app_reply_json(r, 200, pay_order_json(r->db, &o));
     rc = 0;
 fail:
-    db_rows_free(o);
+    pay_order_clear(&o);
     return rc;
 }
 
@@ -339,35 +340,36 @@ done:
 void payments_on_receipt_verify(app_req *r)
 {
     const char *code = app_query(r, "code");
-    db_rows *rc = NULL;
+    pay_receipt rc;
+    bool found = false;
     json_t *items, *j;
-    char yuan[MONEY_STR_SIZE], issued[40];
+    char yuan[MONEY_STR_SIZE];
 
+    memset(&rc, 0, sizeof rc);
     if (code == NULL || code[0] == '\0') {
         app_problem(r, 400, "code_required", "Verification code required",
                     "Pass the receipt's verification code as ?code=.", "code");
         goto done;
     }
-    if (pay_sql_receipt_by_number(r->db, app_param(r, 0), &rc) != 0) {
+    if (pay_sql_receipt_by_number(r->db, app_param(r, 0), &rc, &found) != 0) {
         app_problem_db(r);
         goto done;
     }
     /* Unknown number and wrong code answer the same, so neither can be probed. */
-    if (rc->nrows != 1 || !crypto_equal(code, strlen(code), db_cell(rc, 0, 1), strlen(db_cell(rc, 0, 1)))) {
+    if (!found || !crypto_equal(code, strlen(code), rc.verify_code, strlen(rc.verify_code))) {
         app_problem(r, 404, "receipt_not_found", "Receipt not found",
                     "No receipt matches this number and verification code.", NULL);
         goto done;
     }
-    items = json_loads(db_cell(rc, 0, 3), 0, NULL);
-    money_format_yuan(db_cell_i64(rc, 0, 4), yuan);
-    snprintf(issued, sizeof issued, "%.10sT%.8sZ", db_cell(rc, 0, 7), db_cell(rc, 0, 7) + 11);
-    j = json_pack("{sbsssssosIssssssssss}", "valid", 1, "number", db_cell(rc, 0, 0), "payer",
-                  db_cell(rc, 0, 2), "items", items ? items : json_array(), "amount_fen",
-                  (json_int_t)db_cell_i64(rc, 0, 4), "amount", yuan, "channel", db_cell(rc, 0, 5),
-                  "trade_no", db_cell(rc, 0, 6), "issued_at", issued, "order_no", db_cell(rc, 0, 8));
+    items = json_loads(rc.items, 0, NULL);
+    money_format_yuan(rc.amount_fen, yuan);
+    j = json_pack("{sbsssssosIssssssssss}", "valid", 1, "number", rc.number, "payer",
+                  rc.payer_name_masked, "items", items ? items : json_array(), "amount_fen",
+                  (json_int_t)rc.amount_fen, "amount", yuan, "channel", rc.channel,
+                  "trade_no", rc.trade_no, "issued_at", rc.issued_at, "order_no", rc.order_no);
     app_reply_json(r, 200, j);
 done:
-    db_rows_free(rc);
+    pay_receipt_clear(&rc);
 }
 
 /* ---- refunds ------------------------------------------------------------ */
@@ -381,51 +383,53 @@ typedef struct refund_arg {
 static int refund_create_tx(app_req *r, void *arg)
 {
     refund_arg *a = arg;
-    db_rows *o = NULL, *p = NULL, *t = NULL, *f = NULL;
+    pay_order o;
+    pay_payment p;
+    pay_refund f;
+    bool found = false;
+    int64_t refunded = 0;
     char out_no[40], target[32];
     json_t *detail = NULL; /* audit_write borrows it */
     uint64_t id = 0;
     int rc = -1;
 
-    if (pay_sql_order_by_no(r->db, a->order_no, true, &o) != 0)
+    memset(&f, 0, sizeof f);
+    if (pay_sql_order_by_no(r->db, a->order_no, true, &o, &found) != 0)
         goto fail;
-    if (o->nrows != 1) {
+    if (!found) {
         app_problem(r, 404, "order_not_found", "Order not found", NULL, "order_no");
         goto fail;
     }
-    if (pay_sql_payment_by_order(r->db, db_cell_i64(o, 0, 0), &p) != 0)
+    if (pay_sql_payment_by_order(r->db, o.id, &p, &found) != 0)
         goto fail;
-    if (p->nrows != 1) {
+    if (!found) {
         app_problem(r, 409, "order_not_paid", "Order not paid", "Nothing was received for this order.",
                     "order_no");
         goto fail;
     }
-    if (pay_sql_refund_total(r->db, db_cell_i64(p, 0, 0), &t) != 0)
+    if (pay_sql_refund_total(r->db, p.id, &refunded) != 0)
         goto fail;
-    if (db_cell_i64(t, 0, 0) + a->amount > db_cell_i64(p, 0, 3)) {
+    if (refunded + a->amount > p.amount_fen) {
         app_problem(r, 409, "refund_exceeds_payment", "Refund too large",
                     "Refunds of this order would exceed what was paid.", "amount_fen");
         goto fail;
     }
     pay_new_number("RF", false, 16, out_no, sizeof out_no);
-    if (pay_sql_refund_insert(r->db, out_no, db_cell_i64(o, 0, 0), db_cell_i64(p, 0, 0),
-                              db_cell(o, 0, 7), a->amount, a->reason, "operator", "requested",
+    if (pay_sql_refund_insert(r->db, out_no, o.id, p.id, o.channel, a->amount, a->reason, "operator", "requested",
                               r->who.id, &id) != 0)
         goto fail;
     snprintf(target, sizeof target, "%llu", (unsigned long long)id);
     detail = json_pack("{sssI}", "order_no", a->order_no, "amount_fen", (json_int_t)a->amount);
     if (audit_write(r, "payments.refund_request", "refund", target, "ok", detail) != 0)
         goto fail;
-    if (pay_sql_refund_get(r->db, (int64_t)id, false, &f) != 0)
+    if (pay_sql_refund_get(r->db, (int64_t)id, false, &f, NULL) != 0)
         goto fail;
-    app_reply_json(r, 201, pay_refund_json(f));
+    app_reply_json(r, 201, pay_refund_json(&f));
     rc = 0;
 fail:
     json_decref(detail);
-    db_rows_free(o);
-    db_rows_free(p);
-    db_rows_free(t);
-    db_rows_free(f);
+    pay_order_clear(&o);
+    pay_refund_clear(&f);
     return rc;
 }
 
@@ -468,23 +472,24 @@ static int parse_id(const char *s, int64_t *out)
 static int refund_approve_tx(app_req *r, void *arg)
 {
     refund_arg *a = arg;
-    db_rows *f = NULL;
+    pay_refund f;
+    bool found = false;
     uint64_t affected = 0;
     char target[32];
     int rc = -1;
 
-    if (pay_sql_refund_get(r->db, a->id, true, &f) != 0)
+    if (pay_sql_refund_get(r->db, a->id, true, &f, &found) != 0)
         goto fail;
-    if (f->nrows != 1) {
+    if (!found) {
         app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
         goto fail;
     }
-    if (strcmp(db_cell(f, 0, 7), "requested") != 0) {
+    if (strcmp(f.state, "requested") != 0) {
         app_problem(r, 409, "refund_not_pending", "Refund not pending approval",
                     "Only a requested refund can be approved.", NULL);
         goto fail;
     }
-    if (db_cell(f, 0, 8) && db_cell_i64(f, 0, 8) == r->who.id) {
+    if (f.has_requested_by && f.requested_by == r->who.id) {
         app_problem(r, 403, "same_operator", "Second approver required",
                     "A refund must be approved by an operator other than the one who requested it.", NULL);
         goto fail;
@@ -501,14 +506,33 @@ static int refund_approve_tx(app_req *r, void *arg)
     app_reply_empty(r, 204);
     rc = 0;
 fail:
-    db_rows_free(f);
+    pay_refund_clear(&f);
+    return rc;
+}
+
+/* Replies 200 with refund id, or 404 when there is none. Returns 0 when
+ * the refund was sent. */
+static int reply_refund(app_req *r, int64_t id)
+{
+    pay_refund f;
+    bool found = false;
+    int rc = -1;
+
+    if (pay_sql_refund_get(r->db, id, false, &f, &found) != 0) {
+        app_problem_db(r);
+    } else if (!found) {
+        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
+    } else {
+        app_reply_json(r, 200, pay_refund_json(&f));
+        rc = 0;
+    }
+    pay_refund_clear(&f);
     return rc;
 }
 
 void payments_on_refund_approve(app_req *r)
 {
     refund_arg a = {0};
-    db_rows *f = NULL;
     pay_actor act = actor_of(r);
 
     if (parse_id(app_param(r, 0), &a.id) != 0) {
@@ -520,31 +544,17 @@ void payments_on_refund_approve(app_req *r)
     /* Approved and committed: send it now (a failure leaves it approved for
      * the refunds job to retry). */
     (void)pay_refund_send(r->db, &act, a.id);
-    if (pay_sql_refund_get(r->db, a.id, false, &f) != 0) {
-        app_problem_db(r);
-        return;
-    }
-    app_reply_json(r, 200, pay_refund_json(f));
-    app_idem_refresh(r); /* a replay answers this, not the approval's 204 */
-    db_rows_free(f);
+    if (reply_refund(r, a.id) == 0)
+        app_idem_refresh(r); /* a replay answers this, not the approval's 204 */
 }
 
 void payments_on_refund_get(app_req *r)
 {
     int64_t id;
-    db_rows *f = NULL;
 
     if (parse_id(app_param(r, 0), &id) != 0) {
         app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
         return;
     }
-    if (pay_sql_refund_get(r->db, id, false, &f) != 0) {
-        app_problem_db(r);
-        return;
-    }
-    if (f->nrows != 1)
-        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
-    else
-        app_reply_json(r, 200, pay_refund_json(f));
-    db_rows_free(f);
+    (void)reply_refund(r, id);
 }

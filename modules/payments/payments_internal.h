@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "modules/payments/channel.h"
+#include "modules/payments/payments_sql.h"
 #include "modules/payments/statement.h"
 #include "server/app.h"
 
@@ -56,15 +57,17 @@ void pay_clean_ascii(const char *in, char *out, size_t cap);
  * (receipt), "RF" + 16 hex (refund); code = 8 hex digits. */
 void pay_new_number(const char *prefix, bool dated, int hexlen, char *out, size_t cap);
 
-/* JSON of an order row (pay_sql_order_by_no columns) with its items. */
-json_t *pay_order_json(db_conn *c, const db_rows *o);
-/* JSON of a refund row (pay_sql_refund_get columns). */
-json_t *pay_refund_json(const db_rows *f);
-/* JSON of report row i (pay_sql_reports columns), with its lines
- * (pay_sql_report_lines columns) when lines is not NULL. */
-json_t *pay_report_json(const db_rows *rep, int i, const db_rows *lines);
-/* JSON of alert row i (pay_sql_alerts columns). */
-json_t *pay_alert_json(const db_rows *al, int i);
+/* JSON of an order with its items and receipt (read on c). */
+json_t *pay_order_json(db_conn *c, const pay_order *o);
+/* JSON array of an order's items (the receipt stores it too). */
+json_t *pay_items_json(const pay_order_item *items, int n);
+/* JSON of a refund. */
+json_t *pay_refund_json(const pay_refund *f);
+/* JSON of a report, with its lines when with_lines. */
+json_t *pay_report_json(const pay_report *rep, const pay_report_line *lines, int nlines,
+                        bool with_lines);
+/* JSON of an alert. */
+json_t *pay_alert_json(const pay_alert *al);
 
 /* Sends an approved refund to its channel and records the answer (own
  * transactions; call outside any). Returns 0 when the channel answered. */

@@ -40,21 +40,21 @@ static int end_tx(db_conn *c, void *arg)
 
 int payments_job_expire(app_job_ctx *ctx, int64_t *count)
 {
-    db_rows *o = NULL;
-    int rc = -1;
+    pay_order_ref *o = NULL;
+    int n = 0, rc = -1;
 
     *count = 0;
-    if (pay_sql_orders_expired(ctx->db, &o) != 0)
+    if (pay_sql_orders_expired(ctx->db, &o, &n) != 0)
         goto fail;
-    for (int i = 0; i < o->nrows; i++) {
-        end_arg a = {db_cell_i64(o, i, 0), "expired", "ttl", true, false};
+    for (int i = 0; i < n; i++) {
+        end_arg a = {o[i].id, "expired", "ttl", true, false};
         if (db_tx(ctx->db, end_tx, &a, tx_attempts(), NULL) != 0)
             goto fail;
         *count += a.done ? 1 : 0;
     }
     rc = 0;
 fail:
-    db_rows_free(o);
+    free(o);
     return rc;
 }
 
@@ -125,23 +125,24 @@ fail:
 
 int payments_job_query(app_job_ctx *ctx, int64_t *count)
 {
-    db_rows *o = NULL, *cur = NULL;
+    pay_order_ref *o = NULL;
+    pay_order cur;
     int64_t max_age = payments_conf.awaiting_max_s;
-    int rc = -1;
+    bool found = false;
+    int n = 0, rc = -1;
 
+    memset(&cur, 0, sizeof cur);
     *count = 0;
-    if (pay_sql_orders_awaiting(ctx->db, &o) != 0)
+    if (pay_sql_orders_awaiting(ctx->db, &o, &n) != 0)
         goto fail;
-    for (int i = 0; i < o->nrows; i++) {
-        int64_t id = db_cell_i64(o, i, 0);
-        if (pay_query_order(ctx->db, id, db_cell(o, i, 1), db_cell(o, i, 2)) == 0)
+    for (int i = 0; i < n; i++) {
+        int64_t id = o[i].id;
+        if (pay_query_order(ctx->db, id, o[i].order_no, o[i].channel) == 0)
             (*count)++;
-        db_rows_free(cur);
-        cur = NULL;
-        if (pay_sql_order_by_id(ctx->db, id, false, &cur) != 0)
+        pay_order_clear(&cur);
+        if (pay_sql_order_by_id(ctx->db, id, false, &cur, &found) != 0)
             goto fail;
-        if (cur->nrows == 1 && strcmp(db_cell(cur, 0, 6), "awaiting_confirmation") == 0 &&
-            db_cell_i64(cur, 0, 14) > max_age) {
+        if (found && strcmp(cur.state, "awaiting_confirmation") == 0 && cur.returned_age_s > max_age) {
             end_arg a = {id, "expired", "confirmation_timeout", false, false};
             if (db_tx(ctx->db, end_tx, &a, tx_attempts(), NULL) != 0)
                 goto fail;
@@ -149,8 +150,8 @@ int payments_job_query(app_job_ctx *ctx, int64_t *count)
     }
     rc = 0;
 fail:
-    db_rows_free(o);
-    db_rows_free(cur);
+    free(o);
+    pay_order_clear(&cur);
     return rc;
 }
 
@@ -202,28 +203,30 @@ typedef struct unanswered_arg {
 static int unanswered_tx(db_conn *c, void *arg)
 {
     unanswered_arg *a = arg;
-    db_rows *f = NULL;
+    pay_refund f;
+    bool found = false;
     char detail[128];
     int rc = -1;
 
-    if (pay_sql_refund_error(c, a->id, a->error) != 0 || pay_sql_refund_get(c, a->id, false, &f) != 0)
+    memset(&f, 0, sizeof f);
+    if (pay_sql_refund_error(c, a->id, a->error) != 0 || pay_sql_refund_get(c, a->id, false, &f, &found) != 0)
         goto fail;
-    if (f->nrows == 1 && strcmp(db_cell(f, 0, 7), "approved") == 0 &&
-        db_cell_i64(f, 0, 16) >= REFUND_MAX_ATTEMPTS) {
-        snprintf(detail, sizeof detail, "refund %s not answered after %d attempts: %s", db_cell(f, 0, 1),
+    if (found && strcmp(f.state, "approved") == 0 && f.attempts >= REFUND_MAX_ATTEMPTS) {
+        snprintf(detail, sizeof detail, "refund %s not answered after %d attempts: %s", f.out_refund_no,
                  REFUND_MAX_ATTEMPTS, a->error);
-        if (pay_sql_alert_insert(c, "refund_stuck", db_cell(f, 0, 3), db_cell(f, 0, 2), a->id, detail) != 0)
+        if (pay_sql_alert_insert(c, "refund_stuck", f.channel, f.order_no, a->id, detail) != 0)
             goto fail;
     }
     rc = 0;
 fail:
-    db_rows_free(f);
+    pay_refund_clear(&f);
     return rc;
 }
 
 int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
 {
-    db_rows *f = NULL;
+    pay_refund f;
+    bool found = false;
     const pay_channel_conf *cf;
     pay_http_resp resp;
     json_t *req = NULL, *ans = NULL;
@@ -234,18 +237,18 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
 
     (void)actor;
     memset(&resp, 0, sizeof resp);
-    if (pay_sql_refund_get(c, refund_id, false, &f) != 0 || f->nrows != 1 ||
-        strcmp(db_cell(f, 0, 7), "approved") != 0)
+    if (pay_sql_refund_get(c, refund_id, false, &f, &found) != 0 || !found ||
+        strcmp(f.state, "approved") != 0)
         goto fail;
-    cf = payments_conf_channel(db_cell(f, 0, 3));
+    cf = payments_conf_channel(f.channel);
     if (cf == NULL || cf->refund_url == NULL)
         goto fail;
     /* Counted (and the next attempt scheduled) before the call, so a crash
      * during it still moves the refund towards its retry limit. */
     if (db_tx(c, attempt_tx, &refund_id, tx_attempts(), NULL) != 0)
         goto fail;
-    req = json_pack("{sssssssI}", "out_refund_no", db_cell(f, 0, 1), "order_no", db_cell(f, 0, 2),
-                    "trade_no", db_cell(f, 0, 15), "amount_fen", (json_int_t)db_cell_i64(f, 0, 4));
+    req = json_pack("{sssssssI}", "out_refund_no", f.out_refund_no, "order_no", f.order_no,
+                    "trade_no", f.trade_no, "amount_fen", (json_int_t)f.amount_fen);
     body = json_dumps(req, JSON_COMPACT);
     if (pay_http_request("POST", cf->refund_url, "application/json", body, strlen(body),
                          (int)payments_conf.http_timeout_s, &resp) != 0) {
@@ -275,20 +278,22 @@ fail:
     json_decref(req);
     free(body);
     pay_http_resp_free(&resp);
-    db_rows_free(f);
+    pay_refund_clear(&f);
     return rc;
 }
 
 int payments_job_refunds(app_job_ctx *ctx, int64_t *count)
 {
-    db_rows *ids = NULL;
+    pay_id_row *ids = NULL;
+    int n = 0;
+
     *count = 0;
-    if (pay_sql_refunds_to_send(ctx->db, REFUND_MAX_ATTEMPTS, &ids) != 0)
+    if (pay_sql_refunds_to_send(ctx->db, REFUND_MAX_ATTEMPTS, &ids, &n) != 0)
         return -1;
-    for (int i = 0; i < ids->nrows; i++)
-        if (pay_refund_send(ctx->db, &SYSTEM_ACTOR, db_cell_i64(ids, i, 0)) == 0)
+    for (int i = 0; i < n; i++)
+        if (pay_refund_send(ctx->db, &SYSTEM_ACTOR, ids[i].id) == 0)
             (*count)++;
-    db_rows_free(ids);
+    free(ids);
     return 0;
 }
 

@@ -1,5 +1,6 @@
 /* payments_json.c - API representations of orders, refunds, reconciliation
  * reports and alerts. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "modules/payments/money.h"
@@ -30,89 +31,98 @@ static const char *display_state(const char *state)
     return state;
 }
 
-json_t *pay_order_json(db_conn *c, const db_rows *o)
+json_t *pay_items_json(const pay_order_item *items, int n)
 {
-    json_t *j, *items = json_array();
-    db_rows *it = NULL, *rc = NULL;
-    char yuan[MONEY_STR_SIZE];
-    int64_t oid = db_cell_i64(o, 0, 0);
+    json_t *a = json_array();
 
-    money_format_yuan(db_cell_i64(o, 0, 3), yuan);
-    j = json_pack("{sssssIsssIsIss}", "order_no", db_cell(o, 0, 1), "state", db_cell(o, 0, 6),
-                  "amount_fen", (json_int_t)db_cell_i64(o, 0, 3), "amount", yuan,
-                  "fine_fen", (json_int_t)db_cell_i64(o, 0, 4),
-                  "late_fee_fen", (json_int_t)db_cell_i64(o, 0, 5), "channel", db_cell(o, 0, 7));
-    json_object_set_new(j, "display_state", json_string(display_state(db_cell(o, 0, 6))));
-    json_object_set_new(j, "trade_no", str_or_null(db_cell(o, 0, 8)));
-    json_object_set_new(j, "state_reason", str_or_null(db_cell(o, 0, 12)));
-    json_object_set_new(j, "expires_at", utc(db_cell(o, 0, 9)));
-    json_object_set_new(j, "paid_at", utc(db_cell(o, 0, 10)));
-    json_object_set_new(j, "created_at", utc(db_cell(o, 0, 11)));
-    json_object_set_new(j, "returned_at", utc(db_cell(o, 0, 13)));
-    if (pay_sql_order_items(c, oid, &it) == 0) {
-        for (int i = 0; i < it->nrows; i++)
-            json_array_append_new(items, json_pack("{sIsssIsI}", "violation_id", (json_int_t)db_cell_i64(it, i, 0),
-                                                   "decision_no", db_cell(it, i, 3) ? db_cell(it, i, 3) : "",
-                                                   "fine_fen", (json_int_t)db_cell_i64(it, i, 1),
-                                                   "late_fee_fen", (json_int_t)db_cell_i64(it, i, 2)));
-    }
-    json_object_set_new(j, "items", items);
-    if (pay_sql_receipt_by_order(c, oid, &rc) == 0 && rc->nrows == 1)
-        json_object_set_new(j, "receipt", json_pack("{ssss}", "number", db_cell(rc, 0, 0),
-                                                    "verification_code", db_cell(rc, 0, 1)));
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{sIsssIsI}", "violation_id", (json_int_t)items[i].violation_id,
+                                           "decision_no", items[i].decision_no, "fine_fen",
+                                           (json_int_t)items[i].fine_fen, "late_fee_fen",
+                                           (json_int_t)items[i].late_fee_fen));
+    return a;
+}
+
+json_t *pay_order_json(db_conn *c, const pay_order *o)
+{
+    json_t *j;
+    pay_order_item *it = NULL;
+    pay_receipt rc;
+    bool found = false;
+    int nit = 0;
+    char yuan[MONEY_STR_SIZE];
+
+    money_format_yuan(o->amount_fen, yuan);
+    j = json_pack("{sssssIsssIsIss}", "order_no", o->order_no, "state", o->state,
+                  "amount_fen", (json_int_t)o->amount_fen, "amount", yuan,
+                  "fine_fen", (json_int_t)o->fine_fen,
+                  "late_fee_fen", (json_int_t)o->late_fee_fen, "channel", o->channel);
+    json_object_set_new(j, "display_state", json_string(display_state(o->state)));
+    json_object_set_new(j, "trade_no", str_or_null(o->channel_trade_no));
+    json_object_set_new(j, "state_reason", str_or_null(o->state_reason));
+    json_object_set_new(j, "expires_at", utc(o->expires_at));
+    json_object_set_new(j, "paid_at", utc(o->paid_at));
+    json_object_set_new(j, "created_at", utc(o->created_at));
+    json_object_set_new(j, "returned_at", utc(o->returned_at));
+    /* A failed read leaves the list empty (as it always has). */
+    (void)pay_sql_order_items(c, o->id, &it, &nit);
+    json_object_set_new(j, "items", pay_items_json(it, nit));
+    if (pay_sql_receipt_by_order(c, o->id, &rc, &found) == 0 && found)
+        json_object_set_new(j, "receipt", json_pack("{ssss}", "number", rc.number,
+                                                    "verification_code", rc.verify_code));
     else
         json_object_set_new(j, "receipt", json_null());
-    db_rows_free(it);
-    db_rows_free(rc);
+    free(it);
+    pay_receipt_clear(&rc);
     return j;
 }
 
-json_t *pay_refund_json(const db_rows *f)
+static json_t *id_or_null(int64_t v, bool has)
 {
-    json_t *j = json_pack("{sIsssssssIssssss}", "id", (json_int_t)db_cell_i64(f, 0, 0),
-                          "out_refund_no", db_cell(f, 0, 1), "order_no", db_cell(f, 0, 2),
-                          "channel", db_cell(f, 0, 3), "amount_fen", (json_int_t)db_cell_i64(f, 0, 4),
-                          "reason", db_cell(f, 0, 5), "kind", db_cell(f, 0, 6), "state", db_cell(f, 0, 7));
-    json_object_set_new(j, "requested_by", db_cell(f, 0, 8) ? json_integer(db_cell_i64(f, 0, 8)) : json_null());
-    json_object_set_new(j, "approved_by", db_cell(f, 0, 9) ? json_integer(db_cell_i64(f, 0, 9)) : json_null());
-    json_object_set_new(j, "channel_refund_no", str_or_null(db_cell(f, 0, 10)));
-    json_object_set_new(j, "failure_reason", str_or_null(db_cell(f, 0, 11)));
-    json_object_set_new(j, "created_at", utc(db_cell(f, 0, 12)));
-    json_object_set_new(j, "approved_at", utc(db_cell(f, 0, 13)));
-    json_object_set_new(j, "finished_at", utc(db_cell(f, 0, 14)));
+    return has ? json_integer(v) : json_null();
+}
+
+json_t *pay_refund_json(const pay_refund *f)
+{
+    json_t *j = json_pack("{sIsssssssIssssss}", "id", (json_int_t)f->id,
+                          "out_refund_no", f->out_refund_no, "order_no", f->order_no,
+                          "channel", f->channel, "amount_fen", (json_int_t)f->amount_fen,
+                          "reason", f->reason, "kind", f->kind, "state", f->state);
+    json_object_set_new(j, "requested_by", id_or_null(f->requested_by, f->has_requested_by));
+    json_object_set_new(j, "approved_by", id_or_null(f->approved_by, f->has_approved_by));
+    json_object_set_new(j, "channel_refund_no", str_or_null(f->channel_refund_no));
+    json_object_set_new(j, "failure_reason", str_or_null(f->failure_reason));
+    json_object_set_new(j, "created_at", utc(f->created_at));
+    json_object_set_new(j, "approved_at", utc(f->approved_at));
+    json_object_set_new(j, "finished_at", utc(f->finished_at));
     return j;
 }
 
-static json_t *int_or_null(const db_rows *r, int i, int col)
+json_t *pay_report_json(const pay_report *rep, const pay_report_line *lines, int nlines, bool with_lines)
 {
-    return db_cell(r, i, col) ? json_integer(db_cell_i64(r, i, col)) : json_null();
-}
+    int mismatches = rep->not_recorded + rep->not_in_statement + rep->amount_mismatch + rep->malformed;
+    json_t *j = json_pack("{sIsssssisisisisisisIsIsb}", "id", (json_int_t)rep->id, "channel",
+                          rep->channel, "date", rep->stmt_date, "matched", (int)rep->matched,
+                          "not_recorded", (int)rep->not_recorded, "not_in_statement",
+                          (int)rep->not_in_statement, "amount_mismatch", (int)rep->amount_mismatch,
+                          "malformed", (int)rep->malformed, "statement_lines",
+                          (int)rep->statement_lines, "statement_total_fen", (json_int_t)rep->statement_total_fen,
+                          "ledger_total_fen", (json_int_t)rep->ledger_total_fen, "balanced", mismatches == 0);
 
-json_t *pay_report_json(const db_rows *rep, int i, const db_rows *lines)
-{
-    int mismatches = (int)(db_cell_i64(rep, i, 4) + db_cell_i64(rep, i, 5) + db_cell_i64(rep, i, 6) +
-                           db_cell_i64(rep, i, 10));
-    json_t *j = json_pack("{sIsssssisisisisisisIsIsb}", "id", (json_int_t)db_cell_i64(rep, i, 0), "channel",
-                          db_cell(rep, i, 1), "date", db_cell(rep, i, 2), "matched", (int)db_cell_i64(rep, i, 3),
-                          "not_recorded", (int)db_cell_i64(rep, i, 4), "not_in_statement",
-                          (int)db_cell_i64(rep, i, 5), "amount_mismatch", (int)db_cell_i64(rep, i, 6),
-                          "malformed", (int)db_cell_i64(rep, i, 10), "statement_lines",
-                          (int)db_cell_i64(rep, i, 11), "statement_total_fen", (json_int_t)db_cell_i64(rep, i, 7),
-                          "ledger_total_fen", (json_int_t)db_cell_i64(rep, i, 8), "balanced", mismatches == 0);
-
-    json_object_set_new(j, "created_at", utc(db_cell(rep, i, 9)));
-    if (lines) {
+    json_object_set_new(j, "created_at", utc(rep->created_at));
+    if (with_lines) {
         json_t *a = json_array();
-        for (int k = 0; k < lines->nrows; k++) {
-            json_t *o = json_pack("{ss}", "kind", db_cell(lines, k, 0));
-            json_object_set_new(o, "entry_type", str_or_null(db_cell(lines, k, 1)));
-            json_object_set_new(o, "line_no", int_or_null(lines, k, 6));
-            json_object_set_new(o, "order_no", str_or_null(db_cell(lines, k, 2)));
-            json_object_set_new(o, "trade_no", str_or_null(db_cell(lines, k, 3)));
-            json_object_set_new(o, "ledger_fen", int_or_null(lines, k, 4));
-            json_object_set_new(o, "statement_fen", int_or_null(lines, k, 5));
-            json_object_set_new(o, "reason", str_or_null(db_cell(lines, k, 7)));
-            json_object_set_new(o, "text", str_or_null(db_cell(lines, k, 8)));
+        for (int k = 0; k < nlines; k++) {
+            const pay_report_line *l = &lines[k];
+            json_t *o = json_pack("{ss}", "kind", l->kind);
+            json_object_set_new(o, "entry_type", str_or_null(l->entry_type));
+            json_object_set_new(o, "line_no", id_or_null(l->line_no, l->has_line_no));
+            json_object_set_new(o, "order_no", str_or_null(l->order_no));
+            json_object_set_new(o, "trade_no", str_or_null(l->trade_no));
+            json_object_set_new(o, "ledger_fen", id_or_null(l->ledger_fen, l->has_ledger_fen));
+            json_object_set_new(o, "statement_fen", id_or_null(l->statement_fen, l->has_statement_fen));
+            json_object_set_new(o, "reason", str_or_null(l->reason));
+            json_object_set_new(o, "text", str_or_null(l->raw_line));
             json_array_append_new(a, o);
         }
         json_object_set_new(j, "lines", a);
@@ -120,13 +130,12 @@ json_t *pay_report_json(const db_rows *rep, int i, const db_rows *lines)
     return j;
 }
 
-json_t *pay_alert_json(const db_rows *al, int i)
+json_t *pay_alert_json(const pay_alert *al)
 {
-    json_t *j = json_pack("{sIssss}", "id", (json_int_t)db_cell_i64(al, i, 0), "kind", db_cell(al, i, 1),
-                          "detail", db_cell(al, i, 5));
-    json_object_set_new(j, "channel", str_or_null(db_cell(al, i, 2)));
-    json_object_set_new(j, "order_no", str_or_null(db_cell(al, i, 3)));
-    json_object_set_new(j, "ref_id", int_or_null(al, i, 4));
-    json_object_set_new(j, "created_at", utc(db_cell(al, i, 6)));
+    json_t *j = json_pack("{sIssss}", "id", (json_int_t)al->id, "kind", al->kind, "detail", al->detail);
+    json_object_set_new(j, "channel", str_or_null(al->channel));
+    json_object_set_new(j, "order_no", str_or_null(al->order_no));
+    json_object_set_new(j, "ref_id", id_or_null(al->ref_id, al->has_ref_id));
+    json_object_set_new(j, "created_at", utc(al->created_at));
     return j;
 }

@@ -63,14 +63,13 @@ static int list_args_parse(app_req *r, list_args *a)
     return 0;
 }
 
-/* {items, next_before}: the cursor is the last id when the page is full. */
-static void reply_page(app_req *r, json_t *items, const db_rows *rows, long long limit)
+/* {items, next_before}: the cursor is the last id (last_id) when the page
+ * (n rows) is full. */
+static void reply_page(app_req *r, json_t *items, int n, int64_t last_id, long long limit)
 {
     app_reply_json(r, 200,
                    json_pack("{soso}", "items", items, "next_before",
-                             rows->nrows == limit && rows->nrows > 0
-                                 ? json_integer(db_cell_i64(rows, rows->nrows - 1, 0))
-                                 : json_null()));
+                             n == limit && n > 0 ? json_integer(last_id) : json_null()));
 }
 
 /* ---- GET /v1/reconciliation/reports ------------------------------------ */
@@ -78,98 +77,131 @@ static void reply_page(app_req *r, json_t *items, const db_rows *rows, long long
 void payments_on_reports(app_req *r)
 {
     list_args a;
-    db_rows *rep = NULL;
+    pay_report *rep = NULL;
     json_t *items;
+    int n = 0;
 
     if (list_args_parse(r, &a) != 0)
         return;
-    if (pay_sql_reports(r->db, a.date, a.channel, a.before, (int)a.limit, &rep) != 0) {
+    if (pay_sql_reports(r->db, a.date, a.channel, a.before, (int)a.limit, &rep, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < rep->nrows; i++)
-        json_array_append_new(items, pay_report_json(rep, i, NULL));
-    reply_page(r, items, rep, a.limit);
-    db_rows_free(rep);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, pay_report_json(&rep[i], NULL, 0, false));
+    reply_page(r, items, n, n > 0 ? rep[n - 1].id : 0, a.limit);
+    pay_report_array_free(rep, n);
 }
 
 /* ---- GET /v1/reconciliation/reports/{id} ------------------------------- */
 
-void payments_on_report_get(app_req *r)
-{
-    db_rows *rep = NULL, *l = NULL;
-    int64_t id;
+/* A report with its lines. */
+typedef struct report_full {
+    pay_report rep;
+    pay_report_line *lines;
+    int nlines;
+} report_full;
 
+static void report_full_free(report_full *f)
+{
+    pay_report_clear(&f->rep);
+    pay_report_line_array_free(f->lines, f->nlines);
+    memset(f, 0, sizeof *f);
+}
+
+/* Reads report id (the path's) with its lines on r's connection; *found
+ * false when there is none. Returns -1 on a database error. */
+static int report_full_read(app_req *r, int64_t id, report_full *f, bool *found)
+{
+    memset(f, 0, sizeof *f);
+    if (pay_sql_report_by_id(r->db, id, &f->rep, found) != 0 ||
+        pay_sql_report_lines(r->db, id, &f->lines, &f->nlines) != 0)
+        return -1;
+    return 0;
+}
+
+/* report_full_read of the path's report, answering the 404 (detail: its
+ * text, or NULL) and the database problem itself. Returns 0 when found. */
+static int report_full_load(app_req *r, const char *detail, report_full *f)
+{
+    int64_t id;
+    bool found = false;
+
+    memset(f, 0, sizeof *f);
     if (path_id(r, &id) != 0) {
         app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
-        goto done;
+        return -1;
     }
-    if (pay_sql_report_by_id(r->db, id, &rep) != 0 || pay_sql_report_lines(r->db, id, &l) != 0) {
+    if (report_full_read(r, id, f, &found) != 0) {
         app_problem_db(r);
-        goto done;
+        return -1;
     }
-    if (rep->nrows != 1) {
-        app_problem(r, 404, "report_not_found", "Report not found",
-                    "No report with this id (re-running a day replaces its report).", NULL);
-        goto done;
+    if (!found) {
+        app_problem(r, 404, "report_not_found", "Report not found", detail, NULL);
+        return -1;
     }
-    app_reply_json(r, 200, pay_report_json(rep, 0, l));
-done:
-    db_rows_free(rep);
-    db_rows_free(l);
+    return 0;
+}
+
+void payments_on_report_get(app_req *r)
+{
+    report_full f;
+
+    if (report_full_load(r, "No report with this id (re-running a day replaces its report).", &f) == 0)
+        app_reply_json(r, 200, pay_report_json(&f.rep, f.lines, f.nlines, true));
+    report_full_free(&f);
 }
 
 /* ---- GET /v1/reconciliation/reports/{id}/csv --------------------------- */
+
+/* A number we wrote ourselves (no formula guard); empty for NULL. */
+static void csv_int(pay_csv *csv, int64_t v, bool has)
+{
+    char buf[24];
+
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    pay_csv_field(csv, has ? buf : NULL, false);
+}
 
 void payments_on_report_csv(app_req *r)
 {
     static const char *const HEAD[] = {"channel", "date", "kind", "entry_type", "order_no", "trade_no",
                                        "ledger_fen", "statement_fen", "line_no", "reason", "text"};
-    db_rows *rep = NULL, *l = NULL;
-    int64_t id;
+    report_full f;
     pay_csv csv;
 
     pay_csv_init(&csv);
-    if (path_id(r, &id) != 0) {
-        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
+    if (report_full_load(r, NULL, &f) != 0)
         goto done;
-    }
-    if (pay_sql_report_by_id(r->db, id, &rep) != 0 || pay_sql_report_lines(r->db, id, &l) != 0) {
-        app_problem_db(r);
-        goto done;
-    }
-    if (rep->nrows != 1) {
-        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
-        goto done;
-    }
     for (size_t k = 0; k < sizeof HEAD / sizeof HEAD[0]; k++)
         pay_csv_field(&csv, HEAD[k], true);
     pay_csv_end_row(&csv);
-    for (int i = 0; i < l->nrows; i++) {
+    for (int i = 0; i < f.nlines; i++) {
+        const pay_report_line *l = &f.lines[i];
+
         /* Order and trade numbers of not_recorded lines, and the text of
          * malformed ones, come from the channel's statement: every field is
          * quoted as RFC 4180 needs and text is guarded against spreadsheet
          * formulas. */
-        pay_csv_field(&csv, db_cell(rep, 0, 1), true);
-        pay_csv_field(&csv, db_cell(rep, 0, 2), true);
-        pay_csv_field(&csv, db_cell(l, i, 0), true);
-        pay_csv_field(&csv, db_cell(l, i, 1), true);
-        pay_csv_field(&csv, db_cell(l, i, 2), true);
-        pay_csv_field(&csv, db_cell(l, i, 3), true);
-        pay_csv_field(&csv, db_cell(l, i, 4), false);
-        pay_csv_field(&csv, db_cell(l, i, 5), false);
-        pay_csv_field(&csv, db_cell(l, i, 6), false);
-        pay_csv_field(&csv, db_cell(l, i, 7), true);
-        pay_csv_field(&csv, db_cell(l, i, 8), true);
+        pay_csv_field(&csv, f.rep.channel, true);
+        pay_csv_field(&csv, f.rep.stmt_date, true);
+        pay_csv_field(&csv, l->kind, true);
+        pay_csv_field(&csv, l->entry_type, true);
+        pay_csv_field(&csv, l->order_no, true);
+        pay_csv_field(&csv, l->trade_no, true);
+        csv_int(&csv, l->ledger_fen, l->has_ledger_fen);
+        csv_int(&csv, l->statement_fen, l->has_statement_fen);
+        csv_int(&csv, l->line_no, l->has_line_no);
+        pay_csv_field(&csv, l->reason, true);
+        pay_csv_field(&csv, l->raw_line, true);
         pay_csv_end_row(&csv);
     }
     app_add_header(r, "Content-Disposition", "attachment; filename=\"reconciliation.csv\"");
     app_reply_bytes(r, 200, "text/csv; charset=utf-8", csv.buf, csv.len);
 done:
     pay_csv_free(&csv);
-    db_rows_free(rep);
-    db_rows_free(l);
+    report_full_free(&f);
 }
 
 /* ---- POST /v1/reconciliation/reports ----------------------------------- */
@@ -183,18 +215,19 @@ static int run_tx(app_req *r, void *arg)
 {
     run_arg *a = arg;
     pay_actor act = {&r->who, r->request_id, r->peer};
-    db_rows *rep = NULL, *l = NULL;
+    report_full f;
     int64_t id = 0;
+    bool found = false;
     int rc = -1;
 
+    memset(&f, 0, sizeof f);
     if (pay_reconcile_apply(r->db, &act, a->channel, a->date, &a->s, &id) != 0 ||
-        pay_sql_report_by_id(r->db, id, &rep) != 0 || pay_sql_report_lines(r->db, id, &l) != 0)
+        report_full_read(r, id, &f, &found) != 0 || !found)
         goto fail;
-    app_reply_json(r, 201, pay_report_json(rep, 0, l));
+    app_reply_json(r, 201, pay_report_json(&f.rep, f.lines, f.nlines, true));
     rc = 0;
 fail:
-    db_rows_free(rep);
-    db_rows_free(l);
+    report_full_free(&f);
     return rc;
 }
 
@@ -251,8 +284,9 @@ void payments_on_alerts(app_req *r)
 {
     const char *kind = app_query(r, "kind");
     list_args a;
-    db_rows *al = NULL;
+    pay_alert *al = NULL;
     json_t *items;
+    int n = 0;
 
     if (list_args_parse(r, &a) != 0)
         return;
@@ -260,35 +294,34 @@ void payments_on_alerts(app_req *r)
         app_problem(r, 400, "bad_kind", "Invalid kind", "kind is an alert kind, at most 48 characters.", "kind");
         return;
     }
-    if (pay_sql_alerts(r->db, a.date, a.channel, kind, a.before, (int)a.limit, &al) != 0) {
+    if (pay_sql_alerts(r->db, a.date, a.channel, kind, a.before, (int)a.limit, &al, &n) != 0) {
         app_problem_db(r);
         return;
     }
     items = json_array();
-    for (int i = 0; i < al->nrows; i++)
-        json_array_append_new(items, pay_alert_json(al, i));
-    reply_page(r, items, al, a.limit);
-    db_rows_free(al);
+    for (int i = 0; i < n; i++)
+        json_array_append_new(items, pay_alert_json(&al[i]));
+    reply_page(r, items, n, n > 0 ? al[n - 1].id : 0, a.limit);
+    pay_alert_array_free(al, n);
 }
 
 /* ---- GET /v1/payments/alerts/{id} -------------------------------------- */
 
 void payments_on_alert_get(app_req *r)
 {
-    db_rows *al = NULL;
+    pay_alert al;
+    bool found = false;
     int64_t id;
 
     if (path_id(r, &id) != 0) {
         app_problem(r, 404, "alert_not_found", "Alert not found", NULL, NULL);
         return;
     }
-    if (pay_sql_alert_by_id(r->db, id, &al) != 0) {
+    if (pay_sql_alert_by_id(r->db, id, &al, &found) != 0)
         app_problem_db(r);
-        return;
-    }
-    if (al->nrows != 1)
+    else if (!found)
         app_problem(r, 404, "alert_not_found", "Alert not found", NULL, NULL);
     else
-        app_reply_json(r, 200, pay_alert_json(al, 0));
-    db_rows_free(al);
+        app_reply_json(r, 200, pay_alert_json(&al));
+    pay_alert_clear(&al);
 }

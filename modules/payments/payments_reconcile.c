@@ -121,22 +121,22 @@ static pay_stmt_line *find_line(pay_stmt_line **idx, int n, const char *type, co
 /* Ledger entries of one type against the statement. A surplus payment and
  * an automatic refund say so in the line's reason, so a day with a double
  * payment reads as explained, not as a mystery. */
-static int match_ledger(recon *r, const db_rows *led, const char *type, const char *auto_kind,
-                        const char *auto_reason, pay_stmt_line **idx, int n)
+static int match_ledger(recon *r, const pay_ledger_entry *led, int nled, const char *type,
+                        const char *auto_kind, const char *auto_reason, pay_stmt_line **idx, int n)
 {
-    for (int i = 0; i < led->nrows; i++) {
-        const char *trade = db_cell(led, i, 0) ? db_cell(led, i, 0) : "";
-        int64_t amt = db_cell_i64(led, i, 2);
+    for (int i = 0; i < nled; i++) {
+        const char *trade = led[i].trade_no ? led[i].trade_no : "";
+        int64_t amt = led[i].amount_fen;
         pay_stmt_line *s = find_line(idx, n, type, trade);
         pay_line_row l = {0};
 
         r->t.ledger_total_fen += strcmp(type, "payment") == 0 ? amt : -amt;
         l.entry_type = type;
-        l.order_no = db_cell(led, i, 1);
+        l.order_no = led[i].order_no;
         l.trade_no = trade;
         l.ledger_fen = amt;
         l.statement_fen = -1;
-        l.reason = db_cell(led, i, 3) && strcmp(db_cell(led, i, 3), auto_kind) == 0 ? auto_reason : NULL;
+        l.reason = strcmp(led[i].kind, auto_kind) == 0 ? auto_reason : NULL;
         if (s == NULL) {
             r->t.not_in_statement++;
             l.kind = "not_in_statement";
@@ -190,7 +190,8 @@ int pay_reconcile_apply(db_conn *c, const pay_actor *a, const char *channel, con
                         pay_stmt *s, int64_t *report_id)
 {
     recon r = {c, channel, date, 0, {0}};
-    db_rows *pays = NULL, *refs = NULL;
+    pay_ledger_entry *pays = NULL, *refs = NULL;
+    int npays = 0, nrefs = 0;
     pay_stmt_line **idx = NULL;
     uint64_t id = 0;
     json_t *detail = NULL; /* audit_write_sys borrows it */
@@ -203,12 +204,14 @@ int pay_reconcile_apply(db_conn *c, const pay_actor *a, const char *channel, con
         idx[i] = &s->lines[i];
     }
     qsort(idx, (size_t)s->n, sizeof *idx, cmp_line);
-    if (pay_sql_report_delete(c, channel, date) != 0 || pay_sql_ledger_payments(c, channel, date, &pays) != 0 ||
-        pay_sql_ledger_refunds(c, channel, date, &refs) != 0 || pay_sql_report_insert(c, channel, date, &id) != 0)
+    if (pay_sql_report_delete(c, channel, date) != 0 ||
+        pay_sql_ledger_payments(c, channel, date, &pays, &npays) != 0 ||
+        pay_sql_ledger_refunds(c, channel, date, &refs, &nrefs) != 0 ||
+        pay_sql_report_insert(c, channel, date, &id) != 0)
         goto fail;
     r.report_id = (int64_t)id;
-    if (match_ledger(&r, pays, "payment", "duplicate", "surplus_payment", idx, s->n) != 0 ||
-        match_ledger(&r, refs, "refund", "duplicate_payment", "automatic_refund", idx, s->n) != 0)
+    if (match_ledger(&r, pays, npays, "payment", "duplicate", "surplus_payment", idx, s->n) != 0 ||
+        match_ledger(&r, refs, nrefs, "refund", "duplicate_payment", "automatic_refund", idx, s->n) != 0)
         goto fail;
     /* What is left of the statement was not recorded here, in line order. */
     for (int i = 0; i < s->n; i++) {
@@ -246,8 +249,8 @@ int pay_reconcile_apply(db_conn *c, const pay_actor *a, const char *channel, con
 fail:
     json_decref(detail);
     free(idx);
-    db_rows_free(pays);
-    db_rows_free(refs);
+    pay_ledger_array_free(pays, npays);
+    pay_ledger_array_free(refs, nrefs);
     return rc;
 }
 

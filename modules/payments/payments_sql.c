@@ -4,28 +4,60 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "db/rows.h"
+
+/* db_query_all into a typed array pointer. */
+#define QUERY_ALL(c, sql, params, spec, rows, n)                         \
+    do {                                                                \
+        void *all_ = NULL;                                              \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n)); \
+        *(rows) = all_;                                                 \
+        return rc_;                                                     \
+    } while (0)
+
+/* One id column (refunds due, the trade lookup). */
+static const db_col ID_COLS[] = {DBR_I64(pay_id_row, id)};
+static const db_row_spec ID_ROW = DB_ROW_SPEC(pay_id_row, ID_COLS);
+
 /* ---- orders -------------------------------------------------------------- */
 
 static const char SQL_VIOLATION_FOR_PAYER[] =
-    "SELECT v.id, v.fine_fen, DATE_FORMAT(v.served_date, '%Y-%m-%d'), v.state, v.decision_no "
+    "SELECT v.id, v.fine_fen, v.served_date, v.state "
     "FROM violations v WHERE v.id = ? AND (v.citizen_id = ? "
     "OR v.licence_id IN (SELECT l.id FROM licences l WHERE l.citizen_id = ?) "
     "OR v.vehicle_id IN (SELECT h.id FROM vehicles h WHERE h.owner_citizen_id = ?)) FOR UPDATE";
 
-int pay_sql_violation_for_payer(db_conn *c, int64_t vid, int64_t citizen, db_rows **out)
+static const db_col PAYABLE_COLS[] = {
+    DBR_I64(pay_payable, id),
+    DBR_I64(pay_payable, fine_fen),
+    DBR_CHARS(pay_payable, served_date),
+    DBR_CHARS(pay_payable, state),
+};
+static const db_row_spec PAYABLE_ROW = DB_ROW_SPEC(pay_payable, PAYABLE_COLS);
+
+int pay_sql_violation_for_payer(db_conn *c, int64_t vid, int64_t citizen, pay_payable *out,
+                                bool *found)
 {
-    return db_query(c, SQL_VIOLATION_FOR_PAYER,
-                    DBP(DB_I64(vid), DB_I64(citizen), DB_I64(citizen), DB_I64(citizen)), out);
+    return db_query_one(c, SQL_VIOLATION_FOR_PAYER,
+                        DBP(DB_I64(vid), DB_I64(citizen), DB_I64(citizen), DB_I64(citizen)),
+                        &PAYABLE_ROW, out, found);
 }
 
 static const char SQL_LIVE_ITEM[] =
-    "SELECT o.id, o.state, o.state = 'open' AND o.expires_at < UTC_TIMESTAMP(3) "
+    "SELECT o.id AS order_id, o.state, "
+    "o.state = 'open' AND o.expires_at < UTC_TIMESTAMP(3) AS past_expiry "
     "FROM payment_order_items i JOIN payment_orders o ON o.id = i.order_id "
     "WHERE i.open_violation_id = ? FOR UPDATE";
+static const db_col LIVE_COLS[] = {
+    DBR_I64(pay_live, order_id),
+    DBR_CHARS(pay_live, state),
+    DBR_BOOL(pay_live, past_expiry),
+};
+static const db_row_spec LIVE_ROW = DB_ROW_SPEC(pay_live, LIVE_COLS);
 
-int pay_sql_live_item(db_conn *c, int64_t vid, db_rows **out)
+int pay_sql_live_item(db_conn *c, int64_t vid, pay_live *out, bool *found)
 {
-    return db_query(c, SQL_LIVE_ITEM, DBP(DB_I64(vid)), out);
+    return db_query_one(c, SQL_LIVE_ITEM, DBP(DB_I64(vid)), &LIVE_ROW, out, found);
 }
 
 static const char SQL_ORDER_INSERT[] =
@@ -53,43 +85,83 @@ int pay_sql_item_insert(db_conn *c, int64_t order_id, int64_t vid, int64_t fine,
                    NULL);
 }
 
-#define ORDER_COLS                                                                              \
-    "SELECT id, order_no, citizen_id, amount_fen, fine_fen, late_fee_fen, state, channel, "     \
-    "channel_trade_no, expires_at, paid_at, created_at, state_reason, returned_at, "            \
-    "TIMESTAMPDIFF(SECOND, returned_at, UTC_TIMESTAMP(3)) FROM payment_orders "
+#define ORDER_COLS                                                                          \
+    "SELECT id, order_no, citizen_id, amount_fen, fine_fen, late_fee_fen, state, channel, " \
+    "channel_trade_no, state_reason, expires_at, paid_at, created_at, returned_at, "        \
+    "TIMESTAMPDIFF(SECOND, returned_at, UTC_TIMESTAMP(3)) AS returned_age_s "               \
+    "FROM payment_orders "
+static const db_col ORDER_ROW_COLS[] = {
+    DBR_I64(pay_order, id),
+    DBR_CHARS(pay_order, order_no),
+    DBR_I64(pay_order, citizen_id),
+    DBR_I64(pay_order, amount_fen),
+    DBR_I64(pay_order, fine_fen),
+    DBR_I64(pay_order, late_fee_fen),
+    DBR_CHARS(pay_order, state),
+    DBR_CHARS(pay_order, channel),
+    DBR_STR_NULL(pay_order, channel_trade_no),
+    DBR_STR_NULL(pay_order, state_reason),
+    DBR_STR(pay_order, expires_at),
+    DBR_STR_NULL(pay_order, paid_at),
+    DBR_STR(pay_order, created_at),
+    DBR_STR_NULL(pay_order, returned_at),
+    DBR_I64_NULL(pay_order, returned_age_s, has_returned_age_s),
+};
+static const db_row_spec ORDER_ROW = DB_ROW_SPEC(pay_order, ORDER_ROW_COLS);
 
 static const char SQL_ORDER_BY_NO[] = ORDER_COLS "WHERE order_no = ?";
 static const char SQL_ORDER_BY_NO_LOCK[] = ORDER_COLS "WHERE order_no = ? FOR UPDATE";
 static const char SQL_ORDER_BY_ID[] = ORDER_COLS "WHERE id = ?";
 static const char SQL_ORDER_BY_ID_LOCK[] = ORDER_COLS "WHERE id = ? FOR UPDATE";
 
-int pay_sql_order_by_no(db_conn *c, const char *order_no, bool for_update, db_rows **out)
+void pay_order_clear(pay_order *o)
 {
-    return db_query(c, for_update ? SQL_ORDER_BY_NO_LOCK : SQL_ORDER_BY_NO, DBP(DB_STR(order_no)), out);
+    db_row_clear(&ORDER_ROW, o);
 }
 
-int pay_sql_order_by_id(db_conn *c, int64_t id, bool for_update, db_rows **out)
+int pay_sql_order_by_no(db_conn *c, const char *order_no, bool for_update, pay_order *out,
+                        bool *found)
 {
-    return db_query(c, for_update ? SQL_ORDER_BY_ID_LOCK : SQL_ORDER_BY_ID, DBP(DB_I64(id)), out);
+    return db_query_one(c, for_update ? SQL_ORDER_BY_NO_LOCK : SQL_ORDER_BY_NO,
+                        DBP(DB_STR(order_no)), &ORDER_ROW, out, found);
+}
+
+int pay_sql_order_by_id(db_conn *c, int64_t id, bool for_update, pay_order *out, bool *found)
+{
+    return db_query_one(c, for_update ? SQL_ORDER_BY_ID_LOCK : SQL_ORDER_BY_ID, DBP(DB_I64(id)),
+                        &ORDER_ROW, out, found);
 }
 
 static const char SQL_ORDER_ITEMS[] =
-    "SELECT i.violation_id, i.fine_fen, i.late_fee_fen, v.decision_no, v.state "
+    "SELECT i.violation_id, i.fine_fen, i.late_fee_fen, v.decision_no "
     "FROM payment_order_items i JOIN violations v ON v.id = i.violation_id "
     "WHERE i.order_id = ? ORDER BY i.violation_id";
+static const db_col ITEM_COLS[] = {
+    DBR_I64(pay_order_item, violation_id),
+    DBR_I64(pay_order_item, fine_fen),
+    DBR_I64(pay_order_item, late_fee_fen),
+    DBR_CHARS(pay_order_item, decision_no),
+};
+static const db_row_spec ITEM_ROW = DB_ROW_SPEC(pay_order_item, ITEM_COLS);
 
-int pay_sql_order_items(db_conn *c, int64_t order_id, db_rows **out)
+int pay_sql_order_items(db_conn *c, int64_t order_id, pay_order_item **rows, int *n)
 {
-    return db_query(c, SQL_ORDER_ITEMS, DBP(DB_I64(order_id)), out);
+    QUERY_ALL(c, SQL_ORDER_ITEMS, DBP(DB_I64(order_id)), &ITEM_ROW, rows, n);
 }
 
 static const char SQL_ORDER_VIOLATIONS_LOCK[] =
     "SELECT v.id, v.state FROM violations v JOIN payment_order_items i ON i.violation_id = v.id "
     "WHERE i.order_id = ? ORDER BY v.id FOR UPDATE";
+static const db_col ORDER_VIOL_COLS[] = {
+    DBR_I64(pay_order_violation, id),
+    DBR_CHARS(pay_order_violation, state),
+};
+static const db_row_spec ORDER_VIOL_ROW = DB_ROW_SPEC(pay_order_violation, ORDER_VIOL_COLS);
 
-int pay_sql_order_violations_lock(db_conn *c, int64_t order_id, db_rows **out)
+int pay_sql_order_violations_lock(db_conn *c, int64_t order_id, pay_order_violation **rows,
+                                  int *n)
 {
-    return db_query(c, SQL_ORDER_VIOLATIONS_LOCK, DBP(DB_I64(order_id)), out);
+    QUERY_ALL(c, SQL_ORDER_VIOLATIONS_LOCK, DBP(DB_I64(order_id)), &ORDER_VIOL_ROW, rows, n);
 }
 
 static const char SQL_ORDER_END[] =
@@ -145,9 +217,20 @@ int pay_sql_order_close_any(db_conn *c, int64_t id, const char *reason)
 
 static const char SQL_CITIZEN_NAME[] = "SELECT name FROM citizens WHERE id = ?";
 
-int pay_sql_citizen_name(db_conn *c, int64_t citizen, db_rows **out)
+typedef struct name_row {
+    char name[PAY_NAME_SIZE];
+} name_row;
+static const db_col NAME_COLS[] = {DBR_CHARS(name_row, name)};
+static const db_row_spec NAME_ROW = DB_ROW_SPEC(name_row, NAME_COLS);
+
+int pay_sql_citizen_name(db_conn *c, int64_t citizen, char name[PAY_NAME_SIZE])
 {
-    return db_query(c, SQL_CITIZEN_NAME, DBP(DB_I64(citizen)), out);
+    name_row row;
+    bool found = false;
+    int rc = db_query_one(c, SQL_CITIZEN_NAME, DBP(DB_I64(citizen)), &NAME_ROW, &row, &found);
+
+    memcpy(name, row.name, PAY_NAME_SIZE); /* "" when absent or on error (zeroed) */
+    return rc;
 }
 
 /* ---- payments and notifications ----------------------------------------- */
@@ -156,25 +239,36 @@ static const char SQL_PAYMENT_BY_ORDER[] =
     "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? "
     "ORDER BY kind = 'applied' DESC, id LIMIT 1 FOR UPDATE";
 
-int pay_sql_payment_by_order(db_conn *c, int64_t order_id, db_rows **out)
+static const db_col PAYMENT_COLS[] = {
+    DBR_I64(pay_payment, id),
+    DBR_CHARS(pay_payment, trade_no),
+    DBR_CHARS(pay_payment, kind),
+    DBR_I64(pay_payment, amount_fen),
+};
+static const db_row_spec PAYMENT_ROW = DB_ROW_SPEC(pay_payment, PAYMENT_COLS);
+
+int pay_sql_payment_by_order(db_conn *c, int64_t order_id, pay_payment *out, bool *found)
 {
-    return db_query(c, SQL_PAYMENT_BY_ORDER, DBP(DB_I64(order_id)), out);
+    return db_query_one(c, SQL_PAYMENT_BY_ORDER, DBP(DB_I64(order_id)), &PAYMENT_ROW, out, found);
 }
 
 static const char SQL_PAYMENTS_OF_ORDER[] =
     "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? ORDER BY id FOR UPDATE";
 
-int pay_sql_payments_of_order(db_conn *c, int64_t order_id, db_rows **out)
+int pay_sql_payments_of_order(db_conn *c, int64_t order_id, pay_payment **rows, int *n)
 {
-    return db_query(c, SQL_PAYMENTS_OF_ORDER, DBP(DB_I64(order_id)), out);
+    QUERY_ALL(c, SQL_PAYMENTS_OF_ORDER, DBP(DB_I64(order_id)), &PAYMENT_ROW, rows, n);
 }
 
-static const char SQL_PAYMENT_BY_TRADE[] =
-    "SELECT id, order_id FROM payments WHERE channel = ? AND trade_no = ?";
+/* (channel, trade_no) is unique: at most one row. */
+static const char SQL_PAYMENT_BY_TRADE[] = "SELECT id FROM payments WHERE channel = ? AND trade_no = ?";
 
-int pay_sql_payment_by_trade(db_conn *c, const char *channel, const char *trade_no, db_rows **out)
+int pay_sql_payment_by_trade(db_conn *c, const char *channel, const char *trade_no, bool *found)
 {
-    return db_query(c, SQL_PAYMENT_BY_TRADE, DBP(DB_STR(channel), DB_STR(trade_no)), out);
+    pay_id_row row;
+
+    return db_query_one(c, SQL_PAYMENT_BY_TRADE, DBP(DB_STR(channel), DB_STR(trade_no)), &ID_ROW,
+                        &row, found);
 }
 
 static const char SQL_PAYMENT_INSERT[] =
@@ -232,29 +326,23 @@ static const char SQL_ALERT_FOLD[] =
     "detail = VALUES(detail)";
 static const char SQL_ALERT_BY_FOLD[] =
     "SELECT id, occurrences FROM payment_alerts WHERE fold_key = ?";
+static const db_col FOLDED_COLS[] = {
+    DBR_I64(pay_alert_folded, id),
+    DBR_I64(pay_alert_folded, occurrences),
+};
+static const db_row_spec FOLDED_ROW = DB_ROW_SPEC(pay_alert_folded, FOLDED_COLS);
 
 int pay_sql_alert_fold(db_conn *c, const char *kind, const char *channel, const char *source,
                        const char *fold_key, const char *detail, pay_alert_folded *out)
 {
-    db_rows *r = NULL;
-    int rc = -1;
-
     memset(out, 0, sizeof *out);
     if (db_exec(c, SQL_ALERT_FOLD,
                 DBP(DB_STR(kind), opt_str(channel), DB_STR(source), DB_STR(detail), DB_STR(fold_key)),
                 NULL, NULL) != 0)
-        goto fail;
-    /* The upsert locked the row: this read sees our own count. */
-    if (db_query(c, SQL_ALERT_BY_FOLD, DBP(DB_STR(fold_key)), &r) != 0)
-        goto fail;
-    if (r->nrows != 1)
-        goto fail;
-    out->id = db_cell_i64(r, 0, 0);
-    out->occurrences = db_cell_i64(r, 0, 1);
-    rc = 0;
-fail:
-    db_rows_free(r);
-    return rc;
+        return -1;
+    /* The upsert locked the row: this read sees our own count (no row is
+     * an error). */
+    return db_query_one(c, SQL_ALERT_BY_FOLD, DBP(DB_STR(fold_key)), &FOLDED_ROW, out, NULL);
 }
 
 /* ---- receipts -------------------------------------------------------------- */
@@ -277,18 +365,35 @@ int pay_sql_receipt_insert(db_conn *c, const char *number, const char *code, int
 #define RECEIPT_COLS                                                                            \
     "SELECT r.number, r.verify_code, r.payer_name_masked, r.items, r.amount_fen, r.channel, "   \
     "r.trade_no, r.issued_at, o.order_no FROM receipts r JOIN payment_orders o ON o.id = r.order_id "
+static const db_col RECEIPT_ROW_COLS[] = {
+    DBR_CHARS(pay_receipt, number),
+    DBR_CHARS(pay_receipt, verify_code),
+    DBR_STR(pay_receipt, payer_name_masked),
+    DBR_STR(pay_receipt, items),
+    DBR_I64(pay_receipt, amount_fen),
+    DBR_CHARS(pay_receipt, channel),
+    DBR_CHARS(pay_receipt, trade_no),
+    DBR_UTC(pay_receipt, issued_at),
+    DBR_CHARS(pay_receipt, order_no),
+};
+static const db_row_spec RECEIPT_ROW = DB_ROW_SPEC(pay_receipt, RECEIPT_ROW_COLS);
 
 static const char SQL_RECEIPT_BY_NUMBER[] = RECEIPT_COLS "WHERE r.number = ?";
 static const char SQL_RECEIPT_BY_ORDER[] = RECEIPT_COLS "WHERE r.order_id = ?";
 
-int pay_sql_receipt_by_number(db_conn *c, const char *number, db_rows **out)
+void pay_receipt_clear(pay_receipt *r)
 {
-    return db_query(c, SQL_RECEIPT_BY_NUMBER, DBP(DB_STR(number)), out);
+    db_row_clear(&RECEIPT_ROW, r);
 }
 
-int pay_sql_receipt_by_order(db_conn *c, int64_t order_id, db_rows **out)
+int pay_sql_receipt_by_number(db_conn *c, const char *number, pay_receipt *out, bool *found)
 {
-    return db_query(c, SQL_RECEIPT_BY_ORDER, DBP(DB_I64(order_id)), out);
+    return db_query_one(c, SQL_RECEIPT_BY_NUMBER, DBP(DB_STR(number)), &RECEIPT_ROW, out, found);
+}
+
+int pay_sql_receipt_by_order(db_conn *c, int64_t order_id, pay_receipt *out, bool *found)
+{
+    return db_query_one(c, SQL_RECEIPT_BY_ORDER, DBP(DB_I64(order_id)), &RECEIPT_ROW, out, found);
 }
 
 /* ---- refunds --------------------------------------------------------------- */
@@ -313,25 +418,63 @@ int pay_sql_refund_insert(db_conn *c, const char *out_no, int64_t order_id, int6
  * and a surplus one whose automatic refund must not eat into what an
  * operator may still refund of the applied one. */
 static const char SQL_REFUND_TOTAL[] =
-    "SELECT COALESCE(SUM(amount_fen), 0) FROM refunds WHERE payment_id = ? AND state <> 'failed'";
+    "SELECT COALESCE(SUM(amount_fen), 0) AS total FROM refunds WHERE payment_id = ? "
+    "AND state <> 'failed'";
+typedef struct total_row {
+    int64_t total;
+} total_row;
+static const db_col TOTAL_COLS[] = {DBR_I64(total_row, total)};
+static const db_row_spec TOTAL_ROW = DB_ROW_SPEC(total_row, TOTAL_COLS);
 
-int pay_sql_refund_total(db_conn *c, int64_t payment_id, db_rows **out)
+int pay_sql_refund_total(db_conn *c, int64_t payment_id, int64_t *total)
 {
-    return db_query(c, SQL_REFUND_TOTAL, DBP(DB_I64(payment_id)), out);
+    total_row row;
+    int rc = db_query_one(c, SQL_REFUND_TOTAL, DBP(DB_I64(payment_id)), &TOTAL_ROW, &row, NULL);
+
+    *total = row.total;
+    return rc;
 }
 
 #define REFUND_COLS                                                                             \
     "SELECT f.id, f.out_refund_no, o.order_no, f.channel, f.amount_fen, f.reason, f.kind, "     \
     "f.state, f.requested_by, f.approved_by, f.channel_refund_no, f.failure_reason, "           \
-    "f.created_at, f.approved_at, f.finished_at, p.trade_no, f.attempts, f.last_error FROM refunds f "                    \
-    "JOIN payment_orders o ON o.id = f.order_id JOIN payments p ON p.id = f.payment_id "
+    "f.created_at, f.approved_at, f.finished_at, p.trade_no, f.attempts, f.last_error "         \
+    "FROM refunds f JOIN payment_orders o ON o.id = f.order_id "                                \
+    "JOIN payments p ON p.id = f.payment_id "
+static const db_col REFUND_ROW_COLS[] = {
+    DBR_I64(pay_refund, id),
+    DBR_CHARS(pay_refund, out_refund_no),
+    DBR_CHARS(pay_refund, order_no),
+    DBR_CHARS(pay_refund, channel),
+    DBR_I64(pay_refund, amount_fen),
+    DBR_STR(pay_refund, reason),
+    DBR_CHARS(pay_refund, kind),
+    DBR_CHARS(pay_refund, state),
+    DBR_I64_NULL(pay_refund, requested_by, has_requested_by),
+    DBR_I64_NULL(pay_refund, approved_by, has_approved_by),
+    DBR_STR_NULL(pay_refund, channel_refund_no),
+    DBR_STR_NULL(pay_refund, failure_reason),
+    DBR_STR(pay_refund, created_at),
+    DBR_STR_NULL(pay_refund, approved_at),
+    DBR_STR_NULL(pay_refund, finished_at),
+    DBR_CHARS(pay_refund, trade_no),
+    DBR_I64(pay_refund, attempts),
+    DBR_STR_NULL(pay_refund, last_error),
+};
+static const db_row_spec REFUND_ROW = DB_ROW_SPEC(pay_refund, REFUND_ROW_COLS);
 
 static const char SQL_REFUND_GET[] = REFUND_COLS "WHERE f.id = ?";
 static const char SQL_REFUND_GET_LOCK[] = REFUND_COLS "WHERE f.id = ? FOR UPDATE";
 
-int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, db_rows **out)
+void pay_refund_clear(pay_refund *f)
 {
-    return db_query(c, for_update ? SQL_REFUND_GET_LOCK : SQL_REFUND_GET, DBP(DB_I64(id)), out);
+    db_row_clear(&REFUND_ROW, f);
+}
+
+int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, pay_refund *out, bool *found)
+{
+    return db_query_one(c, for_update ? SQL_REFUND_GET_LOCK : SQL_REFUND_GET, DBP(DB_I64(id)),
+                        &REFUND_ROW, out, found);
 }
 
 static const char SQL_REFUND_APPROVE[] =
@@ -381,29 +524,36 @@ static const char SQL_REFUNDS_TO_SEND[] =
     "SELECT id FROM refunds WHERE state = 'approved' AND attempts < ? "
     "AND (next_attempt_at IS NULL OR next_attempt_at <= UTC_TIMESTAMP(3)) ORDER BY id LIMIT 100";
 
-int pay_sql_refunds_to_send(db_conn *c, int64_t max_attempts, db_rows **out)
+int pay_sql_refunds_to_send(db_conn *c, int64_t max_attempts, pay_id_row **rows, int *n)
 {
-    return db_query(c, SQL_REFUNDS_TO_SEND, DBP(DB_I64(max_attempts)), out);
+    QUERY_ALL(c, SQL_REFUNDS_TO_SEND, DBP(DB_I64(max_attempts)), &ID_ROW, rows, n);
 }
 
 /* ---- jobs --------------------------------------------------------------- */
 
+static const db_col ORDER_REF_COLS[] = {
+    DBR_I64(pay_order_ref, id),
+    DBR_CHARS(pay_order_ref, order_no),
+    DBR_CHARS(pay_order_ref, channel),
+};
+static const db_row_spec ORDER_REF_ROW = DB_ROW_SPEC(pay_order_ref, ORDER_REF_COLS);
+
 static const char SQL_ORDERS_EXPIRED[] =
-    "SELECT id, order_no FROM payment_orders WHERE state = 'open' "
+    "SELECT id, order_no, channel FROM payment_orders WHERE state = 'open' "
     "AND expires_at < UTC_TIMESTAMP(3) ORDER BY expires_at LIMIT 500";
 
-int pay_sql_orders_expired(db_conn *c, db_rows **out)
+int pay_sql_orders_expired(db_conn *c, pay_order_ref **rows, int *n)
 {
-    return db_query(c, SQL_ORDERS_EXPIRED, DBP0, out);
+    QUERY_ALL(c, SQL_ORDERS_EXPIRED, DBP0, &ORDER_REF_ROW, rows, n);
 }
 
 static const char SQL_ORDERS_AWAITING[] =
     "SELECT id, order_no, channel FROM payment_orders WHERE state = 'awaiting_confirmation' "
     "ORDER BY last_query_at IS NOT NULL, last_query_at LIMIT 100";
 
-int pay_sql_orders_awaiting(db_conn *c, db_rows **out)
+int pay_sql_orders_awaiting(db_conn *c, pay_order_ref **rows, int *n)
 {
-    return db_query(c, SQL_ORDERS_AWAITING, DBP0, out);
+    QUERY_ALL(c, SQL_ORDERS_AWAITING, DBP0, &ORDER_REF_ROW, rows, n);
 }
 
 static const char SQL_ORDER_QUERIED[] =
@@ -417,26 +567,43 @@ int pay_sql_order_queried(db_conn *c, int64_t id)
 
 /* ---- reconciliation ----------------------------------------------------- */
 
+static const db_col LEDGER_COLS[] = {
+    DBR_STR_NULL(pay_ledger_entry, trade_no),
+    DBR_CHARS(pay_ledger_entry, order_no),
+    DBR_I64(pay_ledger_entry, amount_fen),
+    DBR_CHARS(pay_ledger_entry, kind),
+};
+static const db_row_spec LEDGER_ROW = DB_ROW_SPEC(pay_ledger_entry, LEDGER_COLS);
+
+void pay_ledger_array_free(pay_ledger_entry *rows, int n)
+{
+    db_row_array_free(&LEDGER_ROW, rows, n);
+}
+
 static const char SQL_LEDGER_PAYMENTS[] =
     "SELECT p.trade_no, o.order_no, p.amount_fen, p.kind FROM payments p "
     "JOIN payment_orders o ON o.id = p.order_id WHERE p.channel = ? "
     "AND p.paid_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
     "AND p.paid_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY ORDER BY p.id";
 
-int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date, db_rows **out)
+int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date,
+                            pay_ledger_entry **rows, int *n)
 {
-    return db_query(c, SQL_LEDGER_PAYMENTS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), out);
+    QUERY_ALL(c, SQL_LEDGER_PAYMENTS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), &LEDGER_ROW,
+              rows, n);
 }
 
 static const char SQL_LEDGER_REFUNDS[] =
-    "SELECT f.channel_refund_no, o.order_no, f.amount_fen, f.kind FROM refunds f "
+    "SELECT f.channel_refund_no AS trade_no, o.order_no, f.amount_fen, f.kind FROM refunds f "
     "JOIN payment_orders o ON o.id = f.order_id WHERE f.channel = ? AND f.state = 'succeeded' "
     "AND f.finished_at >= CAST(? AS DATETIME) - INTERVAL 8 HOUR "
     "AND f.finished_at < CAST(? AS DATETIME) - INTERVAL 8 HOUR + INTERVAL 1 DAY ORDER BY f.id";
 
-int pay_sql_ledger_refunds(db_conn *c, const char *channel, const char *date, db_rows **out)
+int pay_sql_ledger_refunds(db_conn *c, const char *channel, const char *date,
+                           pay_ledger_entry **rows, int *n)
 {
-    return db_query(c, SQL_LEDGER_REFUNDS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), out);
+    QUERY_ALL(c, SQL_LEDGER_REFUNDS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), &LEDGER_ROW,
+              rows, n);
 }
 
 static const char SQL_LINES_DELETE[] =
@@ -489,10 +656,35 @@ int pay_sql_line_insert(db_conn *c, int64_t report_id, const pay_line_row *l)
                    NULL, NULL);
 }
 
-#define REPORT_COLS                                                                             \
-    "SELECT id, channel, DATE_FORMAT(stmt_date, '%Y-%m-%d'), matched, not_recorded, "           \
-    "not_in_statement, amount_mismatch, statement_total_fen, ledger_total_fen, created_at, "    \
-    "malformed, statement_lines FROM reconciliation_reports "
+#define REPORT_COLS                                                                          \
+    "SELECT id, channel, stmt_date, matched, not_recorded, not_in_statement, amount_mismatch, " \
+    "malformed, statement_lines, statement_total_fen, ledger_total_fen, created_at "           \
+    "FROM reconciliation_reports "
+static const db_col REPORT_ROW_COLS[] = {
+    DBR_I64(pay_report, id),
+    DBR_CHARS(pay_report, channel),
+    DBR_CHARS(pay_report, stmt_date),
+    DBR_I32(pay_report, matched),
+    DBR_I32(pay_report, not_recorded),
+    DBR_I32(pay_report, not_in_statement),
+    DBR_I32(pay_report, amount_mismatch),
+    DBR_I32(pay_report, malformed),
+    DBR_I32(pay_report, statement_lines),
+    DBR_I64(pay_report, statement_total_fen),
+    DBR_I64(pay_report, ledger_total_fen),
+    DBR_STR(pay_report, created_at),
+};
+static const db_row_spec REPORT_ROW = DB_ROW_SPEC(pay_report, REPORT_ROW_COLS);
+
+void pay_report_clear(pay_report *r)
+{
+    db_row_clear(&REPORT_ROW, r);
+}
+
+void pay_report_array_free(pay_report *rows, int n)
+{
+    db_row_array_free(&REPORT_ROW, rows, n);
+}
 
 /* A few rows a day (one per channel): the optional filters need no index
  * of their own. */
@@ -502,31 +694,68 @@ static const char SQL_REPORTS[] =
 static const char SQL_REPORT_BY_ID[] = REPORT_COLS "WHERE id = ?";
 
 int pay_sql_reports(db_conn *c, const char *date, const char *channel, int64_t before, int limit,
-                    db_rows **out)
+                    pay_report **rows, int *n)
 {
-    return db_query(c, SQL_REPORTS,
-                    DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_I64(before),
-                        DB_I64(before), DB_I64(limit)),
-                    out);
+    QUERY_ALL(c, SQL_REPORTS,
+              DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_I64(before),
+                  DB_I64(before), DB_I64(limit)),
+              &REPORT_ROW, rows, n);
 }
 
-int pay_sql_report_by_id(db_conn *c, int64_t id, db_rows **out)
+int pay_sql_report_by_id(db_conn *c, int64_t id, pay_report *out, bool *found)
 {
-    return db_query(c, SQL_REPORT_BY_ID, DBP(DB_I64(id)), out);
+    return db_query_one(c, SQL_REPORT_BY_ID, DBP(DB_I64(id)), &REPORT_ROW, out, found);
 }
 
 static const char SQL_REPORT_LINES[] =
-    "SELECT kind, entry_type, order_no, trade_no, ledger_fen, statement_fen, line_no, reason, raw_line "
-    "FROM reconciliation_lines WHERE report_id = ? ORDER BY id";
+    "SELECT kind, entry_type, order_no, trade_no, reason, raw_line, ledger_fen, statement_fen, "
+    "line_no FROM reconciliation_lines WHERE report_id = ? ORDER BY id";
+static const db_col LINE_COLS[] = {
+    DBR_CHARS(pay_report_line, kind),
+    DBR_STR_NULL(pay_report_line, entry_type),
+    DBR_STR_NULL(pay_report_line, order_no),
+    DBR_STR_NULL(pay_report_line, trade_no),
+    DBR_STR_NULL(pay_report_line, reason),
+    DBR_STR_NULL(pay_report_line, raw_line),
+    DBR_I64_NULL(pay_report_line, ledger_fen, has_ledger_fen),
+    DBR_I64_NULL(pay_report_line, statement_fen, has_statement_fen),
+    DBR_I64_NULL(pay_report_line, line_no, has_line_no),
+};
+static const db_row_spec LINE_ROW = DB_ROW_SPEC(pay_report_line, LINE_COLS);
 
-int pay_sql_report_lines(db_conn *c, int64_t report_id, db_rows **out)
+void pay_report_line_array_free(pay_report_line *rows, int n)
 {
-    return db_query(c, SQL_REPORT_LINES, DBP(DB_I64(report_id)), out);
+    db_row_array_free(&LINE_ROW, rows, n);
+}
+
+int pay_sql_report_lines(db_conn *c, int64_t report_id, pay_report_line **rows, int *n)
+{
+    QUERY_ALL(c, SQL_REPORT_LINES, DBP(DB_I64(report_id)), &LINE_ROW, rows, n);
 }
 
 /* ---- alerts -------------------------------------------------------------- */
 
 #define ALERT_COLS "SELECT id, kind, channel, order_no, ref_id, detail, created_at FROM payment_alerts "
+static const db_col ALERT_ROW_COLS[] = {
+    DBR_I64(pay_alert, id),
+    DBR_STR(pay_alert, kind),
+    DBR_STR_NULL(pay_alert, channel),
+    DBR_STR_NULL(pay_alert, order_no),
+    DBR_I64_NULL(pay_alert, ref_id, has_ref_id),
+    DBR_STR(pay_alert, detail),
+    DBR_STR(pay_alert, created_at),
+};
+static const db_row_spec ALERT_ROW = DB_ROW_SPEC(pay_alert, ALERT_ROW_COLS);
+
+void pay_alert_clear(pay_alert *a)
+{
+    db_row_clear(&ALERT_ROW, a);
+}
+
+void pay_alert_array_free(pay_alert *rows, int n)
+{
+    db_row_array_free(&ALERT_ROW, rows, n);
+}
 
 /* Two statements: with a day, the created_at index bounds the rows (one
  * day's alerts, then sorted); without one, the primary key is read
@@ -546,20 +775,20 @@ static const char SQL_ALERTS[] =
 static const char SQL_ALERT_BY_ID[] = ALERT_COLS "WHERE id = ?";
 
 int pay_sql_alerts(db_conn *c, const char *date, const char *channel, const char *kind,
-                   int64_t before, int limit, db_rows **out)
+                   int64_t before, int limit, pay_alert **rows, int *n)
 {
     if (date)
-        return db_query(c, SQL_ALERTS_DAY,
-                        DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_STR(kind),
-                            DB_STR(kind), DB_I64(before), DB_I64(before), DB_I64(limit)),
-                        out);
-    return db_query(c, SQL_ALERTS,
-                    DBP(DB_STR(channel), DB_STR(channel), DB_STR(kind), DB_STR(kind), DB_I64(before),
-                        DB_I64(before), DB_I64(limit)),
-                    out);
+        QUERY_ALL(c, SQL_ALERTS_DAY,
+                  DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_STR(kind),
+                      DB_STR(kind), DB_I64(before), DB_I64(before), DB_I64(limit)),
+                  &ALERT_ROW, rows, n);
+    QUERY_ALL(c, SQL_ALERTS,
+              DBP(DB_STR(channel), DB_STR(channel), DB_STR(kind), DB_STR(kind), DB_I64(before),
+                  DB_I64(before), DB_I64(limit)),
+              &ALERT_ROW, rows, n);
 }
 
-int pay_sql_alert_by_id(db_conn *c, int64_t id, db_rows **out)
+int pay_sql_alert_by_id(db_conn *c, int64_t id, pay_alert *out, bool *found)
 {
-    return db_query(c, SQL_ALERT_BY_ID, DBP(DB_I64(id)), out);
+    return db_query_one(c, SQL_ALERT_BY_ID, DBP(DB_I64(id)), &ALERT_ROW, out, found);
 }

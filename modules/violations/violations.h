@@ -32,7 +32,7 @@
 
 /* One row of violations. Strings are NUL-terminated copies; ids are 0 when
  * the column is NULL; dates are date.h days (served_date) and UTC instants
- * (0 when NULL). */
+ * (0 when NULL). The has_ flags tell NULL from a value. */
 typedef struct violations_row {
     int64_t id;
     char decision_no[VIOLATIONS_DECISION_MAX + 1];
@@ -55,6 +55,7 @@ typedef struct violations_row {
     time_t paid_at;
     int64_t case_id;
     int version;
+    bool has_vehicle_id, has_licence_id, has_citizen_id, has_handled_at, has_paid_at, has_case_id;
 } violations_row;
 
 /* Loads violation id into *out. for_update locks the row (SELECT ... FOR

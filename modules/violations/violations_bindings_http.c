@@ -113,57 +113,58 @@ void violations_on_binding_create(app_req *r)
 
 /* ---- lists ------------------------------------------------------------------ */
 
-static json_t *time_or_null(const char *s)
+static json_t *time_or_null(const char *s, bool has)
 {
-    time_t t = 0;
-    char buf[DATE_ISO_STR_SIZE];
-    if (s == NULL || date_parse_datetime_utc(s, &t) != 0 || date_format_iso8601_utc(t, buf) != 0)
-        return json_null();
-    return json_string(buf);
+    return has ? json_string(s) : json_null();
 }
 
 /* other: "owner" or "holder", the party whose (masked) name is shown. */
-static json_t *bindings_json(const db_rows *rows, const char *other)
+static json_t *bindings_json(const violations_binding_item *rows, int n, const char *other)
 {
     json_t *arr = json_array();
 
-    for (int i = 0; i < rows->nrows; i++) {
-        char *masked = crypto_mask_name(db_cell(rows, i, 7));
-        json_t *o = json_pack("{sIsssssss{ss}}", "id", (json_int_t)db_cell_i64(rows, i, 0),
-                              "plate", db_cell(rows, i, 1), "vehicle_type", db_cell(rows, i, 2),
-                              "state", db_cell(rows, i, 3), other, "name", masked ? masked : "");
+    for (int i = 0; i < n; i++) {
+        const violations_binding_item *b = &rows[i];
+        char *masked = crypto_mask_name(b->name);
+        json_t *o = json_pack("{sIsssssss{ss}}", "id", (json_int_t)b->id, "plate", b->plate,
+                              "vehicle_type", b->vehicle_type, "state", b->state, other, "name",
+                              masked ? masked : "");
         free(masked);
-        json_object_set_new(o, "created_at", time_or_null(db_cell(rows, i, 4)));
-        json_object_set_new(o, "consented_at", time_or_null(db_cell(rows, i, 5)));
-        json_object_set_new(o, "ended_at", time_or_null(db_cell(rows, i, 6)));
+        json_object_set_new(o, "created_at", json_string(b->created_at));
+        json_object_set_new(o, "consented_at", time_or_null(b->consented_at, b->has_consented_at));
+        json_object_set_new(o, "ended_at", time_or_null(b->ended_at, b->has_ended_at));
         json_array_append_new(arr, o);
     }
     return arr;
 }
 
-void violations_on_bindings_list(app_req *r)
+/* held: the caller's own bindings (as holder), else the requests to them
+ * (as owner). */
+static void bindings_reply(app_req *r, bool held)
 {
-    db_rows *rows = NULL;
+    violations_binding_item *rows = NULL;
+    int n = 0;
 
-    if (violations_sql_bindings_held(r->db, r->who.id, &rows) != 0) {
+    if ((held ? violations_sql_bindings_held : violations_sql_bindings_owned)(r->db, r->who.id, &rows, &n) != 0) {
         app_problem_db(r);
         return;
     }
-    app_reply_json(r, 200, json_pack("{sosi}", "items", bindings_json(rows, "owner"), "limit",
-                                     VIOLATIONS_BINDINGS_MAX));
-    db_rows_free(rows);
+    if (held)
+        app_reply_json(r, 200, json_pack("{sosi}", "items", bindings_json(rows, n, "owner"), "limit",
+                                         VIOLATIONS_BINDINGS_MAX));
+    else
+        app_reply_json(r, 200, json_pack("{so}", "items", bindings_json(rows, n, "holder")));
+    violations_binding_item_array_free(rows, n);
+}
+
+void violations_on_bindings_list(app_req *r)
+{
+    bindings_reply(r, true);
 }
 
 void violations_on_binding_requests(app_req *r)
 {
-    db_rows *rows = NULL;
-
-    if (violations_sql_bindings_owned(r->db, r->who.id, &rows) != 0) {
-        app_problem_db(r);
-        return;
-    }
-    app_reply_json(r, 200, json_pack("{so}", "items", bindings_json(rows, "holder")));
-    db_rows_free(rows);
+    bindings_reply(r, false);
 }
 
 /* ---- consent, withdraw -------------------------------------------------- */

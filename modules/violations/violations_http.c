@@ -98,26 +98,34 @@ json_t *violations_to_json(const violations_row *v, int32_t today, bool staff)
     return o;
 }
 
-static json_t *rows_to_json(const db_rows *rows, int32_t today, bool staff, int relation_col)
+/* Operators' view of a list of violations. */
+static json_t *rows_to_json(const violations_row *rows, int n, int32_t today)
 {
     json_t *arr = json_array();
-    violations_row v;
 
-    for (int i = 0; i < rows->nrows; i++) {
-        json_t *o;
-        violations_sql_row(rows, i, &v);
-        o = violations_to_json(&v, today, staff);
-        if (relation_col >= 0) {
-            json_object_set_new(o, "relation", json_string(db_cell(rows, i, relation_col)));
-            /* Paid, awaiting the channel's confirmation: show the fixed amount
-             * and no growing late fee, so nobody pays twice or more. */
-            if (db_cell(rows, i, relation_col + 1) != NULL) {
-                int64_t frozen = db_cell_i64(rows, i, relation_col + 1);
-                json_object_set_new(o, "payment_state", json_string("paid_awaiting_confirmation"));
-                json_object_set_new(o, "amount_due_today", json_integer(0));
-                json_object_set_new(o, "late_fee_fen", json_integer(frozen - v.fine_fen));
-                json_object_set_new(o, "amount_paid_pending_fen", json_integer(frozen));
-            }
+    for (int i = 0; i < n; i++)
+        json_array_append_new(arr, violations_to_json(&rows[i], today, true));
+    return arr;
+}
+
+/* A citizen's view: how each reaches them, and what a payment awaiting
+ * the channel's confirmation fixed. */
+static json_t *listed_to_json(const violations_listed *rows, int n, int32_t today)
+{
+    json_t *arr = json_array();
+
+    for (int i = 0; i < n; i++) {
+        const violations_listed *l = &rows[i];
+        json_t *o = violations_to_json(&l->v, today, false);
+
+        json_object_set_new(o, "relation", json_string(l->relation));
+        /* Paid, awaiting the channel's confirmation: show the fixed amount
+         * and no growing late fee, so nobody pays twice or more. */
+        if (l->has_pending_fen) {
+            json_object_set_new(o, "payment_state", json_string("paid_awaiting_confirmation"));
+            json_object_set_new(o, "amount_due_today", json_integer(0));
+            json_object_set_new(o, "late_fee_fen", json_integer(l->pending_fen - l->v.fine_fen));
+            json_object_set_new(o, "amount_paid_pending_fen", json_integer(l->pending_fen));
         }
         json_array_append_new(arr, o);
     }
@@ -348,28 +356,28 @@ existing:
     return 0;
 }
 
-void violations_on_intake(app_req *r)
+/* Records a violation sent by the caller, who is a by_kind (partner or
+ * operator). */
+static void record_as(app_req *r, const char *by_kind)
 {
     record_ctx x;
 
     memset(&x, 0, sizeof x);
     if (record_parse(r, &x) != 0)
         return;
-    x.n.recorded_by_kind = "partner";
+    x.n.recorded_by_kind = by_kind;
     x.n.recorded_by_id = r->who.id;
     app_tx(r, tx_record, &x);
 }
 
+void violations_on_intake(app_req *r)
+{
+    record_as(r, "partner");
+}
+
 void violations_on_record_window(app_req *r)
 {
-    record_ctx x;
-
-    memset(&x, 0, sizeof x);
-    if (record_parse(r, &x) != 0)
-        return;
-    x.n.recorded_by_kind = "operator";
-    x.n.recorded_by_id = r->who.id;
-    app_tx(r, tx_record, &x);
+    record_as(r, "operator");
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -377,24 +385,21 @@ void violations_on_record_window(app_req *r)
 void violations_on_list_mine(app_req *r)
 {
     violations_licence lic;
-    db_rows *rows = NULL;
+    violations_listed *rows = NULL;
     bool found = false;
+    int n = 0;
     int32_t today = date_shanghai_today(time(NULL));
     char day[DATE_STR_SIZE];
 
-    if (violations_sql_licence_of_citizen(r->db, r->who.id, false, &lic, &found) != 0)
-        goto dberr;
-    if (violations_sql_list_for_citizen(r->db, r->who.id, found ? lic.id : 0, &rows) != 0)
-        goto dberr;
+    if (violations_sql_licence_of_citizen(r->db, r->who.id, false, &lic, &found) != 0 ||
+        violations_sql_list_for_citizen(r->db, r->who.id, found ? lic.id : 0, &rows, &n) != 0) {
+        app_problem_db(r);
+        return;
+    }
     date_format(today, day);
     /* as_of: the bureau day (Asia/Shanghai) the amounts are computed for */
-    app_reply_json(r, 200, json_pack("{soss}", "items", rows_to_json(rows, today, false, 21),
-                                     "as_of", day));
-    db_rows_free(rows);
-    return;
-dberr:
-    db_rows_free(rows);
-    app_problem_db(r);
+    app_reply_json(r, 200, json_pack("{soss}", "items", listed_to_json(rows, n, today), "as_of", day));
+    free(rows);
 }
 
 typedef struct search_ctx {
@@ -407,27 +412,23 @@ typedef struct search_ctx {
 static int tx_search(app_req *r, void *arg)
 {
     search_ctx *x = arg;
-    db_rows *rows = NULL;
-    int rc;
+    violations_row *rows = NULL;
+    int n = 0, rc;
     int32_t today = date_shanghai_today(time(NULL));
 
     if (strcmp(x->by, "plate") == 0)
-        rc = violations_sql_search_plate(r->db, x->value, &rows);
+        rc = violations_sql_search_plate(r->db, x->value, &rows, &n);
     else if (strcmp(x->by, "decision_no") == 0)
-        rc = violations_sql_search_decision(r->db, x->value, &rows);
+        rc = violations_sql_search_decision(r->db, x->value, &rows, &n);
     else
-        rc = violations_sql_search_licence(r->db, x->licence_id, &rows);
-    if (rc != 0)
-        return -1;
+        rc = violations_sql_search_licence(r->db, x->licence_id, &rows, &n);
     /* Operators reading a person's record leave a trace. */
-    if (audit_write(r, "violations.search", x->by, x->value, "ok",
-                    NULL) != 0) {
-        db_rows_free(rows);
-        return -1;
-    }
-    app_reply_json(r, 200, json_pack("{so}", "items", rows_to_json(rows, today, true, -1)));
-    db_rows_free(rows);
-    return 0;
+    if (rc == 0)
+        rc = audit_write(r, "violations.search", x->by, x->value, "ok", NULL);
+    if (rc == 0)
+        app_reply_json(r, 200, json_pack("{so}", "items", rows_to_json(rows, n, today)));
+    free(rows);
+    return rc;
 }
 
 void violations_on_search(app_req *r)

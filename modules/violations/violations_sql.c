@@ -3,14 +3,31 @@
 #include <string.h>
 
 #include "modules/violations/violations_sql.h"
-#include "server/date.h"
+#include "db/rows.h"
 
 /* ---- violations -------------------------------------------------------- */
 
-#define VCOLS \
+/* served_date as a date.h day number (days since 1970-01-01). */
+#define VCOLS                                                                                   \
     "v.id, v.decision_no, v.plate, v.vehicle_type, v.vehicle_id, v.licence_id, v.citizen_id, " \
     "v.occurred_at, v.place, v.code, v.description, v.fine_fen, v.points, v.agency, v.source, " \
-    "v.served_date, v.state, v.handled_at, v.paid_at, v.case_id, v.version"
+    "DATEDIFF(v.served_date, '1970-01-01') AS served_date, v.state, v.handled_at, v.paid_at, " \
+    "v.case_id, v.version"
+/* The columns of VCOLS, for violations_row and for a struct that starts
+ * with one. */
+#define VROW_COLS(S)                                                            \
+    DBR_I64(S, id), DBR_CHARS(S, decision_no), DBR_CHARS(S, plate),             \
+        DBR_CHARS(S, vehicle_type), DBR_I64_NULL(S, vehicle_id, has_vehicle_id), \
+        DBR_I64_NULL(S, licence_id, has_licence_id),                            \
+        DBR_I64_NULL(S, citizen_id, has_citizen_id), DBR_TIME(S, occurred_at),  \
+        DBR_CHARS(S, place), DBR_CHARS(S, code), DBR_CHARS(S, description),     \
+        DBR_I64(S, fine_fen), DBR_I32(S, points), DBR_CHARS(S, agency),         \
+        DBR_CHARS(S, source), DBR_I32(S, served_date), DBR_CHARS(S, state),     \
+        DBR_TIME_NULL(S, handled_at, has_handled_at),                           \
+        DBR_TIME_NULL(S, paid_at, has_paid_at), DBR_I64_NULL(S, case_id, has_case_id), \
+        DBR_I32(S, version)
+static const db_col VIOLATION_COLS[] = {VROW_COLS(violations_row)};
+static const db_row_spec VIOLATION_ROW = DB_ROW_SPEC(violations_row, VIOLATION_COLS);
 
 static const char SQL_GET[] = "SELECT " VCOLS " FROM violations v WHERE v.id = ?";
 static const char SQL_GET_LOCK[] = "SELECT " VCOLS " FROM violations v WHERE v.id = ? FOR UPDATE";
@@ -18,84 +35,26 @@ static const char SQL_GET_DECISION[] = "SELECT " VCOLS " FROM violations v WHERE
 static const char SQL_GET_DECISION_LOCK[] =
     "SELECT " VCOLS " FROM violations v WHERE v.decision_no = ? LOCK IN SHARE MODE";
 
-static void copy_cell(char *dst, size_t cap, const db_rows *rows, int i, int col)
-{
-    const char *s = db_cell(rows, i, col);
-    snprintf(dst, cap, "%s", s ? s : "");
-}
-
-static time_t cell_time(const db_rows *rows, int i, int col)
-{
-    time_t t = 0;
-    const char *s = db_cell(rows, i, col);
-    if (!s || date_parse_datetime_utc(s, &t) != 0)
-        return 0;
-    return t;
-}
-
-static int32_t cell_date(const db_rows *rows, int i, int col)
-{
-    int32_t d = 0;
-    const char *s = db_cell(rows, i, col);
-    if (!s || date_parse(s, &d) != 0)
-        return 0;
-    return d;
-}
-
-void violations_sql_row(const db_rows *rows, int i, violations_row *out)
-{
-    memset(out, 0, sizeof *out);
-    out->id = db_cell_i64(rows, i, 0);
-    copy_cell(out->decision_no, sizeof out->decision_no, rows, i, 1);
-    copy_cell(out->plate, sizeof out->plate, rows, i, 2);
-    copy_cell(out->vehicle_type, sizeof out->vehicle_type, rows, i, 3);
-    out->vehicle_id = db_cell_i64(rows, i, 4);
-    out->licence_id = db_cell_i64(rows, i, 5);
-    out->citizen_id = db_cell_i64(rows, i, 6);
-    out->occurred_at = cell_time(rows, i, 7);
-    copy_cell(out->place, sizeof out->place, rows, i, 8);
-    copy_cell(out->code, sizeof out->code, rows, i, 9);
-    copy_cell(out->description, sizeof out->description, rows, i, 10);
-    out->fine_fen = db_cell_i64(rows, i, 11);
-    out->points = (int)db_cell_i64(rows, i, 12);
-    copy_cell(out->agency, sizeof out->agency, rows, i, 13);
-    copy_cell(out->source, sizeof out->source, rows, i, 14);
-    out->served_date = cell_date(rows, i, 15);
-    copy_cell(out->state, sizeof out->state, rows, i, 16);
-    out->handled_at = cell_time(rows, i, 17);
-    out->paid_at = cell_time(rows, i, 18);
-    out->case_id = db_cell_i64(rows, i, 19);
-    out->version = (int)db_cell_i64(rows, i, 20);
-}
-
-static int get_one(db_conn *c, const char *sql, db_val key, violations_row *out, bool *found)
-{
-    db_rows *rows = NULL;
-    int rc = -1;
-
-    *found = false;
-    if (db_query(c, sql, &key, 1, &rows) != 0)
-        goto fail;
-    if (rows->nrows > 0) {
-        violations_sql_row(rows, 0, out);
-        *found = true;
-    }
-    rc = 0;
-fail:
-    db_rows_free(rows);
-    return rc;
-}
+/* db_query_all into a typed array pointer. */
+#define QUERY_ALL(c, sql, params, spec, rows, n)                         \
+    do {                                                                \
+        void *all_ = NULL;                                              \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n)); \
+        *(rows) = all_;                                                 \
+        return rc_;                                                     \
+    } while (0)
 
 int violations_sql_get(db_conn *c, int64_t id, bool for_update, violations_row *out, bool *found)
 {
-    return get_one(c, for_update ? SQL_GET_LOCK : SQL_GET, DB_I64(id), out, found);
+    return db_query_one(c, for_update ? SQL_GET_LOCK : SQL_GET, DBP(DB_I64(id)), &VIOLATION_ROW,
+                        out, found);
 }
 
 int violations_sql_get_by_decision(db_conn *c, const char *decision_no, bool locking,
                                    violations_row *out, bool *found)
 {
-    return get_one(c, locking ? SQL_GET_DECISION_LOCK : SQL_GET_DECISION, DB_STR(decision_no), out,
-                   found);
+    return db_query_one(c, locking ? SQL_GET_DECISION_LOCK : SQL_GET_DECISION,
+                        DBP(DB_STR(decision_no)), &VIOLATION_ROW, out, found);
 }
 
 static const char SQL_INSERT[] =
@@ -132,22 +91,30 @@ int violations_sql_insert(db_conn *c, const violations_new *n, int64_t *id)
 
 static const char SQL_LIST_CITIZEN[] =
     "SELECT " VCOLS ", CASE WHEN v.plate IN (" OWNED_PLATES ") THEN 'owner' "
-    "WHEN v.plate IN (" BOUND_PLATES ") THEN 'bound' ELSE 'licence' END, "
+    "WHEN v.plate IN (" BOUND_PLATES ") THEN 'bound' ELSE 'licence' END AS relation, "
     /* A payment that came back from the channel but is not confirmed yet:
      * the amount stays what the order fixed, nothing more accrues. */
     "(SELECT poi.fine_fen + poi.late_fee_fen FROM payment_order_items poi "
     " JOIN payment_orders po ON po.id = poi.order_id "
-    " WHERE poi.open_violation_id = v.id AND po.state = 'awaiting_confirmation') "
+    " WHERE poi.open_violation_id = v.id AND po.state = 'awaiting_confirmation') AS pending_fen "
     "FROM violations v WHERE v.plate IN (" OWNED_PLATES ") OR v.plate IN (" BOUND_PLATES ") "
     "OR v.licence_id = ? ORDER BY v.occurred_at DESC, v.id DESC LIMIT 500";
 
+_Static_assert(offsetof(violations_listed, v) == 0, "the row's columns bind at offset 0");
+static const db_col LISTED_COLS[] = {
+    VROW_COLS(violations_row),
+    DBR_CHARS(violations_listed, relation),
+    DBR_I64_NULL(violations_listed, pending_fen, has_pending_fen),
+};
+static const db_row_spec LISTED_ROW = DB_ROW_SPEC(violations_listed, LISTED_COLS);
+
 int violations_sql_list_for_citizen(db_conn *c, int64_t citizen_id, int64_t licence_id,
-                                    db_rows **out)
+                                    violations_listed **rows, int *n)
 {
-    return db_query(c, SQL_LIST_CITIZEN,
-                    DBP(DB_I64(citizen_id), DB_I64(citizen_id), DB_I64(citizen_id),
-                        DB_I64(citizen_id), licence_id ? DB_I64(licence_id) : DB_NULL),
-                    out);
+    QUERY_ALL(c, SQL_LIST_CITIZEN,
+              DBP(DB_I64(citizen_id), DB_I64(citizen_id), DB_I64(citizen_id), DB_I64(citizen_id),
+                  licence_id ? DB_I64(licence_id) : DB_NULL),
+              &LISTED_ROW, rows, n);
 }
 
 static const char SQL_SEARCH_PLATE[] =
@@ -159,19 +126,20 @@ static const char SQL_SEARCH_LICENCE[] =
     "SELECT " VCOLS " FROM violations v WHERE v.licence_id = ? ORDER BY v.occurred_at DESC, "
     "v.id DESC LIMIT 500";
 
-int violations_sql_search_plate(db_conn *c, const char *plate, db_rows **out)
+int violations_sql_search_plate(db_conn *c, const char *plate, violations_row **rows, int *n)
 {
-    return db_query(c, SQL_SEARCH_PLATE, DBP(DB_STR(plate)), out);
+    QUERY_ALL(c, SQL_SEARCH_PLATE, DBP(DB_STR(plate)), &VIOLATION_ROW, rows, n);
 }
 
-int violations_sql_search_decision(db_conn *c, const char *decision_no, db_rows **out)
+int violations_sql_search_decision(db_conn *c, const char *decision_no, violations_row **rows,
+                                   int *n)
 {
-    return db_query(c, SQL_SEARCH_DECISION, DBP(DB_STR(decision_no)), out);
+    QUERY_ALL(c, SQL_SEARCH_DECISION, DBP(DB_STR(decision_no)), &VIOLATION_ROW, rows, n);
 }
 
-int violations_sql_search_licence(db_conn *c, int64_t licence_id, db_rows **out)
+int violations_sql_search_licence(db_conn *c, int64_t licence_id, violations_row **rows, int *n)
 {
-    return db_query(c, SQL_SEARCH_LICENCE, DBP(DB_I64(licence_id)), out);
+    QUERY_ALL(c, SQL_SEARCH_LICENCE, DBP(DB_I64(licence_id)), &VIOLATION_ROW, rows, n);
 }
 
 static const char SQL_MARK_HANDLED[] =
@@ -217,84 +185,76 @@ static const char SQL_VEHICLE_PLATE[] =
 static const char SQL_VEHICLE_ID[] =
     "SELECT id, owner_citizen_id, class_required, vehicle_type FROM vehicles WHERE id = ?";
 
-static int vehicle_one(db_conn *c, const char *sql, db_val key, violations_vehicle *out,
-                       bool *found)
-{
-    db_rows *rows = NULL;
-    int rc = -1;
-
-    *found = false;
-    memset(out, 0, sizeof *out);
-    if (db_query(c, sql, &key, 1, &rows) != 0)
-        goto fail;
-    if (rows->nrows > 0) {
-        out->id = db_cell_i64(rows, 0, 0);
-        out->owner_citizen_id = db_cell_i64(rows, 0, 1);
-        copy_cell(out->class_required, sizeof out->class_required, rows, 0, 2);
-        copy_cell(out->vehicle_type, sizeof out->vehicle_type, rows, 0, 3);
-        *found = true;
-    }
-    rc = 0;
-fail:
-    db_rows_free(rows);
-    return rc;
-}
+static const db_col VEHICLE_COLS[] = {
+    DBR_I64(violations_vehicle, id),
+    DBR_I64(violations_vehicle, owner_citizen_id),
+    DBR_CHARS(violations_vehicle, class_required),
+    DBR_CHARS(violations_vehicle, vehicle_type),
+};
+static const db_row_spec VEHICLE_ROW = DB_ROW_SPEC(violations_vehicle, VEHICLE_COLS);
 
 int violations_sql_vehicle_by_plate(db_conn *c, const char *plate, violations_vehicle *out,
                                     bool *found)
 {
-    return vehicle_one(c, SQL_VEHICLE_PLATE, DB_STR(plate), out, found);
+    return db_query_one(c, SQL_VEHICLE_PLATE, DBP(DB_STR(plate)), &VEHICLE_ROW, out, found);
 }
 
 int violations_sql_vehicle_by_id(db_conn *c, int64_t id, violations_vehicle *out, bool *found)
 {
-    return vehicle_one(c, SQL_VEHICLE_ID, DB_I64(id), out, found);
+    return db_query_one(c, SQL_VEHICLE_ID, DBP(DB_I64(id)), &VEHICLE_ROW, out, found);
 }
 
 static const char SQL_CLASS_FOR_TYPE[] =
     "SELECT class_required FROM violation_vehicle_classes WHERE vehicle_type = ?";
 
+typedef struct class_row {
+    char class_required[8];
+} class_row;
+static const db_col CLASS_COLS[] = {DBR_CHARS(class_row, class_required)};
+static const db_row_spec CLASS_ROW = DB_ROW_SPEC(class_row, CLASS_COLS);
+
 int violations_sql_class_for_type(db_conn *c, const char *vehicle_type, char out[8], bool *found)
 {
-    db_rows *rows = NULL;
-    int rc = -1;
+    class_row row;
+    int rc = db_query_one(c, SQL_CLASS_FOR_TYPE, DBP(DB_STR(vehicle_type)), &CLASS_ROW, &row, found);
 
-    *found = false;
-    out[0] = '\0';
-    if (db_query(c, SQL_CLASS_FOR_TYPE, DBP(DB_STR(vehicle_type)), &rows) != 0)
-        goto fail;
-    if (rows->nrows > 0) {
-        copy_cell(out, 8, rows, 0, 0);
-        *found = true;
-    }
-    rc = 0;
-fail:
-    db_rows_free(rows);
+    memcpy(out, row.class_required, sizeof row.class_required); /* "" when absent */
     return rc;
 }
 
 /* Shared locks: an ownership change or the withdrawal of the binding waits
  * until the handling that relied on it commits, so the recorded tie held. */
 static const char SQL_TIE[] =
-    "SELECT ve.id, ve.owner_citizen_id, b.id FROM vehicles ve "
+    "SELECT ve.id AS vehicle_id, ve.owner_citizen_id, b.id AS binding_id FROM vehicles ve "
     "LEFT JOIN violation_bindings b ON b.vehicle_id = ve.id AND b.holder_citizen_id = ? "
     "AND b.state = 'active' AND b.owner_citizen_id = ve.owner_citizen_id "
     "WHERE ve.plate = ? LOCK IN SHARE MODE";
 
+typedef struct tie_row {
+    int64_t vehicle_id, owner_citizen_id, binding_id;
+    bool has_binding_id;
+} tie_row;
+static const db_col TIE_COLS[] = {
+    DBR_I64(tie_row, vehicle_id),
+    DBR_I64(tie_row, owner_citizen_id),
+    DBR_I64_NULL(tie_row, binding_id, has_binding_id),
+};
+static const db_row_spec TIE_ROW = DB_ROW_SPEC(tie_row, TIE_COLS);
+
 int violations_sql_tie(db_conn *c, const char *plate, int64_t citizen_id, violations_tie *out)
 {
-    db_rows *rows = NULL;
+    tie_row row;
+    bool found = false;
 
     memset(out, 0, sizeof *out);
-    if (db_query(c, SQL_TIE, DBP(DB_I64(citizen_id), DB_STR(plate)), &rows) != 0)
+    if (db_query_one(c, SQL_TIE, DBP(DB_I64(citizen_id), DB_STR(plate)), &TIE_ROW, &row, &found) != 0)
         return -1;
-    if (rows->nrows > 0) {
-        out->vehicle_id = db_cell_i64(rows, 0, 0);
-        out->owner_citizen_id = db_cell_i64(rows, 0, 1);
-        out->owner = out->owner_citizen_id == citizen_id;
-        out->binding_id = db_cell_i64(rows, 0, 2);
+    if (found) {
+        out->vehicle_id = row.vehicle_id;
+        out->owner_citizen_id = row.owner_citizen_id;
+        out->owner = row.owner_citizen_id == citizen_id;
+        out->binding_id = row.binding_id;
     }
-    db_rows_free(rows);
     return 0;
 }
 
@@ -321,7 +281,21 @@ int violations_sql_handling_insert(db_conn *c, const violations_handling *h)
 
 /* ---- licences ----------------------------------------------------------- */
 
-#define LCOLS "id, citizen_id, classes, points, cycle_start, status, valid_until, full_score_study"
+/* Dates as date.h day numbers (days since 1970-01-01). */
+#define LCOLS                                                                       \
+    "id, citizen_id, classes, points, DATEDIFF(cycle_start, '1970-01-01') AS cycle_start, " \
+    "status, DATEDIFF(valid_until, '1970-01-01') AS valid_until, full_score_study"
+static const db_col LICENCE_COLS[] = {
+    DBR_I64(violations_licence, id),
+    DBR_I64(violations_licence, citizen_id),
+    DBR_CHARS(violations_licence, classes),
+    DBR_I32(violations_licence, points),
+    DBR_I32(violations_licence, cycle_start),
+    DBR_CHARS(violations_licence, status),
+    DBR_I32(violations_licence, valid_until),
+    DBR_BOOL(violations_licence, full_score_study),
+};
+static const db_row_spec LICENCE_ROW = DB_ROW_SPEC(violations_licence, LICENCE_COLS);
 
 static const char SQL_LIC_CITIZEN[] = "SELECT " LCOLS " FROM licences WHERE citizen_id = ?";
 static const char SQL_LIC_CITIZEN_LOCK[] =
@@ -329,44 +303,18 @@ static const char SQL_LIC_CITIZEN_LOCK[] =
 static const char SQL_LIC_ID[] = "SELECT " LCOLS " FROM licences WHERE id = ?";
 static const char SQL_LIC_ID_LOCK[] = "SELECT " LCOLS " FROM licences WHERE id = ? FOR UPDATE";
 
-static int licence_one(db_conn *c, const char *sql, int64_t key, violations_licence *out,
-                       bool *found)
-{
-    db_rows *rows = NULL;
-    int rc = -1;
-
-    *found = false;
-    memset(out, 0, sizeof *out);
-    if (db_query(c, sql, DBP(DB_I64(key)), &rows) != 0)
-        goto fail;
-    if (rows->nrows > 0) {
-        out->id = db_cell_i64(rows, 0, 0);
-        out->citizen_id = db_cell_i64(rows, 0, 1);
-        copy_cell(out->classes, sizeof out->classes, rows, 0, 2);
-        out->points = (int)db_cell_i64(rows, 0, 3);
-        out->cycle_start = cell_date(rows, 0, 4);
-        copy_cell(out->status, sizeof out->status, rows, 0, 5);
-        out->valid_until = cell_date(rows, 0, 6);
-        out->full_score_study = db_cell_i64(rows, 0, 7) != 0;
-        *found = true;
-    }
-    rc = 0;
-fail:
-    db_rows_free(rows);
-    return rc;
-}
-
 int violations_sql_licence_of_citizen(db_conn *c, int64_t citizen_id, bool for_update,
                                       violations_licence *out, bool *found)
 {
-    return licence_one(c, for_update ? SQL_LIC_CITIZEN_LOCK : SQL_LIC_CITIZEN, citizen_id, out,
-                       found);
+    return db_query_one(c, for_update ? SQL_LIC_CITIZEN_LOCK : SQL_LIC_CITIZEN,
+                        DBP(DB_I64(citizen_id)), &LICENCE_ROW, out, found);
 }
 
 int violations_sql_licence_by_id(db_conn *c, int64_t id, bool for_update,
                                  violations_licence *out, bool *found)
 {
-    return licence_one(c, for_update ? SQL_LIC_ID_LOCK : SQL_LIC_ID, id, out, found);
+    return db_query_one(c, for_update ? SQL_LIC_ID_LOCK : SQL_LIC_ID, DBP(DB_I64(id)), &LICENCE_ROW,
+                        out, found);
 }
 
 static const char SQL_LIC_POINTS[] =
@@ -403,32 +351,35 @@ int violations_sql_licence_return_points(db_conn *c, int64_t id, int points, boo
 
 /* ---- bindings ------------------------------------------------------------ */
 
-static const char SQL_LOCK_CITIZEN[] = "SELECT id FROM citizens WHERE id = ? FOR UPDATE";
+/* One integer column named n (an id, a COUNT(*)). */
+typedef struct n_row {
+    int64_t n;
+} n_row;
+static const db_col N_COLS[] = {DBR_I64(n_row, n)};
+static const db_row_spec N_ROW = DB_ROW_SPEC(n_row, N_COLS);
+
+static const char SQL_LOCK_CITIZEN[] = "SELECT id AS n FROM citizens WHERE id = ? FOR UPDATE";
 
 int violations_sql_lock_citizen(db_conn *c, int64_t citizen_id, bool *found)
 {
-    db_rows *rows = NULL;
-    if (db_query(c, SQL_LOCK_CITIZEN, DBP(DB_I64(citizen_id)), &rows) != 0)
-        return -1;
-    *found = rows->nrows > 0;
-    db_rows_free(rows);
-    return 0;
+    n_row row;
+
+    return db_query_one(c, SQL_LOCK_CITIZEN, DBP(DB_I64(citizen_id)), &N_ROW, &row, found);
 }
 
 /* A locking read: it sees the latest committed bindings, not the snapshot
  * the transaction may have taken before it waited for the holder's lock. */
 static const char SQL_COUNT_ACTIVE[] =
-    "SELECT COUNT(*) FROM violation_bindings WHERE holder_citizen_id = ? AND state = 'active' "
+    "SELECT COUNT(*) AS n FROM violation_bindings WHERE holder_citizen_id = ? AND state = 'active' "
     "FOR UPDATE";
 
 int violations_sql_count_active(db_conn *c, int64_t holder_id, int *count)
 {
-    db_rows *rows = NULL;
-    if (db_query(c, SQL_COUNT_ACTIVE, DBP(DB_I64(holder_id)), &rows) != 0)
-        return -1;
-    *count = (int)db_cell_i64(rows, 0, 0);
-    db_rows_free(rows);
-    return 0;
+    n_row row;
+    int rc = db_query_one(c, SQL_COUNT_ACTIVE, DBP(DB_I64(holder_id)), &N_ROW, &row, NULL);
+
+    *count = (int)row.n;
+    return rc;
 }
 
 static const char SQL_BINDING_INSERT[] =
@@ -453,28 +404,20 @@ static const char SQL_BINDING_GET_LOCK[] =
     "SELECT id, holder_citizen_id, vehicle_id, owner_citizen_id, state FROM violation_bindings "
     "WHERE id = ? FOR UPDATE";
 
+static const db_col BINDING_COLS[] = {
+    DBR_I64(violations_binding, id),
+    DBR_I64(violations_binding, holder_citizen_id),
+    DBR_I64(violations_binding, vehicle_id),
+    DBR_I64(violations_binding, owner_citizen_id),
+    DBR_CHARS(violations_binding, state),
+};
+static const db_row_spec BINDING_ROW = DB_ROW_SPEC(violations_binding, BINDING_COLS);
+
 int violations_sql_binding_get(db_conn *c, int64_t id, bool for_update, violations_binding *out,
                                bool *found)
 {
-    db_rows *rows = NULL;
-    int rc = -1;
-
-    *found = false;
-    memset(out, 0, sizeof *out);
-    if (db_query(c, for_update ? SQL_BINDING_GET_LOCK : SQL_BINDING_GET, DBP(DB_I64(id)), &rows) != 0)
-        goto fail;
-    if (rows->nrows > 0) {
-        out->id = db_cell_i64(rows, 0, 0);
-        out->holder_citizen_id = db_cell_i64(rows, 0, 1);
-        out->vehicle_id = db_cell_i64(rows, 0, 2);
-        out->owner_citizen_id = db_cell_i64(rows, 0, 3);
-        copy_cell(out->state, sizeof out->state, rows, 0, 4);
-        *found = true;
-    }
-    rc = 0;
-fail:
-    db_rows_free(rows);
-    return rc;
+    return db_query_one(c, for_update ? SQL_BINDING_GET_LOCK : SQL_BINDING_GET, DBP(DB_I64(id)),
+                        &BINDING_ROW, out, found);
 }
 
 static const char SQL_BINDING_MOVE[] =
@@ -496,25 +439,43 @@ int violations_sql_binding_move(db_conn *c, int64_t id, const char *from, const 
     return 0;
 }
 
-static const char SQL_BINDINGS_HELD[] =
+#define BINDING_ITEM_COLS \
     "SELECT b.id, v.plate, v.vehicle_type, b.state, b.created_at, b.consented_at, b.ended_at, "
-    "o.name FROM violation_bindings b JOIN vehicles v ON v.id = b.vehicle_id "
+static const char SQL_BINDINGS_HELD[] =
+    BINDING_ITEM_COLS "o.name FROM violation_bindings b JOIN vehicles v ON v.id = b.vehicle_id "
     "JOIN citizens o ON o.id = b.owner_citizen_id WHERE b.holder_citizen_id = ? "
     "ORDER BY b.id DESC LIMIT 200";
 static const char SQL_BINDINGS_OWNED[] =
-    "SELECT b.id, v.plate, v.vehicle_type, b.state, b.created_at, b.consented_at, b.ended_at, "
-    "h.name FROM violation_bindings b JOIN vehicles v ON v.id = b.vehicle_id "
+    BINDING_ITEM_COLS "h.name FROM violation_bindings b JOIN vehicles v ON v.id = b.vehicle_id "
     "JOIN citizens h ON h.id = b.holder_citizen_id WHERE b.owner_citizen_id = ? "
     "ORDER BY b.id DESC LIMIT 200";
+static const db_col BINDING_ITEM_ROW_COLS[] = {
+    DBR_I64(violations_binding_item, id),
+    DBR_CHARS(violations_binding_item, plate),
+    DBR_CHARS(violations_binding_item, vehicle_type),
+    DBR_CHARS(violations_binding_item, state),
+    DBR_UTC(violations_binding_item, created_at),
+    DBR_UTC_NULL(violations_binding_item, consented_at, has_consented_at),
+    DBR_UTC_NULL(violations_binding_item, ended_at, has_ended_at),
+    DBR_STR(violations_binding_item, name),
+};
+static const db_row_spec BINDING_ITEM_ROW = DB_ROW_SPEC(violations_binding_item, BINDING_ITEM_ROW_COLS);
 
-int violations_sql_bindings_held(db_conn *c, int64_t holder_id, db_rows **out)
+void violations_binding_item_array_free(violations_binding_item *rows, int n)
 {
-    return db_query(c, SQL_BINDINGS_HELD, DBP(DB_I64(holder_id)), out);
+    db_row_array_free(&BINDING_ITEM_ROW, rows, n);
 }
 
-int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, db_rows **out)
+int violations_sql_bindings_held(db_conn *c, int64_t holder_id, violations_binding_item **rows,
+                                 int *n)
 {
-    return db_query(c, SQL_BINDINGS_OWNED, DBP(DB_I64(owner_id)), out);
+    QUERY_ALL(c, SQL_BINDINGS_HELD, DBP(DB_I64(holder_id)), &BINDING_ITEM_ROW, rows, n);
+}
+
+int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, violations_binding_item **rows,
+                                  int *n)
+{
+    QUERY_ALL(c, SQL_BINDINGS_OWNED, DBP(DB_I64(owner_id)), &BINDING_ITEM_ROW, rows, n);
 }
 
 static const char SQL_MARK_PAID[] =

@@ -1,7 +1,8 @@
 /* violations_sql.h - statements of the violations module (private to it).
  * One function per statement; each runs on the caller's connection (and
  * transaction) and returns 0, or -1 with the database error left in c.
- * db_rows results belong to the caller (db_rows_free). */
+ * Rows are structs; arrays belong to the caller (free()). A lookup of one
+ * row reports a missing row through *found. */
 #ifndef ONETRIP_VIOLATIONS_SQL_H
 #define ONETRIP_VIOLATIONS_SQL_H
 
@@ -12,10 +13,6 @@
 #include "modules/violations/violations.h"
 
 /* ---- violations -------------------------------------------------------- */
-
-/* Rows of the list/search statements below have the columns of a
- * violations_row in this order; violations_sql_row reads row i of them. */
-void violations_sql_row(const db_rows *rows, int i, violations_row *out);
 
 int violations_sql_get(db_conn *c, int64_t id, bool for_update, violations_row *out, bool *found);
 /* locking: a shared-lock read of the latest committed row (after a
@@ -37,14 +34,22 @@ typedef struct violations_new {
 /* Fails with DB_ERR_DUP when decision_no exists. */
 int violations_sql_insert(db_conn *c, const violations_new *n, int64_t *id);
 
+/* A citizen's violation: the row, how it reaches them and, while a payment
+ * for it awaits the channel's confirmation, the amount that order fixed. */
+typedef struct violations_listed {
+    violations_row v; /* first: the row's columns come first too */
+    char relation[8]; /* owner | bound | licence */
+    int64_t pending_fen;
+    bool has_pending_fen;
+} violations_listed;
 /* A citizen's violations: of the vehicles they own, of the vehicles bound
- * to them, and those handled on their licence (licence_id 0 = none); each
- * row has one more column: relation "owner" | "bound" | "licence". */
+ * to them, and those handled on their licence (licence_id 0 = none). */
 int violations_sql_list_for_citizen(db_conn *c, int64_t citizen_id, int64_t licence_id,
-                                    db_rows **out);
-int violations_sql_search_plate(db_conn *c, const char *plate, db_rows **out);
-int violations_sql_search_decision(db_conn *c, const char *decision_no, db_rows **out);
-int violations_sql_search_licence(db_conn *c, int64_t licence_id, db_rows **out);
+                                    violations_listed **rows, int *n);
+int violations_sql_search_plate(db_conn *c, const char *plate, violations_row **rows, int *n);
+int violations_sql_search_decision(db_conn *c, const char *decision_no, violations_row **rows,
+                                   int *n);
+int violations_sql_search_licence(db_conn *c, int64_t licence_id, violations_row **rows, int *n);
 
 /* Conditional recorded -> handled; *done false when the state had moved. */
 int violations_sql_mark_handled(db_conn *c, int64_t id, int64_t licence_id, int64_t citizen_id,
@@ -136,9 +141,22 @@ int violations_sql_binding_get(db_conn *c, int64_t id, bool for_update, violatio
 /* Conditional from -> to; ended_by is set when to ends the binding. */
 int violations_sql_binding_move(db_conn *c, int64_t id, const char *from, const char *to,
                                 int64_t ended_by, bool *done);
-/* Columns: id, plate, vehicle_type, state, created_at, consented_at,
- * ended_at, other party's name (owner for held, holder for owned). */
-int violations_sql_bindings_held(db_conn *c, int64_t holder_id, db_rows **out);
-int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, db_rows **out);
+/* A binding as its parties list it, with the other party's name (owner
+ * for held, holder for owned); times "YYYY-MM-DDTHH:MM:SSZ". Free the
+ * array with violations_binding_item_array_free. */
+typedef struct violations_binding_item {
+    int64_t id;
+    char plate[VIOLATIONS_PLATE_MAX * 4 + 1];
+    char vehicle_type[VIOLATIONS_VTYPE_MAX + 1];
+    char state[16];
+    char created_at[21], consented_at[21], ended_at[21];
+    bool has_consented_at, has_ended_at;
+    char *name;
+} violations_binding_item;
+void violations_binding_item_array_free(violations_binding_item *rows, int n);
+int violations_sql_bindings_held(db_conn *c, int64_t holder_id, violations_binding_item **rows,
+                                 int *n);
+int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, violations_binding_item **rows,
+                                  int *n);
 
 #endif

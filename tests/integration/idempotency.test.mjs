@@ -6,24 +6,9 @@ import crypto from 'node:crypto';
 
 import { startServer, request, randomHex } from './lib/harness.mjs';
 import { setupIdentity, randomPlate } from './lib/identity.mjs';
+import { violationBody } from './lib/fixtures.mjs';
 
-function violation(o = {}) {
-  return {
-    decision_no: `3301${Date.now() % 1e8}${crypto.randomInt(1e6)}`.slice(0, 20),
-    plate: '浙A·D1234',
-    vehicle_type: 'K33',
-    occurred_at: new Date(Date.now() - 3 * 86400e3).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    place: '杭州市文一西路与古墩路口',
-    code: '1625',
-    description: '驾驶机动车违反道路交通信号灯通行',
-    fine_fen: 20000,
-    points: 6,
-    agency: 'traffic',
-    source: 'camera',
-    served_date: new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10),
-    ...o,
-  };
-}
+const violation = (o = {}) => violationBody({ plate: '浙A·D1234', ...o });
 
 describe('Idempotency-Key', () => {
   let server;

@@ -3,11 +3,10 @@
 // approver, the awaiting-confirmation query job and reconciliation.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import { AlipaySdk } from 'alipay-sdk';
 
-import { startServer, request, randomHex, env, tlsPaths } from './lib/harness.mjs';
+import { startServer, request, randomHex, tlsPaths } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
@@ -62,20 +61,9 @@ const count = (query) => Number(server.sql(query)[0][0]);
 const lastNotification = (no) => server.sql(
   `SELECT outcome, reason, verified FROM payment_notifications WHERE order_no = ${q(no)} ORDER BY id DESC LIMIT 1`)[0];
 
-// The harness's cli() is synchronous and would freeze this process, and with it the channel
-// simulator the command talks to: run onetripd commands asynchronously instead.
-function cliAsync(args) {
-  return new Promise((resolve) => {
-    execFile(env.onetripd, [args[0], '--config', server.configPath, ...args.slice(1)], { timeout: 120000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
-async function job(name) {
-  const r = await cliAsync(['job', 'run', name]);
-  assert.equal(r.code, 0, `job ${name}: ${r.stderr}`);
-  return r.stdout;
-}
+// Commands and jobs run without blocking this process (the channel simulator lives in it).
+const cliAsync = (args) => server.cliAsync(args);
+const job = (name) => server.runJob(name);
 
 before(async () => {
   sim = await startSim({ ca: tlsPaths.ca });

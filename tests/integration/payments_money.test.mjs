@@ -5,10 +5,9 @@
 // over the API. Everything over HTTPS, notifications included.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 
-import { startServer, request, randomHex, env, tlsPaths, dropDatabase } from './lib/harness.mjs';
+import { startServer, request, randomHex, tlsPaths, dropDatabase } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
@@ -57,19 +56,9 @@ async function createOrder(citizen, violationIds, channel) {
   return r.json;
 }
 
-// onetripd commands run asynchronously: a synchronous child would freeze this process and with
-// it the channel simulator the command talks to.
-function cliAsync(args) {
-  return new Promise((resolve) => {
-    execFile(env.onetripd, [args[0], '--config', server.configPath, ...args.slice(1)], { timeout: 120000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
-  });
-}
-
-async function job(name) {
-  const r = await cliAsync(['job', 'run', name]);
-  assert.equal(r.code, 0, `job ${name}: ${r.stderr}`);
-}
+// Commands and jobs run without blocking this process (the channel simulator lives in it).
+const cliAsync = (args) => server.cliAsync(args);
+const job = (name) => server.runJob(name);
 
 /** An order paid once (applied) and then paid again with another trade on the same channel. */
 async function paidTwice(channel, fine) {

@@ -7,43 +7,16 @@ import assert from 'node:assert/strict';
 
 import { startServer, request, sql, randomHex } from './lib/harness.mjs';
 import { setupIdentity, randomPlate } from './lib/identity.mjs';
+import { ensureHandlingItem, instantAgo, shanghaiDayOffset, violationBody, withDot } from './lib/fixtures.mjs';
 
 let server;
 let id;
 let db;
 
-const DAY = 86400 * 1000;
-/** The bureau's calendar day (Asia/Shanghai, UTC+8) offset by n days, as YYYY-MM-DD. */
-function shanghaiDay(n = 0) {
-  return new Date(Date.now() + 8 * 3600 * 1000 + n * DAY).toISOString().slice(0, 10);
-}
-function instantAgo(days) {
-  return new Date(Date.now() - days * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+const shanghaiDay = shanghaiDayOffset;
 const q = (s) => `'${String(s).replace(/'/g, "''")}'`;
-const withDot = (plate) => `${plate.slice(0, 2)}·${plate.slice(2)}`;
-
-function decisionNo() {
-  return `JD-${randomHex(6).toUpperCase()}`;
-}
-
-function body(o = {}) {
-  return {
-    decision_no: decisionNo(),
-    plate: withDot(randomPlate()),
-    vehicle_type: 'K33',
-    occurred_at: instantAgo(3),
-    place: '杭州市文一西路与古墩路口',
-    code: '1625',
-    description: '驾驶机动车违反道路交通信号灯通行',
-    fine_fen: 20000,
-    points: 6,
-    agency: 'traffic',
-    source: 'camera',
-    served_date: shanghaiDay(0),
-    ...o,
-  };
-}
+const decisionNo = () => violationBody().decision_no;
+const body = violationBody;
 
 function idem() {
   return { 'Idempotency-Key': `k-${randomHex(12)}` };
@@ -142,15 +115,7 @@ before(async () => {
   server = await startServer({ prefix: 'violations' });
   db = server.db.name;
   id = await setupIdentity(server);
-  // The handling service item, in case the catalog has not been seeded with it.
-  sql(db, "INSERT IGNORE INTO catalog_items (code, category, current_version, created_at, updated_at) " +
-    "VALUES ('VIO-HANDLE', 'violation', 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))");
-  if (Number(sql(db, "SELECT COUNT(*) FROM catalog_versions WHERE item_code = 'VIO-HANDLE'")[0][0]) === 0) {
-    sql(db, 'INSERT INTO catalog_versions (item_code, version, name, category, channels, trips, statutory_days, ' +
-      'promised_days, fees, materials, legal_basis, steps, sample_form, allow_missing, allow_commitment, created_at) ' +
-      "VALUES ('VIO-HANDLE', 1, '交通违法处理', 'violation', 'app,window', 0, 1, 1, '[]', '[]', " +
-      "'《道路交通安全法》', '[]', '', 1, 0, UTC_TIMESTAMP(3))");
-  }
+  ensureHandlingItem(db);
 });
 
 after(async () => {

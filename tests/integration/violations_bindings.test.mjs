@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import { startServer, request, sql, randomHex } from './lib/harness.mjs';
 import { setupIdentity, randomPlate } from './lib/identity.mjs';
+import { ensureHandlingItem } from './lib/fixtures.mjs';
 
 let server;
 let id;
@@ -85,14 +86,7 @@ before(async () => {
   server = await startServer({ prefix: 'vio_bind' });
   db = server.db.name;
   id = await setupIdentity(server, { partners: [] });
-  sql(db, "INSERT IGNORE INTO catalog_items (code, category, current_version, created_at, updated_at) " +
-    "VALUES ('VIO-HANDLE', 'violation', 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))");
-  if (Number(sql(db, "SELECT COUNT(*) FROM catalog_versions WHERE item_code = 'VIO-HANDLE'")[0][0]) === 0) {
-    sql(db, 'INSERT INTO catalog_versions (item_code, version, name, category, channels, trips, statutory_days, ' +
-      'promised_days, fees, materials, legal_basis, steps, sample_form, allow_missing, allow_commitment, created_at) ' +
-      "VALUES ('VIO-HANDLE', 1, '交通违法处理', 'violation', 'app,window', 0, 1, 1, '[]', '[]', " +
-      "'《道路交通安全法》', '[]', '', 1, 0, UTC_TIMESTAMP(3))");
-  }
+  ensureHandlingItem(db);
 });
 
 after(async () => {

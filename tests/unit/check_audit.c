@@ -6,6 +6,7 @@
 
 #include "server/audit.h"
 #include "server/config.h"
+#include "tests/unit/check_util.h"
 
 #define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -178,17 +179,9 @@ END_TEST
 Suite *audit_suite(void)
 {
     Suite *s = suite_create("audit");
-    TCase *tc = tcase_create("hash");
-    tcase_add_test(tc, hash_known_vector);
-    tcase_add_test(tc, hash_is_lower_hex_64);
-    tcase_add_test(tc, chain_property);
-    tcase_add_test(tc, prev_and_content_not_confusable);
-    tcase_add_test(tc, canonical_layout);
-    tcase_add_test(tc, canonical_unambiguous);
-    tcase_add_test(tc, mac_known_vector);
-    tcase_add_test(tc, mac_needs_the_key);
-    tcase_add_test(tc, mac_chain_property);
-    tcase_add_test(tc, init_requires_chain_key);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "hash", CHECK_TESTS(hash_known_vector, hash_is_lower_hex_64, chain_property,
+                      prev_and_content_not_confusable, canonical_layout, canonical_unambiguous,
+                      mac_known_vector, mac_needs_the_key, mac_chain_property,
+                      init_requires_chain_key));
     return s;
 }

@@ -12,6 +12,7 @@
 #include "server/audit_checkpoint.h"
 #include "server/crypto.h"
 #include "server/crypto_ed25519.h"
+#include "tests/unit/check_util.h"
 
 #define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
 #define HEAD_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -307,13 +308,8 @@ END_TEST
 Suite *audit_checkpoint_suite(void)
 {
     Suite *s = suite_create("audit_checkpoint");
-    TCase *tc = tcase_create("checkpoint");
-    tcase_add_test(tc, ed25519_rfc8032_vector);
-    tcase_add_test(tc, key_id_and_pem);
-    tcase_add_test(tc, sign_then_parse);
-    tcase_add_test(tc, tampered_lines_are_refused);
-    tcase_add_test(tc, signed_but_malformed_payloads);
-    tcase_add_test(tc, load_file);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "checkpoint", CHECK_TESTS(ed25519_rfc8032_vector, key_id_and_pem,
+                      sign_then_parse, tampered_lines_are_refused, signed_but_malformed_payloads,
+                      load_file));
     return s;
 }

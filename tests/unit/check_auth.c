@@ -35,6 +35,7 @@ static char *copy_n(const char *p, size_t n)
 #include "server/app.h"
 #include "server/auth_token.h"
 #include "server/crypto.h"
+#include "tests/unit/check_util.h"
 
 /* ---- auth_check_times ------------------------------------------------------ */
 
@@ -719,52 +720,24 @@ END_TEST
 Suite *auth_suite(void)
 {
     Suite *s = suite_create("auth");
-    TCase *t = tcase_create("times");
-    TCase *h = tcase_create("token_header");
-    TCase *m = tcase_create("hmac_string");
-    TCase *i = tcase_create("identities");
-    TCase *j = tcase_create("jws_compact");
-    TCase *l = tcase_create("login_policy");
+    check_tcase(s, "times", CHECK_TESTS(times_valid, times_exp_skew_boundary,
+                      times_nbf_skew_boundary, times_iat_future_boundary, times_lifetime,
+                      times_zero_skew, times_extreme_values, times_optional_claims,
+                      times_lifetime_without_iat));
+    check_tcase(s, "token_header", CHECK_TESTS(header_ok, header_no_kid, header_malformed,
+                      header_long_values_truncated_safely));
+    check_tcase(s, "hmac_string", CHECK_TESTS(hmac_string_layout));
+    TCase *i = check_tcase(s, "identities", CHECK_TESTS(partner_type_bits, roles_parse, names,
+                      id_number_valid, id_number_invalid, phones, pubkey_check, cert_fingerprint,
+                      args_parse));
+    check_tcase(s, "jws_compact", CHECK_TESTS(compact_well_formed,
+                      compact_rejects_trailing_garbage_and_other_alphabets,
+                      compact_rejects_wrong_segment_counts,
+                      compact_rejects_non_canonical_lengths_and_bits, es256_high_s));
+    check_tcase(s, "login_policy", CHECK_TESTS(login_backoff_then_lockout_then_doubling,
+                      login_quiet_day_forgets, login_backoff_capped_and_optional,
+                      login_block_never_shortened, login_source_keys));
 
-    tcase_add_test(t, times_valid);
-    tcase_add_test(t, times_exp_skew_boundary);
-    tcase_add_test(t, times_nbf_skew_boundary);
-    tcase_add_test(t, times_iat_future_boundary);
-    tcase_add_test(t, times_lifetime);
-    tcase_add_test(t, times_zero_skew);
-    tcase_add_test(t, times_extreme_values);
-    tcase_add_test(t, times_optional_claims);
-    tcase_add_test(t, times_lifetime_without_iat);
-    tcase_add_test(j, compact_well_formed);
-    tcase_add_test(j, compact_rejects_trailing_garbage_and_other_alphabets);
-    tcase_add_test(j, compact_rejects_wrong_segment_counts);
-    tcase_add_test(j, compact_rejects_non_canonical_lengths_and_bits);
-    tcase_add_test(j, es256_high_s);
-    tcase_add_test(l, login_backoff_then_lockout_then_doubling);
-    tcase_add_test(l, login_quiet_day_forgets);
-    tcase_add_test(l, login_backoff_capped_and_optional);
-    tcase_add_test(l, login_block_never_shortened);
-    tcase_add_test(l, login_source_keys);
-    tcase_add_test(h, header_ok);
-    tcase_add_test(h, header_no_kid);
-    tcase_add_test(h, header_malformed);
-    tcase_add_test(h, header_long_values_truncated_safely);
-    tcase_add_test(m, hmac_string_layout);
-    tcase_add_test(i, partner_type_bits);
-    tcase_add_test(i, roles_parse);
-    tcase_add_test(i, names);
-    tcase_add_test(i, id_number_valid);
-    tcase_add_test(i, id_number_invalid);
-    tcase_add_test(i, phones);
-    tcase_add_test(i, pubkey_check);
-    tcase_add_test(i, cert_fingerprint);
-    tcase_add_test(i, args_parse);
     tcase_set_timeout(i, 30);
-    suite_add_tcase(s, t);
-    suite_add_tcase(s, h);
-    suite_add_tcase(s, m);
-    suite_add_tcase(s, i);
-    suite_add_tcase(s, j);
-    suite_add_tcase(s, l);
     return s;
 }

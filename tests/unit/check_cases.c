@@ -13,6 +13,7 @@
 #include "modules/cases/cases_rules.h"
 #include "modules/cases/workdays.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 static int32_t D(const char *s)
 {
@@ -301,31 +302,23 @@ static char *csv(const char *s)
 
 START_TEST(csv_escaping)
 {
-    char *s;
-    s = csv("plain");
-    ck_assert_str_eq(s, "plain");
-    free(s);
-    s = csv("a,b");
-    ck_assert_str_eq(s, "\"a,b\"");
-    free(s);
-    s = csv("say \"hi\"");
-    ck_assert_str_eq(s, "\"say \"\"hi\"\"\"");
-    free(s);
-    s = csv("two\nlines");
-    ck_assert_str_eq(s, "\"two\nlines\"");
-    free(s);
-    s = csv("=SUM(A1:A9)");
-    ck_assert_str_eq(s, "'=SUM(A1:A9)");
-    free(s);
-    s = csv("-1,2");
-    ck_assert_str_eq(s, "\"'-1,2\"");
-    free(s);
-    s = csv("车管所窗口");
-    ck_assert_str_eq(s, "车管所窗口");
-    free(s);
-    s = csv(NULL);
-    ck_assert_str_eq(s, "");
-    free(s);
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"plain", "plain"},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"=SUM(A1:A9)", "'=SUM(A1:A9)"},
+        {"-1,2", "\"'-1,2\""},
+        {"车管所窗口", "车管所窗口"},
+        {NULL, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = csv(cases[i].in);
+        ck_assert_str_eq(s, cases[i].out);
+        free(s);
+    }
 }
 END_TEST
 
@@ -365,20 +358,12 @@ END_TEST
 Suite *cases_suite(void)
 {
     Suite *s = suite_create("cases");
-    TCase *t = tcase_create("core");
-    tcase_add_test(t, transitions_forward_only);
-    tcase_add_test(t, case_number_format);
-    tcase_add_test(t, query_code_alphabet);
-    tcase_add_test(t, deadline_across_national_day);
-    tcase_add_test(t, time_check_warns_at_80_percent_and_flags_overdue);
-    tcase_add_test(t, supply_reminds_then_escalates);
-    tcase_add_test(t, next_steps_and_ratings);
-    tcase_add_test(t, next_step_is_true_in_every_state);
-    tcase_add_test(t, trip_refusals);
-    tcase_add_test(t, rates_are_exact_and_half_up);
-    tcase_add_test(t, figures_add_up);
-    tcase_add_test(t, csv_escaping);
-    tcase_add_test(t, query_ints_are_digits_only_and_bounded);
-    suite_add_tcase(s, t);
+    check_tcase(s, "core", CHECK_TESTS(transitions_forward_only, case_number_format,
+                      query_code_alphabet, deadline_across_national_day,
+                      time_check_warns_at_80_percent_and_flags_overdue,
+                      supply_reminds_then_escalates, next_steps_and_ratings,
+                      next_step_is_true_in_every_state, trip_refusals,
+                      rates_are_exact_and_half_up, figures_add_up, csv_escaping,
+                      query_ints_are_digits_only_and_bounded));
     return s;
 }

@@ -6,6 +6,7 @@
 
 #include "modules/catalog/catalog.h"
 #include "modules/catalog/catalog_item.h"
+#include "tests/unit/check_util.h"
 
 START_TEST(channels_match_whole_names)
 {
@@ -167,13 +168,8 @@ END_TEST
 Suite *catalog_suite(void)
 {
     Suite *s = suite_create("catalog");
-    TCase *t = tcase_create("core");
-    tcase_add_test(t, channels_match_whole_names);
-    tcase_add_test(t, materials_lookup);
-    tcase_add_test(t, item_validation);
-    tcase_add_test(t, item_validation_bounds);
-    tcase_add_test(t, fen_formatting);
-    tcase_add_test(t, notice_escapes_and_sums);
-    suite_add_tcase(s, t);
+    check_tcase(s, "core", CHECK_TESTS(channels_match_whole_names, materials_lookup,
+                      item_validation, item_validation_bounds, fen_formatting,
+                      notice_escapes_and_sums));
     return s;
 }

@@ -27,6 +27,7 @@ static char *copy_n(const char *p, size_t n)
 
 #include "modules/payments/channel.h"
 #include "server/crypto.h"
+#include "tests/unit/check_util.h"
 
 static char *priv_pem, *pub_pem, *other_pub_pem;
 
@@ -673,27 +674,17 @@ END_TEST
 Suite *channel_suite(void)
 {
     Suite *s = suite_create("channel");
-    TCase *t = tcase_create("verifiers");
+    TCase *t = check_tcase(s, "verifiers", CHECK_TESTS(alipay_valid_notice_verifies,
+                      alipay_yuan_amounts_exact, alipay_malformed_amounts_rejected,
+                      alipay_tampered_amount_rejected, alipay_other_key_rejected,
+                      alipay_wrong_app_id_rejected, alipay_sign_type_rsa1_rejected,
+                      alipay_missing_sign_and_repeated_key_rejected,
+                      alipay_trade_closed_is_closed, alipay_sign_content_sorted_decoded,
+                      form_degenerate_bodies, verifiers_reject_empty_and_degenerate_bodies,
+                      wechat_valid_notice_verifies, wechat_rejections,
+                      wechat_wrong_apiv3_key_fails_decrypt, hmac_channels_verify_and_reject,
+                      authentic_only_once_the_signature_verifies, channel_table_lookup));
     tcase_add_unchecked_fixture(t, setup, NULL);
     tcase_set_timeout(t, 30);
-    tcase_add_test(t, alipay_valid_notice_verifies);
-    tcase_add_test(t, alipay_yuan_amounts_exact);
-    tcase_add_test(t, alipay_malformed_amounts_rejected);
-    tcase_add_test(t, alipay_tampered_amount_rejected);
-    tcase_add_test(t, alipay_other_key_rejected);
-    tcase_add_test(t, alipay_wrong_app_id_rejected);
-    tcase_add_test(t, alipay_sign_type_rsa1_rejected);
-    tcase_add_test(t, alipay_missing_sign_and_repeated_key_rejected);
-    tcase_add_test(t, alipay_trade_closed_is_closed);
-    tcase_add_test(t, alipay_sign_content_sorted_decoded);
-    tcase_add_test(t, form_degenerate_bodies);
-    tcase_add_test(t, verifiers_reject_empty_and_degenerate_bodies);
-    tcase_add_test(t, wechat_valid_notice_verifies);
-    tcase_add_test(t, wechat_rejections);
-    tcase_add_test(t, wechat_wrong_apiv3_key_fails_decrypt);
-    tcase_add_test(t, hmac_channels_verify_and_reject);
-    tcase_add_test(t, authentic_only_once_the_signature_verifies);
-    tcase_add_test(t, channel_table_lookup);
-    suite_add_tcase(s, t);
     return s;
 }

@@ -10,6 +10,7 @@
 #include "modules/registration/registration_internal.h"
 #include "server/config.h"
 #include "server/modules.h"
+#include "tests/unit/check_util.h"
 
 static char err[512];
 
@@ -258,22 +259,12 @@ END_TEST
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
-    TCase *tc = tcase_create("core");
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(defaults_apply, ini_sections_and_comments,
+                      unknown_key_names_file_line_and_key, integer_type_and_bounds,
+                      malformed_lines_are_refused, log_level_is_validated, environment_overrides,
+                      cross_key_rules, module_keys_join_the_table, values_land_in_typed_fields,
+                      environment_overrides_reach_fields, bad_declarations_are_refused,
+                      every_module_table_is_valid, module_fields_take_values));
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, defaults_apply);
-    tcase_add_test(tc, ini_sections_and_comments);
-    tcase_add_test(tc, unknown_key_names_file_line_and_key);
-    tcase_add_test(tc, integer_type_and_bounds);
-    tcase_add_test(tc, malformed_lines_are_refused);
-    tcase_add_test(tc, log_level_is_validated);
-    tcase_add_test(tc, environment_overrides);
-    tcase_add_test(tc, cross_key_rules);
-    tcase_add_test(tc, module_keys_join_the_table);
-    tcase_add_test(tc, values_land_in_typed_fields);
-    tcase_add_test(tc, environment_overrides_reach_fields);
-    tcase_add_test(tc, bad_declarations_are_refused);
-    tcase_add_test(tc, every_module_table_is_valid);
-    tcase_add_test(tc, module_fields_take_values);
-    suite_add_tcase(s, tc);
     return s;
 }

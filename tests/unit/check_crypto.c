@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "server/crypto.h"
+#include "tests/unit/check_util.h"
 
 #define KEY1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define KEY2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -949,59 +950,30 @@ END_TEST
 Suite *crypto_suite(void)
 {
     Suite *s = suite_create("crypto");
-    TCase *tc = tcase_create("encoding");
+    TCase *tc = check_tcase(s, "encoding", CHECK_TESTS(test_hex_roundtrip, test_hex_bad,
+                      test_b64_alphabets, test_b64_malformed, test_b64url_malformed,
+                      test_b64_binary_roundtrip));
 
-    tcase_add_test(tc, test_hex_roundtrip);
-    tcase_add_test(tc, test_hex_bad);
     tcase_add_loop_test(tc, test_b64_vectors, 0, (int)(sizeof(b64_vectors) / sizeof(b64_vectors[0])));
-    tcase_add_test(tc, test_b64_alphabets);
-    tcase_add_test(tc, test_b64_malformed);
-    tcase_add_test(tc, test_b64url_malformed);
-    tcase_add_test(tc, test_b64_binary_roundtrip);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("hash");
-    tcase_add_test(tc, test_sha256);
-    tcase_add_test(tc, test_hmac_sha256);
-    tcase_add_test(tc, test_equal);
-    tcase_add_test(tc, test_random);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "hash", CHECK_TESTS(test_sha256, test_hmac_sha256, test_equal, test_random));
 
-    tc = tcase_create("password");
+    tc = check_tcase(s, "password", CHECK_TESTS(test_password_roundtrip,
+                      test_password_known_vector, test_password_default_iterations,
+                      test_password_malformed));
     tcase_set_timeout(tc, 30); /* one test runs the full default cost */
-    tcase_add_test(tc, test_password_roundtrip);
-    tcase_add_test(tc, test_password_known_vector);
-    tcase_add_test(tc, test_password_default_iterations);
-    tcase_add_test(tc, test_password_malformed);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("keyring");
-    tcase_add_test(tc, test_keyring_ok);
-    tcase_add_test(tc, test_keyring_errors);
-    tcase_add_test(tc, test_keyring_too_many);
-    tcase_add_test(tc, test_seal_roundtrip);
-    tcase_add_test(tc, test_seal_tamper);
-    tcase_add_test(tc, test_seal_rotation);
-    tcase_add_test(tc, test_lookup_hash);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "keyring", CHECK_TESTS(test_keyring_ok, test_keyring_errors,
+                      test_keyring_too_many, test_seal_roundtrip, test_seal_tamper,
+                      test_seal_rotation, test_lookup_hash));
 
-    tc = tcase_create("mask");
-    tcase_add_test(tc, test_mask_id);
-    tcase_add_test(tc, test_mask_phone);
-    tcase_add_test(tc, test_mask_name);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "mask", CHECK_TESTS(test_mask_id, test_mask_phone, test_mask_name));
 
-    tc = tcase_create("rsa");
+    tc = check_tcase(s, "rsa", CHECK_TESTS(test_rsa_sign_verify, test_rsa_bad_keys));
     tcase_set_timeout(tc, 30); /* key generation under sanitizers/valgrind */
     tcase_add_unchecked_fixture(tc, rsa_setup, rsa_teardown);
-    tcase_add_test(tc, test_rsa_sign_verify);
-    tcase_add_test(tc, test_rsa_bad_keys);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("gcm");
-    tcase_add_test(tc, test_gcm_known_vector);
-    tcase_add_test(tc, test_gcm_roundtrip_tamper);
-    tcase_add_test(tc, test_gcm_long_nonce);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "gcm", CHECK_TESTS(test_gcm_known_vector, test_gcm_roundtrip_tamper,
+                      test_gcm_long_nonce));
     return s;
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 static int32_t ymd(int y, int m, int d)
 {
@@ -286,24 +287,13 @@ END_TEST
 Suite *date_suite(void)
 {
     Suite *s = suite_create("date");
-    TCase *tc = tcase_create("core");
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(test_from_ymd_known, test_from_ymd_invalid,
+                      test_leap_and_month_lengths, test_round_trip_whole_range,
+                      test_to_ymd_null_outputs, test_parse_ok, test_parse_rejects, test_format,
+                      test_format_parse_round_trip, test_weekday, test_today_in_tz,
+                      test_today_matches_gmtime, test_parse_datetime_utc,
+                      test_parse_datetime_rejects, test_format_iso8601,
+                      test_iso8601_matches_gmtime));
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_from_ymd_known);
-    tcase_add_test(tc, test_from_ymd_invalid);
-    tcase_add_test(tc, test_leap_and_month_lengths);
-    tcase_add_test(tc, test_round_trip_whole_range);
-    tcase_add_test(tc, test_to_ymd_null_outputs);
-    tcase_add_test(tc, test_parse_ok);
-    tcase_add_test(tc, test_parse_rejects);
-    tcase_add_test(tc, test_format);
-    tcase_add_test(tc, test_format_parse_round_trip);
-    tcase_add_test(tc, test_weekday);
-    tcase_add_test(tc, test_today_in_tz);
-    tcase_add_test(tc, test_today_matches_gmtime);
-    tcase_add_test(tc, test_parse_datetime_utc);
-    tcase_add_test(tc, test_parse_datetime_rejects);
-    tcase_add_test(tc, test_format_iso8601);
-    tcase_add_test(tc, test_iso8601_matches_gmtime);
-    suite_add_tcase(s, tc);
     return s;
 }

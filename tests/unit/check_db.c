@@ -1,11 +1,13 @@
 /* Pure tests of the database layer: error classification, retry backoff,
  * the migration statement splitter and checksum. No server needed. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db/db.h"
 #include "db/migrate.h"
+#include "tests/unit/check_util.h"
 
 /* ---- db_classify -------------------------------------------------------- */
 
@@ -115,6 +117,23 @@ END_TEST
 
 /* ---- db_split_statements -------------------------------------------------- */
 
+/* Splits sql and checks the statements: n of them, the first ones equal to
+ * the NULL-terminated expected strings that follow. */
+static void expect_split(const char *sql, int n, ...)
+{
+    char **s = NULL;
+    const char *want;
+    va_list ap;
+    int got = db_split_statements(sql, &s), i = 0;
+
+    ck_assert_int_eq(got, n);
+    va_start(ap, n);
+    while ((want = va_arg(ap, const char *)) != NULL)
+        ck_assert_str_eq(s[i++], want);
+    va_end(ap);
+    db_split_free(s, got);
+}
+
 static int split(const char *sql, char ***out)
 {
     return db_split_statements(sql, out);
@@ -122,134 +141,77 @@ static int split(const char *sql, char ***out)
 
 START_TEST(split_simple)
 {
-    char **s = NULL;
-    int n = split("CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);\n", &s);
-
-    ck_assert_int_eq(n, 2);
-    ck_assert_str_eq(s[0], "CREATE TABLE a (x INT)");
-    ck_assert_str_eq(s[1], "CREATE TABLE b (y INT)");
-    db_split_free(s, n);
+    expect_split("CREATE TABLE a (x INT);\nCREATE TABLE b (y INT);\n", 2, "CREATE TABLE a (x INT)",
+                 "CREATE TABLE b (y INT)", NULL);
 }
 END_TEST
 
 START_TEST(split_quotes_with_semicolon)
 {
-    char **s = NULL;
-    int n = split("INSERT INTO t VALUES ('a;\nb', \"c;\n\", `we;\nird`);\nSELECT 1;\n", &s);
-
-    ck_assert_int_eq(n, 2);
-    ck_assert_str_eq(s[0], "INSERT INTO t VALUES ('a;\nb', \"c;\n\", `we;\nird`)");
-    ck_assert_str_eq(s[1], "SELECT 1");
-    db_split_free(s, n);
+    expect_split("INSERT INTO t VALUES ('a;\nb', \"c;\n\", `we;\nird`);\nSELECT 1;\n", 2,
+                 "INSERT INTO t VALUES ('a;\nb', \"c;\n\", `we;\nird`)", "SELECT 1", NULL);
 }
 END_TEST
 
 START_TEST(split_escaped_quotes)
 {
-    char **s = NULL;
-    int n = split("INSERT INTO t VALUES ('it\\'s;\n', 'it''s;\n', \"say \\\"hi;\n\\\"\");\n"
-                  "SELECT '\\\\';\n",
-                  &s);
-
-    ck_assert_int_eq(n, 2);
-    ck_assert_str_eq(s[0], "INSERT INTO t VALUES ('it\\'s;\n', 'it''s;\n', \"say \\\"hi;\n\\\"\")");
     /* An escaped backslash does not escape the closing quote. */
-    ck_assert_str_eq(s[1], "SELECT '\\\\'");
-    db_split_free(s, n);
+    expect_split("INSERT INTO t VALUES ('it\\'s;\n', 'it''s;\n', \"say \\\"hi;\n\\\"\");\n"
+                 "SELECT '\\\\';\n",
+                 2, "INSERT INTO t VALUES ('it\\'s;\n', 'it''s;\n', \"say \\\"hi;\n\\\"\")",
+                 "SELECT '\\\\'", NULL);
 }
 END_TEST
 
 START_TEST(split_comments_with_semicolon)
 {
-    char **s = NULL;
-    int n = split("-- first; table;\n"
-                  "CREATE TABLE a (x INT); \n"
-                  "# hash comment;\n"
-                  "/* block;\n comment; */ SELECT 2;\n"
-                  "SELECT 3 -- trailing;\n;\n",
-                  &s);
-
-    ck_assert_int_eq(n, 3);
     /* Comments are kept inside the statement text. */
-    ck_assert_str_eq(s[0], "-- first; table;\nCREATE TABLE a (x INT)");
-    ck_assert_str_eq(s[1], "# hash comment;\n/* block;\n comment; */ SELECT 2");
-    ck_assert_str_eq(s[2], "SELECT 3 -- trailing;");
-    db_split_free(s, n);
+    expect_split("-- first; table;\n"
+                 "CREATE TABLE a (x INT); \n"
+                 "# hash comment;\n"
+                 "/* block;\n comment; */ SELECT 2;\n"
+                 "SELECT 3 -- trailing;\n;\n",
+                 3, "-- first; table;\nCREATE TABLE a (x INT)",
+                 "# hash comment;\n/* block;\n comment; */ SELECT 2", "SELECT 3 -- trailing;", NULL);
 }
 END_TEST
 
 START_TEST(split_comment_only_statements)
 {
-    char **s = NULL;
-    int n = split("-- header only\n;\n/* nothing */;\n#x\nSELECT 1;\n-- trailing comment\n", &s);
-
-    ck_assert_int_eq(n, 1);
-    ck_assert_str_eq(s[0], "#x\nSELECT 1");
-    db_split_free(s, n);
-
-    s = NULL;
-    n = split("-- only a comment\n/* and another */\n", &s);
-    ck_assert_int_eq(n, 0);
-    db_split_free(s, n);
-
-    s = NULL;
-    n = split("", &s);
-    ck_assert_int_eq(n, 0);
-    db_split_free(s, n);
-
-    s = NULL;
-    n = split(";\n;\n   \n", &s);
-    ck_assert_int_eq(n, 0);
-    db_split_free(s, n);
+    expect_split("-- header only\n;\n/* nothing */;\n#x\nSELECT 1;\n-- trailing comment\n", 1,
+                 "#x\nSELECT 1", NULL);
+    expect_split("-- only a comment\n/* and another */\n", 0, NULL);
+    expect_split("", 0, NULL);
+    expect_split(";\n;\n   \n", 0, NULL);
 }
 END_TEST
 
 START_TEST(split_trailing_whitespace_and_midline)
 {
-    char **s = NULL;
     /* ';' then spaces/tabs (and CR of CRLF) ends a statement; a ';' with
      * more text on its line does not (one-line trigger bodies). */
-    int n = split("SELECT 1; \t \nSELECT 2;\r\n"
-                  "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; SET NEW.b=2; END;\n",
-                  &s);
-
-    ck_assert_int_eq(n, 3);
-    ck_assert_str_eq(s[0], "SELECT 1");
-    ck_assert_str_eq(s[1], "SELECT 2");
-    ck_assert_str_eq(s[2], "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; SET NEW.b=2; END");
-    db_split_free(s, n);
+    expect_split("SELECT 1; \t \nSELECT 2;\r\n"
+                 "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; SET NEW.b=2; END;\n",
+                 3, "SELECT 1", "SELECT 2",
+                 "CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.a=1; SET NEW.b=2; END",
+                 NULL);
 }
 END_TEST
 
 START_TEST(split_no_trailing_semicolon)
 {
-    char **s = NULL;
-    int n = split("SELECT 1;\n  SELECT 2  \n", &s);
-
-    ck_assert_int_eq(n, 2);
-    ck_assert_str_eq(s[0], "SELECT 1");
-    ck_assert_str_eq(s[1], "SELECT 2");
-    db_split_free(s, n);
-
-    s = NULL;
-    n = split("SELECT 1;", &s);
-    ck_assert_int_eq(n, 1);
-    ck_assert_str_eq(s[0], "SELECT 1");
-    db_split_free(s, n);
+    expect_split("SELECT 1;\n  SELECT 2  \n", 2, "SELECT 1", "SELECT 2", NULL);
+    expect_split("SELECT 1;", 1, "SELECT 1", NULL);
 }
 END_TEST
 
 START_TEST(split_double_dash_needs_space)
 {
-    char **s = NULL;
     /* "1--1" is arithmetic, not a comment: the ';' still ends it. */
-    int n = split("SELECT 1--1;\nSELECT 2;\n", &s);
-
-    ck_assert_int_eq(n, 2);
-    ck_assert_str_eq(s[0], "SELECT 1--1");
-    db_split_free(s, n);
+    expect_split("SELECT 1--1;\nSELECT 2;\n", 2, "SELECT 1--1", NULL);
 }
 END_TEST
+
 
 START_TEST(split_unterminated)
 {
@@ -299,34 +261,17 @@ END_TEST
 Suite *db_suite(void)
 {
     Suite *s = suite_create("db");
-    TCase *tc = tcase_create("classify");
+    check_tcase(s, "classify", CHECK_TESTS(classify_retry, classify_lost_during_commit,
+                      classify_conn, classify_dup_other_ok));
 
-    tcase_add_test(tc, classify_retry);
-    tcase_add_test(tc, classify_lost_during_commit);
-    tcase_add_test(tc, classify_conn);
-    tcase_add_test(tc, classify_dup_other_ok);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "retry_delay", CHECK_TESTS(retry_delay_bounds, retry_delay_growth_and_cap));
 
-    tc = tcase_create("retry_delay");
-    tcase_add_test(tc, retry_delay_bounds);
-    tcase_add_test(tc, retry_delay_growth_and_cap);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "split", CHECK_TESTS(split_simple, split_quotes_with_semicolon,
+                      split_escaped_quotes, split_comments_with_semicolon,
+                      split_comment_only_statements, split_trailing_whitespace_and_midline,
+                      split_no_trailing_semicolon, split_double_dash_needs_space,
+                      split_unterminated));
 
-    tc = tcase_create("split");
-    tcase_add_test(tc, split_simple);
-    tcase_add_test(tc, split_quotes_with_semicolon);
-    tcase_add_test(tc, split_escaped_quotes);
-    tcase_add_test(tc, split_comments_with_semicolon);
-    tcase_add_test(tc, split_comment_only_statements);
-    tcase_add_test(tc, split_trailing_whitespace_and_midline);
-    tcase_add_test(tc, split_no_trailing_semicolon);
-    tcase_add_test(tc, split_double_dash_needs_space);
-    tcase_add_test(tc, split_unterminated);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("checksum");
-    tcase_add_test(tc, checksum_vectors);
-    tcase_add_test(tc, val_str_null);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "checksum", CHECK_TESTS(checksum_vectors, val_str_null));
     return s;
 }

@@ -31,6 +31,7 @@
 
 #include "db/db.h"
 #include "db/migrate.h"
+#include "tests/unit/check_util.h"
 
 #define BIG_TEXT_LEN (200u * 1024u)  /* well past the 64 KiB of TEXT/BLOB */
 
@@ -1170,31 +1171,19 @@ END_TEST
 Suite *db_live_suite(void)
 {
     Suite *s = suite_create("db_live");
-    TCase *tc = tcase_create("live");
+    TCase *tc = check_tcase(s, "live", CHECK_TESTS(session_settings, types_round_trip,
+                      errors_classified, statement_cache, procedure_results_drained,
+                      tx_fn_rollback, tx_dup_not_retried, tx_real_deadlock_retried,
+                      tx_swallowed_retry_error, tx_killed_before_commit, idle_kill_recovers,
+                      ensure_replaces_closed_idle_session,
+                      first_command_resent_when_never_delivered,
+                      first_command_not_resent_once_delivered, held_session_never_replaced,
+                      holdoff_ends_when_another_connection_connects, migrations, durability_check));
 
     /* One scratch database per run, shared by the tests (distinct tables). */
     tcase_add_unchecked_fixture(tc, live_setup, live_teardown);
     /* Normal tests take well under a second; the margin is for sanitizer
      * builds and a migration lock briefly held by a concurrent onetripd. */
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, session_settings);
-    tcase_add_test(tc, types_round_trip);
-    tcase_add_test(tc, errors_classified);
-    tcase_add_test(tc, statement_cache);
-    tcase_add_test(tc, procedure_results_drained);
-    tcase_add_test(tc, tx_fn_rollback);
-    tcase_add_test(tc, tx_dup_not_retried);
-    tcase_add_test(tc, tx_real_deadlock_retried);
-    tcase_add_test(tc, tx_swallowed_retry_error);
-    tcase_add_test(tc, tx_killed_before_commit);
-    tcase_add_test(tc, idle_kill_recovers);
-    tcase_add_test(tc, ensure_replaces_closed_idle_session);
-    tcase_add_test(tc, first_command_resent_when_never_delivered);
-    tcase_add_test(tc, first_command_not_resent_once_delivered);
-    tcase_add_test(tc, held_session_never_replaced);
-    tcase_add_test(tc, holdoff_ends_when_another_connection_connects);
-    tcase_add_test(tc, migrations);
-    tcase_add_test(tc, durability_check);
-    suite_add_tcase(s, tc);
     return s;
 }

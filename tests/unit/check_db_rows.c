@@ -22,6 +22,7 @@
 
 #include "db/db.h"
 #include "db/rows.h"
+#include "tests/unit/check_util.h"
 
 static char g_sock[256];
 static char g_db[64];
@@ -649,17 +650,11 @@ END_TEST
 Suite *db_rows_suite(void)
 {
     Suite *s = suite_create("db_rows");
-    TCase *tc = tcase_create("live");
+    TCase *tc = check_tcase(s, "live", CHECK_TESTS(every_type_round_trip, nulls,
+                      too_long_is_an_error, column_mismatch_detected, empty_results, many_rows,
+                      database_errors_keep_their_kind));
 
     tcase_add_unchecked_fixture(tc, rows_setup, rows_teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, every_type_round_trip);
-    tcase_add_test(tc, nulls);
-    tcase_add_test(tc, too_long_is_an_error);
-    tcase_add_test(tc, column_mismatch_detected);
-    tcase_add_test(tc, empty_results);
-    tcase_add_test(tc, many_rows);
-    tcase_add_test(tc, database_errors_keep_their_kind);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -4,6 +4,7 @@
 
 #include "modules/violations/late_fee.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 static int32_t day_of(const char *s)
 {
@@ -77,63 +78,54 @@ START_TEST(test_rounding_down)
 }
 END_TEST
 
+/* A fine of 100 yuan served on `served`: its deadline, and the late fee
+ * owed on each listed day. */
+typedef struct fee_on {
+    const char *day;
+    int64_t fee;
+} fee_on;
+
+static void expect_fees(const char *served, const char *deadline, const fee_on *on, size_t n)
+{
+    int32_t s = day_of(served);
+
+    if (deadline)
+        ck_assert_int_eq(violations_payment_deadline(s), day_of(deadline));
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(violations_late_fee(10000, s, day_of(on[i].day)) == on[i].fee,
+                      "served %s, paid %s: want %lld", served, on[i].day, (long long)on[i].fee);
+}
+
+#define EXPECT_FEES(served, deadline, ...)                                                 \
+    expect_fees(served, deadline, (const fee_on[]){__VA_ARGS__},                           \
+                sizeof((const fee_on[]){__VA_ARGS__}) / sizeof(fee_on))
+
 START_TEST(test_leap_day_service)
 {
-    const int64_t fine = 10000;
-    int32_t s = day_of("2024-02-28");
-
-    ck_assert_int_eq(violations_payment_deadline(s), day_of("2024-03-14"));
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-03-14")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-03-15")), 300);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-04-16")), 9900);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-04-17")), 10000);
-
-    s = day_of("2024-02-29");
-    ck_assert_int_eq(violations_payment_deadline(s), day_of("2024-03-15"));
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-03-15")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-03-16")), 300);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-04-17")), 9900);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-04-18")), 10000);
-
+    EXPECT_FEES("2024-02-28", "2024-03-14", {"2024-03-14", 0}, {"2024-03-15", 300},
+                {"2024-04-16", 9900}, {"2024-04-17", 10000});
+    EXPECT_FEES("2024-02-29", "2024-03-15", {"2024-03-15", 0}, {"2024-03-16", 300},
+                {"2024-04-17", 9900}, {"2024-04-18", 10000});
     /* Deadline landing on the leap day itself. */
-    s = day_of("2024-02-14");
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-02-29")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-03-01")), 300);
+    EXPECT_FEES("2024-02-14", NULL, {"2024-02-29", 0}, {"2024-03-01", 300});
 }
 END_TEST
 
 START_TEST(test_non_leap_february)
 {
-    const int64_t fine = 10000;
-    int32_t s = day_of("2023-02-28");
-
-    ck_assert_int_eq(violations_payment_deadline(s), day_of("2023-03-15"));
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-03-15")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-03-16")), 300);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-04-17")), 9900);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-04-18")), 10000);
-
+    EXPECT_FEES("2023-02-28", "2023-03-15", {"2023-03-15", 0}, {"2023-03-16", 300},
+                {"2023-04-17", 9900}, {"2023-04-18", 10000});
     /* 2023-02-28 -> 2023-03-01 is one day: deadline on March 1. */
-    s = day_of("2023-02-14");
-    ck_assert_int_eq(violations_payment_deadline(s), day_of("2023-03-01"));
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-02-28")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-03-01")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2023-03-02")), 300);
+    EXPECT_FEES("2023-02-14", "2023-03-01", {"2023-02-28", 0}, {"2023-03-01", 0},
+                {"2023-03-02", 300});
 }
 END_TEST
 
 START_TEST(test_year_end)
 {
-    const int64_t fine = 10000;
-    int32_t s = day_of("2024-12-20");
-
-    ck_assert_int_eq(violations_payment_deadline(s), day_of("2025-01-04"));
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2024-12-31")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2025-01-04")), 0);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2025-01-05")), 300);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2025-02-06")), 9900);
-    ck_assert_int_eq(violations_late_fee(fine, s, day_of("2025-02-07")), 10000);
-    ck_assert_int_eq(violations_amount_due(fine, s, day_of("2025-01-05")), 10300);
+    EXPECT_FEES("2024-12-20", "2025-01-04", {"2024-12-31", 0}, {"2025-01-04", 0},
+                {"2025-01-05", 300}, {"2025-02-06", 9900}, {"2025-02-07", 10000});
+    ck_assert_int_eq(violations_amount_due(10000, day_of("2024-12-20"), day_of("2025-01-05")), 10300);
 }
 END_TEST
 
@@ -187,16 +179,8 @@ END_TEST
 Suite *late_fee_suite(void)
 {
     Suite *s = suite_create("late_fee");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_deadline);
-    tcase_add_test(tc, test_boundaries);
-    tcase_add_test(tc, test_rounding_down);
-    tcase_add_test(tc, test_leap_day_service);
-    tcase_add_test(tc, test_non_leap_february);
-    tcase_add_test(tc, test_year_end);
-    tcase_add_test(tc, test_degenerate_inputs);
-    tcase_add_test(tc, test_large_fines);
-    tcase_add_test(tc, test_against_reference);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "core", CHECK_TESTS(test_deadline, test_boundaries, test_rounding_down,
+                      test_leap_day_service, test_non_leap_february, test_year_end,
+                      test_degenerate_inputs, test_large_fines, test_against_reference));
     return s;
 }

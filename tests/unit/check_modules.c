@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/modules.h"
+#include "tests/unit/check_util.h"
 
 static char err[512];
 
@@ -163,17 +164,10 @@ END_TEST
 Suite *modules_suite(void)
 {
     Suite *s = suite_create("modules");
-    TCase *tc = tcase_create("check");
-    tcase_add_test(tc, real_module_list_passes);
-    tcase_add_test(tc, well_formed_descriptor_passes);
-    tcase_add_test(tc, migration_outside_range_is_refused);
-    tcase_add_test(tc, migrations_without_range_are_refused);
-    tcase_add_test(tc, overlapping_ranges_are_refused);
-    tcase_add_test(tc, unknown_permission_is_refused);
-    tcase_add_test(tc, missing_permission_is_refused);
-    tcase_add_test(tc, inline_route_must_be_public);
-    tcase_add_test(tc, duplicate_route_is_refused);
-    tcase_add_test(tc, duplicate_route_across_modules_is_refused);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "check", CHECK_TESTS(real_module_list_passes, well_formed_descriptor_passes,
+                      migration_outside_range_is_refused, migrations_without_range_are_refused,
+                      overlapping_ranges_are_refused, unknown_permission_is_refused,
+                      missing_permission_is_refused, inline_route_must_be_public,
+                      duplicate_route_is_refused, duplicate_route_across_modules_is_refused));
     return s;
 }

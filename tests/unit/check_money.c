@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "modules/payments/money.h"
+#include "tests/unit/check_util.h"
 
 static const struct {
     const char *in;
@@ -169,13 +170,9 @@ END_TEST
 Suite *money_suite(void)
 {
     Suite *s = suite_create("money");
-    TCase *tc = tcase_create("core");
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(test_parse_null_and_optional_out, test_format,
+                      test_round_trip_strings, test_round_trip_values));
     tcase_add_loop_test(tc, test_parse_accepts, 0, (int)(sizeof good / sizeof good[0]));
     tcase_add_loop_test(tc, test_parse_rejects, 0, (int)(sizeof bad / sizeof bad[0]));
-    tcase_add_test(tc, test_parse_null_and_optional_out);
-    tcase_add_test(tc, test_format);
-    tcase_add_test(tc, test_round_trip_strings);
-    tcase_add_test(tc, test_round_trip_values);
-    suite_add_tcase(s, tc);
     return s;
 }

@@ -2,12 +2,14 @@
  * the Alipay adapter (modules/payments/channel.c), the reconciliation CSV
  * (modules/payments/csv.c) and the cleaning of untrusted numbers. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modules/payments/channel.h"
 #include "modules/payments/csv.h"
 #include "modules/payments/payments_internal.h"
+#include "tests/unit/check_util.h"
 
 START_TEST(url_decode_plus_and_escapes)
 {
@@ -154,21 +156,52 @@ START_TEST(clean_ascii_replaces_everything_unprintable)
 }
 END_TEST
 
+START_TEST(notice_classify_needs_numbers_and_a_known_status)
+{
+    static const pay_status_word words[] = {
+        {"PAID", PAY_ST_SUCCESS}, {"DONE", PAY_ST_SUCCESS}, {"WAIT", PAY_ST_PENDING}, {NULL, 0},
+    };
+    pay_notice n;
+    const char *why = NULL;
+
+    memset(&n, 0, sizeof n);
+    snprintf(n.currency, sizeof n.currency, "CNY");
+    snprintf(n.order_no, sizeof n.order_no, "P1");
+    snprintf(n.trade_no, sizeof n.trade_no, "T1");
+    snprintf(n.status, sizeof n.status, "DONE");
+    ck_assert_int_eq(pay_notice_classify(&n, words, &why), 0);
+    ck_assert_int_eq(n.st, PAY_ST_SUCCESS);
+    snprintf(n.status, sizeof n.status, "WAIT");
+    ck_assert_int_eq(pay_notice_classify(&n, words, &why), 0);
+    ck_assert_int_eq(n.st, PAY_ST_PENDING);
+    /* Unknown (also by case, or empty) is refused and leaves st alone. */
+    snprintf(n.status, sizeof n.status, "paid");
+    ck_assert_int_eq(pay_notice_classify(&n, words, &why), -1);
+    ck_assert_str_eq(why, "unknown_trade_status");
+    n.status[0] = '\0';
+    ck_assert_int_eq(pay_notice_classify(&n, words, &why), -1);
+    ck_assert_int_eq(n.st, PAY_ST_PENDING);
+    /* Missing numbers are named first. */
+    snprintf(n.status, sizeof n.status, "PAID");
+    n.trade_no[0] = '\0';
+    ck_assert_int_eq(pay_notice_classify(&n, words, &why), -1);
+    ck_assert_str_eq(why, "missing_field");
+    /* Another currency is refused before anything else. */
+    snprintf(n.currency, sizeof n.currency, "USD");
+    ck_assert_int_eq(pay_notice_classify(&n, words, &why), -1);
+    ck_assert_str_eq(why, "currency_mismatch");
+}
+END_TEST
+
 Suite *payments_suite(void)
 {
     Suite *s = suite_create("payments");
-    TCase *t = tcase_create("form");
-    tcase_add_test(t, url_decode_plus_and_escapes);
-    tcase_add_test(t, url_decode_rejects_bad_escapes_and_nul);
-    tcase_add_test(t, form_get_finds_decoded_values);
-    tcase_add_test(t, sign_content_keeps_empty_values_and_skips_sign);
-    suite_add_tcase(s, t);
-    t = tcase_create("csv");
-    tcase_add_test(t, csv_plain_fields_stay_bare);
-    tcase_add_test(t, csv_quotes_comma_quote_cr_lf_per_rfc4180);
-    tcase_add_test(t, csv_guards_formulas_in_text_only);
-    tcase_add_test(t, csv_rows_and_empty_buffer);
-    tcase_add_test(t, clean_ascii_replaces_everything_unprintable);
-    suite_add_tcase(s, t);
+    check_tcase(s, "form", CHECK_TESTS(url_decode_plus_and_escapes,
+                      url_decode_rejects_bad_escapes_and_nul, form_get_finds_decoded_values,
+                      sign_content_keeps_empty_values_and_skips_sign,
+                      notice_classify_needs_numbers_and_a_known_status));
+    check_tcase(s, "csv", CHECK_TESTS(csv_plain_fields_stay_bare,
+                      csv_quotes_comma_quote_cr_lf_per_rfc4180, csv_guards_formulas_in_text_only,
+                      csv_rows_and_empty_buffer, clean_ascii_replaces_everything_unprintable));
     return s;
 }

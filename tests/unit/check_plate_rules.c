@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "modules/registration/plate_rules.h"
+#include "tests/unit/check_util.h"
 
 static const char *const provinces[] = {
     "京", "津", "沪", "渝", "冀", "豫", "云", "辽", "黑", "湘", "皖",
@@ -179,18 +180,12 @@ END_TEST
 Suite *plate_rules_suite(void)
 {
     Suite *s = suite_create("plate_rules");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_number_ok);
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(test_number_ok, test_number_null_and_clamp,
+                      test_every_letter, test_prefix_all_provinces, test_prefix_letters,
+                      test_prefix_null, test_format));
     tcase_add_loop_test(tc, test_number_rejects, 0,
                         (int)(sizeof bad_numbers / sizeof bad_numbers[0]));
-    tcase_add_test(tc, test_number_null_and_clamp);
-    tcase_add_test(tc, test_every_letter);
-    tcase_add_test(tc, test_prefix_all_provinces);
-    tcase_add_test(tc, test_prefix_letters);
     tcase_add_loop_test(tc, test_prefix_rejects, 0,
                         (int)(sizeof bad_prefixes / sizeof bad_prefixes[0]));
-    tcase_add_test(tc, test_prefix_null);
-    tcase_add_test(tc, test_format);
-    suite_add_tcase(s, tc);
     return s;
 }

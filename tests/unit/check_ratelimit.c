@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/ratelimit.h"
+#include "tests/unit/check_util.h"
 
 #define SEC 1000000000LL
 #define T0 (1000 * SEC)
@@ -190,16 +191,12 @@ END_TEST
 Suite *ratelimit_suite(void)
 {
     Suite *s = suite_create("ratelimit");
-    TCase *t = tcase_create("buckets");
-    tcase_add_test(t, burst_then_refused_with_retry_after);
-    tcase_add_test(t, slow_rates_report_the_wait_and_lose_nothing_to_rounding);
-    tcase_add_test(t, refill_is_capped_at_burst);
-    tcase_add_test(t, keys_are_independent);
-    tcase_add_test(t, failures_only_peek_and_charge_with_bounded_debt);
-    tcase_add_test(t, fixed_table_keeps_exhausted_keys_under_a_flood);
-    tcase_add_test(t, slots_round_up_to_whole_sets_and_bad_arguments_refused);
-    tcase_add_test(t, concurrent_takes_never_exceed_the_burst);
-    tcase_add_test(t, address_keys);
-    suite_add_tcase(s, t);
+    check_tcase(s, "buckets", CHECK_TESTS(burst_then_refused_with_retry_after,
+                      slow_rates_report_the_wait_and_lose_nothing_to_rounding,
+                      refill_is_capped_at_burst, keys_are_independent,
+                      failures_only_peek_and_charge_with_bounded_debt,
+                      fixed_table_keeps_exhausted_keys_under_a_flood,
+                      slots_round_up_to_whole_sets_and_bad_arguments_refused,
+                      concurrent_takes_never_exceed_the_burst, address_keys));
     return s;
 }

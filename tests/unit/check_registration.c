@@ -6,6 +6,7 @@
 #include "modules/registration/plate_rules.h"
 #include "modules/registration/registration_rules.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 START_TEST(test_state_names_round_trip)
 {
@@ -317,22 +318,12 @@ END_TEST
 Suite *registration_suite(void)
 {
     Suite *s = suite_create("registration");
-    TCase *tc = tcase_create("rules");
-    tcase_add_test(tc, test_state_names_round_trip);
-    tcase_add_test(tc, test_happy_path_mail);
-    tcase_add_test(tc, test_checks_only_on_a_booked_appointment);
-    tcase_add_test(tc, test_lapse_returns_to_submitted);
-    tcase_add_test(tc, test_cancel_only_until_inspection);
-    tcase_add_test(tc, test_wrong_transitions_refused);
-    tcase_add_test(tc, test_open_states);
-    tcase_add_test(tc, test_class_for_type);
-    tcase_add_test(tc, test_missing_materials_all_at_once);
-    tcase_add_test(tc, test_parse_instant);
-    tcase_add_test(tc, test_demo_plates_valid_and_distinct);
-    tcase_add_test(tc, test_certificate_no);
-    tcase_add_test(tc, test_selection_parse);
-    tcase_add_test(tc, test_next_inspection_by_type);
-    tcase_add_test(tc, test_next_inspection_month_ends_and_refusals);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "rules", CHECK_TESTS(test_state_names_round_trip, test_happy_path_mail,
+                      test_checks_only_on_a_booked_appointment, test_lapse_returns_to_submitted,
+                      test_cancel_only_until_inspection, test_wrong_transitions_refused,
+                      test_open_states, test_class_for_type, test_missing_materials_all_at_once,
+                      test_parse_instant, test_demo_plates_valid_and_distinct,
+                      test_certificate_no, test_selection_parse, test_next_inspection_by_type,
+                      test_next_inspection_month_ends_and_refusals));
     return s;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "server/http_internal.h"
+#include "tests/unit/check_util.h"
 
 static app_req *req_with_json(const char *text)
 {
@@ -136,13 +137,10 @@ END_TEST
 Suite *req_suite(void)
 {
     Suite *s = suite_create("req");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, problem_has_rfc9457_members_and_request_id);
-    tcase_add_test(tc, problem_extras_cannot_override_members);
-    tcase_add_test(tc, json_check_names_the_offending_field);
-    tcase_add_test(tc, json_check_accepts_valid_and_null_optional);
-    tcase_add_test(tc, db_problems_map_to_503_and_500);
-    tcase_add_test(tc, reply_json_and_headers);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "core", CHECK_TESTS(problem_has_rfc9457_members_and_request_id,
+                      problem_extras_cannot_override_members,
+                      json_check_names_the_offending_field,
+                      json_check_accepts_valid_and_null_optional, db_problems_map_to_503_and_500,
+                      reply_json_and_headers));
     return s;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "server/router.h"
+#include "tests/unit/check_util.h"
 
 static void h(app_req *r) { (void)r; }
 
@@ -134,15 +135,10 @@ END_TEST
 Suite *router_suite(void)
 {
     Suite *s = suite_create("router");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, literal_route_matches);
-    tcase_add_test(tc, parameters_are_extracted_and_decoded);
-    tcase_add_test(tc, parameter_never_spans_segments);
-    tcase_add_test(tc, wrong_method_reports_allowed_methods);
-    tcase_add_test(tc, head_is_served_by_get);
-    tcase_add_test(tc, unknown_path_not_found);
-    tcase_add_test(tc, bad_patterns_and_duplicates_are_refused);
-    tcase_add_test(tc, method_names_round_trip);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "core", CHECK_TESTS(literal_route_matches,
+                      parameters_are_extracted_and_decoded, parameter_never_spans_segments,
+                      wrong_method_reports_allowed_methods, head_is_served_by_get,
+                      unknown_path_not_found, bad_patterns_and_duplicates_are_refused,
+                      method_names_round_trip));
     return s;
 }

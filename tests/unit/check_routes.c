@@ -8,6 +8,7 @@
 
 #include "server/modules.h"
 #include "server/router.h"
+#include "tests/unit/check_util.h"
 
 #define MUTATING (M_POST | M_PUT | M_PATCH | M_DELETE)
 #define IDEM_FLAGS (ROUTE_IDEMPOTENT | ROUTE_IDEM_OPTIONAL)
@@ -139,11 +140,8 @@ END_TEST
 Suite *routes_suite(void)
 {
     Suite *s = suite_create("routes");
-    TCase *t = tcase_create("table");
-    tcase_add_test(t, every_mutating_route_honours_idempotency_key);
-    tcase_add_test(t, allow_list_entries_are_live_and_needed);
-    tcase_add_test(t, idempotency_only_where_it_can_work);
-    tcase_add_test(t, refund_request_requires_the_key);
-    suite_add_tcase(s, t);
+    check_tcase(s, "table", CHECK_TESTS(every_mutating_route_honours_idempotency_key,
+                      allow_list_entries_are_live_and_needed, idempotency_only_where_it_can_work,
+                      refund_request_requires_the_key));
     return s;
 }

@@ -14,6 +14,7 @@
 #include "modules/people/people_seed.h"
 #include "modules/registration/registration.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 #define SAMPLE 200000
 
@@ -268,18 +269,12 @@ END_TEST
 Suite *seed_suite(void)
 {
     Suite *s = suite_create("seed");
-    TCase *tc = tcase_create("pure");
+    TCase *tc = check_tcase(s, "pure", CHECK_TESTS(test_splitmix_reference,
+                      test_id_check_char_examples, test_id_numbers, test_file_numbers, test_vins,
+                      test_seeds_differ, test_identifiers_pinned,
+                      test_registration_generators_refuse));
 
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_splitmix_reference);
-    tcase_add_test(tc, test_id_check_char_examples);
-    tcase_add_test(tc, test_id_numbers);
-    tcase_add_test(tc, test_file_numbers);
     tcase_add_loop_test(tc, test_plates_bijection, 0, 2);
-    tcase_add_test(tc, test_vins);
-    tcase_add_test(tc, test_seeds_differ);
-    tcase_add_test(tc, test_identifiers_pinned);
-    tcase_add_test(tc, test_registration_generators_refuse);
-    suite_add_tcase(s, tc);
     return s;
 }

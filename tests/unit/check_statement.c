@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "modules/payments/statement.h"
+#include "tests/unit/check_util.h"
 
 static pay_stmt parse(const char *body, bool yuan)
 {
@@ -182,16 +183,13 @@ END_TEST
 Suite *statement_suite(void)
 {
     Suite *s = suite_create("statement");
-    TCase *t = tcase_create("parse");
+    check_tcase(s, "parse", CHECK_TESTS(good_lines_with_header_crlf_and_blank_lines,
+                      a_bad_line_in_the_middle_spoils_nothing_else, each_reason,
+                      yuan_amounts_are_exact_and_strict,
+                      long_lines_and_nul_bytes_are_malformed_not_skipped,
+                      text_is_cleaned_to_printable_ascii,
+                      header_only_on_line_one_bom_and_empty_input,
+                      bad_lines_beyond_the_cap_are_counted_not_kept));
 
-    tcase_add_test(t, good_lines_with_header_crlf_and_blank_lines);
-    tcase_add_test(t, a_bad_line_in_the_middle_spoils_nothing_else);
-    tcase_add_test(t, each_reason);
-    tcase_add_test(t, yuan_amounts_are_exact_and_strict);
-    tcase_add_test(t, long_lines_and_nul_bytes_are_malformed_not_skipped);
-    tcase_add_test(t, text_is_cleaned_to_printable_ascii);
-    tcase_add_test(t, header_only_on_line_one_bom_and_empty_input);
-    tcase_add_test(t, bad_lines_beyond_the_cap_are_counted_not_kept);
-    suite_add_tcase(s, t);
     return s;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "modules/registration/vin.h"
+#include "tests/unit/check_util.h"
 
 static const struct {
     const char *vin;
@@ -158,13 +159,10 @@ END_TEST
 Suite *vin_suite(void)
 {
     Suite *s = suite_create("vin");
-    TCase *tc = tcase_create("core");
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(test_null_and_optional_why,
+                      test_expected_check_rejects, test_against_reference));
     tcase_add_loop_test(tc, test_valid_samples, 0, (int)(sizeof valid / sizeof valid[0]));
     tcase_add_loop_test(tc, test_every_wrong_check_digit, 0, (int)(sizeof valid / sizeof valid[0]));
     tcase_add_loop_test(tc, test_invalid, 0, (int)(sizeof invalid / sizeof invalid[0]));
-    tcase_add_test(tc, test_null_and_optional_why);
-    tcase_add_test(tc, test_expected_check_rejects);
-    tcase_add_test(tc, test_against_reference);
-    suite_add_tcase(s, tc);
     return s;
 }

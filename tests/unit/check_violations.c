@@ -8,6 +8,7 @@
 #include "modules/violations/violations.h"
 #include "modules/violations/violations_rules.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 static int32_t day_of(const char *s)
 {
@@ -480,24 +481,11 @@ END_TEST
 Suite *violations_suite(void)
 {
     Suite *s = suite_create("violations");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_class_covers_listed);
-    tcase_add_test(tc, test_class_does_not_cover);
-    tcase_add_test(tc, test_class_lists);
-    tcase_add_test(tc, test_points_online);
-    tcase_add_test(tc, test_points_window);
-    tcase_add_test(tc, test_cycle);
-    tcase_add_test(tc, test_points_on_cancel_current_cycle);
-    tcase_add_test(tc, test_points_on_cancel_other_cycle);
-    tcase_add_test(tc, test_points_on_cancel_full_score);
-    tcase_add_test(tc, test_licence_usable);
-    tcase_add_test(tc, test_plate);
-    tcase_add_test(tc, test_codes);
-    tcase_add_test(tc, test_instant);
-    tcase_add_test(tc, test_text);
-    tcase_add_test(tc, test_amount_due_boundaries);
-    tcase_add_test(tc, test_amount_due_leap_day);
-    tcase_add_test(tc, test_handling_tie);
-    suite_add_tcase(s, tc);
+    check_tcase(s, "core", CHECK_TESTS(test_class_covers_listed, test_class_does_not_cover,
+                      test_class_lists, test_points_online, test_points_window, test_cycle,
+                      test_points_on_cancel_current_cycle, test_points_on_cancel_other_cycle,
+                      test_points_on_cancel_full_score, test_licence_usable, test_plate,
+                      test_codes, test_instant, test_text, test_amount_due_boundaries,
+                      test_amount_due_leap_day, test_handling_tie));
     return s;
 }

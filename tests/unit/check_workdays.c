@@ -17,6 +17,7 @@
 
 #include "modules/cases/workdays.h"
 #include "server/date.h"
+#include "tests/unit/check_util.h"
 
 #define NATIONAL_DAY_HOLIDAYS \
     "2026-10-01,2026-10-02,2026-10-03,2026-10-04,2026-10-05,2026-10-06,2026-10-07"
@@ -283,21 +284,13 @@ END_TEST
 Suite *workdays_suite(void)
 {
     Suite *s = suite_create("workdays");
-    TCase *tc = tcase_create("core");
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(test_is_workday, test_plain_week,
+                      test_across_weekend, test_submitted_friday_saturday_sunday,
+                      test_across_national_day, test_submitted_on_holiday,
+                      test_zero_and_negative_n, test_elapsed_permille, test_consistency,
+                      test_between_far_dates, test_calendar_parsing_ok));
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_is_workday);
-    tcase_add_test(tc, test_plain_week);
-    tcase_add_test(tc, test_across_weekend);
-    tcase_add_test(tc, test_submitted_friday_saturday_sunday);
-    tcase_add_test(tc, test_across_national_day);
-    tcase_add_test(tc, test_submitted_on_holiday);
-    tcase_add_test(tc, test_zero_and_negative_n);
-    tcase_add_test(tc, test_elapsed_permille);
-    tcase_add_test(tc, test_consistency);
-    tcase_add_test(tc, test_between_far_dates);
-    tcase_add_test(tc, test_calendar_parsing_ok);
     tcase_add_loop_test(tc, test_calendar_parsing_rejects, 0,
                         (int)(sizeof bad_calendars / sizeof bad_calendars[0]));
-    suite_add_tcase(s, tc);
     return s;
 }

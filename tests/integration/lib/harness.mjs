@@ -9,7 +9,7 @@
 //
 // Every test file should use its own database: startServer() makes a fresh one each time.
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -282,6 +282,21 @@ export function cli(configPath, args = [], opts = {}) {
   };
 }
 
+/**
+ * cli() without blocking this process: a synchronous child would freeze the event loop and
+ * with it anything the command talks to in this process (a channel simulator). Same result.
+ */
+export function cliAsync(configPath, args = [], opts = {}) {
+  return new Promise((resolve) => {
+    execFile(env.onetripd, cliArgs(configPath, args),
+      { env: childEnv(opts.env), timeout: opts.timeoutMs ?? 120000, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024 },
+      (err, stdout, stderr) => resolve({
+        code: err ? (typeof err.code === 'number' ? err.code : 1) : 0,
+        signal: err?.signal ?? null, stdout: stdout ?? '', stderr: stderr ?? '', timedOut: !!err?.killed,
+      }));
+  });
+}
+
 // ---------------------------------------------------------------------------------------
 // servers
 
@@ -352,6 +367,13 @@ export async function startServer(opts = {}) {
     _chunks: [],
     log() { return this._chunks.join(''); },
     cli(args, o) { return cli(configPath, args, { ...o, env: { ...extraEnv, ...(o?.env || {}) } }); },
+    cliAsync(args, o) { return cliAsync(configPath, args, { ...o, env: { ...extraEnv, ...(o?.env || {}) } }); },
+    /** Runs a job now (`onetripd job run <name>`), without blocking; its stdout, or throws. */
+    async runJob(name) {
+      const r = await this.cliAsync(['job', 'run', name]);
+      if (r.code !== 0) throw new Error(`job ${name} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
     sql(query) { return sql(db.name, query); },
     sqlExec(query) { return sqlExec(db.name, query); },
   };

@@ -1,0 +1,23 @@
+/* check_util.h - shared pieces of the Check suites. */
+#ifndef ONETRIP_CHECK_UTIL_H
+#define ONETRIP_CHECK_UTIL_H
+
+#include <check.h>
+
+/* The tests of a test case as (array, count): CHECK_TESTS(a, b, c). */
+#define CHECK_TESTS(...)                                                                      \
+    (const TTest *const[]){__VA_ARGS__},                                                      \
+        (int)(sizeof((const TTest *const[]){__VA_ARGS__}) / sizeof(const TTest *))
+
+/* Adds a test case named name, holding tests in order, to s; returns it for
+ * fixtures and timeouts (which Check allows setting after it is added). */
+static inline TCase *check_tcase(Suite *s, const char *name, const TTest *const *tests, int n)
+{
+    TCase *tc = tcase_create(name);
+    for (int i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+#endif
