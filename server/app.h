@@ -25,6 +25,7 @@
 
 #include "../db/db.h"
 #include "../db/migrate.h"
+#include "../db/seed.h"
 
 /* ---- callers ---------------------------------------------------------- */
 
@@ -337,6 +338,18 @@ typedef struct app_authenticator {
                         bool *replayed);
 } app_authenticator;
 
+/* ---- demo data (onetripd seed) ---------------------------------------- */
+
+/* A module that owns demo data generates it (db/seed.h has the contract,
+ * the random streams and the batched loader). `onetripd seed` runs every
+ * module's check, then every module's load, in ONETRIP_MODULES order
+ * (server/modules.c), so a module's rows may refer to those of the modules
+ * listed before it. Both run on the command's thread and may block. */
+typedef seed_ctx app_seed_ctx;
+/* { check: refuses options the module cannot honour (0, or -1 with err);
+ *   load: loads the module's rows, adding what it inserted to *loaded }. */
+typedef seed_hook app_seeder;
+
 typedef struct app_module {
     const char *name;
     const app_route *routes; int nroutes;
@@ -350,6 +363,7 @@ typedef struct app_module {
     const app_conf *conf; int nconf;
     int (*init)(void);     /* optional: reads config; -1 stops start-up */
     const app_authenticator *auth; /* optional: lookups for server/auth.c (above) */
+    const app_seeder *seed;        /* optional: demo data for `onetripd seed` (above) */
 } app_module;
 
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

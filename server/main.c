@@ -129,8 +129,9 @@ static int cmd_seed(int argc, char **argv)
                    .progress = isatty(2)};
     db_conn *c = NULL;
     char err[512] = "";
+    const seed_hook **hooks = NULL;
     int64_t loaded = 0;
-    int rc = 1;
+    int rc = 1, nhooks = 0;
 
     for (int i = 0; i < argc; i++) {
         const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -165,7 +166,16 @@ static int cmd_seed(int argc, char **argv)
         o.vehicles = o.people * 6 / 5;
     if ((c = connect_app()) == NULL)
         return 1;
-    if (seed_run(c, &o, &loaded, err, sizeof err) != 0) {
+    /* Every module's generator, in ONETRIP_MODULES order (owners first). */
+    hooks = calloc((size_t)modules_count + 1, sizeof *hooks);
+    if (hooks == NULL) {
+        fprintf(stderr, "onetripd seed: out of memory\n");
+        goto done;
+    }
+    for (int i = 0; i < modules_count; i++)
+        if (modules_all[i]->seed != NULL)
+            hooks[nhooks++] = modules_all[i]->seed;
+    if (seed_run(c, &o, hooks, nhooks, &loaded, err, sizeof err) != 0) {
         fprintf(stderr, "onetripd seed: %s\n", err);
         goto done;
     }
@@ -175,6 +185,7 @@ static int cmd_seed(int argc, char **argv)
         printf("seed: loaded %lld rows (seed %llu)\n", (long long)loaded, (unsigned long long)o.seed);
     rc = 0;
 done:
+    free(hooks);
     db_conn_free(c);
     return rc;
 }

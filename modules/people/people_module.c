@@ -2,6 +2,7 @@
 #include "modules/people/people_auth.h"
 #include "modules/people/people_cli.h"
 #include "modules/people/people_http.h"
+#include "modules/people/people_seed.h"
 #include "server/app.h"
 
 extern const db_migration *const people_migrations[];
@@ -32,4 +33,5 @@ const app_module people_module = {
     .migrations_from = 200, .migrations_to = 299,
     .cmds = people_cmds, .ncmds = PEOPLE_NCMDS,
     .auth = &people_authenticator,
+    .seed = &people_seeder,
 };
