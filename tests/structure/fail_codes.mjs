@@ -1,6 +1,6 @@
 // Every problem code a module names in its C sources is listed in some error table
 // (app_module.errors, server/app.h): app_fail(r, "code", ...), app_fail_ext(r, "code", ...)
-// (and a module's own fail(r, "code", ...) wrapper of app_fail),
+// (and a module's own fail(r, "code", ...) wrapper of app_fail, first argument named r),
 // and the .code / .path_code of input declarations. At run time an unlisted code answers
 // 500 `internal`; this finds it at build time. Codes chosen at run time (a variable) are
 // not seen here: the server's start-up checks cover declarations, and a reason returned by
@@ -38,7 +38,7 @@ export function tableCodes(src) {
 export function usedCodes(src) {
   const text = stripComments(src);
   const out = [];
-  const re = /\b(?:app_)?fail(?:_ext)?\s*\(\s*[^,()]+,\s*"([^"]*)"|\.(?:path_)?code\s*=\s*"([^"]*)"/g;
+  const re = /(?:\bapp_fail(?:_ext)?\s*\(\s*[^,()]+|\bfail\s*\(\s*r)\s*,\s*"([^"]*)"|\.(?:path_)?code\s*=\s*"([^"]*)"/g;
   for (const m of text.matchAll(re)) {
     out.push([m[1] ?? m[2], text.slice(0, m.index).split('\n').length]);
   }
