@@ -63,9 +63,9 @@ test('query keys: type, range, date, choice and required are checked; undeclared
 });
 
 test('body fields: range, choice, length and unknown members are refused naming the field', async () => {
-  const ch = { ...id.citizenHeaders(id.citizens[0]) };
+  // a citizen token is used once: a fresh one per request
   const rate = (json) => request(url('/v1/cases/C000000000000000/rating'), {
-    method: 'POST', json, headers: { ...ch, 'Idempotency-Key': randomUUID() },
+    method: 'POST', json, headers: { ...id.citizenHeaders(id.citizens[0]), 'Idempotency-Key': randomUUID() },
   });
   problem(await rate({ score: 9 }), 400, 'bad_score', 'score');
   problem(await rate({ score: '5' }), 400, 'wrong_type', 'score');
