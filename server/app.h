@@ -94,6 +94,7 @@ struct app_req {
     app_method method;
     const char *path;                    /* decoded path, no query */
     const char *params[APP_MAX_PARAMS];  /* path parameters in pattern order */
+    int64_t param_ints[APP_MAX_PARAMS];  /* {name:int} parameters, parsed (0 for others) */
     int nparams;
     app_kv *query; int nquery;           /* decoded query parameters */
     app_kv *headers; int nheaders;       /* request headers as received */
@@ -120,6 +121,19 @@ struct app_req {
 const char *app_header(const app_req *r, const char *name);
 const char *app_query(const app_req *r, const char *name);
 const char *app_param(const app_req *r, int i);
+/* A {name:int} path parameter (pattern order, like app_param): the
+ * dispatcher parsed it before the handler ran, so it is a positive int64.
+ * 0 for a parameter that is not typed int. */
+int64_t app_path_int(const app_req *r, int i);
+/* A declared JF_INT query key (checked before the handler ran): its value,
+ * or dflt when absent. */
+int64_t app_query_int(const app_req *r, const char *name, int64_t dflt);
+/* The route's user data (app_route.data), NULL if none. */
+const void *app_route_data(const app_req *r);
+/* The one way to read a whole number from text: ASCII digits only (no
+ * sign, blank, "0x" or exponent; leading zeros allowed: "007" is 7), no
+ * overflow, within [min, max]. 0 with *out set, or -1 (*out untouched). */
+int app_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 
 /* ---- responses -------------------------------------------------------- */
 
@@ -141,6 +155,15 @@ void app_problem_ext(app_req *r, int status, const char *code, const char *title
                      const char *detail, const char *field, json_t *extra);
 /* Answer for the current db error of r->db: 503 (retry later) or 500. */
 void app_problem_db(app_req *r);
+
+/* The problem named by code in a module's error table (app_module.errors):
+ * its status and title, detail (NULL: the table's default detail, if any)
+ * and offending field (NULL: none). A code no table lists answers 500
+ * `internal` and is logged (tests/structure/fail_codes.mjs checks the
+ * literals at build time). app_fail_ext adds members (object stolen). */
+void app_fail(app_req *r, const char *code, const char *detail, const char *field);
+void app_fail_ext(app_req *r, const char *code, const char *detail, const char *field,
+                  json_t *extra);
 
 /* Charges one token of the route's rate limit to the caller's address (for
  * failures_only limits: a failed attempt). No-op when the route declares no
@@ -165,22 +188,88 @@ int app_tx(app_req *r, app_tx_fn fn, void *arg);
  * committed with the effect stays (logged). Blocks (database). */
 void app_idem_refresh(app_req *r);
 
-/* ---- JSON input validation ------------------------------------------- */
+/* ---- declared inputs ---------------------------------------------------- */
 
-typedef enum { JF_STRING = 1, JF_INT, JF_BOOL, JF_OBJECT, JF_ARRAY, JF_ANY } app_jtype;
+/* One input field: a body member, a query key or a path parameter. Only
+ * name, type and required are needed; the rest (designated initializers)
+ * narrow what is accepted:
+ *   JF_STRING  max_len bytes (0 = 256), min_len, pattern
+ *   JF_INT     JSON integer; query/path: ASCII digits only (app_parse_int).
+ *              min..max inclusive; both 0 = any (query/path: 0..INT64_MAX)
+ *   JF_BOOL    JSON true/false; query: "true" or "false"
+ *   JF_DATE    a string "YYYY-MM-DD" that is a real day (date_parse)
+ *   JF_ENUM    a string among choices (NULL-terminated)
+ *   JF_OBJECT, JF_ARRAY (min_len/max_len: element count; max 0 = any), JF_ANY
+ * pattern: POSIX extended regex the value must match (anchor it: "^...$"),
+ * compiled once at start-up (modules_init).
+ *
+ * What a bad value answers (always 400 problem+json naming the field):
+ *   body: unknown member `unknown_field`, missing `missing_field`, wrong JSON
+ *         type `wrong_type`, string over max_len `too_long`, NUL `bad_string`;
+ *   then (and for every failure of a query key) the field's code: a code of
+ *   the module's error table (its status and title; detail = the field's
+ *   detail, else the table's, else a generated sentence), or, when code is
+ *   NULL, `bad_<name>` 400 "Invalid value".
+ *   path: see app_input.path_code. */
+typedef enum { JF_STRING = 1, JF_INT, JF_BOOL, JF_OBJECT, JF_ARRAY, JF_ANY, JF_DATE, JF_ENUM } app_jtype;
 typedef struct app_jfield {
     const char *name;
     app_jtype type;
     bool required;
-    size_t max_len;   /* strings: max bytes; 0 = 256 */
+    size_t max_len;   /* strings: max bytes; 0 = 256. arrays: max elements; 0 = any */
+    size_t min_len;   /* strings: min bytes (1 refuses ""); arrays: min elements */
+    int64_t min, max; /* JF_INT: inclusive range; both 0 = no range */
+    const char *pattern;          /* optional POSIX ERE */
+    const char *const *choices;   /* JF_ENUM: NULL-terminated */
+    const char *code;             /* problem code for a bad value (error table) */
+    const char *detail;           /* optional detail for that problem */
 } app_jfield;
-/* Checks r->json against the field list: not an object, unknown field,
- * missing required field or wrong type each set a 400 problem naming the
- * field and return -1. Returns 0 when valid. */
+
+/* What a route declares about its input (app_route.in). The dispatcher
+ * checks it before the handler runs, after authentication, permission and
+ * the Idempotency-Key claim (so a refusal is replayed like any answer):
+ *   path   every {name:int} parameter must be a positive int64 (digits
+ *          only, no sign, no overflow), every path field (matched to the
+ *          pattern's parameters by name) must pass its checks; otherwise
+ *          the problem path_code (a code of the module's error table,
+ *          usually the route's 404: "case_not_found"; NULL: 404 not_found),
+ *          with no field, so a malformed id looks like an unknown one.
+ *   query  declared keys are checked; keys not declared are IGNORED (a
+ *          client may add cache-busters; nothing reads them).
+ *   body   ROUTE_JSON routes: app_json_check(body); members not declared
+ *          are refused (unknown_field). body_optional: an empty body is
+ *          accepted (r->json stays NULL). */
+typedef struct app_input {
+    const char *path_code;
+    const app_jfield *path; int npath;
+    const app_jfield *query; int nquery;
+    const app_jfield *body; int nbody;
+    bool body_optional;
+} app_input;
+#define APP_IN_PATH(a) .path = (a), .npath = APP_LEN(a)
+#define APP_IN_QUERY(a) .query = (a), .nquery = APP_LEN(a)
+#define APP_IN_BODY(a) .body = (a), .nbody = APP_LEN(a)
+
+/* Checks r->json against the field list (the rules above): not an object,
+ * unknown member, missing required member, wrong type, a bad value each set
+ * a 400 problem naming the field and return -1. Returns 0 when valid.
+ * Routes that declare .in get this from the dispatcher; call it yourself
+ * only for a body checked by hand. */
 int app_json_check(app_req *r, const app_jfield *fields, int nfields);
 const char *app_json_str(const app_req *r, const char *name); /* NULL if absent */
 int64_t app_json_int(const app_req *r, const char *name, int64_t dflt);
 bool app_json_bool(const app_req *r, const char *name, bool dflt);
+
+/* A module's problems: code -> status, title and optional default detail.
+ * Declared once in the module descriptor (.errors), answered with
+ * app_fail. modules_check refuses a code listed twice (in any modules)
+ * with another status or title. */
+typedef struct app_error {
+    const char *code;    /* snake_case, stable */
+    int status;          /* 400..599 */
+    const char *title;
+    const char *detail;  /* optional default detail */
+} app_error;
 
 /* ---- module descriptor ----------------------------------------------- */
 
@@ -212,11 +301,15 @@ typedef struct app_rate_limit {
 
 typedef struct app_route {
     app_method method;
-    const char *pattern;   /* "/v1/cases/{id}" - {name} matches one segment */
+    const char *pattern;   /* "/v1/cases/{number}": {name} matches one segment (a
+                              string); {name:int} a positive int64 (app_path_int) */
     app_handler handler;
     const char *perm;      /* permission name from some module's table */
     unsigned flags;
     const app_rate_limit *limit; /* optional per-address rate limit */
+    const app_input *in;   /* optional declared inputs (checked before the handler) */
+    const void *data;      /* optional user data for the handler (app_route_data):
+                              two routes differing by one value share one handler */
 } app_route;
 
 typedef struct app_perm {
@@ -364,6 +457,7 @@ typedef struct app_module {
     int (*init)(void);     /* optional: reads config; -1 stops start-up */
     const app_authenticator *auth; /* optional: lookups for server/auth.c (above) */
     const app_seeder *seed;        /* optional: demo data for `onetripd seed` (above) */
+    const app_error *errors; int nerrors; /* problems answered with app_fail */
 } app_module;
 
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

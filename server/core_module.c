@@ -104,6 +104,11 @@ static const app_conf conf[] = {
                  "for serve"),
 };
 
+/* Problems any module may answer with app_fail. */
+static const app_error errors[] = {
+    {"internal", 500, "Internal error", NULL},
+};
+
 const app_module core_module = {
     .name = "core",
     .routes = routes, .nroutes = APP_LEN(routes),
@@ -112,4 +117,5 @@ const app_module core_module = {
     .migrations_from = 1, .migrations_to = 99,
     .jobs = jobs, .njobs = APP_LEN(jobs),
     .conf = conf, .nconf = APP_LEN(conf),
+    .errors = errors, .nerrors = APP_LEN(errors),
 };

@@ -1,11 +1,13 @@
 /* dispatch.c - what a worker does with one request: database connection,
- * authentication, permission, body checks, idempotency, then the handler. */
+ * authentication, permission, JSON body, idempotency, declared inputs
+ * (server/input.c), then the handler. */
 #include <string.h>
 #include <strings.h>
 
 #include "server/audit.h"
 #include "server/auth.h"
 #include "server/http_internal.h"
+#include "server/input.h"
 #include "server/log.h"
 #include "server/metrics.h"
 
@@ -32,7 +34,8 @@ static int parse_json_body(app_req *r)
     char detail[200];
 
     if (r->body_len == 0) {
-        if (r->method == M_POST || r->method == M_PUT || r->method == M_PATCH) {
+        if ((r->method == M_POST || r->method == M_PUT || r->method == M_PATCH) &&
+            !(r->route->in && r->route->in->body_optional)) {
             app_problem(r, 400, "body_required", "Request body required",
                         "This endpoint expects a JSON object.", NULL);
             return -1;
@@ -74,7 +77,10 @@ void dispatch_run(app_req *r)
         return;
     if ((rt->flags & (ROUTE_IDEMPOTENT | ROUTE_IDEM_OPTIONAL)) && idem_begin(r) == 0)
         return;
-    rt->handler(r);
+    /* Declared inputs after the key is claimed: a refusal is stored and
+     * replayed like any other answer, as when handlers checked them. */
+    if (input_check(r) == 0)
+        rt->handler(r);
     if (rt->flags & (ROUTE_IDEMPOTENT | ROUTE_IDEM_OPTIONAL))
         idem_finish(r);
 }

@@ -33,6 +33,7 @@
 #include "server/crypto.h"
 #include "server/http.h"
 #include "server/http_internal.h"
+#include "server/input.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/tls.h"
@@ -384,7 +385,8 @@ static void on_request(struct evhttp_request *ev, srv_loop *l, bool plain)
     if (route_limits_admit(r) != 0)
         goto reply_now;
     if (r->route->flags & ROUTE_INLINE) {
-        r->route->handler(r);
+        if (input_check(r) == 0)
+            r->route->handler(r);
         goto reply_now;
     }
     if (atomic_load(&srv.shutting_down)) {

@@ -20,6 +20,7 @@
 #include "server/http_internal.h"
 #include "server/log.h"
 #include "server/metrics.h"
+#include "server/input.h"
 #include "server/modules.h"
 #include "server/pii.h"
 #include "server/scheduler.h"
@@ -37,6 +38,7 @@ static void usage(FILE *out)
             "                             load the demo city (idempotent)\n"
             "  job run NAME | job list    run one job once (honours the cluster lease) / list jobs\n"
             "  permissions                print the permission table and every route's permission\n"
+            "  routes --json              print every route with its declared inputs (JSON)\n"
             "  audit verify [--checkpoints FILE] [--public-key PEM]...\n"
             "                             walk the keyed audit chain, check it against signed\n"
             "                             checkpoints; report the first problem\n"
@@ -356,8 +358,10 @@ static int cmd_serve(void)
     names = app_calloc((size_t)router_count(rt) + 1, sizeof(char *));
     for (int i = 0; i < router_count(rt); i++) {
         const app_route *r = router_get(rt, i);
+        char plain[256];
         char *s = app_malloc(strlen(r->pattern) + 10);
-        sprintf(s, "%s %s", router_method_name(r->method), r->pattern);
+        router_pattern_plain(r->pattern, plain, sizeof plain);
+        sprintf(s, "%s %s", router_method_name(r->method), plain);
         names[i] = s;
     }
     metrics_init(router_count(rt), names);
@@ -456,6 +460,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 && strcmp(cmd, "seed") != 0 &&
         strcmp(cmd, "job") != 0 && strcmp(cmd, "permissions") != 0 && strcmp(cmd, "audit") != 0 &&
+        strcmp(cmd, "routes") != 0 &&
         modules_cmd_find(cmd) == NULL) {
         fprintf(stderr, "onetripd: unknown command '%s' (see onetripd --help)\n", cmd);
         rc = 2;
@@ -474,6 +479,17 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "permissions") == 0) {
         auth_print_permissions(stdout);
+        rc = 0;
+        goto out;
+    }
+    if (strcmp(cmd, "routes") == 0) {
+        /* the declarations, for tests/integration/inputs_spec.test.mjs */
+        if (nrest != 1 || strcmp(rest[0], "--json") != 0) {
+            fprintf(stderr, "onetripd: usage: onetripd routes --json\n");
+            rc = 2;
+            goto out;
+        }
+        input_print_routes_json(stdout);
         rc = 0;
         goto out;
     }
@@ -516,6 +532,7 @@ int main(int argc, char **argv)
     }
     auth_cleanup();
     pii_cleanup();
+    input_cleanup();
 out_db:
     audit_cp_cleanup();
     audit_cleanup();

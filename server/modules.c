@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/input.h"
 #include "server/modules.h"
 
 /* One line per module. Order matters for migrations only through their
@@ -112,7 +113,7 @@ int modules_check(const app_module *const *mods, int n, char *err, size_t errlen
                     }
         }
     }
-    return 0;
+    return input_check_modules(mods, n, err, errlen);
 }
 
 const db_migration **modules_migrations(int *n)
@@ -149,7 +150,8 @@ router *modules_router(char *err, size_t errlen)
 
 int modules_init(char *err, size_t errlen)
 {
-    if (modules_check(modules_all, modules_count, err, errlen) != 0)
+    if (modules_check(modules_all, modules_count, err, errlen) != 0 ||
+        input_prepare_all(err, errlen) != 0)
         return -1;
     for (int i = 0; i < modules_count; i++) {
         if (modules_all[i]->init && modules_all[i]->init() != 0) {

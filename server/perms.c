@@ -79,7 +79,10 @@ void auth_print_permissions(FILE *out)
     }
     fprintf(out, "\nRoutes:\n");
     for (int i = 0; i < modules_count; i++)
-        for (int j = 0; j < modules_all[i]->nroutes; j++)
+        for (int j = 0; j < modules_all[i]->nroutes; j++) {
+            char plain[256];
+            router_pattern_plain(modules_all[i]->routes[j].pattern, plain, sizeof plain);
             fprintf(out, "  %-7s %-48s %s\n", router_method_name(modules_all[i]->routes[j].method),
-                    modules_all[i]->routes[j].pattern, modules_all[i]->routes[j].perm);
+                    plain, modules_all[i]->routes[j].perm);
+        }
 }

@@ -1,5 +1,6 @@
 /* router.c - linear route table; a few hundred routes match in well under a
  * microsecond each, so no trie until a benchmark says otherwise. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,20 @@ void router_free(router *rt)
     free(rt);
 }
 
+/* A parameter segment's body ("id" or "id:int"): a name of [a-z0-9_] and
+ * an optional known type. */
+static int param_ok(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    size_t name_len = colon ? (size_t)(colon - s) : n;
+    if (name_len == 0)
+        return 0;
+    for (size_t i = 0; i < name_len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return colon == NULL || (n - name_len - 1 == 3 && strncmp(colon + 1, "int", 3) == 0);
+}
+
 static int pattern_ok(const char *p)
 {
     int nparams = 0;
@@ -33,6 +48,8 @@ static int pattern_ok(const char *p)
             const char *e = strchr(s, '}');
             if (e == NULL || e == s + 1 || s[-1] != '/' || (e[1] != '/' && e[1] != '\0'))
                 return 0;
+            if (!param_ok(s + 1, (size_t)(e - s - 1)))
+                return 0;
             if (++nparams > APP_MAX_PARAMS)
                 return 0;
             s = e;
@@ -41,6 +58,42 @@ static int pattern_ok(const char *p)
         }
     }
     return 1;
+}
+
+int router_pattern_param(const char *pattern, int i, char *name, size_t cap, bool *is_int)
+{
+    int k = 0;
+    for (const char *s = strchr(pattern, '{'); s; s = strchr(s + 1, '{'), k++) {
+        const char *e = strchr(s, '}'), *colon;
+        size_t n;
+        if (e == NULL)
+            return -1;
+        if (k < i)
+            continue;
+        colon = memchr(s, ':', (size_t)(e - s));
+        n = (size_t)((colon ? colon : e) - s - 1);
+        if (name)
+            snprintf(name, cap, "%.*s", (int)n, s + 1);
+        if (is_int)
+            *is_int = colon != NULL;
+        return 0;
+    }
+    return -1;
+}
+
+void router_pattern_plain(const char *pattern, char *out, size_t cap)
+{
+    size_t j = 0;
+    bool skip = false;
+    for (const char *s = pattern; *s && j + 1 < cap; s++) {
+        if (*s == ':' )
+            skip = true;
+        else if (*s == '}')
+            skip = false;
+        if (!skip)
+            out[j++] = *s;
+    }
+    out[j] = '\0';
 }
 
 int router_add(router *rt, const app_route *route)

@@ -1,5 +1,7 @@
 /* router.h - matches a method and path against the routes of all modules.
- * Patterns are literal segments and {name} segments (one segment each).
+ * Patterns are literal segments and {name} or {name:int} segments (one
+ * segment each; the type is checked by the dispatcher, which answers the
+ * route's own problem for a malformed value, so the route still matches).
  * Built once at start-up; lookups are read-only and thread-safe. */
 #ifndef ONETRIP_ROUTER_H
 #define ONETRIP_ROUTER_H
@@ -17,6 +19,13 @@ typedef struct router_match {
     char *params[APP_MAX_PARAMS];           /* malloc'd, percent-decoded */
     unsigned allow;                         /* methods allowed when BAD_METHOD */
 } router_match;
+
+/* The i-th parameter of a pattern: its name (without the type) and whether
+ * it is typed {name:int}. -1 if the pattern has no such parameter. */
+int router_pattern_param(const char *pattern, int i, char *name, size_t cap, bool *is_int);
+/* The pattern as clients and the API description write it: types dropped
+ * ("/v1/rectifications/{id:int}/answer" -> ".../{id}/answer"). */
+void router_pattern_plain(const char *pattern, char *out, size_t cap);
 
 router *router_new(void);
 void router_free(router *rt);

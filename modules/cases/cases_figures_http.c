@@ -138,7 +138,7 @@ static bool wants_csv(const app_req *r)
 void cases_on_figures(app_req *r)
 {
     const char *from_s = app_query(r, "from"), *to_s = app_query(r, "to");
-    const char *group = app_query(r, "group"), *fmt = app_query(r, "format");
+    const char *group = app_query(r, "group");
     int32_t from, to, today = date_shanghai_today(time(NULL));
     char last_s[DATE_STR_SIZE], today_s[DATE_STR_SIZE];
     cases_fig_row *rows = NULL, *live = NULL;
@@ -147,27 +147,13 @@ void cases_on_figures(app_req *r)
     int ng = 0, gcap = INITIAL_GROUPS, nrows = 0, nlive = 0, noutlets = 0;
     cases_fig total = {0};
 
+    /* from, to, group and format are declared (cases_module.c) */
     if (group == NULL)
         group = "category";
-    if (from_s == NULL || date_parse(from_s, &from) != 0) {
-        app_problem(r, 400, "bad_date", "Invalid date", "from is YYYY-MM-DD.", "from");
-        return;
-    }
-    if (to_s == NULL || date_parse(to_s, &to) != 0) {
-        app_problem(r, 400, "bad_date", "Invalid date", "to is YYYY-MM-DD.", "to");
-        return;
-    }
+    date_parse(from_s, &from);
+    date_parse(to_s, &to);
     if (from > to || to - from > MAX_RANGE_DAYS) {
-        app_problem(r, 400, "bad_range", "Invalid period", "from <= to, at most ten years.", "to");
-        return;
-    }
-    if (strcmp(group, "category") != 0 && strcmp(group, "channel") != 0 && strcmp(group, "outlet") != 0) {
-        app_problem(r, 400, "bad_group", "Invalid grouping", "group is category, channel or outlet.",
-                    "group");
-        return;
-    }
-    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0) {
-        app_problem(r, 400, "bad_format", "Invalid format", "format is json or csv.", "format");
+        app_fail(r, "bad_range", NULL, "to");
         return;
     }
     /* Rollup for the days before today, live rows for today. */

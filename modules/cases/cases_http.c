@@ -2,11 +2,9 @@
  * query, check-ins (trips), operators' state changes, ratings and
  * rectification answers, alerts. Handlers are thin: parse, check, call the
  * logic in cases.c / cases_sql.c inside app_tx, reply. */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "modules/cases/cases.h"
@@ -20,8 +18,6 @@
 #include "server/date.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-
 
 static json_t *str_or_null(const char *s)
 {
@@ -44,37 +40,38 @@ static void actor_of(const app_req *r, char *out, size_t cap)
     snprintf(out, cap, "%s", r->who.name[0] ? r->who.name : "system");
 }
 
-static void reply_db(app_req *r)
+/* A problem from the error table; -1, for "return fail(...)". */
+static int fail(app_req *r, const char *code, const char *detail, const char *field)
 {
-    app_problem_db(r);
-}
-
-static int not_found(app_req *r)
-{
-    app_problem(r, 404, "case_not_found", "Case not found", NULL, NULL);
+    app_fail(r, code, detail, field);
     return -1;
 }
 
-/* Loads a case by number (path parameter 0) into *k. Citizens see only
- * their own (a foreign case answers 404 so numbers cannot be probed).
- * Returns 0 (the caller clears *k), or -1 with a problem set and *k owning
- * nothing. */
+/* Loads a case by number (path parameter 0, its shape checked by the
+ * route's declaration) into *k. Citizens see only their own (a foreign case
+ * answers 404 so numbers cannot be probed). Returns 0 (the caller clears
+ * *k), or -1 with a problem set and *k owning nothing. */
 static int load_case(app_req *r, cases_case *k)
 {
-    const char *number = app_param(r, 0);
     bool found = false;
     memset(k, 0, sizeof *k);
-    if (!cases_number_ok(number))
-        return not_found(r);
-    if (cases_sql_get_by_number(r->db, number, k, &found) != 0) {
-        reply_db(r);
+    if (cases_sql_get_by_number(r->db, app_param(r, 0), k, &found) != 0) {
+        app_problem_db(r);
         return -1;
     }
     if (!found || (r->who.kind == CALLER_CITIZEN && k->applicant_id != r->who.id)) {
         cases_case_clear(k);
-        return not_found(r);
+        return fail(r, "case_not_found", NULL, NULL);
     }
     return 0;
+}
+
+/* One page of a list: the items and the cursor of the next page (the last
+ * id when the page is full, else null). Steals items. */
+static json_t *page_json(json_t *items, int n, int64_t limit, int64_t last_id)
+{
+    return json_pack("{so so}", "items", items, "next_before",
+                     n == limit && n > 0 ? json_integer(last_id) : json_null());
 }
 
 static cases_next case_next_step(const cases_case *k)
@@ -173,31 +170,20 @@ done:
 
 void cases_on_my_cases(app_req *r)
 {
-    const char *lim = app_query(r, "limit"), *before = app_query(r, "before");
-    long long limit = 20, before_id = 0;
+    int64_t limit = app_query_int(r, "limit", 20);
     cases_case *rows = NULL;
     json_t *items;
     int n = 0;
 
-    if (lim && cases_parse_query_int(lim, CASES_LIST_LIMIT_MIN, CASES_LIST_LIMIT_MAX, &limit) != 0) {
-        app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
-        return;
-    }
-    if (before && cases_parse_query_int(before, 1, LLONG_MAX, &before_id) != 0) {
-        app_problem(r, 400, "bad_cursor", "Invalid cursor",
-                    "before is the next_before of the previous page.", "before");
-        return;
-    }
-    if (cases_sql_list_by_applicant(r->db, r->who.id, before_id, (int)limit, &rows, &n) != 0) {
-        reply_db(r);
+    if (cases_sql_list_by_applicant(r->db, r->who.id, app_query_int(r, "before", 0), (int)limit,
+                                    &rows, &n) != 0) {
+        app_problem_db(r);
         return;
     }
     items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, case_json(&rows[i], false));
-    app_reply_json(r, 200,
-                   json_pack("{so so}", "items", items, "next_before",
-                             n == limit ? json_integer(rows[n - 1].id) : json_null()));
+    app_reply_json(r, 200, page_json(items, n, limit, n ? rows[n - 1].id : 0));
     cases_case_array_free(rows, n);
 }
 
@@ -244,25 +230,20 @@ void cases_on_get_case(app_req *r)
 void cases_on_progress(app_req *r)
 {
     const char *code = app_query(r, "code");
-    const char *number = app_param(r, 0);
     cases_case k;
     bool found = false;
     cases_next next;
     json_t *o;
 
-    if (!cases_number_ok(number) || code == NULL) {
-        not_found(r);
-        return;
-    }
-    if (cases_sql_get_by_number(r->db, number, &k, &found) != 0) {
-        reply_db(r);
+    if (cases_sql_get_by_number(r->db, app_param(r, 0), &k, &found) != 0) {
+        app_problem_db(r);
         return;
     }
     /* A wrong code looks exactly like an unknown number. The comparison is
      * constant-time so the code cannot be guessed character by character. */
     if (!found || !crypto_equal(code, strlen(code), k.query_code, strlen(k.query_code))) {
         cases_case_clear(&k);
-        not_found(r);
+        app_fail(r, "case_not_found", NULL, NULL);
         return;
     }
     next = case_next_step(&k);
@@ -280,69 +261,24 @@ void cases_on_progress(app_req *r)
 
 /* ---- POST /v1/cases/{number}/trips ----------------------------------------- */
 
-/* The kind of outlet a caller stands for, as a catalog channel (a rating
- * comes from it, a visit happens at it); NULL if none. */
-static const char *caller_channel(const app_principal *who)
-{
-    static const struct { unsigned bit; const char *channel; } partners[] = {
-        {PARTNER_POST, "post"}, {PARTNER_INSURER, "insurer"}, {PARTNER_HOSPITAL, "hospital"},
-        {PARTNER_COURT, "court"}, {PARTNER_DEALER, "dealer"}, {PARTNER_STATION, "station"},
-    };
-    if (who->kind == CALLER_CITIZEN)
-        return "app";
-    if (who->kind == CALLER_OPERATOR)
-        return (who->roles & ROLE_INSPECTOR) && !(who->roles & ROLE_WINDOW) ? "station" : "window";
-    if (who->kind == CALLER_PARTNER)
-        for (size_t i = 0; i < sizeof partners / sizeof partners[0]; i++)
-            if (who->partner_type & partners[i].bit)
-                return partners[i].channel;
-    return NULL;
-}
-
-static const struct {
-    const char *reason, *title, *detail;
-} TRIP_REFUSALS[] = {
-    {"online_only", "Online-only business",
-     "This service is offered in the app only: it never takes a visit."},
-    {"no_outlet", "No outlet", "Only a window or partner outlet records visits."},
-    {"other_outlet", "Case of another outlet",
-     "Only the outlet that serves the case records its visits."},
-    {"channel_not_offered", "Not offered at this outlet",
-     "This service is not offered at this kind of outlet."},
-    {"query_code_required", "Applicant's query code required",
-     "The first visit of a case filed online needs the query code the applicant shows."},
-    {"query_code_mismatch", "Wrong query code", "This is not the case's query code."},
-    {"case_closed", "Case closed", "Visits are recorded only while the case is open."},
-};
-
 /* A refused check-in: the answer, and its audit record (committed alone). */
 static int trip_refused(app_req *r, const char *why, const char *number, const char *state)
 {
-    const char *title = "Refused", *detail = NULL;
     json_t *ad;
     int rc;
 
-    for (size_t i = 0; i < sizeof TRIP_REFUSALS / sizeof TRIP_REFUSALS[0]; i++)
-        if (strcmp(why, TRIP_REFUSALS[i].reason) == 0) {
-            title = TRIP_REFUSALS[i].title;
-            detail = TRIP_REFUSALS[i].detail;
-        }
-    app_problem_ext(r, cases_trip_refusal_status(why), why, title, detail, NULL,
-                    strcmp(why, "case_closed") == 0 ? json_pack("{ss}", "state", state) : NULL);
+    app_fail_ext(r, why, NULL, NULL,
+                 strcmp(why, "case_closed") == 0 ? json_pack("{ss}", "state", state) : NULL);
     ad = json_pack("{sssI}", "reason", why, "outlet_id", (json_int_t)r->who.outlet_id);
     rc = audit_write(r, "cases.trip", "case", number, "refused", ad);
     json_decref(ad);
     return rc;
 }
 
-typedef struct trip_ctx {
-    const char *code; /* the applicant's query code, NULL if not given */
-} trip_ctx;
-
 static int tx_trip(app_req *r, void *arg)
 {
-    const char *code = ((const trip_ctx *)arg)->code;
-    const char *channel = caller_channel(&r->who), *why, *qc;
+    const char *code = app_json_str(r, "query_code"); /* the applicant's, NULL if not given */
+    const char *channel = cases_caller_channel(&r->who), *why, *qc;
     cases_case k;
     cases_locked lk = {0};
     catalog_ref item = {0};
@@ -360,13 +296,13 @@ static int tx_trip(app_req *r, void *arg)
     if (cases_sql_lock_case(r->db, id, &lk, &found) != 0)
         goto done;
     if (!found) {
-        not_found(r);
+        fail(r, "case_not_found", NULL, NULL);
         goto done;
     }
     if (catalog_version_get(r->db, lk.catalog_version_id, &item, &found) != 0)
         goto done;
     if (!found) {
-        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        fail(r, "internal", NULL, NULL);
         goto done;
     }
     qc = lk.query_code;
@@ -390,7 +326,7 @@ static int tx_trip(app_req *r, void *arg)
         if (cases_sql_set_outlet(r->db, id, r->who.outlet_id, &assigned) != 0)
             goto done;
         if (!assigned) { /* cannot happen under the row lock; kept as a guard */
-            app_problem(r, 409, "other_outlet", "Case of another outlet", NULL, NULL);
+            fail(r, "other_outlet", NULL, NULL);
             goto done;
         }
         if (cases_sql_event(r->db, id, "outlet_assigned", NULL, NULL, r->who.name, channel) != 0)
@@ -423,37 +359,10 @@ done:
 }
 
 /* The body is optional: none, or {"query_code": "..."} (needed on the
- * first visit of a case filed online). Parsed here because the route takes
- * a bodiless POST too; r->json is freed with the request. -1 with a
- * problem set. */
-static int trip_body(app_req *r)
-{
-    static const app_jfield fields[] = {{"query_code", JF_STRING, false, 16}};
-    const char *ct = app_header(r, "Content-Type");
-
-    if (r->body_len == 0)
-        return 0;
-    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-        app_problem(r, 415, "unsupported_media_type", "Unsupported media type",
-                    "Send the body as application/json.", NULL);
-        return -1;
-    }
-    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
-    if (r->json == NULL || !json_is_object(r->json)) {
-        app_problem(r, 400, "malformed_json", "Malformed JSON", "The body is a JSON object.", NULL);
-        return -1;
-    }
-    return app_json_check(r, fields, APP_LEN(fields));
-}
-
+ * first visit of a case filed online); declared in cases_module.c. */
 void cases_on_trip(app_req *r)
 {
-    trip_ctx x;
-    if (trip_body(r) != 0)
-        return;
-    x.code = app_json_str(r, "query_code");
-    app_tx(r, tx_trip, &x);
+    app_tx(r, tx_trip, NULL);
 }
 
 /* ---- POST /v1/cases/{number}/transitions ----------------------------------- */
@@ -481,34 +390,20 @@ static int check_materials(app_req *r, const catalog_ref *item, const char *fiel
     *out = NULL;
     if (a == NULL || json_array_size(a) == 0)
         return 0;
-    if (commitment ? !item->allow_commitment : !item->allow_missing) {
-        app_problem(r, 422, commitment ? "commitment_not_allowed" : "missing_not_allowed",
-                    commitment ? "Commitment not allowed" : "Missing materials not allowed",
-                    "This service item does not allow it.", field);
-        return -1;
-    }
+    if (commitment ? !item->allow_commitment : !item->allow_missing)
+        return fail(r, commitment ? "commitment_not_allowed" : "missing_not_allowed", NULL, field);
     json_array_foreach(a, i, v) {
         const char *name = json_string_value(v);
-        if (name == NULL || !catalog_material_find(item->materials, name, &key, &can_commit)) {
-            app_problem(r, 422, "unknown_material", "Unknown material",
-                        "Each entry must name a material of the service item.", field);
-            return -1;
-        }
+        if (name == NULL || !catalog_material_find(item->materials, name, &key, &can_commit))
+            return fail(r, "unknown_material", NULL, field);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(json_string_value(json_array_get(a, j)), name) == 0) {
-                app_problem(r, 400, "duplicate_material", "Duplicate material", NULL, field);
-                return -1;
-            }
-        if (commitment && !can_commit) {
-            app_problem(r, 422, "commitment_not_allowed", "Commitment not allowed",
+            if (strcmp(json_string_value(json_array_get(a, j)), name) == 0)
+                return fail(r, "duplicate_material", NULL, field);
+        if (commitment && !can_commit)
+            return fail(r, "commitment_not_allowed",
                         "This material cannot be replaced by a signed commitment.", field);
-            return -1;
-        }
-        if (!commitment && key) {
-            app_problem(r, 422, "key_material_missing", "Key material missing",
-                        "Key materials must be present at acceptance.", field);
-            return -1;
-        }
+        if (!commitment && key)
+            return fail(r, "key_material_missing", NULL, field);
     }
     *out = json_dumps(a, JSON_COMPACT);
     return 0;
@@ -546,13 +441,13 @@ static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool 
     if (cases_sql_lock_case(r->db, id, &lk, &found) != 0)
         goto done;
     if (!found) {
-        not_found(r);
+        fail(r, "case_not_found", NULL, NULL);
         goto done;
     }
     if (!cases_supply_open(lk.supply_state)) {
         if (commit) {
-            app_problem(r, 409, "nothing_missing", "Nothing missing",
-                        "This case has no materials outstanding to commit to.", "commitment");
+            fail(r, "nothing_missing", "This case has no materials outstanding to commit to.",
+                 "commitment");
             goto done;
         }
         rc = 0;
@@ -561,8 +456,7 @@ static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool 
     missing = json_text_or_empty(lk.missing_materials);
     json_array_foreach(given, i, v) {
         if (!json_has(missing, v)) {
-            app_problem(r, 422, "not_missing", "Material not outstanding",
-                        "Each entry must be one of the case's missing materials.", "commitment");
+            fail(r, "not_missing", NULL, "commitment");
             goto done;
         }
     }
@@ -578,10 +472,8 @@ static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool 
             json_array_append(can, v);
     }
     if (json_array_size(left) > 0) {
-        app_problem_ext(r, 409, "materials_missing", "Materials missing",
-                        "Materials are still missing: supply them, or record the applicant's "
-                        "signed commitment for those that allow one.",
-                        NULL, json_pack("{sOsO}", "missing", left, "commitment_possible", can));
+        app_fail_ext(r, "materials_missing", NULL, NULL,
+                     json_pack("{sOsO}", "missing", left, "commitment_possible", can));
         goto done;
     }
     /* Everything outstanding is committed to: record it with the commitments
@@ -624,21 +516,18 @@ static int tx_transition(app_req *r, void *arg)
         return -1;
     id = k.id;
     if (!operator_may_act(r, k.outlet_id)) {
-        app_problem(r, 403, "other_outlet", "Case of another outlet",
-                    "Only the outlet that took the case (or supervision) may change it.", NULL);
+        fail(r, "other_outlet", NULL, NULL);
         goto done;
     }
     if ((json_object_get(r->json, "missing") && strcmp(to, "accepted") != 0) ||
         (json_object_get(r->json, "commitment") && strcmp(to, "accepted") != 0 && !completing)) {
-        app_problem(r, 400, "materials_only_on_accept", "Materials only on acceptance",
-                    "missing goes with to=accepted; commitment with to=accepted or to=completed.",
-                    "to");
+        fail(r, "materials_only_on_accept", NULL, "to");
         goto done;
     }
     if (catalog_version_get(r->db, k.catalog_version_id, &item, &found) != 0)
         goto done;
     if (!found) {
-        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        fail(r, "internal", NULL, NULL);
         goto done;
     }
     if (completing) {
@@ -651,13 +540,9 @@ static int tx_transition(app_req *r, void *arg)
     actor_of(r, actor, sizeof actor);
     if (cases_move(r->db, id, to, reason, actor, &why) != 0) {
         if (why && strcmp(why, "unknown_case") == 0)
-            not_found(r);
-        else if (why && strcmp(why, "materials_missing") == 0)
-            app_problem(r, 409, "materials_missing", "Materials missing",
-                        "Materials are still missing: supply them or record a commitment.", NULL);
+            fail(r, "case_not_found", NULL, NULL);
         else if (why)
-            app_problem(r, 409, "bad_transition", "Transition not allowed",
-                        "The case cannot move to that state from its current one.", "to");
+            fail(r, why, NULL, strcmp(why, "bad_transition") == 0 ? "to" : NULL);
         goto done;
     }
     if (missing || commit) {
@@ -688,27 +573,11 @@ done:
 
 void cases_on_transition(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"to", JF_STRING, true, 16},
-        {"reason", JF_STRING, false, 255},
-        {"missing", JF_ARRAY, false, 0},
-        {"commitment", JF_ARRAY, false, 0},
-    };
-    const char *to;
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    to = app_json_str(r, "to");
-    if (!cases_state_known(to) || strcmp(to, "submitted") == 0) {
-        app_problem(r, 400, "bad_state", "Unknown target state",
-                    "to is accepted, in_progress, completed, rejected or cancelled.", "to");
-        return;
-    }
-    if (strcmp(to, "rejected") == 0 && (app_json_str(r, "reason") == NULL || app_json_str(r, "reason")[0] == '\0')) {
-        app_problem(r, 400, "reason_required", "Reason required", "A rejection states its reason.",
-                    "reason");
-        return;
-    }
-    app_tx(r, tx_transition, NULL);
+    const char *reason = app_json_str(r, "reason");
+    if (strcmp(app_json_str(r, "to"), "rejected") == 0 && (reason == NULL || reason[0] == '\0'))
+        app_fail(r, "reason_required", NULL, "reason");
+    else
+        app_tx(r, tx_transition, NULL);
 }
 
 /* ---- POST /v1/cases/{number}/supplements ----------------------------------- */
@@ -728,7 +597,7 @@ static int tx_supplement(app_req *r, void *arg)
     if (load_case(r, &k) != 0)
         return -1;
     if (!operator_may_act(r, k.outlet_id)) {
-        app_problem(r, 403, "other_outlet", "Case of another outlet", NULL, NULL);
+        fail(r, "other_outlet", NULL, NULL);
         goto done;
     }
     /* Read-modify-write of the missing list: read it from the locked row
@@ -737,22 +606,20 @@ static int tx_supplement(app_req *r, void *arg)
     if (cases_sql_lock_case(r->db, k.id, &lk, &found) != 0)
         goto done;
     if (!found) {
-        not_found(r);
+        fail(r, "case_not_found", NULL, NULL);
         goto done;
     }
     /* Materials of a cancelled, rejected or completed case are no longer
      * awaited: decided on the locked row, like the other state checks. */
     if (!cases_state_open(lk.state)) {
-        app_problem_ext(r, 409, "case_closed", "Case closed",
-                        "Materials can only be supplied while the case is open.", NULL,
-                        json_pack("{ss}", "state", lk.state));
+        app_fail_ext(r, "case_closed", "Materials can only be supplied while the case is open.",
+                     NULL, json_pack("{ss}", "state", lk.state));
         goto done;
     }
     supply_state = lk.supply_state;
     missing = json_text_or_empty(lk.missing_materials);
     if (json_array_size(missing) == 0 || strcmp(supply_state, "supplied") == 0) {
-        app_problem(r, 409, "nothing_missing", "Nothing to supply",
-                    "This case has no materials outstanding.", NULL);
+        fail(r, "nothing_missing", NULL, NULL);
         goto done;
     }
     json_array_foreach(given, i, v) {
@@ -763,8 +630,7 @@ static int tx_supplement(app_req *r, void *arg)
             if (json_is_string(v) && json_equal(m, v))
                 in = true;
         if (!in) {
-            app_problem(r, 422, "not_missing", "Material not outstanding",
-                        "Each entry must be one of the case's missing materials.", "materials");
+            fail(r, "not_missing", NULL, "materials");
             goto done;
         }
     }
@@ -802,13 +668,6 @@ done:
 
 void cases_on_supplement(app_req *r)
 {
-    static const app_jfield fields[] = {{"materials", JF_ARRAY, true, 0}};
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    if (json_array_size(json_object_get(r->json, "materials")) == 0) {
-        app_problem(r, 400, "materials_required", "Materials required", NULL, "materials");
-        return;
-    }
     app_tx(r, tx_supplement, NULL);
 }
 
@@ -816,102 +675,37 @@ void cases_on_supplement(app_req *r)
 
 static int tx_rating(app_req *r, void *arg)
 {
-    const char *channel = "app";
     cases_case k;
-    cases_rating_row ra = {0};
-    bool rated = false;
-    const char *comment = app_json_str(r, "comment");
+    const char *comment = app_json_str(r, "comment"), *why = NULL;
     int score = (int)app_json_int(r, "score", 0);
-    int64_t id, rect_id = 0;
-    char st[16];
-    bool found = false;
+    int64_t rect_id = 0;
     json_t *rect = NULL;
     int rc = -1;
     (void)arg;
 
     if (load_case(r, &k) != 0)
         return -1;
-    id = k.id;
-    /* From any channel: the applicant in the app, or on a terminal at the
-     * window or partner outlet that handled the case (staff there submit
-     * the applicant's own score; anywhere else they may not). */
-    if (r->who.kind != CALLER_CITIZEN) {
-        channel = caller_channel(&r->who);
-        if (channel == NULL || !k.has_outlet_id || k.outlet_id != r->who.outlet_id) {
-            app_problem(r, 403, "not_your_outlet", "Forbidden",
-                        "A case is rated at the outlet that handled it, or in the app.", NULL);
-            goto done;
-        }
-    }
-    /* The case row lock serialises two ratings of one case; the second
-     * answers 409 (found below, or refused by the primary key when this
-     * transaction's snapshot predates the first one's commit). */
-    if (cases_sql_lock_state(r->db, id, st, &found) != 0)
-        goto done;
-    if (strcmp(st, "completed") != 0) {
-        app_problem(r, 409, "case_not_completed", "Case not completed",
-                    "A case can be rated once it is completed.", NULL);
+    if (cases_rate(r->db, &r->who, &k, score, comment, &rect_id, &why) != 0) {
+        if (why)
+            app_fail(r, why, NULL, NULL);
         goto done;
     }
-    if (cases_sql_rating_get(r->db, id, &ra, &rated) != 0)
-        goto done;
-    if (rated) {
-        app_problem(r, 409, "already_rated", "Already rated", "Each case is rated once.", NULL);
-        goto done;
-    }
-    if (cases_sql_rating_insert(r->db, id, k.applicant_id, channel,
-                                r->who.kind == CALLER_OPERATOR ? "operator"
-                                : r->who.kind == CALLER_PARTNER ? "partner" : NULL,
-                                r->who.id, score, comment ? comment : "") != 0) {
-        /* The check above reads the transaction's snapshot, which may
-         * predate a concurrent rating; the primary key decides. */
-        if (db_error(r->db) == DB_ERR_DUP) {
-            db_error_clear(r->db);
-            app_problem(r, 409, "already_rated", "Already rated", "Each case is rated once.", NULL);
-        }
-        goto done;
-    }
-    if (score <= CASES_RECTIFY_MAX_SCORE) {
-        if (cases_sql_rect_insert(r->db, id, k.outlet_id, score,
-                                  (int)cases_conf.rectification_hours, &rect_id) != 0)
-            goto done;
-        rect = json_pack("{sIss}", "id", (json_int_t)rect_id, "state", "open");
-    }
-    /* The figures count satisfaction by completion day: that day's rollup
-     * is now stale. */
-    if (k.has_completed_day && cases_sql_mark_dirty(r->db, k.completed_day) != 0)
-        goto done;
     if (audit_write_owned(r, "cases.rating", "case", k.number,
-                    json_pack("{si}", "score", score)) != 0)
+                          json_pack("{si}", "score", score)) != 0)
         goto done;
+    if (rect_id)
+        rect = json_pack("{sIss}", "id", (json_int_t)rect_id, "state", "open");
     app_reply_json(r, 201, json_pack("{sssiss so}", "number", k.number, "score",
                                      score, "comment", comment ? comment : "", "rectification",
                                      rect ? rect : json_null()));
-    rect = NULL;
     rc = 0;
 done:
-    json_decref(rect);
-    cases_rating_row_clear(&ra);
     cases_case_clear(&k);
     return rc;
 }
 
 void cases_on_rating(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"score", JF_INT, true, 0},
-        {"comment", JF_STRING, false, 2000},
-    };
-    const char *why;
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    why = cases_rating_check((long long)json_integer_value(json_object_get(r->json, "score")),
-                             app_json_str(r, "comment"));
-    if (why) {
-        app_problem(r, 400, why, strcmp(why, "bad_score") == 0 ? "Score is 1 to 5" : "Comment too long",
-                    NULL, strcmp(why, "bad_score") == 0 ? "score" : "comment");
-        return;
-    }
     app_tx(r, tx_rating, NULL);
 }
 
@@ -928,17 +722,12 @@ static json_t *rect_json(const cases_rect_row *x)
 
 void cases_on_rect_list(app_req *r)
 {
-    const char *state = app_query(r, "state");
     cases_rect_row *rows = NULL;
     json_t *items;
     int n = 0;
 
-    if (state && strcmp(state, "open") != 0 && strcmp(state, "answered") != 0) {
-        app_problem(r, 400, "bad_state", "Unknown state", "state is open or answered.", "state");
-        return;
-    }
-    if (cases_sql_rect_list(r->db, state, 200, &rows, &n) != 0) {
-        reply_db(r);
+    if (cases_sql_rect_list(r->db, app_query(r, "state"), 200, &rows, &n) != 0) {
+        app_problem_db(r);
         return;
     }
     items = json_array();
@@ -950,42 +739,19 @@ void cases_on_rect_list(app_req *r)
 
 static int tx_rect_answer(app_req *r, void *arg)
 {
-    const char *answer = app_json_str(r, "answer");
-    const char *sid = app_param(r, 0);
-    char *end = NULL;
-    long long id = strtoll(sid, &end, 10);
     cases_rect_row x = {0};
-    bool done = false, found = false;
+    const char *why = NULL;
     int rc = -1;
     (void)arg;
 
-    if (end == sid || *end != '\0' || id <= 0) {
-        app_problem(r, 404, "rectification_not_found", "Rectification not found", NULL, NULL);
-        return -1;
-    }
-    if (cases_sql_rect_lock(r->db, id, &x, &found) != 0)
-        goto done;
-    if (!found) {
-        app_problem(r, 404, "rectification_not_found", "Rectification not found", NULL, NULL);
+    if (cases_rect_answer(r->db, &r->who, app_path_int(r, 0), app_json_str(r, "answer"), &x,
+                          &why) != 0) {
+        if (why)
+            app_fail(r, why, NULL, NULL);
         goto done;
     }
-    if (strcmp(x.state, "open") != 0) {
-        app_problem(r, 409, "already_answered", "Already answered", NULL, NULL);
-        goto done;
-    }
-    if (cases_sql_rect_answer(r->db, id, answer, r->who.id, &done) != 0)
-        goto done;
-    if (!done) {
-        app_problem(r, 409, "already_answered", "Already answered", NULL, NULL);
-        goto done;
-    }
-    if (cases_sql_event(r->db, x.case_id, "rectification_answered", NULL, NULL,
-                        r->who.name, NULL) != 0)
-        goto done;
-    if (audit_write(r, "cases.rectification_answer", "rectification", sid, "ok", NULL) != 0)
-        goto done;
-    cases_rect_row_clear(&x);
-    if (cases_sql_rect_lock(r->db, id, &x, NULL) != 0)
+    if (audit_write(r, "cases.rectification_answer", "rectification", app_param(r, 0), "ok",
+                    NULL) != 0)
         goto done;
     app_reply_json(r, 200, rect_json(&x));
     rc = 0;
@@ -996,13 +762,6 @@ done:
 
 void cases_on_rect_answer(app_req *r)
 {
-    static const app_jfield fields[] = {{"answer", JF_STRING, true, 1000}};
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    if (app_json_str(r, "answer")[0] == '\0') {
-        app_problem(r, 400, "answer_required", "Answer required", NULL, "answer");
-        return;
-    }
     app_tx(r, tx_rect_answer, NULL);
 }
 
@@ -1010,30 +769,21 @@ void cases_on_rect_answer(app_req *r)
 
 void cases_on_alerts(app_req *r)
 {
-    const char *lim = app_query(r, "limit"), *before = app_query(r, "before");
-    long long limit = CASES_LIST_LIMIT_MAX, before_id = 0;
+    int64_t limit = app_query_int(r, "limit", CASES_LIST_LIMIT_MAX);
     /* Supervision center and auditors see every outlet; everyone else only
      * their own outlet's alerts (online cases have no outlet: supervision). */
-    int64_t outlet = (r->who.roles & (ROLE_SUPERVISOR | ROLE_AUDITOR)) ? 0 : r->who.outlet_id;
+    bool all = (r->who.roles & (ROLE_SUPERVISOR | ROLE_AUDITOR)) != 0;
     cases_alert_row *rows = NULL;
     json_t *items;
     int n = 0;
 
-    if (lim && cases_parse_query_int(lim, CASES_LIST_LIMIT_MIN, CASES_LIST_LIMIT_MAX, &limit) != 0) {
-        app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
-        return;
-    }
-    if (before && cases_parse_query_int(before, 1, LLONG_MAX, &before_id) != 0) {
-        app_problem(r, 400, "bad_cursor", "Invalid cursor",
-                    "before is the next_before of the previous page.", "before");
-        return;
-    }
-    if (outlet == 0 && !(r->who.roles & (ROLE_SUPERVISOR | ROLE_AUDITOR))) {
+    if (!all && r->who.outlet_id == 0) {
         app_reply_json(r, 200, json_pack("{s[]sn}", "items", "next_before"));
         return;
     }
-    if (cases_sql_alerts(r->db, outlet, before_id, (int)limit, &rows, &n) != 0) {
-        reply_db(r);
+    if (cases_sql_alerts(r->db, all ? 0 : r->who.outlet_id, app_query_int(r, "before", 0),
+                         (int)limit, &rows, &n) != 0) {
+        app_problem_db(r);
         return;
     }
     items = json_array();
@@ -1045,8 +795,6 @@ void cases_on_alerts(app_req *r)
                                                "outlet_id", id_or_null(a->has_outlet_id, a->outlet_id),
                                                "state", a->state, "deadline", a->deadline));
     }
-    app_reply_json(r, 200,
-                   json_pack("{so so}", "items", items, "next_before",
-                             n == limit ? json_integer(rows[n - 1].id) : json_null()));
+    app_reply_json(r, 200, page_json(items, n, limit, n ? rows[n - 1].id : 0));
     cases_alert_row_array_free(rows, n);
 }

@@ -1,11 +1,11 @@
 /* cases_rules.c - see cases_rules.h. */
 #include "modules/cases/cases_rules.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "modules/cases/workdays.h"
+#include "server/app.h"
 #include "server/date.h"
 
 static const char *const STATES[] = {"submitted", "accepted", "in_progress",
@@ -169,17 +169,8 @@ const char *cases_rating_check(long long score, const char *comment)
 
 int cases_parse_query_int(const char *s, long long min, long long max, long long *out)
 {
-    long long v = 0;
-    if (s == NULL || *s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        if (v > (LLONG_MAX - (*s - '0')) / 10)
-            return -1; /* overflow: out of every range */
-        v = v * 10 + (*s - '0');
-    }
-    if (v < min || v > max)
+    int64_t v;
+    if (app_parse_int(s, min, max, &v) != 0)
         return -1;
     *out = v;
     return 0;

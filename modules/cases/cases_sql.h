@@ -122,8 +122,6 @@ typedef struct cases_trip_row {
 int cases_sql_trips(db_conn *c, int64_t id, cases_trip_row **rows, int *n);
 void cases_trip_row_array_free(cases_trip_row *rows, int n);
 
-#endif
-
 /* ---- acceptance details ---- */
 int cases_sql_set_acceptance(db_conn *c, int64_t id, const char *missing_json, const char *supply_due,
                              const char *commitment_json);
@@ -249,3 +247,5 @@ typedef struct cases_rect_due_row {
     int64_t id, case_id, outlet_id;
 } cases_rect_due_row;
 int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, cases_rect_due_row **rows, int *n);
+
+#endif

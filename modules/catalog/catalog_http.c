@@ -9,7 +9,6 @@
 #include "modules/catalog/catalog_sql.h"
 #include "server/audit.h"
 
-
 static json_t *parsed(const char *text)
 {
     json_t *v = text ? json_loads(text, 0, NULL) : NULL;
@@ -48,21 +47,12 @@ static json_t *item_json(const catalog_version_row *v, bool full)
 
 void catalog_on_list(app_req *r)
 {
-    const char *category = app_query(r, "category"), *channel = app_query(r, "channel");
     catalog_version_row *rows = NULL;
     int n = 0;
     json_t *items;
 
-    if (category && !catalog_is_category(category)) {
-        app_problem(r, 400, "bad_category", "Unknown category",
-                    "category is vehicle, driver, violation or permit.", "category");
-        return;
-    }
-    if (channel && !catalog_is_channel(channel)) {
-        app_problem(r, 400, "bad_channel", "Unknown channel", NULL, "channel");
-        return;
-    }
-    if (catalog_sql_list(r->db, category, channel, &rows, &n) != 0) {
+    /* category and channel are declared (catalog_module.c) */
+    if (catalog_sql_list(r->db, app_query(r, "category"), app_query(r, "channel"), &rows, &n) != 0) {
         app_problem_db(r);
         return;
     }
@@ -74,66 +64,38 @@ void catalog_on_list(app_req *r)
     app_reply_json(r, 200, json_pack("{so}", "items", items));
 }
 
-/* Loads the current version of path parameter 0 into *v (the caller
- * clears it); -1 with a problem set. */
-static int load_item(app_req *r, catalog_version_row *v)
+/* The printable notice of v (malloc'd HTML). */
+static char *notice_of(const catalog_version_row *v)
 {
-    const char *code = app_param(r, 0);
+    catalog_notice_in in = {
+        .code = v->code, .name = v->name, .channels = v->channels, .materials = v->materials,
+        .fees = v->fees, .steps = v->steps, .legal_basis = v->legal_basis,
+        .sample_form = v->sample_form, .version = v->version, .trips = v->trips,
+        .statutory_days = v->statutory_days, .promised_days = v->promised_days,
+        .allow_missing = v->allow_missing, .allow_commitment = v->allow_commitment,
+    };
+    return catalog_notice_html(&in);
+}
+
+/* GET /v1/catalog/items/{code} and .../notice: the current version of the
+ * item as JSON or as the notice (the route's data, a catalog_view). */
+void catalog_on_item(app_req *r)
+{
+    catalog_version_row v = {0};
     bool found = false;
-
-    memset(v, 0, sizeof *v);
-    if (!catalog_code_ok(code)) {
-        app_problem(r, 404, "item_not_found", "Service item not found", NULL, NULL);
-        return -1;
-    }
-    if (catalog_sql_get_current(r->db, code, v, &found) != 0) {
-        app_problem_db(r);
-        return -1;
-    }
-    if (!found) {
-        app_problem(r, 404, "item_not_found", "Service item not found", NULL, NULL);
-        return -1;
-    }
-    return 0;
-}
-
-void catalog_on_get(app_req *r)
-{
-    catalog_version_row v;
-
-    if (load_item(r, &v) == 0)
-        app_reply_json(r, 200, item_json(&v, true));
-    catalog_version_row_clear(&v);
-}
-
-void catalog_on_notice(app_req *r)
-{
-    catalog_version_row v;
-    catalog_notice_in in;
     char *html;
 
-    if (load_item(r, &v) != 0) {
-        catalog_version_row_clear(&v);
-        return;
+    if (catalog_sql_get_current(r->db, app_param(r, 0), &v, &found) != 0) {
+        app_problem_db(r);
+    } else if (!found) {
+        app_fail(r, "item_not_found", NULL, NULL);
+    } else if (*(const catalog_view *)app_route_data(r) == CATALOG_VIEW_NOTICE) {
+        html = notice_of(&v);
+        app_reply_bytes(r, 200, "text/html; charset=utf-8", html, strlen(html));
+        free(html);
+    } else {
+        app_reply_json(r, 200, item_json(&v, true));
     }
-    memset(&in, 0, sizeof in);
-    in.code = v.code;
-    in.name = v.name;
-    in.channels = v.channels;
-    in.materials = v.materials;
-    in.fees = v.fees;
-    in.steps = v.steps;
-    in.legal_basis = v.legal_basis;
-    in.sample_form = v.sample_form;
-    in.version = v.version;
-    in.trips = v.trips;
-    in.statutory_days = v.statutory_days;
-    in.promised_days = v.promised_days;
-    in.allow_missing = v.allow_missing;
-    in.allow_commitment = v.allow_commitment;
-    html = catalog_notice_html(&in);
-    app_reply_bytes(r, 200, "text/html; charset=utf-8", html, strlen(html));
-    free(html);
     catalog_version_row_clear(&v);
 }
 
@@ -162,7 +124,7 @@ static int tx_put(app_req *r, void *arg)
         if (catalog_sql_bump_item(r->db, code, category, current, current + 1, &done) != 0)
             goto done;
         if (!done) {
-            app_problem(r, 409, "concurrent_change", "Changed concurrently", "Retry the change.", NULL);
+            app_fail(r, "concurrent_change", NULL, NULL);
             goto done;
         }
     } else if (catalog_sql_insert_item(r->db, code, category, 1) != 0) {
@@ -196,7 +158,7 @@ static int tx_put(app_req *r, void *arg)
     if (catalog_sql_get_current(r->db, code, &row, &saved) != 0)
         goto done;
     if (!saved) {  /* written in this very transaction: cannot happen */
-        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        app_fail(r, "internal", NULL, NULL);
         goto done;
     }
     app_reply_json(r, found ? 200 : 201, item_json(&row, true));
@@ -211,38 +173,13 @@ done:
 
 void catalog_on_put(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"name", JF_STRING, true, 128},
-        {"category", JF_STRING, true, 16},
-        {"channels", JF_ARRAY, true, 0},
-        {"trips", JF_INT, true, 0},
-        {"statutory_days", JF_INT, true, 0},
-        {"promised_days", JF_INT, true, 0},
-        {"materials", JF_ARRAY, true, 0},
-        {"fees", JF_ARRAY, true, 0},
-        {"steps", JF_ARRAY, true, 0},
-        {"legal_basis", JF_STRING, true, 2000},
-        {"sample_form", JF_STRING, false, 2000},
-        {"allow_missing", JF_BOOL, false, 0},
-        {"allow_commitment", JF_BOOL, false, 0},
-    };
     char channels[96];
     const char *why = NULL, *field = NULL;
     put_arg a = {channels};
 
-    if (!catalog_code_ok(app_param(r, 0))) {
-        app_problem(r, 400, "bad_code", "Invalid item code", "2-32 of A-Z, 0-9 and '-'.", NULL);
-        return;
-    }
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    if (app_json_str(r, "name")[0] == '\0') {
-        app_problem(r, 400, "bad_name", "Name required", NULL, "name");
-        return;
-    }
-    if (catalog_item_validate(r->json, channels, sizeof channels, &why, &field) != 0) {
-        app_problem(r, 400, why, "Invalid service item", NULL, field);
-        return;
-    }
-    app_tx(r, tx_put, &a);
+    /* the code and the body's types and ranges are declared (catalog_module.c) */
+    if (catalog_item_validate(r->json, channels, sizeof channels, &why, &field) != 0)
+        app_fail(r, why, NULL, field);
+    else
+        app_tx(r, tx_put, &a);
 }
