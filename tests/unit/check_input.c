@@ -3,6 +3,8 @@
  * start-up checks of declarations. Requests are routed by the real router,
  * without a socket. */
 #include <check.h>
+
+#include "tests/unit/check_util.h"
 #include <string.h>
 
 #include "server/http_internal.h"
@@ -307,16 +309,13 @@ END_TEST
 Suite *input_suite(void)
 {
     Suite *s = suite_create("input");
-    TCase *tc = tcase_create("input");
+    TCase *tc = check_tcase(s, "input", CHECK_TESTS(int_path_parameter_is_parsed_once,
+                      malformed_int_path_parameter_answers_the_routes_code,
+                      empty_segment_and_bad_patterns_never_match, app_parse_int_takes_digits_only,
+                      query_keys_are_checked_by_type,
+                      body_fields_are_checked_by_type_range_pattern_and_choice,
+                      app_fail_answers_from_the_table_and_500_for_unknown_codes,
+                      error_tables_and_declarations_are_checked_at_start_up));
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, int_path_parameter_is_parsed_once);
-    tcase_add_test(tc, malformed_int_path_parameter_answers_the_routes_code);
-    tcase_add_test(tc, empty_segment_and_bad_patterns_never_match);
-    tcase_add_test(tc, app_parse_int_takes_digits_only);
-    tcase_add_test(tc, query_keys_are_checked_by_type);
-    tcase_add_test(tc, body_fields_are_checked_by_type_range_pattern_and_choice);
-    tcase_add_test(tc, app_fail_answers_from_the_table_and_500_for_unknown_codes);
-    tcase_add_test(tc, error_tables_and_declarations_are_checked_at_start_up);
-    suite_add_tcase(s, tc);
     return s;
 }
