@@ -21,6 +21,7 @@
 
 #include "modules/identity/identity_cli.h"
 #include "modules/identity/identity_cli_util.h"
+#include "db/rows.h"
 #include "server/audit.h"
 #include "server/auth_token.h"
 #include "server/crypto.h"
@@ -30,6 +31,7 @@
 
 static const char SQL_CLIENT_ADD[] =
     "INSERT INTO app_clients (name, status, created_at) VALUES (?, 'active', UTC_TIMESTAMP(3))";
+/* Lookups for find_id: the row's id, and for SQL_PARTNER_ID a flag. */
 static const char SQL_CLIENT_ID[] = "SELECT id FROM app_clients WHERE name = ? FOR UPDATE";
 static const char SQL_KEY_ADD[] =
     "INSERT INTO app_client_keys (client_id, kid, alg, public_pem, status, created_at) "
@@ -55,11 +57,12 @@ static const char SQL_PARTNER_ADD[] =
     "INSERT INTO partners (name, type, outlet_id, status, created_at) "
     "VALUES (?, ?, ?, 'active', UTC_TIMESTAMP(3))";
 static const char SQL_PARTNER_ID[] =
-    "SELECT id, hmac_key_id IS NOT NULL FROM partners WHERE name = ? FOR UPDATE";
+    "SELECT id, hmac_key_id IS NOT NULL AS flag FROM partners WHERE name = ? FOR UPDATE";
 static const char SQL_CERT_ADD[] =
     "INSERT INTO partner_certs (sha256, partner_id, status, created_at) "
     "VALUES (?, ?, 'active', UTC_TIMESTAMP(3))";
-static const char SQL_CERT_ID[] = "SELECT partner_id FROM partner_certs WHERE sha256 = ? FOR UPDATE";
+static const char SQL_CERT_ID[] =
+    "SELECT partner_id AS id FROM partner_certs WHERE sha256 = ? FOR UPDATE";
 static const char SQL_CERT_REVOKE[] = "UPDATE partner_certs SET status = 'revoked' WHERE sha256 = ?";
 static const char SQL_PARTNER_HMAC[] =
     "UPDATE partners SET hmac_key_id = ?, hmac_secret_enc = ? WHERE id = ?";
@@ -178,27 +181,34 @@ typedef struct cli_op {
     char msg[160];        /* fn's message when it rolls back */
 } cli_op;
 
-/* Looks up one id: 0 found, 1 absent (op->exit/msg set), -1 db error. */
+typedef struct id_row {
+    int64_t id;
+    bool flag;
+} id_row;
+static const db_col ID_COLS[] = {DBR_I64(id_row, id)};
+static const db_row_spec ID_ROW = DB_ROW_SPEC(id_row, ID_COLS);
+static const db_col ID_FLAG_COLS[] = {DBR_I64(id_row, id), DBR_BOOL(id_row, flag)};
+static const db_row_spec ID_FLAG_ROW = DB_ROW_SPEC(id_row, ID_FLAG_COLS);
+
+/* Looks up one id (and, with flag != NULL, the query's flag column):
+ * 0 found, 1 absent (op->exit/msg set), -1 db error. */
 static int find_id(db_conn *c, cli_op *op, const char *sql, db_val key, const char *what,
-                   const char *name, int64_t *id, int64_t *col1)
+                   const char *name, int64_t *id, bool *flag)
 {
-    db_rows *r = NULL;
-    int rc = -1;
-    if (db_query(c, sql, &key, 1, &r) != 0)
-        goto done;
-    if (r->nrows != 1) {
+    id_row row;
+    bool found = false;
+
+    if (db_query_one(c, sql, &key, 1, flag ? &ID_FLAG_ROW : &ID_ROW, &row, &found) != 0)
+        return -1;
+    if (!found) {
         op->exit = IDENTITY_EXIT_FAIL;
         snprintf(op->msg, sizeof op->msg, "no %s named %s", what, name);
-        rc = 1;
-        goto done;
+        return 1;
     }
-    *id = db_cell_i64(r, 0, 0);
-    if (col1)
-        *col1 = r->ncols > 1 ? db_cell_i64(r, 0, 1) : 0;
-    rc = 0;
-done:
-    db_rows_free(r);
-    return rc;
+    *id = row.id;
+    if (flag)
+        *flag = row.flag;
+    return 0;
 }
 
 static int audit_cli(db_conn *c, const char *action, const char *ttype, int64_t id, json_t *det)
@@ -522,7 +532,8 @@ static int hmac_tx(db_conn *c, void *arg)
 {
     hmac_op *h = arg;
     cli_op *op = &h->op;
-    int64_t pid = 0, has = 0;
+    int64_t pid = 0;
+    bool has = false;
     unsigned char *sealed = NULL;
     size_t slen = 0;
     int rc = -1;
