@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "db/rows.h"
 #include "server/audit_checkpoint.h"
 #include "server/config.h"
 #include "server/crypto.h"
@@ -30,6 +31,33 @@ static const char SQL_CP_LATEST[] =
 static const char SQL_CP_INSERT[] =
     "INSERT INTO audit_checkpoints (issued_at, record_count, head, key_id, payload, signature) "
     "VALUES (?, ?, ?, ?, ?, ?)";
+
+/* Text buffers hold any value of their utf8mb4 column. */
+typedef struct head_row {
+    int64_t seq;
+    char hash[257];                 /* CHAR(64) */
+} head_row;
+static const db_col HEAD_COLS[] = {DBR_I64(head_row, seq), DBR_CHARS(head_row, hash)};
+static const db_row_spec HEAD_ROW = DB_ROW_SPEC(head_row, HEAD_COLS);
+
+/* The latest published checkpoint; db_row_clear frees payload and signature. */
+typedef struct cp_row {
+    char key_id[129];               /* CHAR(32) */
+    char *payload, *signature;
+} cp_row;
+static const db_col CP_COLS[] = {
+    DBR_CHARS(cp_row, key_id),
+    DBR_STR(cp_row, payload),
+    DBR_STR(cp_row, signature),
+};
+static const db_row_spec CP_ROW = DB_ROW_SPEC(cp_row, CP_COLS);
+
+/* The checkpoint line of a row, as the file holds it (new reference). */
+static json_t *cp_line(const cp_row *row)
+{
+    return json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id", row->key_id, "payload",
+                     row->payload, "signature", row->signature);
+}
 
 int audit_cp_init(char *err, size_t errlen)
 {
@@ -402,7 +430,8 @@ done:
 static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, char *why, size_t cap)
 {
     char *line = NULL, w[160];
-    db_rows *rows = NULL;
+    cp_row row = {0};
+    bool found = false;
     audit_cp cp;
     int rc = -1;
 
@@ -423,13 +452,12 @@ static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, ch
             *have = true;
         }
     }
-    if (db_query(c, SQL_CP_LATEST, DBP0, &rows) != 0) {
+    if (db_query_one(c, SQL_CP_LATEST, DBP0, &CP_ROW, &row, &found) != 0) {
         snprintf(why, cap, "database: %s", db_errmsg(c));
         goto done;
     }
-    if (rows->nrows == 1 && strcmp(db_cell(rows, 0, 0), own_key.key_id) == 0) {
-        json_t *l = json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id", db_cell(rows, 0, 0),
-                              "payload", db_cell(rows, 0, 1), "signature", db_cell(rows, 0, 2));
+    if (found && strcmp(row.key_id, own_key.key_id) == 0) {
+        json_t *l = cp_line(&row);
         char *text = json_dumps(l, JSON_COMPACT);
         int ok = text ? audit_cp_parse(text, &own_key, 1, &cp, w, sizeof w) : -1;
         free(text);
@@ -446,7 +474,7 @@ static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, ch
     rc = 0;
 done:
     free(line);
-    db_rows_free(rows);
+    db_row_clear(&CP_ROW, &row);
     return rc;
 }
 
@@ -454,9 +482,9 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
 {
     const char *dir = server_conf.audit.checkpoint_dir;
     char path[4096], why[512] = "", *line = NULL;
-    db_rows *head = NULL;
+    head_row head;
     audit_cp cp = {0}, base;
-    bool have_base = false;
+    bool have_base = false, found = false;
     struct timespec ts;
     struct tm tm;
     int rc = -1;
@@ -468,12 +496,12 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
         snprintf(why, sizeof why, "audit.checkpoint_dir is too long");
         goto fail;
     }
-    if (db_query(ctx->db, SQL_HEAD_NOW, DBP0, &head) != 0 || head->nrows != 1) {
+    if (db_query_one(ctx->db, SQL_HEAD_NOW, DBP0, &HEAD_ROW, &head, &found) != 0 || !found) {
         snprintf(why, sizeof why, "cannot read audit_head");
         goto fail;
     }
-    cp.count = db_cell_i64(head, 0, 0);
-    snprintf(cp.head, sizeof cp.head, "%s", db_cell(head, 0, 1));
+    cp.count = head.seq;
+    snprintf(cp.head, sizeof cp.head, "%.64s", head.hash);
     if (baseline(ctx->db, path, &base, &have_base, why, sizeof why) != 0)
         goto fail;
     if (have_base && (cp.count < base.count || (cp.count == base.count && strcmp(cp.head, base.head) != 0))) {
@@ -520,7 +548,6 @@ fail:
     app_log(LOG_ERROR, "audit", "msg=\"audit checkpoint not published\" reason=\"%s\"", why);
 done:
     free(line);
-    db_rows_free(head);
     return rc;
 }
 
@@ -528,22 +555,17 @@ done:
 
 void audit_cp_on_latest(app_req *r)
 {
-    db_rows *rows = NULL;
+    cp_row row;
+    bool found = false;
 
-    if (db_query(r->db, SQL_CP_LATEST, DBP0, &rows) != 0) {
+    if (db_query_one(r->db, SQL_CP_LATEST, DBP0, &CP_ROW, &row, &found) != 0)
         app_problem_db(r);
-        goto done;
-    }
-    if (rows->nrows == 0) {
+    else if (!found)
         app_problem(r, 404, "no_checkpoint", "No checkpoint yet",
                     "No audit checkpoint has been published yet.", NULL);
-        goto done;
-    }
-    app_reply_json(r, 200, json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id",
-                                     db_cell(rows, 0, 0), "payload", db_cell(rows, 0, 1),
-                                     "signature", db_cell(rows, 0, 2)));
-done:
-    db_rows_free(rows);
+    else
+        app_reply_json(r, 200, cp_line(&row));
+    db_row_clear(&CP_ROW, &row);
 }
 
 void audit_cp_on_key(app_req *r)
