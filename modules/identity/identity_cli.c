@@ -31,7 +31,7 @@
 
 static const char SQL_CLIENT_ADD[] =
     "INSERT INTO app_clients (name, status, created_at) VALUES (?, 'active', UTC_TIMESTAMP(3))";
-/* Lookups for find_id: the row's id, and for SQL_PARTNER_ID a flag. */
+/* Lookups for find_id: the row's id, and for SQL_PARTNER_ID_HMAC a flag. */
 static const char SQL_CLIENT_ID[] = "SELECT id FROM app_clients WHERE name = ? FOR UPDATE";
 static const char SQL_KEY_ADD[] =
     "INSERT INTO app_client_keys (client_id, kid, alg, public_pem, status, created_at) "
@@ -56,7 +56,9 @@ static const char SQL_SESSIONS_REVOKE[] =
 static const char SQL_PARTNER_ADD[] =
     "INSERT INTO partners (name, type, outlet_id, status, created_at) "
     "VALUES (?, ?, ?, 'active', UTC_TIMESTAMP(3))";
-static const char SQL_PARTNER_ID[] =
+static const char SQL_PARTNER_ID[] = "SELECT id FROM partners WHERE name = ? FOR UPDATE";
+/* flag: the partner has an HMAC key already. */
+static const char SQL_PARTNER_ID_HMAC[] =
     "SELECT id, hmac_key_id IS NOT NULL AS flag FROM partners WHERE name = ? FOR UPDATE";
 static const char SQL_CERT_ADD[] =
     "INSERT INTO partner_certs (sha256, partner_id, status, created_at) "
@@ -538,7 +540,7 @@ static int hmac_tx(db_conn *c, void *arg)
     size_t slen = 0;
     int rc = -1;
 
-    if (find_id(c, op, SQL_PARTNER_ID, DB_STR(op->a), "partner", op->a, &pid, &has) != 0)
+    if (find_id(c, op, SQL_PARTNER_ID_HMAC, DB_STR(op->a), "partner", op->a, &pid, &has) != 0)
         return -1;
     if (has && op->i == 0) {
         op->exit = IDENTITY_EXIT_EXISTS;
