@@ -7,6 +7,7 @@
 
 #include "modules/cases/workdays.h"
 #include "server/date.h"
+#include "server/parse.h"
 
 static const char *const STATES[] = {"submitted", "accepted", "in_progress",
                                      "completed", "rejected", "cancelled"};
@@ -169,20 +170,7 @@ const char *cases_rating_check(long long score, const char *comment)
 
 int cases_parse_query_int(const char *s, long long min, long long max, long long *out)
 {
-    long long v = 0;
-    if (s == NULL || *s == '\0')
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        if (v > (LLONG_MAX - (*s - '0')) / 10)
-            return -1; /* overflow: out of every range */
-        v = v * 10 + (*s - '0');
-    }
-    if (v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    return app_parse_digits(s, min, max, out);
 }
 
 int cases_time_check(const struct cases_calendar *cal, int32_t submitted, int32_t deadline,

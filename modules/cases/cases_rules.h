@@ -95,7 +95,8 @@ int cases_trip_refusal_status(const char *reason);
 
 /* A query parameter holding a whole number (limit, cursor): only ASCII
  * digits (no sign, blanks or trailing characters) with a value in
- * [min, max]. Returns 0 and sets *out, or -1 (out untouched). */
+ * [min, max]. Returns 0 and sets *out, or -1 (out untouched).
+ * app_parse_digits (server/parse.h), which other modules call. */
 int cases_parse_query_int(const char *s, long long min, long long max, long long *out);
 /* Page sizes of the list endpoints (documented in openapi.yaml). */
 #define CASES_LIST_LIMIT_MIN 1

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/cases/cases_rules.h"
 #include "modules/payments/csv.h"
 #include "modules/payments/payments_http.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
 #include "server/date.h"
+#include "server/parse.h"
 
 #define PAGE_DEFAULT 20
 #define PAGE_MAX 100
@@ -20,7 +20,7 @@
 static int path_id(const app_req *r, int64_t *out)
 {
     long long v = 0;
-    if (cases_parse_query_int(app_param(r, 0), 1, INT64_MAX, &v) != 0)
+    if (app_parse_digits(app_param(r, 0), 1, INT64_MAX, &v) != 0)
         return -1;
     *out = v;
     return 0;
@@ -42,11 +42,11 @@ static int list_args_parse(app_req *r, list_args *a)
     a->before = 0;
     a->date = app_query(r, "date");
     a->channel = app_query(r, "channel");
-    if (lim && cases_parse_query_int(lim, 1, PAGE_MAX, &a->limit) != 0) {
+    if (lim && app_parse_digits(lim, 1, PAGE_MAX, &a->limit) != 0) {
         app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
         return -1;
     }
-    if (before && cases_parse_query_int(before, 1, INT64_MAX, &a->before) != 0) {
+    if (before && app_parse_digits(before, 1, INT64_MAX, &a->before) != 0) {
         app_problem(r, 400, "bad_cursor", "Invalid cursor", "before is the next_before of the previous page.",
                     "before");
         return -1;

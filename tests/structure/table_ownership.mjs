@@ -42,11 +42,6 @@ const ALLOWED_TABLES = [
 const ALLOWED_INCLUDES = [
   ['db/seed.c', 'modules/registration/vin.h', 'seed generators not moved into the modules yet'],
   ['db/seed.c', 'modules/registration/plate_rules.h', 'seed generators not moved into the modules yet'],
-  // Pure-logic headers (no SQL, no state) used across modules; to become part
-  // of the owner's public header.
-  ['modules/violations/violations_rules.c', 'modules/registration/plate_rules.h', 'pure plate syntax'],
-  ['modules/payments/payments_recon_http.c', 'modules/cases/cases_rules.h', 'pure date rules'],
-  ['modules/people/people_cli.c', 'modules/identity/identity_cli_util.h', 'CLI argument helpers'],
 ];
 
 // ---------------------------------------------------------------------------
