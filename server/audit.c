@@ -301,9 +301,7 @@ static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, wa
 {
     void *all = NULL;
     walk_row *rows = NULL;
-    int nrows = 0;
-    head_row head;
-    bool found = false;
+    int nrows = 0, h;
     char prev[65] = ZERO64;
     char hash[65];
     int64_t expect = 1;
@@ -376,15 +374,11 @@ static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, wa
             res->n++;
         }
     }
-    if (head_get(c, SQL_HEAD_READ, &head, &found) != 0)
+    if ((h = audit_head_read(c, &res->head_seq, res->head)) < 0)
         goto done;
-    if (found) {
-        res->head_seq = head.seq;
-        snprintf(res->head, sizeof res->head, "%.64s", head.hash);
-    }
-    if (!found || res->head_seq != expect - 1 || strcmp(res->head, prev) != 0) {
+    if (h == 1 || res->head_seq != expect - 1 || strcmp(res->head, prev) != 0) {
         snprintf(msg, cap, "the chain ends at record %lld but the head says %lld (records removed "
-                 "from the end)", (long long)expect - 1, found ? (long long)res->head_seq : -1LL);
+                 "from the end)", (long long)expect - 1, h == 0 ? (long long)res->head_seq : -1LL);
         rc = 1;
         goto done;
     }
@@ -447,6 +441,22 @@ int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *ms
             snprintf(msg, cap, "audit chain intact: %lld records, all keyed", (long long)v.res.n);
     }
     return v.result;
+}
+
+int audit_head_read(db_conn *c, int64_t *count, char head[65])
+{
+    head_row row;
+    bool found = false;
+
+    *count = 0;
+    head[0] = '\0';
+    if (head_get(c, SQL_HEAD_READ, &row, &found) != 0)
+        return -1;
+    if (!found)
+        return 1;
+    *count = row.seq;
+    snprintf(head, 65, "%.64s", row.hash);
+    return 0;
 }
 
 int audit_is_sealed(db_conn *c)

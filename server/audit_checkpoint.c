@@ -25,20 +25,11 @@ static audit_cp_key own_key;
 static char *own_pem;
 static bool have_key;
 
-static const char SQL_HEAD_NOW[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
 static const char SQL_CP_LATEST[] =
     "SELECT key_id, payload, signature FROM audit_checkpoints ORDER BY id DESC LIMIT 1";
 static const char SQL_CP_INSERT[] =
     "INSERT INTO audit_checkpoints (issued_at, record_count, head, key_id, payload, signature) "
     "VALUES (?, ?, ?, ?, ?, ?)";
-
-/* Text buffers hold any value of their utf8mb4 column. */
-typedef struct head_row {
-    int64_t seq;
-    char hash[257];                 /* CHAR(64) */
-} head_row;
-static const db_col HEAD_COLS[] = {DBR_I64(head_row, seq), DBR_CHARS(head_row, hash)};
-static const db_row_spec HEAD_ROW = DB_ROW_SPEC(head_row, HEAD_COLS);
 
 /* The latest published checkpoint; db_row_clear frees payload and signature. */
 typedef struct cp_row {
@@ -482,9 +473,8 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
 {
     const char *dir = server_conf.audit.checkpoint_dir;
     char path[4096], why[512] = "", *line = NULL;
-    head_row head;
     audit_cp cp = {0}, base;
-    bool have_base = false, found = false;
+    bool have_base = false;
     struct timespec ts;
     struct tm tm;
     int rc = -1;
@@ -496,12 +486,10 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
         snprintf(why, sizeof why, "audit.checkpoint_dir is too long");
         goto fail;
     }
-    if (db_query_one(ctx->db, SQL_HEAD_NOW, DBP0, &HEAD_ROW, &head, &found) != 0 || !found) {
+    if (audit_head_read(ctx->db, &cp.count, cp.head) != 0) {
         snprintf(why, sizeof why, "cannot read audit_head");
         goto fail;
     }
-    cp.count = head.seq;
-    snprintf(cp.head, sizeof cp.head, "%.64s", head.hash);
     if (baseline(ctx->db, path, &base, &have_base, why, sizeof why) != 0)
         goto fail;
     if (have_base && (cp.count < base.count || (cp.count == base.count && strcmp(cp.head, base.head) != 0))) {
