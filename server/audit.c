@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "db/rows.h"
 #include "server/audit.h"
 #include "server/config.h"
 #include "server/crypto.h"
@@ -31,12 +32,64 @@ static const char SQL_INSERT[] =
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1";
 static const char SQL_WALK[] =
-    "SELECT seq, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f'), caller_kind, caller_id, client_id, "
+    "SELECT seq, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f') AS at, caller_kind, caller_id, client_id, "
     "outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, "
     "prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000";
 static const char SQL_HEAD_READ[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
 static const char SQL_SEAL_FIND[] =
     "SELECT seq FROM audit_log WHERE action = ? ORDER BY seq LIMIT 1";
+
+/* Hashes are read into buffers that hold any CHAR(64) utf8mb4 value, so a
+ * tampered row is reported as altered, not as a read error. */
+typedef struct head_row {
+    int64_t seq;
+    char hash[257];
+} head_row;
+static const db_col HEAD_COLS[] = {DBR_I64(head_row, seq), DBR_CHARS(head_row, hash)};
+static const db_row_spec HEAD_ROW = DB_ROW_SPEC(head_row, HEAD_COLS);
+
+typedef struct seq_row {
+    int64_t seq;
+} seq_row;
+static const db_col SEQ_COLS[] = {DBR_I64(seq_row, seq)};
+static const db_row_spec SEQ_ROW = DB_ROW_SPEC(seq_row, SEQ_COLS);
+
+/* A record as the chain hashes it: every field as its stored text (integers
+ * in decimal, at to the microsecond). */
+typedef struct walk_row {
+    int64_t seq;
+    char *at, *caller_kind, *caller_id, *client_id, *outlet_id, *roles, *action;
+    char *target_type, *target_id;  /* NULL when NULL */
+    char *outcome, *peer, *request_id;
+    char *detail;                   /* NULL when NULL */
+    char prev_hash[257], hash[257];
+} walk_row;
+static const db_col WALK_COLS[] = {
+    DBR_I64(walk_row, seq),
+    DBR_STR(walk_row, at),
+    DBR_STR(walk_row, caller_kind),
+    DBR_STR(walk_row, caller_id),
+    DBR_STR(walk_row, client_id),
+    DBR_STR(walk_row, outlet_id),
+    DBR_STR(walk_row, roles),
+    DBR_STR(walk_row, action),
+    DBR_STR_NULL(walk_row, target_type),
+    DBR_STR_NULL(walk_row, target_id),
+    DBR_STR(walk_row, outcome),
+    DBR_STR(walk_row, peer),
+    DBR_STR(walk_row, request_id),
+    DBR_STR_NULL(walk_row, detail),
+    DBR_CHARS(walk_row, prev_hash),
+    DBR_CHARS(walk_row, hash),
+};
+static const db_row_spec WALK_ROW = DB_ROW_SPEC(walk_row, WALK_COLS);
+
+/* The audit_head row; *found false when it is missing. head may be locked
+ * (SQL_HEAD) or read (SQL_HEAD_READ). */
+static int head_get(db_conn *c, const char *sql, head_row *head, bool *found)
+{
+    return db_query_one(c, sql, DBP0, &HEAD_ROW, head, found);
+}
 
 int audit_init(char *err, size_t errlen)
 {
@@ -126,7 +179,8 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
                     const char *outcome, json_t *detail)
 {
     static const app_principal sys = {.kind = CALLER_SYSTEM, .name = "system"};
-    db_rows *head = NULL;
+    head_row head;
+    bool found = false;
     char at[40], seqs[24], ids[4][24], prev[65], hash[65];
     char *det = NULL, *canon = NULL;
     const char *fields[14];
@@ -141,14 +195,14 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
         app_log(LOG_ERROR, "audit", "msg=\"audit record refused: no chain key (audit_init)\"");
         goto fail;
     }
-    if (db_query(c, SQL_HEAD, DBP0, &head) != 0)
+    if (head_get(c, SQL_HEAD, &head, &found) != 0)
         goto fail;
-    if (head->nrows != 1) {
+    if (!found) {
         app_log(LOG_ERROR, "audit", "msg=\"audit_head row missing\"");
         goto fail;
     }
-    seq = db_cell_i64(head, 0, 0) + 1;
-    snprintf(prev, sizeof prev, "%s", db_cell(head, 0, 1));
+    seq = head.seq + 1;
+    snprintf(prev, sizeof prev, "%.64s", head.hash);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
@@ -188,7 +242,6 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
 fail:
     free(det);
     free(canon);
-    db_rows_free(head);
     return rc;
 }
 
@@ -246,7 +299,9 @@ typedef struct walk_result {
 static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, walk_result *res,
                 char *msg, size_t cap)
 {
-    db_rows *rows = NULL, *head = NULL;
+    void *all = NULL;
+    walk_row *rows = NULL;
+    int nrows = 0, h;
     char prev[65] = ZERO64;
     char hash[65];
     int64_t expect = 1;
@@ -261,52 +316,57 @@ static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, wa
             goto done;
         }
     for (;;) {
-        db_rows_free(rows);
+        db_row_array_free(&WALK_ROW, rows, nrows);
         rows = NULL;
-        if (db_query(c, SQL_WALK, DBP(DB_I64(expect - 1)), &rows) != 0)
+        nrows = 0;
+        if (db_query_all(c, SQL_WALK, DBP(DB_I64(expect - 1)), &WALK_ROW, &all, &nrows) != 0)
             goto done;
-        if (rows->nrows == 0)
+        rows = all;
+        if (nrows == 0)
             break;
-        for (int i = 0; i < rows->nrows; i++) {
-            const char *f[14];
+        for (int i = 0; i < nrows; i++) {
+            const walk_row *w = &rows[i];
+            char seqs[24];
             char *canon;
-            int64_t seq = db_cell_i64(rows, i, 0);
-            if (seq != expect) {
+            if (w->seq != expect) {
                 snprintf(msg, cap, "record %lld is missing (next present is %lld)", (long long)expect,
-                         (long long)seq);
+                         (long long)w->seq);
                 rc = 1;
                 goto done;
             }
-            if (strcmp(db_cell(rows, i, 14), prev) != 0) {
+            if (strcmp(w->prev_hash, prev) != 0) {
                 snprintf(msg, cap, "record %lld does not link to record %lld (reordered or replaced)",
-                         (long long)seq, (long long)seq - 1);
+                         (long long)w->seq, (long long)w->seq - 1);
                 rc = 1;
                 goto done;
             }
-            for (int k = 0; k < 14; k++)
-                f[k] = db_cell(rows, i, k);
-            if (!keyed && strcmp(f[7], AUDIT_SEAL_ACTION) == 0) {
+            snprintf(seqs, sizeof seqs, "%lld", (long long)w->seq);
+            if (!keyed && strcmp(w->action, AUDIT_SEAL_ACTION) == 0) {
                 keyed = true;
-                res->keyed_from = seq;
+                res->keyed_from = w->seq;
             }
             /* NOT NULL columns: the empty string when the writer had "". */
-            canon = audit_canonical(f, 14);
+            canon = audit_canonical((const char *[]){seqs, w->at, w->caller_kind, w->caller_id, w->client_id,
+                                                     w->outlet_id, w->roles, w->action, w->target_type,
+                                                     w->target_id, w->outcome, w->peer, w->request_id,
+                                                     w->detail},
+                                    14);
             if (keyed)
                 audit_mac(chain_key, prev, canon, hash);
             else
                 audit_hash(prev, canon, hash);
             free(canon);
-            if (strcmp(hash, db_cell(rows, i, 15)) != 0) {
+            if (strcmp(hash, w->hash) != 0) {
                 snprintf(msg, cap, "record %lld was altered (content does not match its %s)",
-                         (long long)seq, keyed ? "keyed hash" : "hash");
+                         (long long)w->seq, keyed ? "keyed hash" : "hash");
                 rc = 1;
                 goto done;
             }
             snprintf(prev, sizeof prev, "%s", hash);
-            for (; ai < na && a[ai].count == seq; ai++)
+            for (; ai < na && a[ai].count == w->seq; ai++)
                 if (strcmp(a[ai].head, hash) != 0) {
                     snprintf(msg, cap, "record %lld differs from %s (the chain up to it was rewritten)",
-                             (long long)seq, a[ai].what);
+                             (long long)w->seq, a[ai].what);
                     rc = 1;
                     goto done;
                 }
@@ -314,15 +374,11 @@ static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, wa
             res->n++;
         }
     }
-    if (db_query(c, SQL_HEAD_READ, DBP0, &head) != 0)
+    if ((h = audit_head_read(c, &res->head_seq, res->head)) < 0)
         goto done;
-    if (head->nrows == 1) {
-        res->head_seq = db_cell_i64(head, 0, 0);
-        snprintf(res->head, sizeof res->head, "%s", db_cell(head, 0, 1));
-    }
-    if (head->nrows != 1 || res->head_seq != expect - 1 || strcmp(res->head, prev) != 0) {
+    if (h == 1 || res->head_seq != expect - 1 || strcmp(res->head, prev) != 0) {
         snprintf(msg, cap, "the chain ends at record %lld but the head says %lld (records removed "
-                 "from the end)", (long long)expect - 1, head->nrows ? (long long)res->head_seq : -1LL);
+                 "from the end)", (long long)expect - 1, h == 0 ? (long long)res->head_seq : -1LL);
         rc = 1;
         goto done;
     }
@@ -341,8 +397,7 @@ static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, wa
     }
     rc = 0;
 done:
-    db_rows_free(rows);
-    db_rows_free(head);
+    db_row_array_free(&WALK_ROW, rows, nrows);
     return rc;
 }
 
@@ -388,14 +443,30 @@ int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *ms
     return v.result;
 }
 
+int audit_head_read(db_conn *c, int64_t *count, char head[65])
+{
+    head_row row;
+    bool found = false;
+
+    *count = 0;
+    head[0] = '\0';
+    if (head_get(c, SQL_HEAD_READ, &row, &found) != 0)
+        return -1;
+    if (!found)
+        return 1;
+    *count = row.seq;
+    snprintf(head, 65, "%.64s", row.hash);
+    return 0;
+}
+
 int audit_is_sealed(db_conn *c)
 {
-    db_rows *rows = NULL;
-    int rc = -1;
-    if (db_query(c, SQL_SEAL_FIND, DBP(DB_STR(AUDIT_SEAL_ACTION)), &rows) == 0)
-        rc = rows->nrows > 0;
-    db_rows_free(rows);
-    return rc;
+    seq_row row;
+    bool found = false;
+
+    if (db_query_one(c, SQL_SEAL_FIND, DBP(DB_STR(AUDIT_SEAL_ACTION)), &SEQ_ROW, &row, &found) != 0)
+        return -1;
+    return found;
 }
 
 typedef struct seal_arg {
@@ -407,16 +478,17 @@ typedef struct seal_arg {
 static int seal_tx(db_conn *c, void *arg)
 {
     seal_arg *s = arg;
-    db_rows *head = NULL;
+    head_row head;
+    bool found = false;
     walk_result res;
     char why[256] = "";
     json_t *detail = NULL;
     int sealed, w, rc = -1;
 
     /* The head lock keeps writers out until the seal commits. */
-    if (db_query(c, SQL_HEAD, DBP0, &head) != 0)
+    if (head_get(c, SQL_HEAD, &head, &found) != 0)
         goto done;
-    if (head->nrows != 1) {
+    if (!found) {
         snprintf(s->msg, s->cap, "audit_head row missing");
         goto done;
     }
@@ -430,24 +502,23 @@ static int seal_tx(db_conn *c, void *arg)
     }
     if ((w = walk(c, NULL, 0, false, &res, why, sizeof why)) < 0)
         goto done;
-    detail = json_pack("{sIsssb}", "legacy_count", (json_int_t)db_cell_i64(head, 0, 0), "legacy_head",
-                       db_cell(head, 0, 1), "legacy_intact", w == 0);
+    detail = json_pack("{sIsssb}", "legacy_count", (json_int_t)head.seq, "legacy_head",
+                       head.hash, "legacy_intact", w == 0);
     if (w != 0)
         json_object_set_new(detail, "legacy_problem", json_string(why));
     if (audit_write_sys(c, NULL, "migrate", "", AUDIT_SEAL_ACTION, "audit_log", NULL, "ok", detail) != 0)
         goto done;
     if (w == 0)
         snprintf(s->msg, s->cap, "audit chain keyed: %lld earlier records verified and sealed",
-                 (long long)db_cell_i64(head, 0, 0));
+                 (long long)head.seq);
     else
         snprintf(s->msg, s->cap, "audit chain keyed, but the %lld earlier records are broken: %s "
                  "(sealed as found; audit verify keeps reporting it)",
-                 (long long)db_cell_i64(head, 0, 0), why);
+                 (long long)head.seq, why);
     s->result = 1;
     rc = 0;
 done:
     json_decref(detail);
-    db_rows_free(head);
     return rc;
 }
 

@@ -56,6 +56,10 @@ void audit_denied(app_req *r, const char *perm, const char *reason);
 int audit_seal(db_conn *c, char *msg, size_t cap);
 /* 1 when the chain has its seal, 0 when not, -1 on a database error. */
 int audit_is_sealed(db_conn *c);
+/* The chain head as it stands (a plain read, no lock): *count records,
+ * the last one's hash in head (64 hex). 0, 1 when the head row is missing,
+ * -1 on a database error. */
+int audit_head_read(db_conn *c, int64_t *count, char head[65]);
 
 /* A point the chain must pass through, from a signed checkpoint: after
  * count records the hash is head. what names it in messages. */

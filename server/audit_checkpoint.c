@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "db/rows.h"
 #include "server/audit_checkpoint.h"
 #include "server/config.h"
 #include "server/crypto.h"
@@ -24,12 +25,30 @@ static audit_cp_key own_key;
 static char *own_pem;
 static bool have_key;
 
-static const char SQL_HEAD_NOW[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
 static const char SQL_CP_LATEST[] =
     "SELECT key_id, payload, signature FROM audit_checkpoints ORDER BY id DESC LIMIT 1";
 static const char SQL_CP_INSERT[] =
     "INSERT INTO audit_checkpoints (issued_at, record_count, head, key_id, payload, signature) "
     "VALUES (?, ?, ?, ?, ?, ?)";
+
+/* The latest published checkpoint; db_row_clear frees payload and signature. */
+typedef struct cp_row {
+    char key_id[129];               /* CHAR(32) */
+    char *payload, *signature;
+} cp_row;
+static const db_col CP_COLS[] = {
+    DBR_CHARS(cp_row, key_id),
+    DBR_STR(cp_row, payload),
+    DBR_STR(cp_row, signature),
+};
+static const db_row_spec CP_ROW = DB_ROW_SPEC(cp_row, CP_COLS);
+
+/* The checkpoint line of a row, as the file holds it (new reference). */
+static json_t *cp_line(const cp_row *row)
+{
+    return json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id", row->key_id, "payload",
+                     row->payload, "signature", row->signature);
+}
 
 int audit_cp_init(char *err, size_t errlen)
 {
@@ -402,7 +421,8 @@ done:
 static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, char *why, size_t cap)
 {
     char *line = NULL, w[160];
-    db_rows *rows = NULL;
+    cp_row row = {0};
+    bool found = false;
     audit_cp cp;
     int rc = -1;
 
@@ -423,13 +443,12 @@ static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, ch
             *have = true;
         }
     }
-    if (db_query(c, SQL_CP_LATEST, DBP0, &rows) != 0) {
+    if (db_query_one(c, SQL_CP_LATEST, DBP0, &CP_ROW, &row, &found) != 0) {
         snprintf(why, cap, "database: %s", db_errmsg(c));
         goto done;
     }
-    if (rows->nrows == 1 && strcmp(db_cell(rows, 0, 0), own_key.key_id) == 0) {
-        json_t *l = json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id", db_cell(rows, 0, 0),
-                              "payload", db_cell(rows, 0, 1), "signature", db_cell(rows, 0, 2));
+    if (found && strcmp(row.key_id, own_key.key_id) == 0) {
+        json_t *l = cp_line(&row);
         char *text = json_dumps(l, JSON_COMPACT);
         int ok = text ? audit_cp_parse(text, &own_key, 1, &cp, w, sizeof w) : -1;
         free(text);
@@ -446,7 +465,7 @@ static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, ch
     rc = 0;
 done:
     free(line);
-    db_rows_free(rows);
+    db_row_clear(&CP_ROW, &row);
     return rc;
 }
 
@@ -454,7 +473,6 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
 {
     const char *dir = server_conf.audit.checkpoint_dir;
     char path[4096], why[512] = "", *line = NULL;
-    db_rows *head = NULL;
     audit_cp cp = {0}, base;
     bool have_base = false;
     struct timespec ts;
@@ -468,12 +486,10 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
         snprintf(why, sizeof why, "audit.checkpoint_dir is too long");
         goto fail;
     }
-    if (db_query(ctx->db, SQL_HEAD_NOW, DBP0, &head) != 0 || head->nrows != 1) {
+    if (audit_head_read(ctx->db, &cp.count, cp.head) != 0) {
         snprintf(why, sizeof why, "cannot read audit_head");
         goto fail;
     }
-    cp.count = db_cell_i64(head, 0, 0);
-    snprintf(cp.head, sizeof cp.head, "%s", db_cell(head, 0, 1));
     if (baseline(ctx->db, path, &base, &have_base, why, sizeof why) != 0)
         goto fail;
     if (have_base && (cp.count < base.count || (cp.count == base.count && strcmp(cp.head, base.head) != 0))) {
@@ -520,7 +536,6 @@ fail:
     app_log(LOG_ERROR, "audit", "msg=\"audit checkpoint not published\" reason=\"%s\"", why);
 done:
     free(line);
-    db_rows_free(head);
     return rc;
 }
 
@@ -528,22 +543,17 @@ done:
 
 void audit_cp_on_latest(app_req *r)
 {
-    db_rows *rows = NULL;
+    cp_row row;
+    bool found = false;
 
-    if (db_query(r->db, SQL_CP_LATEST, DBP0, &rows) != 0) {
+    if (db_query_one(r->db, SQL_CP_LATEST, DBP0, &CP_ROW, &row, &found) != 0)
         app_problem_db(r);
-        goto done;
-    }
-    if (rows->nrows == 0) {
+    else if (!found)
         app_problem(r, 404, "no_checkpoint", "No checkpoint yet",
                     "No audit checkpoint has been published yet.", NULL);
-        goto done;
-    }
-    app_reply_json(r, 200, json_pack("{ssssssss}", "algorithm", AUDIT_CP_ALG, "key_id",
-                                     db_cell(rows, 0, 0), "payload", db_cell(rows, 0, 1),
-                                     "signature", db_cell(rows, 0, 2)));
-done:
-    db_rows_free(rows);
+    else
+        app_reply_json(r, 200, cp_line(&row));
+    db_row_clear(&CP_ROW, &row);
 }
 
 void audit_cp_on_key(app_req *r)

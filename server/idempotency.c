@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/rows.h"
 #include "server/config.h"
 #include "server/crypto.h"
 #include "server/http_internal.h"
@@ -21,7 +22,7 @@ static const char SQL_CLAIM[] =
     "VALUES (?, ?, ?, 'in_flight', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
 static const char SQL_GET[] =
     "SELECT id, fingerprint, state, status, content_type, body, headers, "
-    "TIMESTAMPDIFF(SECOND, updated_at, UTC_TIMESTAMP(3)) FROM idempotency_keys "
+    "TIMESTAMPDIFF(SECOND, updated_at, UTC_TIMESTAMP(3)) AS age_s FROM idempotency_keys "
     "WHERE principal = ? AND idem_key = ?";
 static const char SQL_TAKEOVER[] =
     "UPDATE idempotency_keys SET updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight' "
@@ -31,6 +32,31 @@ static const char SQL_STORE[] =
     "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight'";
 static const char SQL_RELEASE[] =
     "DELETE FROM idempotency_keys WHERE id = ? AND state = 'in_flight'";
+
+/* A claimed key (SQL_GET); the stored response is set once state is done. */
+typedef struct idem_row {
+    int64_t id;
+    char fingerprint[257];          /* CHAR(64) utf8mb4 */
+    char state[16];                 /* ENUM */
+    int32_t status;                 /* 0 while in flight */
+    bool has_status;
+    char *content_type;             /* NULL: no body */
+    unsigned char *body;
+    size_t body_len;
+    char *headers;                  /* JSON [[name, value], ...] */
+    int64_t age_s;                  /* seconds since its last update */
+} idem_row;
+static const db_col IDEM_COLS[] = {
+    DBR_I64(idem_row, id),
+    DBR_CHARS(idem_row, fingerprint),
+    DBR_CHARS(idem_row, state),
+    DBR_I32_NULL(idem_row, status, has_status),
+    DBR_STR_NULL(idem_row, content_type),
+    DBR_BLOB_NULL(idem_row, body, body_len),
+    DBR_STR_NULL(idem_row, headers),
+    DBR_I64(idem_row, age_s),
+};
+static const db_row_spec IDEM_ROW = DB_ROW_SPEC(idem_row, IDEM_COLS);
 
 static void scope_of(const app_req *r, char *out, size_t cap)
 {
@@ -76,11 +102,10 @@ static char *headers_json(const app_req *r)
     return s;
 }
 
-static void replay(app_req *r, const db_rows *rows)
+static void replay(app_req *r, const idem_row *row)
 {
-    const char *type = db_cell(rows, 0, 4);
-    const char *hdrs = db_cell(rows, 0, 6);
-    json_t *a = hdrs ? json_loads(hdrs, 0, NULL) : NULL;
+    const char *type = row->content_type;
+    json_t *a = row->headers ? json_loads(row->headers, 0, NULL) : NULL;
     size_t i;
     json_t *h;
 
@@ -96,10 +121,9 @@ static void replay(app_req *r, const db_rows *rows)
     else
         type = "application/octet-stream";
     if (type)
-        app_reply_bytes(r, (int)db_cell_i64(rows, 0, 3), type, db_cell(rows, 0, 5) ? db_cell(rows, 0, 5) : "",
-                        db_cell_len(rows, 0, 5));
+        app_reply_bytes(r, row->status, type, row->body ? (const void *)row->body : "", row->body_len);
     else
-        app_reply_empty(r, (int)db_cell_i64(rows, 0, 3));
+        app_reply_empty(r, row->status);
     json_array_foreach(a, i, h)
         app_add_header(r, json_string_value(json_array_get(h, 0)), json_string_value(json_array_get(h, 1)));
     json_decref(a);
@@ -111,7 +135,8 @@ int idem_begin(app_req *r)
     const char *key = app_header(r, "Idempotency-Key");
     char scope[96], fp[65];
     uint64_t id = 0, affected = 0;
-    db_rows *rows = NULL;
+    idem_row row = {0};
+    bool found = false;
     int rc = 0;
 
     if (key == NULL && !(r->route->flags & ROUTE_IDEMPOTENT))
@@ -136,31 +161,30 @@ int idem_begin(app_req *r)
     }
     if (db_error(r->db) != DB_ERR_DUP)
         goto dberr;
-    if (db_query(r->db, SQL_GET, DBP(DB_STR(scope), DB_STR(key)), &rows) != 0)
+    if (db_query_one(r->db, SQL_GET, DBP(DB_STR(scope), DB_STR(key)), &IDEM_ROW, &row, &found) != 0)
         goto dberr;
-    if (rows->nrows == 0) {
+    if (!found) {
         app_add_header(r, "Retry-After", "1");
         app_problem(r, 409, "idempotency_key_in_flight", "Request in progress",
                     "A request with this Idempotency-Key is being processed.", "Idempotency-Key");
         goto done;
     }
-    if (strcmp(db_cell(rows, 0, 1), fp) != 0) {
+    if (strcmp(row.fingerprint, fp) != 0) {
         app_problem(r, 422, "idempotency_key_reused", "Idempotency-Key reused",
                     "This Idempotency-Key was used with a different request.", "Idempotency-Key");
         goto done;
     }
-    if (strcmp(db_cell(rows, 0, 2), "done") == 0) {
-        replay(r, rows);
+    if (strcmp(row.state, "done") == 0) {
+        replay(r, &row);
         goto done;
     }
-    if (db_cell_i64(rows, 0, 7) >= server_conf.idempotency.stale_s) {
-        if (db_exec(r->db, SQL_TAKEOVER,
-                    DBP(DB_I64(db_cell_i64(rows, 0, 0)), DB_I64(server_conf.idempotency.stale_s)),
+    if (row.age_s >= server_conf.idempotency.stale_s) {
+        if (db_exec(r->db, SQL_TAKEOVER, DBP(DB_I64(row.id), DB_I64(server_conf.idempotency.stale_s)),
                     &affected, NULL) != 0)
             goto dberr;
         if (affected == 1) {
             r->priv->idem_claimed = true;
-            r->priv->idem_row = db_cell_i64(rows, 0, 0);
+            r->priv->idem_row = row.id;
             rc = 1;
             goto done;
         }
@@ -172,7 +196,7 @@ int idem_begin(app_req *r)
 dberr:
     app_problem_db(r);
 done:
-    db_rows_free(rows);
+    db_row_clear(&IDEM_ROW, &row);
     return rc;
 }
 

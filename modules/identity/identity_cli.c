@@ -10,7 +10,7 @@
  * Each change is one transaction with its audit record (caller "system",
  * request id "cli"). Secrets never travel in argv: operator passwords come
  * from ONETRIP_OPERATOR_PASSWORD or a file; an HMAC secret is generated here
- * and printed once. Exit codes: see identity_cli_util.h. */
+ * and printed once. Exit codes: see server/cli_util.h. */
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -20,7 +20,8 @@
 #include <string.h>
 
 #include "modules/identity/identity_cli.h"
-#include "modules/identity/identity_cli_util.h"
+#include "server/cli_util.h"
+#include "db/rows.h"
 #include "server/audit.h"
 #include "server/auth_token.h"
 #include "server/crypto.h"
@@ -30,6 +31,7 @@
 
 static const char SQL_CLIENT_ADD[] =
     "INSERT INTO app_clients (name, status, created_at) VALUES (?, 'active', UTC_TIMESTAMP(3))";
+/* Lookups for find_id: the row's id, and for SQL_PARTNER_ID_HMAC a flag. */
 static const char SQL_CLIENT_ID[] = "SELECT id FROM app_clients WHERE name = ? FOR UPDATE";
 static const char SQL_KEY_ADD[] =
     "INSERT INTO app_client_keys (client_id, kid, alg, public_pem, status, created_at) "
@@ -54,12 +56,15 @@ static const char SQL_SESSIONS_REVOKE[] =
 static const char SQL_PARTNER_ADD[] =
     "INSERT INTO partners (name, type, outlet_id, status, created_at) "
     "VALUES (?, ?, ?, 'active', UTC_TIMESTAMP(3))";
-static const char SQL_PARTNER_ID[] =
-    "SELECT id, hmac_key_id IS NOT NULL FROM partners WHERE name = ? FOR UPDATE";
+static const char SQL_PARTNER_ID[] = "SELECT id FROM partners WHERE name = ? FOR UPDATE";
+/* flag: the partner has an HMAC key already. */
+static const char SQL_PARTNER_ID_HMAC[] =
+    "SELECT id, hmac_key_id IS NOT NULL AS flag FROM partners WHERE name = ? FOR UPDATE";
 static const char SQL_CERT_ADD[] =
     "INSERT INTO partner_certs (sha256, partner_id, status, created_at) "
     "VALUES (?, ?, 'active', UTC_TIMESTAMP(3))";
-static const char SQL_CERT_ID[] = "SELECT partner_id FROM partner_certs WHERE sha256 = ? FOR UPDATE";
+static const char SQL_CERT_ID[] =
+    "SELECT partner_id AS id FROM partner_certs WHERE sha256 = ? FOR UPDATE";
 static const char SQL_CERT_REVOKE[] = "UPDATE partner_certs SET status = 'revoked' WHERE sha256 = ?";
 static const char SQL_PARTNER_HMAC[] =
     "UPDATE partners SET hmac_key_id = ?, hmac_secret_enc = ? WHERE id = ?";
@@ -178,27 +183,34 @@ typedef struct cli_op {
     char msg[160];        /* fn's message when it rolls back */
 } cli_op;
 
-/* Looks up one id: 0 found, 1 absent (op->exit/msg set), -1 db error. */
+typedef struct id_row {
+    int64_t id;
+    bool flag;
+} id_row;
+static const db_col ID_COLS[] = {DBR_I64(id_row, id)};
+static const db_row_spec ID_ROW = DB_ROW_SPEC(id_row, ID_COLS);
+static const db_col ID_FLAG_COLS[] = {DBR_I64(id_row, id), DBR_BOOL(id_row, flag)};
+static const db_row_spec ID_FLAG_ROW = DB_ROW_SPEC(id_row, ID_FLAG_COLS);
+
+/* Looks up one id (and, with flag != NULL, the query's flag column):
+ * 0 found, 1 absent (op->exit/msg set), -1 db error. */
 static int find_id(db_conn *c, cli_op *op, const char *sql, db_val key, const char *what,
-                   const char *name, int64_t *id, int64_t *col1)
+                   const char *name, int64_t *id, bool *flag)
 {
-    db_rows *r = NULL;
-    int rc = -1;
-    if (db_query(c, sql, &key, 1, &r) != 0)
-        goto done;
-    if (r->nrows != 1) {
-        op->exit = IDENTITY_EXIT_FAIL;
+    id_row row;
+    bool found = false;
+
+    if (db_query_one(c, sql, &key, 1, flag ? &ID_FLAG_ROW : &ID_ROW, &row, &found) != 0)
+        return -1;
+    if (!found) {
+        op->exit = CLI_EXIT_FAIL;
         snprintf(op->msg, sizeof op->msg, "no %s named %s", what, name);
-        rc = 1;
-        goto done;
+        return 1;
     }
-    *id = db_cell_i64(r, 0, 0);
-    if (col1)
-        *col1 = r->ncols > 1 ? db_cell_i64(r, 0, 1) : 0;
-    rc = 0;
-done:
-    db_rows_free(r);
-    return rc;
+    *id = row.id;
+    if (flag)
+        *flag = row.flag;
+    return 0;
 }
 
 static int audit_cli(db_conn *c, const char *action, const char *ttype, int64_t id, json_t *det)
@@ -213,16 +225,10 @@ static int audit_cli(db_conn *c, const char *action, const char *ttype, int64_t 
 
 static int run(db_conn *c, cli_op *op, const char *what, db_tx_fn fn)
 {
-    int rc = identity_cli_tx(c, op->cmd, what, fn, op, &op->exit);
-    if (rc != IDENTITY_EXIT_OK && op->msg[0])
+    int rc = cli_tx(c, op->cmd, what, fn, op, &op->exit);
+    if (rc != CLI_EXIT_OK && op->msg[0])
         fprintf(stderr, "onetripd %s: %s\n", op->cmd, op->msg);
     return rc;
-}
-
-static int usage_fail(const char *usage)
-{
-    fprintf(stderr, "usage: onetripd %s\n", usage);
-    return IDENTITY_EXIT_USAGE;
 }
 
 /* ---- client -------------------------------------------------------------- */
@@ -283,18 +289,18 @@ static int client_disable_tx(db_conn *c, void *arg)
 static int client_cmd(db_conn *c, int argc, char **argv)
 {
     static const char *const valued[] = {"--kid", "--alg", "--pem", NULL};
-    identity_args a;
+    cli_args a;
     cli_op op = {.cmd = "client"};
     char *raw = NULL, *pem = NULL;
     const char *why = NULL;
     size_t len = 0;
-    int rc = IDENTITY_EXIT_USAGE;
+    int rc = CLI_EXIT_USAGE;
 
-    if (identity_args_parse("client", argc, argv, valued, NULL, &a) != 0)
-        return usage_fail(CLIENT_USAGE);
+    if (cli_args_parse("client", argc, argv, valued, NULL, &a) != 0)
+        return cli_usage(CLIENT_USAGE);
     if (a.npos == 2 && a.nopt == 0 && strcmp(a.pos[0], "add") == 0) {
         if (!identity_name_ok(a.pos[1], 64))
-            return usage_fail(CLIENT_USAGE);
+            return cli_usage(CLIENT_USAGE);
         op.a = a.pos[1];
         rc = run(c, &op, "client with this name", client_add_tx);
         if (rc == 0)
@@ -317,22 +323,22 @@ static int client_cmd(db_conn *c, int argc, char **argv)
     }
     if (a.npos == 3 && strcmp(a.pos[0], "key") == 0 && strcmp(a.pos[1], "add") == 0) {
         op.a = a.pos[2];
-        op.b = identity_args_get(&a, "--kid");
-        op.c = identity_args_get(&a, "--alg");
-        if (!identity_name_ok(op.b, 64) || op.c == NULL || identity_args_get(&a, "--pem") == NULL ||
+        op.b = cli_args_get(&a, "--kid");
+        op.c = cli_args_get(&a, "--alg");
+        if (!identity_name_ok(op.b, 64) || op.c == NULL || cli_args_get(&a, "--pem") == NULL ||
             strcmp(op.b, AUTH_OPERATOR_KID) == 0)
-            return usage_fail(CLIENT_USAGE);
+            return cli_usage(CLIENT_USAGE);
         if (strcmp(op.c, "ES256") != 0 && strcmp(op.c, "RS256") != 0) {
             fprintf(stderr, "onetripd client: --alg must be ES256 or RS256\n");
-            return IDENTITY_EXIT_USAGE;
+            return CLI_EXIT_USAGE;
         }
-        raw = identity_read_file("client", identity_args_get(&a, "--pem"), 65536, &len);
+        raw = cli_read_file("client", cli_args_get(&a, "--pem"), 65536, &len);
         if (raw == NULL)
-            return IDENTITY_EXIT_FAIL;
+            return CLI_EXIT_FAIL;
         pem = identity_pubkey_check(raw, len, op.c, &why);
         if (pem == NULL) {
-            fprintf(stderr, "onetripd client: %s: %s\n", identity_args_get(&a, "--pem"), why);
-            rc = IDENTITY_EXIT_USAGE;
+            fprintf(stderr, "onetripd client: %s: %s\n", cli_args_get(&a, "--pem"), why);
+            rc = CLI_EXIT_USAGE;
         } else {
             op.d = pem;
             rc = run(c, &op, "key with this kid", key_add_tx);
@@ -343,7 +349,7 @@ static int client_cmd(db_conn *c, int argc, char **argv)
         free(pem);
         return rc;
     }
-    return usage_fail(CLIENT_USAGE);
+    return cli_usage(CLIENT_USAGE);
 }
 
 /* ---- operator ------------------------------------------------------------ */
@@ -395,7 +401,7 @@ static char *read_password(const char *file)
     size_t n;
 
     if (file != NULL) {
-        pw = identity_read_file("operator", file, 1024, NULL);
+        pw = cli_read_file("operator", file, 1024, NULL);
         if (pw == NULL)
             return NULL;
         pw[strcspn(pw, "\r\n")] = '\0';
@@ -423,14 +429,14 @@ static char *read_password(const char *file)
 static int operator_cmd(db_conn *c, int argc, char **argv)
 {
     static const char *const valued[] = {"--name", "--roles", "--outlet", "--password-file", NULL};
-    identity_args a;
+    cli_args a;
     cli_op op = {.cmd = "operator"};
     const char *outlet;
     char *pw = NULL, *hash = NULL;
-    int rc = IDENTITY_EXIT_USAGE;
+    int rc = CLI_EXIT_USAGE;
 
-    if (identity_args_parse("operator", argc, argv, valued, NULL, &a) != 0 || a.npos != 2)
-        return usage_fail(OPERATOR_USAGE);
+    if (cli_args_parse("operator", argc, argv, valued, NULL, &a) != 0 || a.npos != 2)
+        return cli_usage(OPERATOR_USAGE);
     op.a = a.pos[1];
     if (a.nopt == 0 && (strcmp(a.pos[0], "disable") == 0 || strcmp(a.pos[0], "enable") == 0 ||
                         strcmp(a.pos[0], "unlock") == 0)) {
@@ -441,28 +447,28 @@ static int operator_cmd(db_conn *c, int argc, char **argv)
         return rc;
     }
     if (strcmp(a.pos[0], "add") != 0)
-        return usage_fail(OPERATOR_USAGE);
-    op.b = identity_args_get(&a, "--name");
-    op.i = identity_roles_parse(identity_args_get(&a, "--roles"));
-    outlet = identity_args_get(&a, "--outlet");
+        return cli_usage(OPERATOR_USAGE);
+    op.b = cli_args_get(&a, "--name");
+    op.i = identity_roles_parse(cli_args_get(&a, "--roles"));
+    outlet = cli_args_get(&a, "--outlet");
     if (!identity_name_ok(op.a, 64) || op.b == NULL || op.b[0] == '\0' || strlen(op.b) > 64 ||
         op.i == 0 || outlet == NULL || strlen(outlet) > 32) {
         fprintf(stderr, "onetripd operator: USERNAME ([A-Za-z0-9._-]), --name, known --roles and "
                         "--outlet are required\n");
-        return usage_fail(OPERATOR_USAGE);
+        return cli_usage(OPERATOR_USAGE);
     }
-    pw = read_password(identity_args_get(&a, "--password-file"));
+    pw = read_password(cli_args_get(&a, "--password-file"));
     if (pw == NULL)
-        return IDENTITY_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     if (crypto_password_hash(pw, CRYPTO_PBKDF2_ITERATIONS, &hash) != 0) {
         fprintf(stderr, "onetripd operator: cannot hash the password\n");
-        rc = IDENTITY_EXIT_FAIL;
+        rc = CLI_EXIT_FAIL;
         goto done;
     }
     op.c = hash;
     op.d = outlet;
     rc = run(c, &op, "operator with this username", operator_add_tx);
-    if (rc == IDENTITY_EXIT_OK)
+    if (rc == CLI_EXIT_OK)
         printf("%lld\n", (long long)op.id);
 done:
     memset(pw, 0, strlen(pw));
@@ -522,15 +528,16 @@ static int hmac_tx(db_conn *c, void *arg)
 {
     hmac_op *h = arg;
     cli_op *op = &h->op;
-    int64_t pid = 0, has = 0;
+    int64_t pid = 0;
+    bool has = false;
     unsigned char *sealed = NULL;
     size_t slen = 0;
     int rc = -1;
 
-    if (find_id(c, op, SQL_PARTNER_ID, DB_STR(op->a), "partner", op->a, &pid, &has) != 0)
+    if (find_id(c, op, SQL_PARTNER_ID_HMAC, DB_STR(op->a), "partner", op->a, &pid, &has) != 0)
         return -1;
     if (has && op->i == 0) {
-        op->exit = IDENTITY_EXIT_EXISTS;
+        op->exit = CLI_EXIT_EXISTS;
         snprintf(op->msg, sizeof op->msg, "partner %s already has an HMAC key (use --rotate to replace it)",
                  op->a);
         return -1;
@@ -559,36 +566,36 @@ static int partner_cmd(db_conn *c, int argc, char **argv)
 {
     static const char *const valued[] = {"--type", "--outlet", "--cert", NULL};
     static const char *const flags[] = {"--rotate", NULL};
-    identity_args a;
+    cli_args a;
     cli_op op = {.cmd = "partner"};
     hmac_op h = {.op = {.cmd = "partner"}};
     char fp[65], *pem = NULL;
     size_t len = 0;
-    int rc = IDENTITY_EXIT_USAGE;
+    int rc = CLI_EXIT_USAGE;
 
-    if (identity_args_parse("partner", argc, argv, valued, flags, &a) != 0 || a.npos < 2)
-        return usage_fail(PARTNER_USAGE);
-    if (a.npos == 2 && strcmp(a.pos[0], "add") == 0 && identity_args_get(&a, "--cert") == NULL &&
-        identity_args_get(&a, "--rotate") == NULL) {
+    if (cli_args_parse("partner", argc, argv, valued, flags, &a) != 0 || a.npos < 2)
+        return cli_usage(PARTNER_USAGE);
+    if (a.npos == 2 && strcmp(a.pos[0], "add") == 0 && cli_args_get(&a, "--cert") == NULL &&
+        cli_args_get(&a, "--rotate") == NULL) {
         op.a = a.pos[1];
-        op.b = identity_args_get(&a, "--type");
-        op.c = identity_args_get(&a, "--outlet");
+        op.b = cli_args_get(&a, "--type");
+        op.c = cli_args_get(&a, "--outlet");
         if (!identity_name_ok(op.a, 64) || auth_partner_type_bit(op.b) == 0 || op.c == NULL ||
             strlen(op.c) > 32)
-            return usage_fail(PARTNER_USAGE);
+            return cli_usage(PARTNER_USAGE);
         rc = run(c, &op, "partner with this name", partner_add_tx);
         if (rc == 0)
             printf("%lld\n", (long long)op.id);
         return rc;
     }
-    if (a.npos == 2 && strcmp(a.pos[0], "hmac") == 0 && identity_args_get(&a, "--cert") == NULL &&
-        identity_args_get(&a, "--type") == NULL && identity_args_get(&a, "--outlet") == NULL) {
+    if (a.npos == 2 && strcmp(a.pos[0], "hmac") == 0 && cli_args_get(&a, "--cert") == NULL &&
+        cli_args_get(&a, "--type") == NULL && cli_args_get(&a, "--outlet") == NULL) {
         unsigned char kid[8];
         h.op.a = a.pos[1];
-        h.op.i = identity_args_get(&a, "--rotate") != NULL;
+        h.op.i = cli_args_get(&a, "--rotate") != NULL;
         if (crypto_random(kid, sizeof kid) != 0 || crypto_random_hex(32, h.secret) != 0) {
             fprintf(stderr, "onetripd partner: no randomness\n");
-            return IDENTITY_EXIT_FAIL;
+            return CLI_EXIT_FAIL;
         }
         memcpy(h.key_id, "pk_", 3);
         crypto_hex(kid, sizeof kid, h.key_id + 3);
@@ -599,15 +606,15 @@ static int partner_cmd(db_conn *c, int argc, char **argv)
         return rc;
     }
     if (a.npos == 3 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "add") == 0 &&
-        identity_args_get(&a, "--cert") != NULL && identity_args_get(&a, "--type") == NULL &&
-        identity_args_get(&a, "--outlet") == NULL && identity_args_get(&a, "--rotate") == NULL) {
-        pem = identity_read_file("partner", identity_args_get(&a, "--cert"), 65536, &len);
+        cli_args_get(&a, "--cert") != NULL && cli_args_get(&a, "--type") == NULL &&
+        cli_args_get(&a, "--outlet") == NULL && cli_args_get(&a, "--rotate") == NULL) {
+        pem = cli_read_file("partner", cli_args_get(&a, "--cert"), 65536, &len);
         if (pem == NULL)
-            return IDENTITY_EXIT_FAIL;
+            return CLI_EXIT_FAIL;
         if (identity_cert_sha256(pem, len, fp) != 0) {
-            fprintf(stderr, "onetripd partner: %s is not a PEM certificate\n", identity_args_get(&a, "--cert"));
+            fprintf(stderr, "onetripd partner: %s is not a PEM certificate\n", cli_args_get(&a, "--cert"));
             free(pem);
-            return IDENTITY_EXIT_USAGE;
+            return CLI_EXIT_USAGE;
         }
         free(pem);
         op.a = a.pos[2];
@@ -619,14 +626,14 @@ static int partner_cmd(db_conn *c, int argc, char **argv)
     }
     if (a.npos == 3 && a.nopt == 0 && strcmp(a.pos[0], "cert") == 0 && strcmp(a.pos[1], "revoke") == 0) {
         if (strlen(a.pos[2]) != 64)
-            return usage_fail(PARTNER_USAGE);
+            return cli_usage(PARTNER_USAGE);
         op.a = a.pos[2];
         rc = run(c, &op, "certificate", cert_revoke_tx);
         if (rc == 0)
             printf("certificate %s revoked\n", op.a);
         return rc;
     }
-    return usage_fail(PARTNER_USAGE);
+    return cli_usage(PARTNER_USAGE);
 }
 
 const app_cmd identity_cmds[IDENTITY_NCMDS] = {

@@ -26,13 +26,6 @@
 #include "server/crypto.h"
 #include "server/pii.h"
 
-static const char SQL_ME_CITIZEN[] =
-    "SELECT name, id_number_enc, phone_enc, birth_date, disabled FROM citizens WHERE id = ?";
-static const char SQL_ME_PARTNER[] =
-    "SELECT p.name, p.type, p.outlet_id, o.code FROM partners p JOIN outlets o ON o.id = p.outlet_id "
-    "WHERE p.id = ?";
-static const char SQL_OUTLET_CODE[] = "SELECT code FROM outlets WHERE id = ?";
-
 /* ---- dummy hash for unknown users ----------------------------------------- */
 
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
@@ -68,7 +61,7 @@ static void refresh_hash(const char *hex, unsigned char out[32])
 static int reply_tokens(app_req *r, const identity_operator *o, int64_t sid, const char *refresh)
 {
     int ttl = (int)server_conf.auth.operator_token_ttl_s;
-    char *tok = auth_issue_operator_token(o->id, sid, o->roles, o->outlet_id, ttl);
+    char *tok = auth_issue_operator_token(o->id, sid, (unsigned)o->roles, o->outlet_id, ttl);
     if (tok == NULL) {
         app_problem(r, 503, "login_unavailable", "Operator login is not configured", NULL, NULL);
         return -1;
@@ -77,7 +70,7 @@ static int reply_tokens(app_req *r, const identity_operator *o, int64_t sid, con
                    json_pack("{sssssisss{sIsssssosI}}", "access_token", tok, "token_type", "Bearer",
                              "expires_in", ttl, "refresh_token", refresh, "operator", "id",
                              (json_int_t)o->id, "username", o->username, "display_name", o->display_name,
-                             "roles", identity_roles_json(o->roles), "outlet_id", (json_int_t)o->outlet_id));
+                             "roles", identity_roles_json((unsigned)o->roles), "outlet_id", (json_int_t)o->outlet_id));
     memset(tok, 0, strlen(tok));
     free(tok);
     return 0;
@@ -87,7 +80,7 @@ static void as_operator(app_req *r, const identity_operator *o)
 {
     r->who.kind = CALLER_OPERATOR;
     r->who.id = o->id;
-    r->who.roles = o->roles;
+    r->who.roles = (unsigned)o->roles;
     r->who.outlet_id = o->outlet_id;
     snprintf(r->who.name, sizeof r->who.name, "op:%lld", (long long)o->id);
 }
@@ -461,73 +454,72 @@ void identity_on_logout(app_req *r)
 
 /* ---- GET /v1/me --------------------------------------------------------------------- */
 
+/* Frees a decrypted identifier, wiping it first. */
+static void free_secret(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}
+
 static json_t *me_citizen(app_req *r)
 {
-    db_rows *row = NULL;
+    identity_citizen_row row;
+    bool found = false;
     char *idn = NULL, *phone = NULL, *m_id = NULL, *m_phone = NULL, *m_name = NULL;
     json_t *out = NULL;
 
-    if (db_query(r->db, SQL_ME_CITIZEN, DBP(DB_I64(r->who.id)), &row) != 0 || row->nrows != 1)
+    if (identity_citizen(r->db, r->who.id, &row, &found) != 0 || !found)
         goto done;
-    idn = pii_open(PII_ID_NUMBER, db_cell(row, 0, 1), db_cell_len(row, 0, 1));
-    if (db_cell(row, 0, 2))
-        phone = pii_open(PII_PHONE, db_cell(row, 0, 2), db_cell_len(row, 0, 2));
+    idn = pii_open(PII_ID_NUMBER, row.id_number_enc, row.id_number_enc_len);
+    if (row.phone_enc)
+        phone = pii_open(PII_PHONE, row.phone_enc, row.phone_enc_len);
     m_id = crypto_mask_id(idn ? idn : "");
     m_phone = phone ? crypto_mask_phone(phone) : NULL;
-    m_name = crypto_mask_name(db_cell(row, 0, 0));
+    m_name = crypto_mask_name(row.name);
     out = json_pack("{sssIsssssosssb}", "kind", "citizen", "id", (json_int_t)r->who.id, "name", m_name,
                     "id_number", m_id, "phone", m_phone ? json_string(m_phone) : json_null(),
-                    "birth_date", db_cell(row, 0, 3), "disabled", db_cell_i64(row, 0, 4) != 0);
+                    "birth_date", row.birth_date, "disabled", row.disabled);
 done:
-    if (idn) {
-        memset(idn, 0, strlen(idn));
-        free(idn);
-    }
-    if (phone) {
-        memset(phone, 0, strlen(phone));
-        free(phone);
-    }
+    free_secret(idn);
+    free_secret(phone);
     free(m_id);
     free(m_phone);
     free(m_name);
-    db_rows_free(row);
+    identity_citizen_row_clear(&row);
     return out;
 }
 
 static json_t *me_operator(app_req *r)
 {
     identity_operator o;
-    db_rows *oc = NULL;
+    char code[129];
     json_t *out = NULL;
 
     if (identity_operator_by_id(r->db, r->who.id, &o) != 0)
         goto done;
-    if (db_query(r->db, SQL_OUTLET_CODE, DBP(DB_I64(o.outlet_id)), &oc) != 0)
+    if (identity_outlet_code(r->db, o.outlet_id, code) != 0)
         goto done;
     out = json_pack("{sssIsssssosIss}", "kind", "operator", "id", (json_int_t)o.id, "username", o.username,
                     "display_name", o.display_name, "roles", identity_roles_json(r->who.roles),
-                    "outlet_id", (json_int_t)r->who.outlet_id, "outlet_code",
-                    oc->nrows == 1 ? db_cell(oc, 0, 0) : "");
+                    "outlet_id", (json_int_t)r->who.outlet_id, "outlet_code", code);
 done:
-    db_rows_free(oc);
     identity_operator_clear(&o);
     return out;
 }
 
 static json_t *me_partner(app_req *r)
 {
-    db_rows *p = NULL;
-    json_t *out = NULL;
-    if (db_query(r->db, SQL_ME_PARTNER, DBP(DB_I64(r->who.id)), &p) != 0 || p->nrows != 1)
-        goto done;
-    out = json_pack("{sssIsssssIssss}", "kind", "partner", "id", (json_int_t)r->who.id, "name",
-                    db_cell(p, 0, 0), "type", db_cell(p, 0, 1), "outlet_id", (json_int_t)db_cell_i64(p, 0, 2),
-                    "outlet_code", db_cell(p, 0, 3),
-                    "auth", r->tls_cert_sha256[0] && app_header(r, "X-Onetrip-Key") == NULL ? "certificate"
-                                                                                          : "hmac");
-done:
-    db_rows_free(p);
-    return out;
+    identity_partner_row p;
+    bool found = false;
+
+    if (identity_partner(r->db, r->who.id, &p, &found) != 0 || !found)
+        return NULL;
+    return json_pack("{sssIsssssIssss}", "kind", "partner", "id", (json_int_t)r->who.id, "name", p.name,
+                     "type", p.type, "outlet_id", (json_int_t)p.outlet_id, "outlet_code", p.outlet_code,
+                     "auth", r->tls_cert_sha256[0] && app_header(r, "X-Onetrip-Key") == NULL ? "certificate"
+                                                                                           : "hmac");
 }
 
 void identity_on_me(app_req *r)

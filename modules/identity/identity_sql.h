@@ -4,18 +4,21 @@
 #ifndef ONETRIP_IDENTITY_SQL_H
 #define ONETRIP_IDENTITY_SQL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "db/db.h"
 #include "modules/identity/login_policy.h"
 
+/* Rows come back as structs (db/rows.h); text buffers hold the column's
+ * longest value (utf8mb4: four bytes a character). */
 typedef struct identity_operator {
     int64_t id;
-    char username[65];
-    char display_name[65];
+    char username[257];    /* VARCHAR(64) */
+    char display_name[257];
     char *password_hash;   /* malloc'd; identity_operator_clear frees */
-    unsigned roles;
+    int64_t roles;         /* role bits */
     int64_t outlet_id;
-    int active;            /* status = 'active' */
+    bool active;           /* status = 'active' */
 } identity_operator;
 
 void identity_operator_clear(identity_operator *o);
@@ -50,7 +53,7 @@ const char *identity_login_block_name(identity_login_block b);
 typedef struct identity_login_source_row {
     int address_scope;              /* 1: the whole address; 0: username at address */
     char address[IDENTITY_LOGIN_SOURCE_LEN + 1];
-    char username[65];              /* "" for the whole address */
+    char username[257];             /* "" for the whole address */
     int64_t operator_id;            /* the operator with that username; 0 if none */
     int failures, lockouts;
     identity_login_block block;     /* in force now; NONE when not blocked */
@@ -69,7 +72,7 @@ int identity_session_create(db_conn *c, int64_t operator_id, const unsigned char
                             int64_t *session_id);
 typedef struct identity_session {
     int64_t id, operator_id;
-    int revoked, live;     /* live: expires_at in the future */
+    bool revoked, live;    /* live: expires_at in the future */
 } identity_session;
 /* Locks the session row (FOR UPDATE). 1 when no session has this hash. */
 int identity_session_by_refresh(db_conn *c, const unsigned char hash[32], identity_session *s);
@@ -79,6 +82,34 @@ int identity_session_rotate(db_conn *c, int64_t session_id, const unsigned char 
 /* The session an already-rotated refresh token belonged to; 1 if none. */
 int identity_refresh_used(db_conn *c, const unsigned char hash[32], int64_t *session_id);
 int identity_session_revoke(db_conn *c, int64_t session_id);
+
+/* ---- GET /v1/me: the caller's own record ---- */
+
+/* A citizen; the personal identifiers stay sealed (server/pii.h).
+ * identity_citizen_row_clear frees the strings and blobs. */
+typedef struct identity_citizen_row {
+    char *name;
+    unsigned char *id_number_enc;
+    size_t id_number_enc_len;
+    unsigned char *phone_enc;       /* NULL: no phone */
+    size_t phone_enc_len;
+    char birth_date[11];            /* YYYY-MM-DD */
+    bool disabled;
+} identity_citizen_row;
+int identity_citizen(db_conn *c, int64_t citizen_id, identity_citizen_row *out, bool *found);
+void identity_citizen_row_clear(identity_citizen_row *r);
+
+/* A partner and the code of its outlet. */
+typedef struct identity_partner_row {
+    char name[257];                 /* VARCHAR(64) */
+    char type[16];                  /* ENUM */
+    int64_t outlet_id;
+    char outlet_code[129];          /* VARCHAR(32) */
+} identity_partner_row;
+int identity_partner(db_conn *c, int64_t partner_id, identity_partner_row *out, bool *found);
+
+/* The code of an outlet; "" when there is no such outlet. */
+int identity_outlet_code(db_conn *c, int64_t outlet_id, char code[129]);
 
 /* Deletes expired rows (at most 1000 per call); *n = rows deleted. */
 int identity_prune_jwt_seen(db_conn *c, uint64_t *n);

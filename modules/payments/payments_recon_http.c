@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/cases/cases_rules.h"
 #include "modules/payments/csv.h"
 #include "modules/payments/payments_http.h"
 #include "modules/payments/payments_internal.h"
@@ -19,17 +18,13 @@
 /* A path id: digits only, at least 1. */
 static int path_id(const app_req *r, int64_t *out)
 {
-    long long v = 0;
-    if (cases_parse_query_int(app_param(r, 0), 1, INT64_MAX, &v) != 0)
-        return -1;
-    *out = v;
-    return 0;
+    return app_parse_int(app_param(r, 0), 1, INT64_MAX, out);
 }
 
 /* The list filters every list route here shares: limit, before (cursor),
  * date, channel. Sets a 400 problem and returns -1 on a bad value. */
 typedef struct list_args {
-    long long limit, before;
+    int64_t limit, before;
     const char *date, *channel;
 } list_args;
 
@@ -42,11 +37,11 @@ static int list_args_parse(app_req *r, list_args *a)
     a->before = 0;
     a->date = app_query(r, "date");
     a->channel = app_query(r, "channel");
-    if (lim && cases_parse_query_int(lim, 1, PAGE_MAX, &a->limit) != 0) {
+    if (lim && app_parse_int(lim, 1, PAGE_MAX, &a->limit) != 0) {
         app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
         return -1;
     }
-    if (before && cases_parse_query_int(before, 1, INT64_MAX, &a->before) != 0) {
+    if (before && app_parse_int(before, 1, INT64_MAX, &a->before) != 0) {
         app_problem(r, 400, "bad_cursor", "Invalid cursor", "before is the next_before of the previous page.",
                     "before");
         return -1;

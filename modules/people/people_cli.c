@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "db/rows.h"
-#include "modules/identity/identity_cli_util.h"
+#include "server/cli_util.h"
 #include "modules/people/people_cli.h"
 #include "modules/people/people_id.h"
 #include "server/audit.h"
@@ -27,12 +27,6 @@ static const char SQL_CITIZEN_ID[] = "SELECT id FROM citizens WHERE id_number_ha
 
 static const char *const outlet_types[] = {"window", "post", "insurer", "hospital", "court",
                                            "dealer", "station", "agency", NULL};
-
-static int usage_fail(const char *usage)
-{
-    fprintf(stderr, "usage: onetripd %s\n", usage);
-    return IDENTITY_EXIT_USAGE;
-}
 
 static int text_ok(const char *s, size_t max)
 {
@@ -95,34 +89,34 @@ fail:
 static int outlet_cmd(db_conn *c, int argc, char **argv)
 {
     static const char *const valued[] = {"--code", "--name", "--type", "--city", "--address", NULL};
-    identity_args a;
+    cli_args a;
     outlet_add_arg o = {0};
     int type_ok = 0, rc;
 
     if (argc < 1 || strcmp(argv[0], "add") != 0 ||
-        identity_args_parse("outlet", argc - 1, argv + 1, valued, NULL, &a) != 0 || a.npos != 0)
-        return usage_fail(OUTLET_USAGE);
-    o.code = identity_args_get(&a, "--code");
-    o.name = identity_args_get(&a, "--name");
-    o.type = identity_args_get(&a, "--type");
-    o.city = identity_args_get(&a, "--city");
-    o.address = identity_args_get(&a, "--address");
+        cli_args_parse("outlet", argc - 1, argv + 1, valued, NULL, &a) != 0 || a.npos != 0)
+        return cli_usage(OUTLET_USAGE);
+    o.code = cli_args_get(&a, "--code");
+    o.name = cli_args_get(&a, "--name");
+    o.type = cli_args_get(&a, "--type");
+    o.city = cli_args_get(&a, "--city");
+    o.address = cli_args_get(&a, "--address");
     for (int i = 0; o.type && outlet_types[i]; i++)
         type_ok |= strcmp(o.type, outlet_types[i]) == 0;
     if (!text_ok(o.code, 32) || !text_ok(o.name, 128) || !type_ok) {
         fprintf(stderr, "onetripd outlet: --code (1-32 chars), --name (1-128) and a valid --type are required\n");
-        return usage_fail(OUTLET_USAGE);
+        return cli_usage(OUTLET_USAGE);
     }
     if ((o.city && !text_ok(o.city, 64)) || (o.address && !text_ok(o.address, 255)))
-        return usage_fail(OUTLET_USAGE);
+        return cli_usage(OUTLET_USAGE);
     if (o.city == NULL)
         o.city = "";
     if (o.address == NULL)
         o.address = "";
-    rc = identity_cli_tx(c, "outlet", "outlet with this code", outlet_add_tx, &o, NULL);
-    if (rc == IDENTITY_EXIT_OK)
+    rc = cli_tx(c, "outlet", "outlet with this code", outlet_add_tx, &o, NULL);
+    if (rc == CLI_EXIT_OK)
         printf("%llu\n", (unsigned long long)o.id);
-    else if (rc == IDENTITY_EXIT_EXISTS)
+    else if (rc == CLI_EXIT_EXISTS)
         print_existing(c, SQL_OUTLET_ID, DB_STR(o.code));
     return rc;
 }
@@ -161,35 +155,35 @@ static int citizen_cmd(db_conn *c, int argc, char **argv)
 {
     static const char *const valued[] = {"--name", "--id-number", "--birth", "--phone", NULL};
     static const char *const flags[] = {"--disabled", NULL};
-    identity_args a;
+    cli_args a;
     citizen_add_arg o = {0};
     const char *idn, *phone, *why = NULL;
     char norm[PEOPLE_ID_LEN + 1];
     int32_t id_birth = 0, birth = 0;
-    int rc = IDENTITY_EXIT_USAGE;
+    int rc = CLI_EXIT_USAGE;
 
     if (argc < 1 || strcmp(argv[0], "add") != 0 ||
-        identity_args_parse("citizen", argc - 1, argv + 1, valued, flags, &a) != 0 || a.npos != 0)
-        return usage_fail(CITIZEN_USAGE);
-    o.name = identity_args_get(&a, "--name");
-    o.birth = identity_args_get(&a, "--birth");
-    idn = identity_args_get(&a, "--id-number");
-    phone = identity_args_get(&a, "--phone");
-    o.disabled = identity_args_get(&a, "--disabled") != NULL;
+        cli_args_parse("citizen", argc - 1, argv + 1, valued, flags, &a) != 0 || a.npos != 0)
+        return cli_usage(CITIZEN_USAGE);
+    o.name = cli_args_get(&a, "--name");
+    o.birth = cli_args_get(&a, "--birth");
+    idn = cli_args_get(&a, "--id-number");
+    phone = cli_args_get(&a, "--phone");
+    o.disabled = cli_args_get(&a, "--disabled") != NULL;
     if (!text_ok(o.name, 64) || idn == NULL || o.birth == NULL)
-        return usage_fail(CITIZEN_USAGE);
+        return cli_usage(CITIZEN_USAGE);
     if (people_id_number_check(idn, norm, &id_birth, &why) != 0) {
         /* The reason only: the number itself is personal data. */
         fprintf(stderr, "onetripd citizen: invalid ID number (%s)\n", why);
-        return IDENTITY_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     if (date_parse(o.birth, &birth) != 0 || birth != id_birth) {
         fprintf(stderr, "onetripd citizen: --birth must be YYYY-MM-DD and match the birth date in the ID number\n");
-        return IDENTITY_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     if (phone != NULL && people_phone_check(phone) != 0) {
         fprintf(stderr, "onetripd citizen: --phone must be an 11-digit mobile number (1[3-9]xxxxxxxxx)\n");
-        return IDENTITY_EXIT_USAGE;
+        return CLI_EXIT_USAGE;
     }
     pii_hash(PII_ID_NUMBER, norm, o.id_hash);
     if (pii_seal(PII_ID_NUMBER, norm, &o.id_enc, &o.id_len) != 0)
@@ -200,15 +194,15 @@ static int citizen_cmd(db_conn *c, int argc, char **argv)
         if (pii_seal(PII_PHONE, phone, &o.phone_enc, &o.phone_len) != 0)
             goto seal_fail;
     }
-    rc = identity_cli_tx(c, "citizen", "a citizen with this ID number", citizen_add_tx, &o, NULL);
-    if (rc == IDENTITY_EXIT_OK)
+    rc = cli_tx(c, "citizen", "a citizen with this ID number", citizen_add_tx, &o, NULL);
+    if (rc == CLI_EXIT_OK)
         printf("%llu\n", (unsigned long long)o.id);
-    else if (rc == IDENTITY_EXIT_EXISTS)
+    else if (rc == CLI_EXIT_EXISTS)
         print_existing(c, SQL_CITIZEN_ID, DB_BLOB(o.id_hash, 32));
     goto done;
 seal_fail:
     fprintf(stderr, "onetripd citizen: cannot seal personal data (check pii.keys)\n");
-    rc = IDENTITY_EXIT_FAIL;
+    rc = CLI_EXIT_FAIL;
 done:
     free(o.id_enc);
     free(o.phone_enc);

@@ -1,7 +1,9 @@
-/* people_sql.c - statements of the people module (see people_sql.h). Each
- * SELECT names its columns after its row struct's fields, in the order of
- * the struct's column table (db/rows.h checks both on every run). */
+/* people_sql.c - statements of the people module (see people_sql.h, and
+ * people.h for the writes other modules call). Each SELECT names its
+ * columns after its row struct's fields, in the order of the struct's
+ * column table (db/rows.h checks both on every run). */
 #include "modules/people/people_sql.h"
+#include "modules/people/people.h"
 
 #include "db/rows.h"
 
@@ -105,4 +107,56 @@ void people_vehicle_rows_free(people_vehicle_row *rows, int n)
 void people_citizen_row_clear(people_citizen_row *c)
 {
     db_row_clear(&CIT_ROW, c);
+}
+
+/* ---- writes other modules make inside their transactions (people.h) ---- */
+
+static const char SQL_LIC_POINTS[] =
+    "UPDATE licences SET points = ?, cycle_start = ?, "
+    "status = IF(? = 1, 'full_score', status), "
+    "full_score_study = IF(? = 1, 1, full_score_study), version = version + 1 WHERE id = ?";
+
+int people_licence_set_points(db_conn *c, int64_t licence_id, int points, const char *cycle_start,
+                              bool full_score)
+{
+    return db_exec(c, SQL_LIC_POINTS,
+                   DBP(DB_I64(points), DB_STR(cycle_start), DB_I64(full_score ? 1 : 0),
+                       DB_I64(full_score ? 1 : 0), DB_I64(licence_id)),
+                   NULL, NULL);
+}
+
+/* The licence row is locked by the caller (cancel): a plain write is safe.
+ * Lifting touches only a licence that is still 'full_score'. */
+static const char SQL_LIC_RETURN[] =
+    "UPDATE licences SET points = ?, "
+    /* study before status: both read the old status, whatever the
+     * assignment order (SIMULTANEOUS_ASSIGNMENT or not) */
+    "full_score_study = IF(? = 1 AND status = 'full_score', 0, full_score_study), "
+    "status = IF(? = 1 AND status = 'full_score', 'valid', status), "
+    "version = version + 1 WHERE id = ?";
+
+int people_licence_return_points(db_conn *c, int64_t licence_id, int points, bool lift_full_score)
+{
+    return db_exec(c, SQL_LIC_RETURN,
+                   DBP(DB_I64(points), DB_I64(lift_full_score ? 1 : 0),
+                       DB_I64(lift_full_score ? 1 : 0), DB_I64(licence_id)),
+                   NULL, NULL);
+}
+
+static const char SQL_VEHICLE_INSERT[] =
+    "INSERT INTO vehicles (plate, vin, engine_no, vehicle_type, class_required, use_type, brand, "
+    "model, owner_citizen_id, status, next_inspection_date, registered_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'normal', ?, UTC_TIMESTAMP(3))";
+
+int people_vehicle_create(db_conn *c, const people_new_vehicle *v, int64_t *id)
+{
+    uint64_t iid = 0;
+    int rc = db_exec(c, SQL_VEHICLE_INSERT,
+                     DBP(DB_STR(v->plate), DB_STR(v->vin), DB_STR(v->engine_no), DB_STR(v->vehicle_type),
+                         DB_STR(v->class_required), DB_STR(v->use_type), DB_STR(v->brand),
+                         DB_STR(v->model), DB_I64(v->owner_citizen_id),
+                         DB_STR(v->next_inspection_date)),
+                     NULL, &iid);
+    *id = (int64_t)iid;
+    return rc;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "modules/cases/cases.h"
+#include "modules/people/people.h"
 #include "modules/registration/registration_internal.h"
 #include "modules/registration/vin.h"
 #include "server/audit.h"
@@ -603,10 +604,20 @@ static int tx_complete(app_req *r, void *p)
         goto done;
     }
     snprintf(plate, sizeof plate, "%s%s", a.plate_prefix, a.plate_number);
-    if (reg_sql_vehicle_insert(r->db, plate, a.vin, a.engine_no, a.vehicle_type,
-                               registration_class_for_type(a.vehicle_type), a.use_type, a.brand,
-                               a.model, a.citizen_id,
-                               due_s[0] ? due_s : NULL, &vehicle_id) != 0) {
+    if (people_vehicle_create(r->db,
+                              &(people_new_vehicle){
+                                  .plate = plate,
+                                  .vin = a.vin,
+                                  .engine_no = a.engine_no,
+                                  .vehicle_type = a.vehicle_type,
+                                  .class_required = registration_class_for_type(a.vehicle_type),
+                                  .use_type = a.use_type,
+                                  .brand = a.brand,
+                                  .model = a.model,
+                                  .owner_citizen_id = a.citizen_id,
+                                  .next_inspection_date = due_s[0] ? due_s : NULL,
+                              },
+                              &vehicle_id) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             db_error_clear(r->db);
             app_problem(r, 409, "vehicle_exists", "Vehicle already registered",

@@ -996,26 +996,6 @@ int reg_sql_policy_count_vin(db_conn *c, const char *vin, int64_t *n)
 
 /* ---- completion ---- */
 
-static const char SQL_VEHICLE_INSERT[] =
-    "INSERT INTO vehicles (plate, vin, engine_no, vehicle_type, class_required, use_type, brand, "
-    "model, owner_citizen_id, status, next_inspection_date, registered_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'normal', ?, UTC_TIMESTAMP(3))";
-
-int reg_sql_vehicle_insert(db_conn *c, const char *plate, const char *vin, const char *engine_no,
-                           const char *vehicle_type, const char *class_required,
-                           const char *use_type, const char *brand, const char *model,
-                           int64_t owner, const char *next_inspection, int64_t *id)
-{
-    uint64_t iid = 0;
-    int rc = db_exec(c, SQL_VEHICLE_INSERT,
-                     DBP(DB_STR(plate), DB_STR(vin), DB_STR(engine_no), DB_STR(vehicle_type),
-                         DB_STR(class_required), DB_STR(use_type), DB_STR(brand), DB_STR(model),
-                         DB_I64(owner), DB_STR(next_inspection)),
-                     NULL, &iid);
-    *id = (int64_t)iid;
-    return rc;
-}
-
 static const char SQL_MAIL_INSERT[] =
     "INSERT INTO mailing_orders (application_id, case_id, citizen_id, recipient_name, address, "
     "contents, state, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', UTC_TIMESTAMP(3))";

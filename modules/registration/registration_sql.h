@@ -254,11 +254,7 @@ int reg_sql_policy_find(db_conn *c, const char *vin, const char *policy_no, int6
 int reg_sql_policy_count_vin(db_conn *c, const char *vin, int64_t *n);
 
 /* completion */
-/* next_inspection: "YYYY-MM-DD" or NULL. */
-int reg_sql_vehicle_insert(db_conn *c, const char *plate, const char *vin, const char *engine_no,
-                           const char *vehicle_type, const char *class_required,
-                           const char *use_type, const char *brand, const char *model,
-                           int64_t owner, const char *next_inspection, int64_t *id);
+/* The vehicle itself is created through people.h (people_vehicle_create). */
 int reg_sql_mail_insert(db_conn *c, int64_t app_id, int64_t case_id, int64_t citizen_id,
                         const char *recipient, const char *address, const char *contents,
                         int64_t *id);

@@ -8,6 +8,7 @@
 
 #include "modules/cases/cases.h"
 #include "modules/payments/payments.h"
+#include "modules/people/people.h"
 #include "modules/violations/late_fee.h"
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
@@ -662,7 +663,7 @@ static int tx_handle(app_req *r, void *arg)
         return -1;
     }
     date_format(cycle, cycle_s);
-    if (violations_sql_licence_set_points(r->db, lic.id, total, cycle_s, full) != 0)
+    if (people_licence_set_points(r->db, lic.id, total, cycle_s, full) != 0)
         return -1;
 
     snprintf(ref, sizeof ref, "%lld", (long long)v.id);
@@ -882,7 +883,7 @@ static int tx_cancel(app_req *r, void *arg)
             handled_day = date_today_in_tz(locked.handled_at, DATE_SHANGHAI_OFFSET_MINUTES);
         back = violations_points_on_cancel(lic.points, lic.cycle_start, lic.status, locked.points,
                                            handled_day, today, &points_after, &lift);
-        if (back && violations_sql_licence_return_points(r->db, lic.id, points_after, lift) != 0)
+        if (back && people_licence_return_points(r->db, lic.id, points_after, lift) != 0)
             return -1;
     }
     snprintf(ref, sizeof ref, "%lld", (long long)locked.id);

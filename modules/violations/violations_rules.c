@@ -1,7 +1,7 @@
 /* violations_rules.c - see violations_rules.h. */
 #include <string.h>
 
-#include "modules/registration/plate_rules.h"
+#include "modules/registration/registration.h"
 #include "modules/violations/violations_rules.h"
 #include "server/date.h"
 

@@ -317,38 +317,6 @@ int violations_sql_licence_by_id(db_conn *c, int64_t id, bool for_update,
                         out, found);
 }
 
-static const char SQL_LIC_POINTS[] =
-    "UPDATE licences SET points = ?, cycle_start = ?, "
-    "status = IF(? = 1, 'full_score', status), "
-    "full_score_study = IF(? = 1, 1, full_score_study), version = version + 1 WHERE id = ?";
-
-int violations_sql_licence_set_points(db_conn *c, int64_t id, int points, const char *cycle_start,
-                                      bool full_score)
-{
-    return db_exec(c, SQL_LIC_POINTS,
-                   DBP(DB_I64(points), DB_STR(cycle_start), DB_I64(full_score ? 1 : 0),
-                       DB_I64(full_score ? 1 : 0), DB_I64(id)),
-                   NULL, NULL);
-}
-
-/* The licence row is locked by the caller (cancel): a plain write is safe.
- * Lifting touches only a licence that is still 'full_score'. */
-static const char SQL_LIC_RETURN[] =
-    "UPDATE licences SET points = ?, "
-    /* study before status: both read the old status, whatever the
-     * assignment order (SIMULTANEOUS_ASSIGNMENT or not) */
-    "full_score_study = IF(? = 1 AND status = 'full_score', 0, full_score_study), "
-    "status = IF(? = 1 AND status = 'full_score', 'valid', status), "
-    "version = version + 1 WHERE id = ?";
-
-int violations_sql_licence_return_points(db_conn *c, int64_t id, int points, bool lift_full_score)
-{
-    return db_exec(c, SQL_LIC_RETURN,
-                   DBP(DB_I64(points), DB_I64(lift_full_score ? 1 : 0),
-                       DB_I64(lift_full_score ? 1 : 0), DB_I64(id)),
-                   NULL, NULL);
-}
-
 /* ---- bindings ------------------------------------------------------------ */
 
 /* One integer column named n (an id, a COUNT(*)). */

@@ -111,15 +111,7 @@ int violations_sql_licence_of_citizen(db_conn *c, int64_t citizen_id, bool for_u
                                       violations_licence *out, bool *found);
 int violations_sql_licence_by_id(db_conn *c, int64_t id, bool for_update,
                                  violations_licence *out, bool *found);
-/* Writes points, cycle start and (when full_score) status 'full_score' with
- * full_score_study = 1. */
-int violations_sql_licence_set_points(db_conn *c, int64_t id, int points, const char *cycle_start,
-                                      bool full_score);
-
-/* Points after a cancellation; lift_full_score also puts a 'full_score'
- * licence back to 'valid' and clears full_score_study (the caller decides,
- * violations_points_on_cancel). Call with the licence row locked. */
-int violations_sql_licence_return_points(db_conn *c, int64_t id, int points, bool lift_full_score);
+/* Points are written through people.h (people owns licences). */
 
 /* ---- bindings ------------------------------------------------------------ */
 

@@ -34,18 +34,8 @@ const CORE_CREATED_OWNERS = {
 // yet. Each entry: [module or file, table or header, why]. Keep this short:
 // every entry is a debt; remove it with the move that pays it.
 const ALLOWED_TABLES = [
-  // Licence points are deducted inside the handling's transaction; needs a
-  // people public function (people has no public header yet).
-  ['modules/violations/violations_sql.c', 'licences', 'points deduction: no people.h yet'],
-  // Completing a registration creates the vehicle in the same transaction.
-  ['modules/registration/registration_sql.c', 'vehicles', 'vehicle creation: no people.h yet'],
 ];
 const ALLOWED_INCLUDES = [
-  // Pure-logic headers (no SQL, no state) used across modules; to become part
-  // of the owner's public header.
-  ['modules/violations/violations_rules.c', 'modules/registration/plate_rules.h', 'pure plate syntax'],
-  ['modules/payments/payments_recon_http.c', 'modules/cases/cases_rules.h', 'pure date rules'],
-  ['modules/people/people_cli.c', 'modules/identity/identity_cli_util.h', 'CLI argument helpers'],
 ];
 
 // ---------------------------------------------------------------------------

@@ -29,7 +29,7 @@ static char *copy_n(const char *p, size_t n)
 #include <openssl/x509.h>
 
 #include "modules/identity/identity_cli.h"
-#include "modules/identity/identity_cli_util.h"
+#include "server/cli_util.h"
 #include "modules/identity/login_policy.h"
 #include "modules/people/people_id.h"
 #include "server/app.h"
@@ -702,18 +702,18 @@ START_TEST(args_parse)
     char *missing[] = {"add", "--kid"};
     char *twice[] = {"--kid", "a", "--kid", "b"};
     char *flagval[] = {"--rotate=1"};
-    identity_args a;
+    cli_args a;
 
-    ck_assert_int_eq(identity_args_parse("t", 7, ok, valued, flags, &a), 0);
+    ck_assert_int_eq(cli_args_parse("t", 7, ok, valued, flags, &a), 0);
     ck_assert_int_eq(a.npos, 3);
     ck_assert_str_eq(a.pos[2], "app");
-    ck_assert_str_eq(identity_args_get(&a, "--kid"), "k1");
-    ck_assert_str_eq(identity_args_get(&a, "--alg"), "ES256");
-    ck_assert_str_eq(identity_args_get(&a, "--rotate"), "1");
-    ck_assert_int_eq(identity_args_parse("t", 3, unknown, valued, flags, &a), -1);
-    ck_assert_int_eq(identity_args_parse("t", 2, missing, valued, flags, &a), -1);
-    ck_assert_int_eq(identity_args_parse("t", 4, twice, valued, flags, &a), -1);
-    ck_assert_int_eq(identity_args_parse("t", 1, flagval, valued, flags, &a), -1);
+    ck_assert_str_eq(cli_args_get(&a, "--kid"), "k1");
+    ck_assert_str_eq(cli_args_get(&a, "--alg"), "ES256");
+    ck_assert_str_eq(cli_args_get(&a, "--rotate"), "1");
+    ck_assert_int_eq(cli_args_parse("t", 3, unknown, valued, flags, &a), -1);
+    ck_assert_int_eq(cli_args_parse("t", 2, missing, valued, flags, &a), -1);
+    ck_assert_int_eq(cli_args_parse("t", 4, twice, valued, flags, &a), -1);
+    ck_assert_int_eq(cli_args_parse("t", 1, flagval, valued, flags, &a), -1);
 }
 END_TEST
 

@@ -1,10 +1,10 @@
-/* identity_cli_util.c - argument parsing and transaction helper for the
- * identity and people subcommands (see identity_cli_util.h). */
+/* cli_util.c - argument parsing and transaction helper for the modules'
+ * subcommands (see cli_util.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/identity/identity_cli_util.h"
+#include "server/cli_util.h"
 #include "server/app.h"
 
 static int in_list(const char *const *list, const char *s, size_t n)
@@ -15,8 +15,8 @@ static int in_list(const char *const *list, const char *s, size_t n)
     return -1;
 }
 
-int identity_args_parse(const char *cmd, int argc, char **argv, const char *const *valued,
-                        const char *const *flags, identity_args *a)
+int cli_args_parse(const char *cmd, int argc, char **argv, const char *const *valued,
+                   const char *const *flags, cli_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = 0; i < argc; i++) {
@@ -25,7 +25,7 @@ int identity_args_parse(const char *cmd, int argc, char **argv, const char *cons
         int v, f;
 
         if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
-            if (a->npos == IDENTITY_ARGS_MAX) {
+            if (a->npos == CLI_ARGS_MAX) {
                 fprintf(stderr, "onetripd %s: too many arguments\n", cmd);
                 return -1;
             }
@@ -59,7 +59,7 @@ int identity_args_parse(const char *cmd, int argc, char **argv, const char *cons
                 fprintf(stderr, "onetripd %s: %.*s given twice\n", cmd, (int)n, s);
                 return -1;
             }
-        if (a->nopt == IDENTITY_ARGS_MAX) {
+        if (a->nopt == CLI_ARGS_MAX) {
             fprintf(stderr, "onetripd %s: too many options\n", cmd);
             return -1;
         }
@@ -69,7 +69,7 @@ int identity_args_parse(const char *cmd, int argc, char **argv, const char *cons
     return 0;
 }
 
-const char *identity_args_get(const identity_args *a, const char *name)
+const char *cli_args_get(const cli_args *a, const char *name)
 {
     for (int i = 0; i < a->nopt; i++)
         if (strcmp(a->name[i], name) == 0)
@@ -77,22 +77,28 @@ const char *identity_args_get(const identity_args *a, const char *name)
     return NULL;
 }
 
-int identity_cli_tx(db_conn *c, const char *cmd, const char *what, db_tx_fn fn, void *arg,
-                    const int *fn_exit)
+int cli_usage(const char *usage)
 {
-    if (db_tx(c, fn, arg, 5, NULL) == 0)
-        return IDENTITY_EXIT_OK;
-    if (db_error(c) == DB_ERR_DUP) {
-        fprintf(stderr, "onetripd %s: %s already exists\n", cmd, what);
-        return IDENTITY_EXIT_EXISTS;
-    }
-    if (db_error(c) == DB_OK)
-        return (fn_exit && *fn_exit) ? *fn_exit : IDENTITY_EXIT_FAIL;
-    fprintf(stderr, "onetripd %s: database error: %s\n", cmd, db_errmsg(c));
-    return IDENTITY_EXIT_FAIL;
+    fprintf(stderr, "usage: onetripd %s\n", usage);
+    return CLI_EXIT_USAGE;
 }
 
-char *identity_read_file(const char *cmd, const char *path, size_t max, size_t *len)
+int cli_tx(db_conn *c, const char *cmd, const char *what, db_tx_fn fn, void *arg,
+           const int *fn_exit)
+{
+    if (db_tx(c, fn, arg, 5, NULL) == 0)
+        return CLI_EXIT_OK;
+    if (db_error(c) == DB_ERR_DUP) {
+        fprintf(stderr, "onetripd %s: %s already exists\n", cmd, what);
+        return CLI_EXIT_EXISTS;
+    }
+    if (db_error(c) == DB_OK)
+        return (fn_exit && *fn_exit) ? *fn_exit : CLI_EXIT_FAIL;
+    fprintf(stderr, "onetripd %s: database error: %s\n", cmd, db_errmsg(c));
+    return CLI_EXIT_FAIL;
+}
+
+char *cli_read_file(const char *cmd, const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
