@@ -15,9 +15,7 @@
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
 #include "modules/violations/violations_sql.h"
-#include "server/audit.h"
 #include "server/crypto.h"
-#include "server/date.h"
 
 #define VIOLATIONS_BINDINGS_MAX 3
 
