@@ -127,6 +127,16 @@ int db_query_one(db_conn *c, const char *sql, const db_val *params, int nparams,
  * frees with db_row_array_free. On -1 *rows is NULL and *nrows 0. */
 int db_query_all(db_conn *c, const char *sql, const db_val *params, int nparams,
                  const db_row_spec *spec, void **rows, int *nrows);
+/* The body of a typed *_sql.c wrapper around db_query_all: runs it into
+ * rows (a T **, converted through void * without aliasing it as void **)
+ * and returns its result. params is a DBP(...) list. */
+#define DB_RETURN_ALL(c, sql, params, spec, rows, n)                    \
+    do {                                                                \
+        void *all_ = NULL;                                              \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n)); \
+        *(rows) = all_;                                                 \
+        return rc_;                                                     \
+    } while (0)
 
 /* Frees the strings and blobs one row owns and sets them to NULL (and blob
  * lengths to 0); leaves the other fields. Accepts NULL. */

@@ -15,29 +15,19 @@
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
 #include "modules/violations/violations_sql.h"
-#include "server/audit.h"
 #include "server/crypto.h"
-#include "server/date.h"
 
 #define VIOLATIONS_BINDINGS_MAX 3
 
-static void refuse(app_req *r, const char *reason, const char *detail, json_t *extra)
-{
-    if (extra == NULL)
-        extra = json_object();
-    json_object_set_new(extra, "reason", json_string(reason));
-    app_problem_ext(r, 409, reason, "Refused", detail, NULL, extra);
-}
-
 static int audit_binding(app_req *r, const char *action, int64_t id, json_t *detail)
 {
-    char idbuf[24];
-    int rc;
+    return violations_audit(r, action, "violation_binding", id, "ok", detail);
+}
 
-    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-    rc = audit_write(r, action, "violation_binding", idbuf, "ok", detail);
-    json_decref(detail);
-    return rc;
+static int binding_not_found(app_req *r)
+{
+    app_fail(r, "not_found", "No such binding.", NULL);
+    return -1;
 }
 
 static json_t *binding_json(int64_t id, const char *plate, const char *state)
@@ -64,27 +54,21 @@ static int tx_create(app_req *r, void *arg)
     if (violations_sql_vehicle_by_plate(r->db, x->plate, &veh, &found) != 0)
         return -1;
     if (!found) {
-        app_problem(r, 404, "vehicle_not_found", "Vehicle not found",
-                    "No vehicle with this plate is registered here.", "plate");
+        app_fail(r, "vehicle_not_found", NULL, "plate");
         return -1;
     }
-    if (veh.owner_citizen_id == r->who.id) {
-        refuse(r, "own_vehicle", "You own this vehicle: no binding is needed.", NULL);
-        return -1;
-    }
+    if (veh.owner_citizen_id == r->who.id)
+        return violations_refuse(r, "own_vehicle", NULL, NULL);
     if (violations_sql_count_active(r->db, r->who.id, &active) != 0)
         return -1;
-    if (active >= VIOLATIONS_BINDINGS_MAX) {
-        refuse(r, "binding_limit", "At most three vehicles of others can be bound to you.",
-               json_pack("{sisi}", "active", active, "limit", VIOLATIONS_BINDINGS_MAX));
-        return -1;
-    }
+    if (active >= VIOLATIONS_BINDINGS_MAX)
+        return violations_refuse(r, "binding_limit", NULL,
+                                 json_pack("{sisi}", "active", active, "limit", VIOLATIONS_BINDINGS_MAX));
     if (violations_sql_binding_insert(r->db, r->who.id, veh.id, veh.owner_citizen_id, &id) != 0) {
         if (db_error(r->db) != DB_ERR_DUP)
             return -1;
         db_error_clear(r->db);
-        refuse(r, "binding_exists", "A request for this vehicle is already pending or active.", NULL);
-        return -1;
+        return violations_refuse(r, "binding_exists", NULL, NULL);
     }
     if (audit_binding(r, "violations.binding_request", id,
                       json_pack("{sI}", "vehicle_id", (json_int_t)veh.id)) != 0)
@@ -93,19 +77,13 @@ static int tx_create(app_req *r, void *arg)
     return 0;
 }
 
-static const app_jfield CREATE_FIELDS[] = {
-    {"plate", JF_STRING, true, 32},
-};
-
 void violations_on_binding_create(app_req *r)
 {
     create_ctx x;
     const char *why = NULL;
 
-    if (app_json_check(r, CREATE_FIELDS, APP_LEN(CREATE_FIELDS)) != 0)
-        return;
     if (violations_plate_normalize(app_json_str(r, "plate"), x.plate, &why) != 0) {
-        app_problem(r, 400, why, "Invalid field", "A plate such as 浙A·12345.", "plate");
+        violations_bad_plate(r, why, "plate");
         return;
     }
     app_tx(r, tx_create, &x);
@@ -138,10 +116,11 @@ static json_t *bindings_json(const violations_binding_item *rows, int n, const c
     return arr;
 }
 
-/* held: the caller's own bindings (as holder), else the requests to them
- * (as owner). */
-static void bindings_reply(app_req *r, bool held)
+/* The route's data, held: the caller's own bindings (as holder), else the
+ * requests to them (as owner). */
+void violations_on_bindings_list(app_req *r)
 {
+    bool held = *(const bool *)app_route_data(r);
     violations_binding_item *rows = NULL;
     int n = 0;
 
@@ -155,16 +134,6 @@ static void bindings_reply(app_req *r, bool held)
     else
         app_reply_json(r, 200, json_pack("{so}", "items", bindings_json(rows, n, "holder")));
     violations_binding_item_array_free(rows, n);
-}
-
-void violations_on_bindings_list(app_req *r)
-{
-    bindings_reply(r, true);
-}
-
-void violations_on_binding_requests(app_req *r)
-{
-    bindings_reply(r, false);
 }
 
 /* ---- consent, withdraw -------------------------------------------------- */
@@ -183,19 +152,13 @@ static int lock_binding(app_req *r, int64_t id, bool owner_only, violations_bind
     if (violations_sql_binding_get(r->db, id, false, &first, &found) != 0)
         return -1;
     if (!found || (first.owner_citizen_id != r->who.id &&
-                   (owner_only || first.holder_citizen_id != r->who.id))) {
-        app_problem(r, 404, "not_found", "Binding not found", NULL, NULL);
-        return -1;
-    }
+                   (owner_only || first.holder_citizen_id != r->who.id)))
+        return binding_not_found(r);
     if (violations_sql_lock_citizen(r->db, first.holder_citizen_id, &found) != 0)
         return -1;
     if (violations_sql_binding_get(r->db, id, true, b, &found) != 0)
         return -1;
-    if (!found) {
-        app_problem(r, 404, "not_found", "Binding not found", NULL, NULL);
-        return -1;
-    }
-    return 0;
+    return found ? 0 : binding_not_found(r);
 }
 
 static int tx_consent(app_req *r, void *arg)
@@ -208,32 +171,23 @@ static int tx_consent(app_req *r, void *arg)
 
     if (lock_binding(r, x->id, true, &b) != 0)
         return -1;
-    if (strcmp(b.state, "pending") != 0) {
-        refuse(r, "binding_not_pending", "This request is no longer waiting for consent.",
-               json_pack("{ss}", "state", b.state));
-        return -1;
-    }
+    if (strcmp(b.state, "pending") != 0)
+        return violations_refuse(r, "binding_not_pending", NULL, json_pack("{ss}", "state", b.state));
     /* Only the current owner can consent: a vehicle sold meanwhile is not
      * theirs to lend. */
     if (violations_sql_vehicle_by_id(r->db, b.vehicle_id, &veh, &found) != 0)
         return -1;
-    if (!found || veh.owner_citizen_id != r->who.id) {
-        refuse(r, "owner_changed", "You no longer own this vehicle.", NULL);
-        return -1;
-    }
+    if (!found || veh.owner_citizen_id != r->who.id)
+        return violations_refuse(r, "owner_changed", NULL, NULL);
     if (violations_sql_count_active(r->db, b.holder_citizen_id, &active) != 0)
         return -1;
-    if (active >= VIOLATIONS_BINDINGS_MAX) {
-        refuse(r, "binding_limit", "The requester already has three vehicles bound.",
-               json_pack("{sisi}", "active", active, "limit", VIOLATIONS_BINDINGS_MAX));
-        return -1;
-    }
+    if (active >= VIOLATIONS_BINDINGS_MAX)
+        return violations_refuse(r, "binding_limit", "The requester already has three vehicles bound.",
+                                 json_pack("{sisi}", "active", active, "limit", VIOLATIONS_BINDINGS_MAX));
     if (violations_sql_binding_move(r->db, b.id, "pending", "active", 0, &done) != 0)
         return -1;
-    if (!done) {
-        refuse(r, "binding_not_pending", "This request is no longer waiting for consent.", NULL);
-        return -1;
-    }
+    if (!done)
+        return violations_refuse(r, "binding_not_pending", NULL, NULL);
     if (audit_binding(r, "violations.binding_consent", b.id,
                       json_pack("{sIsI}", "holder_id", (json_int_t)b.holder_citizen_id,
                                 "vehicle_id", (json_int_t)b.vehicle_id)) != 0)
@@ -244,12 +198,8 @@ static int tx_consent(app_req *r, void *arg)
 
 void violations_on_binding_consent(app_req *r)
 {
-    change_ctx x;
+    change_ctx x = {app_path_int(r, 0)};
 
-    if (!violations_param_id(r, 0, &x.id)) {
-        app_problem(r, 404, "not_found", "Binding not found", NULL, NULL);
-        return;
-    }
     app_tx(r, tx_consent, &x);
 }
 
@@ -262,21 +212,16 @@ static int tx_delete(app_req *r, void *arg)
 
     if (lock_binding(r, x->id, false, &b) != 0)
         return -1;
-    if (strcmp(b.state, "pending") != 0 && strcmp(b.state, "active") != 0) {
-        refuse(r, "binding_ended", "This binding has already ended.",
-               json_pack("{ss}", "state", b.state));
-        return -1;
-    }
+    if (strcmp(b.state, "pending") != 0 && strcmp(b.state, "active") != 0)
+        return violations_refuse(r, "binding_ended", NULL, json_pack("{ss}", "state", b.state));
     /* An owner saying no to a pending request refuses it; everything else
      * withdraws. */
     to = (strcmp(b.state, "pending") == 0 && b.owner_citizen_id == r->who.id) ? "refused"
                                                                               : "withdrawn";
     if (violations_sql_binding_move(r->db, b.id, b.state, to, r->who.id, &done) != 0)
         return -1;
-    if (!done) {
-        refuse(r, "binding_ended", "This binding has already ended.", NULL);
-        return -1;
-    }
+    if (!done)
+        return violations_refuse(r, "binding_ended", NULL, NULL);
     if (audit_binding(r, "violations.binding_end", b.id,
                       json_pack("{sssssI}", "from", b.state, "to", to, "by",
                                 b.owner_citizen_id == r->who.id ? "owner" : "holder",
@@ -288,11 +233,7 @@ static int tx_delete(app_req *r, void *arg)
 
 void violations_on_binding_delete(app_req *r)
 {
-    change_ctx x;
+    change_ctx x = {app_path_int(r, 0)};
 
-    if (!violations_param_id(r, 0, &x.id)) {
-        app_problem(r, 404, "not_found", "Binding not found", NULL, NULL);
-        return;
-    }
     app_tx(r, tx_delete, &x);
 }

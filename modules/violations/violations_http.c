@@ -22,24 +22,6 @@
 
 /* ---- shared helpers ------------------------------------------------------ */
 
-bool violations_param_id(const app_req *r, int i, int64_t *out)
-{
-    const char *s = app_param(r, i);
-    int64_t v = 0;
-
-    if (s == NULL || *s == '\0' || strlen(s) > 18)
-        return false;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        v = v * 10 + (*p - '0');
-    }
-    if (v <= 0)
-        return false;
-    *out = v;
-    return true;
-}
-
 static void put_time(json_t *o, const char *key, time_t t)
 {
     char buf[DATE_ISO_STR_SIZE];
@@ -133,23 +115,23 @@ static json_t *listed_to_json(const violations_listed *rows, int n, int32_t toda
     return arr;
 }
 
-static void bad_field(app_req *r, const char *code, const char *field, const char *detail)
-{
-    app_problem(r, 400, code, "Invalid field", detail, field);
-}
-
-/* A refusal by a business rule: 409 with the reason as code and member. */
-static void refuse(app_req *r, const char *reason, const char *detail, json_t *extra)
+int violations_refuse(app_req *r, const char *code, const char *detail, json_t *extra)
 {
     if (extra == NULL)
         extra = json_object();
-    json_object_set_new(extra, "reason", json_string(reason));
-    app_problem_ext(r, 409, reason, "Refused", detail, NULL, extra);
+    json_object_set_new(extra, "reason", json_string(code));
+    app_fail_ext(r, code, detail, NULL, extra);
+    return -1;
 }
 
-/* audit_write borrows its detail; this one takes ownership of it. */
-static int audit_owned_outcome(app_req *r, const char *action, const char *type, int64_t id,
-                               const char *outcome, json_t *detail)
+int violations_bad_plate(app_req *r, const char *why, const char *field)
+{
+    app_problem(r, 400, why, "Invalid field", "A plate such as 浙A·12345.", field);
+    return -1;
+}
+
+int violations_audit(app_req *r, const char *action, const char *type, int64_t id,
+                     const char *outcome, json_t *detail)
 {
     char idbuf[24];
     int rc;
@@ -160,10 +142,17 @@ static int audit_owned_outcome(app_req *r, const char *action, const char *type,
     return rc;
 }
 
-static int audit_owned(app_req *r, const char *action, const char *type, int64_t id,
-                       json_t *detail)
+static int not_found(app_req *r)
 {
-    return audit_owned_outcome(r, action, type, id, "ok", detail);
+    app_fail(r, "not_found", "No such violation.", NULL);
+    return -1;
+}
+
+/* A problem of the error table naming field (may be NULL); -1. */
+static int fail(app_req *r, const char *code, const char *field)
+{
+    app_fail(r, code, NULL, field);
+    return -1;
 }
 
 /* ---- recording ------------------------------------------------------------ */
@@ -176,33 +165,15 @@ typedef struct record_ctx {
     char plate[VIOLATIONS_PLATE_CANON_SIZE];
 } record_ctx;
 
-static const app_jfield RECORD_FIELDS[] = {
-    {"decision_no", JF_STRING, true, 32},
-    {"plate", JF_STRING, true, 32},
-    {"vehicle_type", JF_STRING, true, 8},
-    {"occurred_at", JF_STRING, true, 32},
-    {"place", JF_STRING, true, 1020},
-    {"code", JF_STRING, true, 16},
-    {"description", JF_STRING, true, 1020},
-    {"fine_fen", JF_INT, true, 0},
-    {"points", JF_INT, true, 0},
-    {"agency", JF_STRING, true, 16},
-    {"source", JF_STRING, true, 16},
-    {"served_date", JF_STRING, true, 10},
-};
-
-/* Field checks that need no database; -1 with a 400 set. */
+/* What the declaration cannot check: the plate's form, the instant, the
+ * texts, and the dates against each other and today. -1 with a 400 set. */
 static int record_parse(app_req *r, record_ctx *x)
 {
     const char *why = NULL;
-    int64_t fine, points;
     int32_t today = date_shanghai_today(time(NULL));
     struct tm tm;
 
-    if (app_json_check(r, RECORD_FIELDS, APP_LEN(RECORD_FIELDS)) != 0)
-        return -1;
     x->n.decision_no = app_json_str(r, "decision_no");
-    x->n.plate = app_json_str(r, "plate");
     x->n.vehicle_type = app_json_str(r, "vehicle_type");
     x->n.place = app_json_str(r, "place");
     x->n.code = app_json_str(r, "code");
@@ -210,75 +181,25 @@ static int record_parse(app_req *r, record_ctx *x)
     x->n.agency = app_json_str(r, "agency");
     x->n.source = app_json_str(r, "source");
     x->n.served_date = app_json_str(r, "served_date");
-    fine = app_json_int(r, "fine_fen", -1);
-    points = app_json_int(r, "points", -1);
-
-    if (violations_decision_no_check(x->n.decision_no, &why) != 0) {
-        bad_field(r, why, "decision_no", "6 to 32 characters of A-Z, 0-9 and '-'.");
-        return -1;
-    }
-    if (violations_plate_normalize(x->n.plate, x->plate, &why) != 0) {
-        bad_field(r, why, "plate", "A plate such as 浙A·12345.");
-        return -1;
-    }
+    x->n.fine_fen = app_json_int(r, "fine_fen", 0);
+    x->n.points = (int)app_json_int(r, "points", 0);
     x->n.plate = x->plate;
-    if (violations_vehicle_type_check(x->n.vehicle_type, &why) != 0) {
-        bad_field(r, why, "vehicle_type", "A vehicle type code such as K33.");
-        return -1;
-    }
-    if (violations_parse_instant(app_json_str(r, "occurred_at"), &x->occurred) != 0) {
-        bad_field(r, "occurred_at_format", "occurred_at",
-                  "An RFC 3339 time with a zone, e.g. 2026-03-01T08:30:00+08:00.");
-        return -1;
-    }
-    if (x->occurred > time(NULL) + FUTURE_SKEW_S) {
-        bad_field(r, "occurred_at_future", "occurred_at", "The violation cannot be in the future.");
-        return -1;
-    }
-    if (!violations_text_ok(x->n.place, VIOLATIONS_TEXT_MAX)) {
-        bad_field(r, "place_invalid", "place", "1 to 255 printable characters.");
-        return -1;
-    }
-    if (violations_code_check(x->n.code, &why) != 0) {
-        bad_field(r, why, "code", "The violation code: 4 to 6 digits.");
-        return -1;
-    }
-    if (!violations_text_ok(x->n.description, VIOLATIONS_TEXT_MAX)) {
-        bad_field(r, "description_invalid", "description", "1 to 255 printable characters.");
-        return -1;
-    }
-    if (fine < 0 || fine > VIOLATIONS_FINE_MAX_FEN) {
-        bad_field(r, "fine_invalid", "fine_fen", "The fine in fen, 0 or more.");
-        return -1;
-    }
-    if (points < 0 || points > VIOLATIONS_POINTS_MAX_PER_VIOLATION) {
-        bad_field(r, "points_invalid", "points", "Points from 0 to 12.");
-        return -1;
-    }
-    if (!violations_agency_valid(x->n.agency)) {
-        bad_field(r, "agency_invalid", "agency",
-                  "One of traffic, highway, airport, railway, urban.");
-        return -1;
-    }
-    if (!violations_source_valid(x->n.source)) {
-        bad_field(r, "source_invalid", "source", "camera or officer.");
-        return -1;
-    }
-    if (date_parse(x->n.served_date, &x->served) != 0) {
-        bad_field(r, "served_date_format", "served_date", "A date YYYY-MM-DD.");
-        return -1;
-    }
-    if (x->served > today) {
-        bad_field(r, "served_date_future", "served_date", "The decision cannot be served in the future.");
-        return -1;
-    }
-    if (x->served < date_today_in_tz(x->occurred, DATE_SHANGHAI_OFFSET_MINUTES)) {
-        bad_field(r, "served_before_violation", "served_date",
-                  "The decision cannot be served before the violation happened.");
-        return -1;
-    }
-    x->n.fine_fen = fine;
-    x->n.points = (int)points;
+    if (violations_plate_normalize(app_json_str(r, "plate"), x->plate, &why) != 0)
+        return violations_bad_plate(r, why, "plate");
+    if (violations_parse_instant(app_json_str(r, "occurred_at"), &x->occurred) != 0)
+        return fail(r, "occurred_at_format", "occurred_at");
+    if (x->occurred > time(NULL) + FUTURE_SKEW_S)
+        return fail(r, "occurred_at_future", "occurred_at");
+    if (!violations_text_ok(x->n.place, VIOLATIONS_TEXT_MAX))
+        return fail(r, "place_invalid", "place");
+    if (!violations_text_ok(x->n.description, VIOLATIONS_TEXT_MAX))
+        return fail(r, "description_invalid", "description");
+    if (date_parse(x->n.served_date, &x->served) != 0)
+        return fail(r, "served_date_format", "served_date");
+    if (x->served > today)
+        return fail(r, "served_date_future", "served_date");
+    if (x->served < date_today_in_tz(x->occurred, DATE_SHANGHAI_OFFSET_MINUTES))
+        return fail(r, "served_before_violation", "served_date");
     gmtime_r(&x->occurred, &tm);
     strftime(x->occurred_s, sizeof x->occurred_s, "%Y-%m-%d %H:%M:%S", &tm);
     x->n.occurred_at = x->occurred_s;
@@ -320,10 +241,8 @@ static int tx_record(app_req *r, void *arg)
          * needed to handle it: it must be one we know. */
         if (violations_sql_class_for_type(r->db, x->n.vehicle_type, cls, &known) != 0)
             return -1;
-        if (!known) {
-            bad_field(r, "vehicle_type_unknown", "vehicle_type", "Unknown vehicle type code.");
-            return -1;
-        }
+        if (!known)
+            return fail(r, "vehicle_type_unknown", "vehicle_type");
     }
     if (violations_sql_insert(r->db, &x->n, &id) != 0) {
         if (db_error(r->db) != DB_ERR_DUP)
@@ -337,7 +256,7 @@ static int tx_record(app_req *r, void *arg)
             return -1;
         goto existing;
     }
-    if (audit_owned(r, "violations.record", "violation", id,
+    if (violations_audit(r, "violations.record", "violation", id, "ok",
                     json_pack("{sssssssI}", "decision_no", x->n.decision_no, "agency", x->n.agency,
                               "by", x->n.recorded_by_kind, "fine_fen", (json_int_t)x->n.fine_fen)) != 0)
         return -1;
@@ -347,38 +266,24 @@ static int tx_record(app_req *r, void *arg)
     return 0;
 
 existing:
-    if (!same_content(&v, x)) {
-        refuse(r, "decision_conflict",
-               "This decision number was already recorded with different content.",
-               json_pack("{sI}", "id", (json_int_t)v.id));
-        return -1;
-    }
+    if (!same_content(&v, x))
+        return violations_refuse(r, "decision_conflict", NULL, json_pack("{sI}", "id", (json_int_t)v.id));
     app_reply_json(r, 200, violations_to_json(&v, today, true));
     return 0;
 }
 
-/* Records a violation sent by the caller, who is a by_kind (partner or
- * operator). */
-static void record_as(app_req *r, const char *by_kind)
+/* Records a violation sent by the caller, a partner (agency intake) or an
+ * operator (window): the route's data. */
+void violations_on_record(app_req *r)
 {
     record_ctx x;
 
     memset(&x, 0, sizeof x);
     if (record_parse(r, &x) != 0)
         return;
-    x.n.recorded_by_kind = by_kind;
+    x.n.recorded_by_kind = app_route_data(r);
     x.n.recorded_by_id = r->who.id;
     app_tx(r, tx_record, &x);
-}
-
-void violations_on_intake(app_req *r)
-{
-    record_as(r, "partner");
-}
-
-void violations_on_record_window(app_req *r)
-{
-    record_as(r, "operator");
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -449,34 +354,17 @@ void violations_on_search(app_req *r)
         x.value = v;
     }
     if (given != 1) {
-        app_problem(r, 400, "search_key_required", "One search key required",
-                    "Give exactly one of plate, decision_no, licence_id.", NULL);
+        app_fail(r, "search_key_required", NULL, NULL);
         return;
     }
     if (strcmp(x.by, "plate") == 0) {
         if (violations_plate_normalize(x.value, x.plate, &why) != 0) {
-            bad_field(r, why, "plate", "A plate such as 浙A·12345.");
+            violations_bad_plate(r, why, "plate");
             return;
         }
         x.value = x.plate;
     }
-    if (strcmp(x.by, "decision_no") == 0 && violations_decision_no_check(x.value, &why) != 0) {
-        bad_field(r, why, "decision_no", "6 to 32 characters of A-Z, 0-9 and '-'.");
-        return;
-    }
-    if (strcmp(x.by, "licence_id") == 0) {
-        const char *p = x.value;
-        int64_t v = 0;
-        if (*p == '\0' || strlen(p) > 18)
-            v = -1;
-        for (; v >= 0 && *p; p++)
-            v = (*p >= '0' && *p <= '9') ? v * 10 + (*p - '0') : -1;
-        if (v <= 0) {
-            bad_field(r, "licence_id_invalid", "licence_id", "A positive licence id.");
-            return;
-        }
-        x.licence_id = v;
-    }
+    x.licence_id = app_query_int(r, "licence_id", 0);
     app_tx(r, tx_search, &x);
 }
 
@@ -513,11 +401,10 @@ static int required_class(app_req *r, const violations_row *v, char cls[8], bool
     return violations_sql_class_for_type(r->db, v->vehicle_type, cls, known);
 }
 
-static void refuse_state(app_req *r, const violations_row *v)
+static int refuse_state(app_req *r, const violations_row *v)
 {
     const char *code = strcmp(v->state, "cancelled") == 0 ? "violation_cancelled" : "already_handled";
-    refuse(r, code, "The violation is no longer waiting to be handled.",
-           json_pack("{ss}", "state", v->state));
+    return violations_refuse(r, code, NULL, json_pack("{ss}", "state", v->state));
 }
 
 /* A citizen with the decision number of a violation of a vehicle they have
@@ -526,12 +413,8 @@ static void refuse_state(app_req *r, const violations_row *v)
 static int refuse_no_tie(app_req *r, const violations_row *v, int64_t licence_id,
                          const violations_tie *t)
 {
-    app_problem_ext(r, 403, "no_tie_to_vehicle", "No tie to the vehicle",
-                    "Online, only the vehicle's owner or a driver the owner bound with consent "
-                    "takes its violations; otherwise handle it at a window with the owner's "
-                    "documents.",
-                    NULL, json_pack("{ss}", "reason", "no_tie_to_vehicle"));
-    return audit_owned_outcome(r, "violations.handle", "violation", v->id, "refused",
+    violations_refuse(r, "no_tie_to_vehicle", NULL, NULL);
+    return violations_audit(r, "violations.handle", "violation", v->id, "refused",
                                json_pack("{sssIsIss}", "reason", "no_tie_to_vehicle",
                                          "licence_id", (json_int_t)licence_id, "vehicle_id",
                                          (json_int_t)t->vehicle_id, "channel", "app"));
@@ -558,19 +441,15 @@ static int tx_handle(app_req *r, void *arg)
     if (x->window) {
         if (violations_sql_licence_by_id(r->db, x->licence_id, true, &lic, &found) != 0)
             return -1;
-        if (!found) {
-            app_problem(r, 404, "licence_not_found", "Licence not found", NULL, "licence_id");
-            return -1;
-        }
+        if (!found)
+            return fail(r, "licence_not_found", "licence_id");
     } else if (violations_sql_licence_of_citizen(r->db, r->who.id, true, &lic, &found) != 0) {
         return -1;
     }
     if (violations_sql_get(r->db, x->violation_id, true, &v, &found) != 0)
         return -1;
-    if (!found) {
-        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-        return -1;
-    }
+    if (!found)
+        return not_found(r);
     has_decision = x->decision_no && strcmp(x->decision_no, v.decision_no) == 0;
     if (!x->window && lic.id == 0) {
         /* Nothing of this citizen's can be tied to the violation but the
@@ -578,14 +457,11 @@ static int tx_handle(app_req *r, void *arg)
         if (violations_sql_tie(r->db, v.plate, r->who.id, &tie) != 0)
             return -1;
         if (!tie.owner && !tie.binding_id) {
-            if (!has_decision) {
-                app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-                return -1;
-            }
+            if (!has_decision)
+                return not_found(r);
             return refuse_no_tie(r, &v, 0, &tie);
         }
-        refuse(r, "no_licence", "You hold no driving licence of this bureau.", NULL);
-        return -1;
+        return violations_refuse(r, "no_licence", NULL, NULL);
     }
     if (violations_sql_tie(r->db, v.plate, lic.citizen_id, &tie) != 0)
         return -1;
@@ -598,26 +474,19 @@ static int tx_handle(app_req *r, void *arg)
      * vehicle, or anyone who learnt a decision number could take (buy) the
      * points of a stranger's car. */
     if (!x->window && !owner && !bound && v.licence_id != lic.id) {
-        if (!has_decision) {
-            app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-            return -1;
-        }
+        if (!has_decision)
+            return not_found(r);
         if (strcmp(v.state, "recorded") == 0)
             return refuse_no_tie(r, &v, lic.id, &tie);
     }
-    if (strcmp(v.state, "recorded") != 0) {
-        refuse_state(r, &v);
-        return -1;
-    }
+    if (strcmp(v.state, "recorded") != 0)
+        return refuse_state(r, &v);
     tie_name = violations_handling_tie(owner, bound, x->window, x->documents, &why);
     if (tie_name == NULL) {
         if (strcmp(why, "no_tie_to_vehicle") == 0)
             return refuse_no_tie(r, &v, lic.id, &tie);
-        app_problem_ext(r, 422, why, "Documents required",
-                        "The licence holder has no recorded tie to this vehicle: check the "
-                        "vehicle's licence and the owner's identity document or written "
-                        "authorisation, and list them in documents.",
-                        "documents", json_pack("{ss}", "reason", why));
+        app_fail_ext(r, "documents_required", NULL, "documents",
+                     json_pack("{ss}", "reason", "documents_required"));
         return -1;
     }
 
@@ -630,38 +499,31 @@ static int tx_handle(app_req *r, void *arg)
     else
         cycle = lic.cycle_start;
 
-    if (violations_licence_usable(lic.status, lic.valid_until, today, x->window, &why) != 0) {
-        refuse(r, why, "The licence cannot accept violations now.",
-               json_pack("{ss}", "licence_status", lic.status));
-        return -1;
-    }
+    if (violations_licence_usable(lic.status, lic.valid_until, today, x->window, &why) != 0)
+        return violations_refuse(r, why, NULL, json_pack("{ss}", "licence_status", lic.status));
     if (required_class(r, &v, cls, &known) != 0)
         return -1;
-    if (!known) {
-        refuse(r, "vehicle_class_unknown", "The licence class needed for this vehicle is unknown.",
-               NULL);
-        return -1;
-    }
-    if (!violations_classes_cover(lic.classes, cls)) {
-        refuse(r, "class_not_covered", "The licence does not cover this vehicle's class.",
-               json_pack("{ssss}", "class_required", cls, "licence_classes", lic.classes));
-        return -1;
-    }
+    if (!known)
+        return violations_refuse(r, "vehicle_class_unknown", NULL, NULL);
+    if (!violations_classes_cover(lic.classes, cls))
+        return violations_refuse(r, "class_not_covered", NULL,
+                                 json_pack("{ssss}", "class_required", cls, "licence_classes", lic.classes));
     if (violations_points_apply(base, v.points, x->window, &total, &full, &why) != 0) {
-        refuse(r, why,
-               strcmp(why, "points_would_reach_12") == 0
-                   ? "These points would reach 12: handle this violation at a window."
-                   : "Invalid points.",
-               json_pack("{sisi}", "licence_points", base, "violation_points", v.points));
-        return -1;
+        /* points_invalid: stored points out of range, not the caller's doing */
+        if (strcmp(why, "points_would_reach_12") != 0) {
+            app_log(1, "violations", "request_id=%s msg=\"points out of range\" licence_points=%d "
+                    "violation_points=%d", r->request_id, base, v.points);
+            app_fail(r, "internal", NULL, NULL);
+            return -1;
+        }
+        return violations_refuse(r, why, NULL,
+                                 json_pack("{sisi}", "licence_points", base, "violation_points", v.points));
     }
 
     if (violations_sql_mark_handled(r->db, v.id, lic.id, lic.citizen_id, channel, &done) != 0)
         return -1;
-    if (!done) {
-        refuse(r, "already_handled", "The violation is no longer waiting to be handled.", NULL);
-        return -1;
-    }
+    if (!done)
+        return violations_refuse(r, "already_handled", NULL, NULL);
     date_format(cycle, cycle_s);
     if (people_licence_set_points(r->db, lic.id, total, cycle_s, full) != 0)
         return -1;
@@ -681,8 +543,7 @@ static int tx_handle(app_req *r, void *arg)
         if (why == NULL)
             return -1;
         app_log(1, "violations", "request_id=%s msg=\"cannot open case\" why=%s", r->request_id, why);
-        app_problem(r, 503, "service_not_configured", "Service unavailable",
-                    "Handling violations is not configured in the service catalog.", NULL);
+        app_fail(r, "service_not_configured", NULL, NULL);
         return -1;
     }
     if (x->window && cases_record_trip(r->db, case_id, r->who.outlet_id, r->who.id) != 0)
@@ -712,12 +573,12 @@ static int tx_handle(app_req *r, void *arg)
         if (why == NULL)
             return -1;
         app_log(1, "violations", "request_id=%s msg=\"cannot complete case\" why=%s", r->request_id, why);
-        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        app_fail(r, "internal", NULL, NULL);
         return -1;
     }
 
     unrelated = !owner && !bound;
-    if (audit_owned(r, "violations.handle", "violation", v.id,
+    if (violations_audit(r, "violations.handle", "violation", v.id, "ok",
                     json_pack("{sIsssisisbsbss}", "licence_id", (json_int_t)lic.id, "channel", channel,
                               "points", v.points, "licence_points", total, "full_score", full,
                               "unrelated", unrelated, "tie", tie_name)) != 0)
@@ -726,14 +587,14 @@ static int tx_handle(app_req *r, void *arg)
      * traded: only at a window on the owner's documents, and the
      * supervision rules watch this action. */
     if (unrelated &&
-        audit_owned(r, "violations.handle_unrelated", "violation", v.id,
+        violations_audit(r, "violations.handle_unrelated", "violation", v.id, "ok",
                     json_pack("{sIsIssso*}", "licence_id", (json_int_t)lic.id, "vehicle_id",
                               (json_int_t)tie.vehicle_id, "channel", channel, "documents",
                               x->documents_json ? json_loads(x->documents_json, 0, NULL)
                                                 : NULL)) != 0)
         return -1;
     if (full && strcmp(lic.status, "full_score") != 0 &&
-        audit_owned(r, "violations.full_score", "licence", lic.id,
+        violations_audit(r, "violations.full_score", "licence", lic.id, "ok",
                     json_pack("{sisI}", "points", total, "violation_id", (json_int_t)v.id)) != 0)
         return -1;
 
@@ -750,61 +611,29 @@ static int tx_handle(app_req *r, void *arg)
     return 0;
 }
 
-static const app_jfield HANDLE_FIELDS[] = {
-    {"decision_no", JF_STRING, false, 32},
-};
-
+/* The citizen's route (online) and the window's (route data: at a window). */
 void violations_on_handle(app_req *r)
-{
-    handle_ctx x;
-
-    memset(&x, 0, sizeof x);
-    if (!violations_param_id(r, 0, &x.violation_id)) {
-        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-        return;
-    }
-    if (r->json && app_json_check(r, HANDLE_FIELDS, APP_LEN(HANDLE_FIELDS)) != 0)
-        return;
-    x.decision_no = r->json ? app_json_str(r, "decision_no") : NULL;
-    app_tx(r, tx_handle, &x);
-}
-
-static const app_jfield WINDOW_HANDLE_FIELDS[] = {
-    {"licence_id", JF_INT, true, 0},
-    {"documents", JF_ARRAY, false, 0},
-};
-
-void violations_on_handle_window(app_req *r)
 {
     handle_ctx x;
     json_t *docs, *d;
     size_t i;
 
     memset(&x, 0, sizeof x);
-    if (!violations_param_id(r, 0, &x.violation_id)) {
-        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-        return;
-    }
-    if (app_json_check(r, WINDOW_HANDLE_FIELDS, APP_LEN(WINDOW_HANDLE_FIELDS)) != 0)
-        return;
+    x.violation_id = app_path_int(r, 0);
+    x.window = *(const bool *)app_route_data(r);
+    x.decision_no = app_json_str(r, "decision_no");
     x.licence_id = app_json_int(r, "licence_id", 0);
-    if (x.licence_id <= 0) {
-        bad_field(r, "licence_id_invalid", "licence_id", "A positive licence id.");
-        return;
-    }
     docs = json_object_get(r->json, "documents");
     json_array_foreach(docs, i, d) {
         unsigned bit = violations_document_bit(json_string_value(d));
         if (bit == 0 || (x.documents & bit)) {
-            bad_field(r, "documents_invalid", "documents",
-                      "Distinct names of vehicle_licence, owner_id, owner_authorization, decision.");
+            fail(r, "documents_invalid", "documents");
             return;
         }
         x.documents |= bit;
     }
     if (json_array_size(docs) > 0)
         x.documents_json = json_dumps(docs, JSON_COMPACT);
-    x.window = true;
     app_tx(r, tx_handle, &x);
     free(x.documents_json);
 }
@@ -831,10 +660,8 @@ static int tx_cancel(app_req *r, void *arg)
 
     if (violations_sql_get(r->db, x->violation_id, false, &v, &found) != 0)
         return -1;
-    if (!found) {
-        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-        return -1;
-    }
+    if (!found)
+        return not_found(r);
     memset(&lic, 0, sizeof lic);
     /* Licence before violation, as everywhere: the points go back. */
     if (v.licence_id &&
@@ -843,11 +670,9 @@ static int tx_cancel(app_req *r, void *arg)
     if (violations_sql_get(r->db, x->violation_id, true, &locked, &found) != 0)
         return -1;
     if (!found || (strcmp(locked.state, "recorded") != 0 && strcmp(locked.state, "handled") != 0) ||
-        locked.licence_id != v.licence_id) {
-        refuse(r, "not_cancellable", "Only recorded or handled violations can be cancelled.",
-               json_pack("{ss}", "state", found ? locked.state : "unknown"));
-        return -1;
-    }
+        locked.licence_id != v.licence_id)
+        return violations_refuse(r, "not_cancellable", NULL,
+                                 json_pack("{ss}", "state", found ? locked.state : "unknown"));
     snprintf(from, sizeof from, "%s", locked.state);
     /* A live payment order must not outlive the violation it collects for
      * (violation, then order: the lock order of order creation). An open
@@ -857,12 +682,9 @@ static int tx_cancel(app_req *r, void *arg)
                                   &pending, order_no, sizeof order_no) != 0)
         return -1;
     if (pending) {
-        refuse(r, "payment_pending",
-               "A payment for this violation is awaiting the channel's confirmation; cancel it "
-               "once the payment is settled.",
-               json_pack("{ss}", "order_no", order_no));
+        violations_refuse(r, "payment_pending", NULL, json_pack("{ss}", "order_no", order_no));
         /* Nothing changed; commit only the record of the refused attempt. */
-        if (audit_owned_outcome(r, "violations.cancel", "violation", locked.id, "refused",
+        if (violations_audit(r, "violations.cancel", "violation", locked.id, "refused",
                                 json_pack("{ssssss}", "from", from, "refused", "payment_pending",
                                           "order_no", order_no)) != 0)
             return -1;
@@ -870,10 +692,8 @@ static int tx_cancel(app_req *r, void *arg)
     }
     if (violations_sql_cancel(r->db, locked.id, from, x->reason, &done) != 0)
         return -1;
-    if (!done) {
-        refuse(r, "not_cancellable", "Only recorded or handled violations can be cancelled.", NULL);
-        return -1;
-    }
+    if (!done)
+        return violations_refuse(r, "not_cancellable", NULL, NULL);
     /* Points go back only into the cycle they were counted in; a full
      * score reached in that cycle is lifted when the licence falls back
      * below 12 (violations_points_on_cancel). */
@@ -892,13 +712,13 @@ static int tx_cancel(app_req *r, void *arg)
     /* A completed case stays completed: the cancellation is the record. */
     if (case_id && cases_set_state(r->db, case_id, "cancelled", &why) != 0 && why == NULL)
         return -1;
-    if (audit_owned(r, "violations.cancel", "violation", locked.id,
+    if (violations_audit(r, "violations.cancel", "violation", locked.id, "ok",
                     json_pack("{sssssIsbss?}", "from", from, "reason", x->reason, "points_returned",
                               (json_int_t)(back ? lic.points - points_after : 0),
                               "full_score_lifted", lift, "order_closed",
                               order_closed ? order_no : NULL)) != 0)
         return -1;
-    if (lift && audit_owned(r, "violations.full_score_lifted", "licence", lic.id,
+    if (lift && violations_audit(r, "violations.full_score_lifted", "licence", lic.id, "ok",
                             json_pack("{sisI}", "points", points_after, "violation_id",
                                       (json_int_t)locked.id)) != 0)
         return -1;
@@ -908,24 +728,12 @@ static int tx_cancel(app_req *r, void *arg)
     return 0;
 }
 
-static const app_jfield CANCEL_FIELDS[] = {
-    {"reason", JF_STRING, true, 1020},
-};
-
 void violations_on_cancel(app_req *r)
 {
-    cancel_ctx x;
+    cancel_ctx x = {app_path_int(r, 0), app_json_str(r, "reason")};
 
-    memset(&x, 0, sizeof x);
-    if (!violations_param_id(r, 0, &x.violation_id)) {
-        app_problem(r, 404, "not_found", "Violation not found", NULL, NULL);
-        return;
-    }
-    if (app_json_check(r, CANCEL_FIELDS, APP_LEN(CANCEL_FIELDS)) != 0)
-        return;
-    x.reason = app_json_str(r, "reason");
     if (!violations_text_ok(x.reason, VIOLATIONS_TEXT_MAX)) {
-        bad_field(r, "reason_invalid", "reason", "1 to 255 printable characters.");
+        fail(r, "reason_invalid", "reason");
         return;
     }
     app_tx(r, tx_cancel, &x);

@@ -35,15 +35,6 @@ static const char SQL_GET_DECISION[] = "SELECT " VCOLS " FROM violations v WHERE
 static const char SQL_GET_DECISION_LOCK[] =
     "SELECT " VCOLS " FROM violations v WHERE v.decision_no = ? LOCK IN SHARE MODE";
 
-/* db_query_all into a typed array pointer. */
-#define QUERY_ALL(c, sql, params, spec, rows, n)                         \
-    do {                                                                \
-        void *all_ = NULL;                                              \
-        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n)); \
-        *(rows) = all_;                                                 \
-        return rc_;                                                     \
-    } while (0)
-
 int violations_sql_get(db_conn *c, int64_t id, bool for_update, violations_row *out, bool *found)
 {
     return db_query_one(c, for_update ? SQL_GET_LOCK : SQL_GET, DBP(DB_I64(id)), &VIOLATION_ROW,
@@ -111,7 +102,7 @@ static const db_row_spec LISTED_ROW = DB_ROW_SPEC(violations_listed, LISTED_COLS
 int violations_sql_list_for_citizen(db_conn *c, int64_t citizen_id, int64_t licence_id,
                                     violations_listed **rows, int *n)
 {
-    QUERY_ALL(c, SQL_LIST_CITIZEN,
+    DB_RETURN_ALL(c, SQL_LIST_CITIZEN,
               DBP(DB_I64(citizen_id), DB_I64(citizen_id), DB_I64(citizen_id), DB_I64(citizen_id),
                   licence_id ? DB_I64(licence_id) : DB_NULL),
               &LISTED_ROW, rows, n);
@@ -128,18 +119,18 @@ static const char SQL_SEARCH_LICENCE[] =
 
 int violations_sql_search_plate(db_conn *c, const char *plate, violations_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_SEARCH_PLATE, DBP(DB_STR(plate)), &VIOLATION_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_SEARCH_PLATE, DBP(DB_STR(plate)), &VIOLATION_ROW, rows, n);
 }
 
 int violations_sql_search_decision(db_conn *c, const char *decision_no, violations_row **rows,
                                    int *n)
 {
-    QUERY_ALL(c, SQL_SEARCH_DECISION, DBP(DB_STR(decision_no)), &VIOLATION_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_SEARCH_DECISION, DBP(DB_STR(decision_no)), &VIOLATION_ROW, rows, n);
 }
 
 int violations_sql_search_licence(db_conn *c, int64_t licence_id, violations_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_SEARCH_LICENCE, DBP(DB_I64(licence_id)), &VIOLATION_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_SEARCH_LICENCE, DBP(DB_I64(licence_id)), &VIOLATION_ROW, rows, n);
 }
 
 static const char SQL_MARK_HANDLED[] =
@@ -437,13 +428,13 @@ void violations_binding_item_array_free(violations_binding_item *rows, int n)
 int violations_sql_bindings_held(db_conn *c, int64_t holder_id, violations_binding_item **rows,
                                  int *n)
 {
-    QUERY_ALL(c, SQL_BINDINGS_HELD, DBP(DB_I64(holder_id)), &BINDING_ITEM_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_BINDINGS_HELD, DBP(DB_I64(holder_id)), &BINDING_ITEM_ROW, rows, n);
 }
 
 int violations_sql_bindings_owned(db_conn *c, int64_t owner_id, violations_binding_item **rows,
                                   int *n)
 {
-    QUERY_ALL(c, SQL_BINDINGS_OWNED, DBP(DB_I64(owner_id)), &BINDING_ITEM_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_BINDINGS_OWNED, DBP(DB_I64(owner_id)), &BINDING_ITEM_ROW, rows, n);
 }
 
 static const char SQL_MARK_PAID[] =

@@ -898,3 +898,49 @@ describe('every handling records its tie (issue 10 item 12)', () => {
     assert.deepEqual([row.tie, row.binding_id, row.documents, row.channel], ['bound', bindingId, ['decision'], 'window']);
   });
 });
+
+describe('path and query ids', () => {
+  // issue 11: ids are parsed one way (digits only); "+5" or " 5" once slipped through elsewhere
+  test('a violation id with a sign, blank, letters or overflow is 404 not_found; leading zeros are the id', async () => {
+    const d = await driver();
+    const v = await recordOk({ plate: d.plate, points: 1 });
+    const h = await id.operatorHeaders('window');
+    for (const bad of [`+${v.id}`, `-${v.id}`, `%20${v.id}`, `${v.id}x`, '0', '99999999999999999999']) {
+      let r = await request(`${server.httpsUrl}/v1/violations/${bad}/cancel`, {
+        method: 'POST', json: { reason: 'test' }, headers: h,
+      });
+      assert.equal(r.status, 404, `${bad}: ${r.text}`);
+      assert.equal(r.json.code, 'not_found');
+      r = await handleS(d.c, bad);
+      assert.equal(r.status, 404, `${bad}: ${r.text}`);
+      assert.equal(r.json.code, 'not_found');
+      r = await request(`${server.httpsUrl}/v1/violations/${bad}/handle-at-window`, {
+        method: 'POST', json: { licence_id: d.licenceId }, headers: h,
+      });
+      assert.equal(r.status, 404, `${bad}: ${r.text}`);
+    }
+    assert.equal(sql(db, `SELECT state FROM violations WHERE id = ${v.id}`)[0][0], 'recorded');
+    const r = await handleS(d.c, `00${v.id}`);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, v.id);
+  });
+
+  test('a searched licence_id is digits only: "+5" and "5.0" are refused', async () => {
+    const h = await id.operatorHeaders('window');
+    for (const bad of ['%2B5', '5.0', '-5', '0']) {
+      const r = await request(`${server.httpsUrl}/v1/violations?licence_id=${bad}`, { headers: h });
+      assert.equal(r.status, 400, `${bad}: ${r.text}`);
+      assert.equal(r.json.code, 'licence_id_invalid');
+      assert.equal(r.json.field, 'licence_id');
+    }
+  });
+
+  test('a window licence_id below 1 is licence_id_invalid', async () => {
+    const d = await driver();
+    const v = await recordOk({ plate: d.plate });
+    const r = await windowHandle(v.id, 0);
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.code, 'licence_id_invalid');
+    assert.equal(r.json.field, 'licence_id');
+  });
+});

@@ -276,6 +276,22 @@ describe('binding refusals', () => {
     assert.equal((await list(stranger.c, '/v1/me/bindings')).items.length, 0);
   });
 
+  // issue 11: binding ids are parsed one way (digits only): "+5" once slipped through elsewhere
+  test('a binding id with a sign, blank or letters is 404 not_found', async () => {
+    const o = await owner();
+    const h = await holder();
+    const a = await ask(h.c, o.plate);
+    for (const bad of [`+${a.json.id}`, `%20${a.json.id}`, `${a.json.id}a`, '0', '99999999999999999999']) {
+      let r = await consent(o.c, bad);
+      assert.equal(r.status, 404, `${bad}: ${r.text}`);
+      assert.equal(r.json.code, 'not_found');
+      r = await end(h.c, bad);
+      assert.equal(r.status, 404, `${bad}: ${r.text}`);
+      assert.equal(r.json.code, 'not_found');
+    }
+    assert.equal(state(a.json.id), 'pending');
+  });
+
   test('a vehicle sold after the request cannot be lent by its former owner', async () => {
     const o = await owner();
     const buyer = await owner();
