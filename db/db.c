@@ -120,7 +120,7 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
-static void *xcalloc(size_t n, size_t size)
+void *db_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
 
@@ -129,7 +129,7 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-static void *xrealloc(void *p, size_t size)
+void *db_xrealloc(void *p, size_t size)
 {
     p = realloc(p, size ? size : 1);
     if (p == NULL)
@@ -271,7 +271,7 @@ static void slots_grow(db_conn *c)
     size_t oldn = c->nslots;
 
     c->nslots = oldn ? oldn * 2 : 64;
-    c->slots = xcalloc(c->nslots, sizeof *c->slots);
+    c->slots = db_xcalloc(c->nslots, sizeof *c->slots);
     for (size_t i = 0; i < oldn; i++)
         if (old[i].sql != NULL)
             *slot_lookup(c, old[i].sql) = old[i];
@@ -311,7 +311,7 @@ static void slots_close_all(db_conn *c)
 
 db_conn *db_conn_new(const db_config *cfg)
 {
-    db_conn *c = xcalloc(1, sizeof *c);
+    db_conn *c = db_xcalloc(1, sizeof *c);
     struct timespec ts;
 
     c->socket = xstrdup_or_null(empty_to_null(cfg->socket));
@@ -602,8 +602,8 @@ static int bind_params(db_conn *c, MYSQL_STMT *st, const db_val *params, int n)
     if (n == 0)
         return 0;
     if (n > c->pcap) {
-        c->pbind = xrealloc(c->pbind, (size_t)n * sizeof *c->pbind);
-        c->plen = xrealloc(c->plen, (size_t)n * sizeof *c->plen);
+        c->pbind = db_xrealloc(c->pbind, (size_t)n * sizeof *c->pbind);
+        c->plen = db_xrealloc(c->plen, (size_t)n * sizeof *c->plen);
         c->pcap = n;
     }
     memset(c->pbind, 0, (size_t)n * sizeof *c->pbind);
@@ -775,7 +775,7 @@ static int cols_refetch(db_conn *c, MYSQL_STMT *st, MYSQL_BIND *binds, col_buf *
             if (cols[i].len + 1 > want)
                 want = cols[i].len + 1;
             cols[i].cap = want;
-            cols[i].buf = xrealloc(cols[i].buf, cols[i].cap);
+            cols[i].buf = db_xrealloc(cols[i].buf, cols[i].cap);
             binds[i].buffer = cols[i].buf;
             binds[i].buffer_length = cols[i].cap;
             if (mysql_stmt_fetch_column(st, &binds[i], i, 0) != 0) {
@@ -795,7 +795,7 @@ static char *cell_copy(const col_buf *col)
 
     if (col->is_null)
         return NULL;
-    s = xcalloc(1, n + 1);
+    s = db_xcalloc(1, n + 1);
     memcpy(s, col->buf, n);
     return s;
 }
@@ -815,7 +815,7 @@ int db_query(db_conn *c, const char *sql, const db_val *params, int nparams,
     int rc = -1;
 
     *out = NULL;
-    rows = xcalloc(1, sizeof *rows);
+    rows = db_xcalloc(1, sizeof *rows);
     st = stmt_run(c, sql, params, nparams);
     if (st == NULL)
         goto fail;
@@ -840,14 +840,14 @@ int db_query(db_conn *c, const char *sql, const db_val *params, int nparams,
         set_err_kind(c, DB_ERR_OTHER, 0, "result too large");
         goto fail;
     }
-    binds = xcalloc(ncols, sizeof *binds);
-    cols = xcalloc(ncols, sizeof *cols);
+    binds = db_xcalloc(ncols, sizeof *binds);
+    cols = db_xcalloc(ncols, sizeof *cols);
     for (unsigned i = 0; i < ncols; i++) {
         /* +1: room for the connector's NUL. At least 64 bytes: every
          * number and date fits, and FLOAT/DOUBLE are formatted to the
          * buffer's width, so a tiny buffer would silently lose digits. */
         cols[i].cap = (fields[i].max_length > 63 ? fields[i].max_length : 63) + 1;
-        cols[i].buf = xcalloc(1, cols[i].cap);
+        cols[i].buf = db_xcalloc(1, cols[i].cap);
     }
     cols_bind(binds, cols, ncols);
     if (mysql_stmt_bind_result(st, binds) != 0) {
@@ -855,8 +855,8 @@ int db_query(db_conn *c, const char *sql, const db_val *params, int nparams,
         goto fail;
     }
     rows->ncols = (int)ncols;
-    rows->cells = xcalloc((size_t)nrows * ncols, sizeof *rows->cells);
-    rows->lens = xcalloc((size_t)nrows * ncols, sizeof *rows->lens);
+    rows->cells = db_xcalloc((size_t)nrows * ncols, sizeof *rows->cells);
+    rows->lens = db_xcalloc((size_t)nrows * ncols, sizeof *rows->lens);
     for (;;) {
         int r = mysql_stmt_fetch(st);
 

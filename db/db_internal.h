@@ -22,5 +22,8 @@ void db_stmt_error(db_conn *c, MYSQL_STMT *st);
 /* Records an error found by the caller (e.g. a result of the wrong shape).
  * msg is copied (truncated to the connection's message buffer). */
 void db_set_error(db_conn *c, db_err_kind kind, const char *msg);
+/* calloc/realloc that abort on out-of-memory (and never ask for 0 bytes). */
+void *db_xcalloc(size_t n, size_t size);
+void *db_xrealloc(void *p, size_t size);
 
 #endif

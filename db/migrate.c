@@ -428,6 +428,22 @@ fail:
     return rc;
 }
 
+/* The list sorted and checked, with the database reachable; NULL with err set. */
+static const db_migration **sorted_for(db_conn *c, const db_migration *const *list, int n,
+                                       char *err, size_t errlen)
+{
+    const db_migration **ms;
+
+    errf(err, errlen, "%s", "");
+    ms = sorted_list(list, n, err, errlen);
+    if (ms != NULL && db_conn_ensure(c) != 0) {
+        errf(err, errlen, "database unavailable: %s", db_errmsg(c));
+        free(ms);
+        ms = NULL;
+    }
+    return ms;
+}
+
 int db_migrate_apply(db_conn *c, const db_migration *const *list, int n,
                      char *err, size_t errlen)
 {
@@ -436,14 +452,9 @@ int db_migrate_apply(db_conn *c, const db_migration *const *list, int n,
     bool locked = false;
     int done = 0, rc = -1;
 
-    errf(err, errlen, "%s", "");
-    ms = sorted_list(list, n, err, errlen);
+    ms = sorted_for(c, list, n, err, errlen);
     if (ms == NULL)
         goto fail;
-    if (db_conn_ensure(c) != 0) {
-        errf(err, errlen, "database unavailable: %s", db_errmsg(c));
-        goto fail;
-    }
     if (lock_take(c, err, errlen) != 0)
         goto fail;
     locked = true;
@@ -479,14 +490,9 @@ int db_migrate_pending(db_conn *c, const db_migration *const *list, int n,
     bool *applied = NULL;
     int napplied = -1, rc = -1;
 
-    errf(err, errlen, "%s", "");
-    ms = sorted_list(list, n, err, errlen);
+    ms = sorted_for(c, list, n, err, errlen);
     if (ms == NULL)
         goto fail;
-    if (db_conn_ensure(c) != 0) {
-        errf(err, errlen, "database unavailable: %s", db_errmsg(c));
-        goto fail;
-    }
     applied = calloc((size_t)(n > 0 ? n : 1), sizeof *applied);
     if (applied == NULL)
         abort();

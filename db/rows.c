@@ -38,23 +38,6 @@ typedef struct col_state {
     my_bool is_null, error;
 } col_state;
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size ? size : 1);
-
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-    p = realloc(p, size ? size : 1);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
 /* ---- errors --------------------------------------------------------------- */
 
 static void log_line(const char *msg)
@@ -257,7 +240,7 @@ static void bind_cols(const db_row_spec *spec, const MYSQL_FIELD *fields, MYSQL_
             /* Room for every number and date (the connector formats them
              * into the buffer) and for the longest stored value. */
             s[i].cap = (fields[i].max_length > 63 ? fields[i].max_length : 63) + 1;
-            s[i].buf = xcalloc(1, s[i].cap);
+            s[i].buf = db_xcalloc(1, s[i].cap);
             b[i].buffer_type =
                 spec->cols[i].type == DB_COL_BLOB ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
             b[i].buffer = s[i].buf;
@@ -288,7 +271,7 @@ static int refetch_long(db_conn *c, MYSQL_STMT *st, const db_row_spec *spec, MYS
             if (s[i].len + 1 > want)
                 want = s[i].len + 1;
             s[i].cap = want;
-            s[i].buf = xrealloc(s[i].buf, s[i].cap);
+            s[i].buf = db_xrealloc(s[i].buf, s[i].cap);
             b[i].buffer = s[i].buf;
             b[i].buffer_length = s[i].cap;
             if (mysql_stmt_fetch_column(st, &b[i], (unsigned)i, 0) != 0) {
@@ -369,7 +352,7 @@ static int put_text(db_conn *c, const db_row_spec *spec, int i, const col_state 
         memcpy(field, s->buf, n);
         field[n] = '\0';
     } else {
-        char *p = xcalloc(1, n + 1);  /* NUL-terminated for text; harmless for bytes */
+        char *p = db_xcalloc(1, n + 1);  /* NUL-terminated for text; harmless for bytes */
 
         memcpy(p, s->buf, n);
         memcpy(field, &p, sizeof p);
@@ -495,9 +478,9 @@ static int query_rows(db_conn *c, const char *sql, const db_val *params, int npa
     }
     if (nrows == 0)
         goto done;
-    rows = xcalloc((size_t)nrows, spec->size);
-    binds = xcalloc((size_t)spec->ncols, sizeof *binds);
-    cs = xcalloc((size_t)spec->ncols, sizeof *cs);
+    rows = db_xcalloc((size_t)nrows, spec->size);
+    binds = db_xcalloc((size_t)spec->ncols, sizeof *binds);
+    cs = db_xcalloc((size_t)spec->ncols, sizeof *cs);
     bind_cols(spec, fields, binds, cs);
     if (mysql_stmt_bind_result(st, binds) != 0) {
         db_stmt_error(c, st);

@@ -44,21 +44,6 @@ done:
     return out;
 }
 
-/* base64url digit value, or -1 outside the alphabet ('=', '+', '/' included). */
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
 
 /* One segment [p, p + n): base64url digits only, a length an unpadded
  * encoding can have, and no bits set past the data (RFC 4648 3.5: "AB" and
@@ -72,9 +57,9 @@ static int segment_ok(const char *p, size_t n)
     if (n % 4 == 1)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (b64url_value((unsigned char)p[i]) < 0)
+        if (crypto_b64_digit((unsigned char)p[i], true) < 0)
             return 0;
-    last = b64url_value((unsigned char)p[n - 1]);
+    last = crypto_b64_digit((unsigned char)p[n - 1], true);
     if (n % 4 == 2)
         return (last & 0x0f) == 0; /* 2 + 4 unused bits */
     if (n % 4 == 3)

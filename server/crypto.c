@@ -68,7 +68,7 @@ void crypto_hex(const void *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int crypto_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -91,7 +91,7 @@ int crypto_unhex(const char *hex, void *out, size_t outcap)
     if (len % 2 != 0 || len / 2 > outcap || len / 2 > INT_MAX)
         goto fail;
     for (size_t i = 0; i < len / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = crypto_hex_digit(hex[2 * i]), lo = crypto_hex_digit(hex[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             goto fail;
@@ -108,7 +108,7 @@ fail:
  * INT_MAX (multiples of 3 input / 4 output bytes). */
 #define B64_CHUNK (3u * 1024u * 1024u)
 
-static int b64val(unsigned char c)
+int crypto_b64_digit(unsigned char c, bool url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -116,12 +116,13 @@ static int b64val(unsigned char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '+')
+    if (c == (url ? '-' : '+'))
         return 62;
-    if (c == '/')
+    if (c == (url ? '_' : '/'))
         return 63;
     return -1;
 }
+
 
 char *crypto_b64_encode(const void *in, size_t n)
 {
@@ -156,12 +157,12 @@ unsigned char *crypto_b64_decode(const char *in, size_t *outlen)
     if (len > 0 && in[len - 1] == '=')
         pad = in[len - 2] == '=' ? 2 : 1;
     for (size_t i = 0; i < len - pad; i++)
-        if (b64val((unsigned char)in[i]) < 0)
+        if (crypto_b64_digit((unsigned char)in[i], false) < 0)
             goto fail;
     /* Non-zero bits left over by the last character are malformed. */
-    if (pad == 2 && (b64val((unsigned char)in[len - 3]) & 0x0f) != 0)
+    if (pad == 2 && (crypto_b64_digit((unsigned char)in[len - 3], false) & 0x0f) != 0)
         goto fail;
-    if (pad == 1 && (b64val((unsigned char)in[len - 2]) & 0x03) != 0)
+    if (pad == 1 && (crypto_b64_digit((unsigned char)in[len - 2], false) & 0x03) != 0)
         goto fail;
     out = xmalloc(len / 4 * 3 + 1);
     for (size_t i = 0; i < len; i += B64_CHUNK / 3 * 4) {
@@ -503,42 +504,13 @@ void crypto_keyring_free(crypto_keyring *k)
     secure_free(k, sizeof(*k));
 }
 
-/* AES-256-GCM into a caller buffer: out gets ptlen bytes of ciphertext then
- * the 16-byte tag. */
-static int gcm_encrypt_into(const unsigned char key[32], const void *nonce, size_t nlen,
-                            const void *aad, size_t aadlen, const void *pt, size_t ptlen,
-                            unsigned char *out)
-{
-    EVP_CIPHER_CTX *ctx = NULL;
-    int len = 0, rc = -1;
-
-    if (nonce == NULL || nlen == 0 || nlen > INT_MAX || aadlen > INT_MAX ||
-        ptlen > INT_MAX - 2 * GCM_TAG_LEN || (aad == NULL && aadlen > 0) ||
-        (pt == NULL && ptlen > 0))
-        goto fail;
-    if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-        goto fail;
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)nlen, NULL) != 1 ||
-        EVP_EncryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
-        goto fail;
-    if (aadlen > 0 && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
-        goto fail;
-    if (ptlen > 0 && EVP_EncryptUpdate(ctx, out, &len, pt, (int)ptlen) != 1)
-        goto fail;
-    if (EVP_EncryptFinal_ex(ctx, out + ptlen, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN, out + ptlen) != 1)
-        goto fail;
-    rc = 0;
-fail:
-    EVP_CIPHER_CTX_free(ctx);
-    return rc;
-}
-
-/* Inverse of gcm_encrypt_into: out gets ctlen - 16 bytes; -1 on a bad tag. */
-static int gcm_decrypt_into(const unsigned char key[32], const void *nonce, size_t nlen,
-                            const void *aad, size_t aadlen, const unsigned char *ct,
-                            size_t ctlen, unsigned char *out)
+/* AES-256-GCM into a caller buffer, one way or the other. Encrypting, in is
+ * the plaintext and out gets inlen bytes of ciphertext then the 16-byte tag;
+ * decrypting, in is that and out gets inlen - 16 bytes, or -1 on a bad tag
+ * (out cleansed: never leave unauthenticated plaintext). */
+static int gcm_crypt(int enc, const unsigned char key[32], const void *nonce, size_t nlen,
+                     const void *aad, size_t aadlen, const unsigned char *in, size_t inlen,
+                     unsigned char *out)
 {
     EVP_CIPHER_CTX *ctx = NULL;
     unsigned char tag[GCM_TAG_LEN];
@@ -546,28 +518,32 @@ static int gcm_decrypt_into(const unsigned char key[32], const void *nonce, size
     int len = 0, rc = -1;
 
     if (nonce == NULL || nlen == 0 || nlen > INT_MAX || aadlen > INT_MAX ||
-        (aad == NULL && aadlen > 0) || ctlen < GCM_TAG_LEN || ctlen > INT_MAX - GCM_TAG_LEN)
+        (aad == NULL && aadlen > 0) || (in == NULL && inlen > 0) ||
+        inlen > INT_MAX - 2 * GCM_TAG_LEN || (!enc && inlen < GCM_TAG_LEN))
         goto fail;
-    ptlen = ctlen - GCM_TAG_LEN;
-    memcpy(tag, ct + ptlen, GCM_TAG_LEN); /* SET_TAG wants a writable buffer */
+    ptlen = enc ? inlen : inlen - GCM_TAG_LEN;
+    if (!enc)
+        memcpy(tag, in + ptlen, GCM_TAG_LEN); /* SET_TAG wants a writable buffer */
     if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
         goto fail;
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, (int)nlen, NULL) != 1 ||
-        EVP_DecryptInit_ex(ctx, NULL, NULL, key, nonce) != 1)
+        EVP_CipherInit_ex(ctx, NULL, NULL, key, nonce, enc) != 1)
         goto fail;
-    if (aadlen > 0 && EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
+    if (aadlen > 0 && EVP_CipherUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
         goto fail;
-    if (ptlen > 0 && EVP_DecryptUpdate(ctx, out, &len, ct, (int)ptlen) != 1)
+    if (ptlen > 0 && EVP_CipherUpdate(ctx, out, &len, in, (int)ptlen) != 1)
         goto fail;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, GCM_TAG_LEN, tag) != 1 ||
-        EVP_DecryptFinal_ex(ctx, out + ptlen, &len) != 1)
+    if (enc ? EVP_CipherFinal_ex(ctx, out + ptlen, &len) != 1 ||
+                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN, out + ptlen) != 1
+            : EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, GCM_TAG_LEN, tag) != 1 ||
+                  EVP_CipherFinal_ex(ctx, out + ptlen, &len) != 1)
         goto fail;
     rc = 0;
 fail:
     EVP_CIPHER_CTX_free(ctx);
-    if (rc != 0 && ptlen > 0)
-        OPENSSL_cleanse(out, ptlen); /* never leave unauthenticated plaintext */
+    if (rc != 0 && !enc && ptlen > 0)
+        OPENSSL_cleanse(out, ptlen);
     return rc;
 }
 
@@ -581,7 +557,7 @@ int crypto_aes256gcm_encrypt(const unsigned char key[32], const void *nonce, siz
     if (key == NULL || out == NULL || outlen == NULL || ptlen > INT_MAX - 2 * GCM_TAG_LEN)
         goto fail;
     buf = xmalloc(ptlen + GCM_TAG_LEN);
-    if (gcm_encrypt_into(key, nonce, nlen, aad, aadlen, pt, ptlen, buf) != 0)
+    if (gcm_crypt(1, key, nonce, nlen, aad, aadlen, pt, ptlen, buf) != 0)
         goto fail;
     *out = buf;
     *outlen = ptlen + GCM_TAG_LEN;
@@ -605,7 +581,7 @@ int crypto_aes256gcm_decrypt(const unsigned char key[32], const void *nonce, siz
         goto fail;
     ptlen = ctlen - GCM_TAG_LEN;
     buf = xmalloc(ptlen + 1);
-    if (gcm_decrypt_into(key, nonce, nlen, aad, aadlen, ct, ctlen, buf) != 0)
+    if (gcm_crypt(0, key, nonce, nlen, aad, aadlen, ct, ctlen, buf) != 0)
         goto fail;
     buf[ptlen] = '\0';
     *out = buf;
@@ -636,7 +612,7 @@ int crypto_seal(const crypto_keyring *k, const char *aad, const void *pt, size_t
     /* Random 96-bit nonces: safe far beyond the row counts of this system. */
     if (crypto_random(buf + 1, SEAL_NONCE_LEN) != 0)
         goto fail;
-    if (gcm_encrypt_into(k->keys[k->active], buf + 1, SEAL_NONCE_LEN, aad, strlen(aad), pt,
+    if (gcm_crypt(1, k->keys[k->active], buf + 1, SEAL_NONCE_LEN, aad, strlen(aad), pt,
                          ptlen, buf + SEAL_HDR_LEN) != 0)
         goto fail;
     *out = buf;
@@ -667,7 +643,7 @@ int crypto_open(const crypto_keyring *k, const char *aad, const void *sealed, si
         goto fail; /* unknown key id: retired key or garbage */
     ptlen = len - SEAL_HDR_LEN - GCM_TAG_LEN;
     buf = xmalloc(ptlen + 1);
-    if (gcm_decrypt_into(k->keys[idx], s + 1, SEAL_NONCE_LEN, aad, strlen(aad),
+    if (gcm_crypt(0, k->keys[idx], s + 1, SEAL_NONCE_LEN, aad, strlen(aad),
                          s + SEAL_HDR_LEN, len - SEAL_HDR_LEN, buf) != 0)
         goto fail;
     buf[ptlen] = '\0';

@@ -14,6 +14,11 @@
 void crypto_hex(const void *in, size_t n, char *out);
 /* Decode hex (either case); returns bytes written or -1. */
 int crypto_unhex(const char *hex, void *out, size_t outcap);
+/* The value of one hex digit (either case), or -1. */
+int crypto_hex_digit(char c);
+/* The value of one base64 digit, or -1 ('=' included): the standard
+ * alphabet (RFC 4648 section 4), or base64url (section 5) when url. */
+int crypto_b64_digit(unsigned char c, bool url);
 
 /* base64url without padding (JWT style) and standard base64.
  * Results are malloc'd and NUL-terminated; *outlen may be NULL. */

@@ -47,7 +47,7 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *reason_phrase(int status)
+const char *http_reason_phrase(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -142,7 +142,7 @@ static void reply(srv_loop *l, app_req *r)
         evhttp_add_header(oh, "Connection", "close");
     if (buf != NULL && r->resp_len > 0 && r->method != M_HEAD)
         evbuffer_add(buf, r->resp_body, r->resp_len);
-    evhttp_send_reply(ev, r->status, reason_phrase(r->status), buf);
+    evhttp_send_reply(ev, r->status, http_reason_phrase(r->status), buf);
     if (buf)
         evbuffer_free(buf);
     t = conns_find(l, r->priv->conn_fd, r->priv->conn_serial);

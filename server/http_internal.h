@@ -64,6 +64,10 @@ typedef struct srv_state {
 } srv_state;
 extern srv_state srv;
 
+/* The reason phrase of an HTTP status (RFC 9110); "Error" for an unlisted
+ * 4xx/5xx, "OK" below 400. */
+const char *http_reason_phrase(int status);
+
 /* conns.c */
 struct bufferevent *conns_on_new_plain(struct event_base *base, void *arg);
 struct bufferevent *conns_on_new_tls(struct event_base *base, void *arg);

@@ -108,23 +108,11 @@ void app_add_header(app_req *r, const char *name, const char *val)
     r->nresp_headers++;
 }
 
+/* A problem's default title: the status's reason phrase (RFC 9110). */
 static const char *status_title(int status)
 {
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
-    }
+    const char *p = http_reason_phrase(status);
+    return strcmp(p, "Error") == 0 && status >= 500 ? "Internal Server Error" : p;
 }
 
 void req_set_problem(app_req *r, int status, const char *code, const char *title,
