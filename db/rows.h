@@ -134,4 +134,22 @@ void db_row_clear(const db_row_spec *spec, void *row);
 /* db_row_clear on each of nrows rows, then frees the array. Accepts NULL. */
 void db_row_array_free(const db_row_spec *spec, void *rows, int nrows);
 
+/* For the typed wrappers of a *_sql.c:
+ * DB_RETURN_ALL returns db_query_all's result from the enclosing function,
+ * storing the array in *rows, a typed pointer (T **), without a cast at each
+ * call. DB_ROW_CLEAR_FN / DB_ROW_ARRAY_FREE_FN define a row type's public
+ * free functions over its spec: `void fn(T *row)` and `void fn(T *rows,
+ * int n)` (both accept NULL). */
+#define DB_RETURN_ALL(c, sql, params, spec, rows, n)                    \
+    do {                                                                \
+        void *all_ = NULL;                                              \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n)); \
+        *(rows) = all_;                                                 \
+        return rc_;                                                     \
+    } while (0)
+#define DB_ROW_CLEAR_FN(fn, T, spec) \
+    void fn(T *row) { db_row_clear((spec), row); }
+#define DB_ROW_ARRAY_FREE_FN(fn, T, spec) \
+    void fn(T *rows, int n) { db_row_array_free((spec), rows, n); }
+
 #endif
