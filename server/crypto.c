@@ -68,7 +68,7 @@ void crypto_hex(const void *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+int crypto_hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -91,7 +91,7 @@ int crypto_unhex(const char *hex, void *out, size_t outcap)
     if (len % 2 != 0 || len / 2 > outcap || len / 2 > INT_MAX)
         goto fail;
     for (size_t i = 0; i < len / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = crypto_hexval(hex[2 * i]), lo = crypto_hexval(hex[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             goto fail;

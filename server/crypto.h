@@ -14,6 +14,8 @@
 void crypto_hex(const void *in, size_t n, char *out);
 /* Decode hex (either case); returns bytes written or -1. */
 int crypto_unhex(const char *hex, void *out, size_t outcap);
+/* The value of one hex digit (either case), or -1. */
+int crypto_hexval(char c);
 
 /* base64url without padding (JWT style) and standard base64.
  * Results are malloc'd and NUL-terminated; *outlen may be NULL. */

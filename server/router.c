@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/router.h"
+#include "server/crypto.h"
 
 struct router {
     const app_route **routes;
@@ -124,17 +125,6 @@ const app_route *router_get(const router *rt, int index)
     return (index >= 0 && index < rt->n) ? rt->routes[index] : NULL;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes one segment; NULL if malformed or it decodes to '/' or NUL
  * (a parameter never spans segments). */
 static char *decode_segment(const char *s, size_t n)
@@ -148,8 +138,8 @@ static char *decode_segment(const char *s, size_t n)
                 free(out);
                 return NULL;
             }
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = crypto_hexval(s[i + 1]);
+            lo = crypto_hexval(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0) || (hi == 2 && lo == 15)) {
                 free(out);
                 return NULL;

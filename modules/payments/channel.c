@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "server/app.h"
+#include "server/crypto.h"
 
 const pay_channel *pay_channel_find(const char *name)
 {
@@ -44,17 +45,6 @@ int pay_notice_classify(pay_notice *n, const pay_status_word *words, const char 
     return -1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *pay_url_decode(const char *s, size_t n)
 {
     char *out = app_malloc(n + 1);
@@ -67,8 +57,8 @@ char *pay_url_decode(const char *s, size_t n)
             int hi, lo;
             if (i + 2 >= n)
                 goto fail; /* truncated escape */
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
+            hi = crypto_hexval(s[i + 1]);
+            lo = crypto_hexval(s[i + 2]);
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                 goto fail;
             out[j++] = (char)(hi * 16 + lo);
