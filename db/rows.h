@@ -127,9 +127,20 @@ int db_query_one(db_conn *c, const char *sql, const db_val *params, int nparams,
  * frees with db_row_array_free. On -1 *rows is NULL and *nrows 0. */
 int db_query_all(db_conn *c, const char *sql, const db_val *params, int nparams,
                  const db_row_spec *spec, void **rows, int *nrows);
-/* The body of a typed *_sql.c wrapper around db_query_all: runs it into
- * rows (a T **, converted through void * without aliasing it as void **)
- * and returns its result. params is a DBP(...) list. */
+
+/* Frees the strings and blobs one row owns and sets them to NULL (and blob
+ * lengths to 0); leaves the other fields. Accepts NULL. */
+void db_row_clear(const db_row_spec *spec, void *row);
+/* db_row_clear on each of nrows rows, then frees the array. Accepts NULL. */
+void db_row_array_free(const db_row_spec *spec, void *rows, int nrows);
+
+/* For the typed wrappers of a *_sql.c:
+ * DB_RETURN_ALL returns db_query_all's result from the enclosing function,
+ * storing the array in *rows, a typed pointer (T **), without a cast at each
+ * call (converted through void *, never aliased as void **); params is a
+ * DBP(...) list. DB_ROW_CLEAR_FN / DB_ROW_ARRAY_FREE_FN define a row type's public
+ * free functions over its spec: `void fn(T *row)` and `void fn(T *rows,
+ * int n)` (both accept NULL). */
 #define DB_RETURN_ALL(c, sql, params, spec, rows, n)                    \
     do {                                                                \
         void *all_ = NULL;                                              \
@@ -137,11 +148,9 @@ int db_query_all(db_conn *c, const char *sql, const db_val *params, int nparams,
         *(rows) = all_;                                                 \
         return rc_;                                                     \
     } while (0)
-
-/* Frees the strings and blobs one row owns and sets them to NULL (and blob
- * lengths to 0); leaves the other fields. Accepts NULL. */
-void db_row_clear(const db_row_spec *spec, void *row);
-/* db_row_clear on each of nrows rows, then frees the array. Accepts NULL. */
-void db_row_array_free(const db_row_spec *spec, void *rows, int nrows);
+#define DB_ROW_CLEAR_FN(fn, T, spec) \
+    void fn(T *row) { db_row_clear((spec), row); }
+#define DB_ROW_ARRAY_FREE_FN(fn, T, spec) \
+    void fn(T *rows, int n) { db_row_array_free((spec), rows, n); }
 
 #endif

@@ -629,6 +629,8 @@ void input_print_routes_json(FILE *out)
                 if (!in->body)
                     json_decref(b);
                 json_object_set_new(o, "body_optional", json_boolean(in->body_optional));
+                /* a raw body (forms, channel callbacks) is the handler's to read */
+                json_object_set_new(o, "raw_body", json_boolean((rt->flags & ROUTE_RAW_BODY) != 0));
                 if (in->path_code)
                     json_object_set_new(o, "path_code", json_string(in->path_code));
             }

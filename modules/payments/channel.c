@@ -19,6 +19,13 @@ const pay_channel *pay_channel_find(const char *name)
     return NULL;
 }
 
+bool pay_ts_fresh(const char *ts, time_t now)
+{
+    int64_t t = 0;
+    return app_parse_int(ts, 0, INT64_MAX, &t) == 0 && t >= (int64_t)now - PAY_TS_WINDOW_S &&
+           t <= (int64_t)now + PAY_TS_WINDOW_S;
+}
+
 int pay_notice_classify(pay_notice *n, const pay_status_word *words, const char **why)
 {
     if (strcmp(n->currency, "CNY") != 0) {

@@ -126,5 +126,8 @@ int pay_notice_classify(pay_notice *n, const pay_status_word *words, const char 
 /* URL-decode (application/x-www-form-urlencoded: '+' is a space). Returns
  * malloc'd string or NULL on a bad escape or an embedded NUL. */
 char *pay_url_decode(const char *s, size_t n);
+/* A notification's timestamp header: unix seconds, digits only
+ * (app_parse_int), within PAY_TS_WINDOW_S of now. NULL is not fresh. */
+bool pay_ts_fresh(const char *ts, time_t now);
 
 #endif

@@ -22,10 +22,9 @@ static int hmac_verify(const pay_channel_conf *cf, const pay_input *in, pay_noti
     const char *sig = in->header ? in->header(in->hctx, "X-Pay-Signature") : NULL;
     const char *reason = "bad_signature";
     unsigned char mac[32], given[32];
-    char *msg = NULL, *end = NULL;
+    char *msg = NULL;
     size_t mlen;
     json_t *o = NULL, *amt;
-    long long t;
     int rc = -1;
 
     memset(n, 0, sizeof *n);
@@ -38,9 +37,7 @@ static int hmac_verify(const pay_channel_conf *cf, const pay_input *in, pay_noti
         reason = "channel_not_configured";
         goto fail;
     }
-    t = strtoll(ts, &end, 10);
-    if (end == ts || *end != '\0' || t < (long long)in->now - PAY_TS_WINDOW_S ||
-        t > (long long)in->now + PAY_TS_WINDOW_S) {
+    if (!pay_ts_fresh(ts, in->now)) {
         reason = "stale_timestamp";
         goto fail;
     }

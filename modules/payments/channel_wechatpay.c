@@ -30,11 +30,10 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     const char *ts = hdr(in, "Wechatpay-Timestamp"), *nonce = hdr(in, "Wechatpay-Nonce");
     const char *sigb64 = hdr(in, "Wechatpay-Signature"), *serial = hdr(in, "Wechatpay-Serial");
     const char *reason = "bad_signature", *s;
-    char *msg = NULL, *end = NULL;
+    char *msg = NULL;
     unsigned char *sig = NULL, *pt = NULL;
     size_t siglen = 0, ptlen = 0, mlen;
     json_t *outer = NULL, *res = NULL, *inner = NULL, *amount;
-    long long t;
     int rc = -1;
 
     memset(n, 0, sizeof *n);
@@ -51,9 +50,7 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         reason = "unknown_serial";
         goto fail;
     }
-    t = strtoll(ts, &end, 10);
-    if (end == ts || *end != '\0' || t < (long long)in->now - PAY_TS_WINDOW_S ||
-        t > (long long)in->now + PAY_TS_WINDOW_S) {
+    if (!pay_ts_fresh(ts, in->now)) {
         reason = "stale_timestamp";
         goto fail;
     }

@@ -1,21 +1,15 @@
-/* payments_http.c - HTTP handlers of the payments module (thin: parse,
- * check, run the change in app_tx, reply). */
-#include <stdio.h>
+/* payments_http.c - HTTP handlers of the payments module (thin: the inputs
+ * are declared in payments_module.c and checked before they run; they run
+ * the change in app_tx and reply, problems through app_fail). */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "modules/payments/money.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_http.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
-#include "modules/violations/violations.h"
-#include "server/audit.h"
 #include "server/crypto.h"
-#include "server/date.h"
-
-#define MAX_ITEMS 20
 
 static pay_actor actor_of(const app_req *r)
 {
@@ -23,10 +17,31 @@ static pay_actor actor_of(const app_req *r)
     return a;
 }
 
+/* Answers a refusal of a business function (a database error, code NULL,
+ * is answered by app_tx). Returns -1 for the transaction to roll back. */
+static int refused(app_req *r, const pay_why *why)
+{
+    if (why->code)
+        app_fail(r, why->code, why->detail, why->field);
+    return -1;
+}
+
+/* Replies with order id (status), read on r's connection. */
+static int reply_order(app_req *r, int status, int64_t id)
+{
+    pay_order o;
+    int rc = pay_sql_order_by_id(r->db, id, false, &o, NULL);
+
+    if (rc == 0)
+        app_reply_json(r, status, pay_order_json(r->db, &o));
+    pay_order_clear(&o);
+    return rc;
+}
+
 /* ---- POST /v1/payments/orders ------------------------------------------ */
 
 typedef struct create_arg {
-    int64_t ids[MAX_ITEMS];
+    int64_t ids[PAY_ORDER_MAX_ITEMS];
     int n;
     const char *channel;
 } create_arg;
@@ -34,173 +49,55 @@ typedef struct create_arg {
 static int create_tx(app_req *r, void *arg)
 {
     create_arg *a = arg;
-    pay_payable v;
-    pay_live live;
-    pay_order o;
-    bool found = false;
-    int64_t fines[MAX_ITEMS], fees[MAX_ITEMS], fine = 0, fee = 0;
-    int32_t today = date_shanghai_today(time(NULL)), served;
-    char order_no[40], target[32];
-    uint64_t oid = 0;
     pay_actor act = actor_of(r);
-    json_t *detail = NULL; /* audit_write borrows it */
-    int rc = -1;
+    pay_why why;
+    int64_t id = 0;
 
-    memset(&o, 0, sizeof o);
-    for (int i = 0; i < a->n; i++) {
-        if (pay_sql_violation_for_payer(r->db, a->ids[i], r->who.id, &v, &found) != 0)
-            goto fail;
-        if (!found) {
-            app_problem(r, 404, "violation_not_found", "Violation not found",
-                        "No violation with this id is yours to pay.", "violation_ids");
-            goto fail;
-        }
-        if (strcmp(v.state, "paid") == 0) {
-            app_problem(r, 409, "violation_already_paid", "Already paid",
-                        "This violation is already paid.", "violation_ids");
-            goto fail;
-        }
-        if (strcmp(v.state, "handled") != 0) {
-            app_problem(r, 409, "violation_not_handled", "Violation not handled",
-                        "Only handled violations can be paid; handle it first.", "violation_ids");
-            goto fail;
-        }
-        /* A live order holding it blocks a new one, unless that order is
-         * merely past its expiry and the closing job has not run yet. */
-        if (pay_sql_live_item(r->db, a->ids[i], &live, &found) != 0)
-            goto fail;
-        if (found) {
-            bool done = false;
-            if (live.past_expiry &&
-                pay_order_end(r->db, &act, live.order_id, "expired", "ttl", true, &done) != 0)
-                goto fail;
-            if (!done) {
-                app_problem(r, 409, "violation_in_open_order", "Already in an open order",
-                            strcmp(live.state, "awaiting_confirmation") == 0
-                                ? "A payment for this violation is awaiting the channel's confirmation."
-                                : "This violation is in another open payment order.",
-                            "violation_ids");
-                goto fail;
-            }
-        }
-        if (date_parse(v.served_date, &served) != 0)
-            goto fail;
-        fines[i] = v.fine_fen;
-        fees[i] = violations_late_fee(fines[i], served, today);
-        fine += fines[i];
-        fee += fees[i];
-    }
-    if (fine + fee <= 0) {
-        app_problem(r, 409, "nothing_to_pay", "Nothing to pay", "The amount due is zero.", "violation_ids");
-        goto fail;
-    }
-    pay_new_number("P", true, 16, order_no, sizeof order_no);
-    if (pay_sql_order_insert(r->db, order_no, r->who.id, fine + fee, fine, fee, a->channel,
-                             payments_conf.order_ttl_s, &oid) != 0)
-        goto fail;
-    for (int i = 0; i < a->n; i++) {
-        if (pay_sql_item_insert(r->db, (int64_t)oid, a->ids[i], fines[i], fees[i]) != 0) {
-            if (db_error(r->db) == DB_ERR_DUP) {
-                /* Lost the race to a concurrent order for the same violation. */
-                db_error_clear(r->db);
-                app_problem(r, 409, "violation_in_open_order", "Already in an open order",
-                            "This violation is in another open payment order.", "violation_ids");
-            }
-            goto fail;
-        }
-    }
-    snprintf(target, sizeof target, "%llu", (unsigned long long)oid);
-    detail = json_pack("{sssIsi}", "channel", a->channel, "amount_fen", (json_int_t)(fine + fee), "items", a->n);
-    if (audit_write(r, "payments.order_create", "payment_order", target, "ok", detail) != 0)
-        goto fail;
-    if (pay_sql_order_by_id(r->db, (int64_t)oid, false, &o, NULL) != 0)
-        goto fail;
-    app_reply_json(r, 201, pay_order_json(r->db, &o));
-    rc = 0;
-fail:
-    json_decref(detail);
-    pay_order_clear(&o);
-    return rc;
+    if (pay_order_open(r->db, &act, a->ids, a->n, a->channel, &id, &why) != 0)
+        return refused(r, &why);
+    return reply_order(r, 201, id);
 }
 
 void payments_on_order_create(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"violation_ids", JF_ARRAY, true, 0},
-        {"channel", JF_STRING, true, 16},
-    };
-    create_arg a = {{0}, 0, NULL};
-    json_t *ids, *v;
+    create_arg a = {{0}, 0, app_json_str(r, "channel")};
+    json_t *v;
     size_t i;
 
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    a.channel = app_json_str(r, "channel");
-    if (pay_channel_find(a.channel) == NULL) {
-        app_problem(r, 400, "unknown_channel", "Unknown channel",
-                    "channel must be alipay, wechatpay, policeapp or govportal.", "channel");
-        return;
-    }
+    /* declared: 1..20 ids, a known channel */
     if (!payments_channel_ready(a.channel)) {
-        app_problem(r, 409, "channel_unavailable", "Channel unavailable",
-                    "This payment channel is not available now.", "channel");
+        app_fail(r, "channel_unavailable", NULL, "channel");
         return;
     }
-    ids = json_object_get(r->json, "violation_ids");
-    if (json_array_size(ids) == 0 || json_array_size(ids) > MAX_ITEMS) {
-        app_problem(r, 400, "bad_violation_ids", "Invalid violation_ids",
-                    "Give 1 to 20 violation ids.", "violation_ids");
-        return;
-    }
-    json_array_foreach(ids, i, v) {
-        if (!json_is_integer(v) || json_integer_value(v) <= 0) {
-            app_problem(r, 400, "bad_violation_ids", "Invalid violation_ids",
-                        "Violation ids are positive integers.", "violation_ids");
+    json_array_foreach(json_object_get(r->json, "violation_ids"), i, v) {
+        json_int_t id = json_is_integer(v) ? json_integer_value(v) : 0;
+        bool seen = false;
+        for (int k = 0; k < a.n; k++)
+            seen = seen || a.ids[k] == id;
+        if (id <= 0 || seen) {
+            app_fail(r, "bad_violation_ids",
+                     id <= 0 ? "Violation ids are positive integers." : "A violation id is repeated.",
+                     "violation_ids");
             return;
         }
-        for (int k = 0; k < a.n; k++)
-            if (a.ids[k] == json_integer_value(v)) {
-                app_problem(r, 400, "bad_violation_ids", "Invalid violation_ids",
-                            "A violation id is repeated.", "violation_ids");
-                return;
-            }
-        a.ids[a.n++] = json_integer_value(v);
+        a.ids[a.n++] = id;
     }
-    /* Lock violations in id order so two orders over overlapping sets
-     * cannot deadlock each other. */
-    for (int x = 1; x < a.n; x++)
-        for (int y = x; y > 0 && a.ids[y - 1] > a.ids[y]; y--) {
-            int64_t t = a.ids[y];
-            a.ids[y] = a.ids[y - 1];
-            a.ids[y - 1] = t;
-        }
     app_tx(r, create_tx, &a);
 }
 
 /* ---- GET /v1/payments/orders/{no} ------------------------------------- */
 
-/* Loads an order the caller may see: a citizen only their own (others 404).
- * *o is filled either way (pay_order_clear it). */
-static int load_visible(app_req *r, bool for_update, pay_order *o)
-{
-    bool found = false;
-
-    if (pay_sql_order_by_no(r->db, app_param(r, 0), for_update, o, &found) != 0) {
-        app_problem_db(r);
-        return -1;
-    }
-    if (!found || (r->who.kind == CALLER_CITIZEN && o->citizen_id != r->who.id)) {
-        app_problem(r, 404, "order_not_found", "Order not found", NULL, NULL);
-        return -1;
-    }
-    return 0;
-}
-
 void payments_on_order_get(app_req *r)
 {
     pay_order o;
-    if (load_visible(r, false, &o) == 0)
+    pay_why why;
+
+    if (pay_order_find_visible(r->db, &r->who, app_param(r, 0), false, &o, &why) == 0)
         app_reply_json(r, 200, pay_order_json(r->db, &o));
+    else if (why.code)
+        (void)refused(r, &why);
+    else
+        app_problem_db(r);
     pay_order_clear(&o);
 }
 
@@ -208,48 +105,25 @@ void payments_on_order_get(app_req *r)
 
 static int returned_tx(app_req *r, void *arg)
 {
-    const char *trade_no = arg;
+    pay_actor act = actor_of(r);
     pay_order o;
-    uint64_t affected = 0;
-    char target[32];
+    pay_why why;
     int rc = -1;
 
-    if (load_visible(r, true, &o) != 0)
-        goto fail;
-    if (strcmp(o.state, "open") == 0) {
-        if (pay_sql_order_returned(r->db, o.id, trade_no, &affected) != 0)
-            goto fail;
-        snprintf(target, sizeof target, "%lld", (long long)o.id);
-        if (audit_write(r, "payments.order_returned", "payment_order", target, "ok", NULL) != 0)
-            goto fail;
-        pay_order_clear(&o);
-        if (load_visible(r, false, &o) != 0)
-            goto fail;
-    } else if (strcmp(o.state, "awaiting_confirmation") != 0 && strcmp(o.state, "paid") != 0) {
-        app_problem(r, 409, "order_not_open", "Order not open",
-                    "This order is expired, closed or failed; create a new one.", NULL);
-        goto fail;
+    if (pay_order_returned(r->db, &act, app_param(r, 0), arg, &why) != 0)
+        return refused(r, &why);
+    if (pay_order_find_visible(r->db, &r->who, app_param(r, 0), false, &o, &why) == 0) {
+        app_reply_json(r, 200, pay_order_json(r->db, &o));
+        rc = 0;
     }
-    app_reply_json(r, 200, pay_order_json(r->db, &o));
-    rc = 0;
-fail:
     pay_order_clear(&o);
     return rc;
 }
 
 void payments_on_order_returned(app_req *r)
 {
-    static const app_jfield fields[] = {{"trade_no", JF_STRING, false, 64}};
-    const char *trade_no;
+    const char *trade_no = app_json_str(r, "trade_no");
 
-    if (r->json == NULL) {
-        /* An empty body is fine: the trade number is optional. */
-        app_tx(r, returned_tx, NULL);
-        return;
-    }
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    trade_no = app_json_str(r, "trade_no");
     if (trade_no && trade_no[0] == '\0')
         trade_no = NULL;
     app_tx(r, returned_tx, (void *)trade_no);
@@ -317,7 +191,7 @@ void payments_on_notify(app_req *r)
     a->ch = pay_channel_find(app_param(r, 0));
     if (a->ch == NULL) {
         app_rate_charge(r);
-        app_problem(r, 404, "unknown_channel", "Unknown channel", NULL, NULL);
+        app_fail(r, "channel_not_found", NULL, NULL);
         goto done;
     }
     a->verified = a->ch->verify(payments_conf_channel(a->ch->name), &in, &a->n, &a->why) == 0;
@@ -345,20 +219,14 @@ void payments_on_receipt_verify(app_req *r)
     json_t *items, *j;
     char yuan[MONEY_STR_SIZE];
 
-    memset(&rc, 0, sizeof rc);
-    if (code == NULL || code[0] == '\0') {
-        app_problem(r, 400, "code_required", "Verification code required",
-                    "Pass the receipt's verification code as ?code=.", "code");
-        goto done;
-    }
+    memset(&rc, 0, sizeof rc); /* declared: code is 1..16 bytes */
     if (pay_sql_receipt_by_number(r->db, app_param(r, 0), &rc, &found) != 0) {
         app_problem_db(r);
         goto done;
     }
     /* Unknown number and wrong code answer the same, so neither can be probed. */
     if (!found || !crypto_equal(code, strlen(code), rc.verify_code, strlen(rc.verify_code))) {
-        app_problem(r, 404, "receipt_not_found", "Receipt not found",
-                    "No receipt matches this number and verification code.", NULL);
+        app_fail(r, "receipt_not_found", NULL, NULL);
         goto done;
     }
     items = json_loads(rc.items, 0, NULL);
@@ -383,131 +251,37 @@ typedef struct refund_arg {
 static int refund_create_tx(app_req *r, void *arg)
 {
     refund_arg *a = arg;
-    pay_order o;
-    pay_payment p;
+    pay_actor act = actor_of(r);
+    pay_why why;
     pay_refund f;
-    bool found = false;
-    int64_t refunded = 0;
-    char out_no[40], target[32];
-    json_t *detail = NULL; /* audit_write borrows it */
-    uint64_t id = 0;
-    int rc = -1;
+    int rc;
 
-    memset(&f, 0, sizeof f);
-    if (pay_sql_order_by_no(r->db, a->order_no, true, &o, &found) != 0)
-        goto fail;
-    if (!found) {
-        app_problem(r, 404, "order_not_found", "Order not found", NULL, "order_no");
-        goto fail;
-    }
-    if (pay_sql_payment_by_order(r->db, o.id, &p, &found) != 0)
-        goto fail;
-    if (!found) {
-        app_problem(r, 409, "order_not_paid", "Order not paid", "Nothing was received for this order.",
-                    "order_no");
-        goto fail;
-    }
-    if (pay_sql_refund_total(r->db, p.id, &refunded) != 0)
-        goto fail;
-    if (refunded + a->amount > p.amount_fen) {
-        app_problem(r, 409, "refund_exceeds_payment", "Refund too large",
-                    "Refunds of this order would exceed what was paid.", "amount_fen");
-        goto fail;
-    }
-    pay_new_number("RF", false, 16, out_no, sizeof out_no);
-    if (pay_sql_refund_insert(r->db, out_no, o.id, p.id, o.channel, a->amount, a->reason, "operator", "requested",
-                              r->who.id, &id) != 0)
-        goto fail;
-    snprintf(target, sizeof target, "%llu", (unsigned long long)id);
-    detail = json_pack("{sssI}", "order_no", a->order_no, "amount_fen", (json_int_t)a->amount);
-    if (audit_write(r, "payments.refund_request", "refund", target, "ok", detail) != 0)
-        goto fail;
-    if (pay_sql_refund_get(r->db, (int64_t)id, false, &f, NULL) != 0)
-        goto fail;
-    app_reply_json(r, 201, pay_refund_json(&f));
-    rc = 0;
-fail:
-    json_decref(detail);
-    pay_order_clear(&o);
+    if (pay_refund_request(r->db, &act, a->order_no, a->amount, a->reason, &a->id, &why) != 0)
+        return refused(r, &why);
+    rc = pay_sql_refund_get(r->db, a->id, false, &f, NULL);
+    if (rc == 0)
+        app_reply_json(r, 201, pay_refund_json(&f));
     pay_refund_clear(&f);
     return rc;
 }
 
 void payments_on_refund_create(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"order_no", JF_STRING, true, 40},
-        {"amount_fen", JF_INT, true, 0},
-        {"reason", JF_STRING, true, 255},
-    };
-    refund_arg a = {0};
+    /* declared: amount 1..MONEY_MAX_FEN fen, a reason of 2..255 bytes */
+    refund_arg a = {app_json_str(r, "order_no"), app_json_str(r, "reason"), app_json_int(r, "amount_fen", 0), 0};
 
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    a.order_no = app_json_str(r, "order_no");
-    a.reason = app_json_str(r, "reason");
-    a.amount = app_json_int(r, "amount_fen", 0);
-    if (a.amount <= 0 || a.amount > MONEY_MAX_FEN) {
-        app_problem(r, 400, "bad_amount", "Invalid amount", "amount_fen must be a positive number of fen.",
-                    "amount_fen");
-        return;
-    }
-    if (strlen(a.reason) < 2) {
-        app_problem(r, 400, "reason_required", "Reason required", "Say why the money is returned.", "reason");
-        return;
-    }
     app_tx(r, refund_create_tx, &a);
-}
-
-static int parse_id(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (s == NULL || end == s || *end != '\0' || v <= 0)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 static int refund_approve_tx(app_req *r, void *arg)
 {
-    refund_arg *a = arg;
-    pay_refund f;
-    bool found = false;
-    uint64_t affected = 0;
-    char target[32];
-    int rc = -1;
+    pay_actor act = actor_of(r);
+    pay_why why;
 
-    if (pay_sql_refund_get(r->db, a->id, true, &f, &found) != 0)
-        goto fail;
-    if (!found) {
-        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
-        goto fail;
-    }
-    if (strcmp(f.state, "requested") != 0) {
-        app_problem(r, 409, "refund_not_pending", "Refund not pending approval",
-                    "Only a requested refund can be approved.", NULL);
-        goto fail;
-    }
-    if (f.has_requested_by && f.requested_by == r->who.id) {
-        app_problem(r, 403, "same_operator", "Second approver required",
-                    "A refund must be approved by an operator other than the one who requested it.", NULL);
-        goto fail;
-    }
-    if (pay_sql_refund_approve(r->db, a->id, r->who.id, &affected) != 0)
-        goto fail;
-    if (affected != 1) {
-        app_problem(r, 409, "refund_not_pending", "Refund not pending approval", NULL, NULL);
-        goto fail;
-    }
-    snprintf(target, sizeof target, "%lld", (long long)a->id);
-    if (audit_write(r, "payments.refund_approve", "refund", target, "ok", NULL) != 0)
-        goto fail;
+    if (pay_refund_approve(r->db, &act, *(int64_t *)arg, &why) != 0)
+        return refused(r, &why);
     app_reply_empty(r, 204);
-    rc = 0;
-fail:
-    pay_refund_clear(&f);
-    return rc;
+    return 0;
 }
 
 /* Replies 200 with refund id, or 404 when there is none. Returns 0 when
@@ -521,7 +295,7 @@ static int reply_refund(app_req *r, int64_t id)
     if (pay_sql_refund_get(r->db, id, false, &f, &found) != 0) {
         app_problem_db(r);
     } else if (!found) {
-        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
+        app_fail(r, "refund_not_found", NULL, NULL);
     } else {
         app_reply_json(r, 200, pay_refund_json(&f));
         rc = 0;
@@ -532,29 +306,19 @@ static int reply_refund(app_req *r, int64_t id)
 
 void payments_on_refund_approve(app_req *r)
 {
-    refund_arg a = {0};
+    int64_t id = app_path_int(r, 0);
     pay_actor act = actor_of(r);
 
-    if (parse_id(app_param(r, 0), &a.id) != 0) {
-        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
-        return;
-    }
-    if (app_tx(r, refund_approve_tx, &a) != 0)
+    if (app_tx(r, refund_approve_tx, &id) != 0)
         return;
     /* Approved and committed: send it now (a failure leaves it approved for
      * the refunds job to retry). */
-    (void)pay_refund_send(r->db, &act, a.id);
-    if (reply_refund(r, a.id) == 0)
+    (void)pay_refund_send(r->db, &act, id);
+    if (reply_refund(r, id) == 0)
         app_idem_refresh(r); /* a replay answers this, not the approval's 204 */
 }
 
 void payments_on_refund_get(app_req *r)
 {
-    int64_t id;
-
-    if (parse_id(app_param(r, 0), &id) != 0) {
-        app_problem(r, 404, "refund_not_found", "Refund not found", NULL, NULL);
-        return;
-    }
-    (void)reply_refund(r, id);
+    (void)reply_refund(r, app_path_int(r, 0));
 }

@@ -5,6 +5,11 @@
 
 #include "server/app.h"
 
+/* Declared limits the handlers rely on (payments_module.c). */
+#define PAY_ORDER_MAX_ITEMS 20 /* violations in one order */
+#define PAY_PAGE_DEFAULT 20
+#define PAY_PAGE_MAX 100
+
 void payments_on_order_create(app_req *r);
 void payments_on_order_get(app_req *r);
 void payments_on_order_returned(app_req *r);
@@ -15,8 +20,8 @@ void payments_on_refund_approve(app_req *r);
 void payments_on_refund_get(app_req *r);
 /* payments_recon_http.c */
 void payments_on_reports(app_req *r);
-void payments_on_report_get(app_req *r);
-void payments_on_report_csv(app_req *r);
+/* GET a report; route data "json" (with its lines) or "csv" (its lines). */
+void payments_on_report(app_req *r);
 void payments_on_reconcile(app_req *r);
 void payments_on_alerts(app_req *r);
 void payments_on_alert_get(app_req *r);

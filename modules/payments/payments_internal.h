@@ -33,6 +33,37 @@ typedef struct pay_apply_result {
     int64_t order_id;
 } pay_apply_result;
 
+/* Why a business function refused (payments_actions.c): a code of the
+ * module's error table (payments_module.c), the field it concerns and a
+ * detail (NULL: the table's). Static strings; code NULL = not refused
+ * (a database error is left in the connection). */
+typedef struct pay_why {
+    const char *code, *field, *detail;
+} pay_why;
+
+/* Business functions of orders and refunds, INSIDE the caller's
+ * transaction, each writing its audit record as a: 0, or -1 with *why set
+ * (refused) or a database error left in c (roll back either way). */
+
+/* A citizen (a->who) opens an order over n (1..PAY_ORDER_MAX_ITEMS)
+ * distinct violation ids, sorted here into lock order; *order_id. */
+int pay_order_open(db_conn *c, const pay_actor *a, int64_t *ids, int n, const char *channel,
+                   int64_t *order_id, pay_why *why);
+/* The order numbered order_no as who may see it (a citizen only their own,
+ * others order_not_found), locked when for_update. *o is filled either way
+ * (pay_order_clear it). */
+int pay_order_find_visible(db_conn *c, const app_principal *who, const char *order_no, bool for_update,
+                           pay_order *o, pay_why *why);
+/* The app came back from the channel: an open order awaits confirmation
+ * (with trade_no, may be NULL); awaiting or paid ones stay as they are. */
+int pay_order_returned(db_conn *c, const pay_actor *a, const char *order_no, const char *trade_no,
+                       pay_why *why);
+/* An operator requests a refund of a paid order; *refund_id. */
+int pay_refund_request(db_conn *c, const pay_actor *a, const char *order_no, int64_t amount,
+                       const char *reason, int64_t *refund_id, pay_why *why);
+/* A second operator approves a requested refund (not sent yet). */
+int pay_refund_approve(db_conn *c, const pay_actor *a, int64_t id, pay_why *why);
+
 /* Applies one notice (verified or not) INSIDE the caller's transaction:
  * records it in payment_notifications, raises alerts for rejections, and
  * for a verified success pays the order exactly once (see payments_apply.c).

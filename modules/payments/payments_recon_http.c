@@ -12,55 +12,24 @@
 #include "modules/payments/payments_sql.h"
 #include "server/date.h"
 
-#define PAGE_DEFAULT 20
-#define PAGE_MAX 100
-
-/* A path id: digits only, at least 1. */
-static int path_id(const app_req *r, int64_t *out)
-{
-    return app_parse_int(app_param(r, 0), 1, INT64_MAX, out);
-}
-
-/* The list filters every list route here shares: limit, before (cursor),
- * date, channel. Sets a 400 problem and returns -1 on a bad value. */
+/* The list filters every list route here shares, declared in
+ * payments_module.c and checked before the handler runs: limit, before
+ * (cursor), date, channel. */
 typedef struct list_args {
     int64_t limit, before;
     const char *date, *channel;
 } list_args;
 
-static int list_args_parse(app_req *r, list_args *a)
+static list_args list_args_of(const app_req *r)
 {
-    const char *lim = app_query(r, "limit"), *before = app_query(r, "before");
-    int32_t d;
-
-    a->limit = PAGE_DEFAULT;
-    a->before = 0;
-    a->date = app_query(r, "date");
-    a->channel = app_query(r, "channel");
-    if (lim && app_parse_int(lim, 1, PAGE_MAX, &a->limit) != 0) {
-        app_problem(r, 400, "bad_limit", "Invalid limit", "limit is a whole number, 1..100.", "limit");
-        return -1;
-    }
-    if (before && app_parse_int(before, 1, INT64_MAX, &a->before) != 0) {
-        app_problem(r, 400, "bad_cursor", "Invalid cursor", "before is the next_before of the previous page.",
-                    "before");
-        return -1;
-    }
-    if (a->date && date_parse(a->date, &d) != 0) {
-        app_problem(r, 400, "bad_date", "Invalid date", "Use YYYY-MM-DD.", "date");
-        return -1;
-    }
-    if (a->channel && pay_channel_find(a->channel) == NULL) {
-        app_problem(r, 400, "unknown_channel", "Unknown channel",
-                    "channel must be alipay, wechatpay, policeapp or govportal.", "channel");
-        return -1;
-    }
-    return 0;
+    list_args a = {app_query_int(r, "limit", PAY_PAGE_DEFAULT), app_query_int(r, "before", 0),
+                   app_query(r, "date"), app_query(r, "channel")};
+    return a;
 }
 
 /* {items, next_before}: the cursor is the last id (last_id) when the page
  * (n rows) is full. */
-static void reply_page(app_req *r, json_t *items, int n, int64_t last_id, long long limit)
+static void reply_page(app_req *r, json_t *items, int n, int64_t last_id, int64_t limit)
 {
     app_reply_json(r, 200,
                    json_pack("{soso}", "items", items, "next_before",
@@ -71,13 +40,11 @@ static void reply_page(app_req *r, json_t *items, int n, int64_t last_id, long l
 
 void payments_on_reports(app_req *r)
 {
-    list_args a;
+    list_args a = list_args_of(r);
     pay_report *rep = NULL;
     json_t *items;
     int n = 0;
 
-    if (list_args_parse(r, &a) != 0)
-        return;
     if (pay_sql_reports(r->db, a.date, a.channel, a.before, (int)a.limit, &rep, &n) != 0) {
         app_problem_db(r);
         return;
@@ -89,7 +56,7 @@ void payments_on_reports(app_req *r)
     pay_report_array_free(rep, n);
 }
 
-/* ---- GET /v1/reconciliation/reports/{id} ------------------------------- */
+/* ---- GET /v1/reconciliation/reports/{id}[/csv] ----------------------- */
 
 /* A report with its lines. */
 typedef struct report_full {
@@ -105,8 +72,8 @@ static void report_full_free(report_full *f)
     memset(f, 0, sizeof *f);
 }
 
-/* Reads report id (the path's) with its lines on r's connection; *found
- * false when there is none. Returns -1 on a database error. */
+/* Reads report id with its lines on r's connection; *found false when
+ * there is none. Returns -1 on a database error. */
 static int report_full_read(app_req *r, int64_t id, report_full *f, bool *found)
 {
     memset(f, 0, sizeof *f);
@@ -115,40 +82,6 @@ static int report_full_read(app_req *r, int64_t id, report_full *f, bool *found)
         return -1;
     return 0;
 }
-
-/* report_full_read of the path's report, answering the 404 (detail: its
- * text, or NULL) and the database problem itself. Returns 0 when found. */
-static int report_full_load(app_req *r, const char *detail, report_full *f)
-{
-    int64_t id;
-    bool found = false;
-
-    memset(f, 0, sizeof *f);
-    if (path_id(r, &id) != 0) {
-        app_problem(r, 404, "report_not_found", "Report not found", NULL, NULL);
-        return -1;
-    }
-    if (report_full_read(r, id, f, &found) != 0) {
-        app_problem_db(r);
-        return -1;
-    }
-    if (!found) {
-        app_problem(r, 404, "report_not_found", "Report not found", detail, NULL);
-        return -1;
-    }
-    return 0;
-}
-
-void payments_on_report_get(app_req *r)
-{
-    report_full f;
-
-    if (report_full_load(r, "No report with this id (re-running a day replaces its report).", &f) == 0)
-        app_reply_json(r, 200, pay_report_json(&f.rep, f.lines, f.nlines, true));
-    report_full_free(&f);
-}
-
-/* ---- GET /v1/reconciliation/reports/{id}/csv --------------------------- */
 
 /* A number we wrote ourselves (no formula guard); empty for NULL. */
 static void csv_int(pay_csv *csv, int64_t v, bool has)
@@ -159,28 +92,26 @@ static void csv_int(pay_csv *csv, int64_t v, bool has)
     pay_csv_field(csv, has ? buf : NULL, false);
 }
 
-void payments_on_report_csv(app_req *r)
+/* Replies the report's lines as CSV. */
+static void reply_csv(app_req *r, const report_full *f)
 {
     static const char *const HEAD[] = {"channel", "date", "kind", "entry_type", "order_no", "trade_no",
                                        "ledger_fen", "statement_fen", "line_no", "reason", "text"};
-    report_full f;
     pay_csv csv;
 
     pay_csv_init(&csv);
-    if (report_full_load(r, NULL, &f) != 0)
-        goto done;
     for (size_t k = 0; k < sizeof HEAD / sizeof HEAD[0]; k++)
         pay_csv_field(&csv, HEAD[k], true);
     pay_csv_end_row(&csv);
-    for (int i = 0; i < f.nlines; i++) {
-        const pay_report_line *l = &f.lines[i];
+    for (int i = 0; i < f->nlines; i++) {
+        const pay_report_line *l = &f->lines[i];
 
         /* Order and trade numbers of not_recorded lines, and the text of
          * malformed ones, come from the channel's statement: every field is
          * quoted as RFC 4180 needs and text is guarded against spreadsheet
          * formulas. */
-        pay_csv_field(&csv, f.rep.channel, true);
-        pay_csv_field(&csv, f.rep.stmt_date, true);
+        pay_csv_field(&csv, f->rep.channel, true);
+        pay_csv_field(&csv, f->rep.stmt_date, true);
         pay_csv_field(&csv, l->kind, true);
         pay_csv_field(&csv, l->entry_type, true);
         pay_csv_field(&csv, l->order_no, true);
@@ -194,8 +125,22 @@ void payments_on_report_csv(app_req *r)
     }
     app_add_header(r, "Content-Disposition", "attachment; filename=\"reconciliation.csv\"");
     app_reply_bytes(r, 200, "text/csv; charset=utf-8", csv.buf, csv.len);
-done:
     pay_csv_free(&csv);
+}
+
+void payments_on_report(app_req *r)
+{
+    report_full f;
+    bool found = false;
+
+    if (report_full_read(r, app_path_int(r, 0), &f, &found) != 0)
+        app_problem_db(r);
+    else if (!found)
+        app_fail(r, "report_not_found", NULL, NULL);
+    else if (strcmp(app_route_data(r), "csv") == 0)
+        reply_csv(r, &f);
+    else
+        app_reply_json(r, 200, pay_report_json(&f.rep, f.lines, f.nlines, true));
     report_full_free(&f);
 }
 
@@ -228,43 +173,23 @@ fail:
 
 void payments_on_reconcile(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"channel", JF_STRING, true, 16},
-        {"date", JF_STRING, true, 10},
-    };
-    run_arg a;
+    /* declared: a known channel and a real day */
+    run_arg a = {app_json_str(r, "channel"), app_json_str(r, "date"), {0}};
     const char *why = NULL;
-    int32_t d;
+    int32_t d = 0;
 
-    memset(&a, 0, sizeof a);
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    a.channel = app_json_str(r, "channel");
-    a.date = app_json_str(r, "date");
-    if (pay_channel_find(a.channel) == NULL) {
-        app_problem(r, 400, "unknown_channel", "Unknown channel",
-                    "channel must be alipay, wechatpay, policeapp or govportal.", "channel");
-        return;
-    }
-    if (date_parse(a.date, &d) != 0) {
-        app_problem(r, 400, "bad_date", "Invalid date", "Use YYYY-MM-DD.", "date");
-        return;
-    }
-    if (d > date_shanghai_today(time(NULL))) {
-        app_problem(r, 400, "date_in_future", "Date in the future",
-                    "A statement exists only for today (so far) and earlier days.", "date");
+    if (date_parse(a.date, &d) != 0 || d > date_shanghai_today(time(NULL))) {
+        app_fail(r, "date_in_future", NULL, "date");
         return;
     }
     /* The channel is asked on this worker, outside any transaction, before
      * the report is written in one (with the Idempotency-Key record). */
     if (pay_statement_fetch(a.channel, a.date, &a.s, &why) != 0) {
         if (strcmp(why, "no_statement_url") == 0) {
-            app_problem(r, 409, "no_statement_url", "No statement for this channel",
-                        "This channel has no statement address configured.", "channel");
+            app_fail(r, "no_statement_url", NULL, "channel");
         } else {
             pay_reconcile_failed(r->db, a.channel, a.date, why);
-            app_problem(r, 502, "statement_unavailable", "Statement unavailable",
-                        "The channel did not deliver its statement; try again later.", NULL);
+            app_fail(r, "statement_unavailable", NULL, NULL);
         }
         goto done;
     }
@@ -277,18 +202,12 @@ done:
 
 void payments_on_alerts(app_req *r)
 {
-    const char *kind = app_query(r, "kind");
-    list_args a;
+    const char *kind = app_query(r, "kind"); /* declared: 1..48 bytes */
+    list_args a = list_args_of(r);
     pay_alert *al = NULL;
     json_t *items;
     int n = 0;
 
-    if (list_args_parse(r, &a) != 0)
-        return;
-    if (kind && (kind[0] == '\0' || strlen(kind) > 48)) {
-        app_problem(r, 400, "bad_kind", "Invalid kind", "kind is an alert kind, at most 48 characters.", "kind");
-        return;
-    }
     if (pay_sql_alerts(r->db, a.date, a.channel, kind, a.before, (int)a.limit, &al, &n) != 0) {
         app_problem_db(r);
         return;
@@ -306,16 +225,11 @@ void payments_on_alert_get(app_req *r)
 {
     pay_alert al;
     bool found = false;
-    int64_t id;
 
-    if (path_id(r, &id) != 0) {
-        app_problem(r, 404, "alert_not_found", "Alert not found", NULL, NULL);
-        return;
-    }
-    if (pay_sql_alert_by_id(r->db, id, &al, &found) != 0)
+    if (pay_sql_alert_by_id(r->db, app_path_int(r, 0), &al, &found) != 0)
         app_problem_db(r);
     else if (!found)
-        app_problem(r, 404, "alert_not_found", "Alert not found", NULL, NULL);
+        app_fail(r, "alert_not_found", NULL, NULL);
     else
         app_reply_json(r, 200, pay_alert_json(&al));
     pay_alert_clear(&al);

@@ -6,15 +6,6 @@
 
 #include "db/rows.h"
 
-/* db_query_all into a typed array pointer. */
-#define QUERY_ALL(c, sql, params, spec, rows, n)                         \
-    do {                                                                \
-        void *all_ = NULL;                                              \
-        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n)); \
-        *(rows) = all_;                                                 \
-        return rc_;                                                     \
-    } while (0)
-
 /* One id column (refunds due, the trade lookup). */
 static const db_col ID_COLS[] = {DBR_I64(pay_id_row, id)};
 static const db_row_spec ID_ROW = DB_ROW_SPEC(pay_id_row, ID_COLS);
@@ -114,10 +105,7 @@ static const char SQL_ORDER_BY_NO_LOCK[] = ORDER_COLS "WHERE order_no = ? FOR UP
 static const char SQL_ORDER_BY_ID[] = ORDER_COLS "WHERE id = ?";
 static const char SQL_ORDER_BY_ID_LOCK[] = ORDER_COLS "WHERE id = ? FOR UPDATE";
 
-void pay_order_clear(pay_order *o)
-{
-    db_row_clear(&ORDER_ROW, o);
-}
+DB_ROW_CLEAR_FN(pay_order_clear, pay_order, &ORDER_ROW)
 
 int pay_sql_order_by_no(db_conn *c, const char *order_no, bool for_update, pay_order *out,
                         bool *found)
@@ -146,7 +134,7 @@ static const db_row_spec ITEM_ROW = DB_ROW_SPEC(pay_order_item, ITEM_COLS);
 
 int pay_sql_order_items(db_conn *c, int64_t order_id, pay_order_item **rows, int *n)
 {
-    QUERY_ALL(c, SQL_ORDER_ITEMS, DBP(DB_I64(order_id)), &ITEM_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_ORDER_ITEMS, DBP(DB_I64(order_id)), &ITEM_ROW, rows, n);
 }
 
 static const char SQL_ORDER_VIOLATIONS_LOCK[] =
@@ -161,7 +149,7 @@ static const db_row_spec ORDER_VIOL_ROW = DB_ROW_SPEC(pay_order_violation, ORDER
 int pay_sql_order_violations_lock(db_conn *c, int64_t order_id, pay_order_violation **rows,
                                   int *n)
 {
-    QUERY_ALL(c, SQL_ORDER_VIOLATIONS_LOCK, DBP(DB_I64(order_id)), &ORDER_VIOL_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_ORDER_VIOLATIONS_LOCK, DBP(DB_I64(order_id)), &ORDER_VIOL_ROW, rows, n);
 }
 
 static const char SQL_ORDER_END[] =
@@ -257,7 +245,7 @@ static const char SQL_PAYMENTS_OF_ORDER[] =
 
 int pay_sql_payments_of_order(db_conn *c, int64_t order_id, pay_payment **rows, int *n)
 {
-    QUERY_ALL(c, SQL_PAYMENTS_OF_ORDER, DBP(DB_I64(order_id)), &PAYMENT_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_PAYMENTS_OF_ORDER, DBP(DB_I64(order_id)), &PAYMENT_ROW, rows, n);
 }
 
 /* (channel, trade_no) is unique: at most one row. */
@@ -381,10 +369,7 @@ static const db_row_spec RECEIPT_ROW = DB_ROW_SPEC(pay_receipt, RECEIPT_ROW_COLS
 static const char SQL_RECEIPT_BY_NUMBER[] = RECEIPT_COLS "WHERE r.number = ?";
 static const char SQL_RECEIPT_BY_ORDER[] = RECEIPT_COLS "WHERE r.order_id = ?";
 
-void pay_receipt_clear(pay_receipt *r)
-{
-    db_row_clear(&RECEIPT_ROW, r);
-}
+DB_ROW_CLEAR_FN(pay_receipt_clear, pay_receipt, &RECEIPT_ROW)
 
 int pay_sql_receipt_by_number(db_conn *c, const char *number, pay_receipt *out, bool *found)
 {
@@ -466,10 +451,7 @@ static const db_row_spec REFUND_ROW = DB_ROW_SPEC(pay_refund, REFUND_ROW_COLS);
 static const char SQL_REFUND_GET[] = REFUND_COLS "WHERE f.id = ?";
 static const char SQL_REFUND_GET_LOCK[] = REFUND_COLS "WHERE f.id = ? FOR UPDATE";
 
-void pay_refund_clear(pay_refund *f)
-{
-    db_row_clear(&REFUND_ROW, f);
-}
+DB_ROW_CLEAR_FN(pay_refund_clear, pay_refund, &REFUND_ROW)
 
 int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, pay_refund *out, bool *found)
 {
@@ -526,7 +508,7 @@ static const char SQL_REFUNDS_TO_SEND[] =
 
 int pay_sql_refunds_to_send(db_conn *c, int64_t max_attempts, pay_id_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_REFUNDS_TO_SEND, DBP(DB_I64(max_attempts)), &ID_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_REFUNDS_TO_SEND, DBP(DB_I64(max_attempts)), &ID_ROW, rows, n);
 }
 
 /* ---- jobs --------------------------------------------------------------- */
@@ -544,7 +526,7 @@ static const char SQL_ORDERS_EXPIRED[] =
 
 int pay_sql_orders_expired(db_conn *c, pay_order_ref **rows, int *n)
 {
-    QUERY_ALL(c, SQL_ORDERS_EXPIRED, DBP0, &ORDER_REF_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_ORDERS_EXPIRED, DBP0, &ORDER_REF_ROW, rows, n);
 }
 
 static const char SQL_ORDERS_AWAITING[] =
@@ -553,7 +535,7 @@ static const char SQL_ORDERS_AWAITING[] =
 
 int pay_sql_orders_awaiting(db_conn *c, pay_order_ref **rows, int *n)
 {
-    QUERY_ALL(c, SQL_ORDERS_AWAITING, DBP0, &ORDER_REF_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_ORDERS_AWAITING, DBP0, &ORDER_REF_ROW, rows, n);
 }
 
 static const char SQL_ORDER_QUERIED[] =
@@ -575,10 +557,7 @@ static const db_col LEDGER_COLS[] = {
 };
 static const db_row_spec LEDGER_ROW = DB_ROW_SPEC(pay_ledger_entry, LEDGER_COLS);
 
-void pay_ledger_array_free(pay_ledger_entry *rows, int n)
-{
-    db_row_array_free(&LEDGER_ROW, rows, n);
-}
+DB_ROW_ARRAY_FREE_FN(pay_ledger_array_free, pay_ledger_entry, &LEDGER_ROW)
 
 static const char SQL_LEDGER_PAYMENTS[] =
     "SELECT p.trade_no, o.order_no, p.amount_fen, p.kind FROM payments p "
@@ -589,7 +568,7 @@ static const char SQL_LEDGER_PAYMENTS[] =
 int pay_sql_ledger_payments(db_conn *c, const char *channel, const char *date,
                             pay_ledger_entry **rows, int *n)
 {
-    QUERY_ALL(c, SQL_LEDGER_PAYMENTS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), &LEDGER_ROW,
+    DB_RETURN_ALL(c, SQL_LEDGER_PAYMENTS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), &LEDGER_ROW,
               rows, n);
 }
 
@@ -602,7 +581,7 @@ static const char SQL_LEDGER_REFUNDS[] =
 int pay_sql_ledger_refunds(db_conn *c, const char *channel, const char *date,
                            pay_ledger_entry **rows, int *n)
 {
-    QUERY_ALL(c, SQL_LEDGER_REFUNDS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), &LEDGER_ROW,
+    DB_RETURN_ALL(c, SQL_LEDGER_REFUNDS, DBP(DB_STR(channel), DB_STR(date), DB_STR(date)), &LEDGER_ROW,
               rows, n);
 }
 
@@ -676,15 +655,9 @@ static const db_col REPORT_ROW_COLS[] = {
 };
 static const db_row_spec REPORT_ROW = DB_ROW_SPEC(pay_report, REPORT_ROW_COLS);
 
-void pay_report_clear(pay_report *r)
-{
-    db_row_clear(&REPORT_ROW, r);
-}
+DB_ROW_CLEAR_FN(pay_report_clear, pay_report, &REPORT_ROW)
 
-void pay_report_array_free(pay_report *rows, int n)
-{
-    db_row_array_free(&REPORT_ROW, rows, n);
-}
+DB_ROW_ARRAY_FREE_FN(pay_report_array_free, pay_report, &REPORT_ROW)
 
 /* A few rows a day (one per channel): the optional filters need no index
  * of their own. */
@@ -696,7 +669,7 @@ static const char SQL_REPORT_BY_ID[] = REPORT_COLS "WHERE id = ?";
 int pay_sql_reports(db_conn *c, const char *date, const char *channel, int64_t before, int limit,
                     pay_report **rows, int *n)
 {
-    QUERY_ALL(c, SQL_REPORTS,
+    DB_RETURN_ALL(c, SQL_REPORTS,
               DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_I64(before),
                   DB_I64(before), DB_I64(limit)),
               &REPORT_ROW, rows, n);
@@ -723,14 +696,11 @@ static const db_col LINE_COLS[] = {
 };
 static const db_row_spec LINE_ROW = DB_ROW_SPEC(pay_report_line, LINE_COLS);
 
-void pay_report_line_array_free(pay_report_line *rows, int n)
-{
-    db_row_array_free(&LINE_ROW, rows, n);
-}
+DB_ROW_ARRAY_FREE_FN(pay_report_line_array_free, pay_report_line, &LINE_ROW)
 
 int pay_sql_report_lines(db_conn *c, int64_t report_id, pay_report_line **rows, int *n)
 {
-    QUERY_ALL(c, SQL_REPORT_LINES, DBP(DB_I64(report_id)), &LINE_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_REPORT_LINES, DBP(DB_I64(report_id)), &LINE_ROW, rows, n);
 }
 
 /* ---- alerts -------------------------------------------------------------- */
@@ -747,15 +717,9 @@ static const db_col ALERT_ROW_COLS[] = {
 };
 static const db_row_spec ALERT_ROW = DB_ROW_SPEC(pay_alert, ALERT_ROW_COLS);
 
-void pay_alert_clear(pay_alert *a)
-{
-    db_row_clear(&ALERT_ROW, a);
-}
+DB_ROW_CLEAR_FN(pay_alert_clear, pay_alert, &ALERT_ROW)
 
-void pay_alert_array_free(pay_alert *rows, int n)
-{
-    db_row_array_free(&ALERT_ROW, rows, n);
-}
+DB_ROW_ARRAY_FREE_FN(pay_alert_array_free, pay_alert, &ALERT_ROW)
 
 /* Two statements: with a day, the created_at index bounds the rows (one
  * day's alerts, then sorted); without one, the primary key is read
@@ -778,11 +742,11 @@ int pay_sql_alerts(db_conn *c, const char *date, const char *channel, const char
                    int64_t before, int limit, pay_alert **rows, int *n)
 {
     if (date)
-        QUERY_ALL(c, SQL_ALERTS_DAY,
+        DB_RETURN_ALL(c, SQL_ALERTS_DAY,
                   DBP(DB_STR(date), DB_STR(date), DB_STR(channel), DB_STR(channel), DB_STR(kind),
                       DB_STR(kind), DB_I64(before), DB_I64(before), DB_I64(limit)),
                   &ALERT_ROW, rows, n);
-    QUERY_ALL(c, SQL_ALERTS,
+    DB_RETURN_ALL(c, SQL_ALERTS,
               DBP(DB_STR(channel), DB_STR(channel), DB_STR(kind), DB_STR(kind), DB_I64(before),
                   DB_I64(before), DB_I64(limit)),
               &ALERT_ROW, rows, n);

@@ -593,6 +593,72 @@ describe('refunds', () => {
   });
 });
 
+describe('declared inputs (issue 11)', () => {
+  test('path ids are digits only: "+5", " 5", "5x" answer 404 like an unknown id; leading zeros are the id', async () => {
+    const c = id.citizens[1];
+    const v = await handled(c, { fine: 700, servedDaysAgo: 0 });
+    const o = (await createOrder(c, [v], 'govportal')).json;
+    await sim.notify(sim.pay('govportal', o.order_no, o.amount_fen));
+    assert.equal(ostate(o.order_no), 'paid');
+    const win = await id.operatorHeaders('window');
+    const rf = await request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json: { order_no: o.order_no, amount_fen: 100, reason: 'path ids' } });
+    assert.equal(rf.status, 201, rf.text);
+    const rid = rf.json.id;
+    const aud = await id.operatorHeaders('auditor');
+    for (const p of [`+${rid}`, `%2B${rid}`, `%20${rid}`, `${rid}x`, `-${rid}`, '0', '99999999999999999999']) {
+      const r = await request(`${server.httpsUrl}/v1/refunds/${p}`, { headers: aud });
+      assert.equal(r.status, 404, p);
+      assert.equal(r.json.code, 'refund_not_found', p);
+      const a = await request(`${server.httpsUrl}/v1/refunds/${p}/approve`, { method: 'POST', headers: await id.operatorHeaders('reviewer') });
+      assert.equal(a.status, 404, `approve ${p}`);
+      assert.equal(a.json.code, 'refund_not_found', `approve ${p}`);
+    }
+    assert.equal(server.sql(`SELECT state FROM refunds WHERE id = ${rid}`)[0][0], 'requested', 'not approved through a malformed id');
+    const r = await request(`${server.httpsUrl}/v1/refunds/00${rid}`, { headers: aud });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, rid);
+    for (const p of [`+1`, '1.0', 'abc']) {
+      const a = await request(`${server.httpsUrl}/v1/payments/alerts/${p}`, { headers: aud });
+      assert.equal(a.status, 404, p);
+      assert.equal(a.json.code, 'alert_not_found', p);
+    }
+  });
+
+  test('declared bodies and queries: refund amount range and reason, receipt code length, order id count', async () => {
+    const win = await id.operatorHeaders('window');
+    const refund = (json) => request(`${server.httpsUrl}/v1/refunds`, { method: 'POST', headers: { ...win, ...idem() }, json });
+    for (const [body, code] of [
+      [{ order_no: 'P1', amount_fen: -1, reason: 'negative' }, 'bad_amount'],
+      [{ order_no: 'P1', amount_fen: 10000000000001, reason: 'too much' }, 'bad_amount'],
+      [{ order_no: 'P1', amount_fen: 100, reason: 'x' }, 'reason_required'],
+      [{ order_no: 'P1', amount_fen: 100, reason: '' }, 'reason_required'],
+      [{ order_no: 'P1', amount_fen: '100', reason: 'as text' }, 'wrong_type'],
+    ]) {
+      const r = await refund(body);
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.code, code, JSON.stringify(body));
+    }
+    // a well-formed refund of an unknown order reaches the handler
+    const r = await refund({ order_no: 'PNOPE', amount_fen: 100, reason: 'unknown order' });
+    assert.equal(r.status, 404);
+    assert.equal(r.json.code, 'order_not_found');
+
+    for (const qs of ['', '?code=', `?code=${'0'.repeat(17)}`]) {
+      const x = await request(`${server.httpsUrl}/v1/receipts/RNOPE${qs}`);
+      assert.equal(x.status, 400, qs);
+      assert.equal(x.json.code, 'code_required', qs);
+    }
+    const c = id.citizens[1];
+    const ids = Array.from({ length: 21 }, (_, i) => i + 1);
+    const o = await createOrder(c, ids);
+    assert.equal(o.status, 400);
+    assert.equal(o.json.code, 'bad_violation_ids');
+    const n = await request(`${server.httpsUrl}/v1/payments/notify/paypal`, { method: 'POST', body: 'x=1' });
+    assert.equal(n.status, 404);
+    assert.equal(n.json.code, 'channel_not_found');
+  });
+});
+
 describe('refund idempotency (issue 10)', () => {
   let paid;
   before(async () => {

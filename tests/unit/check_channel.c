@@ -602,6 +602,34 @@ START_TEST(hmac_channels_verify_and_reject)
 }
 END_TEST
 
+/* Timestamps are read the one way whole numbers are (app_parse_int):
+ * strtoll used to take "+1700000000" and " 1700000000" too. */
+START_TEST(timestamps_are_digits_only)
+{
+    pay_notice n;
+    const char *why = NULL;
+    const char *ok = "{\"notify_id\":\"N1\",\"order_no\":\"P3\",\"trade_no\":\"PA1\","
+                     "\"amount_fen\":10010,\"currency\":\"CNY\",\"status\":\"SUCCESS\"}";
+
+    ck_assert(pay_ts_fresh("1700000000", 1700000000));
+    ck_assert(pay_ts_fresh("1700000300", 1700000000));
+    ck_assert(pay_ts_fresh("1699999700", 1700000000));
+    ck_assert(pay_ts_fresh("01700000000", 1700000000)); /* leading zeros are the number */
+    ck_assert(!pay_ts_fresh("1700000301", 1700000000));
+    ck_assert(!pay_ts_fresh("1699999699", 1700000000));
+    ck_assert(!pay_ts_fresh(NULL, 1700000000));
+    ck_assert(!pay_ts_fresh("", 1700000000));
+    ck_assert(!pay_ts_fresh("+1700000000", 1700000000));
+    ck_assert(!pay_ts_fresh(" 1700000000", 1700000000));
+    ck_assert(!pay_ts_fresh("1700000000 ", 1700000000));
+    ck_assert(!pay_ts_fresh("1.7e9", 1700000000));
+    ck_assert(!pay_ts_fresh("99999999999999999999", 1700000000));
+    /* signed over the "+" form, still refused */
+    ck_assert_int_eq(hmac_check(&pay_channel_policeapp, "s3cret", ok, "+1700000000", NULL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "stale_timestamp");
+}
+END_TEST
+
 /* `authentic` tells the notification record whether the channel itself
  * sent a rejected message (kept whole) or anyone could have (digest only):
  * it turns true exactly when the signature verified. */
@@ -683,7 +711,7 @@ Suite *channel_suite(void)
                       form_degenerate_bodies, verifiers_reject_empty_and_degenerate_bodies,
                       wechat_valid_notice_verifies, wechat_rejections,
                       wechat_wrong_apiv3_key_fails_decrypt, hmac_channels_verify_and_reject,
-                      authentic_only_once_the_signature_verifies, channel_table_lookup));
+                      timestamps_are_digits_only, authentic_only_once_the_signature_verifies, channel_table_lookup));
     tcase_add_unchecked_fixture(t, setup, NULL);
     tcase_set_timeout(t, 30);
     return s;
