@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import { env } from './lib/harness.mjs';
-import { loadSpec, specPath } from './lib/apicheck.mjs';
+import { loadSpec, resolveRef, specPath } from './lib/apicheck.mjs';
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
@@ -35,14 +35,7 @@ const SCHEMES = {
   partner: ['partnerCert', 'partnerHmac'],
 };
 
-function resolve(spec, o) {
-  let x = o;
-  for (let i = 0; x && x.$ref && i < 10; i++) {
-    x = x.$ref.replace(/^#\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((acc, s) => (acc ? acc[s] : undefined), spec);
-  }
-  return x;
-}
+const resolve = resolveRef;
 
 // A schema "names its fields" when every object in it (through refs, allOf, arrays) has
 // properties, additionalProperties with a schema, or is composed of such objects.

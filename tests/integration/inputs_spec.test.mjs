@@ -14,18 +14,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import { env } from './lib/harness.mjs';
-import { loadSpec, specPath } from './lib/apicheck.mjs';
+import { loadSpec, resolveRef, specPath } from './lib/apicheck.mjs';
 
 const NO_MAX = 2 ** 63 - 4096; // INT64_MAX does not survive JSON numbers: "no maximum"
 
-function resolve(spec, o) {
-  let x = o;
-  for (let i = 0; x && x.$ref && i < 10; i++) {
-    x = x.$ref.replace(/^#\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .reduce((acc, s) => (acc ? acc[s] : undefined), spec);
-  }
-  return x;
-}
+const resolve = resolveRef;
 
 const TYPES = { string: 'string', int: 'integer', bool: 'boolean', object: 'object', array: 'array',
   date: 'string', enum: 'string' };

@@ -6,17 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* BIO memory is not NUL-terminated: copy exactly n bytes (strndup would
- * scan past the end looking for a NUL). */
-static char *copy_n(const char *p, size_t n)
-{
-    char *out = malloc(n + 1);
-    if (out == NULL)
-        abort();
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return out;
-}
 
 #include <stdlib.h>
 #include <string.h>
@@ -616,7 +605,7 @@ static char *pem_of(EVP_PKEY *k, int priv)
     else
         PEM_write_bio_PUBKEY(b, k);
     n = BIO_get_mem_data(b, &data);
-    out = copy_n(data, (size_t)n);
+    out = check_copy_n(data, (size_t)n);
     BIO_free(b);
     return out;
 }
@@ -676,7 +665,7 @@ START_TEST(cert_fingerprint)
     ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
     PEM_write_bio_X509(b, x);
     n = BIO_get_mem_data(b, &data);
-    pem = copy_n(data, (size_t)n);
+    pem = check_copy_n(data, (size_t)n);
     dlen = i2d_X509(x, &der);
     crypto_sha256(der, (size_t)dlen, md);
     crypto_hex(md, 32, want);

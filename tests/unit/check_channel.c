@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* BIO memory is not NUL-terminated: copy exactly n bytes (strndup would
- * scan past the end looking for a NUL). */
-static char *copy_n(const char *p, size_t n)
-{
-    char *out = malloc(n + 1);
-    if (out == NULL)
-        abort();
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return out;
-}
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -42,12 +31,12 @@ static void gen_key(char **priv, char **pub)
     if (priv) {
         PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
         n = BIO_get_mem_data(b, &p);
-        *priv = copy_n(p, (size_t)n);
+        *priv = check_copy_n(p, (size_t)n);
         (void)BIO_reset(b);
     }
     PEM_write_bio_PUBKEY(b, k);
     n = BIO_get_mem_data(b, &p);
-    *pub = copy_n(p, (size_t)n);
+    *pub = check_copy_n(p, (size_t)n);
     BIO_free(b);
     EVP_PKEY_free(k);
 }

@@ -32,46 +32,15 @@
 #include "db/db.h"
 #include "db/migrate.h"
 #include "tests/unit/check_util.h"
+#include "tests/unit/scratch_db.h"
 
 #define BIG_TEXT_LEN (200u * 1024u)  /* well past the 64 KiB of TEXT/BLOB */
 
-static char g_sock[256];  /* from ONETRIP_TEST_DB_SOCKET */
-static char g_db[64];     /* scratch database of this run; "" = none */
 
 /* ---- connections and small query helpers ------------------------------- */
 
-/* A configured, not yet connected db_conn as root. database "" = none. */
-static db_conn *conn_make(const char *database)
-{
-    db_config cfg = {
-        .socket = g_sock,
-        .user = "root",
-        .password = NULL,  /* unix_socket authentication */
-        .database = database,
-        .connect_timeout_s = 5,
-        /* Long enough for the migration lock poll (1 s waits), short
-         * enough that a wedged server fails the test instead of hanging. */
-        .rw_timeout_s = 15,
-    };
 
-    return db_conn_new(&cfg);
-}
 
-/* A connected db_conn on the scratch database (or none for ""). */
-static db_conn *live_conn(const char *database)
-{
-    db_conn *c = conn_make(database);
-
-    ck_assert_msg(g_db[0] != '\0', "no scratch database (the unchecked setup failed)");
-    ck_assert_msg(db_conn_ensure(c) == 0, "connect to %s failed: %u %s", g_sock, db_errno(c),
-                  db_errmsg(c));
-    return c;
-}
-
-static void exec_ok(db_conn *c, const char *sql)
-{
-    ck_assert_msg(db_exec_text(c, sql) == 0, "%s: %u %s", sql, db_errno(c), db_errmsg(c));
-}
 
 static db_rows *query_ok(db_conn *c, const char *sql, const db_val *params, int n)
 {
@@ -140,71 +109,10 @@ static int kill_conn(db_conn *root, int64_t id, char *err, size_t errlen)
 
 static void live_setup(void)
 {
-    const char *sock = getenv("ONETRIP_TEST_DB_SOCKET");
-    unsigned rnd = 0;
-    db_conn *root = NULL;
-    char sql[128];
-
-    if (sock == NULL || sock[0] == '\0')
-        ck_abort_msg("ONETRIP_TEST_DB_SOCKET is not set: the db_live suite needs a MariaDB "
-                     "socket where root connects without a password (ops/test exports it; "
-                     "by hand: source ops/lib/common.sh ops/lib/mariadb.sh; mdb_start DIR; "
-                     "export ONETRIP_TEST_DB_SOCKET=$(mdb_sock DIR))");
-    ck_assert_msg(strlen(sock) < sizeof g_sock, "ONETRIP_TEST_DB_SOCKET too long: %s", sock);
-    snprintf(g_sock, sizeof g_sock, "%s", sock);
-    ck_assert_msg(db_library_init() == 0, "db_library_init failed");
-    db_thread_init();
-
-    /* pid + random: concurrent runs (ctest -j, both ops/test builds) on the
-     * same server never share a database. */
-    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        rnd = (unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec;
-    }
-    snprintf(g_db, sizeof g_db, "dblive_%ld_%08x", (long)getpid(), rnd);
-
-    root = conn_make("");
-    if (db_conn_ensure(root) != 0) {
-        char msg[600];
-
-        snprintf(msg, sizeof msg, "cannot connect as root to ONETRIP_TEST_DB_SOCKET=%s: %u %s",
-                 g_sock, db_errno(root), db_errmsg(root));
-        db_conn_free(root);
-        g_db[0] = '\0';
-        ck_abort_msg("%s", msg);
-    }
-    snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", g_db);
-    if (db_exec_text(root, sql) != 0) {
-        char msg[600];
-
-        snprintf(msg, sizeof msg, "%s: %u %s", sql, db_errno(root), db_errmsg(root));
-        db_conn_free(root);
-        g_db[0] = '\0';
-        ck_abort_msg("%s", msg);
-    }
-    db_conn_free(root);
+    scratch_setup("dblive");
 }
 
-/* No ck_assert here: Check runs unchecked teardowns outside any jump
- * buffer, so a failure can only be reported on stderr. */
-static void live_teardown(void)
-{
-    if (g_db[0] != '\0') {
-        db_conn *root = conn_make("");
-        char sql[128];
 
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", g_db);
-        if (db_conn_ensure(root) != 0 || db_exec_text(root, sql) != 0)
-            fprintf(stderr, "db_live: could not drop scratch database %s: %u %s\n", g_db,
-                    db_errno(root), db_errmsg(root));
-        db_conn_free(root);
-        g_db[0] = '\0';
-    }
-    db_thread_end();
-    db_library_end();
-}
 
 /* ---- session and values ------------------------------------------------ */
 
@@ -213,7 +121,7 @@ START_TEST(session_settings)
     static const char sql[] =
         "SELECT @@time_zone, @@sql_mode, @@tx_isolation, @@character_set_connection,"
         " UTC_TIMESTAMP() = NOW(), DATABASE()";
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     db_rows *r = query_ok(c, sql, DBP0);
 
     /* Every session gets these before its first statement (conn_open). */
@@ -224,7 +132,7 @@ START_TEST(session_settings)
     ck_assert_str_eq(db_cell(r, 0, 2), "REPEATABLE-READ");
     ck_assert_str_eq(db_cell(r, 0, 3), "utf8mb4");
     ck_assert_int_eq(db_cell_i64(r, 0, 4), 1);
-    ck_assert_str_eq(db_cell(r, 0, 5), g_db);
+    ck_assert_str_eq(db_cell(r, 0, 5), scratch_db);
     db_rows_free(r);
     db_conn_free(c);
 }
@@ -255,12 +163,12 @@ START_TEST(types_round_trip)
     static const char srv_text[] = "SELECT COUNT(*) FROM t_types WHERE t = ? AND LENGTH(t) = ?";
     static const char all[] = "SELECT id, t FROM t_types ORDER BY id";
     static const char blob[] = {'a', 0, 'b', 0, 0, (char)0xff, 'c', 0};
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     char *big = big_text(BIG_TEXT_LEN);
     uint64_t aff = 0, id1 = 0, id2 = 0, id3 = 0;
     db_rows *r = NULL;
 
-    exec_ok(c, "CREATE TABLE t_types (id BIGINT AUTO_INCREMENT PRIMARY KEY, i BIGINT NULL,"
+    scratch_exec(c, "CREATE TABLE t_types (id BIGINT AUTO_INCREMENT PRIMARY KEY, i BIGINT NULL,"
                " s VARCHAR(100) NULL, b BLOB NULL, t MEDIUMTEXT NULL, dt DATETIME(3) NULL,"
                " u INT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
 
@@ -348,9 +256,9 @@ START_TEST(errors_classified)
     static const char ins[] = "INSERT INTO t_err (id, d) VALUES (?, ?)";
     static const char bad[] = "SELEC nonsense";
     static const char ok[] = "SELECT 1";
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
 
-    exec_ok(c, "CREATE TABLE t_err (id INT PRIMARY KEY, d DATE NULL) ENGINE=InnoDB");
+    scratch_exec(c, "CREATE TABLE t_err (id INT PRIMARY KEY, d DATE NULL) ENGINE=InnoDB");
     ck_assert_int_eq(db_exec(c, ins, DBP(DB_I64(1), DB_NULL), NULL, NULL), 0);
 
     ck_assert_int_eq(db_exec(c, ins, DBP(DB_I64(1), DB_NULL), NULL, NULL), -1);
@@ -393,7 +301,7 @@ START_TEST(statement_cache)
 {
     static const char q[] = "SELECT ? + 1";
     static const char star[] = "SELECT * FROM t_cache";
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     int64_t before = 0, after = 0;
     db_rows *r = NULL;
 
@@ -409,19 +317,19 @@ START_TEST(statement_cache)
 
     /* The table changes under a cached SELECT *: the layer re-prepares
      * instead of returning stale metadata or an error. */
-    exec_ok(c, "CREATE TABLE t_cache (a INT) ENGINE=InnoDB");
-    exec_ok(c, "INSERT INTO t_cache VALUES (1)");
+    scratch_exec(c, "CREATE TABLE t_cache (a INT) ENGINE=InnoDB");
+    scratch_exec(c, "INSERT INTO t_cache VALUES (1)");
     r = query_ok(c, star, DBP0);
     ck_assert_int_eq(r->ncols, 1);
     db_rows_free(r);
-    exec_ok(c, "ALTER TABLE t_cache ADD COLUMN b VARCHAR(10) DEFAULT 'bee'");
+    scratch_exec(c, "ALTER TABLE t_cache ADD COLUMN b VARCHAR(10) DEFAULT 'bee'");
     r = query_ok(c, star, DBP0);
     ck_assert_int_eq(r->ncols, 2);
     ck_assert_str_eq(db_cell(r, 0, 1), "bee");
     db_rows_free(r);
-    exec_ok(c, "DROP TABLE t_cache");
-    exec_ok(c, "CREATE TABLE t_cache (z TEXT) ENGINE=InnoDB");
-    exec_ok(c, "INSERT INTO t_cache VALUES ('zz')");
+    scratch_exec(c, "DROP TABLE t_cache");
+    scratch_exec(c, "CREATE TABLE t_cache (z TEXT) ENGINE=InnoDB");
+    scratch_exec(c, "INSERT INTO t_cache VALUES ('zz')");
     r = query_ok(c, star, DBP0);
     ck_assert_int_eq(r->ncols, 1);
     ck_assert_str_eq(db_cell(r, 0, 0), "zz");
@@ -436,11 +344,11 @@ START_TEST(procedure_results_drained)
 {
     static const char call[] = "CALL p_two()";
     static const char five[] = "SELECT 5";
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     db_rows *r = NULL;
 
-    exec_ok(c, "CREATE PROCEDURE p_two() BEGIN SELECT 1; SELECT 2, 3; END");
-    exec_ok(c, "CALL p_two()");
+    scratch_exec(c, "CREATE PROCEDURE p_two() BEGIN SELECT 1; SELECT 2, 3; END");
+    scratch_exec(c, "CALL p_two()");
     ck_assert_int_eq(query_i64(c, five, DBP0), 5);
     r = query_ok(c, call, DBP0);
     ck_assert_int_eq(r->nrows, 1);
@@ -485,11 +393,11 @@ static int64_t tx_rows(db_conn *c, int64_t id)
 
 START_TEST(tx_fn_rollback)
 {
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     ins_arg a = {.id = 100, .ret = -1};
     int att = 0;
 
-    exec_ok(c, T_TX_CREATE);
+    scratch_exec(c, T_TX_CREATE);
     ck_assert_int_eq(db_tx(c, insert_fn, &a, 3, &att), -1);
     /* fn's own decision: no database error, not retried, rolled back. */
     ck_assert_int_eq(db_error(c), DB_OK);
@@ -518,12 +426,12 @@ static int handled_dup_fn(db_conn *c, void *p)
 
 START_TEST(tx_dup_not_retried)
 {
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     ins_arg a = {.id = 1, .ret = 0};
     int att = 0;
 
-    exec_ok(c, T_TX_CREATE);
-    exec_ok(c, "INSERT INTO t_tx VALUES (1)");
+    scratch_exec(c, T_TX_CREATE);
+    scratch_exec(c, "INSERT INTO t_tx VALUES (1)");
     ck_assert_int_eq(db_tx(c, insert_fn, &a, 5, &att), -1);
     ck_assert_int_eq(db_error(c), DB_ERR_DUP);
     ck_assert_uint_eq(db_errno(c), 1062);
@@ -607,7 +515,7 @@ static void *deadlock_thread(void *p)
     db_conn *c = NULL;
 
     db_thread_init();
-    c = conn_make(g_db);
+    c = scratch_conn_make(scratch_db);
     a->rc = -1;
     if (db_conn_ensure(c) != 0 ||
         /* Should deadlock detection be off, a lock wait (also retried)
@@ -629,15 +537,15 @@ static void *deadlock_thread(void *p)
 START_TEST(tx_real_deadlock_retried)
 {
     static const char sel[] = "SELECT id, n FROM t_dl ORDER BY id";
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     rendezvous rv = {.arrived = 0};
     dl_arg a = {.first = 1, .second = 2, .add = 1, .rv = &rv};
     dl_arg b = {.first = 2, .second = 1, .add = 10, .rv = &rv};
     pthread_t ta, tb;
     db_rows *r = NULL;
 
-    exec_ok(c, "CREATE TABLE t_dl (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB");
-    exec_ok(c, "INSERT INTO t_dl VALUES (1, 0), (2, 0)");
+    scratch_exec(c, "CREATE TABLE t_dl (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB");
+    scratch_exec(c, "INSERT INTO t_dl VALUES (1, 0), (2, 0)");
     pthread_mutex_init(&rv.mu, NULL);
     pthread_cond_init(&rv.cv, NULL);
     ck_assert_int_eq(pthread_create(&ta, NULL, deadlock_thread, &a), 0);
@@ -692,14 +600,14 @@ static int swallow_fn(db_conn *c, void *p)
 START_TEST(tx_swallowed_retry_error)
 {
     static const char n2[] = "SELECT n FROM t_sw WHERE id = 2";
-    db_conn *c = live_conn(g_db), *holder = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *holder = scratch_conn_in(scratch_db);
     swallow_arg a = {0};
     int att = 0;
 
-    exec_ok(c, "CREATE TABLE t_sw (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB");
-    exec_ok(c, "INSERT INTO t_sw VALUES (1, 0), (2, 0)");
-    exec_ok(holder, "START TRANSACTION");
-    exec_ok(holder, "SELECT n FROM t_sw WHERE id = 1 FOR UPDATE");
+    scratch_exec(c, "CREATE TABLE t_sw (id INT PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB");
+    scratch_exec(c, "INSERT INTO t_sw VALUES (1, 0), (2, 0)");
+    scratch_exec(holder, "START TRANSACTION");
+    scratch_exec(holder, "SELECT n FROM t_sw WHERE id = 1 FOR UPDATE");
 
     /* NOWAIT answers 1205 at once: a real lock conflict without waiting. */
     ck_assert_int_eq(db_tx(c, swallow_fn, &a, 2, &att), -1);
@@ -710,7 +618,7 @@ START_TEST(tx_swallowed_retry_error)
     ck_assert_int_eq(a.calls, 2);
     ck_assert_int_eq(query_i64(c, n2, DBP0), 0);
 
-    exec_ok(holder, "ROLLBACK");
+    scratch_exec(holder, "ROLLBACK");
     a = (swallow_arg){0};
     ck_assert_msg(db_tx(c, swallow_fn, &a, 2, &att) == 0, "%s", db_errmsg(c));
     ck_assert_int_eq(att, 1);
@@ -754,11 +662,11 @@ static int killed_fn(db_conn *c, void *p)
 
 START_TEST(tx_killed_before_commit)
 {
-    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *killer = scratch_conn_in(scratch_db);
     kill_arg a = {.killer = killer};
     int att = 0;
 
-    exec_ok(c, T_TX_CREATE);
+    scratch_exec(c, T_TX_CREATE);
     ck_assert_int_eq(db_tx(c, killed_fn, &a, 5, &att), -1);
     ck_assert_msg(a.err[0] == '\0', "%s", a.err);
     ck_assert_msg(db_error(c) == DB_ERR_UNKNOWN_OUTCOME, "kind=%d errno=%u %s", db_error(c),
@@ -779,14 +687,14 @@ END_TEST
 START_TEST(idle_kill_recovers)
 {
     static const char cnt[] = "SELECT COUNT(*) FROM t_tx";
-    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *killer = scratch_conn_in(scratch_db);
     ins_arg a = {.id = 7, .ret = 0};
     char err[300] = "";
     int64_t id = 0;
     int att = 0;
     db_rows *r = NULL;
 
-    exec_ok(c, T_TX_CREATE);
+    scratch_exec(c, T_TX_CREATE);
     ck_assert_int_eq(query_i64(c, cnt, DBP0), 0);  /* cnt is now a cached statement */
 
     /* Statement on a session killed while idle: DB_ERR_CONN, and no silent
@@ -828,11 +736,11 @@ END_TEST
 START_TEST(ensure_replaces_closed_idle_session)
 {
     static const char cnt[] = "SELECT COUNT(*) FROM t_idle";
-    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *killer = scratch_conn_in(scratch_db);
     char err[300] = "";
     int64_t id = 0;
 
-    exec_ok(c, "CREATE OR REPLACE TABLE t_idle (id INT PRIMARY KEY) ENGINE=InnoDB");
+    scratch_exec(c, "CREATE OR REPLACE TABLE t_idle (id INT PRIMARY KEY) ENGINE=InnoDB");
     ck_assert_int_eq(query_i64(c, cnt, DBP0), 0);
     id = conn_id(c);
     ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
@@ -854,12 +762,12 @@ START_TEST(first_command_resent_when_never_delivered)
     static const char ins[] = "INSERT INTO t_first (id) VALUES (?)";
     static const char cnt[] = "SELECT COUNT(*) FROM t_first";
     static const char fresh_sql[] = "SELECT COUNT(*) + 0 FROM t_first";
-    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *killer = scratch_conn_in(scratch_db);
     char err[300] = "";
     int64_t id = 0;
     db_rows *r = NULL;
 
-    exec_ok(c, "CREATE OR REPLACE TABLE t_first (id INT PRIMARY KEY) ENGINE=InnoDB");
+    scratch_exec(c, "CREATE OR REPLACE TABLE t_first (id INT PRIMARY KEY) ENGINE=InnoDB");
     ck_assert_int_eq(query_i64(c, cnt, DBP0), 0);
 
     /* A cached statement (an autocommit INSERT): its execute is the first
@@ -947,11 +855,11 @@ START_TEST(first_command_not_resent_once_delivered)
     static const char ins[] =
         "INSERT INTO t_sent (id) SELECT 1 FROM (SELECT SLEEP(?) AS s) AS w";
     static const char cnt[] = "SELECT COUNT(*) FROM t_sent";
-    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *killer = scratch_conn_in(scratch_db);
     midkill_arg a = {.killer = killer};
     pthread_t th;
 
-    exec_ok(c, "CREATE OR REPLACE TABLE t_sent (id INT PRIMARY KEY) ENGINE=InnoDB");
+    scratch_exec(c, "CREATE OR REPLACE TABLE t_sent (id INT PRIMARY KEY) ENGINE=InnoDB");
     a.victim = conn_id(c);
     ck_assert_int_eq(db_conn_ensure(c), 0);
     ck_assert_int_eq(pthread_create(&th, NULL, midkill_thread, &a), 0);
@@ -1001,14 +909,14 @@ static int selfkill_fn(db_conn *c, void *p)
 START_TEST(held_session_never_replaced)
 {
     static const char cnt[] = "SELECT COUNT(*) FROM t_tx WHERE id IN (300, 301)";
-    db_conn *c = live_conn(g_db), *killer = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db), *killer = scratch_conn_in(scratch_db);
     ins_arg ia = {.id = 300, .ret = 0};
     selfkill_arg sa = {.killer = killer, .ensure_rc = 99};
     char err[300] = "";
     int64_t id = 0;
     int att = 0;
 
-    exec_ok(c, T_TX_CREATE);
+    scratch_exec(c, T_TX_CREATE);
     id = conn_id(c);
     db_conn_hold_session(c);
     ck_assert_msg(kill_conn(killer, id, err, sizeof err) == 0, "%s", err);
@@ -1041,7 +949,7 @@ END_TEST
 START_TEST(holdoff_ends_when_another_connection_connects)
 {
     char dir[] = "/tmp/dblive-XXXXXX", link[64];
-    db_config cfg = {.user = "root", .database = g_db, .connect_timeout_s = 5,
+    db_config cfg = {.user = "root", .database = scratch_db, .connect_timeout_s = 5,
                      .rw_timeout_s = 15, .reconnect_holdoff_ms = 600000};
     db_conn *late = NULL, *other = NULL;
 
@@ -1057,11 +965,11 @@ START_TEST(holdoff_ends_when_another_connection_connects)
                   db_errmsg(late));
 
     /* The database "comes back"; the hold-off still stands on its own... */
-    ck_assert_int_eq(symlink(g_sock, link), 0);
+    ck_assert_int_eq(symlink(scratch_sock, link), 0);
     ck_assert_int_eq(db_conn_ensure(late), -1);
     ck_assert_msg(strstr(db_errmsg(late), "last attempt") != NULL, "%s", db_errmsg(late));
     /* ...until another connection connects. */
-    other = live_conn(g_db);
+    other = scratch_conn_in(scratch_db);
     ck_assert_msg(db_conn_ensure(late) == 0, "%u %s", db_errno(late), db_errmsg(late));
     ck_assert_int_eq(conn_id(late) != conn_id(other), 1);
     db_conn_free(other);
@@ -1102,7 +1010,7 @@ START_TEST(migrations)
     const db_migration *changed[] = {&mig1, &mig2_changed};
     const db_migration *unknown[] = {&mig1, &mig3};
     const db_migration *failing[] = {&mig1, &mig2, &mig3_bad};
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     char err[512], sum[65];
     db_rows *r = NULL;
     int n = 0;
@@ -1155,7 +1063,7 @@ END_TEST
 START_TEST(durability_check)
 {
     static const char flush[] = "SELECT @@innodb_flush_log_at_trx_commit";
-    db_conn *c = live_conn(g_db);
+    db_conn *c = scratch_conn_in(scratch_db);
     const char *why = "unset";
 
     /* The test server is started with innodb_flush_log_at_trx_commit=1
@@ -1181,7 +1089,7 @@ Suite *db_live_suite(void)
                       holdoff_ends_when_another_connection_connects, migrations, durability_check));
 
     /* One scratch database per run, shared by the tests (distinct tables). */
-    tcase_add_unchecked_fixture(tc, live_setup, live_teardown);
+    tcase_add_unchecked_fixture(tc, live_setup, scratch_teardown);
     /* Normal tests take well under a second; the margin is for sanitizer
      * builds and a migration lock briefly held by a concurrent onetripd. */
     tcase_set_timeout(tc, 60);

@@ -23,87 +23,17 @@
 #include "db/db.h"
 #include "db/rows.h"
 #include "tests/unit/check_util.h"
+#include "tests/unit/scratch_db.h"
 
-static char g_sock[256];
-static char g_db[64];
 
-static db_conn *conn_make(const char *database)
-{
-    db_config cfg = {
-        .socket = g_sock,
-        .user = "root",
-        .password = NULL,
-        .database = database,
-        .connect_timeout_s = 5,
-        .rw_timeout_s = 15,
-    };
 
-    return db_conn_new(&cfg);
-}
 
-static db_conn *live_conn(void)
-{
-    db_conn *c = conn_make(g_db);
-
-    ck_assert_msg(g_db[0] != '\0', "no scratch database (the unchecked setup failed)");
-    ck_assert_msg(db_conn_ensure(c) == 0, "connect to %s failed: %u %s", g_sock, db_errno(c),
-                  db_errmsg(c));
-    return c;
-}
-
-static void exec_ok(db_conn *c, const char *sql)
-{
-    ck_assert_msg(db_exec_text(c, sql) == 0, "%s: %u %s", sql, db_errno(c), db_errmsg(c));
-}
 
 static void rows_setup(void)
 {
-    const char *sock = getenv("ONETRIP_TEST_DB_SOCKET");
-    unsigned rnd = 0;
-    db_conn *root = NULL;
-    char sql[128];
-    int rc = -1;
-
-    if (sock == NULL || sock[0] == '\0')
-        ck_abort_msg("ONETRIP_TEST_DB_SOCKET is not set: the db_rows suite needs a MariaDB "
-                     "socket where root connects without a password (ops/test exports it)");
-    ck_assert_msg(strlen(sock) < sizeof g_sock, "ONETRIP_TEST_DB_SOCKET too long: %s", sock);
-    snprintf(g_sock, sizeof g_sock, "%s", sock);
-    ck_assert_msg(db_library_init() == 0, "db_library_init failed");
-    db_thread_init();
-    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        rnd = (unsigned)time(NULL);
-    snprintf(g_db, sizeof g_db, "dbrows_%ld_%08x", (long)getpid(), rnd);
-    root = conn_make("");
-    snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", g_db);
-    rc = db_conn_ensure(root) == 0 && db_exec_text(root, sql) == 0 ? 0 : -1;
-    if (rc != 0) {
-        char msg[600];
-
-        snprintf(msg, sizeof msg, "%s on %s: %u %s", sql, g_sock, db_errno(root), db_errmsg(root));
-        db_conn_free(root);
-        g_db[0] = '\0';
-        ck_abort_msg("%s", msg);
-    }
-    db_conn_free(root);
+    scratch_setup("dbrows");
 }
 
-static void rows_teardown(void)
-{
-    if (g_db[0] != '\0') {
-        db_conn *root = conn_make("");
-        char sql[128];
-
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", g_db);
-        if (db_conn_ensure(root) != 0 || db_exec_text(root, sql) != 0)
-            fprintf(stderr, "db_rows: could not drop scratch database %s: %u %s\n", g_db,
-                    db_errno(root), db_errmsg(root));
-        db_conn_free(root);
-        g_db[0] = '\0';
-    }
-    db_thread_end();
-    db_library_end();
-}
 
 /* The last error is a row mismatch whose message contains want. */
 static void assert_mismatch(db_conn *c, const char *want)
@@ -154,7 +84,7 @@ static const char INS_ALL[] =
 
 static void create_all(db_conn *c)
 {
-    exec_ok(c, "CREATE TABLE t_all (id BIGINT PRIMARY KEY, big BIGINT NOT NULL, small INT NOT NULL,"
+    scratch_exec(c, "CREATE TABLE t_all (id BIGINT PRIMARY KEY, big BIGINT NOT NULL, small INT NOT NULL,"
                " flag TINYINT(1) NOT NULL, code VARCHAR(8) NOT NULL, note MEDIUMTEXT NOT NULL,"
                " data VARBINARY(64) NOT NULL, at DATETIME(3) NOT NULL, day DATE NOT NULL,"
                " uns BIGINT UNSIGNED NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
@@ -163,7 +93,7 @@ static void create_all(db_conn *c)
 START_TEST(every_type_round_trip)
 {
     static const unsigned char blob[] = {'a', 0, 'b', 0, 0, 0xff, 'c', 0};
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     size_t big_len = 200u * 1024u;
     char *big = malloc(big_len + 1);
     all_row r;
@@ -279,15 +209,15 @@ START_TEST(nulls)
     static const char sel_strict[] = "SELECT id, big, small, flag, code, note, data, at, "
                                      "at AS at_utc, day, day AS day_text, 0 AS total, "
                                      "0 AS count, uns FROM t_null_strict";
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     void *out = NULL;
     null_row *rows = NULL, one;
     int n = -1;
 
-    exec_ok(c, "CREATE TABLE t_null (id BIGINT PRIMARY KEY, i64 BIGINT NULL, i32 INT NULL,"
+    scratch_exec(c, "CREATE TABLE t_null (id BIGINT PRIMARY KEY, i64 BIGINT NULL, i32 INT NULL,"
                " flag TINYINT(1) NULL, code VARCHAR(7) NULL, note TEXT NULL, data BLOB NULL,"
                " at DATETIME NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
-    exec_ok(c, "INSERT INTO t_null VALUES (1, NULL, NULL, NULL, NULL, NULL, NULL, NULL),"
+    scratch_exec(c, "INSERT INTO t_null VALUES (1, NULL, NULL, NULL, NULL, NULL, NULL, NULL),"
                " (2, 0, 0, 0, '', '', '', '2000-01-01 00:00:00'),"
                " (3, -5, 9, 1, 'abc', 'n', 'd', '2000-01-02 03:04:05')");
     ck_assert_msg(db_query_all(c, sel, DBP0, &NULL_ROW, &out, &n) == 0, "%s", db_errmsg(c));
@@ -320,20 +250,20 @@ START_TEST(nulls)
     db_row_array_free(&NULL_ROW, out, n);
 
     /* NULL in a column whose field is not nullable: an error, not a 0. */
-    exec_ok(c, "CREATE TABLE t_null_strict (id BIGINT PRIMARY KEY, big BIGINT NULL, small INT,"
+    scratch_exec(c, "CREATE TABLE t_null_strict (id BIGINT PRIMARY KEY, big BIGINT NULL, small INT,"
                " flag TINYINT(1), code VARCHAR(7), note TEXT, data BLOB, at DATETIME, day DATE,"
                " uns BIGINT UNSIGNED) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
-    exec_ok(c, "INSERT INTO t_null_strict VALUES (1, NULL, 1, 1, 'a', 'b', 'c',"
+    scratch_exec(c, "INSERT INTO t_null_strict VALUES (1, NULL, 1, 1, 'a', 'b', 'c',"
                " '2000-01-01 00:00:00', '2000-01-01', 1)");
     ck_assert_int_eq(db_query_all(c, sel_strict, DBP0, &ALL_ROW, &out, &n), -1);
     ck_assert_ptr_null(out);
     ck_assert_int_eq(n, 0);
     assert_mismatch(c, "name=big: the value is NULL and the field is not nullable");
     /* Each non-nullable type refuses NULL, not only integers. */
-    exec_ok(c, "UPDATE t_null_strict SET big = 1, note = NULL");
+    scratch_exec(c, "UPDATE t_null_strict SET big = 1, note = NULL");
     ck_assert_int_eq(db_query_all(c, sel_strict, DBP0, &ALL_ROW, &out, &n), -1);
     assert_mismatch(c, "name=note: the value is NULL");
-    exec_ok(c, "UPDATE t_null_strict SET note = 'b', at = NULL");
+    scratch_exec(c, "UPDATE t_null_strict SET note = 'b', at = NULL");
     ck_assert_int_eq(db_query_all(c, sel_strict, DBP0, &ALL_ROW, &out, &n), -1);
     assert_mismatch(c, "name=at: the value is NULL");
 
@@ -387,17 +317,17 @@ START_TEST(too_long_is_an_error)
     static const char i32_small[] = "SELECT CAST(-2147483649 AS SIGNED) AS v";
     static const char u64_big[] = "SELECT CAST(18446744073709551615 AS UNSIGNED) AS v";
     static const char nul_text[] = "SELECT CONCAT('a', CHAR(0 USING utf8mb4), 'b') AS v";
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     fit_row f;
     i32_row i;
     i64_row l;
     str_row s;
     bool found = true;
 
-    exec_ok(c, "CREATE TABLE t_fit (id INT PRIMARY KEY, code VARCHAR(10) NOT NULL)"
+    scratch_exec(c, "CREATE TABLE t_fit (id INT PRIMARY KEY, code VARCHAR(10) NOT NULL)"
                " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
     /* 3 bytes fit char[4]; 4 bytes, or 2 characters of 3 bytes, do not. */
-    exec_ok(c, "INSERT INTO t_fit VALUES (1, 'abc'), (2, 'abcd'), (3, '\xe5\xbc\xa0\xe4\xb8\x89')");
+    scratch_exec(c, "INSERT INTO t_fit VALUES (1, 'abc'), (2, 'abcd'), (3, '\xe5\xbc\xa0\xe4\xb8\x89')");
     ck_assert_int_eq(db_query_one(c, sel, DBP(DB_I64(1)), &FIT_ROW, &f, &found), 0);
     ck_assert_str_eq(f.code, "abc");
     memset(&f, 'z', sizeof f);
@@ -444,16 +374,16 @@ START_TEST(column_mismatch_detected)
     static const char fraction[] = "SELECT a, b / 2 AS b, name FROM t_pair";
     static const char reordered_empty[] = "SELECT b, a, name FROM t_pair WHERE a < 0";
     static const char no_result[] = "UPDATE t_pair SET a = a WHERE a < 0";
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     void *out = NULL;
     pair_row *rows = NULL, one;
     int n = 0;
     bool found = true;
 
-    exec_ok(c, "CREATE TABLE t_pair (a BIGINT NOT NULL, b BIGINT NOT NULL, name TEXT NOT NULL,"
+    scratch_exec(c, "CREATE TABLE t_pair (a BIGINT NOT NULL, b BIGINT NOT NULL, name TEXT NOT NULL,"
                " at DATETIME NOT NULL, secret VARBINARY(16) NOT NULL)"
                " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
-    exec_ok(c, "INSERT INTO t_pair VALUES (1, 2, 'x', '2000-01-01 00:00:00', 'k')");
+    scratch_exec(c, "INSERT INTO t_pair VALUES (1, 2, 'x', '2000-01-01 00:00:00', 'k')");
     ck_assert_msg(db_query_all(c, good, DBP0, &PAIR_ROW, &out, &n) == 0, "%s", db_errmsg(c));
     rows = out;
     ck_assert_int_eq(n, 1);
@@ -492,13 +422,13 @@ START_TEST(column_mismatch_detected)
     {
         static const char star[] = "SELECT * FROM t_star";
 
-        exec_ok(c, "CREATE TABLE t_star (a BIGINT NOT NULL, b BIGINT NOT NULL, name TEXT NOT NULL)"
+        scratch_exec(c, "CREATE TABLE t_star (a BIGINT NOT NULL, b BIGINT NOT NULL, name TEXT NOT NULL)"
                    " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
-        exec_ok(c, "INSERT INTO t_star VALUES (3, 4, 'y')");
+        scratch_exec(c, "INSERT INTO t_star VALUES (3, 4, 'y')");
         ck_assert_int_eq(db_query_one(c, star, DBP0, &PAIR_ROW, &one, NULL), 0);
         ck_assert(one.a == 3 && one.b == 4);
         db_row_clear(&PAIR_ROW, &one);
-        exec_ok(c, "ALTER TABLE t_star ADD COLUMN z INT NOT NULL DEFAULT 0 FIRST");
+        scratch_exec(c, "ALTER TABLE t_star ADD COLUMN z INT NOT NULL DEFAULT 0 FIRST");
         ck_assert_int_eq(db_query_one(c, star, DBP0, &PAIR_ROW, &one, NULL), -1);
         assert_mismatch(c, "returns 4 columns");
     }
@@ -517,13 +447,13 @@ START_TEST(empty_results)
 {
     static const char none[] = "SELECT a, b, name FROM t_empty WHERE a = ?";
     static const char all[] = "SELECT a, b, name FROM t_empty ORDER BY a";
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     void *out = (void *)1;
     int n = -1;
     pair_row one;
     bool found = true;
 
-    exec_ok(c, "CREATE TABLE t_empty (a BIGINT NOT NULL, b BIGINT NOT NULL, name TEXT NOT NULL)"
+    scratch_exec(c, "CREATE TABLE t_empty (a BIGINT NOT NULL, b BIGINT NOT NULL, name TEXT NOT NULL)"
                " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
     ck_assert_int_eq(db_query_all(c, all, DBP0, &PAIR_ROW, &out, &n), 0);
     ck_assert_ptr_null(out);
@@ -540,7 +470,7 @@ START_TEST(empty_results)
     assert_mismatch(c, "no row where one was required");
 
     /* db_query_one refuses more than one row instead of taking the first. */
-    exec_ok(c, "INSERT INTO t_empty VALUES (1, 1, 'a'), (2, 2, 'b')");
+    scratch_exec(c, "INSERT INTO t_empty VALUES (1, 1, 'a'), (2, 2, 'b')");
     ck_assert_int_eq(db_query_one(c, all, DBP0, &PAIR_ROW, &one, &found), -1);
     assert_mismatch(c, "2 rows where at most 1 were expected");
     ck_assert(!found);
@@ -566,16 +496,16 @@ START_TEST(many_rows)
 {
     static const char sel[] = "SELECT id, text, tag, CHAR_LENGTH(text) AS len FROM t_many ORDER BY id";
     enum { N = 5000 };
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     void *out = NULL;
     many_row *rows = NULL;
     int n = 0;
 
-    exec_ok(c, "CREATE TABLE t_many (id BIGINT PRIMARY KEY, text TEXT NOT NULL, tag VARCHAR(11) NULL)"
+    scratch_exec(c, "CREATE TABLE t_many (id BIGINT PRIMARY KEY, text TEXT NOT NULL, tag VARCHAR(11) NULL)"
                " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
     /* Lengths vary row to row (0..999, one row of 20000 in the middle), so
      * every row reuses buffers sized for the longest. */
-    exec_ok(c, "INSERT INTO t_many SELECT seq, REPEAT(CHAR(97 + seq % 26), IF(seq = 2500, 20000,"
+    scratch_exec(c, "INSERT INTO t_many SELECT seq, REPEAT(CHAR(97 + seq % 26), IF(seq = 2500, 20000,"
                " seq % 1000)), IF(seq % 3 = 0, NULL, CONCAT('t', seq)) FROM seq_1_to_5000");
     ck_assert_msg(db_query_all(c, sel, DBP0, &MANY_ROW, &out, &n) == 0, "%s", db_errmsg(c));
     rows = out;
@@ -611,7 +541,7 @@ START_TEST(database_errors_keep_their_kind)
 {
     static const char missing[] = "SELECT id FROM t_no_such_table";
     static const char lock[] = "SELECT id FROM t_lock WHERE id = 1 FOR UPDATE";
-    db_conn *holder = live_conn(), *c = live_conn();
+    db_conn *holder = scratch_conn(), *c = scratch_conn();
     lock_row r;
     bool found = false;
 
@@ -619,24 +549,24 @@ START_TEST(database_errors_keep_their_kind)
     ck_assert_int_eq(db_error(c), DB_ERR_OTHER);
     ck_assert_uint_eq(db_errno(c), 1146);
 
-    exec_ok(holder, "CREATE TABLE t_lock (id BIGINT PRIMARY KEY) ENGINE=InnoDB");
-    exec_ok(holder, "INSERT INTO t_lock VALUES (1)");
-    exec_ok(holder, "START TRANSACTION");
+    scratch_exec(holder, "CREATE TABLE t_lock (id BIGINT PRIMARY KEY) ENGINE=InnoDB");
+    scratch_exec(holder, "INSERT INTO t_lock VALUES (1)");
+    scratch_exec(holder, "START TRANSACTION");
     ck_assert_int_eq(db_query_one(holder, lock, DBP0, &LOCK_ROW, &r, &found), 0);
     ck_assert(found);
     /* A lock wait timeout stays DB_ERR_RETRY, so db_tx re-runs the
      * transaction exactly as it does for db_query. */
-    exec_ok(c, "SET SESSION innodb_lock_wait_timeout = 1");
+    scratch_exec(c, "SET SESSION innodb_lock_wait_timeout = 1");
     ck_assert_int_eq(db_query_one(c, lock, DBP0, &LOCK_ROW, &r, &found), -1);
     ck_assert_int_eq(db_error(c), DB_ERR_RETRY);
     ck_assert_uint_eq(db_errno(c), 1205);
-    exec_ok(holder, "ROLLBACK");
+    scratch_exec(holder, "ROLLBACK");
     ck_assert_int_eq(db_query_one(c, lock, DBP0, &LOCK_ROW, &r, &found), 0);
     ck_assert(found && r.id == 1);
 
     /* Not connected: DB_ERR_CONN, no crash. */
     {
-        db_conn *down = conn_make(g_db);
+        db_conn *down = scratch_conn_make(scratch_db);
 
         ck_assert_int_eq(db_query_one(down, lock, DBP0, &LOCK_ROW, &r, &found), -1);
         ck_assert_int_eq(db_error(down), DB_ERR_CONN);
@@ -654,7 +584,7 @@ Suite *db_rows_suite(void)
                       too_long_is_an_error, column_mismatch_detected, empty_results, many_rows,
                       database_errors_keep_their_kind));
 
-    tcase_add_unchecked_fixture(tc, rows_setup, rows_teardown);
+    tcase_add_unchecked_fixture(tc, rows_setup, scratch_teardown);
     tcase_set_timeout(tc, 60);
     return s;
 }

@@ -14,6 +14,7 @@
 #include <check.h>
 
 #include "tests/unit/check_util.h"
+#include "tests/unit/scratch_db.h"
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,88 +30,31 @@
 #include "server/date.h"
 #include "server/modules.h"
 
-static char g_sock[256];
-static char g_db[64];
 
-static db_conn *conn_make(const char *database)
-{
-    db_config cfg = {
-        .socket = g_sock,
-        .user = "root",
-        .password = NULL,
-        .database = database,
-        .connect_timeout_s = 5,
-        .rw_timeout_s = 30,
-    };
 
-    return db_conn_new(&cfg);
-}
-
-static db_conn *live_conn(void)
-{
-    db_conn *c = conn_make(g_db);
-
-    ck_assert_msg(g_db[0] != '\0', "no scratch database (the unchecked setup failed)");
-    ck_assert_msg(db_conn_ensure(c) == 0, "connect to %s failed: %u %s", g_sock, db_errno(c),
-                  db_errmsg(c));
-    return c;
-}
 
 static void reads_setup(void)
 {
-    const char *sock = getenv("ONETRIP_TEST_DB_SOCKET");
     const db_migration **all = NULL;
-    unsigned rnd = 0;
-    db_conn *root = NULL, *c = NULL;
-    char sql[128], err[512] = "";
+    db_conn *c = NULL;
+    char err[512] = "";
     int n = 0;
 
-    if (sock == NULL || sock[0] == '\0')
-        ck_abort_msg("ONETRIP_TEST_DB_SOCKET is not set: the module_reads suite needs a MariaDB "
-                     "socket where root connects without a password (ops/test exports it)");
-    ck_assert_msg(strlen(sock) < sizeof g_sock, "ONETRIP_TEST_DB_SOCKET too long: %s", sock);
-    snprintf(g_sock, sizeof g_sock, "%s", sock);
-    ck_assert_msg(db_library_init() == 0, "db_library_init failed");
-    db_thread_init();
-    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-        rnd = (unsigned)time(NULL);
-    snprintf(g_db, sizeof g_db, "modreads_%ld_%08x", (long)getpid(), rnd);
-    root = conn_make("");
-    snprintf(sql, sizeof sql, "CREATE DATABASE `%s` CHARACTER SET utf8mb4", g_db);
-    if (db_conn_ensure(root) != 0 || db_exec_text(root, sql) != 0) {
-        snprintf(err, sizeof err, "%s on %s: %u %s", sql, g_sock, db_errno(root), db_errmsg(root));
-        g_db[0] = '\0';
-        goto done;
-    }
-    c = conn_make(g_db);
+    scratch_setup("modreads");
+    c = scratch_conn_make(scratch_db);
     all = modules_migrations(&n);
-    if (db_conn_ensure(c) != 0 || db_migrate_apply(c, all, n, err, sizeof err) < 0)
-        goto done;
-    err[0] = '\0';
-done:
+    if (db_conn_ensure(c) != 0 || db_migrate_apply(c, all, n, err, sizeof err) < 0) {
+        if (err[0] == '\0')
+            snprintf(err, sizeof err, "%u %s", db_errno(c), db_errmsg(c));
+    } else {
+        err[0] = '\0';
+    }
     free(all);
     db_conn_free(c);
-    db_conn_free(root);
     if (err[0] != '\0')
         ck_abort_msg("module_reads setup: %s", err);
 }
 
-static void reads_teardown(void)
-{
-    if (g_db[0] != '\0') {
-        db_conn *root = conn_make("");
-        char sql[128];
-
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS `%s`", g_db);
-        if (db_conn_ensure(root) != 0 || db_exec_text(root, sql) != 0)
-            fprintf(stderr, "module_reads: could not drop scratch database %s: %u %s\n", g_db,
-                    db_errno(root), db_errmsg(root));
-        db_conn_free(root);
-        g_db[0] = '\0';
-    }
-    db_thread_end();
-    db_library_end();
-}
 
 /* A read must succeed; on failure the message names it and the reason. */
 #define READ_OK(c, call) ck_assert_msg((call) == 0, "%s: %s", #call, db_errmsg(c))
@@ -119,7 +63,7 @@ static void reads_teardown(void)
 
 START_TEST(payments_reads_match_their_statements)
 {
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     pay_payable payable;
     pay_live live;
     pay_order order;
@@ -179,7 +123,7 @@ END_TEST
 
 START_TEST(violations_reads_match_their_statements)
 {
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     violations_row row, *rows = NULL;
     violations_listed *listed = NULL;
     violations_vehicle veh;
@@ -239,7 +183,7 @@ static int64_t add_citizen(db_conn *c, const char *name)
 
 START_TEST(violation_and_order_read_back)
 {
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     violations_new vn = {
         .decision_no = "D-ROWS-1", .plate = "浙A12345", .vehicle_type = "K33", .place = "文一路",
         .code = "1345", .description = "speeding", .agency = "traffic", .source = "camera",
@@ -342,7 +286,7 @@ END_TEST
 
 START_TEST(refund_report_and_alert_read_back)
 {
-    db_conn *c = live_conn();
+    db_conn *c = scratch_conn();
     pay_refund f;
     pay_report rep;
     pay_report_line *lines = NULL;
@@ -409,7 +353,7 @@ Suite *module_reads_suite(void)
                       violations_reads_match_their_statements, violation_and_order_read_back,
                       refund_report_and_alert_read_back));
 
-    tcase_add_unchecked_fixture(tc, reads_setup, reads_teardown);
+    tcase_add_unchecked_fixture(tc, reads_setup, scratch_teardown);
     tcase_set_timeout(tc, 120);
     return s;
 }

@@ -3,6 +3,8 @@
 #define ONETRIP_CHECK_UTIL_H
 
 #include <check.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The tests of a test case as (array, count): CHECK_TESTS(a, b, c). */
 #define CHECK_TESTS(...)                                                                      \
@@ -18,6 +20,18 @@ static inline TCase *check_tcase(Suite *s, const char *name, const TTest *const 
         tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
     return tc;
+}
+
+/* Exactly n bytes of p, NUL-terminated (BIO memory is not NUL-terminated:
+ * strndup would scan past the end looking for a NUL). Aborts on OOM. */
+static inline char *check_copy_n(const char *p, size_t n)
+{
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        abort();
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
 }
 
 #endif

@@ -107,7 +107,8 @@ function pointer(...parts) {
   return parts.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 }
 
-function resolveRef(spec, obj) {
+/** Follows local $refs (#/a/b) from obj; what it lands on (undefined if dangling). */
+export function resolveRef(spec, obj) {
   let o = obj;
   for (let i = 0; o && o.$ref && i < 10; i++) {
     const segs = o.$ref.replace(/^#\//, '').split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
