@@ -1,6 +1,5 @@
 /* registration_common.c - helpers shared by the registration handlers,
  * jobs and commands (see registration_internal.h). */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,28 +16,10 @@ json_t *reg_utc_json(bool has, const char *utc)
     return has ? json_string(utc) : json_null();
 }
 
-int64_t reg_param_id(app_req *r, int i)
-{
-    const char *s = app_param(r, i);
-    char *end = NULL;
-    long long v;
-    if (s == NULL || *s < '1' || *s > '9')
-        goto fail;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v <= 0)
-        goto fail;
-    return (int64_t)v;
-fail:
-    app_problem(r, 404, "not_found", "Not found", NULL, NULL);
-    return -1;
-}
-
 void reg_tx_on_id(app_req *r, app_tx_fn fn)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, fn, &id);
+    int64_t id = app_path_int(r, 0);
+    app_tx(r, fn, &id);
 }
 
 /* A station terminal sees an application while it is booked there. */
@@ -87,9 +68,28 @@ int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a)
     if (!visible) {
         /* Someone else's application is indistinguishable from none. */
         reg_app_clear(a);
-        app_problem(r, 404, "not_found", "Not found", "No such registration application.", NULL);
+        app_fail(r, "not_found", "No such registration application.", NULL);
         return -1;
     }
+    return 0;
+}
+
+int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
+                  registration_state *to)
+{
+    if (reg_app_load(r, id, 1, a) != 0)
+        return -1;
+    return reg_check(r, a, ev, from, to);
+}
+
+int reg_reply_app(app_req *r, int status, int64_t id)
+{
+    reg_app a;
+    bool found = false;
+    if (reg_sql_app_get(r->db, id, 0, &a, &found) != 0 || !found)
+        return -1;
+    app_reply_json(r, status, reg_app_json(r, &a));
+    reg_app_clear(&a);
     return 0;
 }
 
@@ -185,8 +185,7 @@ void reg_problem_state(app_req *r, const char *current)
 {
     char detail[128];
     snprintf(detail, sizeof detail, "Not allowed while the application is %s.", current);
-    app_problem_ext(r, 409, "invalid_state", "Wrong application state", detail, NULL,
-                    json_pack("{s:s}", "state", current));
+    app_fail_ext(r, "invalid_state", detail, NULL, json_pack("{s:s}", "state", current));
 }
 
 int reg_check(app_req *r, const reg_app *a, registration_event ev, const char **from,

@@ -19,23 +19,6 @@
 
 #define MAX_MATERIALS 32
 
-static const app_jfield app_fields[] = {
-    {"id_number", JF_STRING, false, 32},
-    {"vehicle_type", JF_STRING, false, 16},
-    {"use_type", JF_STRING, false, 16},
-    {"brand", JF_STRING, false, 64},
-    {"model", JF_STRING, false, 64},
-    {"vin", JF_STRING, false, 64},
-    {"engine_no", JF_STRING, false, 64},
-    {"invoice_no", JF_STRING, false, 32},
-    {"invoice_amount_fen", JF_INT, false, 0},
-    {"insurance_policy_no", JF_STRING, false, 64},
-    {"materials", JF_ARRAY, false, 0},
-    {"delivery", JF_STRING, false, 8},
-    {"mail_address", JF_STRING, false, 255},
-    {"submit", JF_BOOL, false, 0},
-};
-
 static void add_error(json_t *errors, const char *field, const char *code)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "code", code));
@@ -126,9 +109,8 @@ static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
         char field[32], code[48];
         snprintf(field, sizeof field, "%s", json_string_value(json_object_get(first, "field")));
         snprintf(code, sizeof code, "%s", json_string_value(json_object_get(first, "code")));
-        app_problem_ext(r, 422, code, "Invalid application",
-                        "One or more fields are invalid; see errors.", field,
-                        json_pack("{s:O}", "errors", errors));
+        app_fail_ext(r, code, "One or more fields are invalid; see errors.", field,
+                     json_pack("{s:O}", "errors", errors));
         goto done;
     }
     rc = 0;
@@ -178,6 +160,7 @@ static int check_complete(app_req *r, const reg_app *a)
     for (int i = 0; i < nmiss && i < 64; i++)
         json_array_append_new(mats, json_string(missing[i]));
     if (json_array_size(fields) > 0 || json_array_size(mats) > 0) {
+        /* Not app_fail: cases lists "materials_missing" as its own 409. */
         app_problem_ext(r, 422, "materials_missing", "Application incomplete",
                         "Everything still missing is listed at once.", NULL,
                         json_pack("{s:O, s:O}", "missing_fields", fields, "missing_materials", mats));
@@ -195,12 +178,8 @@ done:
 static int dup_problem(app_req *r, bool vin_hit, bool engine_hit, const char *vin_code,
                        const char *engine_code)
 {
-    if (vin_hit) {
-        app_problem(r, 409, vin_code, "VIN already in use", NULL, "vin");
-        return -1;
-    }
-    if (engine_hit) {
-        app_problem(r, 409, engine_code, "Engine number already in use", NULL, "engine_no");
+    if (vin_hit || engine_hit) {
+        app_fail(r, vin_hit ? vin_code : engine_code, NULL, vin_hit ? "vin" : "engine_no");
         return -1;
     }
     return 0;
@@ -218,9 +197,7 @@ static int do_submit(app_req *r, int64_t id)
     uint64_t affected = 0;
     int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_SUBMIT, &from, &to) != 0 || check_complete(r, &a) != 0)
+    if (reg_app_begin(r, id, REG_EV_SUBMIT, &a, &from, &to) != 0 || check_complete(r, &a) != 0)
         goto done;
     if (reg_sql_vehicle_dups(r->db, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
         goto done;
@@ -247,7 +224,7 @@ static int do_submit(app_req *r, int64_t id)
         /* Complete and unique: accepted at once, nothing left for a clerk. */
         cases_set_state(r->db, case_id, "accepted", &why) != 0) {
         if (why)
-            app_problem(r, 409, "case_refused", "Case not created", why, NULL);
+            app_fail(r, "case_refused", why, NULL);
         goto done;
     }
     if (reg_sql_app_submit(r->db, id, case_id, number,
@@ -255,7 +232,7 @@ static int do_submit(app_req *r, int64_t id)
         if (db_error(r->db) == DB_ERR_DUP) {
             /* Lost a race with another submission of the same vehicle. */
             db_error_clear(r->db);
-            app_problem(r, 409, "vin_in_open_application", "VIN already in use", NULL, "vin");
+            app_fail(r, "vin_in_open_application", NULL, "vin");
         }
         goto done;
     }
@@ -277,17 +254,6 @@ static int do_submit(app_req *r, int64_t id)
 done:
     reg_app_clear(&a);
     return rc;
-}
-
-static int reply_app(app_req *r, int status, int64_t id)
-{
-    reg_app a;
-    bool found = false;
-    if (reg_sql_app_get(r->db, id, 0, &a, &found) != 0 || !found)
-        return -1;
-    app_reply_json(r, status, reg_app_json(r, &a));
-    reg_app_clear(&a);
-    return 0;
 }
 
 /* ---- create ---- */
@@ -313,7 +279,7 @@ static int tx_create(app_req *r, void *p)
         return -1;
     if (c->submit && do_submit(r, id) != 0)
         return -1;
-    return reply_app(r, 201, id);
+    return reg_reply_app(r, 201, id);
 }
 
 void reg_on_create(app_req *r)
@@ -324,16 +290,14 @@ void reg_on_create(app_req *r)
     bool found = false;
 
     memset(&c, 0, sizeof c);
-    if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0 ||
-        parse_fields(r, &c.f, &materials) != 0)
+    if (parse_fields(r, &c.f, &materials) != 0)
         goto done;
     c.f.materials_json = materials;
     c.submit = app_json_bool(r, "submit", false);
     idn = app_json_str(r, "id_number");
     if (r->who.kind == CALLER_CITIZEN) {
         if (idn) {
-            app_problem(r, 400, "unknown_field", "Unknown field",
-                        "The owner is the signed-in citizen.", "id_number");
+            app_fail(r, "unknown_field", "The owner is the signed-in citizen.", "id_number");
             goto done;
         }
         c.citizen_id = r->who.id;
@@ -341,8 +305,7 @@ void reg_on_create(app_req *r)
         /* A dealer terminal files for the buyer named by ID number. */
         unsigned char hash[32];
         if (idn == NULL) {
-            app_problem(r, 400, "missing_field", "Missing field", "Field 'id_number' is required.",
-                        "id_number");
+            app_fail(r, "missing_field", "Field 'id_number' is required.", "id_number");
             goto done;
         }
         pii_hash(PII_ID_NUMBER, idn, hash);
@@ -351,8 +314,7 @@ void reg_on_create(app_req *r)
             goto done;
         }
         if (!found) {
-            app_problem(r, 422, "citizen_unknown", "Unknown owner",
-                        "No citizen is registered with this ID number.", "id_number");
+            app_fail(r, "citizen_unknown", NULL, "id_number");
             goto done;
         }
     }
@@ -365,11 +327,8 @@ done:
 
 void reg_on_get(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
     reg_app a;
-    if (id < 0)
-        return;
-    if (reg_app_load(r, id, 0, &a) != 0) {
+    if (reg_app_load(r, app_path_int(r, 0), 0, &a) != 0) {
         if (r->status == 0)
             app_problem_db(r);
         return;
@@ -383,17 +342,15 @@ void reg_on_list(app_req *r)
     reg_app *a = NULL;
     json_t *items;
     int rc, n = 0;
-    const char *state = app_query(r, "state");
-    registration_state s;
+    const char *state = app_query(r, "state"); /* checked: a state or absent */
 
     if (r->who.kind == CALLER_CITIZEN)
         rc = reg_sql_app_list_citizen(r->db, r->who.id, &a, &n);
     else if (r->who.kind == CALLER_PARTNER)
         rc = reg_sql_app_list_dealer(r->db, r->who.outlet_id, &a, &n);
     else {
-        if (state == NULL || registration_state_parse(state, &s) != 0) {
-            app_problem(r, 400, "bad_query", "Bad query",
-                        "Operators list by ?state= (an application state).", "state");
+        if (state == NULL) {
+            app_fail(r, "bad_query", "Operators list by ?state= (an application state).", "state");
             return;
         }
         rc = reg_sql_app_list_state(r->db, state, &a, &n);
@@ -432,7 +389,7 @@ static int correct_policy(app_req *r, const update_arg *u, const reg_app *a)
         reg_audit(r, "registration.policy_correct", u->id,
                   json_pack("{s:s, s:s}", "from", a->insurance_status, "to", status)) != 0)
         return -1;
-    return reply_app(r, 200, u->id);
+    return reg_reply_app(r, 200, u->id);
 }
 
 static int tx_update(app_req *r, void *p)
@@ -459,7 +416,7 @@ static int tx_update(app_req *r, void *p)
         goto done;
     if (u->submit && do_submit(r, u->id) != 0)
         goto done;
-    rc = reply_app(r, 200, u->id);
+    rc = reg_reply_app(r, 200, u->id);
 done:
     reg_app_clear(&a);
     return rc;
@@ -471,13 +428,9 @@ void reg_on_update(app_req *r)
     char *materials = NULL;
 
     memset(&u, 0, sizeof u);
-    if ((u.id = reg_param_id(r, 0)) < 0)
-        return;
-    if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0)
-        return;
+    u.id = app_path_int(r, 0);
     if (app_json_str(r, "id_number")) {
-        app_problem(r, 400, "unknown_field", "Unknown field", "The owner cannot be changed.",
-                    "id_number");
+        app_fail(r, "unknown_field", "The owner cannot be changed.", "id_number");
         return;
     }
     if (parse_fields(r, &u.f, &materials) != 0)
@@ -496,7 +449,7 @@ static int tx_submit(app_req *r, void *p)
     int64_t id = *(int64_t *)p;
     if (do_submit(r, id) != 0)
         return -1;
-    return reply_app(r, 200, id);
+    return reg_reply_app(r, 200, id);
 }
 
 void reg_on_submit(app_req *r)
@@ -515,9 +468,7 @@ static int tx_cancel(app_req *r, void *p)
     uint64_t affected = 0;
     int held_plate, rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_CANCEL, &from, &to) != 0)
+    if (reg_app_begin(r, id, REG_EV_CANCEL, &a, &from, &to) != 0)
         goto done;
     held_plate = a.plate_number != NULL;
     if (reg_release_holdings(r->db, id) != 0 || reg_sql_app_cancel(r->db, id, from, &affected) != 0)
@@ -526,7 +477,7 @@ static int tx_cancel(app_req *r, void *p)
         goto done;
     if (a.has_case_id && cases_set_state(r->db, a.case_id, "cancelled", &why) != 0) {
         if (why)
-            app_problem(r, 409, "case_refused", "Case not cancelled", why, NULL);
+            app_fail(r, "case_refused", why, NULL);
         goto done;
     }
     if (reg_audit(r, "registration.cancel", id, json_pack("{s:s}", "from", from)) != 0)
@@ -535,7 +486,7 @@ static int tx_cancel(app_req *r, void *p)
     if (held_plate &&
         reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
         goto done;
-    rc = reply_app(r, 200, id);
+    rc = reg_reply_app(r, 200, id);
 done:
     reg_app_clear(&a);
     return rc;
@@ -558,17 +509,14 @@ static int check_insurance(app_req *r, const reg_app *a)
     char today[DATE_STR_SIZE];
 
     if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL) {
-        app_problem_ext(r, 409, "insurance_not_confirmed", "Insurance not confirmed",
-                        "The insurer has not confirmed a compulsory insurance policy for this "
-                        "vehicle under the policy number of the application.",
-                        NULL, json_pack("{s:s}", "insurance_status", status));
+        app_fail_ext(r, "insurance_not_confirmed", NULL, NULL,
+                     json_pack("{s:s}", "insurance_status", status));
         return -1;
     }
     date_format(date_shanghai_today(time(NULL)), today);
     if (strcmp(today, from) < 0 || strcmp(today, until) > 0) {
-        app_problem_ext(r, 409, "insurance_not_valid", "Insurance not in force",
-                        "The compulsory insurance policy is not valid today.", NULL,
-                        json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
+        app_fail_ext(r, "insurance_not_valid", NULL, NULL,
+                     json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
         return -1;
     }
     return 0;
@@ -586,9 +534,7 @@ static int tx_complete(app_req *r, void *p)
     int32_t due = 0;
     int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_COMPLETE, &from, &to) != 0 || check_insurance(r, &a) != 0)
+    if (reg_app_begin(r, id, REG_EV_COMPLETE, &a, &from, &to) != 0 || check_insurance(r, &a) != 0)
         goto done;
     /* The first periodic inspection, by the rules for the vehicle's type
      * and use (registration_rules.c), counted from today. */
@@ -598,8 +544,7 @@ static int tx_complete(app_req *r, void *p)
     if (reg_sql_plate_assign(r->db, id, &affected) != 0)
         goto done;
     if (affected != 1) {
-        app_problem(r, 409, "plate_not_reserved", "No reserved plate",
-                    "The application holds no reserved plate number.", NULL);
+        app_fail(r, "plate_not_reserved", NULL, NULL);
         goto done;
     }
     snprintf(plate, sizeof plate, "%s%s", a.plate_prefix, a.plate_number);
@@ -609,8 +554,7 @@ static int tx_complete(app_req *r, void *p)
                                due_s[0] ? due_s : NULL, &vehicle_id) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             db_error_clear(r->db);
-            app_problem(r, 409, "vehicle_exists", "Vehicle already registered",
-                        "The plate, VIN or engine number is already registered.", NULL);
+            app_fail(r, "vehicle_exists", NULL, NULL);
         }
         goto done;
     }
@@ -627,7 +571,7 @@ static int tx_complete(app_req *r, void *p)
     }
     if (a.has_case_id && cases_set_state(r->db, a.case_id, "completed", &why) != 0) {
         if (why)
-            app_problem(r, 409, "case_refused", "Case not completed", why, NULL);
+            app_fail(r, "case_refused", why, NULL);
         goto done;
     }
     if (reg_audit(r, "registration.complete", id,
@@ -636,7 +580,7 @@ static int tx_complete(app_req *r, void *p)
                             (json_int_t)mail_id, "next_inspection_date",
                             due_s[0] ? due_s : NULL)) != 0)
         goto done;
-    rc = reply_app(r, 200, id);
+    rc = reg_reply_app(r, 200, id);
     if (rc == 0 && mail_id) {
         /* Tell the caller which order the post partner will pick up. */
         json_t *body = json_loadb(r->resp_body, r->resp_len, 0, NULL);
@@ -665,13 +609,10 @@ static int tx_collected(app_req *r, void *p)
     uint64_t affected = 0;
     int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_COLLECTED, &from, &to) != 0)
+    if (reg_app_begin(r, id, REG_EV_COLLECTED, &a, &from, &to) != 0)
         goto done;
     if (strcmp(a.delivery, "collect") != 0) {
-        app_problem(r, 409, "delivery_by_mail", "Documents go by mail",
-                    "The owner chose delivery by mail.", NULL);
+        app_fail(r, "delivery_by_mail", NULL, NULL);
         goto done;
     }
     if (reg_sql_app_set_state(r->db, id, from, "collected", &affected) != 0 ||
@@ -682,7 +623,7 @@ static int tx_collected(app_req *r, void *p)
         goto done;
     if (reg_audit(r, "registration.collected", id, NULL) != 0)
         goto done;
-    rc = reply_app(r, 200, id);
+    rc = reg_reply_app(r, 200, id);
 done:
     reg_app_clear(&a);
     return rc;
@@ -712,17 +653,13 @@ static json_t *mail_json(const reg_mail *m)
 
 void reg_on_mail_list(app_req *r)
 {
-    const char *state = app_query(r, "state");
+    const char *state = app_query(r, "state"); /* checked: pending, dispatched or absent */
     reg_mail *m = NULL;
     json_t *items;
     int n = 0;
 
     if (state == NULL)
         state = "pending";
-    if (strcmp(state, "pending") != 0 && strcmp(state, "dispatched") != 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "state is pending or dispatched.", "state");
-        return;
-    }
     if (reg_sql_mail_list(r->db, state, &m, &n) != 0) {
         app_problem_db(r);
         return;
@@ -748,12 +685,12 @@ static int tx_dispatch(app_req *r, void *p)
     if (reg_sql_mail_get(r->db, id, 1, &m, &found) != 0)
         goto done;
     if (!found) {
-        app_problem(r, 404, "not_found", "Not found", "No such mailing order.", NULL);
+        app_fail(r, "not_found", "No such mailing order.", NULL);
         goto done;
     }
     if (strcmp(m.state, "pending") != 0) {
-        app_problem_ext(r, 409, "invalid_state", "Already dispatched", NULL, NULL,
-                        json_pack("{s:s}", "state", m.state));
+        app_fail_ext(r, "invalid_state", "Already dispatched.", NULL,
+                     json_pack("{s:s}", "state", m.state));
         goto done;
     }
     app_id = m.application_id;
@@ -780,14 +717,5 @@ done:
 
 void reg_on_mail_dispatch(app_req *r)
 {
-    static const app_jfield fields[] = {{"tracking_no", JF_STRING, true, 64}};
-    int64_t id = reg_param_id(r, 0);
-    if (id < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    if (app_json_str(r, "tracking_no")[0] == '\0') {
-        app_problem(r, 422, "empty", "Invalid tracking number", "tracking_no must not be empty.",
-                    "tracking_no");
-        return;
-    }
-    app_tx(r, tx_dispatch, &id);
+    reg_tx_on_id(r, tx_dispatch);
 }

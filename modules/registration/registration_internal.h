@@ -10,6 +10,8 @@
 #include "server/app.h"
 
 #define REG_ITEM_CODE "VEH-REG-NEW"
+#define REG_MAX_LOAD 10000  /* numbers in one pool load */
+#define REG_MAX_REASONS 20  /* failure reasons of one inspection */
 
 /* This module's configuration ("registration.offer_size" is
  * registration_conf.offer_size), bound and checked at start-up
@@ -25,10 +27,8 @@ extern registration_settings registration_conf;
  * string, or JSON null when has is false. */
 json_t *reg_utc_json(bool has, const char *utc);
 
-/* Path parameter i as a positive id; sets 404 and returns -1 otherwise. */
-int64_t reg_param_id(app_req *r, int i);
-/* Runs fn in one transaction with the application id of the path
- * (fn gets an int64_t *); a malformed id has already been answered. */
+/* Runs fn in one transaction with the {id:int} of the path (fn gets an
+ * int64_t *), checked by the dispatcher before the handler ran. */
 void reg_tx_on_id(app_req *r, app_tx_fn fn);
 
 /* Loads application id if the caller may see it (citizen: owner; dealer
@@ -39,8 +39,17 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn);
  * or the database problem left for app_tx). */
 int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a);
 
+/* reg_app_load with the row locked, then reg_check for event ev: the
+ * opening of every state change. 0 with *a filled (the caller clears it
+ * in every case), or -1 with the response set. */
+int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
+                  registration_state *to);
+
 /* The application as the API shows it (a borrowed; new reference). */
 json_t *reg_app_json(app_req *r, const reg_app *a);
+/* Replies with application id as it is now (read again). 0, or -1 (db
+ * error, or the row is gone). */
+int reg_reply_app(app_req *r, int status, int64_t id);
 
 /* Checks that event ev is allowed from the row's state; on success fills
  * from/to and returns 0, otherwise sets 409 invalid_state naming the
@@ -89,8 +98,8 @@ void reg_on_mail_dispatch(app_req *r);
 /* registration_plates.c */
 void reg_on_pool_load(app_req *r);
 void reg_on_pool_get(app_req *r);
+/* block or unblock: the route's data is an int, 1 to block */
 void reg_on_plate_block(app_req *r);
-void reg_on_plate_unblock(app_req *r);
 void reg_on_offer(app_req *r);
 void reg_on_reserve(app_req *r);
 void reg_on_release(app_req *r);

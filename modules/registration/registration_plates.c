@@ -11,8 +11,6 @@
 #include "modules/registration/registration_internal.h"
 #include "server/audit.h"
 
-#define MAX_LOAD 10000
-
 /* Set once at start-up (reg_init) and never changed, so workers read it
  * without a lock. */
 static unsigned g_selection;
@@ -73,24 +71,15 @@ static int tx_load(app_req *r, void *p)
 
 void reg_on_pool_load(app_req *r)
 {
-    static const app_jfield fields[] = {{"prefix", JF_STRING, true, 16},
-                                        {"numbers", JF_ARRAY, true, 0}};
     load_arg l;
     size_t i;
     json_t *v;
     const char *why = NULL;
 
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     l.prefix = app_json_str(r, "prefix");
     l.numbers = json_object_get(r->json, "numbers");
     if (registration_plate_prefix_check(l.prefix, &why) != 0) {
-        app_problem(r, 422, why, "Invalid plate prefix", NULL, "prefix");
-        return;
-    }
-    if (json_array_size(l.numbers) == 0 || json_array_size(l.numbers) > MAX_LOAD) {
-        app_problem(r, 422, "numbers_count", "Invalid number list",
-                    "Send between 1 and 10000 numbers.", "numbers");
+        app_fail(r, why, NULL, "prefix");
         return;
     }
     json_array_foreach(l.numbers, i, v) {
@@ -101,8 +90,7 @@ void reg_on_pool_load(app_req *r)
                                             &why) != 0) {
             char field[32];
             snprintf(field, sizeof field, "numbers[%zu]", i);
-            app_problem(r, 422, json_is_string(v) ? why : "plate_character", "Invalid plate number",
-                        NULL, field);
+            app_fail(r, json_is_string(v) ? why : "plate_character", NULL, field);
             return;
         }
     }
@@ -117,7 +105,7 @@ void reg_on_pool_get(app_req *r)
     int n = 0;
 
     if (registration_plate_prefix_check(prefix, NULL) != 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "prefix must be a plate prefix.", "prefix");
+        app_fail(r, "bad_query", "prefix must be a plate prefix.", "prefix");
         return;
     }
     if (reg_sql_plate_counts(r->db, prefix, &c, &n) != 0) {
@@ -151,11 +139,11 @@ static int tx_block(app_req *r, void *p)
         if (reg_sql_plate_state(r->db, b->prefix, b->number, state, &found) != 0)
             goto done;
         if (!found)
-            app_problem(r, 404, "not_found", "Not found", "No such number in the pool.", "number");
+            app_fail(r, "not_found", "No such number in the pool.", "number");
         else
-            app_problem_ext(r, 409, "plate_state", b->block ? "Only free numbers can be blocked"
-                                                            : "Only blocked numbers can be freed",
-                            NULL, "number", json_pack("{s:s}", "state", state));
+            app_fail_ext(r, "plate_state", b->block ? "Only free numbers can be blocked."
+                                                    : "Only blocked numbers can be freed.",
+                         "number", json_pack("{s:s}", "state", state));
         goto done;
     }
     snprintf(target, sizeof target, "%s%s", b->prefix, b->number);
@@ -169,25 +157,18 @@ done:
     return rc;
 }
 
-static void on_block(app_req *r, int block)
+void reg_on_plate_block(app_req *r)
 {
-    static const app_jfield fields[] = {{"prefix", JF_STRING, true, 16},
-                                        {"number", JF_STRING, true, 16}};
     block_arg b;
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     b.prefix = app_json_str(r, "prefix");
     b.number = app_json_str(r, "number");
-    b.block = block;
+    b.block = *(const int *)app_route_data(r);
     if (registration_plate_prefix_check(b.prefix, NULL) != 0) {
-        app_problem(r, 422, "plate_prefix", "Invalid plate prefix", NULL, "prefix");
+        app_fail(r, "plate_prefix", NULL, "prefix");
         return;
     }
     app_tx(r, tx_block, &b);
 }
-
-void reg_on_plate_block(app_req *r) { on_block(r, 1); }
-void reg_on_plate_unblock(app_req *r) { on_block(r, 0); }
 
 /* ---- choice by the applicant ---- */
 
@@ -199,10 +180,7 @@ static int check_cooling_off(app_req *r, int64_t citizen_id)
     if (reg_sql_bar_active(r->db, citizen_id, "plate", until, &found) != 0)
         return -1;
     if (found) {
-        app_problem_ext(r, 409, "cooling_off", "Cooling-off period",
-                        "Reservations lapsed or were given up too often; plate choice is "
-                        "paused until the time given.",
-                        NULL, json_pack("{s:s}", "until", until));
+        app_fail_ext(r, "cooling_off", NULL, NULL, json_pack("{s:s}", "until", until));
         return -1;
     }
     return 0;
@@ -219,13 +197,11 @@ static int tx_offer(app_req *r, void *p)
     json_t *numbers = NULL;
     int rc = -1, made = 0, no = 0, nfresh = 0;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
     /* An offer is for choosing: only while a plate may be reserved. */
-    if (reg_check(r, &a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
+    if (reg_app_begin(r, id, REG_EV_RESERVE_PLATE, &a, &from, &to) != 0)
         goto done;
     if (!selection_enabled("offer")) {
-        app_problem(r, 409, "selection_disabled", "Random offers are switched off", NULL, NULL);
+        app_fail(r, "selection_disabled", "Random offers are switched off.", NULL);
         goto done;
     }
     if (check_cooling_off(r, a.citizen_id) != 0)
@@ -241,8 +217,7 @@ static int tx_offer(app_req *r, void *p)
                                       &nfresh) != 0)
             goto done;
         if (nfresh == 0) {
-            app_problem(r, 409, "plate_pool_empty", "No free numbers",
-                        "The pool has no free number for this prefix.", NULL);
+            app_fail(r, "plate_pool_empty", NULL, NULL);
             goto done;
         }
         for (int i = 0; i < nfresh; i++)
@@ -297,9 +272,7 @@ static int tx_reserve(app_req *r, void *p)
     uint64_t affected = 0;
     int rc = -1;
 
-    if (reg_app_load(r, v->id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
+    if (reg_app_begin(r, v->id, REG_EV_RESERVE_PLATE, &a, &from, &to) != 0)
         goto done;
     if (check_cooling_off(r, a.citizen_id) != 0)
         goto done;
@@ -308,14 +281,13 @@ static int tx_reserve(app_req *r, void *p)
         if (reg_sql_offer_has(r->db, v->id, v->number, &found) != 0)
             goto done;
         if (!found) {
-            app_problem(r, 422, "not_offered", "Number not offered",
-                        "Choose one of the numbers of the current offer.", "number");
+            app_fail(r, "not_offered", NULL, "number");
             goto done;
         }
     } else if (registration_plate_number_check(v->number,
                                                (int)registration_conf.max_letters,
                                                &why) != 0) {
-        app_problem(r, 422, why, "Invalid plate number", NULL, "number");
+        app_fail(r, why, NULL, "number");
         goto done;
     }
     if (reg_sql_plate_reserve(r->db, prefix, v->number, v->id,
@@ -325,9 +297,8 @@ static int tx_reserve(app_req *r, void *p)
         /* Someone else got it first (or it is not in the pool): choose again. */
         if (reg_sql_plate_state(r->db, prefix, v->number, state, &found) != 0)
             goto done;
-        app_problem_ext(r, 409, "plate_unavailable", "Number not available",
-                        "This number is taken or not issued; choose another.", "number",
-                        json_pack("{s:s}", "plate_state", found ? state : "absent"));
+        app_fail_ext(r, "plate_unavailable", NULL, "number",
+                     json_pack("{s:s}", "plate_state", found ? state : "absent"));
         goto done;
     }
     if (reg_sql_app_set_plate(r->db, v->id, from, v->number, &affected) != 0 ||
@@ -337,12 +308,7 @@ static int tx_reserve(app_req *r, void *p)
                   json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
                             v->from_offer ? "offer" : "custom")) != 0)
         goto done;
-    /* prefix pointed into a: the audit above was its last use. */
-    reg_app_clear(&a);
-    if (reg_sql_app_get(r->db, v->id, 0, &a, NULL) != 0)
-        goto done;
-    app_reply_json(r, 200, reg_app_json(r, &a));
-    rc = 0;
+    rc = reg_reply_app(r, 200, v->id);
 done:
     reg_app_clear(&a);
     return rc;
@@ -350,24 +316,14 @@ done:
 
 void reg_on_reserve(app_req *r)
 {
-    static const app_jfield fields[] = {{"number", JF_STRING, true, 16},
-                                        {"source", JF_STRING, true, 8}};
     reserve_arg v;
-    const char *source;
+    const char *source = app_json_str(r, "source"); /* checked: offer or custom */
 
-    if ((v.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
+    v.id = app_path_int(r, 0);
     v.number = app_json_str(r, "number");
-    source = app_json_str(r, "source");
-    if (strcmp(source, "offer") != 0 && strcmp(source, "custom") != 0) {
-        app_problem(r, 422, "source_unknown", "Unknown source", "source is offer or custom.",
-                    "source");
-        return;
-    }
     v.from_offer = strcmp(source, "offer") == 0;
     if (!selection_enabled(source)) {
-        app_problem(r, 409, "selection_disabled", "This way of choosing is switched off", NULL,
-                    "source");
+        app_fail(r, "selection_disabled", NULL, "source");
         return;
     }
     app_tx(r, tx_reserve, &v);
@@ -382,9 +338,7 @@ static int tx_release(app_req *r, void *p)
     uint64_t affected = 0;
     int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_RELEASE_PLATE, &from, &to) != 0)
+    if (reg_app_begin(r, id, REG_EV_RELEASE_PLATE, &a, &from, &to) != 0)
         goto done;
     if (reg_release_holdings(r->db, id) != 0 ||
         reg_sql_app_drop_plate(r->db, id, from, registration_state_name(to), &affected) != 0 ||
@@ -395,11 +349,7 @@ static int tx_release(app_req *r, void *p)
         goto done;
     if (reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
         goto done;
-    reg_app_clear(&a);
-    if (reg_sql_app_get(r->db, id, 0, &a, NULL) != 0)
-        goto done;
-    app_reply_json(r, 200, reg_app_json(r, &a));
-    rc = 0;
+    rc = reg_reply_app(r, 200, id);
 done:
     reg_app_clear(&a);
     return rc;
