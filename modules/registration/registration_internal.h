@@ -12,6 +12,7 @@
 #define REG_ITEM_CODE "VEH-REG-NEW"
 #define REG_MAX_LOAD 10000  /* numbers in one pool load */
 #define REG_MAX_REASONS 20  /* failure reasons of one inspection */
+#define REG_MAX_MATERIALS 32 /* materials listed by one application */
 
 /* This module's configuration ("registration.offer_size" is
  * registration_conf.offer_size), bound and checked at start-up

@@ -133,7 +133,6 @@ static const app_input IN_NONE = {0};
 /* The draft's fields: types and lengths here; the format of each value is
  * checked by the handler, which lists every bad field in one 422. */
 static const app_jfield APP_B[] = {
-    {"id_number", JF_STRING, false, 32},
     {"vehicle_type", JF_STRING, false, 16},
     {"use_type", JF_STRING, false, 16},
     {"brand", JF_STRING, false, 64},
@@ -143,13 +142,16 @@ static const app_jfield APP_B[] = {
     {"invoice_no", JF_STRING, false, 32},
     {"invoice_amount_fen", JF_INT, false},
     {"insurance_policy_no", JF_STRING, false, 64},
-    {"materials", JF_ARRAY, false},
+    {"materials", JF_ARRAY, false, REG_MAX_MATERIALS, .code = "materials_format"},
     {"delivery", JF_STRING, false, 8},
     {"mail_address", JF_STRING, false, 255},
     {"submit", JF_BOOL, false},
+    /* last: a draft's owner never changes, so PATCH leaves it out */
+    {"id_number", JF_STRING, false, 32},
 };
 static const app_input IN_CREATE = {APP_IN_BODY(APP_B)};
-static const app_input IN_UPDATE = {.path_code = "not_found", APP_IN_BODY(APP_B)};
+static const app_input IN_UPDATE = {.path_code = "not_found", .body = APP_B,
+                                    .nbody = APP_LEN(APP_B) - 1};
 
 static const char *const APP_STATES[] = {"draft", "submitted", "plate_reserved",
     "appointment_booked", "inspected_passed", "inspected_failed", "registered",
@@ -215,7 +217,8 @@ static const app_input IN_STATION_DAY = {.path_code = "not_found", APP_IN_QUERY(
 static const char *const KINDS[] = {"compulsory", NULL};
 static const app_jfield POLICY_B[] = {
     {"vin", JF_STRING, true, 64},
-    {"policy_no", JF_STRING, true, 64, .pattern = "^[0-9A-Za-z/-]{1,64}$", .code = "policy_no_format"},
+    {"policy_no", JF_STRING, true, 64, .min_len = 1,
+     .pattern = "^[0-9A-Za-z/-]{1,64}$", .code = "policy_no_format"},
     {"kind", JF_ENUM, false, .choices = KINDS, .code = "policy_kind_unknown"},
     {"valid_from", JF_DATE, true, .code = "date_format"},
     {"valid_until", JF_DATE, true, .code = "date_format"},
