@@ -82,6 +82,42 @@ int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, con
     return reg_check(r, a, ev, from, to);
 }
 
+int reg_step_apply(app_req *r, const reg_step_def *d, int64_t id, void *arg)
+{
+    reg_step s = {.id = id, .arg = arg};
+    int rc = -1;
+
+    if (reg_app_begin(r, id, d->ev, &s.a, &s.from, &s.to) == 0)
+        rc = d->fn(r, &s);
+    reg_app_clear(&s.a);
+    return rc;
+}
+
+typedef struct step_call {
+    const reg_step_def *d;
+    int64_t id;
+    void *arg;
+} step_call;
+
+static int tx_step(app_req *r, void *p)
+{
+    step_call *c = p;
+    if (reg_step_apply(r, c->d, c->id, c->arg) != 0)
+        return -1;
+    return r->status != 0 ? 0 : reg_reply_app(r, c->d->status, c->id);
+}
+
+void reg_run_step(app_req *r, const reg_step_def *d, void *arg)
+{
+    step_call c = {d, app_path_int(r, 0), arg};
+    app_tx(r, tx_step, &c);
+}
+
+void reg_on_step(app_req *r)
+{
+    reg_run_step(r, app_route_data(r), NULL);
+}
+
 int reg_reply_app(app_req *r, int status, int64_t id)
 {
     reg_app a;

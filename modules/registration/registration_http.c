@@ -183,38 +183,37 @@ static int dup_problem(app_req *r, bool vin_hit, bool engine_hit, const char *vi
     return 0;
 }
 
-static int do_submit(app_req *r, int64_t id)
+static int step_submit(app_req *r, reg_step *s)
 {
-    reg_app a = {0};
+    const reg_app *a = &s->a;
+    int64_t id = s->id;
     bool vin_hit = false, engine_hit = false;
-    const char *from = NULL, *why = NULL, *insurance = NULL;
-    registration_state to;
+    const char *why = NULL, *insurance = NULL;
     cases_new cn;
     int64_t case_id = 0;
     char number[32] = "", code[16] = "", ref[32];
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_begin(r, id, REG_EV_SUBMIT, &a, &from, &to) != 0 || check_complete(r, &a) != 0)
-        goto done;
-    if (reg_sql_vehicle_dups(r->db, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
-        goto done;
+    if (check_complete(r, a) != 0)
+        return -1;
+    if (reg_sql_vehicle_dups(r->db, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
+        return -1;
     if (dup_problem(r, vin_hit, engine_hit, "vin_registered", "engine_no_registered") != 0)
-        goto done;
-    if (reg_sql_open_dups(r->db, id, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
-        goto done;
+        return -1;
+    if (reg_sql_open_dups(r->db, id, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
+        return -1;
     if (dup_problem(r, vin_hit, engine_hit, "vin_in_open_application",
                     "engine_no_in_open_application") != 0)
-        goto done;
+        return -1;
     snprintf(ref, sizeof ref, "%" PRId64, id);
     memset(&cn, 0, sizeof cn);
     cn.item_code = REG_ITEM_CODE;
-    cn.applicant_id = a.citizen_id;
-    cn.channel = a.channel;
-    cn.outlet_id = a.dealer_outlet_id;
-    if (a.has_dealer_partner_id) {
+    cn.applicant_id = a->citizen_id;
+    cn.channel = a->channel;
+    cn.outlet_id = a->dealer_outlet_id;
+    if (a->has_dealer_partner_id) {
         cn.assisted_kind = "partner";
-        cn.assisted_id = a.dealer_partner_id;
+        cn.assisted_id = a->dealer_partner_id;
     }
     cn.ref_type = "registration";
     cn.ref_id = ref;
@@ -223,35 +222,40 @@ static int do_submit(app_req *r, int64_t id)
         cases_set_state(r->db, case_id, "accepted", &why) != 0) {
         if (why)
             app_fail(r, "case_refused", why, NULL);
-        goto done;
+        return -1;
     }
     if (reg_sql_app_submit(r->db, id, case_id, number,
-                           a.insurance_policy_no ? "unconfirmed" : "none", &affected) != 0) {
+                           a->insurance_policy_no ? "unconfirmed" : "none", &affected) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             /* Lost a race with another submission of the same vehicle. */
             db_error_clear(r->db);
             app_fail(r, "vin_in_open_application", NULL, "vin");
         }
-        goto done;
+        return -1;
     }
-    if (reg_affected(r, affected, from) != 0)
-        goto done;
+    if (reg_affected(r, affected, s->from) != 0)
+        return -1;
     /* The insurer may have pushed the policy before the owner applied. */
-    if (reg_insurance_match(r->db, id, a.vin, a.insurance_policy_no, &insurance) != 0)
-        goto done;
+    if (reg_insurance_match(r->db, id, a->vin, a->insurance_policy_no, &insurance) != 0)
+        return -1;
     /* Dealer path: the buyer's visit to the dealer is the one trip of the
      * case; the dealer takes the car to the station (no trip for the
      * buyer) and the documents come by mail. Counted here, once, because
      * submission happens once and only a dealer terminal files this way. */
-    if (strcmp(a.channel, "dealer") == 0 &&
-        cases_record_trip(r->db, case_id, a.dealer_outlet_id, 0) != 0)
-        goto done;
-    rc = reg_audit(r, "registration.submit", id,
+    if (strcmp(a->channel, "dealer") == 0 &&
+        cases_record_trip(r->db, case_id, a->dealer_outlet_id, 0) != 0)
+        return -1;
+    return reg_audit(r, "registration.submit", id,
                    json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
                              (json_int_t)case_id, "insurance_status", insurance));
-done:
-    reg_app_clear(&a);
-    return rc;
+}
+
+const reg_step_def reg_step_submit = {REG_EV_SUBMIT, step_submit, 200};
+
+/* Submission inside create and update (after their change). */
+static int do_submit(app_req *r, int64_t id)
+{
+    return reg_step_apply(r, &reg_step_submit, id, NULL);
 }
 
 /* ---- create ---- */
@@ -436,60 +440,32 @@ void reg_on_update(app_req *r)
     free(materials);
 }
 
-/* ---- submit ---- */
-
-static int tx_submit(app_req *r, void *p)
-{
-    int64_t id = *(int64_t *)p;
-    if (do_submit(r, id) != 0)
-        return -1;
-    return reg_reply_app(r, 200, id);
-}
-
-void reg_on_submit(app_req *r)
-{
-    reg_tx_on_id(r, tx_submit);
-}
-
 /* ---- cancel ---- */
 
-static int tx_cancel(app_req *r, void *p)
+static int step_cancel(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
-    const char *from, *why = NULL;
-    registration_state to;
+    const char *why = NULL;
     uint64_t affected = 0;
-    int held_plate, rc = -1;
 
-    if (reg_app_begin(r, id, REG_EV_CANCEL, &a, &from, &to) != 0)
-        goto done;
-    held_plate = a.plate_number != NULL;
-    if (reg_release_holdings(r->db, id) != 0 || reg_sql_app_cancel(r->db, id, from, &affected) != 0)
-        goto done;
-    if (reg_affected(r, affected, from) != 0)
-        goto done;
-    if (a.has_case_id && cases_set_state(r->db, a.case_id, "cancelled", &why) != 0) {
+    if (reg_release_holdings(r->db, s->id) != 0 ||
+        reg_sql_app_cancel(r->db, s->id, s->from, &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0)
+        return -1;
+    if (s->a.has_case_id && cases_set_state(r->db, s->a.case_id, "cancelled", &why) != 0) {
         if (why)
             app_fail(r, "case_refused", why, NULL);
-        goto done;
+        return -1;
     }
-    if (reg_audit(r, "registration.cancel", id, json_pack("{s:s}", "from", from)) != 0)
-        goto done;
+    if (reg_audit(r, "registration.cancel", s->id, json_pack("{s:s}", "from", s->from)) != 0)
+        return -1;
     /* Giving up a reserved number counts towards anti-hoarding. */
-    if (held_plate &&
-        reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, id);
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (s->a.plate_number != NULL &&
+        reg_hoarding_note(r->db, r, s->a.citizen_id, "cancel", s->id) != 0)
+        return -1;
+    return 0;
 }
 
-void reg_on_cancel(app_req *r)
-{
-    reg_tx_on_id(r, tx_cancel);
-}
+const reg_step_def reg_step_cancel = {REG_EV_CANCEL, step_cancel, 200};
 
 /* ---- complete (window) ---- */
 
@@ -594,39 +570,25 @@ void reg_on_complete(app_req *r)
 
 /* ---- collected at a window ---- */
 
-static int tx_collected(app_req *r, void *p)
+static int step_collected(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
-    const char *from;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_begin(r, id, REG_EV_COLLECTED, &a, &from, &to) != 0)
-        goto done;
-    if (strcmp(a.delivery, "collect") != 0) {
+    if (strcmp(s->a.delivery, "collect") != 0) {
         app_fail(r, "delivery_by_mail", NULL, NULL);
-        goto done;
+        return -1;
     }
-    if (reg_sql_app_set_state(r->db, id, from, "collected", &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
+    if (reg_sql_app_set_state(r->db, s->id, s->from, "collected", &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0)
+        return -1;
     /* Collecting at the window is a visit of its own. */
-    if (a.has_case_id && cases_record_trip(r->db, a.case_id, r->who.outlet_id, r->who.id) != 0)
-        goto done;
-    if (reg_audit(r, "registration.collected", id, NULL) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, id);
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (s->a.has_case_id &&
+        cases_record_trip(r->db, s->a.case_id, r->who.outlet_id, r->who.id) != 0)
+        return -1;
+    return reg_audit(r, "registration.collected", s->id, NULL);
 }
 
-void reg_on_collected(app_req *r)
-{
-    reg_tx_on_id(r, tx_collected);
-}
+const reg_step_def reg_step_collected = {REG_EV_COLLECTED, step_collected, 200};
 
 /* ---- mailing orders (post partner) ---- */
 

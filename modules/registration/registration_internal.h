@@ -46,6 +46,35 @@ int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a);
 int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
                   registration_state *to);
 
+/* A state change of the application of the path: the route's .data is a
+ * reg_step_def naming the event and the step. In one transaction the
+ * application is loaded locked and the event checked (reg_app_begin), then
+ * fn makes the change and writes its audit record (0, or -1 with the
+ * response set or a db error left), and the answer is the application as
+ * it is then, with status, unless fn replied itself. */
+typedef struct reg_step {
+    int64_t id;             /* the application */
+    reg_app a;              /* its row, locked (owned by the runner) */
+    const char *from;       /* its state (points into a) */
+    registration_state to;  /* the state the event leads to */
+    void *arg;              /* the handler's argument (NULL for reg_on_step) */
+} reg_step;
+typedef int (*reg_step_fn)(app_req *r, reg_step *s);
+typedef struct reg_step_def {
+    registration_event ev;
+    reg_step_fn fn;
+    int status;             /* of the success answer */
+} reg_step_def;
+/* Inside a transaction: load, check and run d->fn for application id. */
+int reg_step_apply(app_req *r, const reg_step_def *d, int64_t id, void *arg);
+/* app_tx of reg_step_apply for the path's id, then the answer. */
+void reg_run_step(app_req *r, const reg_step_def *d, void *arg);
+/* Handler of the routes whose .data is a reg_step_def. */
+void reg_on_step(app_req *r);
+/* the steps routes name (registration_http.c, _plates.c, _slots.c) */
+extern const reg_step_def reg_step_submit, reg_step_cancel, reg_step_collected, reg_step_offer,
+    reg_step_release, reg_step_book, reg_step_unbook;
+
 /* The application as the API shows it (a borrowed; new reference). */
 json_t *reg_app_json(app_req *r, const reg_app *a);
 /* Replies with application id as it is now (read again). 0, or -1 (db
@@ -90,10 +119,7 @@ void reg_on_create(app_req *r);
 void reg_on_list(app_req *r);
 void reg_on_get(app_req *r);
 void reg_on_update(app_req *r);
-void reg_on_submit(app_req *r);
-void reg_on_cancel(app_req *r);
 void reg_on_complete(app_req *r);
-void reg_on_collected(app_req *r);
 void reg_on_mail_list(app_req *r);
 void reg_on_mail_dispatch(app_req *r);
 /* registration_plates.c */
@@ -101,15 +127,11 @@ void reg_on_pool_load(app_req *r);
 void reg_on_pool_get(app_req *r);
 /* block or unblock: the route's data is an int, 1 to block */
 void reg_on_plate_block(app_req *r);
-void reg_on_offer(app_req *r);
 void reg_on_reserve(app_req *r);
-void reg_on_release(app_req *r);
 /* registration_slots.c */
 void reg_on_stations(app_req *r);
 void reg_on_slots_publish(app_req *r);
 void reg_on_slots_list(app_req *r);
-void reg_on_book(app_req *r);
-void reg_on_unbook(app_req *r);
 void reg_on_inspection(app_req *r);
 void reg_on_station_appointments(app_req *r);
 /* registration_insurance.c */

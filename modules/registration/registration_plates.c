@@ -186,25 +186,20 @@ static int check_cooling_off(app_req *r, int64_t citizen_id)
     return 0;
 }
 
-static int tx_offer(app_req *r, void *p)
+static int step_offer(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p, ttl = registration_conf.offer_ttl_s;
-    reg_app a = {0};
+    int64_t id = s->id, ttl = registration_conf.offer_ttl_s;
+    const reg_app *a = &s->a;
     reg_offer *o = NULL;
     reg_plate_number *fresh = NULL;
-    const char *from;
-    registration_state to;
     json_t *numbers = NULL;
     int rc = -1, made = 0, no = 0, nfresh = 0;
 
-    /* An offer is for choosing: only while a plate may be reserved. */
-    if (reg_app_begin(r, id, REG_EV_RESERVE_PLATE, &a, &from, &to) != 0)
-        goto done;
     if (!selection_enabled("offer")) {
         app_fail(r, "selection_disabled", "Random offers are switched off.", NULL);
         goto done;
     }
-    if (check_cooling_off(r, a.citizen_id) != 0)
+    if (check_cooling_off(r, a->citizen_id) != 0)
         goto done;
     if (reg_sql_offer_current(r->db, id, &o, &no) != 0)
         goto done;
@@ -212,7 +207,7 @@ static int tx_offer(app_req *r, void *p)
         /* No live offer: draw a new one. Asking again while it is live
          * returns the same numbers, so nobody can reroll for favourites. */
         if (reg_sql_offer_clear(r->db, id) != 0 ||
-            reg_sql_plate_random_free(r->db, a.plate_prefix,
+            reg_sql_plate_random_free(r->db, a->plate_prefix,
                                       registration_conf.offer_size, &fresh,
                                       &nfresh) != 0)
             goto done;
@@ -238,7 +233,7 @@ static int tx_offer(app_req *r, void *p)
         if (o[i].has_state && strcmp(o[i].state, "free") == 0)
             json_array_append_new(numbers, json_string(o[i].number));
     app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "application_id", (json_int_t)id,
-                                     "prefix", a.plate_prefix, "numbers", numbers, "expires_at",
+                                     "prefix", a->plate_prefix, "numbers", numbers, "expires_at",
                                      reg_utc_json(no > 0, no > 0 ? o[0].expires_at : NULL),
                                      "new", made));
     rc = 0;
@@ -246,116 +241,83 @@ done:
     json_decref(numbers);
     free(fresh);
     free(o);
-    reg_app_clear(&a);
     return rc;
 }
 
-void reg_on_offer(app_req *r)
-{
-    reg_tx_on_id(r, tx_offer);
-}
+/* An offer is for choosing: only while a plate may be reserved. The step
+ * replies with the offer itself. */
+const reg_step_def reg_step_offer = {REG_EV_RESERVE_PLATE, step_offer, 200};
 
 typedef struct reserve_arg {
-    int64_t id;
     const char *number;
     int from_offer;
 } reserve_arg;
 
-static int tx_reserve(app_req *r, void *p)
+static int step_reserve(app_req *r, reg_step *s)
 {
-    reserve_arg *v = p;
-    reg_app a = {0};
+    const reserve_arg *v = s->arg;
+    const char *why = NULL, *prefix = s->a.plate_prefix;
     char state[16];
     bool found = false;
-    const char *from, *why = NULL, *prefix;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_begin(r, v->id, REG_EV_RESERVE_PLATE, &a, &from, &to) != 0)
-        goto done;
-    if (check_cooling_off(r, a.citizen_id) != 0)
-        goto done;
-    prefix = a.plate_prefix;
+    if (check_cooling_off(r, s->a.citizen_id) != 0)
+        return -1;
     if (v->from_offer) {
-        if (reg_sql_offer_has(r->db, v->id, v->number, &found) != 0)
-            goto done;
+        if (reg_sql_offer_has(r->db, s->id, v->number, &found) != 0)
+            return -1;
         if (!found) {
             app_fail(r, "not_offered", NULL, "number");
-            goto done;
+            return -1;
         }
-    } else if (registration_plate_number_check(v->number,
-                                               (int)registration_conf.max_letters,
+    } else if (registration_plate_number_check(v->number, (int)registration_conf.max_letters,
                                                &why) != 0) {
         app_fail(r, why, NULL, "number");
-        goto done;
+        return -1;
     }
-    if (reg_sql_plate_reserve(r->db, prefix, v->number, v->id,
-                              registration_conf.reservation_days, &affected) != 0)
-        goto done;
+    if (reg_sql_plate_reserve(r->db, prefix, v->number, s->id, registration_conf.reservation_days,
+                              &affected) != 0)
+        return -1;
     if (affected != 1) {
         /* Someone else got it first (or it is not in the pool): choose again. */
         if (reg_sql_plate_state(r->db, prefix, v->number, state, &found) != 0)
-            goto done;
+            return -1;
         app_fail_ext(r, "plate_unavailable", NULL, "number",
                      json_pack("{s:s}", "plate_state", found ? state : "absent"));
-        goto done;
+        return -1;
     }
-    if (reg_sql_app_set_plate(r->db, v->id, from, v->number, &affected) != 0 ||
-        reg_affected(r, affected, from) != 0 || reg_sql_offer_clear(r->db, v->id) != 0)
-        goto done;
-    if (reg_audit(r, "registration.plate_reserve", v->id,
-                  json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
-                            v->from_offer ? "offer" : "custom")) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, v->id);
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (reg_sql_app_set_plate(r->db, s->id, s->from, v->number, &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0 || reg_sql_offer_clear(r->db, s->id) != 0)
+        return -1;
+    return reg_audit(r, "registration.plate_reserve", s->id,
+                     json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
+                               v->from_offer ? "offer" : "custom"));
 }
 
 void reg_on_reserve(app_req *r)
 {
-    reserve_arg v;
+    static const reg_step_def step = {REG_EV_RESERVE_PLATE, step_reserve, 200};
     const char *source = app_json_str(r, "source"); /* checked: offer or custom */
+    reserve_arg v = {app_json_str(r, "number"), strcmp(source, "offer") == 0};
 
-    v.id = app_path_int(r, 0);
-    v.number = app_json_str(r, "number");
-    v.from_offer = strcmp(source, "offer") == 0;
     if (!selection_enabled(source)) {
         app_fail(r, "selection_disabled", NULL, "source");
         return;
     }
-    app_tx(r, tx_reserve, &v);
+    reg_run_step(r, &step, &v);
 }
 
-static int tx_release(app_req *r, void *p)
+static int step_release(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
-    const char *from;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_begin(r, id, REG_EV_RELEASE_PLATE, &a, &from, &to) != 0)
-        goto done;
-    if (reg_release_holdings(r->db, id) != 0 ||
-        reg_sql_app_drop_plate(r->db, id, from, registration_state_name(to), &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
-    if (reg_audit(r, "registration.plate_release", id,
-                  json_pack("{s:s}", "number", a.plate_number)) != 0)
-        goto done;
-    if (reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, id);
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (reg_release_holdings(r->db, s->id) != 0 ||
+        reg_sql_app_drop_plate(r->db, s->id, s->from, registration_state_name(s->to), &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0 ||
+        reg_audit(r, "registration.plate_release", s->id,
+                  json_pack("{s:s}", "number", s->a.plate_number)) != 0)
+        return -1;
+    return reg_hoarding_note(r->db, r, s->a.citizen_id, "cancel", s->id);
 }
 
-void reg_on_release(app_req *r)
-{
-    reg_tx_on_id(r, tx_release);
-}
+const reg_step_def reg_step_release = {REG_EV_RELEASE_PLATE, step_release, 200};

@@ -176,10 +176,6 @@ void reg_on_slots_list(app_req *r)
 
 /* ---- booking ---- */
 
-typedef struct book_arg {
-    int64_t id, slot;
-} book_arg;
-
 /* A vehicle that failed its check is checked again only in a slot that
  * starts once the failed one has ended: otherwise a failure and a pass
  * could be recorded in one go, in the same slot or two overlapping ones
@@ -202,192 +198,158 @@ static int check_reinspection_slot(app_req *r, int64_t app_id, const reg_slot *s
     return 0;
 }
 
-static int tx_book(app_req *r, void *p)
+static int step_book(app_req *r, reg_step *st)
 {
-    book_arg *b = p;
-    reg_app a = {0};
-    reg_slot s;
+    int64_t slot = app_json_int(r, "slot_id", 0);
+    reg_slot sl;
     char until[21];
     bool found = false;
-    const char *from;
-    registration_state to;
     uint64_t affected = 0;
     int64_t appt = 0;
-    int rc = -1;
 
-    if (reg_app_begin(r, b->id, REG_EV_BOOK, &a, &from, &to) != 0)
-        goto done;
     /* Three no-shows bar online booking; a window clerk may still book. */
     if (r->who.kind != CALLER_OPERATOR) {
-        if (reg_sql_bar_active(r->db, a.citizen_id, "booking", until, &found) != 0)
-            goto done;
+        if (reg_sql_bar_active(r->db, st->a.citizen_id, "booking", until, &found) != 0)
+            return -1;
         if (found) {
             app_fail_ext(r, "booking_barred", NULL, NULL, json_pack("{s:s}", "until", until));
-            goto done;
+            return -1;
         }
     }
-    if (reg_sql_slot_get(r->db, b->slot, &s, &found) != 0)
-        goto done;
+    if (reg_sql_slot_get(r->db, slot, &sl, &found) != 0)
+        return -1;
     if (!found) {
         app_fail(r, "slot_unknown", NULL, "slot_id");
-        goto done;
+        return -1;
     }
-    if (a.inspections > 0 && check_reinspection_slot(r, b->id, &s) != 0)
-        goto done;
-    if (reg_sql_slot_book(r->db, b->slot, &affected) != 0)
-        goto done;
+    if (st->a.inspections > 0 && check_reinspection_slot(r, st->id, &sl) != 0)
+        return -1;
+    if (reg_sql_slot_book(r->db, slot, &affected) != 0)
+        return -1;
     if (affected != 1) {
-        app_fail(r, s.future ? "slot_full" : "slot_started", NULL, "slot_id");
-        goto done;
+        app_fail(r, sl.future ? "slot_full" : "slot_started", NULL, "slot_id");
+        return -1;
     }
-    if (reg_sql_appt_insert(r->db, b->id, b->slot, a.citizen_id, &appt) != 0 ||
-        reg_sql_app_set_state(r->db, b->id, from, registration_state_name(to), &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
-    if (reg_audit(r, "registration.book", b->id,
+    if (reg_sql_appt_insert(r->db, st->id, slot, st->a.citizen_id, &appt) != 0 ||
+        reg_sql_app_set_state(r->db, st->id, st->from, registration_state_name(st->to), &affected) != 0 ||
+        reg_affected(r, affected, st->from) != 0)
+        return -1;
+    if (reg_audit(r, "registration.book", st->id,
                   json_pack("{s:I, s:I, s:I}", "appointment_id", (json_int_t)appt, "slot_id",
-                            (json_int_t)b->slot, "station_id", (json_int_t)s.outlet_id)) != 0)
-        goto done;
-    rc = reg_reply_app(r, 201, b->id);
-done:
-    reg_app_clear(&a);
-    return rc;
+                            (json_int_t)slot, "station_id", (json_int_t)sl.outlet_id)) != 0)
+        return -1;
+    return 0;
 }
 
-void reg_on_book(app_req *r)
-{
-    book_arg b;
-    b.id = app_path_int(r, 0);
-    b.slot = app_json_int(r, "slot_id", 0);
-    app_tx(r, tx_book, &b);
-}
+const reg_step_def reg_step_book = {REG_EV_BOOK, step_book, 201};
 
-static int tx_unbook(app_req *r, void *p)
+static int step_unbook(app_req *r, reg_step *st)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
     reg_appt ap;
-    reg_slot s;
+    reg_slot sl;
     bool found = false;
-    const char *from;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_begin(r, id, REG_EV_CANCEL_BOOKING, &a, &from, &to) != 0)
-        goto done;
-    if (reg_sql_appt_active(r->db, id, &ap, NULL) != 0)
-        goto done;
+    if (reg_sql_appt_active(r->db, st->id, &ap, NULL) != 0)
+        return -1;
     /* Once the slot has started the appointment is kept or missed, not
      * cancelled: otherwise a missed one could be cancelled before the
      * no-show job counts it. */
-    if (reg_sql_slot_get(r->db, ap.slot_id, &s, &found) != 0)
-        goto done;
-    if (!found || !s.future) {
+    if (reg_sql_slot_get(r->db, ap.slot_id, &sl, &found) != 0)
+        return -1;
+    if (!found || !sl.future) {
         app_fail(r, "slot_started", "An appointment can be cancelled only before its slot starts.",
                  NULL);
-        goto done;
+        return -1;
     }
     if (reg_sql_appt_close(r->db, ap.id, "cancelled", &affected) != 0 || affected != 1 ||
         reg_sql_slot_unbook(r->db, ap.slot_id, NULL) != 0 ||
-        reg_sql_app_set_state(r->db, id, from, registration_state_name(to), &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
-    if (reg_audit(r, "registration.unbook", id,
+        reg_sql_app_set_state(r->db, st->id, st->from, registration_state_name(st->to), &affected) != 0 ||
+        reg_affected(r, affected, st->from) != 0)
+        return -1;
+    if (reg_audit(r, "registration.unbook", st->id,
                   json_pack("{s:I}", "slot_id", (json_int_t)ap.slot_id)) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, id);
-done:
-    reg_app_clear(&a);
-    return rc;
+        return -1;
+    return 0;
 }
 
-void reg_on_unbook(app_req *r)
-{
-    reg_tx_on_id(r, tx_unbook);
-}
+const reg_step_def reg_step_unbook = {REG_EV_CANCEL_BOOKING, step_unbook, 200};
 
 /* ---- inspection result ---- */
 
 typedef struct inspect_arg {
-    int64_t id;
     int pass;
     char *reasons_json;
 } inspect_arg;
 
-static int tx_inspect(app_req *r, void *p)
+static int step_inspect(app_req *r, reg_step *st)
 {
-    inspect_arg *v = p;
-    reg_app a = {0};
+    const inspect_arg *v = st->arg;
     reg_appt ap;
     bool found = false;
-    const char *from, *why = NULL, *by;
-    registration_state to;
+    const char *why = NULL, *by;
     uint64_t affected = 0;
     int64_t case_id, appt;
-    int partner = r->who.kind == CALLER_PARTNER, rc = -1;
+    int partner = r->who.kind == CALLER_PARTNER;
 
-    /* A station terminal sees only the applications booked at its station
-     * (404 otherwise); operators see any and are checked below. */
-    if (reg_app_begin(r, v->id, v->pass ? REG_EV_INSPECT_PASS : REG_EV_INSPECT_FAIL, &a, &from,
-                      &to) != 0)
-        goto done;
-    if (reg_sql_appt_active(r->db, v->id, &ap, &found) != 0)
-        goto done;
+    if (reg_sql_appt_active(r->db, st->id, &ap, &found) != 0)
+        return -1;
     if (!found) { /* appointment_booked always has one; kept as a guard */
-        reg_problem_state(r, from);
-        goto done;
+        reg_problem_state(r, st->from);
+        return -1;
     }
     if (r->who.outlet_id == 0 || ap.outlet_id != r->who.outlet_id) {
         app_fail(r, "not_your_station", "The appointment is at another station.", NULL);
-        goto done;
+        return -1;
     }
     /* The check happens in the booked slot, not before it: with a failed
      * vehicle booked only into a later slot, no one records a failure and
      * a pass at once. */
     if (!ap.started) {
         app_fail_ext(r, "slot_not_started", NULL, NULL, json_pack("{s:s}", "starts_at", ap.starts_at));
-        goto done;
+        return -1;
     }
     appt = ap.id;
     if (reg_sql_appt_close(r->db, appt, "attended", &affected) != 0 || affected != 1)
-        goto done;
-    if (reg_sql_app_inspected(r->db, v->id, from, registration_state_name(to), v->reasons_json,
+        return -1;
+    if (reg_sql_app_inspected(r->db, st->id, st->from, registration_state_name(st->to), v->reasons_json,
                               &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
-    case_id = a.case_id;
+        reg_affected(r, affected, st->from) != 0)
+        return -1;
+    case_id = st->a.case_id;
     if (case_id) {
-        if (a.inspections == 0 &&
+        if (st->a.inspections == 0 &&
             cases_set_state(r->db, case_id, "in_progress", &why) != 0) {
             if (why)
                 app_fail(r, "case_refused", why, NULL);
-            goto done;
+            return -1;
         }
         /* An owner who applied online brings the car: each check is a
          * visit. On the dealer path the dealer brings it; the buyer's one
          * trip was the visit to the dealer (counted at submission). */
-        if (strcmp(a.channel, "app") == 0) {
+        if (strcmp(st->a.channel, "app") == 0) {
             char visit[40];
             /* Each appointment kept is its own visit, even a second one at
              * the same station on the same day after a failed check. */
             snprintf(visit, sizeof visit, "appointment:%lld", (long long)appt);
             if (cases_record_visit(r->db, case_id, r->who.outlet_id, partner ? 0 : r->who.id,
                                    visit) != 0)
-                goto done;
+                return -1;
         }
     }
     by = partner ? "station" : "inspector";
-    if (reg_audit(r, "registration.inspect", v->id,
+    if (reg_audit(r, "registration.inspect", st->id,
                   json_pack("{s:s, s:s, s:I, s:I, s:I}", "result", v->pass ? "pass" : "fail", "by",
                             by, "outlet_id", (json_int_t)r->who.outlet_id, "appointment_id",
                             (json_int_t)appt, "slot_id", (json_int_t)ap.slot_id)) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, v->id);
-done:
-    reg_app_clear(&a);
-    return rc;
+        return -1;
+    return 0;
 }
+
+/* A station terminal sees only the applications booked at its station
+ * (404 otherwise); operators see any and are checked in the step. */
+static const reg_step_def step_pass = {REG_EV_INSPECT_PASS, step_inspect, 200};
+static const reg_step_def step_fail = {REG_EV_INSPECT_FAIL, step_inspect, 200};
 
 void reg_on_inspection(app_req *r)
 {
@@ -397,7 +359,6 @@ void reg_on_inspection(app_req *r)
     size_t i;
 
     memset(&v, 0, sizeof v);
-    v.id = app_path_int(r, 0);
     v.pass = strcmp(app_json_str(r, "result"), "pass") == 0; /* checked: pass or fail */
     json_array_foreach(reasons, i, x)
         if (!json_is_string(x) || json_string_length(x) == 0 || json_string_length(x) > 128)
@@ -413,7 +374,7 @@ void reg_on_inspection(app_req *r)
     }
     if (!v.pass)
         v.reasons_json = json_dumps(reasons, JSON_COMPACT);
-    app_tx(r, tx_inspect, &v);
+    reg_run_step(r, v.pass ? &step_pass : &step_fail, &v);
     free(v.reasons_json);
 }
 
