@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "db/db.h"
@@ -127,6 +128,20 @@ int db_query_one(db_conn *c, const char *sql, const db_val *params, int nparams,
  * frees with db_row_array_free. On -1 *rows is NULL and *nrows 0. */
 int db_query_all(db_conn *c, const char *sql, const db_val *params, int nparams,
                  const db_row_spec *spec, void **rows, int *nrows);
+
+/* db_query_all into a typed array: rows is a T ** (T the spec's struct),
+ * so *_sql.c wrappers return their rows in one line:
+ *   return db_query_all_to(c, SQL_X, DBP(DB_I64(id)), &X_ROW, rows, n);
+ * Same contract as db_query_all. */
+#define db_query_all_to(c, sql, ...) db_query_all_to_((c), (sql), __VA_ARGS__)
+static inline int db_query_all_to_(db_conn *c, const char *sql, const db_val *params, int nparams,
+                                   const db_row_spec *spec, void *rows, int *nrows)
+{
+    void *all = NULL;
+    int rc = db_query_all(c, sql, params, nparams, spec, &all, nrows);
+    memcpy(rows, &all, sizeof all); /* into the T *: object pointers share one representation */
+    return rc;
+}
 
 /* Frees the strings and blobs one row owns and sets them to NULL (and blob
  * lengths to 0); leaves the other fields. Accepts NULL. */

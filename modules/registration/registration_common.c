@@ -295,26 +295,23 @@ int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char 
 {
     int64_t policy_id = 0, n = 0;
     bool found = false;
-    int rc = -1;
 
     *status = "none";
     if (vin && policy_no) {
         if (reg_sql_policy_find(c, vin, policy_no, &policy_id, &found) != 0)
-            goto done;
+            return -1;
         if (found) {
             *status = "confirmed";
         } else {
             if (reg_sql_policy_count_vin(c, vin, &n) != 0)
-                goto done;
+                return -1;
             /* The insurer knows this vehicle under another number. */
             *status = n > 0 ? "mismatch" : "unconfirmed";
         }
     } else if (policy_no) {
         *status = "unconfirmed";
     }
-    rc = reg_sql_app_set_insurance(c, app_id, *status, policy_id);
-done:
-    return rc;
+    return reg_sql_app_set_insurance(c, app_id, *status, policy_id);
 }
 
 int reg_release_holdings(db_conn *c, int64_t app_id)
@@ -322,19 +319,16 @@ int reg_release_holdings(db_conn *c, int64_t app_id)
     reg_appt ap;
     bool found = false;
     uint64_t affected = 0;
-    int rc = -1;
 
     if (reg_sql_plate_release(c, app_id, NULL) != 0 || reg_sql_offer_clear(c, app_id) != 0)
-        goto done;
+        return -1;
     if (reg_sql_appt_active(c, app_id, &ap, &found) != 0)
-        goto done;
+        return -1;
     if (found) {
         if (reg_sql_appt_close(c, ap.id, "cancelled", &affected) != 0)
-            goto done;
+            return -1;
         if (affected == 1 && reg_sql_slot_unbook(c, ap.slot_id, NULL) != 0)
-            goto done;
+            return -1;
     }
-    rc = 0;
-done:
-    return rc;
+    return 0;
 }

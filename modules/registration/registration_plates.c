@@ -130,31 +130,28 @@ static int tx_block(app_req *r, void *p)
     uint64_t affected = 0;
     char state[16], target[32];
     bool found = false;
-    int rc = -1;
 
     if ((b->block ? reg_sql_plate_block : reg_sql_plate_unblock)(r->db, b->prefix, b->number,
                                                                  &affected) != 0)
-        goto done;
+        return -1;
     if (affected != 1) {
         if (reg_sql_plate_state(r->db, b->prefix, b->number, state, &found) != 0)
-            goto done;
+            return -1;
         if (!found)
             app_fail(r, "not_found", "No such number in the pool.", "number");
         else
             app_fail_ext(r, "plate_state", b->block ? "Only free numbers can be blocked."
                                                     : "Only blocked numbers can be freed.",
                          "number", json_pack("{s:s}", "state", state));
-        goto done;
+        return -1;
     }
     snprintf(target, sizeof target, "%s%s", b->prefix, b->number);
     if (audit_write(r, b->block ? "registration.plate_block" : "registration.plate_unblock",
                     "plate", target, "ok", NULL) != 0)
-        goto done;
+        return -1;
     app_reply_json(r, 200, json_pack("{s:s, s:s, s:s}", "prefix", b->prefix, "number", b->number,
                                      "state", b->block ? "blocked" : "free"));
-    rc = 0;
-done:
-    return rc;
+    return 0;
 }
 
 void reg_on_plate_block(app_req *r)
