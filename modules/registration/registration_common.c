@@ -1,6 +1,5 @@
 /* registration_common.c - helpers shared by the registration handlers,
  * jobs and commands (see registration_internal.h). */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,28 +16,10 @@ json_t *reg_utc_json(bool has, const char *utc)
     return has ? json_string(utc) : json_null();
 }
 
-int64_t reg_param_id(app_req *r, int i)
-{
-    const char *s = app_param(r, i);
-    char *end = NULL;
-    long long v;
-    if (s == NULL || *s < '1' || *s > '9')
-        goto fail;
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v <= 0)
-        goto fail;
-    return (int64_t)v;
-fail:
-    app_problem(r, 404, "not_found", "Not found", NULL, NULL);
-    return -1;
-}
-
 void reg_tx_on_id(app_req *r, app_tx_fn fn)
 {
-    int64_t id = reg_param_id(r, 0);
-    if (id > 0)
-        app_tx(r, fn, &id);
+    int64_t id = app_path_int(r, 0);
+    app_tx(r, fn, &id);
 }
 
 /* A station terminal sees an application while it is booked there. */
@@ -87,9 +68,64 @@ int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a)
     if (!visible) {
         /* Someone else's application is indistinguishable from none. */
         reg_app_clear(a);
-        app_problem(r, 404, "not_found", "Not found", "No such registration application.", NULL);
+        app_fail(r, "not_found", "No such registration application.", NULL);
         return -1;
     }
+    return 0;
+}
+
+int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
+                  registration_state *to)
+{
+    if (reg_app_load(r, id, 1, a) != 0)
+        return -1;
+    return reg_check(r, a, ev, from, to);
+}
+
+int reg_step_apply(app_req *r, const reg_step_def *d, int64_t id, void *arg)
+{
+    reg_step s = {.id = id, .arg = arg};
+    int rc = -1;
+
+    if (reg_app_begin(r, id, d->ev, &s.a, &s.from, &s.to) == 0)
+        rc = d->fn(r, &s);
+    reg_app_clear(&s.a);
+    return rc;
+}
+
+typedef struct step_call {
+    const reg_step_def *d;
+    int64_t id;
+    void *arg;
+} step_call;
+
+static int tx_step(app_req *r, void *p)
+{
+    step_call *c = p;
+    if (reg_step_apply(r, c->d, c->id, c->arg) != 0)
+        return -1;
+    return r->status != 0 ? 0 : reg_reply_app(r, c->d->status, c->id);
+}
+
+void reg_run_step(app_req *r, const reg_step_def *d, void *arg)
+{
+    step_call c = {d, app_path_int(r, 0), arg};
+    app_tx(r, tx_step, &c);
+}
+
+void reg_on_step(app_req *r)
+{
+    reg_run_step(r, app_route_data(r), NULL);
+}
+
+int reg_reply_app(app_req *r, int status, int64_t id)
+{
+    reg_app a;
+    bool found = false;
+    if (reg_sql_app_get(r->db, id, 0, &a, &found) != 0 || !found)
+        return -1;
+    app_reply_json(r, status, reg_app_json(r, &a));
+    reg_app_clear(&a);
     return 0;
 }
 
@@ -185,8 +221,7 @@ void reg_problem_state(app_req *r, const char *current)
 {
     char detail[128];
     snprintf(detail, sizeof detail, "Not allowed while the application is %s.", current);
-    app_problem_ext(r, 409, "invalid_state", "Wrong application state", detail, NULL,
-                    json_pack("{s:s}", "state", current));
+    app_fail_ext(r, "invalid_state", detail, NULL, json_pack("{s:s}", "state", current));
 }
 
 int reg_check(app_req *r, const reg_app *a, registration_event ev, const char **from,
@@ -260,26 +295,23 @@ int reg_insurance_match(db_conn *c, int64_t app_id, const char *vin, const char 
 {
     int64_t policy_id = 0, n = 0;
     bool found = false;
-    int rc = -1;
 
     *status = "none";
     if (vin && policy_no) {
         if (reg_sql_policy_find(c, vin, policy_no, &policy_id, &found) != 0)
-            goto done;
+            return -1;
         if (found) {
             *status = "confirmed";
         } else {
             if (reg_sql_policy_count_vin(c, vin, &n) != 0)
-                goto done;
+                return -1;
             /* The insurer knows this vehicle under another number. */
             *status = n > 0 ? "mismatch" : "unconfirmed";
         }
     } else if (policy_no) {
         *status = "unconfirmed";
     }
-    rc = reg_sql_app_set_insurance(c, app_id, *status, policy_id);
-done:
-    return rc;
+    return reg_sql_app_set_insurance(c, app_id, *status, policy_id);
 }
 
 int reg_release_holdings(db_conn *c, int64_t app_id)
@@ -287,19 +319,16 @@ int reg_release_holdings(db_conn *c, int64_t app_id)
     reg_appt ap;
     bool found = false;
     uint64_t affected = 0;
-    int rc = -1;
 
     if (reg_sql_plate_release(c, app_id, NULL) != 0 || reg_sql_offer_clear(c, app_id) != 0)
-        goto done;
+        return -1;
     if (reg_sql_appt_active(c, app_id, &ap, &found) != 0)
-        goto done;
+        return -1;
     if (found) {
         if (reg_sql_appt_close(c, ap.id, "cancelled", &affected) != 0)
-            goto done;
+            return -1;
         if (affected == 1 && reg_sql_slot_unbook(c, ap.slot_id, NULL) != 0)
-            goto done;
+            return -1;
     }
-    rc = 0;
-done:
-    return rc;
+    return 0;
 }

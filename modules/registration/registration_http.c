@@ -18,25 +18,6 @@
 #include "server/date.h"
 #include "server/pii.h"
 
-#define MAX_MATERIALS 32
-
-static const app_jfield app_fields[] = {
-    {"id_number", JF_STRING, false, 32},
-    {"vehicle_type", JF_STRING, false, 16},
-    {"use_type", JF_STRING, false, 16},
-    {"brand", JF_STRING, false, 64},
-    {"model", JF_STRING, false, 64},
-    {"vin", JF_STRING, false, 64},
-    {"engine_no", JF_STRING, false, 64},
-    {"invoice_no", JF_STRING, false, 32},
-    {"invoice_amount_fen", JF_INT, false, 0},
-    {"insurance_policy_no", JF_STRING, false, 64},
-    {"materials", JF_ARRAY, false, 0},
-    {"delivery", JF_STRING, false, 8},
-    {"mail_address", JF_STRING, false, 255},
-    {"submit", JF_BOOL, false, 0},
-};
-
 static void add_error(json_t *errors, const char *field, const char *code)
 {
     json_array_append_new(errors, json_pack("{s:s, s:s}", "field", field, "code", code));
@@ -114,7 +95,7 @@ static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
     if (m) {
         size_t i;
         json_t *v;
-        int bad = json_array_size(m) > MAX_MATERIALS;
+        int bad = 0; /* the count is declared (REG_MAX_MATERIALS) */
         json_array_foreach(m, i, v)
             bad |= !json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64;
         if (bad)
@@ -127,9 +108,8 @@ static int parse_fields(app_req *r, reg_fields *f, char **materials_json)
         char field[32], code[48];
         snprintf(field, sizeof field, "%s", json_string_value(json_object_get(first, "field")));
         snprintf(code, sizeof code, "%s", json_string_value(json_object_get(first, "code")));
-        app_problem_ext(r, 422, code, "Invalid application",
-                        "One or more fields are invalid; see errors.", field,
-                        json_pack("{s:O}", "errors", errors));
+        app_fail_ext(r, code, "One or more fields are invalid; see errors.", field,
+                     json_pack("{s:O}", "errors", errors));
         goto done;
     }
     rc = 0;
@@ -164,7 +144,7 @@ static int check_complete(app_req *r, const reg_app *a)
         {a->insurance_policy_no != NULL, "insurance_policy_no"},
     };
     const char *req = registration_conf.required_materials;
-    const char *have[MAX_MATERIALS], *missing[64];
+    const char *have[REG_MAX_MATERIALS], *missing[64];
     char *buf = app_malloc(strlen(req) + 1);
     json_t *keep = NULL, *fields = json_array(), *mats = json_array();
     int nhave, nmiss, rc = -1;
@@ -174,11 +154,12 @@ static int check_complete(app_req *r, const reg_app *a)
             json_array_append_new(fields, json_string(required[i].field));
     if (strcmp(a->delivery, "mail") == 0 && a->mail_address == NULL)
         json_array_append_new(fields, json_string("mail_address"));
-    nhave = materials_have(a->materials, have, MAX_MATERIALS, &keep);
+    nhave = materials_have(a->materials, have, REG_MAX_MATERIALS, &keep);
     nmiss = registration_missing_materials(req, have, nhave, buf, missing, 64);
     for (int i = 0; i < nmiss && i < 64; i++)
         json_array_append_new(mats, json_string(missing[i]));
     if (json_array_size(fields) > 0 || json_array_size(mats) > 0) {
+        /* Not app_fail: cases lists "materials_missing" as its own 409. */
         app_problem_ext(r, 422, "materials_missing", "Application incomplete",
                         "Everything still missing is listed at once.", NULL,
                         json_pack("{s:O, s:O}", "missing_fields", fields, "missing_materials", mats));
@@ -196,51 +177,44 @@ done:
 static int dup_problem(app_req *r, bool vin_hit, bool engine_hit, const char *vin_code,
                        const char *engine_code)
 {
-    if (vin_hit) {
-        app_problem(r, 409, vin_code, "VIN already in use", NULL, "vin");
-        return -1;
-    }
-    if (engine_hit) {
-        app_problem(r, 409, engine_code, "Engine number already in use", NULL, "engine_no");
+    if (vin_hit || engine_hit) {
+        app_fail(r, vin_hit ? vin_code : engine_code, NULL, vin_hit ? "vin" : "engine_no");
         return -1;
     }
     return 0;
 }
 
-static int do_submit(app_req *r, int64_t id)
+static int step_submit(app_req *r, reg_step *s)
 {
-    reg_app a = {0};
+    const reg_app *a = &s->a;
+    int64_t id = s->id;
     bool vin_hit = false, engine_hit = false;
-    const char *from = NULL, *why = NULL, *insurance = NULL;
-    registration_state to;
+    const char *why = NULL, *insurance = NULL;
     cases_new cn;
     int64_t case_id = 0;
     char number[32] = "", code[16] = "", ref[32];
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_SUBMIT, &from, &to) != 0 || check_complete(r, &a) != 0)
-        goto done;
-    if (reg_sql_vehicle_dups(r->db, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
-        goto done;
+    if (check_complete(r, a) != 0)
+        return -1;
+    if (reg_sql_vehicle_dups(r->db, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
+        return -1;
     if (dup_problem(r, vin_hit, engine_hit, "vin_registered", "engine_no_registered") != 0)
-        goto done;
-    if (reg_sql_open_dups(r->db, id, a.vin, a.engine_no, &vin_hit, &engine_hit) != 0)
-        goto done;
+        return -1;
+    if (reg_sql_open_dups(r->db, id, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
+        return -1;
     if (dup_problem(r, vin_hit, engine_hit, "vin_in_open_application",
                     "engine_no_in_open_application") != 0)
-        goto done;
+        return -1;
     snprintf(ref, sizeof ref, "%" PRId64, id);
     memset(&cn, 0, sizeof cn);
     cn.item_code = REG_ITEM_CODE;
-    cn.applicant_id = a.citizen_id;
-    cn.channel = a.channel;
-    cn.outlet_id = a.dealer_outlet_id;
-    if (a.has_dealer_partner_id) {
+    cn.applicant_id = a->citizen_id;
+    cn.channel = a->channel;
+    cn.outlet_id = a->dealer_outlet_id;
+    if (a->has_dealer_partner_id) {
         cn.assisted_kind = "partner";
-        cn.assisted_id = a.dealer_partner_id;
+        cn.assisted_id = a->dealer_partner_id;
     }
     cn.ref_type = "registration";
     cn.ref_id = ref;
@@ -248,47 +222,41 @@ static int do_submit(app_req *r, int64_t id)
         /* Complete and unique: accepted at once, nothing left for a clerk. */
         cases_set_state(r->db, case_id, "accepted", &why) != 0) {
         if (why)
-            app_problem(r, 409, "case_refused", "Case not created", why, NULL);
-        goto done;
+            app_fail(r, "case_refused", why, NULL);
+        return -1;
     }
     if (reg_sql_app_submit(r->db, id, case_id, number,
-                           a.insurance_policy_no ? "unconfirmed" : "none", &affected) != 0) {
+                           a->insurance_policy_no ? "unconfirmed" : "none", &affected) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             /* Lost a race with another submission of the same vehicle. */
             db_error_clear(r->db);
-            app_problem(r, 409, "vin_in_open_application", "VIN already in use", NULL, "vin");
+            app_fail(r, "vin_in_open_application", NULL, "vin");
         }
-        goto done;
+        return -1;
     }
-    if (reg_affected(r, affected, from) != 0)
-        goto done;
+    if (reg_affected(r, affected, s->from) != 0)
+        return -1;
     /* The insurer may have pushed the policy before the owner applied. */
-    if (reg_insurance_match(r->db, id, a.vin, a.insurance_policy_no, &insurance) != 0)
-        goto done;
+    if (reg_insurance_match(r->db, id, a->vin, a->insurance_policy_no, &insurance) != 0)
+        return -1;
     /* Dealer path: the buyer's visit to the dealer is the one trip of the
      * case; the dealer takes the car to the station (no trip for the
      * buyer) and the documents come by mail. Counted here, once, because
      * submission happens once and only a dealer terminal files this way. */
-    if (strcmp(a.channel, "dealer") == 0 &&
-        cases_record_trip(r->db, case_id, a.dealer_outlet_id, 0) != 0)
-        goto done;
-    rc = reg_audit(r, "registration.submit", id,
+    if (strcmp(a->channel, "dealer") == 0 &&
+        cases_record_trip(r->db, case_id, a->dealer_outlet_id, 0) != 0)
+        return -1;
+    return reg_audit(r, "registration.submit", id,
                    json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
                              (json_int_t)case_id, "insurance_status", insurance));
-done:
-    reg_app_clear(&a);
-    return rc;
 }
 
-static int reply_app(app_req *r, int status, int64_t id)
+const reg_step_def reg_step_submit = {REG_EV_SUBMIT, step_submit, 200};
+
+/* Submission inside create and update (after their change). */
+static int do_submit(app_req *r, int64_t id)
 {
-    reg_app a;
-    bool found = false;
-    if (reg_sql_app_get(r->db, id, 0, &a, &found) != 0 || !found)
-        return -1;
-    app_reply_json(r, status, reg_app_json(r, &a));
-    reg_app_clear(&a);
-    return 0;
+    return reg_step_apply(r, &reg_step_submit, id, NULL);
 }
 
 /* ---- create ---- */
@@ -314,7 +282,7 @@ static int tx_create(app_req *r, void *p)
         return -1;
     if (c->submit && do_submit(r, id) != 0)
         return -1;
-    return reply_app(r, 201, id);
+    return reg_reply_app(r, 201, id);
 }
 
 void reg_on_create(app_req *r)
@@ -325,16 +293,14 @@ void reg_on_create(app_req *r)
     bool found = false;
 
     memset(&c, 0, sizeof c);
-    if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0 ||
-        parse_fields(r, &c.f, &materials) != 0)
+    if (parse_fields(r, &c.f, &materials) != 0)
         goto done;
     c.f.materials_json = materials;
     c.submit = app_json_bool(r, "submit", false);
     idn = app_json_str(r, "id_number");
     if (r->who.kind == CALLER_CITIZEN) {
         if (idn) {
-            app_problem(r, 400, "unknown_field", "Unknown field",
-                        "The owner is the signed-in citizen.", "id_number");
+            app_fail(r, "unknown_field", "The owner is the signed-in citizen.", "id_number");
             goto done;
         }
         c.citizen_id = r->who.id;
@@ -342,8 +308,7 @@ void reg_on_create(app_req *r)
         /* A dealer terminal files for the buyer named by ID number. */
         unsigned char hash[32];
         if (idn == NULL) {
-            app_problem(r, 400, "missing_field", "Missing field", "Field 'id_number' is required.",
-                        "id_number");
+            app_fail(r, "missing_field", "Field 'id_number' is required.", "id_number");
             goto done;
         }
         pii_hash(PII_ID_NUMBER, idn, hash);
@@ -352,8 +317,7 @@ void reg_on_create(app_req *r)
             goto done;
         }
         if (!found) {
-            app_problem(r, 422, "citizen_unknown", "Unknown owner",
-                        "No citizen is registered with this ID number.", "id_number");
+            app_fail(r, "citizen_unknown", NULL, "id_number");
             goto done;
         }
     }
@@ -366,11 +330,8 @@ done:
 
 void reg_on_get(app_req *r)
 {
-    int64_t id = reg_param_id(r, 0);
     reg_app a;
-    if (id < 0)
-        return;
-    if (reg_app_load(r, id, 0, &a) != 0) {
+    if (reg_app_load(r, app_path_int(r, 0), 0, &a) != 0) {
         if (r->status == 0)
             app_problem_db(r);
         return;
@@ -384,17 +345,15 @@ void reg_on_list(app_req *r)
     reg_app *a = NULL;
     json_t *items;
     int rc, n = 0;
-    const char *state = app_query(r, "state");
-    registration_state s;
+    const char *state = app_query(r, "state"); /* checked: a state or absent */
 
     if (r->who.kind == CALLER_CITIZEN)
         rc = reg_sql_app_list_citizen(r->db, r->who.id, &a, &n);
     else if (r->who.kind == CALLER_PARTNER)
         rc = reg_sql_app_list_dealer(r->db, r->who.outlet_id, &a, &n);
     else {
-        if (state == NULL || registration_state_parse(state, &s) != 0) {
-            app_problem(r, 400, "bad_query", "Bad query",
-                        "Operators list by ?state= (an application state).", "state");
+        if (state == NULL) {
+            app_fail(r, "bad_query", "Operators list by ?state= (an application state).", "state");
             return;
         }
         rc = reg_sql_app_list_state(r->db, state, &a, &n);
@@ -433,7 +392,7 @@ static int correct_policy(app_req *r, const update_arg *u, const reg_app *a)
         reg_audit(r, "registration.policy_correct", u->id,
                   json_pack("{s:s, s:s}", "from", a->insurance_status, "to", status)) != 0)
         return -1;
-    return reply_app(r, 200, u->id);
+    return reg_reply_app(r, 200, u->id);
 }
 
 static int tx_update(app_req *r, void *p)
@@ -460,7 +419,7 @@ static int tx_update(app_req *r, void *p)
         goto done;
     if (u->submit && do_submit(r, u->id) != 0)
         goto done;
-    rc = reply_app(r, 200, u->id);
+    rc = reg_reply_app(r, 200, u->id);
 done:
     reg_app_clear(&a);
     return rc;
@@ -472,15 +431,7 @@ void reg_on_update(app_req *r)
     char *materials = NULL;
 
     memset(&u, 0, sizeof u);
-    if ((u.id = reg_param_id(r, 0)) < 0)
-        return;
-    if (app_json_check(r, app_fields, APP_LEN(app_fields)) != 0)
-        return;
-    if (app_json_str(r, "id_number")) {
-        app_problem(r, 400, "unknown_field", "Unknown field", "The owner cannot be changed.",
-                    "id_number");
-        return;
-    }
+    u.id = app_path_int(r, 0);
     if (parse_fields(r, &u.f, &materials) != 0)
         return;
     u.f.materials_json = materials;
@@ -490,62 +441,32 @@ void reg_on_update(app_req *r)
     free(materials);
 }
 
-/* ---- submit ---- */
-
-static int tx_submit(app_req *r, void *p)
-{
-    int64_t id = *(int64_t *)p;
-    if (do_submit(r, id) != 0)
-        return -1;
-    return reply_app(r, 200, id);
-}
-
-void reg_on_submit(app_req *r)
-{
-    reg_tx_on_id(r, tx_submit);
-}
-
 /* ---- cancel ---- */
 
-static int tx_cancel(app_req *r, void *p)
+static int step_cancel(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
-    const char *from, *why = NULL;
-    registration_state to;
+    const char *why = NULL;
     uint64_t affected = 0;
-    int held_plate, rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_CANCEL, &from, &to) != 0)
-        goto done;
-    held_plate = a.plate_number != NULL;
-    if (reg_release_holdings(r->db, id) != 0 || reg_sql_app_cancel(r->db, id, from, &affected) != 0)
-        goto done;
-    if (reg_affected(r, affected, from) != 0)
-        goto done;
-    if (a.has_case_id && cases_set_state(r->db, a.case_id, "cancelled", &why) != 0) {
+    if (reg_release_holdings(r->db, s->id) != 0 ||
+        reg_sql_app_cancel(r->db, s->id, s->from, &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0)
+        return -1;
+    if (s->a.has_case_id && cases_set_state(r->db, s->a.case_id, "cancelled", &why) != 0) {
         if (why)
-            app_problem(r, 409, "case_refused", "Case not cancelled", why, NULL);
-        goto done;
+            app_fail(r, "case_refused", why, NULL);
+        return -1;
     }
-    if (reg_audit(r, "registration.cancel", id, json_pack("{s:s}", "from", from)) != 0)
-        goto done;
+    if (reg_audit(r, "registration.cancel", s->id, json_pack("{s:s}", "from", s->from)) != 0)
+        return -1;
     /* Giving up a reserved number counts towards anti-hoarding. */
-    if (held_plate &&
-        reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
-        goto done;
-    rc = reply_app(r, 200, id);
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (s->a.plate_number != NULL &&
+        reg_hoarding_note(r->db, r, s->a.citizen_id, "cancel", s->id) != 0)
+        return -1;
+    return 0;
 }
 
-void reg_on_cancel(app_req *r)
-{
-    reg_tx_on_id(r, tx_cancel);
-}
+const reg_step_def reg_step_cancel = {REG_EV_CANCEL, step_cancel, 200};
 
 /* ---- complete (window) ---- */
 
@@ -559,17 +480,14 @@ static int check_insurance(app_req *r, const reg_app *a)
     char today[DATE_STR_SIZE];
 
     if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL) {
-        app_problem_ext(r, 409, "insurance_not_confirmed", "Insurance not confirmed",
-                        "The insurer has not confirmed a compulsory insurance policy for this "
-                        "vehicle under the policy number of the application.",
-                        NULL, json_pack("{s:s}", "insurance_status", status));
+        app_fail_ext(r, "insurance_not_confirmed", NULL, NULL,
+                     json_pack("{s:s}", "insurance_status", status));
         return -1;
     }
     date_format(date_shanghai_today(time(NULL)), today);
     if (strcmp(today, from) < 0 || strcmp(today, until) > 0) {
-        app_problem_ext(r, 409, "insurance_not_valid", "Insurance not in force",
-                        "The compulsory insurance policy is not valid today.", NULL,
-                        json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
+        app_fail_ext(r, "insurance_not_valid", NULL, NULL,
+                     json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
         return -1;
     }
     return 0;
@@ -587,9 +505,7 @@ static int tx_complete(app_req *r, void *p)
     int32_t due = 0;
     int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_COMPLETE, &from, &to) != 0 || check_insurance(r, &a) != 0)
+    if (reg_app_begin(r, id, REG_EV_COMPLETE, &a, &from, &to) != 0 || check_insurance(r, &a) != 0)
         goto done;
     /* The first periodic inspection, by the rules for the vehicle's type
      * and use (registration_rules.c), counted from today. */
@@ -599,8 +515,7 @@ static int tx_complete(app_req *r, void *p)
     if (reg_sql_plate_assign(r->db, id, &affected) != 0)
         goto done;
     if (affected != 1) {
-        app_problem(r, 409, "plate_not_reserved", "No reserved plate",
-                    "The application holds no reserved plate number.", NULL);
+        app_fail(r, "plate_not_reserved", NULL, NULL);
         goto done;
     }
     snprintf(plate, sizeof plate, "%s%s", a.plate_prefix, a.plate_number);
@@ -620,8 +535,7 @@ static int tx_complete(app_req *r, void *p)
                               &vehicle_id) != 0) {
         if (db_error(r->db) == DB_ERR_DUP) {
             db_error_clear(r->db);
-            app_problem(r, 409, "vehicle_exists", "Vehicle already registered",
-                        "The plate, VIN or engine number is already registered.", NULL);
+            app_fail(r, "vehicle_exists", NULL, NULL);
         }
         goto done;
     }
@@ -638,7 +552,7 @@ static int tx_complete(app_req *r, void *p)
     }
     if (a.has_case_id && cases_set_state(r->db, a.case_id, "completed", &why) != 0) {
         if (why)
-            app_problem(r, 409, "case_refused", "Case not completed", why, NULL);
+            app_fail(r, "case_refused", why, NULL);
         goto done;
     }
     if (reg_audit(r, "registration.complete", id,
@@ -647,7 +561,7 @@ static int tx_complete(app_req *r, void *p)
                             (json_int_t)mail_id, "next_inspection_date",
                             due_s[0] ? due_s : NULL)) != 0)
         goto done;
-    rc = reply_app(r, 200, id);
+    rc = reg_reply_app(r, 200, id);
     if (rc == 0 && mail_id) {
         /* Tell the caller which order the post partner will pick up. */
         json_t *body = json_loadb(r->resp_body, r->resp_len, 0, NULL);
@@ -667,42 +581,25 @@ void reg_on_complete(app_req *r)
 
 /* ---- collected at a window ---- */
 
-static int tx_collected(app_req *r, void *p)
+static int step_collected(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
-    const char *from;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_COLLECTED, &from, &to) != 0)
-        goto done;
-    if (strcmp(a.delivery, "collect") != 0) {
-        app_problem(r, 409, "delivery_by_mail", "Documents go by mail",
-                    "The owner chose delivery by mail.", NULL);
-        goto done;
+    if (strcmp(s->a.delivery, "collect") != 0) {
+        app_fail(r, "delivery_by_mail", NULL, NULL);
+        return -1;
     }
-    if (reg_sql_app_set_state(r->db, id, from, "collected", &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
+    if (reg_sql_app_set_state(r->db, s->id, s->from, "collected", &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0)
+        return -1;
     /* Collecting at the window is a visit of its own. */
-    if (a.has_case_id && cases_record_trip(r->db, a.case_id, r->who.outlet_id, r->who.id) != 0)
-        goto done;
-    if (reg_audit(r, "registration.collected", id, NULL) != 0)
-        goto done;
-    rc = reply_app(r, 200, id);
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (s->a.has_case_id &&
+        cases_record_trip(r->db, s->a.case_id, r->who.outlet_id, r->who.id) != 0)
+        return -1;
+    return reg_audit(r, "registration.collected", s->id, NULL);
 }
 
-void reg_on_collected(app_req *r)
-{
-    reg_tx_on_id(r, tx_collected);
-}
+const reg_step_def reg_step_collected = {REG_EV_COLLECTED, step_collected, 200};
 
 /* ---- mailing orders (post partner) ---- */
 
@@ -723,17 +620,13 @@ static json_t *mail_json(const reg_mail *m)
 
 void reg_on_mail_list(app_req *r)
 {
-    const char *state = app_query(r, "state");
+    const char *state = app_query(r, "state"); /* checked: pending, dispatched or absent */
     reg_mail *m = NULL;
     json_t *items;
     int n = 0;
 
     if (state == NULL)
         state = "pending";
-    if (strcmp(state, "pending") != 0 && strcmp(state, "dispatched") != 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "state is pending or dispatched.", "state");
-        return;
-    }
     if (reg_sql_mail_list(r->db, state, &m, &n) != 0) {
         app_problem_db(r);
         return;
@@ -759,12 +652,12 @@ static int tx_dispatch(app_req *r, void *p)
     if (reg_sql_mail_get(r->db, id, 1, &m, &found) != 0)
         goto done;
     if (!found) {
-        app_problem(r, 404, "not_found", "Not found", "No such mailing order.", NULL);
+        app_fail(r, "not_found", "No such mailing order.", NULL);
         goto done;
     }
     if (strcmp(m.state, "pending") != 0) {
-        app_problem_ext(r, 409, "invalid_state", "Already dispatched", NULL, NULL,
-                        json_pack("{s:s}", "state", m.state));
+        app_fail_ext(r, "invalid_state", "Already dispatched.", NULL,
+                     json_pack("{s:s}", "state", m.state));
         goto done;
     }
     app_id = m.application_id;
@@ -791,14 +684,5 @@ done:
 
 void reg_on_mail_dispatch(app_req *r)
 {
-    static const app_jfield fields[] = {{"tracking_no", JF_STRING, true, 64}};
-    int64_t id = reg_param_id(r, 0);
-    if (id < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    if (app_json_str(r, "tracking_no")[0] == '\0') {
-        app_problem(r, 422, "empty", "Invalid tracking number", "tracking_no must not be empty.",
-                    "tracking_no");
-        return;
-    }
-    app_tx(r, tx_dispatch, &id);
+    reg_tx_on_id(r, tx_dispatch);
 }

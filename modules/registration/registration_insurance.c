@@ -50,8 +50,7 @@ static int tx_push(app_req *r, void *p)
         /* The same policy again: the insurer may correct its validity, but
          * a policy never moves to another vehicle. */
         if (strcmp(old.vin, v->vin) != 0) {
-            app_problem(r, 409, "policy_vin_conflict", "Policy names another vehicle",
-                        "This insurer already pushed the policy number for another VIN.", "vin");
+            app_fail(r, "policy_vin_conflict", NULL, "vin");
             goto done;
         }
         id = old.id;
@@ -92,60 +91,24 @@ done:
     return rc;
 }
 
-static int policy_no_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 64)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= 'a' && s[i] <= 'z') || s[i] == '-' || s[i] == '/'))
-            return 0;
-    return 1;
-}
-
 void reg_on_policy_push(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"vin", JF_STRING, true, 64},        {"policy_no", JF_STRING, true, 64},
-        {"kind", JF_STRING, false, 16},      {"valid_from", JF_STRING, true, 32},
-        {"valid_until", JF_STRING, true, 32},
-    };
     push_arg v;
-    const char *why = NULL, *kind;
-    int32_t from, until;
+    const char *why = NULL;
+    int32_t from = 0, until = 0;
 
+    /* Declared: policy_no's form, kind compulsory, both dates real days. */
     memset(&v, 0, sizeof v);
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     v.vin = app_json_str(r, "vin");
     v.policy_no = app_json_str(r, "policy_no");
-    kind = app_json_str(r, "kind");
+    date_parse(app_json_str(r, "valid_from"), &from);
+    date_parse(app_json_str(r, "valid_until"), &until);
     if (registration_vin_check(v.vin, &why) != 0) {
-        app_problem(r, 422, why, "Invalid VIN", NULL, "vin");
-        return;
-    }
-    if (!policy_no_ok(v.policy_no)) {
-        app_problem(r, 422, "policy_no_format", "Invalid policy number",
-                    "1 to 64 letters, digits, '-' or '/'.", "policy_no");
-        return;
-    }
-    if (kind && strcmp(kind, "compulsory") != 0) {
-        app_problem(r, 422, "policy_kind_unknown", "Unknown policy kind",
-                    "Only compulsory insurance policies are pushed here.", "kind");
-        return;
-    }
-    if (date_parse(app_json_str(r, "valid_from"), &from) != 0) {
-        app_problem(r, 422, "date_format", "Invalid date", "Use YYYY-MM-DD.", "valid_from");
-        return;
-    }
-    if (date_parse(app_json_str(r, "valid_until"), &until) != 0) {
-        app_problem(r, 422, "date_format", "Invalid date", "Use YYYY-MM-DD.", "valid_until");
+        app_fail(r, why, NULL, "vin");
         return;
     }
     if (until < from || until - from > POLICY_MAX_DAYS) {
-        app_problem(r, 422, "validity_range", "Invalid validity",
-                    "valid_until is on or after valid_from, at most a year later.", "valid_until");
+        app_fail(r, "validity_range", NULL, "valid_until");
         return;
     }
     date_format(from, v.from);

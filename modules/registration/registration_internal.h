@@ -10,6 +10,9 @@
 #include "server/app.h"
 
 #define REG_ITEM_CODE "VEH-REG-NEW"
+#define REG_MAX_LOAD 10000  /* numbers in one pool load */
+#define REG_MAX_REASONS 20  /* failure reasons of one inspection */
+#define REG_MAX_MATERIALS 32 /* materials listed by one application */
 
 /* This module's configuration ("registration.offer_size" is
  * registration_conf.offer_size), bound and checked at start-up
@@ -25,10 +28,8 @@ extern registration_settings registration_conf;
  * string, or JSON null when has is false. */
 json_t *reg_utc_json(bool has, const char *utc);
 
-/* Path parameter i as a positive id; sets 404 and returns -1 otherwise. */
-int64_t reg_param_id(app_req *r, int i);
-/* Runs fn in one transaction with the application id of the path
- * (fn gets an int64_t *); a malformed id has already been answered. */
+/* Runs fn in one transaction with the {id:int} of the path (fn gets an
+ * int64_t *), checked by the dispatcher before the handler ran. */
 void reg_tx_on_id(app_req *r, app_tx_fn fn);
 
 /* Loads application id if the caller may see it (citizen: owner; dealer
@@ -39,8 +40,46 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn);
  * or the database problem left for app_tx). */
 int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a);
 
+/* reg_app_load with the row locked, then reg_check for event ev: the
+ * opening of every state change. 0 with *a filled (the caller clears it
+ * in every case), or -1 with the response set. */
+int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
+                  registration_state *to);
+
+/* A state change of the application of the path: the route's .data is a
+ * reg_step_def naming the event and the step. In one transaction the
+ * application is loaded locked and the event checked (reg_app_begin), then
+ * fn makes the change and writes its audit record (0, or -1 with the
+ * response set or a db error left), and the answer is the application as
+ * it is then, with status, unless fn replied itself. */
+typedef struct reg_step {
+    int64_t id;             /* the application */
+    reg_app a;              /* its row, locked (owned by the runner) */
+    const char *from;       /* its state (points into a) */
+    registration_state to;  /* the state the event leads to */
+    void *arg;              /* the handler's argument (NULL for reg_on_step) */
+} reg_step;
+typedef int (*reg_step_fn)(app_req *r, reg_step *s);
+typedef struct reg_step_def {
+    registration_event ev;
+    reg_step_fn fn;
+    int status;             /* of the success answer */
+} reg_step_def;
+/* Inside a transaction: load, check and run d->fn for application id. */
+int reg_step_apply(app_req *r, const reg_step_def *d, int64_t id, void *arg);
+/* app_tx of reg_step_apply for the path's id, then the answer. */
+void reg_run_step(app_req *r, const reg_step_def *d, void *arg);
+/* Handler of the routes whose .data is a reg_step_def. */
+void reg_on_step(app_req *r);
+/* the steps routes name (registration_http.c, _plates.c, _slots.c) */
+extern const reg_step_def reg_step_submit, reg_step_cancel, reg_step_collected, reg_step_offer,
+    reg_step_release, reg_step_book, reg_step_unbook;
+
 /* The application as the API shows it (a borrowed; new reference). */
 json_t *reg_app_json(app_req *r, const reg_app *a);
+/* Replies with application id as it is now (read again). 0, or -1 (db
+ * error, or the row is gone). */
+int reg_reply_app(app_req *r, int status, int64_t id);
 
 /* Checks that event ev is allowed from the row's state; on success fills
  * from/to and returns 0, otherwise sets 409 invalid_state naming the
@@ -80,26 +119,19 @@ void reg_on_create(app_req *r);
 void reg_on_list(app_req *r);
 void reg_on_get(app_req *r);
 void reg_on_update(app_req *r);
-void reg_on_submit(app_req *r);
-void reg_on_cancel(app_req *r);
 void reg_on_complete(app_req *r);
-void reg_on_collected(app_req *r);
 void reg_on_mail_list(app_req *r);
 void reg_on_mail_dispatch(app_req *r);
 /* registration_plates.c */
 void reg_on_pool_load(app_req *r);
 void reg_on_pool_get(app_req *r);
+/* block or unblock: the route's data is an int, 1 to block */
 void reg_on_plate_block(app_req *r);
-void reg_on_plate_unblock(app_req *r);
-void reg_on_offer(app_req *r);
 void reg_on_reserve(app_req *r);
-void reg_on_release(app_req *r);
 /* registration_slots.c */
 void reg_on_stations(app_req *r);
 void reg_on_slots_publish(app_req *r);
 void reg_on_slots_list(app_req *r);
-void reg_on_book(app_req *r);
-void reg_on_unbook(app_req *r);
 void reg_on_inspection(app_req *r);
 void reg_on_station_appointments(app_req *r);
 /* registration_insurance.c */

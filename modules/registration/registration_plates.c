@@ -11,8 +11,6 @@
 #include "modules/registration/registration_internal.h"
 #include "server/audit.h"
 
-#define MAX_LOAD 10000
-
 /* Set once at start-up (reg_init) and never changed, so workers read it
  * without a lock. */
 static unsigned g_selection;
@@ -73,24 +71,15 @@ static int tx_load(app_req *r, void *p)
 
 void reg_on_pool_load(app_req *r)
 {
-    static const app_jfield fields[] = {{"prefix", JF_STRING, true, 16},
-                                        {"numbers", JF_ARRAY, true, 0}};
     load_arg l;
     size_t i;
     json_t *v;
     const char *why = NULL;
 
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     l.prefix = app_json_str(r, "prefix");
     l.numbers = json_object_get(r->json, "numbers");
     if (registration_plate_prefix_check(l.prefix, &why) != 0) {
-        app_problem(r, 422, why, "Invalid plate prefix", NULL, "prefix");
-        return;
-    }
-    if (json_array_size(l.numbers) == 0 || json_array_size(l.numbers) > MAX_LOAD) {
-        app_problem(r, 422, "numbers_count", "Invalid number list",
-                    "Send between 1 and 10000 numbers.", "numbers");
+        app_fail(r, why, NULL, "prefix");
         return;
     }
     json_array_foreach(l.numbers, i, v) {
@@ -101,8 +90,7 @@ void reg_on_pool_load(app_req *r)
                                             &why) != 0) {
             char field[32];
             snprintf(field, sizeof field, "numbers[%zu]", i);
-            app_problem(r, 422, json_is_string(v) ? why : "plate_character", "Invalid plate number",
-                        NULL, field);
+            app_fail(r, json_is_string(v) ? why : "plate_character", NULL, field);
             return;
         }
     }
@@ -117,7 +105,7 @@ void reg_on_pool_get(app_req *r)
     int n = 0;
 
     if (registration_plate_prefix_check(prefix, NULL) != 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "prefix must be a plate prefix.", "prefix");
+        app_fail(r, "bad_query", "prefix must be a plate prefix.", "prefix");
         return;
     }
     if (reg_sql_plate_counts(r->db, prefix, &c, &n) != 0) {
@@ -142,52 +130,42 @@ static int tx_block(app_req *r, void *p)
     uint64_t affected = 0;
     char state[16], target[32];
     bool found = false;
-    int rc = -1;
 
     if ((b->block ? reg_sql_plate_block : reg_sql_plate_unblock)(r->db, b->prefix, b->number,
                                                                  &affected) != 0)
-        goto done;
+        return -1;
     if (affected != 1) {
         if (reg_sql_plate_state(r->db, b->prefix, b->number, state, &found) != 0)
-            goto done;
+            return -1;
         if (!found)
-            app_problem(r, 404, "not_found", "Not found", "No such number in the pool.", "number");
+            app_fail(r, "not_found", "No such number in the pool.", "number");
         else
-            app_problem_ext(r, 409, "plate_state", b->block ? "Only free numbers can be blocked"
-                                                            : "Only blocked numbers can be freed",
-                            NULL, "number", json_pack("{s:s}", "state", state));
-        goto done;
+            app_fail_ext(r, "plate_state", b->block ? "Only free numbers can be blocked."
+                                                    : "Only blocked numbers can be freed.",
+                         "number", json_pack("{s:s}", "state", state));
+        return -1;
     }
     snprintf(target, sizeof target, "%s%s", b->prefix, b->number);
     if (audit_write(r, b->block ? "registration.plate_block" : "registration.plate_unblock",
                     "plate", target, "ok", NULL) != 0)
-        goto done;
+        return -1;
     app_reply_json(r, 200, json_pack("{s:s, s:s, s:s}", "prefix", b->prefix, "number", b->number,
                                      "state", b->block ? "blocked" : "free"));
-    rc = 0;
-done:
-    return rc;
+    return 0;
 }
 
-static void on_block(app_req *r, int block)
+void reg_on_plate_block(app_req *r)
 {
-    static const app_jfield fields[] = {{"prefix", JF_STRING, true, 16},
-                                        {"number", JF_STRING, true, 16}};
     block_arg b;
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     b.prefix = app_json_str(r, "prefix");
     b.number = app_json_str(r, "number");
-    b.block = block;
+    b.block = *(const int *)app_route_data(r);
     if (registration_plate_prefix_check(b.prefix, NULL) != 0) {
-        app_problem(r, 422, "plate_prefix", "Invalid plate prefix", NULL, "prefix");
+        app_fail(r, "plate_prefix", NULL, "prefix");
         return;
     }
     app_tx(r, tx_block, &b);
 }
-
-void reg_on_plate_block(app_req *r) { on_block(r, 1); }
-void reg_on_plate_unblock(app_req *r) { on_block(r, 0); }
 
 /* ---- choice by the applicant ---- */
 
@@ -199,36 +177,26 @@ static int check_cooling_off(app_req *r, int64_t citizen_id)
     if (reg_sql_bar_active(r->db, citizen_id, "plate", until, &found) != 0)
         return -1;
     if (found) {
-        app_problem_ext(r, 409, "cooling_off", "Cooling-off period",
-                        "Reservations lapsed or were given up too often; plate choice is "
-                        "paused until the time given.",
-                        NULL, json_pack("{s:s}", "until", until));
+        app_fail_ext(r, "cooling_off", NULL, NULL, json_pack("{s:s}", "until", until));
         return -1;
     }
     return 0;
 }
 
-static int tx_offer(app_req *r, void *p)
+static int step_offer(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p, ttl = registration_conf.offer_ttl_s;
-    reg_app a = {0};
+    int64_t id = s->id, ttl = registration_conf.offer_ttl_s;
+    const reg_app *a = &s->a;
     reg_offer *o = NULL;
     reg_plate_number *fresh = NULL;
-    const char *from;
-    registration_state to;
     json_t *numbers = NULL;
     int rc = -1, made = 0, no = 0, nfresh = 0;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    /* An offer is for choosing: only while a plate may be reserved. */
-    if (reg_check(r, &a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
-        goto done;
     if (!selection_enabled("offer")) {
-        app_problem(r, 409, "selection_disabled", "Random offers are switched off", NULL, NULL);
+        app_fail(r, "selection_disabled", "Random offers are switched off.", NULL);
         goto done;
     }
-    if (check_cooling_off(r, a.citizen_id) != 0)
+    if (check_cooling_off(r, a->citizen_id) != 0)
         goto done;
     if (reg_sql_offer_current(r->db, id, &o, &no) != 0)
         goto done;
@@ -236,13 +204,12 @@ static int tx_offer(app_req *r, void *p)
         /* No live offer: draw a new one. Asking again while it is live
          * returns the same numbers, so nobody can reroll for favourites. */
         if (reg_sql_offer_clear(r->db, id) != 0 ||
-            reg_sql_plate_random_free(r->db, a.plate_prefix,
+            reg_sql_plate_random_free(r->db, a->plate_prefix,
                                       registration_conf.offer_size, &fresh,
                                       &nfresh) != 0)
             goto done;
         if (nfresh == 0) {
-            app_problem(r, 409, "plate_pool_empty", "No free numbers",
-                        "The pool has no free number for this prefix.", NULL);
+            app_fail(r, "plate_pool_empty", NULL, NULL);
             goto done;
         }
         for (int i = 0; i < nfresh; i++)
@@ -263,7 +230,7 @@ static int tx_offer(app_req *r, void *p)
         if (o[i].has_state && strcmp(o[i].state, "free") == 0)
             json_array_append_new(numbers, json_string(o[i].number));
     app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "application_id", (json_int_t)id,
-                                     "prefix", a.plate_prefix, "numbers", numbers, "expires_at",
+                                     "prefix", a->plate_prefix, "numbers", numbers, "expires_at",
                                      reg_utc_json(no > 0, no > 0 ? o[0].expires_at : NULL),
                                      "new", made));
     rc = 0;
@@ -271,141 +238,83 @@ done:
     json_decref(numbers);
     free(fresh);
     free(o);
-    reg_app_clear(&a);
     return rc;
 }
 
-void reg_on_offer(app_req *r)
-{
-    reg_tx_on_id(r, tx_offer);
-}
+/* An offer is for choosing: only while a plate may be reserved. The step
+ * replies with the offer itself. */
+const reg_step_def reg_step_offer = {REG_EV_RESERVE_PLATE, step_offer, 200};
 
 typedef struct reserve_arg {
-    int64_t id;
     const char *number;
     int from_offer;
 } reserve_arg;
 
-static int tx_reserve(app_req *r, void *p)
+static int step_reserve(app_req *r, reg_step *s)
 {
-    reserve_arg *v = p;
-    reg_app a = {0};
+    const reserve_arg *v = s->arg;
+    const char *why = NULL, *prefix = s->a.plate_prefix;
     char state[16];
     bool found = false;
-    const char *from, *why = NULL, *prefix;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_load(r, v->id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_RESERVE_PLATE, &from, &to) != 0)
-        goto done;
-    if (check_cooling_off(r, a.citizen_id) != 0)
-        goto done;
-    prefix = a.plate_prefix;
+    if (check_cooling_off(r, s->a.citizen_id) != 0)
+        return -1;
     if (v->from_offer) {
-        if (reg_sql_offer_has(r->db, v->id, v->number, &found) != 0)
-            goto done;
+        if (reg_sql_offer_has(r->db, s->id, v->number, &found) != 0)
+            return -1;
         if (!found) {
-            app_problem(r, 422, "not_offered", "Number not offered",
-                        "Choose one of the numbers of the current offer.", "number");
-            goto done;
+            app_fail(r, "not_offered", NULL, "number");
+            return -1;
         }
-    } else if (registration_plate_number_check(v->number,
-                                               (int)registration_conf.max_letters,
+    } else if (registration_plate_number_check(v->number, (int)registration_conf.max_letters,
                                                &why) != 0) {
-        app_problem(r, 422, why, "Invalid plate number", NULL, "number");
-        goto done;
+        app_fail(r, why, NULL, "number");
+        return -1;
     }
-    if (reg_sql_plate_reserve(r->db, prefix, v->number, v->id,
-                              registration_conf.reservation_days, &affected) != 0)
-        goto done;
+    if (reg_sql_plate_reserve(r->db, prefix, v->number, s->id, registration_conf.reservation_days,
+                              &affected) != 0)
+        return -1;
     if (affected != 1) {
         /* Someone else got it first (or it is not in the pool): choose again. */
         if (reg_sql_plate_state(r->db, prefix, v->number, state, &found) != 0)
-            goto done;
-        app_problem_ext(r, 409, "plate_unavailable", "Number not available",
-                        "This number is taken or not issued; choose another.", "number",
-                        json_pack("{s:s}", "plate_state", found ? state : "absent"));
-        goto done;
+            return -1;
+        app_fail_ext(r, "plate_unavailable", NULL, "number",
+                     json_pack("{s:s}", "plate_state", found ? state : "absent"));
+        return -1;
     }
-    if (reg_sql_app_set_plate(r->db, v->id, from, v->number, &affected) != 0 ||
-        reg_affected(r, affected, from) != 0 || reg_sql_offer_clear(r->db, v->id) != 0)
-        goto done;
-    if (reg_audit(r, "registration.plate_reserve", v->id,
-                  json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
-                            v->from_offer ? "offer" : "custom")) != 0)
-        goto done;
-    /* prefix pointed into a: the audit above was its last use. */
-    reg_app_clear(&a);
-    if (reg_sql_app_get(r->db, v->id, 0, &a, NULL) != 0)
-        goto done;
-    app_reply_json(r, 200, reg_app_json(r, &a));
-    rc = 0;
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (reg_sql_app_set_plate(r->db, s->id, s->from, v->number, &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0 || reg_sql_offer_clear(r->db, s->id) != 0)
+        return -1;
+    return reg_audit(r, "registration.plate_reserve", s->id,
+                     json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
+                               v->from_offer ? "offer" : "custom"));
 }
 
 void reg_on_reserve(app_req *r)
 {
-    static const app_jfield fields[] = {{"number", JF_STRING, true, 16},
-                                        {"source", JF_STRING, true, 8}};
-    reserve_arg v;
-    const char *source;
+    static const reg_step_def step = {REG_EV_RESERVE_PLATE, step_reserve, 200};
+    const char *source = app_json_str(r, "source"); /* checked: offer or custom */
+    reserve_arg v = {app_json_str(r, "number"), strcmp(source, "offer") == 0};
 
-    if ((v.id = reg_param_id(r, 0)) < 0 || app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
-    v.number = app_json_str(r, "number");
-    source = app_json_str(r, "source");
-    if (strcmp(source, "offer") != 0 && strcmp(source, "custom") != 0) {
-        app_problem(r, 422, "source_unknown", "Unknown source", "source is offer or custom.",
-                    "source");
-        return;
-    }
-    v.from_offer = strcmp(source, "offer") == 0;
     if (!selection_enabled(source)) {
-        app_problem(r, 409, "selection_disabled", "This way of choosing is switched off", NULL,
-                    "source");
+        app_fail(r, "selection_disabled", NULL, "source");
         return;
     }
-    app_tx(r, tx_reserve, &v);
+    reg_run_step(r, &step, &v);
 }
 
-static int tx_release(app_req *r, void *p)
+static int step_release(app_req *r, reg_step *s)
 {
-    int64_t id = *(int64_t *)p;
-    reg_app a = {0};
-    const char *from;
-    registration_state to;
     uint64_t affected = 0;
-    int rc = -1;
 
-    if (reg_app_load(r, id, 1, &a) != 0)
-        goto done;
-    if (reg_check(r, &a, REG_EV_RELEASE_PLATE, &from, &to) != 0)
-        goto done;
-    if (reg_release_holdings(r->db, id) != 0 ||
-        reg_sql_app_drop_plate(r->db, id, from, registration_state_name(to), &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
-        goto done;
-    if (reg_audit(r, "registration.plate_release", id,
-                  json_pack("{s:s}", "number", a.plate_number)) != 0)
-        goto done;
-    if (reg_hoarding_note(r->db, r, a.citizen_id, "cancel", id) != 0)
-        goto done;
-    reg_app_clear(&a);
-    if (reg_sql_app_get(r->db, id, 0, &a, NULL) != 0)
-        goto done;
-    app_reply_json(r, 200, reg_app_json(r, &a));
-    rc = 0;
-done:
-    reg_app_clear(&a);
-    return rc;
+    if (reg_release_holdings(r->db, s->id) != 0 ||
+        reg_sql_app_drop_plate(r->db, s->id, s->from, registration_state_name(s->to), &affected) != 0 ||
+        reg_affected(r, affected, s->from) != 0 ||
+        reg_audit(r, "registration.plate_release", s->id,
+                  json_pack("{s:s}", "number", s->a.plate_number)) != 0)
+        return -1;
+    return reg_hoarding_note(r->db, r, s->a.citizen_id, "cancel", s->id);
 }
 
-void reg_on_release(app_req *r)
-{
-    reg_tx_on_id(r, tx_release);
-}
+const reg_step_def reg_step_release = {REG_EV_RELEASE_PLATE, step_release, 200};

@@ -166,11 +166,7 @@ static const char SQL_APP_LIST_CITIZEN[] =
 
 int reg_sql_app_list_citizen(db_conn *c, int64_t citizen_id, reg_app **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_APP_LIST_CITIZEN, DBP(DB_I64(citizen_id)), &APP_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_APP_LIST_CITIZEN, DBP(DB_I64(citizen_id)), &APP_ROW, rows, n);
 }
 
 static const char SQL_APP_LIST_DEALER[] =
@@ -179,11 +175,7 @@ static const char SQL_APP_LIST_DEALER[] =
 
 int reg_sql_app_list_dealer(db_conn *c, int64_t outlet_id, reg_app **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_APP_LIST_DEALER, DBP(DB_I64(outlet_id)), &APP_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_APP_LIST_DEALER, DBP(DB_I64(outlet_id)), &APP_ROW, rows, n);
 }
 
 static const char SQL_APP_LIST_STATE[] =
@@ -192,11 +184,7 @@ static const char SQL_APP_LIST_STATE[] =
 
 int reg_sql_app_list_state(db_conn *c, const char *state, reg_app **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_APP_LIST_STATE, DBP(DB_STR(state)), &APP_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_APP_LIST_STATE, DBP(DB_STR(state)), &APP_ROW, rows, n);
 }
 
 static const char SQL_APP_SET_STATE[] =
@@ -431,11 +419,7 @@ static const db_row_spec PLATE_COUNT_ROW = DB_ROW_SPEC(reg_plate_count, PLATE_CO
 
 int reg_sql_plate_counts(db_conn *c, const char *prefix, reg_plate_count **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_PLATE_COUNTS, DBP(DB_STR(prefix)), &PLATE_COUNT_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_PLATE_COUNTS, DBP(DB_STR(prefix)), &PLATE_COUNT_ROW, rows, n);
 }
 
 static const char SQL_PLATE_RANDOM_FREE[] =
@@ -447,12 +431,8 @@ static const db_row_spec PLATE_NUMBER_ROW = DB_ROW_SPEC(reg_plate_number, PLATE_
 int reg_sql_plate_random_free(db_conn *c, const char *prefix, int64_t n,
                               reg_plate_number **rows, int *nrows)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_PLATE_RANDOM_FREE, DBP(DB_STR(prefix), DB_I64(n)),
-                          &PLATE_NUMBER_ROW, &all, nrows);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_PLATE_RANDOM_FREE, DBP(DB_STR(prefix), DB_I64(n)),
+                           &PLATE_NUMBER_ROW, rows, nrows);
 }
 
 /* The race for one number is decided here: the first committed UPDATE
@@ -507,11 +487,7 @@ static const db_row_spec LAPSED_ROW = DB_ROW_SPEC(reg_lapsed, LAPSED_COLS);
 
 int reg_sql_plate_expired(db_conn *c, int64_t limit, reg_lapsed **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_PLATE_EXPIRED, DBP(DB_I64(limit)), &LAPSED_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_PLATE_EXPIRED, DBP(DB_I64(limit)), &LAPSED_ROW, rows, n);
 }
 
 /* ---- offers ---- */
@@ -548,11 +524,7 @@ static const db_row_spec OFFER_ROW = DB_ROW_SPEC(reg_offer, OFFER_COLS);
 
 int reg_sql_offer_current(db_conn *c, int64_t app_id, reg_offer **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_OFFER_CURRENT, DBP(DB_I64(app_id)), &OFFER_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_OFFER_CURRENT, DBP(DB_I64(app_id)), &OFFER_ROW, rows, n);
 }
 
 static const char SQL_OFFER_HAS[] =
@@ -669,11 +641,7 @@ static const db_row_spec STATION_ROW = DB_ROW_SPEC(reg_station, STATION_COLS);
 
 int reg_sql_stations(db_conn *c, reg_station **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_STATIONS, DBP0, &STATION_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_STATIONS, DBP0, &STATION_ROW, rows, n);
 }
 
 void reg_station_array_free(reg_station *rows, int n)
@@ -732,12 +700,8 @@ static const char SQL_SLOTS_BETWEEN[] =
 int reg_sql_slots_between(db_conn *c, int64_t outlet_id, int64_t from, int64_t to,
                           reg_slot **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_SLOTS_BETWEEN, DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to)),
-                          &SLOT_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_SLOTS_BETWEEN, DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to)),
+                           &SLOT_ROW, rows, n);
 }
 
 static const char SQL_SLOT_GET[] = SLOT_SELECT "WHERE id = ?";
@@ -834,11 +798,7 @@ static const db_row_spec NO_SHOW_ROW = DB_ROW_SPEC(reg_no_show, NO_SHOW_COLS);
 
 int reg_sql_appt_no_show_due(db_conn *c, int64_t limit, reg_no_show **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_APPT_NO_SHOW_DUE, DBP(DB_I64(limit)), &NO_SHOW_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_APPT_NO_SHOW_DUE, DBP(DB_I64(limit)), &NO_SHOW_ROW, rows, n);
 }
 
 static const char SQL_NO_SHOW_COUNT[] =
@@ -889,14 +849,10 @@ static const db_row_spec STATION_APPT_ROW = DB_ROW_SPEC(reg_station_appt, STATIO
 int reg_sql_station_appointments(db_conn *c, int64_t outlet_id, int64_t from, int64_t to,
                                  const char *state, reg_station_appt **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_STATION_APPOINTMENTS,
-                          DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to), DB_STR(state),
-                              DB_STR(state)),
-                          &STATION_APPT_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_STATION_APPOINTMENTS,
+                           DBP(DB_I64(outlet_id), DB_I64(from), DB_I64(to), DB_STR(state),
+                               DB_STR(state)),
+                           &STATION_APPT_ROW, rows, n);
 }
 
 void reg_station_appt_array_free(reg_station_appt *rows, int n)
@@ -1047,11 +1003,7 @@ static const char SQL_MAIL_LIST[] =
 
 int reg_sql_mail_list(db_conn *c, const char *state, reg_mail **rows, int *n)
 {
-    void *all = NULL;
-    int rc = db_query_all(c, SQL_MAIL_LIST, DBP(DB_STR(state)), &MAIL_ROW, &all, n);
-
-    *rows = all;
-    return rc;
+    DB_RETURN_ALL(c, SQL_MAIL_LIST, DBP(DB_STR(state)), &MAIL_ROW, rows, n);
 }
 
 static const char SQL_MAIL_GET[] = "SELECT " MAIL_COLS "FROM mailing_orders WHERE id = ?";

@@ -1455,3 +1455,95 @@ describe('one naming convention: snake_case in and out (issue 10, item 16)', () 
     assert.deepEqual([...new Set(bad)].slice(0, 20), []);
   });
 });
+
+describe('declared inputs (issue 11): one way to read ids, values refused before the handler runs', () => {
+  test('a path id is digits only: "+5", "-5", "0", "5x" and an overflow are unknown ids (404)', async () => {
+    const app = await createApp(id.citizens[0], {}, false);
+    const day = shanghaiDay(1);
+    for (const bad of ['+5', '-5', '0', '5x', '99999999999999999999', `+${app.id}`]) {
+      for (const [m, p, json] of [
+        ['GET', `/v1/registrations/${bad}`],
+        ['POST', `/v1/registrations/${bad}/submit`],
+        ['PATCH', `/v1/registrations/${bad}`, { brand: 'x' }],
+        ['POST', `/v1/registrations/${bad}/plate`, { number: 'A0000', source: 'custom' }],
+      ]) {
+        const r = await api(m, p, { headers: cit(id.citizens[0]), json });
+        assert.equal(r.status, 404, `${m} ${p}: ${r.text}`);
+        assert.equal(r.json.code, 'not_found', `${m} ${p}`);
+      }
+      let r = await request(`${base}/v1/stations/${bad}/slots?date=${day}`, { headers: cit(id.citizens[0]) });
+      assert.equal(r.status, 404, `slots ${bad}: ${r.text}`);
+      r = await partner('post', 'POST', `/v1/mailing-orders/${bad}/dispatch`, { tracking_no: 'EMS1' });
+      assert.equal(r.status, 404, `dispatch ${bad}: ${r.text}`);
+    }
+    // leading zeros are the same number
+    const r = await api('GET', `/v1/registrations/00${app.id}`, { headers: cit(id.citizens[0]), idem: false });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.id, app.id);
+  });
+
+  test('declared body fields answer their codes', async () => {
+    const c = id.citizens[0];
+    const app = await createApp(c, {}, false);
+    let r = await api('POST', `/v1/registrations/${app.id}/plate`, { headers: cit(c), json: { number: 'A0000', source: 'lottery' } });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.code, 'source_unknown');
+    assert.equal(r.json.field, 'source');
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { id_number: id.citizens[1].idNumber } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.code, 'unknown_field');
+    assert.equal(r.json.field, 'id_number');
+    r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { materials: Array.from({ length: 33 }, (_, i) => `m${i}`) } });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.code, 'materials_format');
+    r = await partner('station', 'POST', `/v1/registrations/${app.id}/inspection`, { result: 'maybe' });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.code, 'result_unknown');
+    r = await partner('station', 'POST', `/v1/registrations/${app.id}/inspection`, {
+      result: 'fail', reasons: Array.from({ length: 21 }, (_, i) => `reason ${i}`),
+    });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.code, 'reasons_format');
+    for (const capacity of [0, 10001]) {
+      r = await api('POST', `/v1/stations/${id.outlets.station}/slots`, {
+        headers: await op('inspector'), idem: false, json: { start: isoIn(86400), end: isoIn(90000), capacity },
+      });
+      assert.equal(r.status, 422, r.text);
+      assert.equal(r.json.code, 'capacity_range');
+      assert.equal(r.json.field, 'capacity');
+    }
+    r = await api('POST', '/v1/plates/pool', { headers: await op('admin'), idem: false, json: { prefix: PREFIX, numbers: [] } });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.code, 'numbers_count');
+    for (const [change, code, field] of [
+      [{ policy_no: 'P 1' }, 'policy_no_format', 'policy_no'],
+      [{ policy_no: '' }, 'policy_no_format', 'policy_no'],
+      [{ kind: 'comprehensive' }, 'policy_kind_unknown', 'kind'],
+      [{ valid_from: '2024-02-30' }, 'date_format', 'valid_from'],
+      [{ valid_until: 'soon' }, 'date_format', 'valid_until'],
+    ]) {
+      r = await partner('insurer', 'POST', '/v1/insurance-policies', {
+        vin: app.vin, policy_no: 'P1', valid_from: shanghaiDay(), valid_until: shanghaiDay(300), ...change,
+      });
+      assert.equal(r.status, 422, `${JSON.stringify(change)}: ${r.text}`);
+      assert.equal(r.json.code, code);
+      assert.equal(r.json.field, field);
+    }
+  });
+
+  test('declared query keys answer 400 bad_query', async () => {
+    let r = await request(`${server.httpsUrl}/v1/mailing-orders?state=lost`, { ...id.partnerTls('post') });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.code, 'bad_query');
+    assert.equal(r.json.field, 'state');
+    r = await api('GET', '/v1/plates/pool', { headers: await op('admin'), idem: false });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.code, 'bad_query');
+    r = await api('GET', `/v1/plates/pool?prefix=${encodeURIComponent('XA')}`, { headers: await op('admin'), idem: false });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.code, 'bad_query');
+    r = await request(`${base}/v1/stations/${id.outlets.station}/slots?date=2024-13-01`, { headers: cit(id.citizens[0]) });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.field, 'date');
+  });
+});
