@@ -262,8 +262,10 @@ bool app_json_bool(const app_req *r, const char *name, bool dflt);
 
 /* A module's problems: code -> status, title and optional default detail.
  * Declared once in the module descriptor (.errors), answered with
- * app_fail. modules_check refuses a code listed twice (in any modules)
- * with another status or title. */
+ * app_fail, which looks in the route's own module first, then in every
+ * module (core's `internal`). modules_check refuses a code listed twice in
+ * one module with another status or title; two modules may differ (a 422
+ * application check here, a 400 field check there). */
 typedef struct app_error {
     const char *code;    /* snake_case, stable */
     int status;          /* 400..599 */

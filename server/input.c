@@ -123,10 +123,31 @@ const app_error *input_error_in(const app_module *const *mods, int n, const char
     return NULL;
 }
 
+/* The problem code names for a request of route rt: its own module's entry
+ * first (two modules may give one code different statuses: registration's
+ * 422 vehicle_type_unknown is an application check, violations' 400 a field
+ * check), else the first module listing it (core's `internal`, or a code a
+ * module answers for another's public function). */
+static const app_module *module_of(const app_route *rt)
+{
+    for (int i = 0; rt && i < modules_count; i++)
+        for (int j = 0; j < modules_all[i]->nroutes; j++)
+            if (&modules_all[i]->routes[j] == rt)
+                return modules_all[i];
+    return NULL;
+}
+
+static const app_error *error_for(const app_route *rt, const char *code)
+{
+    const app_module *m = module_of(rt);
+    const app_error *e = m ? input_error_in(&m, 1, code) : NULL;
+    return e ? e : input_error_in(modules_all, modules_count, code);
+}
+
 void app_fail_ext(app_req *r, const char *code, const char *detail, const char *field,
                   json_t *extra)
 {
-    const app_error *e = code ? input_error_in(modules_all, modules_count, code) : NULL;
+    const app_error *e = code ? error_for(r->route, code) : NULL;
     if (e == NULL) {
         app_log(LOG_ERROR, "app", "request_id=%s msg=\"app_fail with a code no error table lists\" "
                 "code=%s", r->request_id, code ? code : "(null)");
@@ -156,7 +177,7 @@ static int bad_value(app_req *r, const app_jfield *f, const char *generated, boo
         app_problem(r, 400, code, "Invalid value", f->detail ? f->detail : generated, field);
         return -1;
     }
-    e = input_error_in(modules_all, modules_count, f->code);
+    e = error_for(r->route, f->code);
     app_problem(r, e ? e->status : 400, f->code, e ? e->title : "Invalid value",
                 f->detail ? f->detail : (e && e->detail) ? e->detail : generated, field);
     return -1;
@@ -500,19 +521,17 @@ int input_check_modules(const app_module *const *mods, int n, char *err, size_t 
                          "status and a title", m->name, e->code ? e->code : "(null)");
                 return -1;
             }
-            /* the same code twice (here or in an earlier module) must mean
-             * the same problem */
-            for (int k = 0; k <= i; k++)
-                for (int l = 0; l < (k == i ? j : mods[k]->nerrors); l++) {
-                    const app_error *o = &mods[k]->errors[l];
-                    if (strcmp(o->code, e->code) == 0 &&
-                        (o->status != e->status || strcmp(o->title, e->title) != 0)) {
-                        snprintf(err, errlen, "module %s: error '%s' (%d %s) differs from module "
-                                 "%s's (%d %s)", m->name, e->code, e->status, e->title,
-                                 mods[k]->name, o->status, o->title);
-                        return -1;
-                    }
+            /* the same code twice in one module must mean the same problem
+             * (modules may differ: app_fail looks in the route's own first) */
+            for (int l = 0; l < j; l++) {
+                const app_error *o = &m->errors[l];
+                if (strcmp(o->code, e->code) == 0 &&
+                    (o->status != e->status || strcmp(o->title, e->title) != 0)) {
+                    snprintf(err, errlen, "module %s: error '%s' listed twice: %d %s and %d %s",
+                             m->name, e->code, o->status, o->title, e->status, e->title);
+                    return -1;
                 }
+            }
         }
     }
     for (int i = 0; i < n; i++) {

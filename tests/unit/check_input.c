@@ -229,6 +229,29 @@ START_TEST(body_fields_are_checked_by_type_range_pattern_and_choice)
 }
 END_TEST
 
+/* Two modules may give one code different statuses; a route answers its
+ * own module's. */
+START_TEST(app_fail_prefers_the_route_modules_entry)
+{
+    static const struct {
+        const char *module;
+        int status;
+    } want[] = {{"registration", 422}, {"violations", 400}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const app_module *m = NULL;
+        app_req *r = req_new();
+        for (int k = 0; k < modules_count; k++)
+            if (strcmp(modules_all[k]->name, want[i].module) == 0)
+                m = modules_all[k];
+        ck_assert_ptr_nonnull(m);
+        r->route = &m->routes[0];
+        app_fail(r, "vehicle_type_unknown", NULL, NULL);
+        ck_assert_int_eq(r->status, want[i].status);
+        req_free(r);
+    }
+}
+END_TEST
+
 START_TEST(app_fail_answers_from_the_table_and_500_for_unknown_codes)
 {
     app_req *r = req_new();
@@ -315,6 +338,7 @@ Suite *input_suite(void)
                       query_keys_are_checked_by_type,
                       body_fields_are_checked_by_type_range_pattern_and_choice,
                       app_fail_answers_from_the_table_and_500_for_unknown_codes,
+                      app_fail_prefers_the_route_modules_entry,
                       error_tables_and_declarations_are_checked_at_start_up));
     tcase_add_checked_fixture(tc, setup, teardown);
     return s;
