@@ -127,6 +127,17 @@ int db_query_one(db_conn *c, const char *sql, const db_val *params, int nparams,
  * frees with db_row_array_free. On -1 *rows is NULL and *nrows 0. */
 int db_query_all(db_conn *c, const char *sql, const db_val *params, int nparams,
                  const db_row_spec *spec, void **rows, int *nrows);
+/* The body of a typed list wrapper in a *_sql.c: db_query_all into a
+ * typed array pointer (T **rows) and return its result, e.g.
+ *   int cases_sql_events(db_conn *c, int64_t id, cases_event_row **rows, int *n)
+ *   { DB_RETURN_QUERY_ALL(c, SQL_EVENTS, DBP(DB_I64(id)), &EVENT_ROW, rows, n); } */
+#define DB_RETURN_QUERY_ALL(c, sql, params, spec, rows, n)                            \
+    do {                                                                             \
+        void *all_ = NULL;                                                           \
+        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n));              \
+        *(rows) = all_;                                                              \
+        return rc_;                                                                  \
+    } while (0)
 
 /* Frees the strings and blobs one row owns and sets them to NULL (and blob
  * lengths to 0); leaves the other fields. Accepts NULL. */
