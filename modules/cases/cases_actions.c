@@ -155,12 +155,25 @@ static bool json_has(const json_t *a, const json_t *v)
 }
 
 /* Operators act for their own outlet; cases filed online (no outlet) are
- * handled by any back office; supervisors may act on every case. */
-static bool operator_may_act(const app_principal *who, int64_t case_outlet)
+ * handled by any back office; supervisors may act on every case. 0, or -1
+ * refused other_outlet. */
+static int operator_may_act(const app_principal *who, int64_t case_outlet, cases_refusal *f)
 {
-    if (who->roles & ROLE_SUPERVISOR)
-        return true;
-    return case_outlet == 0 || case_outlet == who->outlet_id;
+    if ((who->roles & ROLE_SUPERVISOR) || case_outlet == 0 || case_outlet == who->outlet_id)
+        return 0;
+    return refuse_at(f, "other_outlet", NULL, NULL);
+}
+
+/* Locks case id and reads it (decisions are taken on the locked row: the
+ * caller's snapshot may predate a concurrent change). 0, or -1 refused
+ * case_not_found or a database error. */
+static int lock_case(db_conn *c, int64_t id, cases_locked *lk, cases_refusal *f)
+{
+    bool found = false;
+
+    if (cases_sql_lock_case(c, id, lk, &found) != 0)
+        return -1;
+    return found ? 0 : refuse_at(f, "case_not_found", NULL, NULL);
 }
 
 /* ---- check-ins (trips) -------------------------------------------------------- */
@@ -179,12 +192,8 @@ int cases_check_in(db_conn *c, const app_principal *who, const cases_case *k, co
     memset(f, 0, sizeof *f);
     /* Decide on the locked row: the caller's snapshot read may predate a
      * concurrent cancellation, check-in or outlet assignment. */
-    if (cases_sql_lock_case(c, k->id, &lk, &found) != 0)
+    if (lock_case(c, k->id, &lk, f) != 0)
         goto done;
-    if (!found) {
-        rc = refuse_at(f, "case_not_found", NULL, NULL);
-        goto done;
-    }
     if (catalog_version_get(c, lk.catalog_version_id, &item, &found) != 0)
         goto done;
     if (!found) {
@@ -278,19 +287,15 @@ static int settle_missing(db_conn *c, const app_principal *who, const catalog_re
     json_t *missing = NULL, *left = NULL, *can = NULL, *all = NULL, *v;
     cases_locked lk = {0};
     char *commit = NULL, *all_s = NULL;
-    bool key = false, can_commit = false, found = false;
+    bool key = false, can_commit = false;
     size_t i;
     int rc = -1;
 
     *committed = false;
     if (check_materials(item, given, "commitment", true, &commit, f) != 0)
         return -1;
-    if (cases_sql_lock_case(c, id, &lk, &found) != 0)
+    if (lock_case(c, id, &lk, f) != 0)
         goto done;
-    if (!found) {
-        refuse_at(f, "case_not_found", NULL, NULL);
-        goto done;
-    }
     if (!cases_supply_open(lk.supply_state)) {
         if (commit) {
             refuse_at(f, "nothing_missing", "This case has no materials outstanding to commit to.",
@@ -358,10 +363,8 @@ int cases_transition(db_conn *c, const app_principal *who, const cases_case *k,
 
     *committed = false;
     memset(f, 0, sizeof *f);
-    if (!operator_may_act(who, k->outlet_id)) {
-        rc = refuse_at(f, "other_outlet", NULL, NULL);
+    if (operator_may_act(who, k->outlet_id, f) != 0)
         goto done;
-    }
     if ((in->missing && !accepting) || (in->commitment && !accepting && !completing)) {
         rc = refuse_at(f, "materials_only_on_accept", NULL, "to");
         goto done;
@@ -411,25 +414,18 @@ int cases_supply(db_conn *c, const app_principal *who, const cases_case *k, cons
     cases_locked lk = {0};
     json_t *missing = NULL, *v;
     char *left_s = NULL;
-    bool found = false;
     size_t i;
     int rc = -1;
 
     *left = NULL;
     memset(f, 0, sizeof *f);
-    if (!operator_may_act(who, k->outlet_id)) {
-        rc = refuse_at(f, "other_outlet", NULL, NULL);
+    if (operator_may_act(who, k->outlet_id, f) != 0)
         goto done;
-    }
     /* Read-modify-write of the missing list: read it from the locked row
      * (the latest committed value), never from the caller's snapshot, or two
      * concurrent supplements would each drop only their own material. */
-    if (cases_sql_lock_case(c, k->id, &lk, &found) != 0)
+    if (lock_case(c, k->id, &lk, f) != 0)
         goto done;
-    if (!found) {
-        rc = refuse_at(f, "case_not_found", NULL, NULL);
-        goto done;
-    }
     /* Materials of a cancelled, rejected or completed case are no longer
      * awaited: decided on the locked row, like the other state checks. */
     if (!cases_state_open(lk.state)) {
