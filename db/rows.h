@@ -128,7 +128,6 @@ int db_query_one(db_conn *c, const char *sql, const db_val *params, int nparams,
  * frees with db_row_array_free. On -1 *rows is NULL and *nrows 0. */
 int db_query_all(db_conn *c, const char *sql, const db_val *params, int nparams,
                  const db_row_spec *spec, void **rows, int *nrows);
-
 /* Frees the strings and blobs one row owns and sets them to NULL (and blob
  * lengths to 0); leaves the other fields. Accepts NULL. */
 void db_row_clear(const db_row_spec *spec, void *row);

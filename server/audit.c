@@ -260,6 +260,27 @@ int audit_write_owned(app_req *r, const char *action, const char *target_type,
     return rc;
 }
 
+int audit_write_sys_id(db_conn *c, const app_principal *who, const char *request_id,
+                       const char *peer, const char *action, const char *target_type, int64_t id,
+                       const char *outcome, json_t *detail)
+{
+    char ids[24];
+    int rc;
+
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    rc = audit_write_sys(c, who, request_id, peer, action, target_type, id ? ids : NULL, outcome,
+                         detail);
+    json_decref(detail);
+    return rc;
+}
+
+int audit_write_id(app_req *r, const char *action, const char *target_type, int64_t id,
+                   const char *outcome, json_t *detail)
+{
+    return audit_write_sys_id(r->db, &r->who, r->request_id, r->peer, action, target_type, id,
+                              outcome, detail);
+}
+
 typedef struct denied_arg {
     app_req *r;
     const char *perm;

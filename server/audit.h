@@ -39,6 +39,15 @@ int audit_write(app_req *r, const char *action, const char *target_type, const c
  * straight in); outcome "ok". */
 int audit_write_owned(app_req *r, const char *action, const char *target_type,
                       const char *target_id, json_t *detail);
+/* The one form for a numeric target (modules no longer wrap audit_write
+ * each in their own helper): target_id is id in decimal, or NULL when id
+ * is 0; takes ownership of detail (json_pack(...) straight in, may be
+ * NULL). audit_write_sys_id is the same for jobs and CLI commands. */
+int audit_write_id(app_req *r, const char *action, const char *target_type, int64_t id,
+                   const char *outcome, json_t *detail);
+int audit_write_sys_id(db_conn *c, const app_principal *who, const char *request_id,
+                       const char *peer, const char *action, const char *target_type, int64_t id,
+                       const char *outcome, json_t *detail);
 /* Same for jobs and CLI commands (principal may be NULL = system). */
 int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id,
                     const char *peer, const char *action, const char *target_type,

@@ -1,21 +1,17 @@
 /* cases_http.c - case endpoints: the applicant's cases, the public progress
- * query, check-ins (trips), operators' state changes, ratings and
- * rectification answers, alerts. Handlers are thin: parse, check, call the
- * logic in cases.c / cases_sql.c inside app_tx, reply. */
-#include <stdio.h>
-#include <stdlib.h>
+ * query, check-ins (trips), operators' state changes, supplements, ratings
+ * and rectification answers, alerts. Handlers are thin: the inputs are
+ * checked by the route's declaration (cases_module.c); a handler loads the
+ * case, calls the business function (cases_actions.c) inside app_tx,
+ * translates its refusal, writes the audit record and replies. */
 #include <string.h>
-#include <time.h>
 
-#include "modules/cases/cases.h"
 #include "modules/cases/cases_http.h"
 #include "modules/cases/cases_internal.h"
 #include "modules/cases/cases_rules.h"
 #include "modules/cases/cases_sql.h"
-#include "modules/catalog/catalog.h"
 #include "server/audit.h"
 #include "server/crypto.h"
-#include "server/date.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -29,22 +25,15 @@ static json_t *id_or_null(bool has, int64_t id)
     return has ? json_integer(id) : json_null();
 }
 
-static json_t *json_text_or_empty(const char *s)
+/* Answers a business function's refusal (the extra members move to the
+ * answer); a database error (no code) is left for app_tx. */
+static void refused(app_req *r, cases_refusal *f)
 {
-    json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-    return v ? v : json_array();
-}
-
-static void actor_of(const app_req *r, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", r->who.name[0] ? r->who.name : "system");
-}
-
-/* A problem from the error table; -1, for "return fail(...)". */
-static int fail(app_req *r, const char *code, const char *detail, const char *field)
-{
-    app_fail(r, code, detail, field);
-    return -1;
+    if (f->code)
+        app_fail_ext(r, f->code, f->detail, f->field, f->extra);
+    else
+        json_decref(f->extra);
+    f->extra = NULL;
 }
 
 /* Loads a case by number (path parameter 0, its shape checked by the
@@ -61,7 +50,8 @@ static int load_case(app_req *r, cases_case *k)
     }
     if (!found || (r->who.kind == CALLER_CITIZEN && k->applicant_id != r->who.id)) {
         cases_case_clear(k);
-        return fail(r, "case_not_found", NULL, NULL);
+        app_fail(r, "case_not_found", NULL, NULL);
+        return -1;
     }
     return 0;
 }
@@ -112,10 +102,10 @@ static json_t *case_json(const cases_case *k, bool details)
     if (!details)
         return o;
     json_object_set_new(o, "query_code", json_string(k->query_code));
-    json_object_set_new(o, "missing_materials", json_text_or_empty(k->missing_materials));
+    json_object_set_new(o, "missing_materials", cases_json_list(k->missing_materials));
     json_object_set_new(o, "supply_due", str_if(k->has_supply_due, k->supply_due));
     json_object_set_new(o, "supply_state", json_string(k->supply_state));
-    json_object_set_new(o, "commitment_materials", json_text_or_empty(k->commitment_materials));
+    json_object_set_new(o, "commitment_materials", cases_json_list(k->commitment_materials));
     return o;
 }
 
@@ -262,98 +252,47 @@ void cases_on_progress(app_req *r)
 /* ---- POST /v1/cases/{number}/trips ----------------------------------------- */
 
 /* A refused check-in: the answer, and its audit record (committed alone). */
-static int trip_refused(app_req *r, const char *why, const char *number, const char *state)
+static int trip_refused(app_req *r, cases_refusal *f, const char *number)
 {
-    json_t *ad;
-    int rc;
+    json_t *ad = json_pack("{sssI}", "reason", f->code, "outlet_id", (json_int_t)r->who.outlet_id);
+    int rc = audit_write(r, "cases.trip", "case", number, "refused", ad);
 
-    app_fail_ext(r, why, NULL, NULL,
-                 strcmp(why, "case_closed") == 0 ? json_pack("{ss}", "state", state) : NULL);
-    ad = json_pack("{sssI}", "reason", why, "outlet_id", (json_int_t)r->who.outlet_id);
-    rc = audit_write(r, "cases.trip", "case", number, "refused", ad);
     json_decref(ad);
+    refused(r, f);
     return rc;
 }
 
 static int tx_trip(app_req *r, void *arg)
 {
-    const char *code = app_json_str(r, "query_code"); /* the applicant's, NULL if not given */
-    const char *channel = cases_caller_channel(&r->who), *why, *qc;
     cases_case k;
-    cases_locked lk = {0};
-    catalog_ref item = {0};
-    bool found = false, counted = false, assigned = false;
-    char day_s[DATE_STR_SIZE];
-    cases_trip_in in;
-    int64_t id, trips;
+    cases_trip_out t;
+    cases_refusal f = {0};
     int rc = -1;
+    (void)arg;
 
     if (load_case(r, &k) != 0)
         return -1;
-    id = k.id;
-    /* Decide on the locked row: the snapshot read above may predate a
-     * concurrent cancellation, check-in or outlet assignment. */
-    if (cases_sql_lock_case(r->db, id, &lk, &found) != 0)
-        goto done;
-    if (!found) {
-        fail(r, "case_not_found", NULL, NULL);
+    if (cases_check_in(r->db, &r->who, &k, app_json_str(r, "query_code"), &t, &f) != 0) {
+        if (f.recorded)
+            rc = trip_refused(r, &f, k.number);
+        else
+            refused(r, &f);
         goto done;
     }
-    if (catalog_version_get(r->db, lk.catalog_version_id, &item, &found) != 0)
-        goto done;
-    if (!found) {
-        fail(r, "internal", NULL, NULL);
-        goto done;
-    }
-    qc = lk.query_code;
-    memset(&in, 0, sizeof in);
-    in.state = lk.state;
-    in.online_only = cases_online_only(item.channels);
-    in.case_outlet = lk.outlet_id;
-    in.caller_outlet = r->who.outlet_id;
-    in.channel_offered = channel && catalog_channel_offered(item.channels, channel);
-    in.code_given = code != NULL;
-    /* Constant-time, like the progress query: the code is a secret. */
-    in.code_ok = code && qc && crypto_equal(code, strlen(code), qc, strlen(qc));
-    why = cases_trip_refusal(&in);
-    if (why) {
-        rc = trip_refused(r, why, k.number, in.state);
-        goto done;
-    }
-    if (in.case_outlet == 0) {
-        /* The applicant showed the code here: this outlet serves the case
-         * from now on (its visits, transitions and rating). */
-        if (cases_sql_set_outlet(r->db, id, r->who.outlet_id, &assigned) != 0)
-            goto done;
-        if (!assigned) { /* cannot happen under the row lock; kept as a guard */
-            fail(r, "other_outlet", NULL, NULL);
-            goto done;
-        }
-        if (cases_sql_event(r->db, id, "outlet_assigned", NULL, NULL, r->who.name, channel) != 0)
-            goto done;
-    }
-    date_format(date_shanghai_today(time(NULL)), day_s);
-    if (cases_sql_add_trip(r->db, id, r->who.outlet_id,
-                           r->who.kind == CALLER_OPERATOR ? r->who.id : 0,
-                           r->who.kind == CALLER_PARTNER ? r->who.id : 0, day_s, "",
-                           &counted) != 0)
-        goto done;
-    trips = lk.trips + (counted ? 1 : 0);
     if (audit_write_owned(r, "cases.trip", "case", k.number,
                           json_pack("{sIsssbsb}", "outlet_id", (json_int_t)r->who.outlet_id,
-                                    "visit_day", day_s, "counted", counted, "outlet_assigned",
-                                    assigned)) != 0)
+                                    "visit_day", t.visit_day, "counted", t.counted,
+                                    "outlet_assigned", t.assigned)) != 0)
         goto done;
     /* The same visit again (another terminal, a retry without the key) is
      * answered, not counted: 200 instead of 201. */
-    app_reply_json(r, counted ? 201 : 200,
-                   json_pack("{sssIsIsssb}", "number", k.number, "trips",
-                             (json_int_t)trips, "outlet_id", (json_int_t)r->who.outlet_id,
-                             "visit_day", day_s, "counted", counted));
+    app_reply_json(r, t.counted ? 201 : 200,
+                   json_pack("{sssIsIsssb}", "number", k.number, "trips", (json_int_t)t.trips,
+                             "outlet_id", (json_int_t)r->who.outlet_id, "visit_day", t.visit_day,
+                             "counted", t.counted));
     rc = 0;
 done:
-    catalog_ref_clear(&item);
-    cases_locked_clear(&lk);
+    cases_refusal_clear(&f);
     cases_case_clear(&k);
     return rc;
 }
@@ -367,195 +306,27 @@ void cases_on_trip(app_req *r)
 
 /* ---- POST /v1/cases/{number}/transitions ----------------------------------- */
 
-/* Operators act for their own outlet; cases filed online (no outlet) are
- * handled by any back office; supervisors may act on every case. */
-static bool operator_may_act(const app_req *r, int64_t case_outlet)
-{
-    if (r->who.roles & ROLE_SUPERVISOR)
-        return true;
-    return case_outlet == 0 || case_outlet == r->who.outlet_id;
-}
-
-/* Checks a list of material names against the filed catalog version.
- * commitment: names must allow a signed commitment; else they must be
- * non-key. On success *out is the normalised JSON text (malloc'd) or NULL
- * for an empty list. */
-static int check_materials(app_req *r, const catalog_ref *item, const char *field, bool commitment,
-                           char **out)
-{
-    json_t *a = json_object_get(r->json, field), *v;
-    size_t i;
-    bool key = false, can_commit = false;
-
-    *out = NULL;
-    if (a == NULL || json_array_size(a) == 0)
-        return 0;
-    if (commitment ? !item->allow_commitment : !item->allow_missing)
-        return fail(r, commitment ? "commitment_not_allowed" : "missing_not_allowed", NULL, field);
-    json_array_foreach(a, i, v) {
-        const char *name = json_string_value(v);
-        if (name == NULL || !catalog_material_find(item->materials, name, &key, &can_commit))
-            return fail(r, "unknown_material", NULL, field);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(json_string_value(json_array_get(a, j)), name) == 0)
-                return fail(r, "duplicate_material", NULL, field);
-        if (commitment && !can_commit)
-            return fail(r, "commitment_not_allowed",
-                        "This material cannot be replaced by a signed commitment.", field);
-        if (!commitment && key)
-            return fail(r, "key_material_missing", NULL, field);
-    }
-    *out = json_dumps(a, JSON_COMPACT);
-    return 0;
-}
-
-static bool json_has(const json_t *a, const json_t *v)
-{
-    size_t i;
-    json_t *m;
-    json_array_foreach(a, i, m)
-        if (json_equal(m, v))
-            return true;
-    return false;
-}
-
-/* Completion while materials are still awaited: each one must be covered
- * by the applicant's signed commitment, given now in "commitment" (where
- * the item and the material allow one) and recorded; otherwise 409
- * materials_missing lists them. Decided on the locked row. *committed is
- * set when a commitment was recorded. 0 to go on; -1 with a problem set or
- * a database error. */
-static int settle_missing(app_req *r, const catalog_ref *item, int64_t id, bool *committed)
-{
-    json_t *given = json_object_get(r->json, "commitment"), *missing = NULL, *left = NULL;
-    json_t *can = NULL, *all = NULL, *v;
-    cases_locked lk = {0};
-    char *commit = NULL, *all_s = NULL;
-    bool key = false, can_commit = false, found = false;
-    size_t i;
-    int rc = -1;
-
-    *committed = false;
-    if (check_materials(r, item, "commitment", true, &commit) != 0)
-        return -1;
-    if (cases_sql_lock_case(r->db, id, &lk, &found) != 0)
-        goto done;
-    if (!found) {
-        fail(r, "case_not_found", NULL, NULL);
-        goto done;
-    }
-    if (!cases_supply_open(lk.supply_state)) {
-        if (commit) {
-            fail(r, "nothing_missing", "This case has no materials outstanding to commit to.",
-                 "commitment");
-            goto done;
-        }
-        rc = 0;
-        goto done;
-    }
-    missing = json_text_or_empty(lk.missing_materials);
-    json_array_foreach(given, i, v) {
-        if (!json_has(missing, v)) {
-            fail(r, "not_missing", NULL, "commitment");
-            goto done;
-        }
-    }
-    left = json_array();
-    can = json_array();
-    json_array_foreach(missing, i, v) {
-        if (json_has(given, v))
-            continue;
-        json_array_append(left, v);
-        if (item->allow_commitment && json_is_string(v) &&
-            catalog_material_find(item->materials, json_string_value(v), &key, &can_commit) &&
-            can_commit)
-            json_array_append(can, v);
-    }
-    if (json_array_size(left) > 0) {
-        app_fail_ext(r, "materials_missing", NULL, NULL,
-                     json_pack("{sOsO}", "missing", left, "commitment_possible", can));
-        goto done;
-    }
-    /* Everything outstanding is committed to: record it with the commitments
-     * made at acceptance. */
-    all = json_text_or_empty(lk.commitment_materials);
-    json_array_foreach(given, i, v)
-        if (!json_has(all, v))
-            json_array_append(all, v);
-    all_s = json_dumps(all, JSON_COMPACT);
-    if (cases_sql_set_committed(r->db, id, all_s) != 0 ||
-        cases_sql_event(r->db, id, "committed", NULL, NULL, r->who.name, NULL) != 0)
-        goto done;
-    *committed = true;
-    rc = 0;
-done:
-    free(all_s);
-    free(commit);
-    json_decref(all);
-    json_decref(can);
-    json_decref(left);
-    json_decref(missing);
-    cases_locked_clear(&lk);
-    return rc;
-}
-
 static int tx_transition(app_req *r, void *arg)
 {
+    cases_transition_in in = {
+        .to = app_json_str(r, "to"), .reason = app_json_str(r, "reason"),
+        .missing = json_object_get(r->json, "missing"),
+        .commitment = json_object_get(r->json, "commitment"),
+    };
+    cases_refusal f = {0};
     cases_case k;
-    catalog_ref item = {0};
-    bool found = false;
-    const char *to = app_json_str(r, "to"), *reason = app_json_str(r, "reason"), *why = NULL;
-    char *missing = NULL, *commit = NULL;
-    char actor[64], due_s[DATE_STR_SIZE];
-    bool completing = strcmp(to, "completed") == 0, committed = false;
-    int64_t id;
+    bool committed = false;
     int rc = -1;
     (void)arg;
 
     if (load_case(r, &k) != 0)
         return -1;
-    id = k.id;
-    if (!operator_may_act(r, k.outlet_id)) {
-        fail(r, "other_outlet", NULL, NULL);
+    if (cases_transition(r->db, &r->who, &k, &in, &committed, &f) != 0) {
+        refused(r, &f);
         goto done;
-    }
-    if ((json_object_get(r->json, "missing") && strcmp(to, "accepted") != 0) ||
-        (json_object_get(r->json, "commitment") && strcmp(to, "accepted") != 0 && !completing)) {
-        fail(r, "materials_only_on_accept", NULL, "to");
-        goto done;
-    }
-    if (catalog_version_get(r->db, k.catalog_version_id, &item, &found) != 0)
-        goto done;
-    if (!found) {
-        fail(r, "internal", NULL, NULL);
-        goto done;
-    }
-    if (completing) {
-        if (settle_missing(r, &item, id, &committed) != 0)
-            goto done;
-    } else if (check_materials(r, &item, "missing", false, &missing) != 0 ||
-               check_materials(r, &item, "commitment", true, &commit) != 0) {
-        goto done;
-    }
-    actor_of(r, actor, sizeof actor);
-    if (cases_move(r->db, id, to, reason, actor, &why) != 0) {
-        if (why && strcmp(why, "unknown_case") == 0)
-            fail(r, "case_not_found", NULL, NULL);
-        else if (why)
-            fail(r, why, NULL, strcmp(why, "bad_transition") == 0 ? "to" : NULL);
-        goto done;
-    }
-    if (missing || commit) {
-        /* The applicant commits to supply the missing materials within
-         * cases.supply_days working days from today. */
-        int32_t due = cases_add_workdays(cases_calendar_current(), date_shanghai_today(time(NULL)),
-                                         (int)cases_conf.supply_days);
-        date_format(due, due_s);
-        if (cases_sql_set_acceptance(r->db, id, missing, missing ? due_s : NULL, commit) != 0)
-            goto done;
     }
     if (audit_write_owned(r, "cases.transition", "case", k.number,
-                          json_pack("{sssssb}", "from", k.state, "to", to, "committed",
+                          json_pack("{sssssb}", "from", k.state, "to", in.to, "committed",
                                     committed)) != 0)
         goto done;
     cases_case_clear(&k);
@@ -564,9 +335,7 @@ static int tx_transition(app_req *r, void *arg)
     app_reply_json(r, 200, case_json(&k, true));
     rc = 0;
 done:
-    free(missing);
-    free(commit);
-    catalog_ref_clear(&item);
+    cases_refusal_clear(&f);
     cases_case_clear(&k);
     return rc;
 }
@@ -585,83 +354,27 @@ void cases_on_transition(app_req *r)
 static int tx_supplement(app_req *r, void *arg)
 {
     cases_case k;
-    cases_locked lk = {0};
-    json_t *missing = NULL, *left = NULL, *given = json_object_get(r->json, "materials"), *v;
-    char *left_s = NULL;
-    const char *supply_state;
-    bool found = false;
-    size_t i;
+    cases_refusal f = {0};
+    json_t *left = NULL;
+    char supply_state[16];
     int rc = -1;
     (void)arg;
 
     if (load_case(r, &k) != 0)
         return -1;
-    if (!operator_may_act(r, k.outlet_id)) {
-        fail(r, "other_outlet", NULL, NULL);
+    if (cases_supply(r->db, &r->who, &k, json_object_get(r->json, "materials"), &left,
+                     supply_state, &f) != 0) {
+        refused(r, &f);
         goto done;
     }
-    /* Read-modify-write of the missing list: read it from the locked row
-     * (the latest committed value), never from the snapshot above, or two
-     * concurrent supplements would each drop only their own material. */
-    if (cases_sql_lock_case(r->db, k.id, &lk, &found) != 0)
-        goto done;
-    if (!found) {
-        fail(r, "case_not_found", NULL, NULL);
-        goto done;
-    }
-    /* Materials of a cancelled, rejected or completed case are no longer
-     * awaited: decided on the locked row, like the other state checks. */
-    if (!cases_state_open(lk.state)) {
-        app_fail_ext(r, "case_closed", "Materials can only be supplied while the case is open.",
-                     NULL, json_pack("{ss}", "state", lk.state));
-        goto done;
-    }
-    supply_state = lk.supply_state;
-    missing = json_text_or_empty(lk.missing_materials);
-    if (json_array_size(missing) == 0 || strcmp(supply_state, "supplied") == 0) {
-        fail(r, "nothing_missing", NULL, NULL);
-        goto done;
-    }
-    json_array_foreach(given, i, v) {
-        bool in = false;
-        size_t j;
-        json_t *m;
-        json_array_foreach(missing, j, m)
-            if (json_is_string(v) && json_equal(m, v))
-                in = true;
-        if (!in) {
-            fail(r, "not_missing", NULL, "materials");
-            goto done;
-        }
-    }
-    left = json_array();
-    json_array_foreach(missing, i, v) {
-        bool supplied = false;
-        size_t j;
-        json_t *g;
-        json_array_foreach(given, j, g)
-            if (json_equal(g, v))
-                supplied = true;
-        if (!supplied)
-            json_array_append(left, v);
-    }
-    left_s = json_dumps(left, JSON_COMPACT);
-    if (cases_sql_set_missing(r->db, k.id, left_s, json_array_size(left) == 0) != 0)
-        goto done;
-    if (cases_sql_event(r->db, k.id, "supplied", NULL, NULL, r->who.name,
-                        json_array_size(left) == 0 ? "all" : "partial") != 0)
-        goto done;
     if (audit_write(r, "cases.supplement", "case", k.number, "ok", NULL) != 0)
         goto done;
-    app_reply_json(r, 200, json_pack("{sssOss}", "number", k.number,
-                                     "missing_materials", left, "supply_state",
-                                     json_array_size(left) == 0 ? "supplied" : supply_state));
+    app_reply_json(r, 200, json_pack("{sssOss}", "number", k.number, "missing_materials", left,
+                                     "supply_state", supply_state));
     rc = 0;
 done:
-    free(left_s);
     json_decref(left);
-    json_decref(missing);
-    cases_locked_clear(&lk);
+    cases_refusal_clear(&f);
     cases_case_clear(&k);
     return rc;
 }

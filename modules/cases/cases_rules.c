@@ -167,15 +167,6 @@ const char *cases_rating_check(long long score, const char *comment)
     return NULL;
 }
 
-int cases_parse_query_int(const char *s, long long min, long long max, long long *out)
-{
-    int64_t v;
-    if (app_parse_int(s, min, max, &v) != 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int cases_time_check(const struct cases_calendar *cal, int32_t submitted, int32_t deadline,
                      int promised_days, int32_t today, bool warned)
 {

@@ -93,12 +93,6 @@ const char *cases_trip_refusal(const cases_trip_in *in);
 /* The HTTP status of a cases_trip_refusal reason (403 or 409). */
 int cases_trip_refusal_status(const char *reason);
 
-/* A query parameter holding a whole number (limit, cursor): only ASCII
- * digits (no sign, blanks or trailing characters) with a value in
- * [min, max]. Returns 0 and sets *out, or -1 (out untouched). app_parse_int
- * (server/app.h) with long long; kept for routes that do not declare their
- * inputs yet (payments). */
-int cases_parse_query_int(const char *s, long long min, long long max, long long *out);
 /* Page sizes of the list endpoints (documented in openapi.yaml). */
 #define CASES_LIST_LIMIT_MIN 1
 #define CASES_LIST_LIMIT_MAX 100

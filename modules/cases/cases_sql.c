@@ -18,15 +18,6 @@ typedef struct state_row {
 static const db_col STATE_COLS[] = {DBR_CHARS(state_row, state)};
 static const db_row_spec STATE_ROW = DB_ROW_SPEC(state_row, STATE_COLS);
 
-/* db_query_all into a typed array pointer. */
-#define QUERY_ALL(c, sql, params, spec, rows, n)                                   \
-    do {                                                                          \
-        void *all_ = NULL;                                                        \
-        int rc_ = db_query_all((c), (sql), params, (spec), &all_, (n));           \
-        *(rows) = all_;                                                           \
-        return rc_;                                                               \
-    } while (0)
-
 static const char SQL_INSERT[] =
     "INSERT INTO cases (number, query_code, item_code, catalog_version_id, category, applicant_id, "
     "channel, outlet_id, assisted_kind, assisted_id, ref_type, ref_id, state, submitted_at, "
@@ -288,14 +279,14 @@ int cases_sql_get_by_number(db_conn *c, const char *number, cases_case *out, boo
 int cases_sql_list_by_applicant(db_conn *c, int64_t applicant_id, int64_t before_id, int limit,
                                 cases_case **rows, int *n)
 {
-    QUERY_ALL(c, SQL_LIST_APPLICANT,
-              DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)),
-              &CASE_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_LIST_APPLICANT,
+                        DBP(DB_I64(applicant_id), DB_I64(before_id), DB_I64(before_id), DB_I64(limit)),
+                        &CASE_ROW, rows, n);
 }
 
 int cases_sql_events(db_conn *c, int64_t id, cases_event_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_EVENTS, DBP(DB_I64(id)), &EVENT_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_EVENTS, DBP(DB_I64(id)), &EVENT_ROW, rows, n);
 }
 
 void cases_event_row_array_free(cases_event_row *rows, int n)
@@ -305,7 +296,7 @@ void cases_event_row_array_free(cases_event_row *rows, int n)
 
 int cases_sql_trips(db_conn *c, int64_t id, cases_trip_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_TRIPS, DBP(DB_I64(id)), &TRIP_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_TRIPS, DBP(DB_I64(id)), &TRIP_ROW, rows, n);
 }
 
 void cases_trip_row_array_free(cases_trip_row *rows, int n)
@@ -454,8 +445,8 @@ int cases_sql_rect_answer(db_conn *c, int64_t id, const char *answer, int64_t op
 
 int cases_sql_rect_list(db_conn *c, const char *state, int limit, cases_rect_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), &RECT_ROW, rows,
-              n);
+    DB_RETURN_ALL(c, SQL_RECT_LIST, DBP(DB_STR(state), DB_STR(state), DB_I64(limit)), &RECT_ROW, rows,
+                        n);
 }
 
 int cases_sql_mark_dirty(db_conn *c, const char *day)
@@ -485,10 +476,10 @@ static const db_row_spec ALERT_ROW = DB_ROW_SPEC(cases_alert_row, ALERT_COLS);
 int cases_sql_alerts(db_conn *c, int64_t outlet_id, int64_t before_id, int limit,
                      cases_alert_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_ALERTS,
-              DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
-                  DB_I64(limit)),
-              &ALERT_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_ALERTS,
+                        DBP(DB_I64(outlet_id), DB_I64(outlet_id), DB_I64(before_id), DB_I64(before_id),
+                            DB_I64(limit)),
+                        &ALERT_ROW, rows, n);
 }
 
 void cases_alert_row_array_free(cases_alert_row *rows, int n)
@@ -545,7 +536,7 @@ static const db_row_spec DAY_ROW = DB_ROW_SPEC(cases_day_row, DAY_COLS);
 
 int cases_sql_dirty_days(db_conn *c, cases_day_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_DIRTY, DBP0, &DAY_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_DIRTY, DBP0, &DAY_ROW, rows, n);
 }
 
 int cases_sql_dirty_clear(db_conn *c, const char *day)
@@ -565,13 +556,13 @@ static const db_row_spec FIG_ROW = DB_ROW_SPEC(cases_fig_row, FIG_COLS);
 int cases_sql_figures_rollup(db_conn *c, const char *from, const char *to, const char *group,
                              cases_fig_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), &FIG_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_FIG_ROLLUP, DBP(DB_STR(group), DB_STR(from), DB_STR(to)), &FIG_ROW, rows, n);
 }
 
 int cases_sql_figures_live(db_conn *c, const char *day, const char *group, cases_fig_row **rows,
                            int *n)
 {
-    QUERY_ALL(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), &FIG_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_FIG_LIVE, DBP(DB_STR(group), DB_STR(day)), &FIG_ROW, rows, n);
 }
 
 void cases_fig_row_array_free(cases_fig_row *rows, int n)
@@ -587,7 +578,7 @@ static const db_row_spec OUTLET_ROW = DB_ROW_SPEC(cases_outlet_row, OUTLET_COLS)
 
 int cases_sql_outlet_names(db_conn *c, cases_outlet_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_OUTLET_NAMES, DBP0, &OUTLET_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_OUTLET_NAMES, DBP0, &OUTLET_ROW, rows, n);
 }
 
 void cases_outlet_row_array_free(cases_outlet_row *rows, int n)
@@ -627,7 +618,7 @@ static const db_row_spec OPEN_ROW = DB_ROW_SPEC(cases_open_row, OPEN_COLS);
 
 int cases_sql_open_batch(db_conn *c, int64_t after_id, int limit, cases_open_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), &OPEN_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_OPEN_BATCH, DBP(DB_I64(after_id), DB_I64(limit)), &OPEN_ROW, rows, n);
 }
 
 int cases_sql_alert(db_conn *c, int64_t case_id, int64_t outlet_id, const char *kind)
@@ -656,8 +647,8 @@ static const db_row_spec SUPPLY_ROW = DB_ROW_SPEC(cases_supply_row, SUPPLY_COLS)
 int cases_sql_supply_batch(db_conn *c, const char *due_by, int64_t after_id, int limit,
                            cases_supply_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)),
-              &SUPPLY_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_SUPPLY_BATCH, DBP(DB_STR(due_by), DB_I64(after_id), DB_I64(limit)),
+                        &SUPPLY_ROW, rows, n);
 }
 
 int cases_sql_supply_move(db_conn *c, int64_t case_id, const char *from, const char *to, bool *done)
@@ -679,5 +670,5 @@ static const db_row_spec RECT_DUE_ROW = DB_ROW_SPEC(cases_rect_due_row, RECT_DUE
 
 int cases_sql_rect_overdue(db_conn *c, int64_t now_unix, cases_rect_due_row **rows, int *n)
 {
-    QUERY_ALL(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), &RECT_DUE_ROW, rows, n);
+    DB_RETURN_ALL(c, SQL_RECT_OVERDUE, DBP(DB_I64(now_unix)), &RECT_DUE_ROW, rows, n);
 }

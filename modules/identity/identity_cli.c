@@ -215,12 +215,7 @@ static int find_id(db_conn *c, cli_op *op, const char *sql, db_val key, const ch
 
 static int audit_cli(db_conn *c, const char *action, const char *ttype, int64_t id, json_t *det)
 {
-    char ids[24];
-    int rc;
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    rc = audit_write_sys(c, NULL, "cli", "local", action, ttype, ids, "ok", det);
-    json_decref(det);
-    return rc;
+    return audit_write_sys_id(c, NULL, "cli", "local", action, ttype, id, "ok", det);
 }
 
 static int run(db_conn *c, cli_op *op, const char *what, db_tx_fn fn)

@@ -63,7 +63,7 @@ static int reply_tokens(app_req *r, const identity_operator *o, int64_t sid, con
     int ttl = (int)server_conf.auth.operator_token_ttl_s;
     char *tok = auth_issue_operator_token(o->id, sid, (unsigned)o->roles, o->outlet_id, ttl);
     if (tok == NULL) {
-        app_problem(r, 503, "login_unavailable", "Operator login is not configured", NULL, NULL);
+        app_fail(r, "login_unavailable", NULL, NULL);
         return -1;
     }
     app_reply_json(r, 200,
@@ -85,20 +85,10 @@ static void as_operator(app_req *r, const identity_operator *o)
     snprintf(r->who.name, sizeof r->who.name, "op:%lld", (long long)o->id);
 }
 
-static int audit_id(app_req *r, const char *action, int64_t id, const char *outcome, json_t *det)
+/* An audit record about an operator (id 0: unknown); takes det. */
+static int audit_op(app_req *r, const char *action, int64_t id, const char *outcome, json_t *det)
 {
-    char ids[24];
-    int rc;
-    snprintf(ids, sizeof ids, "%lld", (long long)id);
-    rc = audit_write(r, action, "operator", id ? ids : NULL, outcome, det);
-    json_decref(det);
-    return rc;
-}
-
-static void invalid_credentials(app_req *r)
-{
-    app_problem(r, 401, "invalid_credentials", "Login failed", "Unknown username or wrong password.",
-                NULL);
+    return audit_write_id(r, action, "operator", id, outcome, det);
 }
 
 /* ---- POST /v1/auth/login ----------------------------------------------------- */
@@ -131,13 +121,11 @@ static int audit_lockout(app_req *r, login_ctx *l, int address_scope, const iden
     json_t *det = json_pack("{sssssIsI}", "scope", address_scope ? "address" : "username", "address",
                             l->source, "lockouts", (json_int_t)s->lockouts, "locked_s",
                             (json_int_t)s->blocked_s);
-    int rc;
+
     l->locked[address_scope] = *s;
     if (!address_scope && l->found)
-        return audit_id(r, "auth.source_locked", l->op.id, "ok", det);
-    rc = audit_write(r, "auth.source_locked", "login_source", l->source, "ok", det);
-    json_decref(det);
-    return rc;
+        return audit_op(r, "auth.source_locked", l->op.id, "ok", det);
+    return audit_write_owned(r, "auth.source_locked", "login_source", l->source, det);
 }
 
 /* Counts a failed password on both sources of the attempt. */
@@ -169,14 +157,13 @@ static int login_tx(app_req *r, void *arg)
     if (!l->found || !l->password_ok) {
         if (login_failed(r, l) != 0)
             return -1;
-        invalid_credentials(r);
-        return audit_id(r, "auth.login", l->found ? l->op.id : 0, "failed",
+        app_fail(r, "invalid_credentials", NULL, NULL);
+        return audit_op(r, "auth.login", l->found ? l->op.id : 0, "failed",
                         json_pack("{ss}", "reason", l->found ? "wrong_password" : "unknown_user"));
     }
     if (!l->op.active) {
-        app_problem(r, 401, "operator_disabled", "Account disabled", "This operator account is disabled.",
-                    NULL);
-        return audit_id(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "disabled"));
+        app_fail(r, "operator_disabled", NULL, NULL);
+        return audit_op(r, "auth.login", l->op.id, "failed", json_pack("{ss}", "reason", "disabled"));
     }
     refresh_hash(l->refresh, h);
     if (identity_login_source_forget(r->db, l->source, l->username) != 0 ||
@@ -186,7 +173,7 @@ static int login_tx(app_req *r, void *arg)
     r->who.client_id = sid;
     if (reply_tokens(r, &l->op, sid, l->refresh) != 0)
         return -1;
-    return audit_id(r, "auth.login", l->op.id, "ok", json_pack("{sI}", "session_id", (json_int_t)sid));
+    return audit_op(r, "auth.login", l->op.id, "ok", json_pack("{sI}", "session_id", (json_int_t)sid));
 }
 
 /* 429 for a blocked source: no password is checked, nothing is written. */
@@ -197,15 +184,14 @@ static void login_refused(app_req *r, const identity_login_check *b)
 
     snprintf(secs, sizeof secs, "%lld", (long long)b->retry_s);
     app_add_header(r, "Retry-After", secs);
-    app_problem_ext(r, 429, lockout ? "source_locked" : "login_backoff",
-                    lockout ? "Too many failed logins" : "Too soon after a failed login",
-                    lockout ? (b->address_scope ? "Too many failed logins from this address; try again later."
-                                                : "Too many failed logins for this username from this "
-                                                  "address; try again later.")
-                            : "Wait before trying again; each failure makes the wait longer.",
-                    NULL,
-                    json_pack("{sIss}", "retry_after_s", (json_int_t)b->retry_s, "scope",
-                              b->address_scope ? "address" : "username"));
+    app_fail_ext(r, lockout ? "source_locked" : "login_backoff",
+                 !lockout ? NULL
+                 : b->address_scope ? "Too many failed logins from this address; try again later."
+                                    : "Too many failed logins for this username from this address; "
+                                      "try again later.",
+                 NULL,
+                 json_pack("{sIss}", "retry_after_s", (json_int_t)b->retry_s, "scope",
+                           b->address_scope ? "address" : "username"));
 }
 
 static atomic_int hashing; /* password checks running now, all workers */
@@ -216,19 +202,14 @@ static int login_slots(void)
     return n > 0 ? n : 1;
 }
 
+/* The body is declared in identity_module.c. */
 void identity_on_login(app_req *r)
 {
-    static const app_jfield fields[] = {
-        {"username", JF_STRING, true, 64},
-        {"password", JF_STRING, true, 256},
-    };
     identity_login_check blocked;
     login_ctx l;
     int rc;
 
     memset(&l, 0, sizeof l);
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     l.username = app_json_str(r, "username");
     identity_login_source_key(r->peer, l.source);
     /* Before any password work: a blocked source costs one indexed read. */
@@ -253,7 +234,7 @@ void identity_on_login(app_req *r)
     if (atomic_fetch_add(&hashing, 1) >= login_slots()) {
         atomic_fetch_sub(&hashing, 1);
         app_add_header(r, "Retry-After", "1");
-        app_problem(r, 503, "login_busy", "Too many logins at once", "Retry in a moment.", NULL);
+        app_fail(r, "login_busy", NULL, NULL);
         goto done;
     }
     /* Always one PBKDF2 verification, whatever the account's state. */
@@ -261,7 +242,7 @@ void identity_on_login(app_req *r)
                                            l.found ? l.op.password_hash : dummy_hash) == 1 && l.found;
     atomic_fetch_sub(&hashing, 1);
     if (crypto_random_hex(32, l.refresh) != 0) {
-        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        app_fail(r, "internal", NULL, NULL);
         goto done;
     }
     if (app_tx(r, login_tx, &l) == 0) {
@@ -280,42 +261,20 @@ done:
 
 /* ---- GET /v1/auth/login-sources -------------------------------------------------- */
 
-/* Whole number of ASCII digits in [1, max]; -1 otherwise. */
-static long long query_count(const char *s, long long max)
-{
-    long long v = 0;
-    if (s == NULL || *s == '\0' || strlen(s) > 18)
-        return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v >= 1 && v <= max ? v : -1;
-}
-
+/* The query is declared in identity_module.c; only the address's form is
+ * checked here. */
 void identity_on_login_sources(app_req *r)
 {
-    const char *q_op = app_query(r, "operator_id"), *q_addr = app_query(r, "address");
-    const char *q_limit = app_query(r, "limit");
-    long long opid = 0, limit = 50;
+    const char *q_addr = app_query(r, "address");
+    int64_t opid = app_query_int(r, "operator_id", 0), limit = app_query_int(r, "limit", 50);
     char addr[IDENTITY_LOGIN_SOURCE_LEN];
     identity_login_source_row *rows = NULL;
     json_t *items;
     int n = 0, rc;
 
-    if (q_op != NULL && (opid = query_count(q_op, INT64_MAX / 10)) < 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "operator_id must be a positive whole number.",
-                    "operator_id");
-        return;
-    }
-    if (q_limit != NULL && (limit = query_count(q_limit, 200)) < 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "limit must be a whole number from 1 to 200.", "limit");
-        return;
-    }
     /* The same key the policy uses: an IPv6 address means its /64. */
     if (q_addr != NULL && identity_login_source_key(q_addr, addr) != 0) {
-        app_problem(r, 400, "bad_query", "Bad query", "address must be an IPv4 or IPv6 address.", "address");
+        app_fail(r, "bad_query", "address must be an IPv4 or IPv6 address.", "address");
         return;
     }
     rc = identity_login_sources_list(r->db, opid, q_addr ? addr : NULL, (int)limit, &rows, &n);
@@ -324,7 +283,7 @@ void identity_on_login_sources(app_req *r)
         return;
     }
     if (rc == 1) {
-        app_problem(r, 404, "not_found", "Not found", "No operator has this id.", NULL);
+        app_fail(r, "not_found", "No operator has this id.", NULL);
         return;
     }
     items = json_array();
@@ -352,12 +311,6 @@ typedef struct refresh_ctx {
     char fresh[65];
 } refresh_ctx;
 
-static void refresh_invalid(app_req *r)
-{
-    app_problem(r, 401, "invalid_refresh_token", "Refresh failed",
-                "The refresh token is unknown, expired or revoked; log in again.", NULL);
-}
-
 static int refresh_tx(app_req *r, void *arg)
 {
     refresh_ctx *x = arg;
@@ -365,7 +318,6 @@ static int refresh_tx(app_req *r, void *arg)
     identity_session s;
     identity_operator o;
     int64_t sid = 0;
-    char sids[24];
     int rc = -1, f;
 
     memset(&o, 0, sizeof o);
@@ -381,13 +333,11 @@ static int refresh_tx(app_req *r, void *arg)
             /* A rotated token came back: someone holds a copy. End the session. */
             if (identity_session_revoke(r->db, sid) != 0)
                 goto done;
-            app_problem(r, 401, "refresh_token_reused", "Refresh failed",
-                        "This refresh token was already used; the session has been ended.", NULL);
-            snprintf(sids, sizeof sids, "%lld", (long long)sid);
-            rc = audit_write(r, "auth.refresh_reuse", "operator_session", sids, "denied", NULL);
+            app_fail(r, "refresh_token_reused", NULL, NULL);
+            rc = audit_write_id(r, "auth.refresh_reuse", "operator_session", sid, "denied", NULL);
             goto done;
         }
-        refresh_invalid(r);
+        app_fail(r, "invalid_refresh_token", NULL, NULL);
         rc = 0;
         goto done;
     }
@@ -395,7 +345,7 @@ static int refresh_tx(app_req *r, void *arg)
     if (f < 0)
         goto done;
     if (s.revoked || !s.live || f != 0 || !o.active) {
-        refresh_invalid(r);
+        app_fail(r, "invalid_refresh_token", NULL, NULL);
         rc = 0;
         goto done;
     }
@@ -406,28 +356,26 @@ static int refresh_tx(app_req *r, void *arg)
     r->who.client_id = s.id;
     if (reply_tokens(r, &o, s.id, x->fresh) != 0)
         goto done;
-    rc = audit_id(r, "auth.refresh", o.id, "ok", json_pack("{sI}", "session_id", (json_int_t)s.id));
+    rc = audit_op(r, "auth.refresh", o.id, "ok", json_pack("{sI}", "session_id", (json_int_t)s.id));
 done:
     identity_operator_clear(&o);
     return rc;
 }
 
+/* The body is declared in identity_module.c. */
 void identity_on_refresh(app_req *r)
 {
-    static const app_jfield fields[] = {{"refresh_token", JF_STRING, true, 128}};
     refresh_ctx x;
     unsigned char raw[32];
 
     memset(&x, 0, sizeof x);
-    if (app_json_check(r, fields, APP_LEN(fields)) != 0)
-        return;
     x.old = app_json_str(r, "refresh_token");
     if (strlen(x.old) != 64 || crypto_unhex(x.old, raw, sizeof raw) != 32) {
-        refresh_invalid(r);
+        app_fail(r, "invalid_refresh_token", NULL, NULL);
         return;
     }
     if (crypto_random_hex(32, x.fresh) != 0) {
-        app_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        app_fail(r, "internal", NULL, NULL);
         return;
     }
     app_tx(r, refresh_tx, &x);
@@ -443,7 +391,7 @@ static int logout_tx(app_req *r, void *arg)
     if (identity_session_revoke(r->db, r->who.client_id) != 0)
         return -1;
     app_reply_empty(r, 204);
-    return audit_id(r, "auth.logout", r->who.id, "ok",
+    return audit_op(r, "auth.logout", r->who.id, "ok",
                     json_pack("{sI}", "session_id", (json_int_t)r->who.client_id));
 }
 
@@ -536,7 +484,7 @@ void identity_on_me(app_req *r)
         if (db_error(r->db) != DB_OK)
             app_problem_db(r);
         else
-            app_problem(r, 404, "not_found", "Not found", "The caller's record is gone.", NULL);
+            app_fail(r, "not_found", "The caller's record is gone.", NULL);
         return;
     }
     app_reply_json(r, 200, out);

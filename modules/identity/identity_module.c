@@ -11,12 +11,54 @@
 
 extern const db_migration *const identity_migrations[];
 
+/* The problems this module answers (app_fail). */
+static const app_error errors[] = {
+    {"invalid_credentials", 401, "Login failed", "Unknown username or wrong password."},
+    {"operator_disabled", 401, "Account disabled", "This operator account is disabled."},
+    {"login_unavailable", 503, "Operator login is not configured", NULL},
+    {"login_busy", 503, "Too many logins at once", "Retry in a moment."},
+    {"source_locked", 429, "Too many failed logins", NULL},
+    {"login_backoff", 429, "Too soon after a failed login",
+     "Wait before trying again; each failure makes the wait longer."},
+    {"invalid_refresh_token", 401, "Refresh failed",
+     "The refresh token is unknown, expired or revoked; log in again."},
+    {"refresh_token_reused", 401, "Refresh failed",
+     "This refresh token was already used; the session has been ended."},
+    {"bad_query", 400, "Bad query", NULL},
+    {"not_found", 404, "Not found", NULL},
+};
+
+/* Declared inputs, checked by the dispatcher before the handler runs. */
+static const app_jfield LOGIN_B[] = {
+    {"username", JF_STRING, true, 64},
+    {"password", JF_STRING, true, 256},
+};
+static const app_input IN_LOGIN = {APP_IN_BODY(LOGIN_B)};
+
+static const app_jfield REFRESH_B[] = {{"refresh_token", JF_STRING, true, 128}};
+static const app_input IN_REFRESH = {APP_IN_BODY(REFRESH_B)};
+
+static const app_jfield SOURCES_Q[] = {
+    {"operator_id", JF_INT, false, .min = 1, .max = INT64_MAX, .code = "bad_query",
+     .detail = "operator_id must be a positive whole number."},
+    /* the address's form is checked by the handler (identity_login_source_key) */
+    {"address", JF_STRING, false, 64, .code = "bad_query",
+     .detail = "address must be an IPv4 or IPv6 address."},
+    {"limit", JF_INT, false, .min = 1, .max = 200, .code = "bad_query",
+     .detail = "limit must be a whole number from 1 to 200."},
+};
+static const app_input IN_SOURCES = {APP_IN_QUERY(SOURCES_Q)};
+
+static const app_input IN_NONE = {0}; /* no parameters, no body */
+
 static const app_route routes[] = {
-    {M_POST, "/v1/auth/login", identity_on_login, "public", ROUTE_PUBLIC | ROUTE_JSON},
-    {M_POST, "/v1/auth/refresh", identity_on_refresh, "public", ROUTE_PUBLIC | ROUTE_JSON},
-    {M_POST, "/v1/auth/logout", identity_on_logout, "identity.logout", 0},
-    {M_GET, "/v1/me", identity_on_me, "identity.me", 0},
-    {M_GET, "/v1/auth/login-sources", identity_on_login_sources, "identity.login_sources_read", 0},
+    {M_POST, "/v1/auth/login", identity_on_login, "public", ROUTE_PUBLIC | ROUTE_JSON, .in = &IN_LOGIN},
+    {M_POST, "/v1/auth/refresh", identity_on_refresh, "public", ROUTE_PUBLIC | ROUTE_JSON,
+     .in = &IN_REFRESH},
+    {M_POST, "/v1/auth/logout", identity_on_logout, "identity.logout", 0, .in = &IN_NONE},
+    {M_GET, "/v1/me", identity_on_me, "identity.me", 0, .in = &IN_NONE},
+    {M_GET, "/v1/auth/login-sources", identity_on_login_sources, "identity.login_sources_read", 0,
+     .in = &IN_SOURCES},
 };
 
 static const app_perm perms[] = {
@@ -57,4 +99,5 @@ const app_module identity_module = {
     .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS,
     .conf = conf, .nconf = APP_LEN(conf),
     .auth = &identity_authenticator,
+    .errors = errors, .nerrors = APP_LEN(errors),
 };

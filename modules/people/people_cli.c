@@ -65,21 +65,14 @@ typedef struct outlet_add_arg {
 static int outlet_add_tx(db_conn *c, void *arg)
 {
     outlet_add_arg *a = arg;
-    char ids[24];
-    json_t *det = NULL;
-    int rc = -1;
 
     if (db_exec(c, SQL_OUTLET_ADD,
                 DBP(DB_STR(a->code), DB_STR(a->name), DB_STR(a->type), DB_STR(a->city),
                     DB_STR(a->address)),
                 NULL, &a->id) != 0)
-        goto fail;
-    snprintf(ids, sizeof ids, "%llu", (unsigned long long)a->id);
-    det = json_pack("{ssss}", "code", a->code, "type", a->type);
-    rc = audit_write_sys(c, NULL, "cli", "local", "outlet.add", "outlet", ids, "ok", det);
-fail:
-    json_decref(det);
-    return rc;
+        return -1;
+    return audit_write_sys_id(c, NULL, "cli", "local", "outlet.add", "outlet", (int64_t)a->id, "ok",
+                              json_pack("{ssss}", "code", a->code, "type", a->type));
 }
 
 #define OUTLET_USAGE                                                                               \
@@ -135,7 +128,6 @@ typedef struct citizen_add_arg {
 static int citizen_add_tx(db_conn *c, void *arg)
 {
     citizen_add_arg *a = arg;
-    char ids[24];
 
     if (db_exec(c, SQL_CITIZEN_ADD,
                 DBP(DB_STR(a->name), DB_BLOB(a->id_enc, a->id_len), DB_BLOB(a->id_hash, 32),
@@ -144,9 +136,9 @@ static int citizen_add_tx(db_conn *c, void *arg)
                     DB_I64(a->disabled)),
                 NULL, &a->id) != 0)
         return -1;
-    snprintf(ids, sizeof ids, "%llu", (unsigned long long)a->id);
     /* No personal identifier in the record: the id is enough to find them. */
-    return audit_write_sys(c, NULL, "cli", "local", "citizen.add", "citizen", ids, "ok", NULL);
+    return audit_write_sys_id(c, NULL, "cli", "local", "citizen.add", "citizen", (int64_t)a->id, "ok",
+                              NULL);
 }
 
 #define CITIZEN_USAGE "citizen add --name N --id-number X --birth YYYY-MM-DD [--phone P] [--disabled]"

@@ -71,11 +71,7 @@ int people_licence_of(db_conn *c, int64_t citizen_id, people_licence_row *out, b
 
 int people_vehicles_of(db_conn *c, int64_t citizen_id, people_vehicle_row **out, int *n)
 {
-    void *rows = NULL;
-    int rc = db_query_all(c, SQL_VEHICLES_OF, DBP(DB_I64(citizen_id)), &VEH_ROW, &rows, n);
-
-    *out = rows;
-    return rc;
+    DB_RETURN_ALL(c, SQL_VEHICLES_OF, DBP(DB_I64(citizen_id)), &VEH_ROW, out, n);
 }
 
 int people_vehicle(db_conn *c, int64_t vehicle_id, people_vehicle_row *out, bool *found)

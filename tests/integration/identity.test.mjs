@@ -543,6 +543,15 @@ describe('operators', () => {
       }
       const none = await request(url('?operator_id=999999999'), { headers: admin });
       assert.equal(none.status, 404, none.text);
+      // a whole number is read one way: digits only, no sign, no overflow
+      for (const q of ['?operator_id=%2B5', '?operator_id=+5', '?operator_id=%205', '?limit=%2B5',
+        '?operator_id=9223372036854775808', '?limit=']) {
+        const bad = await request(url(q), { headers: admin });
+        assert.equal(bad.status, 400, `${q}: ${bad.text}`);
+        assert.equal(bad.json.code, 'bad_query', q);
+        assert.equal(bad.json.field, q.slice(1).split('=')[0], q);
+      }
+      assert.equal((await request(url('?limit=007'), { headers: admin })).status, 200);
     });
 
     test('each further lockout lasts twice as long', async () => {

@@ -100,6 +100,25 @@ describe('citizen self-service', () => {
     }
   });
 
+  test('an id is read one way: a sign, a blank, leading zeros or 19+ digits answer 404 like a missing id', async () => {
+    const [vid] = ids.aliceVehicles;
+    const missing = await get('/v1/vehicles/999999', id.citizenHeaders(alice));
+    for (const p of [`+${vid}`, `%2B${vid}`, `%20${vid}`, `${vid}%20`, `0${vid}`, `00${vid}`, '9223372036854775808']) {
+      const r = await get(`/v1/vehicles/${p}`, id.citizenHeaders(alice));
+      assert.equal(r.status, 404, `${p}: ${r.text}`);
+      assert.equal(r.json.code, missing.json.code, p);
+    }
+    assert.equal((await get(`/v1/vehicles/${vid}`, id.citizenHeaders(alice))).status, 200);
+    // carol: the audited reads of alice are counted below
+    const headers = await id.operatorHeaders('window');
+    for (const p of [`+${carol.id}`, `%2B${carol.id}`, `0${carol.id}`, '-1', 'x']) {
+      const r = await get(`/v1/citizens/${p}`, headers);
+      assert.equal(r.status, 404, `${p}: ${r.text}`);
+      assert.equal(r.json.code, 'not_found', p);
+    }
+    assert.equal((await get(`/v1/citizens/${carol.id}`, headers)).status, 200);
+  });
+
   test('operators and partners cannot use the citizen self-service routes', async () => {
     assert.equal((await get('/v1/me/licence', await id.operatorHeaders('window'))).status, 403);
     const p = await request(`${server.httpsUrl}/v1/me/vehicles`, { ...id.partnerTls('post') });

@@ -12,6 +12,7 @@
 #include "modules/cases/cases_figures.h"
 #include "modules/cases/cases_rules.h"
 #include "modules/cases/workdays.h"
+#include "server/app.h"
 #include "server/date.h"
 #include "tests/unit/check_util.h"
 
@@ -324,33 +325,35 @@ END_TEST
 
 START_TEST(query_ints_are_digits_only_and_bounded)
 {
-    long long v = -7;
-    ck_assert_int_eq(cases_parse_query_int("10", 1, 100, &v), 0);
+    /* the cases routes' limit and cursor are declared JF_INT keys, read
+     * through app_parse_int */
+    int64_t v = -7;
+    ck_assert_int_eq(app_parse_int("10", 1, 100, &v), 0);
     ck_assert_int_eq(v, 10);
-    ck_assert_int_eq(cases_parse_query_int("1", 1, 100, &v), 0);
+    ck_assert_int_eq(app_parse_int("1", 1, 100, &v), 0);
     ck_assert_int_eq(v, 1);
-    ck_assert_int_eq(cases_parse_query_int("100", 1, 100, &v), 0);
+    ck_assert_int_eq(app_parse_int("100", 1, 100, &v), 0);
     ck_assert_int_eq(v, 100);
-    ck_assert_int_eq(cases_parse_query_int("0010", 1, 100, &v), 0);
+    ck_assert_int_eq(app_parse_int("0010", 1, 100, &v), 0);
     ck_assert_int_eq(v, 10);
-    ck_assert_int_eq(cases_parse_query_int("9223372036854775807", 1, LLONG_MAX, &v), 0);
-    ck_assert(v == LLONG_MAX);
+    ck_assert_int_eq(app_parse_int("9223372036854775807", 1, INT64_MAX, &v), 0);
+    ck_assert(v == INT64_MAX);
     v = -7;
     /* trailing junk, signs, blanks, empty, out of range, overflow */
-    ck_assert_int_eq(cases_parse_query_int("10abc", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("abc", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int(NULL, 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int(" 10", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("10 ", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("+10", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("-1", 0, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("1e2", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("0x10", 0, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("0", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("101", 1, 100, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("9223372036854775808", 1, LLONG_MAX, &v), -1);
-    ck_assert_int_eq(cases_parse_query_int("99999999999999999999999", 1, LLONG_MAX, &v), -1);
+    ck_assert_int_eq(app_parse_int("10abc", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("abc", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int(NULL, 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int(" 10", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("10 ", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("+10", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("-1", 0, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("1e2", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("0x10", 0, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("0", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("101", 1, 100, &v), -1);
+    ck_assert_int_eq(app_parse_int("9223372036854775808", 1, INT64_MAX, &v), -1);
+    ck_assert_int_eq(app_parse_int("99999999999999999999999", 1, INT64_MAX, &v), -1);
     ck_assert_int_eq(v, -7);
 }
 END_TEST
