@@ -463,6 +463,10 @@ typedef struct app_module {
 } app_module;
 
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+/* A descriptor's array and its count: APP_LIST(routes, routes) is
+ * `.routes = routes, .nroutes = APP_LEN(routes)` (routes, perms, jobs, cmds,
+ * conf, errors). */
+#define APP_LIST(member, array) .member = (array), .n##member = APP_LEN(array)
 
 /* ---- shared services --------------------------------------------------- */
 

@@ -110,12 +110,7 @@ static const app_error errors[] = {
 };
 
 const app_module core_module = {
-    .name = "core",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = core_migrations,
-    .migrations_from = 1, .migrations_to = 99,
-    .jobs = jobs, .njobs = APP_LEN(jobs),
-    .conf = conf, .nconf = APP_LEN(conf),
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "core", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = core_migrations, .migrations_from = 1, .migrations_to = 99, APP_LIST(jobs, jobs),
+    APP_LIST(conf, conf), APP_LIST(errors, errors),
 };

@@ -192,14 +192,8 @@ static const app_conf conf[] = {
 };
 
 const app_module cases_module = {
-    .name = "cases",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = cases_migrations,
-    .migrations_from = 400, .migrations_to = 499,
-    .jobs = jobs, .njobs = APP_LEN(jobs),
-    .cmds = cmds, .ncmds = APP_LEN(cmds),
-    .conf = conf, .nconf = APP_LEN(conf),
-    .init = cases_calendar_load,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "cases", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = cases_migrations, .migrations_from = 400, .migrations_to = 499,
+    APP_LIST(jobs, jobs), APP_LIST(cmds, cmds), APP_LIST(conf, conf), .init = cases_calendar_load,
+    APP_LIST(errors, errors),
 };

@@ -73,10 +73,7 @@ static const app_perm perms[] = {
 };
 
 const app_module catalog_module = {
-    .name = "catalog",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = catalog_migrations,
-    .migrations_from = 300, .migrations_to = 399,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "catalog", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = catalog_migrations, .migrations_from = 300, .migrations_to = 399,
+    APP_LIST(errors, errors),
 };

@@ -90,14 +90,8 @@ static const app_job jobs[] = {
 };
 
 const app_module identity_module = {
-    .name = "identity",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = identity_migrations,
-    .migrations_from = 100, .migrations_to = 199,
-    .jobs = jobs, .njobs = APP_LEN(jobs),
-    .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS,
-    .conf = conf, .nconf = APP_LEN(conf),
-    .auth = &identity_authenticator,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "identity", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = identity_migrations, .migrations_from = 100, .migrations_to = 199,
+    APP_LIST(jobs, jobs), .cmds = identity_cmds, .ncmds = IDENTITY_NCMDS, APP_LIST(conf, conf),
+    .auth = &identity_authenticator, APP_LIST(errors, errors),
 };

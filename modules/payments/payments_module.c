@@ -169,14 +169,8 @@ static const app_cmd cmds[] = {
 };
 
 const app_module payments_module = {
-    .name = "payments",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = payments_migrations,
-    .migrations_from = 600, .migrations_to = 699,
-    .jobs = jobs, .njobs = APP_LEN(jobs),
-    .cmds = cmds, .ncmds = APP_LEN(cmds),
-    .conf = payments_conf_keys, .nconf = PAYMENTS_CONF_NKEYS,
-    .init = payments_conf_init,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "payments", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = payments_migrations, .migrations_from = 600, .migrations_to = 699,
+    APP_LIST(jobs, jobs), APP_LIST(cmds, cmds), .conf = payments_conf_keys,
+    .nconf = PAYMENTS_CONF_NKEYS, .init = payments_conf_init, APP_LIST(errors, errors),
 };

@@ -49,13 +49,8 @@ static const app_perm perms[] = {
 };
 
 const app_module people_module = {
-    .name = "people",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = people_migrations,
-    .migrations_from = 200, .migrations_to = 299,
-    .cmds = people_cmds, .ncmds = PEOPLE_NCMDS,
-    .auth = &people_authenticator,
-    .seed = &people_seeder,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "people", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = people_migrations, .migrations_from = 200, .migrations_to = 299,
+    .cmds = people_cmds, .ncmds = PEOPLE_NCMDS, .auth = &people_authenticator,
+    .seed = &people_seeder, APP_LIST(errors, errors),
 };

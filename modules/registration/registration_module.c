@@ -328,14 +328,8 @@ static const app_conf conf[] = {
 #undef S
 
 const app_module registration_module = {
-    .name = "registration",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = registration_migrations,
-    .migrations_from = 700, .migrations_to = 799,
-    .jobs = jobs, .njobs = APP_LEN(jobs),
-    .cmds = cmds, .ncmds = APP_LEN(cmds),
-    .conf = conf, .nconf = APP_LEN(conf),
-    .init = reg_init,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "registration", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = registration_migrations, .migrations_from = 700, .migrations_to = 799,
+    APP_LIST(jobs, jobs), APP_LIST(cmds, cmds), APP_LIST(conf, conf), .init = reg_init,
+    APP_LIST(errors, errors),
 };

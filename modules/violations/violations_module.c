@@ -171,10 +171,7 @@ static const app_perm perms[] = {
 };
 
 const app_module violations_module = {
-    .name = "violations",
-    .routes = routes, .nroutes = APP_LEN(routes),
-    .perms = perms, .nperms = APP_LEN(perms),
-    .migrations = violations_migrations,
-    .migrations_from = 500, .migrations_to = 599,
-    .errors = errors, .nerrors = APP_LEN(errors),
+    .name = "violations", APP_LIST(routes, routes), APP_LIST(perms, perms),
+    .migrations = violations_migrations, .migrations_from = 500, .migrations_to = 599,
+    APP_LIST(errors, errors),
 };
