@@ -628,33 +628,15 @@ int crypto_open(const crypto_keyring *k, const char *aad, const void *sealed, si
                 unsigned char **out, size_t *outlen)
 {
     const unsigned char *s = sealed;
-    unsigned char *buf = NULL;
-    size_t ptlen = 0;
-    int idx = -1, rc = -1;
 
     if (k == NULL || s == NULL || out == NULL || len < SEAL_HDR_LEN + GCM_TAG_LEN)
-        goto fail;
-    if (aad == NULL)
-        aad = "";
+        return -1;
     for (int i = 0; i < k->n; i++)
         if (k->ids[i] == s[0])
-            idx = i;
-    if (idx < 0)
-        goto fail; /* unknown key id: retired key or garbage */
-    ptlen = len - SEAL_HDR_LEN - GCM_TAG_LEN;
-    buf = xmalloc(ptlen + 1);
-    if (gcm_crypt(0, k->keys[idx], s + 1, SEAL_NONCE_LEN, aad, strlen(aad),
-                         s + SEAL_HDR_LEN, len - SEAL_HDR_LEN, buf) != 0)
-        goto fail;
-    buf[ptlen] = '\0';
-    *out = buf;
-    if (outlen != NULL)
-        *outlen = ptlen;
-    buf = NULL;
-    rc = 0;
-fail:
-    secure_free(buf, ptlen + 1);
-    return rc;
+            return crypto_aes256gcm_decrypt(k->keys[i], s + 1, SEAL_NONCE_LEN, aad ? aad : "",
+                                            aad ? strlen(aad) : 0, s + SEAL_HDR_LEN,
+                                            len - SEAL_HDR_LEN, out, outlen);
+    return -1; /* unknown key id: retired key or garbage */
 }
 
 /* Normalization for lookups: surrounding ASCII whitespace is dropped and
