@@ -297,6 +297,19 @@ describe('window recording', () => {
 });
 
 describe('citizen list and amount due today', () => {
+  // The list merges one lookup per source (own plates, bound plates, licence): a violation
+  // reached by two sources is listed once, under the first of owner, bound, licence.
+  test('a violation reached by plate and licence is listed once as owner; by licence only, as licence', async () => {
+    const d = await driver();
+    const both = await recordOk({ plate: withDot(d.plate), occurred_at: instantAgo(5) });
+    const lic = await recordOk({ plate: withDot(randomPlate()), occurred_at: instantAgo(4) });
+    sql(db, `UPDATE violations SET licence_id = ${Number(d.licenceId)} WHERE id IN (${both.id}, ${lic.id})`);
+    const mine = await myViolations(d.c);
+    assert.deepEqual(mine.items.filter((x) => x.id === both.id || x.id === lic.id).map((x) => [x.id, x.relation]),
+      [[lic.id, 'licence'], [both.id, 'owner']], 'each once, newest first');
+    assert.equal(new Set(mine.items.map((x) => x.id)).size, mine.items.length, 'no row twice');
+  });
+
   test('the owner sees their vehicle\'s violations; another citizen does not', async () => {
     const d = await driver();
     const v = await recordOk({ plate: withDot(d.plate) });
