@@ -25,14 +25,24 @@
  *   required: iss  (the client that owns the kid),
  *             aud  (this service, auth.audience),
  *             sub  (the citizen's ID number the backend acts for),
- *             exp  (tokens live at most 10 minutes),
- *             jti  (each token is accepted once: the replay cache);
+ *             exp  (tokens live at most auth.app_token_max_ttl_s),
+ *             jti  (a state-changing request uses it once: see below);
  *   optional: nbf  (not before, with auth.clock_skew_s),
- *             iat  (not in the future; exp - iat at most 10 minutes).
- * Without iat the lifetime is bounded from our clock: exp at most
- * 10 minutes + skew ahead. A present optional claim of the wrong type is
+ *             iat  (not in the future; exp - iat at most the cap).
+ * Without iat the lifetime is bounded from our clock: exp at most the cap
+ * + skew ahead. A present optional claim of the wrong type is
  * refused like a missing required one. Operator tokens are ours (see
  * auth_token.c) and always carry exp, nbf, iat and sid: all are required.
+ *
+ * Replay: an app token is a bearer credential for its short lifetime.
+ * GET and HEAD (safe methods) do not record its jti, so a backend may use
+ * one token for many reads and a read costs no durable write; every other
+ * method records it, so a token carries at most one state change. That
+ * holds with or without an Idempotency-Key: the key only folds an honest
+ * client's retries into one answer, and whoever captured a token could pick
+ * a fresh key. A captured token thus reads that one citizen's data until
+ * exp (+ skew), and writes only if it beats the backend to the token's one
+ * write (README, "Threat model of app tokens").
  *
  * This file is the mechanism only: the credentials (keys, sessions,
  * partners, replay caches, citizens) live in module tables and are looked
@@ -265,7 +275,7 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
     long skew = (long)server_conf.auth.clock_skew_s;
     jwt_alg_t want;
     unsigned char h[32];
-    char cid[32];
+    char cid[32], detail[120];
     int rc = -1, has_nbf, has_iat, high_s;
 
     if (look.app_key(r->db, kid, &k, &found) != 0) {
@@ -283,7 +293,8 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
     }
     want = strcmp(alg, "ES256") == 0 ? JWT_ALG_ES256 : JWT_ALG_RS256;
     /* An ECDSA signature (R, S) has a twin (R, n - S) that verifies too.
-     * Replays are caught by jti whichever twin comes, so the high one is
+     * A twin adds nothing to what its token already allows (reads for its
+     * lifetime; a write once, by jti, whichever twin comes), so the high one is
      * refused only where configured: signers that do not normalise S
      * (OpenSSL's ECDSA, hence jose in Node) emit it for about half of their
      * tokens, and RFC 7518 does not ask them to. */
@@ -324,9 +335,14 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         fail401(r, "missing_claim", "exp is required; nbf and iat, when present, must be integers.");
         goto done;
     }
-    if (auth_check_times(exp, has_nbf == 0 ? &nbf : NULL, has_iat == 0 ? &iat : NULL, now, skew, 600,
-                         &why) != 0) {
-        fail401(r, why, "The token is outside its validity period or lives longer than 10 minutes.");
+    /* One second over the cap is let through: signers such as jose read the
+     * clock once for iat and again for exp, so "5m" can come out as 301 s. */
+    if (auth_check_times(exp, has_nbf == 0 ? &nbf : NULL, has_iat == 0 ? &iat : NULL, now, skew,
+                         (long)server_conf.auth.app_token_max_ttl_s + 1, &why) != 0) {
+        snprintf(detail, sizeof detail,
+                 "The token is outside its validity period or lives longer than %lld seconds.",
+                 (long long)server_conf.auth.app_token_max_ttl_s);
+        fail401(r, why, detail);
         goto done;
     }
     jti = jwt_get_grant(jwt, "jti");
@@ -336,13 +352,15 @@ static int auth_app_token(app_req *r, const char *token, const char *alg, const 
         fail401(r, "missing_claim", "jti and sub are required.");
         goto done;
     }
-    /* A jti is accepted once within its lifetime (the row outlives exp). */
-    if (look.record_jti(r->db, k.client_id, jti, (int64_t)exp + skew, &replayed) != 0) {
+    /* Reads reuse the token (no durable write per read); anything else
+     * records the jti, accepted once (the row outlives exp). See the top. */
+    if (r->method != M_GET && r->method != M_HEAD &&
+        look.record_jti(r->db, k.client_id, jti, (int64_t)exp + skew, &replayed) != 0) {
         app_problem_db(r);
         goto done;
     }
     if (replayed) {
-        fail401(r, "token_replayed", "This token was already used.");
+        fail401(r, "token_replayed", "This token was already used for a state-changing request.");
         goto done;
     }
     pii_hash(PII_ID_NUMBER, sub, h);

@@ -85,6 +85,9 @@ static const app_conf base_defs[] = {
     I(auth, operator_token_ttl_s, "900", 60, 86400, "operator access-token lifetime"),
     I(auth, refresh_ttl_s, "43200", 300, 2592000, "operator refresh-token lifetime"),
     I(auth, clock_skew_s, "60", 0, 300, "allowed clock skew for token times"),
+    I(auth, app_token_max_ttl_s, "300", 30, 600,
+      "longest app-backend token (exp - iat, or exp - now without iat); a read token is "
+      "reusable until exp, so this bounds a captured token's use"),
     I(auth, es256_require_low_s, "0", 0, 1, "1 = refuse ES256 app tokens whose S is in the upper half"),
     I(auth, partner_hmac_window_s, "300", 10, 3600, "partner signature timestamp window"),
     I(jobs, enabled, "1", 0, 1, "1 = run the job scheduler inside serve"),

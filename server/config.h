@@ -43,7 +43,7 @@ typedef struct server_settings {
     struct {
         const char *audience, *operator_token_key;
         int64_t operator_token_ttl_s, refresh_ttl_s, clock_skew_s, es256_require_low_s,
-            partner_hmac_window_s;
+            partner_hmac_window_s, app_token_max_ttl_s;
     } auth;
     struct { int64_t enabled; } jobs;
     struct { int64_t ttl_s, stale_s; } idempotency;

@@ -1,6 +1,8 @@
 // Benchmark: request throughput and latency through the event loop alone (/healthz, the
 // baseline), through a worker and MariaDB (/readyz), and an authenticated citizen read
-// (JWT verification with a jti insert, then a query). Keep-alive connections, fixed
+// (JWT verification, then a query), with a fresh token per request and with one token reused
+// for its lifetime (issue 12: reads record no jti, so neither costs a durable write; before,
+// every request inserted its jti and a reused token was refused). Keep-alive connections, fixed
 // concurrency, fixed duration; prints requests/s, p50 and p99, and each ratio to the
 // baseline measured in the same run.
 //
@@ -60,13 +62,16 @@ try {
   const base = await load(`${server.httpUrl}/healthz`);
   const ready = await load(`${server.httpUrl}/readyz`);
   const me = await load(`${server.httpUrl}/v1/me`, () => id.citizenHeaders(citizen));
+  const one = id.citizenHeaders(citizen);
+  const meReused = await load(`${server.httpUrl}/v1/me`, () => one);
   const line = (name, r) => console.log(`  ${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  ` +
     `p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  errors ${r.errors}  ` +
     `(${(r.rps / base.rps).toFixed(3)}x baseline)`);
   console.log(`http benchmark: ${SECONDS} s each, ${CONC} keep-alive connections, ${THREADS} loop thread(s)`);
   line('GET /healthz (loop only, baseline)', base);
   line('GET /readyz (worker + MariaDB)', ready);
-  line('GET /v1/me (citizen JWT + query)', me);
+  line('GET /v1/me (fresh JWT each + query)', me);
+  line('GET /v1/me (one JWT reused + query)', meReused);
 } finally {
   await server.stop();
 }

@@ -58,9 +58,39 @@ function meTls(headers) {
   return request(`${server.httpsUrl}/v1/me`, { headers });
 }
 
+// A citizen's write (binding a plate): it records the token's jti, whatever it answers
+// after authentication (an unknown plate is fine: only 401 matters here).
+function bind(headers, key = randomHex(8)) {
+  return request(`${base}/v1/me/bindings`, {
+    method: 'POST', json: { plate: '浙A00000' }, headers: { ...headers, 'Idempotency-Key': key },
+  });
+}
+
 // Ends the blocks of a source at once, as if its wait had passed.
 function endBlocks(address) {
   server.sqlExec(`UPDATE login_sources SET blocked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE address = '${address}' AND blocked_until IS NOT NULL`);
+}
+
+// A second server with configuration overrides, holding the same app client, key and
+// citizen c as the main one (no operators): fn(citizenOnIt, tlsMe(token)) runs against it.
+async function withAppServer(prefix, overrides, c, fn) {
+  const srv = await startServer({ prefix, overrides: { ...overrides, 'jobs.enabled': 0 } });
+  try {
+    const cliOk = (args) => {
+      const r = srv.cli(args);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split('\n').pop();
+    };
+    cliOk(['client', 'add', id.client.name]);
+    const pem = path.join(srv.dir, 'app.pub.pem');
+    fs.writeFileSync(pem, id.client.publicPem);
+    cliOk(['client', 'key', 'add', id.client.name, '--kid', id.client.kid, '--alg', 'ES256', '--pem', pem]);
+    const sc = { ...c, id: Number(cliOk(['citizen', 'add', '--name', c.name, '--id-number', c.idNumber, '--birth', c.birthDate])) };
+    await fn(sc, (t) => request(`${srv.httpsUrl}/v1/me`, { headers: bearer(t) }));
+  } finally {
+    assert.deepEqual(await srv.stop(), { code: 0, signal: null });
+    dropDatabase(srv.db.name);
+  }
 }
 
 const P256_N = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
@@ -133,7 +163,7 @@ describe('app backends (citizens)', () => {
     const rs = await new SignJWT({ jti: randomHex(12) })
       .setProtectedHeader({ alg: 'RS256', kid: rsa.kid })
       .setIssuer(id.client.name).setAudience(['other', 'onetrip']).setSubject(c.idNumber)
-      .setIssuedAt().setNotBefore(now()).setExpirationTime('9m')
+      .setIssuedAt().setNotBefore(now()).setExpirationTime('4m')
       .sign(rsKey);
     r = await me(bearer(rs));
     assert.equal(r.status, 200, r.text);
@@ -143,8 +173,8 @@ describe('app backends (citizens)', () => {
   test('expired token (beyond the 60 s skew) is rejected; within the skew accepted', async () => {
     const c = id.citizens[0];
     const t = now();
-    expect401(await me(id.citizenHeaders(c, { iat: t - 400, nbf: t - 400, exp: t - 90 })), 'token_expired');
-    const r = await me(id.citizenHeaders(c, { iat: t - 400, nbf: t - 400, exp: t - 30 }));
+    expect401(await me(id.citizenHeaders(c, { iat: t - 380, nbf: t - 380, exp: t - 90 })), 'token_expired');
+    const r = await me(id.citizenHeaders(c, { iat: t - 300, nbf: t - 300, exp: t - 30 }));
     assert.equal(r.status, 200, r.text);
   });
 
@@ -184,9 +214,10 @@ describe('app backends (citizens)', () => {
     const t = now();
     expect401(await meTls(id.citizenHeaders(c, { nbf: undefined, iat: t + 120 })), 'token_issued_in_future');
     expect401(await meTls(id.citizenHeaders(c, { iat: undefined, nbf: t + 120 })), 'token_not_yet_valid');
-    // without iat the 10-minute lifetime is measured from our clock (plus the 60 s skew)
-    expect401(await meTls(id.citizenHeaders(c, { iat: undefined, exp: t + 700 })), 'token_lifetime_too_long');
-    assert.equal((await meTls(id.citizenHeaders(c, { iat: undefined, exp: t + 590 }))).status, 200);
+    // without iat the 300 s lifetime (auth.app_token_max_ttl_s) is measured from our clock
+    // (plus the 60 s skew)
+    expect401(await meTls(id.citizenHeaders(c, { iat: undefined, exp: t + 420 })), 'token_lifetime_too_long');
+    assert.equal((await meTls(id.citizenHeaders(c, { iat: undefined, exp: t + 290 }))).status, 200);
   });
 
   test('a token as jose\'s SignJWT makes it by default (iss, sub, aud, iat, exp, jti, no nbf) is accepted', async () => {
@@ -236,32 +267,22 @@ describe('app backends (citizens)', () => {
     // encoding has (4n + 1)
     const p2 = p.length % 4 === 0 ? `${p}A` : p.slice(0, -1) + alphabet[alphabet.indexOf(p.at(-1)) | 0x01];
     expect401(await meTls(bearer(`${h}.${p2}.${sig}`)), 'malformed_token');
-    // none of these used up the token: the canonical form still works, once
-    assert.equal((await meTls(bearer(tok))).status, 200);
-    expect401(await meTls(bearer(tok)), 'token_replayed');
+    // none of these used up the token: the canonical form still works, for a write once
+    // (reads do not use a token up: see 'a token is reusable for reads ...')
+    assert.notEqual((await bind(bearer(tok))).status, 401);
+    expect401(await bind(bearer(tok)), 'token_replayed');
   });
 
-  test('the high-S twin of a signature cannot be replayed; with auth.es256_require_low_s it is refused', async () => {
+  test('the high-S twin of a signature cannot replay a write; with auth.es256_require_low_s it is refused', async () => {
     const c = id.citizens[1];
-    // default: either twin may come first, the other is a replay of the same jti
+    // default: either twin may come first, the other is a replay of the same jti (a write
+    // records the jti; a read reuses a token anyway, so a twin gains nothing there)
     const tok = id.appToken(c);
-    assert.equal((await meTls(bearer(sTwin(tok)))).status, 200);
-    expect401(await meTls(bearer(tok)), 'token_replayed');
+    assert.notEqual((await bind(bearer(sTwin(tok)))).status, 401);
+    expect401(await bind(bearer(tok)), 'token_replayed');
+    assert.equal((await meTls(bearer(tok))).status, 200);
 
-    const strict = await startServer({ prefix: 'lows', overrides: { 'auth.es256_require_low_s': 1, 'jobs.enabled': 0 } });
-    try {
-      // the same client, key and citizen as on the main server (no operators needed)
-      const cliOk = (args) => {
-        const r = strict.cli(args);
-        assert.equal(r.code, 0, r.stderr);
-        return r.stdout.trim().split('\n').pop();
-      };
-      cliOk(['client', 'add', id.client.name]);
-      const pem = path.join(strict.dir, 'app.pub.pem');
-      fs.writeFileSync(pem, id.client.publicPem);
-      cliOk(['client', 'key', 'add', id.client.name, '--kid', id.client.kid, '--alg', 'ES256', '--pem', pem]);
-      const sc = { ...c, id: Number(cliOk(['citizen', 'add', '--name', c.name, '--id-number', c.idNumber, '--birth', c.birthDate])) };
-      const tlsMe = (t) => request(`${strict.httpsUrl}/v1/me`, { headers: bearer(t) });
+    await withAppServer('lows', { 'auth.es256_require_low_s': 1 }, c, async (sc, tlsMe) => {
       let t = id.appToken(sc);
       if (sOf(t) > P256_N / 2n) t = sTwin(t); // start from the low one
       const high = sTwin(t);
@@ -271,18 +292,37 @@ describe('app backends (citizens)', () => {
       const ok = await tlsMe(t);
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.json.id, sc.id);
-    } finally {
-      assert.deepEqual(await strict.stop(), { code: 0, signal: null });
-      dropDatabase(strict.db.name);
+    });
+  });
+
+  // Issue 12: a read token is reusable until exp, so its lifetime is capped short
+  // (auth.app_token_max_ttl_s, 300 s by default; one second more for signers such as jose
+  // that read the clock separately for iat and exp).
+  test('lifetime over auth.app_token_max_ttl_s (300 s) is rejected', async () => {
+    const t = now();
+    for (const life of [302, 600, 3600]) {
+      const r = await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t, exp: t + life }));
+      expect401(r, 'token_lifetime_too_long');
+      assert.match(r.json.detail, /300 seconds/);
+    }
+    for (const life of [300, 301]) {
+      const ok = await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t, exp: t + life }));
+      assert.equal(ok.status, 200, ok.text);
     }
   });
 
-  test('lifetime over 10 minutes is rejected', async () => {
-    const t = now();
-    expect401(await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t, exp: t + 601 })),
-      'token_lifetime_too_long');
-    const ok = await me(id.citizenHeaders(id.citizens[0], { iat: t, nbf: t, exp: t + 600 }));
-    assert.equal(ok.status, 200, ok.text);
+  test('auth.app_token_max_ttl_s sets the cap', async () => {
+    const c = id.citizens[3];
+    await withAppServer('ttl', { 'auth.app_token_max_ttl_s': 60 }, c, async (sc, tlsMe) => {
+      const t = now();
+      const long = await tlsMe(id.appToken(sc, { iat: t, exp: t + 62 }));
+      expect401(long, 'token_lifetime_too_long');
+      assert.match(long.json.detail, /60 seconds/);
+      expect401(await tlsMe(id.appToken(sc, { iat: undefined, exp: t + 180 })), 'token_lifetime_too_long');
+      const ok = await tlsMe(id.appToken(sc, { iat: t, exp: t + 60 }));
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.json.id, sc.id);
+    });
   });
 
   test('unknown kid and missing kid are rejected', async () => {
@@ -336,14 +376,67 @@ describe('app backends (citizens)', () => {
     expect401(await me(bearer(id.appToken(id.citizens[0], {}, { key: stranger.privateKey }))), 'bad_signature');
   });
 
-  test('a replayed jti is rejected', async () => {
+  // Issue 12: before, every request (reads too) used its token up; now only state-changing
+  // ones do, with or without an Idempotency-Key, so a captured token can never write.
+  test('a replayed jti is rejected on a write', async () => {
     const headers = id.citizenHeaders(id.citizens[2]);
-    assert.equal((await me(headers)).status, 200);
-    expect401(await me(headers), 'token_replayed');
+    assert.notEqual((await bind(headers)).status, 401);
+    expect401(await bind(headers), 'token_replayed');
     // the same jti in a different, freshly signed token is a replay too
     const jti = randomHex(8);
-    assert.equal((await me(id.citizenHeaders(id.citizens[2], { jti }))).status, 200);
-    expect401(await me(id.citizenHeaders(id.citizens[2], { jti })), 'token_replayed');
+    assert.notEqual((await bind(id.citizenHeaders(id.citizens[2], { jti }))).status, 401);
+    expect401(await bind(id.citizenHeaders(id.citizens[2], { jti })), 'token_replayed');
+    // every method but GET and HEAD records it, and without an Idempotency-Key too
+    // (authentication comes before the permission check: a refused write uses its token up too)
+    const writes = {
+      POST: '/v1/me/bindings', DELETE: '/v1/me/bindings/999999999', PUT: '/v1/catalog/items/X1',
+      PATCH: '/v1/registrations/999999999',
+    };
+    for (const [method, p] of Object.entries(writes)) {
+      const h = id.citizenHeaders(id.citizens[2]);
+      const url = `${base}${p}`;
+      const first = await request(url, { method, headers: h, json: method === 'DELETE' ? undefined : {} });
+      assert.notEqual(first.status, 401, `${method}: ${first.text}`);
+      expect401(await request(url, { method, headers: { ...h, 'Idempotency-Key': randomHex(8) } }), 'token_replayed');
+    }
+  });
+
+  test('a token is reusable for reads until exp, and they record no jti', async () => {
+    const c = id.citizens[2];
+    const jti = `reads-${randomHex(8)}`;
+    const headers = id.citizenHeaders(c, { jti });
+    const seen = () => Number(server.sql(`SELECT COUNT(*) FROM jwt_seen WHERE jti = '${jti}'`)[0][0]);
+    for (let i = 0; i < 3; i++) {
+      const r = await me(headers);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.id, c.id);
+    }
+    assert.equal((await me(headers, { method: 'HEAD' })).status, 200);
+    assert.equal((await request(`${base}/v1/me/bindings`, { headers })).status, 200);
+    assert.equal(seen(), 0, 'a read writes no jwt_seen row');
+    // a token made by jose with its defaults (5 minutes, iat, no nbf) too
+    const jose = bearer(await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: id.client.kid })
+      .setIssuer(id.client.name).setSubject(c.idNumber).setAudience('onetrip')
+      .setIssuedAt().setExpirationTime('5m').setJti(randomHex(12))
+      .sign(id.client.privateKey));
+    assert.equal((await meTls(jose)).status, 200);
+    assert.equal((await meTls(jose)).status, 200);
+    // the first write records the jti and goes through; a second write is a replay, with a
+    // fresh Idempotency-Key as with the same; reads still work until exp
+    const w = await bind(headers, 'k1');
+    assert.notEqual(w.status, 401, w.text);
+    assert.equal(seen(), 1);
+    expect401(await bind(headers, 'k1'), 'token_replayed');
+    expect401(await bind(headers, 'k2'), 'token_replayed');
+    assert.equal((await me(headers)).status, 200);
+    assert.equal(seen(), 1);
+    // every other check still applies to reads: an expired token stays refused however
+    // often it comes
+    const t = now();
+    const old = id.citizenHeaders(c, { iat: t - 380, nbf: t - 380, exp: t - 90 });
+    expect401(await me(old), 'token_expired');
+    expect401(await me(old), 'token_expired');
   });
 
   test('an oversized token (> 4 KiB) is rejected before decoding', async () => {

@@ -66,6 +66,18 @@ START_TEST(integer_type_and_bounds)
 }
 END_TEST
 
+/* Issue 12: a read token is reusable until exp, so its lifetime is capped short. */
+START_TEST(app_token_max_ttl_is_bounded)
+{
+    ck_assert_int_eq(server_conf.auth.app_token_max_ttl_s, 300);
+    ck_assert_int_eq(config_set("auth.app_token_max_ttl_s", "29", "src", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "between 30 and 600"));
+    ck_assert_int_eq(config_set("auth.app_token_max_ttl_s", "601", "src", err, sizeof err), -1);
+    ck_assert_int_eq(config_set("auth.app_token_max_ttl_s", "60", "src", err, sizeof err), 0);
+    ck_assert_int_eq(server_conf.auth.app_token_max_ttl_s, 60);
+}
+END_TEST
+
 START_TEST(malformed_lines_are_refused)
 {
     ck_assert_int_eq(config_load_text("listen = 1\n", "a", err, sizeof err), -1);
@@ -261,7 +273,7 @@ Suite *config_suite(void)
     Suite *s = suite_create("config");
     TCase *tc = check_tcase(s, "core", CHECK_TESTS(defaults_apply, ini_sections_and_comments,
                       unknown_key_names_file_line_and_key, integer_type_and_bounds,
-                      malformed_lines_are_refused, log_level_is_validated, environment_overrides,
+                      app_token_max_ttl_is_bounded, malformed_lines_are_refused, log_level_is_validated, environment_overrides,
                       cross_key_rules, module_keys_join_the_table, values_land_in_typed_fields,
                       environment_overrides_reach_fields, bad_declarations_are_refused,
                       every_module_table_is_valid, module_fields_take_values));
