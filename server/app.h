@@ -142,6 +142,37 @@ void app_reply_json(app_req *r, int status, json_t *body);
 /* Reply with bytes (copied). type is a static string. */
 void app_reply_bytes(app_req *r, int status, const char *type, const void *data, size_t len);
 void app_reply_empty(app_req *r, int status);
+/* Reply values every module builds: a string or null, a value only when
+ * present (has) or null, and stored JSON text as an array (an empty array
+ * when absent, malformed or not an array). The caller owns the result. */
+static inline json_t *app_json_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+static inline json_t *app_json_str_if(bool has, const char *s)
+{
+    return has && s ? json_string(s) : json_null();
+}
+static inline json_t *app_json_int_if(bool has, int64_t v)
+{
+    return has ? json_integer(v) : json_null();
+}
+/* One page of a list: {"items": items, "next_before": the last id when the
+ * page (n rows of at most limit) is full, else null}. Steals items. */
+static inline json_t *app_json_page(json_t *items, int n, int64_t limit, int64_t last_id)
+{
+    return json_pack("{soso}", "items", items, "next_before",
+                     n == limit && n > 0 ? json_integer(last_id) : json_null());
+}
+static inline json_t *app_json_array_text(const char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(v)) {
+        json_decref(v);
+        return json_array();
+    }
+    return v;
+}
 /* Add a response header (both copied). */
 void app_add_header(app_req *r, const char *name, const char *val);
 
@@ -246,6 +277,13 @@ typedef struct app_input {
     const app_jfield *body; int nbody;
     bool body_optional;
 } app_input;
+/* The query keys of a paged list, answered by core's bad_limit and
+ * bad_cursor: limit (1..top) and before (the next_before of the previous
+ * page). top: the largest page. Read them with app_query_int; reply with
+ * app_json_page. */
+#define APP_IN_PAGE_KEYS(top)                                                     \
+    {"limit", JF_INT, false, .min = 1, .max = (top), .code = "bad_limit"},        \
+    {"before", JF_INT, false, .min = 1, .max = INT64_MAX, .code = "bad_cursor"}
 #define APP_IN_PATH(a) .path = (a), .npath = APP_LEN(a)
 #define APP_IN_QUERY(a) .query = (a), .nquery = APP_LEN(a)
 #define APP_IN_BODY(a) .body = (a), .nbody = APP_LEN(a)

@@ -107,6 +107,8 @@ static const app_conf conf[] = {
 /* Problems any module may answer with app_fail. */
 static const app_error errors[] = {
     {"internal", 500, "Internal error", NULL},
+    {"bad_limit", 400, "Invalid limit", "limit is a whole number, 1..100."},
+    {"bad_cursor", 400, "Invalid cursor", "before is the next_before of the previous page."},
 };
 
 const app_module core_module = {

@@ -140,8 +140,7 @@ static int refuse_at(cases_refusal *f, const char *code, const char *detail, con
 
 json_t *cases_json_list(const char *text)
 {
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-    return v ? v : json_array();
+    return app_json_array_text(text);
 }
 
 static bool json_has(const json_t *a, const json_t *v)

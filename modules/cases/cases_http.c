@@ -15,16 +15,6 @@
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *id_or_null(bool has, int64_t id)
-{
-    return has ? json_integer(id) : json_null();
-}
-
 /* Answers a business function's refusal (the extra members move to the
  * answer); a database error (no code) is left for app_tx. */
 static void refused(app_req *r, cases_refusal *f)
@@ -56,23 +46,10 @@ static int load_case(app_req *r, cases_case *k)
     return 0;
 }
 
-/* One page of a list: the items and the cursor of the next page (the last
- * id when the page is full, else null). Steals items. */
-static json_t *page_json(json_t *items, int n, int64_t limit, int64_t last_id)
-{
-    return json_pack("{so so}", "items", items, "next_before",
-                     n == limit && n > 0 ? json_integer(last_id) : json_null());
-}
-
 static cases_next case_next_step(const cases_case *k)
 {
     return cases_next_step(k->state, k->supply_state, (int)k->item_trips, (int)k->trips,
                            k->rated);
-}
-
-static json_t *str_if(bool has, const char *s)
-{
-    return has ? json_string(s) : json_null();
 }
 
 /* The case as its applicant (or an operator) sees it. No personal
@@ -86,16 +63,16 @@ static json_t *case_json(const cases_case *k, bool details)
                                              k->item_name, "version", (int)k->item_version));
     json_object_set_new(o, "category", json_string(k->category));
     json_object_set_new(o, "channel", json_string(k->channel));
-    json_object_set_new(o, "outlet_id", id_or_null(k->has_outlet_id, k->outlet_id));
-    json_object_set_new(o, "assisted_by", str_or_null(k->assisted_kind));
+    json_object_set_new(o, "outlet_id", app_json_int_if(k->has_outlet_id, k->outlet_id));
+    json_object_set_new(o, "assisted_by", app_json_str_or_null(k->assisted_kind));
     json_object_set_new(o, "state", json_string(k->state));
-    json_object_set_new(o, "state_reason", str_or_null(k->state_reason));
+    json_object_set_new(o, "state_reason", app_json_str_or_null(k->state_reason));
     json_object_set_new(o, "next_step", json_pack("{ssss}", "code", next.code, "text", next.text));
     json_object_set_new(o, "submitted_at", json_string(k->submitted_at));
     json_object_set_new(o, "promised_days", json_integer(k->promised_days));
     json_object_set_new(o, "deadline", json_string(k->deadline));
-    json_object_set_new(o, "accepted_at", str_if(k->has_accepted_at, k->accepted_at));
-    json_object_set_new(o, "completed_at", str_if(k->has_completed_at, k->completed_at));
+    json_object_set_new(o, "accepted_at", app_json_str_if(k->has_accepted_at, k->accepted_at));
+    json_object_set_new(o, "completed_at", app_json_str_if(k->has_completed_at, k->completed_at));
     json_object_set_new(o, "trips", json_integer(k->trips));
     json_object_set_new(o, "time_warning", json_boolean(k->warned));
     json_object_set_new(o, "overdue", json_boolean(k->overdue));
@@ -103,7 +80,7 @@ static json_t *case_json(const cases_case *k, bool details)
         return o;
     json_object_set_new(o, "query_code", json_string(k->query_code));
     json_object_set_new(o, "missing_materials", cases_json_list(k->missing_materials));
-    json_object_set_new(o, "supply_due", str_if(k->has_supply_due, k->supply_due));
+    json_object_set_new(o, "supply_due", app_json_str_if(k->has_supply_due, k->supply_due));
     json_object_set_new(o, "supply_state", json_string(k->supply_state));
     json_object_set_new(o, "commitment_materials", cases_json_list(k->commitment_materials));
     return o;
@@ -127,15 +104,15 @@ static int add_case_details(db_conn *c, int64_t id, json_t *o)
     a = json_array();
     for (int i = 0; i < nev; i++)
         json_array_append_new(a, json_pack("{ss ss so so so}", "at", ev[i].at, "kind", ev[i].kind,
-                                           "from", str_or_null(ev[i].from_state), "to",
-                                           str_or_null(ev[i].to_state), "note",
-                                           str_or_null(ev[i].note)));
+                                           "from", app_json_str_or_null(ev[i].from_state), "to",
+                                           app_json_str_or_null(ev[i].to_state), "note",
+                                           app_json_str_or_null(ev[i].note)));
     json_object_set_new(o, "history", a);
     a = json_array();
     for (int i = 0; i < ntr; i++)
         json_array_append_new(a, json_pack("{ss so so}", "at", tr[i].at, "outlet_id",
-                                           id_or_null(tr[i].has_outlet_id, tr[i].outlet_id),
-                                           "outlet", str_or_null(tr[i].outlet_name)));
+                                           app_json_int_if(tr[i].has_outlet_id, tr[i].outlet_id),
+                                           "outlet", app_json_str_or_null(tr[i].outlet_name)));
     json_object_set_new(o, "visits", a);
     json_object_set_new(o, "rating",
                         rated ? json_pack("{sIssss}", "score", (json_int_t)ra.score, "comment",
@@ -144,8 +121,8 @@ static int add_case_details(db_conn *c, int64_t id, json_t *o)
     json_object_set_new(o, "rectification",
                         rectified ? json_pack("{sIss ss so so}", "id", (json_int_t)re.id, "state",
                                               re.state, "due_at", re.due_at, "answer",
-                                              str_or_null(re.answer), "answered_at",
-                                              str_if(re.has_answered_at, re.answered_at))
+                                              app_json_str_or_null(re.answer), "answered_at",
+                                              app_json_str_if(re.has_answered_at, re.answered_at))
                                   : json_null());
     rc = 0;
 done:
@@ -173,7 +150,7 @@ void cases_on_my_cases(app_req *r)
     items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, case_json(&rows[i], false));
-    app_reply_json(r, 200, page_json(items, n, limit, n ? rows[n - 1].id : 0));
+    app_reply_json(r, 200, app_json_page(items, n, limit, n ? rows[n - 1].id : 0));
     cases_case_array_free(rows, n);
 }
 
@@ -244,7 +221,7 @@ void cases_on_progress(app_req *r)
     json_object_set_new(o, "next_step", json_pack("{ssss}", "code", next.code, "text", next.text));
     json_object_set_new(o, "submitted_day", json_string(k.submitted_day));
     json_object_set_new(o, "deadline", json_string(k.deadline));
-    json_object_set_new(o, "completed_day", str_if(k.has_completed_day, k.completed_day));
+    json_object_set_new(o, "completed_day", app_json_str_if(k.has_completed_day, k.completed_day));
     app_reply_json(r, 200, o);
     cases_case_clear(&k);
 }
@@ -427,10 +404,10 @@ void cases_on_rating(app_req *r)
 static json_t *rect_json(const cases_rect_row *x)
 {
     return json_pack("{sI ss ss so so sI ss so}", "id", (json_int_t)x->id, "state", x->state,
-                     "due_at", x->due_at, "answer", str_or_null(x->answer), "answered_at",
-                     str_if(x->has_answered_at, x->answered_at), "score",
+                     "due_at", x->due_at, "answer", app_json_str_or_null(x->answer), "answered_at",
+                     app_json_str_if(x->has_answered_at, x->answered_at), "score",
                      (json_int_t)x->score, "case_number", x->number, "outlet_id",
-                     id_or_null(x->has_outlet_id, x->outlet_id));
+                     app_json_int_if(x->has_outlet_id, x->outlet_id));
 }
 
 void cases_on_rect_list(app_req *r)
@@ -505,9 +482,9 @@ void cases_on_alerts(app_req *r)
         json_array_append_new(items, json_pack("{sI ss ss ss ss so ss ss}", "id", (json_int_t)a->id,
                                                "kind", a->kind, "created_at", a->created_at,
                                                "case_number", a->number, "item_code", a->item_code,
-                                               "outlet_id", id_or_null(a->has_outlet_id, a->outlet_id),
+                                               "outlet_id", app_json_int_if(a->has_outlet_id, a->outlet_id),
                                                "state", a->state, "deadline", a->deadline));
     }
-    app_reply_json(r, 200, page_json(items, n, limit, n ? rows[n - 1].id : 0));
+    app_reply_json(r, 200, app_json_page(items, n, limit, n ? rows[n - 1].id : 0));
     cases_alert_row_array_free(rows, n);
 }

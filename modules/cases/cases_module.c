@@ -13,8 +13,6 @@ extern const db_migration *const cases_migrations[];
 static const app_error errors[] = {
     {"case_not_found", 404, "Case not found", NULL},
     {"rectification_not_found", 404, "Rectification not found", NULL},
-    {"bad_limit", 400, "Invalid limit", "limit is a whole number, 1..100."},
-    {"bad_cursor", 400, "Invalid cursor", "before is the next_before of the previous page."},
     {"bad_state", 400, "Unknown state", NULL},
     {"bad_date", 400, "Invalid date", "Dates are YYYY-MM-DD."},
     {"bad_range", 400, "Invalid period", "from <= to, at most ten years."},
@@ -66,8 +64,7 @@ static const app_jfield NUMBER[] = {{"number", JF_STRING, true, 16, .pattern = "
 static const app_input IN_CASE = {.path_code = "case_not_found", APP_IN_PATH(NUMBER)};
 
 static const app_jfield PAGE_Q[] = {
-    {"limit", JF_INT, false, .min = CASES_LIST_LIMIT_MIN, .max = CASES_LIST_LIMIT_MAX, .code = "bad_limit"},
-    {"before", JF_INT, false, .min = 1, .max = INT64_MAX, .code = "bad_cursor"},
+    APP_IN_PAGE_KEYS(CASES_LIST_LIMIT_MAX),
 };
 static const app_input IN_PAGE = {APP_IN_QUERY(PAGE_Q)};
 

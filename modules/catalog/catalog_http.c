@@ -9,12 +9,6 @@
 #include "modules/catalog/catalog_sql.h"
 #include "server/audit.h"
 
-static json_t *parsed(const char *text)
-{
-    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
-    return v ? v : json_array();
-}
-
 static json_t *item_json(const catalog_version_row *v, bool full)
 {
     json_t *o = json_object();
@@ -34,9 +28,9 @@ static json_t *item_json(const catalog_version_row *v, bool full)
     json_object_set_new(o, "promised_days", json_integer(v->promised_days));
     if (!full)
         return o;
-    json_object_set_new(o, "materials", parsed(v->materials));
-    json_object_set_new(o, "fees", parsed(v->fees));
-    json_object_set_new(o, "steps", parsed(v->steps));
+    json_object_set_new(o, "materials", app_json_array_text(v->materials));
+    json_object_set_new(o, "fees", app_json_array_text(v->fees));
+    json_object_set_new(o, "steps", app_json_array_text(v->steps));
     json_object_set_new(o, "legal_basis", json_string(v->legal_basis));
     json_object_set_new(o, "sample_form", json_string(v->sample_form));
     json_object_set_new(o, "allow_missing", json_boolean(v->allow_missing));

@@ -294,10 +294,10 @@ void identity_on_login_sources(app_req *r)
             items, json_pack("{sssssososisisososossss}", "scope", x->address_scope ? "address" : "username",
                              "address", x->address,
                              "username", x->address_scope ? json_null() : json_string(x->username),
-                             "operator_id", x->operator_id ? json_integer(x->operator_id) : json_null(),
+                             "operator_id", app_json_int_if(x->operator_id, x->operator_id),
                              "failures", x->failures, "lockouts", x->lockouts, "blocked",
-                             json_boolean(block != NULL), "block", block ? json_string(block) : json_null(),
-                             "blocked_until", x->blocked_until[0] ? json_string(x->blocked_until) : json_null(),
+                             json_boolean(block != NULL), "block", app_json_str_or_null(block),
+                             "blocked_until", app_json_str_if(x->blocked_until[0], x->blocked_until),
                              "first_failed_at", x->first_failed_at, "last_failed_at", x->last_failed_at));
     }
     identity_login_sources_free(rows);
@@ -427,7 +427,7 @@ static json_t *me_citizen(app_req *r)
     m_phone = phone ? crypto_mask_phone(phone) : NULL;
     m_name = crypto_mask_name(row.name);
     out = json_pack("{sssIsssssosssb}", "kind", "citizen", "id", (json_int_t)r->who.id, "name", m_name,
-                    "id_number", m_id, "phone", m_phone ? json_string(m_phone) : json_null(),
+                    "id_number", m_id, "phone", app_json_str_or_null(m_phone),
                     "birth_date", row.birth_date, "disabled", row.disabled);
 done:
     free_secret(idn);

@@ -7,11 +7,6 @@
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_sql.h"
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
 /* "2025-01-01 10:00:00.123" (UTC) -> "2025-01-01T10:00:00.123Z". */
 static json_t *utc(const char *s)
 {
@@ -58,8 +53,8 @@ json_t *pay_order_json(db_conn *c, const pay_order *o)
                   "fine_fen", (json_int_t)o->fine_fen,
                   "late_fee_fen", (json_int_t)o->late_fee_fen, "channel", o->channel);
     json_object_set_new(j, "display_state", json_string(display_state(o->state)));
-    json_object_set_new(j, "trade_no", str_or_null(o->channel_trade_no));
-    json_object_set_new(j, "state_reason", str_or_null(o->state_reason));
+    json_object_set_new(j, "trade_no", app_json_str_or_null(o->channel_trade_no));
+    json_object_set_new(j, "state_reason", app_json_str_or_null(o->state_reason));
     json_object_set_new(j, "expires_at", utc(o->expires_at));
     json_object_set_new(j, "paid_at", utc(o->paid_at));
     json_object_set_new(j, "created_at", utc(o->created_at));
@@ -77,21 +72,16 @@ json_t *pay_order_json(db_conn *c, const pay_order *o)
     return j;
 }
 
-static json_t *id_or_null(int64_t v, bool has)
-{
-    return has ? json_integer(v) : json_null();
-}
-
 json_t *pay_refund_json(const pay_refund *f)
 {
     json_t *j = json_pack("{sIsssssssIssssss}", "id", (json_int_t)f->id,
                           "out_refund_no", f->out_refund_no, "order_no", f->order_no,
                           "channel", f->channel, "amount_fen", (json_int_t)f->amount_fen,
                           "reason", f->reason, "kind", f->kind, "state", f->state);
-    json_object_set_new(j, "requested_by", id_or_null(f->requested_by, f->has_requested_by));
-    json_object_set_new(j, "approved_by", id_or_null(f->approved_by, f->has_approved_by));
-    json_object_set_new(j, "channel_refund_no", str_or_null(f->channel_refund_no));
-    json_object_set_new(j, "failure_reason", str_or_null(f->failure_reason));
+    json_object_set_new(j, "requested_by", app_json_int_if(f->has_requested_by, f->requested_by));
+    json_object_set_new(j, "approved_by", app_json_int_if(f->has_approved_by, f->approved_by));
+    json_object_set_new(j, "channel_refund_no", app_json_str_or_null(f->channel_refund_no));
+    json_object_set_new(j, "failure_reason", app_json_str_or_null(f->failure_reason));
     json_object_set_new(j, "created_at", utc(f->created_at));
     json_object_set_new(j, "approved_at", utc(f->approved_at));
     json_object_set_new(j, "finished_at", utc(f->finished_at));
@@ -115,14 +105,14 @@ json_t *pay_report_json(const pay_report *rep, const pay_report_line *lines, int
         for (int k = 0; k < nlines; k++) {
             const pay_report_line *l = &lines[k];
             json_t *o = json_pack("{ss}", "kind", l->kind);
-            json_object_set_new(o, "entry_type", str_or_null(l->entry_type));
-            json_object_set_new(o, "line_no", id_or_null(l->line_no, l->has_line_no));
-            json_object_set_new(o, "order_no", str_or_null(l->order_no));
-            json_object_set_new(o, "trade_no", str_or_null(l->trade_no));
-            json_object_set_new(o, "ledger_fen", id_or_null(l->ledger_fen, l->has_ledger_fen));
-            json_object_set_new(o, "statement_fen", id_or_null(l->statement_fen, l->has_statement_fen));
-            json_object_set_new(o, "reason", str_or_null(l->reason));
-            json_object_set_new(o, "text", str_or_null(l->raw_line));
+            json_object_set_new(o, "entry_type", app_json_str_or_null(l->entry_type));
+            json_object_set_new(o, "line_no", app_json_int_if(l->has_line_no, l->line_no));
+            json_object_set_new(o, "order_no", app_json_str_or_null(l->order_no));
+            json_object_set_new(o, "trade_no", app_json_str_or_null(l->trade_no));
+            json_object_set_new(o, "ledger_fen", app_json_int_if(l->has_ledger_fen, l->ledger_fen));
+            json_object_set_new(o, "statement_fen", app_json_int_if(l->has_statement_fen, l->statement_fen));
+            json_object_set_new(o, "reason", app_json_str_or_null(l->reason));
+            json_object_set_new(o, "text", app_json_str_or_null(l->raw_line));
             json_array_append_new(a, o);
         }
         json_object_set_new(j, "lines", a);
@@ -133,9 +123,9 @@ json_t *pay_report_json(const pay_report *rep, const pay_report_line *lines, int
 json_t *pay_alert_json(const pay_alert *al)
 {
     json_t *j = json_pack("{sIssss}", "id", (json_int_t)al->id, "kind", al->kind, "detail", al->detail);
-    json_object_set_new(j, "channel", str_or_null(al->channel));
-    json_object_set_new(j, "order_no", str_or_null(al->order_no));
-    json_object_set_new(j, "ref_id", id_or_null(al->ref_id, al->has_ref_id));
+    json_object_set_new(j, "channel", app_json_str_or_null(al->channel));
+    json_object_set_new(j, "order_no", app_json_str_or_null(al->order_no));
+    json_object_set_new(j, "ref_id", app_json_int_if(al->has_ref_id, al->ref_id));
     json_object_set_new(j, "created_at", utc(al->created_at));
     return j;
 }

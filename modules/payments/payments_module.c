@@ -34,8 +34,6 @@ static const app_error errors[] = {
     {"bad_amount", 400, "Invalid amount", "amount_fen must be a positive number of fen."},
     {"reason_required", 400, "Reason required", "Say why the money is returned."},
     {"code_required", 400, "Verification code required", "Pass the receipt's verification code as ?code=."},
-    {"bad_limit", 400, "Invalid limit", "limit is a whole number, 1..100."},
-    {"bad_cursor", 400, "Invalid cursor", "before is the next_before of the previous page."},
     {"bad_date", 400, "Invalid date", "Use YYYY-MM-DD."},
     {"bad_kind", 400, "Invalid kind", "kind is an alert kind, at most 48 characters."},
     {"date_in_future", 400, "Date in the future", "A statement exists only for today (so far) and earlier days."},
@@ -93,8 +91,7 @@ static const app_input IN_REFUND = {.path_code = "refund_not_found"};
 #define PAGE_FILTERS \
     {"date", JF_DATE, false, .code = "bad_date"}, \
     {"channel", JF_ENUM, false, .choices = CHANNELS, .code = "unknown_channel"}, \
-    {"limit", JF_INT, false, .min = 1, .max = PAY_PAGE_MAX, .code = "bad_limit"}, \
-    {"before", JF_INT, false, .min = 1, .max = INT64_MAX, .code = "bad_cursor"}
+    APP_IN_PAGE_KEYS(PAY_PAGE_MAX)
 static const app_jfield REPORTS_Q[] = {PAGE_FILTERS};
 static const app_input IN_REPORTS = {APP_IN_QUERY(REPORTS_Q)};
 static const app_jfield ALERTS_Q[] = {

@@ -27,15 +27,6 @@ static list_args list_args_of(const app_req *r)
     return a;
 }
 
-/* {items, next_before}: the cursor is the last id (last_id) when the page
- * (n rows) is full. */
-static void reply_page(app_req *r, json_t *items, int n, int64_t last_id, int64_t limit)
-{
-    app_reply_json(r, 200,
-                   json_pack("{soso}", "items", items, "next_before",
-                             n == limit && n > 0 ? json_integer(last_id) : json_null()));
-}
-
 /* ---- GET /v1/reconciliation/reports ------------------------------------ */
 
 void payments_on_reports(app_req *r)
@@ -52,7 +43,7 @@ void payments_on_reports(app_req *r)
     items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, pay_report_json(&rep[i], NULL, 0, false));
-    reply_page(r, items, n, n > 0 ? rep[n - 1].id : 0, a.limit);
+    app_reply_json(r, 200, app_json_page(items, n, a.limit, n > 0 ? rep[n - 1].id : 0));
     pay_report_array_free(rep, n);
 }
 
@@ -215,7 +206,7 @@ void payments_on_alerts(app_req *r)
     items = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(items, pay_alert_json(&al[i]));
-    reply_page(r, items, n, n > 0 ? al[n - 1].id : 0, a.limit);
+    app_reply_json(r, 200, app_json_page(items, n, a.limit, n > 0 ? al[n - 1].id : 0));
     pay_alert_array_free(al, n);
 }
 

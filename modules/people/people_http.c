@@ -21,7 +21,7 @@ static json_t *licence_json(const people_licence_row *l)
                      "classes", l->classes, "points", l->points, "cycle_start",
                      json_string(l->cycle_start), "status", l->status, "valid_from", l->valid_from,
                      "valid_until", l->valid_until, "next_medical_date",
-                     l->has_next_medical_date ? json_string(l->next_medical_date) : json_null(),
+                     app_json_str_if(l->has_next_medical_date, l->next_medical_date),
                      "full_score_study", l->full_score_study);
 }
 
@@ -33,7 +33,7 @@ static json_t *vehicle_json(const people_vehicle_row *v)
                      v->brand, "model", v->model, "owner_citizen_id",
                      (json_int_t)v->owner_citizen_id, "status", v->status,
                      "next_inspection_date",
-                     v->has_next_inspection_date ? json_string(v->next_inspection_date) : json_null(),
+                     app_json_str_if(v->has_next_inspection_date, v->next_inspection_date),
                      "registered_at", v->registered_at);
 }
 
@@ -45,7 +45,7 @@ static json_t *citizen_json(const people_citizen_row *c)
     char *mid = crypto_mask_id(idn ? idn : "");
     char *mphone = phone ? crypto_mask_phone(phone) : NULL;
     json_t *out = json_pack("{sIsssssosssbss}", "id", (json_int_t)c->id, "name", c->name,
-                            "id_number", mid, "phone", mphone ? json_string(mphone) : json_null(),
+                            "id_number", mid, "phone", app_json_str_or_null(mphone),
                             "birth_date", c->birth_date, "disabled", c->disabled, "address",
                             c->address);
     if (idn) {

@@ -13,7 +13,7 @@
 
 json_t *reg_utc_json(bool has, const char *utc)
 {
-    return has ? json_string(utc) : json_null();
+    return app_json_str_if(has, utc);
 }
 
 void reg_tx_on_id(app_req *r, app_tx_fn fn)
@@ -129,26 +129,6 @@ int reg_reply_app(app_req *r, int status, int64_t id)
     return 0;
 }
 
-static json_t *json_text_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *parsed_array(const char *s)
-{
-    json_t *v = s ? json_loads(s, 0, NULL) : NULL;
-    if (!json_is_array(v)) {
-        json_decref(v);
-        return json_array();
-    }
-    return v;
-}
-
-static json_t *int_or_null(bool has, int64_t v)
-{
-    return has ? json_integer(v) : json_null();
-}
-
 json_t *reg_app_json(app_req *r, const reg_app *a)
 {
     json_t *o = json_object();
@@ -160,27 +140,27 @@ json_t *reg_app_json(app_req *r, const reg_app *a)
     json_object_set_new(o, "channel", json_string(a->channel));
     json_object_set_new(o, "citizen_id", json_integer(a->citizen_id));
     json_object_set_new(o, "dealer_outlet_id",
-                        int_or_null(a->has_dealer_outlet_id, a->dealer_outlet_id));
-    json_object_set_new(o, "vehicle_type", json_text_or_null(a->vehicle_type));
-    json_object_set_new(o, "use_type", json_text_or_null(a->use_type));
-    json_object_set_new(o, "brand", json_text_or_null(a->brand));
-    json_object_set_new(o, "model", json_text_or_null(a->model));
-    json_object_set_new(o, "vin", json_text_or_null(a->vin));
-    json_object_set_new(o, "engine_no", json_text_or_null(a->engine_no));
-    json_object_set_new(o, "invoice_no", json_text_or_null(a->invoice_no));
+                        app_json_int_if(a->has_dealer_outlet_id, a->dealer_outlet_id));
+    json_object_set_new(o, "vehicle_type", app_json_str_or_null(a->vehicle_type));
+    json_object_set_new(o, "use_type", app_json_str_or_null(a->use_type));
+    json_object_set_new(o, "brand", app_json_str_or_null(a->brand));
+    json_object_set_new(o, "model", app_json_str_or_null(a->model));
+    json_object_set_new(o, "vin", app_json_str_or_null(a->vin));
+    json_object_set_new(o, "engine_no", app_json_str_or_null(a->engine_no));
+    json_object_set_new(o, "invoice_no", app_json_str_or_null(a->invoice_no));
     json_object_set_new(o, "invoice_amount_fen",
-                        int_or_null(a->has_invoice_amount_fen, a->invoice_amount_fen));
-    json_object_set_new(o, "insurance_policy_no", json_text_or_null(a->insurance_policy_no));
+                        app_json_int_if(a->has_invoice_amount_fen, a->invoice_amount_fen));
+    json_object_set_new(o, "insurance_policy_no", app_json_str_or_null(a->insurance_policy_no));
     json_object_set_new(o, "insurance_status", json_string(a->insurance_status));
-    json_object_set_new(o, "insurance_valid_from", json_text_or_null(a->insurance_valid_from));
-    json_object_set_new(o, "insurance_valid_until", json_text_or_null(a->insurance_valid_until));
-    json_object_set_new(o, "materials", parsed_array(a->materials));
+    json_object_set_new(o, "insurance_valid_from", app_json_str_or_null(a->insurance_valid_from));
+    json_object_set_new(o, "insurance_valid_until", app_json_str_or_null(a->insurance_valid_until));
+    json_object_set_new(o, "materials", app_json_array_text(a->materials));
     json_object_set_new(o, "delivery", json_string(a->delivery));
     /* An inspection station has no use for the owner's address. */
     json_object_set_new(o, "mail_address",
                         r && r->who.kind == CALLER_PARTNER && (r->who.partner_type & PARTNER_STATION)
                             ? json_null()
-                            : json_text_or_null(a->mail_address));
+                            : app_json_str_or_null(a->mail_address));
     json_object_set_new(o, "plate_prefix", json_string(a->plate_prefix));
     if (a->plate_number) {
         char shown[REGISTRATION_PLATE_FORMAT_SIZE];
@@ -194,13 +174,13 @@ json_t *reg_app_json(app_req *r, const reg_app *a)
     }
     json_object_set_new(o, "offer_expires_at",
                         reg_utc_json(a->has_offer_expires_at, a->offer_expires_at));
-    json_object_set_new(o, "case_number", json_text_or_null(a->case_number));
+    json_object_set_new(o, "case_number", app_json_str_or_null(a->case_number));
     json_object_set_new(o, "inspections", json_integer(a->inspections));
-    json_object_set_new(o, "inspection_reasons", parsed_array(a->inspection_reasons));
+    json_object_set_new(o, "inspection_reasons", app_json_array_text(a->inspection_reasons));
     json_object_set_new(o, "inspected_at", reg_utc_json(a->has_inspected_at, a->inspected_at));
-    json_object_set_new(o, "vehicle_id", int_or_null(a->has_vehicle_id, a->vehicle_id));
-    json_object_set_new(o, "certificate_no", json_text_or_null(a->certificate_no));
-    json_object_set_new(o, "next_inspection_date", json_text_or_null(a->next_inspection_date));
+    json_object_set_new(o, "vehicle_id", app_json_int_if(a->has_vehicle_id, a->vehicle_id));
+    json_object_set_new(o, "certificate_no", app_json_str_or_null(a->certificate_no));
+    json_object_set_new(o, "next_inspection_date", app_json_str_or_null(a->next_inspection_date));
     json_object_set_new(o, "created_at", json_string(a->created_at));
     json_object_set_new(o, "updated_at", json_string(a->updated_at));
     json_object_set_new(o, "submitted_at", reg_utc_json(a->has_submitted_at, a->submitted_at));

@@ -608,9 +608,9 @@ static json_t *mail_json(const reg_mail *m)
     char *name = crypto_mask_name(m->recipient_name);
     json_t *o = json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:o, s:s, s:o}", "id",
                           (json_int_t)m->id, "application_id", (json_int_t)m->application_id,
-                          "case_id", m->has_case_id ? json_integer(m->case_id) : json_null(),
+                          "case_id", app_json_int_if(m->has_case_id, m->case_id),
                           "recipient_name", name, "address", m->address, "state", m->state,
-                          "tracking_no", m->tracking_no ? json_string(m->tracking_no) : json_null(),
+                          "tracking_no", app_json_str_or_null(m->tracking_no),
                           "created_at", m->created_at, "dispatched_at",
                           reg_utc_json(m->has_dispatched_at, m->dispatched_at));
     json_object_set_new(o, "contents", json_string(m->contents));

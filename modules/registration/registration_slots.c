@@ -407,7 +407,7 @@ static json_t *station_appt_json(const reg_station_appt *s)
                   "channel", s->channel, "vehicle_type", or_empty(s->vehicle_type), "use_type",
                   or_empty(s->use_type), "brand", or_empty(s->brand), "model", or_empty(s->model),
                   "vin", or_empty(s->vin), "engine_no", or_empty(s->engine_no), "plate",
-                  number ? json_string(shown) : json_null(), "owner_name", owner, "inspections",
+                  app_json_str_if(number, shown), "owner_name", owner, "inspections",
                   (json_int_t)s->inspections, "inspection_reasons", reasons);
     free(owner);
     return o;

@@ -91,11 +91,6 @@ void violations_on_binding_create(app_req *r)
 
 /* ---- lists ------------------------------------------------------------------ */
 
-static json_t *time_or_null(const char *s, bool has)
-{
-    return has ? json_string(s) : json_null();
-}
-
 /* other: "owner" or "holder", the party whose (masked) name is shown. */
 static json_t *bindings_json(const violations_binding_item *rows, int n, const char *other)
 {
@@ -109,8 +104,8 @@ static json_t *bindings_json(const violations_binding_item *rows, int n, const c
                               masked ? masked : "");
         free(masked);
         json_object_set_new(o, "created_at", json_string(b->created_at));
-        json_object_set_new(o, "consented_at", time_or_null(b->consented_at, b->has_consented_at));
-        json_object_set_new(o, "ended_at", time_or_null(b->ended_at, b->has_ended_at));
+        json_object_set_new(o, "consented_at", app_json_str_if(b->has_consented_at, b->consented_at));
+        json_object_set_new(o, "ended_at", app_json_str_if(b->has_ended_at, b->ended_at));
         json_array_append_new(arr, o);
     }
     return arr;

@@ -40,7 +40,7 @@ static void put_date(json_t *o, const char *key, int32_t d)
 
 static void put_id(json_t *o, const char *key, int64_t id)
 {
-    json_object_set_new(o, key, id ? json_integer(id) : json_null());
+    json_object_set_new(o, key, app_json_int_if(id, id));
 }
 
 json_t *violations_to_json(const violations_row *v, int32_t today, bool staff)
