@@ -2,10 +2,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/app.h"
 #include "server/config.h"
@@ -40,7 +42,9 @@ static const app_conf base_defs[] = {
     I(http, allow_api, "0", 0, 1,
       "1 = serve the whole API on plain HTTP (only behind a TLS-terminating proxy); "
       "0 = plain HTTP serves /healthz, /readyz, /metrics, /openapi.yaml only"),
-    I(http, threads, "1", 1, 64, "event-loop threads (SO_REUSEPORT listeners)"),
+    /* Default replaced at start-up by config_threads_for(the machine's cores). */
+    I(http, threads, "1", 1, 64,
+      "event-loop threads (SO_REUSEPORT listeners); default: one per core, at most 16"),
     I(http, max_body, "1048576", 1024, 64 << 20, "largest request body in bytes (413 above)"),
     I(http, max_headers_size, "16384", 1024, 1 << 20,
       "largest request line + header lines in bytes (431 problem above)"),
@@ -60,7 +64,9 @@ static const app_conf base_defs[] = {
     S(https, cert, "", "server certificate chain (PEM)"),
     S(https, key, "", "server private key (PEM)"),
     S(https, client_ca, "", "CA bundle for optional client certificates (partners)"),
-    I(workers, count, "8", 1, 256, "worker threads, one database connection each"),
+    /* Default replaced at start-up by config_workers_for(the machine's cores). */
+    I(workers, count, "8", 1, 256,
+      "worker threads, one database connection each; default: 4 per core, 8 to 64"),
     I(workers, queue, "256", 1, 100000, "queued requests before answering 503"),
     S(db, socket, "", "MariaDB Unix socket; empty = TCP host/port"),
     S(db, host, "127.0.0.1", "MariaDB host when no socket"),
@@ -117,14 +123,54 @@ static void bind_default(config_key *k)
     }
 }
 
+int config_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+
+    /* A process pinned to fewer cores (taskset, a cpuset) runs on those only. */
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 &&
+        (n < 1 || CPU_COUNT(&set) < n))
+        n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+}
+
+/* One loop per core keeps every core accepting and parsing; past 16 the
+ * loops wait on the workers and the database, not on the CPU. */
+int config_threads_for(int cpus)
+{
+    return cpus < 1 ? 1 : cpus > 16 ? 16 : cpus;
+}
+
+/* Workers mostly wait on MariaDB (a commit is an fsync away), so there are
+ * more of them than cores: 4 per core, at least 8 (the old fixed default),
+ * at most 64 database connections per instance. */
+int config_workers_for(int cpus)
+{
+    int n = cpus < 1 ? 4 : cpus > 16 ? 64 : 4 * cpus;
+    return n < 8 ? 8 : n > 64 ? 64 : n;
+}
+
 /* The base table is in place before main() or any test runs, so the fields
- * hold their defaults even in code (unit tests) that never loads a file. */
+ * hold their defaults even in code (unit tests) that never loads a file.
+ * The defaults that depend on the machine are computed here, once, so that
+ * --help and the fields show the numbers actually used. */
 __attribute__((constructor)) static void config_init_table(void)
 {
+    static char threads_dflt[16], workers_dflt[16];
+    int cpus = config_cpu_count();
+
+    snprintf(threads_dflt, sizeof threads_dflt, "%d", config_threads_for(cpus));
+    snprintf(workers_dflt, sizeof workers_dflt, "%d", config_workers_for(cpus));
     NKEYS = APP_LEN(base_defs);
     keys = app_calloc((size_t)NKEYS, sizeof *keys);
     for (int i = 0; i < NKEYS; i++) {
         keys[i].d = base_defs[i];
+        if (keys[i].d.ival == &server_conf.http.threads)
+            keys[i].d.dflt = threads_dflt;
+        else if (keys[i].d.ival == &server_conf.workers.count)
+            keys[i].d.dflt = workers_dflt;
         bind_default(&keys[i]);
     }
 }

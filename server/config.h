@@ -75,6 +75,13 @@ int config_load_env(char *err, size_t errlen);
 int config_set(const char *key, const char *value, const char *src, char *err, size_t errlen);
 /* Check cross-key rules (e.g. TLS needs cert and key). */
 int config_validate(char *err, size_t errlen);
+/* Cores this process may run on (online cores, fewer when its CPU affinity
+ * is narrower), at least 1. */
+int config_cpu_count(void);
+/* The defaults of http.threads and workers.count for a machine with cpus
+ * cores (the table's defaults use config_cpu_count()). */
+int config_threads_for(int cpus);
+int config_workers_for(int cpus);
 /* The key bound to a field (for messages), NULL when none is. */
 const char *config_key_of(const void *field);
 

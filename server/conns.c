@@ -19,11 +19,20 @@
  *    being answered and has spent longer than http.request_timeout_s since
  *    its last reply (or accept) is shut down, however slowly it trickles.
  * Closing means shutdown(): evhttp reads EOF and frees the connection.
- * All of this runs on the connection's loop thread, except the per-address
- * table which the loops share under a mutex. A cap is enforced by closing
- * connections of the admitting loop only (loops never touch each other's). */
+ * All of this runs on the connection's loop thread, except making room at a
+ * cap: the caps count every loop's connections, so the admitting loop picks
+ * its victim among all of them (the same choice as with one loop; a loop
+ * that could only close its own would refuse a newcomer while another loop
+ * held idle ones). Closing is a shutdown() of the victim's fd, which any
+ * thread may do; the victim's own loop then sees EOF as usual. For that,
+ * conns_mu guards every loop's list links, the per-address table and each
+ * tracker's counted/addr; the fields a victim is chosen by are atomics
+ * written by the owning loop only; and the busy/killed state is one atomic
+ * word, so a connection whose request was just dispatched can never be
+ * closed by another loop (the claim of one fails the other). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -50,23 +59,28 @@ struct conn_track {
     int fd;
     uint64_t serial;
     bool tls;
-    bool busy;       /* a request of this connection is being handled */
+    atomic_int state; /* ST_BUSY | ST_KILLED, see claim_busy and claim_kill */
     bool admitted;   /* on_admit ran: no pending event refers to us */
-    bool counted;    /* included in the per-address count (addr is set) */
+    bool counted;    /* included in the caps (addr is set); under conns_mu */
     bool rejected;   /* refused at admission */
-    bool killed;     /* shut down by us (cap, deadline) */
-    bool asked;      /* the client has sent a request byte (after TLS: decrypted) */
+    atomic_bool asked; /* the client has sent a request byte (after TLS: decrypted) */
     bool waiting;    /* the first-byte deadline runs (since wait_ms) */
     bool cert_done;
     int64_t accept_ms;      /* when accepted */
     int64_t wait_ms;        /* start of the first-byte wait: accept, or TLS handshake done */
-    int64_t active_ms;      /* last sign of life from the client, or last reply */
+    atomic_llong active_ms; /* last sign of life from the client, or last reply */
     int64_t phase_start_ms; /* accept or last reply: start of the request deadline */
-    ip_count *addr;         /* per-address entry; valid while counted */
+    ip_count *addr;         /* per-address entry; valid while counted; under conns_mu */
     char peer[64];
     char cert_sha256[65];
     conn_track *next, *prev;
 };
+
+/* state bits. BUSY: a request of this connection is being handled (set and
+ * cleared by its loop). KILLED: shut down by us (cap, deadline); never
+ * cleared. */
+#define ST_BUSY 1
+#define ST_KILLED 2
 
 static atomic_ulong serial_counter;
 /* Connections that count against the caps: admitted (so in accept order: a
@@ -85,7 +99,10 @@ struct ip_count {
     struct ip_count *next;
 };
 static ip_count *ip_table[IP_BUCKETS];
-static pthread_mutex_t ip_mu = PTHREAD_MUTEX_INITIALIZER;
+/* Guards ip_table, every loop's list links (l->conns, next, prev) and each
+ * tracker's counted and addr. Taken per connection (accept, close) and at a
+ * cap, never per request. */
+static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static unsigned ip_hash(const char *s)
 {
@@ -96,13 +113,12 @@ static unsigned ip_hash(const char *s)
 }
 
 /* Counts one more connection for key; returns its entry (valid until the
- * matching ip_release) and the new count in *n. */
+ * matching ip_release) and the new count in *n. conns_mu held. */
 static ip_count *ip_acquire(const char *key, int *n)
 {
     unsigned b = ip_hash(key);
     ip_count *e;
 
-    pthread_mutex_lock(&ip_mu);
     for (e = ip_table[b]; e != NULL; e = e->next)
         if (strcmp(e->key, key) == 0)
             break;
@@ -113,15 +129,14 @@ static ip_count *ip_acquire(const char *key, int *n)
         ip_table[b] = e;
     }
     *n = ++e->n;
-    pthread_mutex_unlock(&ip_mu);
     return e;
 }
 
+/* conns_mu held. */
 static void ip_release(ip_count *e)
 {
     ip_count **pp;
 
-    pthread_mutex_lock(&ip_mu);
     if (--e->n <= 0) {
         for (pp = &ip_table[ip_hash(e->key)]; *pp != NULL; pp = &(*pp)->next)
             if (*pp == e) {
@@ -130,7 +145,6 @@ static void ip_release(ip_count *e)
                 break;
             }
     }
-    pthread_mutex_unlock(&ip_mu);
 }
 
 /* Fills t->peer (for logs and handlers) and key (for the per-address count)
@@ -209,13 +223,23 @@ static void reap(srv_loop *l)
     }
 }
 
-/* Shuts t down; evhttp reads EOF and frees it, the sweeper releases it.
- * From now on t no longer counts against either cap. */
-static void kill_conn(conn_track *t)
+/* Marks t killed, unless it is already, or unless_busy and a request of t
+ * is being handled. Exactly one caller wins. */
+static bool claim_kill(conn_track *t, bool unless_busy)
 {
-    if (t->killed)
-        return;
-    t->killed = true;
+    int s = atomic_load(&t->state);
+    do {
+        if ((s & ST_KILLED) || (unless_busy && (s & ST_BUSY)))
+            return false;
+    } while (!atomic_compare_exchange_weak(&t->state, &s, s | ST_KILLED));
+    return true;
+}
+
+/* After a won claim_kill, conns_mu held (t's fd stays open while t is in
+ * its list): shuts t down; evhttp reads EOF and frees it, the sweeper
+ * releases it. From now on t no longer counts against either cap. */
+static void shut_locked(conn_track *t)
+{
     if (t->counted) {
         ip_release(t->addr);
         atomic_fetch_sub(&counted_conns, 1);
@@ -225,6 +249,17 @@ static void kill_conn(conn_track *t)
     shutdown(t->fd, SHUT_RDWR);
 }
 
+/* Loop thread of t: shuts t down (unless_busy: only when no request of t is
+ * being handled). */
+static void kill_conn(conn_track *t, bool unless_busy)
+{
+    if (!claim_kill(t, unless_busy))
+        return;
+    pthread_mutex_lock(&conns_mu);
+    shut_locked(t);
+    pthread_mutex_unlock(&conns_mu);
+}
+
 /* Input-buffer callback: runs on the loop thread whenever evhttp's input
  * buffer changes; bytes added came from the client. */
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
@@ -232,9 +267,9 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
     conn_track *t = arg;
     (void)buf;
     if (info->n_added > 0) {
-        t->asked = true;
+        atomic_store_explicit(&t->asked, true, memory_order_relaxed);
         t->waiting = false;
-        t->active_ms = now_ms();
+        atomic_store_explicit(&t->active_ms, now_ms(), memory_order_relaxed);
     }
 }
 
@@ -247,21 +282,22 @@ static void on_tls_info(const SSL *ssl, int where, int ret)
 {
     conn_track *t = SSL_get_app_data(ssl);
     (void)ret;
-    if (t == NULL || t->asked)
+    if (t == NULL || atomic_load_explicit(&t->asked, memory_order_relaxed))
         return;
     /* ACCEPT_LOOP: a handshake message arrived or left (not ACCEPT_EXIT,
      * which SSL_accept reports on every return, waiting for bytes too). */
     if ((where & SSL_ST_ACCEPT) && (where & SSL_CB_LOOP)) {
         t->waiting = false;
-        t->active_ms = now_ms();
+        atomic_store_explicit(&t->active_ms, now_ms(), memory_order_relaxed);
     }
     if (where & SSL_CB_HANDSHAKE_DONE) {
         t->waiting = true;
-        t->wait_ms = t->active_ms = now_ms();
+        t->wait_ms = now_ms();
+        atomic_store_explicit(&t->active_ms, t->wait_ms, memory_order_relaxed);
     }
 }
 
-/* Which connection of loop l to close so that a newcomer fits.
+/* Which connection, of any loop, to close so that a newcomer of loop l fits.
  *  - Never the newcomer, one being answered (busy: the work is under way),
  *    or one already closing.
  *  - same_addr != NULL (the newcomer's address is at its cap): only that
@@ -271,39 +307,50 @@ static void on_tls_info(const SSL *ssl, int where, int ret)
  *  - Then a connection that has sent no request byte before one that has,
  *    then the one idle longest (since its last byte, TLS handshake step or
  *    reply; since accept if none).
- * NULL when there is none. O(connections of the loop), only at a cap. */
+ * Another loop's connection that evhttp has already freed (its sweeper has
+ * not released it yet: only that loop may look) still counts, and is as
+ * good a victim as any. NULL when there is none. conns_mu held.
+ * O(connections of all loops), only at a cap. */
 static conn_track *pick_victim(srv_loop *l, const conn_track *newcomer, const ip_count *same_addr)
 {
     conn_track *best = NULL, *t;
     int best_n = 0;
+    bool best_asked = false;
+    int64_t best_active = 0;
 
-    pthread_mutex_lock(&ip_mu); /* for the address counts */
-    for (t = l->conns; t != NULL; t = t->next) {
-        int n;
-        if (t == newcomer || !t->counted || t->busy || t->killed || t->rejected ||
-            !evhttp_holds(t))
-            continue;
-        if (same_addr != NULL && t->addr != same_addr)
-            continue;
-        n = same_addr != NULL ? 0 : t->addr->n;
-        if (best != NULL) {
-            if (n != best_n) {
-                if (n < best_n)
-                    continue;
-            } else if (t->asked != best->asked) {
-                if (t->asked)
-                    continue;
-            } else if (t->active_ms != best->active_ms) {
-                if (t->active_ms > best->active_ms)
-                    continue;
-            } else if (t->serial > best->serial) {
-                continue; /* same millisecond: the older one */
+    for (int i = 0; i < srv.nloops; i++) {
+        for (t = srv.loops[i].conns; t != NULL; t = t->next) {
+            int n;
+            bool asked;
+            int64_t active;
+            if (t == newcomer || !t->counted || atomic_load(&t->state) != 0 ||
+                (t->loop == l && !evhttp_holds(t)))
+                continue;
+            if (same_addr != NULL && t->addr != same_addr)
+                continue;
+            n = same_addr != NULL ? 0 : t->addr->n;
+            asked = atomic_load_explicit(&t->asked, memory_order_relaxed);
+            active = atomic_load_explicit(&t->active_ms, memory_order_relaxed);
+            if (best != NULL) {
+                if (n != best_n) {
+                    if (n < best_n)
+                        continue;
+                } else if (asked != best_asked) {
+                    if (asked)
+                        continue;
+                } else if (active != best_active) {
+                    if (active > best_active)
+                        continue;
+                } else if (t->serial > best->serial) {
+                    continue; /* same millisecond: the older one */
+                }
             }
+            best = t;
+            best_n = n;
+            best_asked = asked;
+            best_active = active;
         }
-        best = t;
-        best_n = n;
     }
-    pthread_mutex_unlock(&ip_mu);
     return best;
 }
 
@@ -311,16 +358,30 @@ static conn_track *pick_victim(srv_loop *l, const conn_track *newcomer, const ip
  * Returns false when t was refused. */
 static bool make_room(srv_loop *l, conn_track *t, const ip_count *same_addr)
 {
-    conn_track *v = pick_victim(l, t, same_addr);
-    if (v == NULL) {
-        t->rejected = true;
-        metrics_conn_rejected();
-        kill_conn(t);
-        return false;
+    conn_track *v;
+    bool room = false;
+
+    pthread_mutex_lock(&conns_mu);
+    /* A victim of another loop may turn busy between the pick and the
+     * claim; then it is skipped and the next best one is taken. */
+    while ((v = pick_victim(l, t, same_addr)) != NULL) {
+        if (claim_kill(v, true)) {
+            shut_locked(v);
+            room = true;
+            break;
+        }
     }
-    metrics_conn_evicted();
-    kill_conn(v);
-    return true;
+    if (!room) {
+        t->rejected = true;
+        if (claim_kill(t, false))
+            shut_locked(t);
+    }
+    pthread_mutex_unlock(&conns_mu);
+    if (room)
+        metrics_conn_evicted();
+    else
+        metrics_conn_rejected();
+    return room;
 }
 
 /* Runs once, on the loop, right after evhttp attached the fd. */
@@ -339,13 +400,15 @@ static void on_admit(evutil_socket_t unused_fd, short what, void *arg)
     reap(l);
     by_fd_set(l, t->fd, t);
     peer_of(t, key, sizeof key);
+    pthread_mutex_lock(&conns_mu);
     t->addr = ip_acquire(key, &per_ip);
     atomic_fetch_add(&counted_conns, 1);
     t->counted = true;
+    pthread_mutex_unlock(&conns_mu);
     if (atomic_load(&srv.shutting_down)) {
         t->rejected = true;
         metrics_conn_rejected();
-        kill_conn(t);
+        kill_conn(t, false);
         return;
     }
     /* The per-address cap first: that address pays for its own newcomer. */
@@ -376,17 +439,22 @@ static struct bufferevent *track(struct event_base *base, void *arg, SSL *ssl)
     t->fd = -1;
     t->tls = ssl != NULL;
     t->serial = atomic_fetch_add(&serial_counter, 1) + 1;
-    t->accept_ms = t->wait_ms = t->active_ms = t->phase_start_ms = now_ms();
+    t->accept_ms = t->wait_ms = t->phase_start_ms = now_ms();
+    atomic_init(&t->active_ms, t->accept_ms);
+    atomic_init(&t->asked, false);
+    atomic_init(&t->state, 0);
     t->waiting = true;
     t->in_cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, t);
     if (ssl != NULL) {
         SSL_set_app_data(ssl, t);
         SSL_set_info_callback(ssl, on_tls_info);
     }
+    pthread_mutex_lock(&conns_mu);
     t->next = l->conns;
     if (l->conns)
         l->conns->prev = t;
     l->conns = t;
+    pthread_mutex_unlock(&conns_mu);
     atomic_fetch_add(&srv.open_conns, 1);
     if (event_base_once(base, -1, EV_TIMEOUT, on_admit, t, &zero) != 0)
         app_log(LOG_WARN, "http", "msg=\"cannot schedule connection admission\"");
@@ -408,12 +476,19 @@ struct bufferevent *conns_on_new_tls(struct event_base *base, void *arg)
 
 static void release(srv_loop *l, conn_track *t)
 {
+    pthread_mutex_lock(&conns_mu);
     if (t->prev)
         t->prev->next = t->next;
     else
         l->conns = t->next;
     if (t->next)
         t->next->prev = t->prev;
+    if (t->counted) {
+        ip_release(t->addr);
+        atomic_fetch_sub(&counted_conns, 1);
+        t->counted = false;
+    }
+    pthread_mutex_unlock(&conns_mu);
     if (t->fd >= 0 && t->fd < l->by_fd_cap && l->by_fd[t->fd] == t)
         l->by_fd[t->fd] = NULL;
     if (t->in_cb != NULL)
@@ -424,10 +499,6 @@ static void release(srv_loop *l, conn_track *t)
             SSL_set_info_callback(ssl, NULL);
             SSL_set_app_data(ssl, NULL);
         }
-    }
-    if (t->counted) {
-        ip_release(t->addr);
-        atomic_fetch_sub(&counted_conns, 1);
     }
     atomic_fetch_sub(&srv.open_conns, 1);
     bufferevent_decref(t->bev); /* last reference: closes the fd */
@@ -445,14 +516,14 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
     reap(l);
     for (t = l->conns; t != NULL; t = next) {
         next = t->next;
-        if (t->killed || t->fd < 0 || !t->admitted)
+        if ((atomic_load(&t->state) & ST_KILLED) || t->fd < 0 || !t->admitted)
             continue;
         if (t->waiting && now - t->wait_ms > first_byte) {
             metrics_conn_silent();
-            kill_conn(t);
-        } else if (!t->busy && now - t->phase_start_ms > deadline) {
+            kill_conn(t, false);
+        } else if (!(atomic_load(&t->state) & ST_BUSY) && now - t->phase_start_ms > deadline) {
             metrics_conn_timeout();
-            kill_conn(t);
+            kill_conn(t, true);
         }
     }
 }
@@ -486,7 +557,7 @@ bool conns_output_pending(srv_loop *l)
 
         /* A connection evhttp has freed (no callbacks) will never write. */
         bufferevent_getcb(t->bev, NULL, NULL, &ecb, NULL);
-        if (ecb != NULL && !t->killed && evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
+        if (ecb != NULL && !(atomic_load(&t->state) & ST_KILLED) && evbuffer_get_length(bufferevent_get_output(t->bev)) > 0)
             return true;
     }
     return false;
@@ -516,11 +587,22 @@ conn_track *conns_find(srv_loop *l, int fd, uint64_t serial)
     return l->by_fd[fd];
 }
 
-void conns_set_busy(conn_track *t, bool busy)
+bool conns_set_busy(conn_track *t, bool busy)
 {
-    t->busy = busy;
-    if (!busy)
-        t->phase_start_ms = t->active_ms = now_ms();
+    int s = atomic_load(&t->state);
+
+    if (busy) {
+        /* Another loop may be closing t to make room: one claim wins. */
+        do {
+            if (s & ST_KILLED)
+                return false;
+        } while (!atomic_compare_exchange_weak(&t->state, &s, s | ST_BUSY));
+        return true;
+    }
+    atomic_fetch_and(&t->state, ~ST_BUSY);
+    t->phase_start_ms = now_ms();
+    atomic_store_explicit(&t->active_ms, t->phase_start_ms, memory_order_relaxed);
+    return true;
 }
 
 uint64_t conns_serial(const conn_track *t)

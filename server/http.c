@@ -394,17 +394,23 @@ static void on_request(struct evhttp_request *ev, srv_loop *l, bool plain)
         req_set_problem(r, 503, "shutting_down", NULL, "The server is restarting.", NULL, NULL);
         goto reply_now;
     }
+    /* Busy first: from then on no loop closes the connection to make room. */
+    if (t != NULL && !conns_set_busy(t, true)) {
+        app_add_header(r, "Retry-After", "1");
+        req_set_problem(r, 503, "too_many_connections", NULL, NULL, NULL, NULL);
+        goto reply_now;
+    }
     atomic_fetch_add(&srv.inflight, 1);
     if (workers_submit(r) != 0) {
         atomic_fetch_sub(&srv.inflight, 1);
+        if (t != NULL)
+            conns_set_busy(t, false);
         metrics_queue_full();
         app_add_header(r, "Retry-After", "1");
         req_set_problem(r, 503, "overloaded", NULL, "Too many requests are waiting; retry shortly.",
                         NULL, NULL);
         goto reply_now;
     }
-    if (t != NULL)
-        conns_set_busy(t, true);
     return;
 reply_now:
     reply(l, r);

@@ -75,7 +75,11 @@ int conns_loop_init(srv_loop *l);
 void conns_loop_cleanup(srv_loop *l);
 /* For a request's connection: tracker (NULL if unknown). */
 conn_track *conns_for_request(srv_loop *l, struct evhttp_request *req);
-void conns_set_busy(conn_track *t, bool busy);
+/* Loop thread of t. busy = true claims t for a dispatched request: false
+ * when t is being closed (another loop chose it to make room at a cap), and
+ * then the request must not go to a worker. busy = false after the reply
+ * (always true). */
+bool conns_set_busy(conn_track *t, bool busy);
 conn_track *conns_find(srv_loop *l, int fd, uint64_t serial);
 /* Loop thread: a live connection of l still has response bytes to write. */
 bool conns_output_pending(srv_loop *l);

@@ -291,3 +291,51 @@ describe('connection caps admit newcomers', () => {
     await releaseAll(server, [...mine, ...other]);
   });
 });
+
+// Issue 12: several loop threads (http.threads, one per core by default) share the caps. Each
+// loop accepts its own connections (SO_REUSEPORT spreads them by hash), so a newcomer and the
+// connection that should make room for it are usually on different loops; the room must still
+// come from the oldest idle connection of all loops, not from the newcomer's loop alone (which
+// would close the wrong one, or refuse the newcomer while another loop holds idle ones). With
+// four loops, each round has three chances in four to cross loops.
+describe('connection caps span loop threads', () => {
+  for (const cap of ['total', 'per-address']) {
+    test(`with 4 loop threads, at the ${cap} cap each newcomer is served and the oldest idle connection of any loop makes room`, async () => {
+      const server = await startServer({
+        prefix: 'capsloops',
+        overrides: {
+          'http.threads': 4,
+          'http.max_connections': cap === 'total' ? 4 : 100,
+          'http.max_connections_per_ip': cap === 'total' ? 100 : 4,
+          'http.first_byte_timeout_s': 120,
+          'http.request_timeout_s': 120,
+          'http.idle_timeout_s': 120,
+          'jobs.enabled': 0,
+        },
+      });
+      try {
+        const open = [];
+        for (let i = 0; i < 16; i++) {
+          const s = await connect(server.httpPort, '127.0.0.61');
+          s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+          await waitFor(() => /"status":"ok"/.test(responseText(s)) || s.closedAt,
+            { timeoutMs: 10000, what: `newcomer ${i} to be answered` });
+          assert.match(responseText(s), /^HTTP\/1\.1 200/, `newcomer ${i} was served`);
+          open.push(s);
+          if (i >= 4) {
+            // The oldest idle connection (whatever its loop) was closed for this one...
+            await waitFor(() => open[i - 4].closedAt, { timeoutMs: 10000, what: `connection ${i - 4} to close` });
+          }
+          // ...and no other.
+          open.slice(Math.max(0, i - 3)).forEach((c, j) =>
+            assert.equal(c.closedAt, null, `connection ${Math.max(0, i - 3) + j} was closed at round ${i}`));
+        }
+        open.forEach((s) => s.destroy());
+        assert.equal(await metric(server, 'onetrip_connections_rejected_total'), 0);
+        assert.ok(await metric(server, 'onetrip_connections_evicted_total') >= 12);
+      } finally {
+        assert.equal((await server.stop()).code, 0);
+      }
+    });
+  }
+});

@@ -29,7 +29,34 @@ START_TEST(defaults_apply)
 {
     ck_assert_str_eq(server_conf.http.listen, "127.0.0.1:8080");
     ck_assert_int_eq(server_conf.http.max_body, 1048576);
-    ck_assert_int_eq(server_conf.workers.count, 8);
+    /* Issue 12: loops and workers follow the machine (8 workers up to 2 cores, as before). */
+    ck_assert_int_eq(server_conf.http.threads, config_threads_for(config_cpu_count()));
+    ck_assert_int_eq(server_conf.workers.count, config_workers_for(config_cpu_count()));
+}
+END_TEST
+
+/* Issue 12: one loop thread per core (at most 16); 4 workers per core, 8 to 64. */
+START_TEST(machine_defaults_follow_the_cores)
+{
+    ck_assert_int_ge(config_cpu_count(), 1);
+    ck_assert_int_eq(config_threads_for(0), 1);
+    ck_assert_int_eq(config_threads_for(1), 1);
+    ck_assert_int_eq(config_threads_for(2), 2);
+    ck_assert_int_eq(config_threads_for(16), 16);
+    ck_assert_int_eq(config_threads_for(96), 16);
+    ck_assert_int_eq(config_workers_for(0), 8);
+    ck_assert_int_eq(config_workers_for(1), 8);
+    ck_assert_int_eq(config_workers_for(2), 8);
+    ck_assert_int_eq(config_workers_for(3), 12);
+    ck_assert_int_eq(config_workers_for(16), 64);
+    ck_assert_int_eq(config_workers_for(96), 64);
+    /* Still configurable, with the same bounds. */
+    ck_assert_int_eq(config_set("http.threads", "1", "src", err, sizeof err), 0);
+    ck_assert_int_eq(server_conf.http.threads, 1);
+    ck_assert_int_eq(config_set("http.threads", "65", "src", err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "between 1 and 64"));
+    config_reset();
+    ck_assert_int_eq(server_conf.http.threads, config_threads_for(config_cpu_count()));
 }
 END_TEST
 
@@ -271,7 +298,7 @@ END_TEST
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
-    TCase *tc = check_tcase(s, "core", CHECK_TESTS(defaults_apply, ini_sections_and_comments,
+    TCase *tc = check_tcase(s, "core", CHECK_TESTS(defaults_apply, machine_defaults_follow_the_cores, ini_sections_and_comments,
                       unknown_key_names_file_line_and_key, integer_type_and_bounds,
                       app_token_max_ttl_is_bounded, malformed_lines_are_refused, log_level_is_validated, environment_overrides,
                       cross_key_rules, module_keys_join_the_table, values_land_in_typed_fields,
