@@ -83,6 +83,9 @@ static const app_conf base_defs[] = {
     APP_CONF_STR_CHECK("log.level", server_conf.log.level, "info", check_log_level,
                        "error|warn|info|debug"),
     I(log, access, "1", 0, 1, "1 = one JSON access-log line per request on stdout"),
+    I(log, access_flush_ms, "200", 10, 10000,
+      "access-log lines are buffered per loop thread and written this often (and when 64 KiB "
+      "fill, and at shutdown); a crash loses at most this long's lines"),
     SECRET(pii, keys, "AES-256-GCM keys for personal data: 1:<64 hex>[,2:<64 hex>]"),
     I(pii, active_key, "1", 1, 255, "key id used for new ciphertexts"),
     SECRET(pii, lookup_key, "HMAC key (64 hex) for exact-match lookup of personal data"),

@@ -38,7 +38,7 @@ typedef struct server_settings {
         const char *name, *user, *password, *admin_user, *admin_password;
         int64_t allow_non_durable, connect_timeout_s, rw_timeout_s, tx_attempts;
     } db;
-    struct { const char *level; int64_t access; } log;
+    struct { const char *level; int64_t access, access_flush_ms; } log;
     struct { const char *keys; int64_t active_key; const char *lookup_key; } pii;
     struct {
         const char *audience, *operator_token_key;

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "server/app.h"
+#include "server/logbuf.h"
 #include "server/router.h"
 
 typedef struct srv_loop srv_loop;
@@ -47,6 +48,8 @@ struct srv_loop {
     pthread_mutex_t mu;          /* guards done queue */
     struct app_req_private *done_head, *done_tail;
     pthread_t thread;
+    logbuf alog;                 /* access-log lines not yet written */
+    struct event *alog_ev;       /* flushes alog every log.access_flush_ms */
     conn_track *conns;           /* list of tracked connections */
     conn_track **by_fd;          /* fd -> tracker, for live connections */
     int by_fd_cap;

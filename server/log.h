@@ -6,7 +6,8 @@ void log_set_level(int level);
 int log_level_enabled(int level);
 /* "error"|"warn"|"info"|"debug" -> 0..3, -1 if unknown. */
 int log_parse_level(const char *s);
-/* Write one complete line to stdout (access log). */
+/* Write one complete line to stdout at once (server/logbuf.c; the access
+ * log buffers its lines per loop thread there instead). */
 void log_raw_line(const char *line);
 
 #define LOG_ERROR 0

@@ -92,9 +92,3 @@ void app_log(int level, const char *module, const char *fmt, ...)
     fprintf(stderr, "ts=%s.%03ldZ level=%s module=%s %s\n", ts, now.tv_nsec / 1000000L,
             names[level], module, msg);
 }
-
-void log_raw_line(const char *line)
-{
-    fprintf(stdout, "%s\n", line);
-    fflush(stdout);
-}
