@@ -33,8 +33,10 @@ struct app_req_private {
     bool idem_stored;            /* response already stored in app_tx */
     int64_t idem_row;            /* id of the key row */
     char *query_raw;
+    bool resp_static;            /* resp_body is static storage: never freed */
     struct app_req_private *next;/* completion queue link */
     app_req *req;
+    char path_buf[128];          /* r->path when it fits (no allocation) */
 };
 
 struct srv_loop {
@@ -94,8 +96,21 @@ const char *conns_peer(const conn_track *t);
 const char *conns_cert_sha256(conn_track *t);
 
 /* req.c */
+/* One allocation holds the request and its private part. */
 app_req *req_new(void);
 void req_free(app_req *r);
+/* Sets r->path to a copy of path (in priv->path_buf when it fits). */
+void req_set_path(app_req *r, const char *path);
+/* r's response body is static data (never freed): for constant replies. */
+void req_reply_static(app_req *r, int status, const char *type, const char *data, size_t len);
+/* The RFC 9457 problem body req_set_problem sends, as malloc'd compact JSON:
+ * members type, title, status, code, then detail, field and request_id when
+ * given, then extra's members not already there (extra is not consumed).
+ * Built without jansson's object tree when extra is NULL and every string
+ * is valid UTF-8 (byte-identical to jansson's output; the unit test compares
+ * them). */
+char *req_problem_json(int status, const char *code, const char *title, const char *detail,
+                       const char *field, const char *request_id, json_t *extra);
 /* Fill problem body into r; used by http.c too. */
 void req_set_problem(app_req *r, int status, const char *code, const char *title,
                      const char *detail, const char *field, json_t *extra);

@@ -274,7 +274,9 @@ typedef struct tx_call {
 
 static void reset_response(app_req *r)
 {
-    free(r->resp_body);
+    if (!r->priv->resp_static)
+        free(r->resp_body);
+    r->priv->resp_static = false;
     r->resp_body = NULL;
     r->resp_len = 0;
     r->resp_type = NULL;

@@ -7,13 +7,34 @@
 #include "server/log.h"
 #include "server/metrics.h"
 
+/* A request and its private part, allocated (and freed) together. */
+typedef struct req_block {
+    app_req r;
+    struct app_req_private p;
+} req_block;
+
 app_req *req_new(void)
 {
-    app_req *r = app_calloc(1, sizeof *r);
-    r->priv = app_calloc(1, sizeof *r->priv);
+    req_block *b = app_calloc(1, sizeof *b);
+    app_req *r = &b->r;
+    r->priv = &b->p;
     r->priv->req = r;
     r->priv->conn_fd = -1;
+    r->path = r->priv->path_buf; /* "" */
     return r;
+}
+
+void req_set_path(app_req *r, const char *path)
+{
+    size_t n = strlen(path);
+    if (r->path != r->priv->path_buf)
+        free((char *)r->path);
+    if (n < sizeof r->priv->path_buf) {
+        memcpy(r->priv->path_buf, path, n + 1);
+        r->path = r->priv->path_buf;
+    } else {
+        r->path = app_strndup(path, n);
+    }
 }
 
 static void kv_free(app_kv *kv, int n)
@@ -32,16 +53,15 @@ void req_free(app_req *r)
     kv_free(r->query, r->nquery);
     kv_free(r->headers, r->nheaders);
     kv_free(r->resp_headers, r->nresp_headers);
-    free((char *)r->path);
+    if (r->path != r->priv->path_buf)
+        free((char *)r->path);
     free((char *)r->body);
     json_decref(r->json);
-    free(r->resp_body);
-    if (r->priv) {
-        router_match_clear(&r->priv->match);
-        free(r->priv->query_raw);
-        free(r->priv);
-    }
-    free(r);
+    if (!r->priv->resp_static)
+        free(r->resp_body);
+    router_match_clear(&r->priv->match);
+    free(r->priv->query_raw);
+    free(r); /* the req_block: r is its first member */
 }
 
 const char *app_header(const app_req *r, const char *name)
@@ -67,7 +87,9 @@ const char *app_param(const app_req *r, int i)
 
 static void set_body(app_req *r, int status, const char *type, char *body, size_t len)
 {
-    free(r->resp_body);
+    if (!r->priv->resp_static)
+        free(r->resp_body);
+    r->priv->resp_static = false;
     r->status = status;
     r->resp_type = type;
     r->resp_body = body;
@@ -93,6 +115,14 @@ void app_reply_bytes(app_req *r, int status, const char *type, const void *data,
     set_body(r, status, type, copy, len);
 }
 
+void req_reply_static(app_req *r, int status, const char *type, const char *data, size_t len)
+{
+    set_body(r, status, type, NULL, 0);
+    r->resp_body = (char *)data; /* never written: resp_static keeps it from free() */
+    r->resp_len = len;
+    r->priv->resp_static = true;
+}
+
 void app_reply_empty(app_req *r, int status)
 {
     set_body(r, status, NULL, NULL, 0);
@@ -115,31 +145,156 @@ static const char *status_title(int status)
     return strcmp(p, "Error") == 0 && status >= 500 ? "Internal Server Error" : p;
 }
 
-void req_set_problem(app_req *r, int status, const char *code, const char *title,
-                     const char *detail, const char *field, json_t *extra)
+/* Strict UTF-8 as jansson accepts it (no overlongs, surrogates or code
+ * points above U+10FFFF). */
+static bool utf8_ok(const char *s)
 {
-    json_t *o = json_object();
-    char *s;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n, cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 1, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 2, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 3, cp = c & 0x07;
+        else
+            return false;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
 
+typedef struct jbuf {
+    char *p;
+    size_t n, cap;
+} jbuf;
+
+static void jb_mem(jbuf *b, const char *s, size_t k)
+{
+    if (b->n + k + 1 > b->cap) {
+        b->cap = (b->n + k + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (b->p == NULL)
+            abort();
+    }
+    memcpy(b->p + b->n, s, k);
+    b->n += k;
+    b->p[b->n] = '\0';
+}
+
+/* A JSON string as jansson's json_dumps writes it (no flags but compact). */
+static void jb_string(jbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF"; /* jansson writes \u%04X */
+    const char *run = s;
+
+    jb_mem(b, "\"", 1);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *esc = NULL;
+        char u[6];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jb_mem(b, run, (size_t)(s - run));
+        run = s + 1;
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 15];
+            jb_mem(b, u, 6);
+            continue;
+        }
+        jb_mem(b, esc, 2);
+    }
+    jb_mem(b, run, (size_t)(s - run));
+    jb_mem(b, "\"", 1);
+}
+
+static void jb_member(jbuf *b, const char *name, const char *val)
+{
+    jb_mem(b, ",\"", 2);
+    jb_mem(b, name, strlen(name));
+    jb_mem(b, "\":", 2);
+    jb_string(b, val);
+}
+
+char *req_problem_json(int status, const char *code, const char *title, const char *detail,
+                       const char *field, const char *request_id, json_t *extra)
+{
+    json_t *o;
+    char *s, num[16];
+    jbuf b = {NULL, 0, 0};
+
+    if (title == NULL)
+        title = status_title(status);
+    if (request_id != NULL && request_id[0] == '\0')
+        request_id = NULL;
+    /* The common case, on every refused request: no object tree. */
+    if (extra == NULL && utf8_ok(title) && utf8_ok(code) && (!detail || utf8_ok(detail)) &&
+        (!field || utf8_ok(field)) && (!request_id || utf8_ok(request_id))) {
+        b.cap = 256 + (detail ? strlen(detail) : 0);
+        b.p = app_malloc(b.cap);
+        jb_mem(&b, "{\"type\":\"about:blank\"", 21);
+        jb_member(&b, "title", title);
+        snprintf(num, sizeof num, ",\"status\":%d", status);
+        jb_mem(&b, num, strlen(num));
+        jb_member(&b, "code", code);
+        if (detail)
+            jb_member(&b, "detail", detail);
+        if (field)
+            jb_member(&b, "field", field);
+        if (request_id)
+            jb_member(&b, "request_id", request_id);
+        jb_mem(&b, "}", 1);
+        return b.p;
+    }
+    o = json_object();
     json_object_set_new(o, "type", json_string("about:blank"));
-    json_object_set_new(o, "title", json_string(title ? title : status_title(status)));
+    json_object_set_new(o, "title", json_string(title));
     json_object_set_new(o, "status", json_integer(status));
     json_object_set_new(o, "code", json_string(code));
     if (detail)
         json_object_set_new(o, "detail", json_string(detail));
     if (field)
         json_object_set_new(o, "field", json_string(field));
-    if (r->request_id[0])
-        json_object_set_new(o, "request_id", json_string(r->request_id));
-    if (extra) {
-        /* Members of the problem itself win over extras of the same name. */
+    if (request_id)
+        json_object_set_new(o, "request_id", json_string(request_id));
+    /* Members of the problem itself win over extras of the same name. */
+    if (extra)
         json_object_update_missing(o, extra);
-        json_decref(extra);
-    }
     s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (s == NULL)
         abort();
+    return s;
+}
+
+void req_set_problem(app_req *r, int status, const char *code, const char *title,
+                     const char *detail, const char *field, json_t *extra)
+{
+    char *s = req_problem_json(status, code, title, detail, field, r->request_id, extra);
+    json_decref(extra);
     set_body(r, status, "application/problem+json", s, strlen(s));
 }
 

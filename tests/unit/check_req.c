@@ -134,6 +134,121 @@ START_TEST(reply_json_and_headers)
 }
 END_TEST
 
+/* The problem body as jansson's object tree makes it (the former code). */
+static char *problem_by_jansson(int status, const char *code, const char *title, const char *detail,
+                                const char *field, const char *rid)
+{
+    json_t *o = json_object();
+    char *out;
+    json_object_set_new(o, "type", json_string("about:blank"));
+    json_object_set_new(o, "title", json_string(title));
+    json_object_set_new(o, "status", json_integer(status));
+    json_object_set_new(o, "code", json_string(code));
+    if (detail)
+        json_object_set_new(o, "detail", json_string(detail));
+    if (field)
+        json_object_set_new(o, "field", json_string(field));
+    if (rid)
+        json_object_set_new(o, "request_id", json_string(rid));
+    out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
+
+/* Issue 12: problems are written without jansson's tree, byte for byte as before. */
+START_TEST(problem_text_is_byte_identical_to_jansson)
+{
+    char ctl[40];
+    const char *texts[] = {
+        "plain", "", "quote \" and \\ backslash / slash", ctl, "\x7f del",
+        "\xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x9a\x97 \xc3\xa9", /* CJK, emoji, e-acute */
+        "\xef\xbf\xbf max BMP", "\xf4\x8f\xbf\xbf max",
+    };
+    int n = 0;
+    for (int c = 1; c < 0x20; c++)
+        ctl[n++] = (char)c;
+    ctl[n] = '\0';
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        for (int variant = 0; variant < 3; variant++) {
+            const char *detail = variant > 0 ? texts[i] : NULL;
+            const char *field = variant == 2 ? texts[i] : NULL;
+            const char *rid = variant == 1 ? NULL : "rid-9";
+            char *fast = req_problem_json(422, "code_x", texts[i], detail, field, rid, NULL);
+            char *ref = problem_by_jansson(422, "code_x", texts[i], detail, field, rid);
+            ck_assert_ptr_nonnull(ref);
+            ck_assert_str_eq(fast, ref);
+            free(fast);
+            free(ref);
+        }
+    }
+}
+END_TEST
+
+/* Invalid UTF-8 takes jansson's path, which drops the member (as before). */
+START_TEST(problem_with_invalid_utf8_drops_that_member)
+{
+    const char *bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe4\xb8", "a\x80"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *fast = req_problem_json(400, "bad", "Bad Request", bad[i], NULL, "rid", NULL);
+        char *ref = problem_by_jansson(400, "bad", "Bad Request", bad[i], NULL, "rid");
+        ck_assert_str_eq(fast, ref);
+        ck_assert_ptr_null(strstr(fast, "detail"));
+        free(fast);
+        free(ref);
+    }
+}
+END_TEST
+
+/* A default title, and extras after the members (which they cannot replace). */
+START_TEST(problem_json_title_default_and_extras)
+{
+    json_t *extra = json_pack("{sisssi}", "retry_after_s", 3, "code", "spoof", "status", 200);
+    char *s = req_problem_json(503, "overloaded", NULL, NULL, NULL, "", extra);
+    ck_assert_str_eq(s, "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
+                        "\"code\":\"overloaded\",\"retry_after_s\":3}");
+    free(s);
+    json_decref(extra);
+    s = req_problem_json(499, "odd", NULL, NULL, NULL, NULL, NULL);
+    ck_assert_str_eq(s, "{\"type\":\"about:blank\",\"title\":\"Error\",\"status\":499,\"code\":\"odd\"}");
+    free(s);
+}
+END_TEST
+
+/* Issue 12: a constant reply is never copied nor freed (ASan would see a
+ * free of static storage), and a later reply replaces it cleanly. */
+START_TEST(static_reply_is_not_freed)
+{
+    static const char body[] = "{\"status\":\"ok\"}";
+    app_req *r = req_new();
+    req_reply_static(r, 200, "application/json", body, sizeof body - 1);
+    ck_assert_ptr_eq(r->resp_body, body);
+    ck_assert_int_eq((int)r->resp_len, 15);
+    app_problem(r, 500, "internal", NULL, NULL, NULL);
+    ck_assert_ptr_nonnull(strstr(r->resp_body, "\"internal\""));
+    req_reply_static(r, 200, "application/json", body, sizeof body - 1);
+    req_free(r);
+}
+END_TEST
+
+START_TEST(paths_short_and_long)
+{
+    char longp[600];
+    app_req *r = req_new();
+    ck_assert_str_eq(r->path, "");
+    req_set_path(r, "/healthz");
+    ck_assert_str_eq(r->path, "/healthz");
+    memset(longp, 'a', sizeof longp - 1);
+    longp[0] = '/';
+    longp[sizeof longp - 1] = '\0';
+    req_set_path(r, longp);
+    ck_assert_str_eq(r->path, longp);
+    req_set_path(r, "/v1/me");
+    ck_assert_str_eq(r->path, "/v1/me");
+    req_set_path(r, longp);
+    req_free(r); /* frees the long copy: ASan checks */
+}
+END_TEST
+
 Suite *req_suite(void)
 {
     Suite *s = suite_create("req");
@@ -141,6 +256,8 @@ Suite *req_suite(void)
                       problem_extras_cannot_override_members,
                       json_check_names_the_offending_field,
                       json_check_accepts_valid_and_null_optional, db_problems_map_to_503_and_500,
-                      reply_json_and_headers));
+                      reply_json_and_headers, problem_text_is_byte_identical_to_jansson,
+                      problem_with_invalid_utf8_drops_that_member, problem_json_title_default_and_extras,
+                      static_reply_is_not_freed, paths_short_and_long));
     return s;
 }
