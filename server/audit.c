@@ -364,6 +364,7 @@ void audit_denied(app_req *r, const char *perm, const char *reason)
 typedef struct walk_result {
     int64_t n;          /* records that verified, every shard */
     int64_t keyed_from; /* seq of the seal record; 0 when none was met */
+    int64_t legacy;     /* records verified by plain SHA-256 (before the seal) */
     int shards_used;    /* shards holding records */
 } walk_result;
 
@@ -468,6 +469,8 @@ static int walk_shard(db_conn *c, int shard, const audit_head *head, const audit
                 rc = 1;
                 goto done;
             }
+            if (!mac)
+                res->legacy++;
             snprintf(prev, sizeof prev, "%s", hash);
             last = w->seq;
             n++;
@@ -575,10 +578,10 @@ int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *ms
     if (checked)
         *checked = v.res.n;
     if (v.result == 0) {
-        if (v.res.keyed_from > 1)
+        if (v.res.legacy > 0)
             snprintf(msg, cap, "audit chain intact: %lld records (%lld legacy SHA-256 records sealed "
                      "by record %lld, keyed from there); %d of %d shards in use", (long long)v.res.n,
-                     (long long)v.res.keyed_from - 1, (long long)v.res.keyed_from,
+                     (long long)v.res.legacy, (long long)v.res.keyed_from,
                      v.res.shards_used, AUDIT_SHARDS);
         else
             snprintf(msg, cap, "audit chain intact: %lld records, all keyed; %d of %d shards in use",
