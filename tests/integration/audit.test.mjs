@@ -21,13 +21,19 @@ const TRIGGERS = [
 // A record's canonical content in SQL, as server/audit.c builds it (byte length ':' bytes, NULL
 // as '~', joined by ','): what an administrator needs to re-hash rows with SHA2().
 const field = (c) => `IF(${c} IS NULL, '~', CONCAT(LENGTH(${c}), ':', ${c}))`;
-const CANON = `CONCAT_WS(',', ${['seq', "DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f')", 'caller_kind', 'caller_id',
+const CANON14 = `CONCAT_WS(',', ${['seq', "DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f')", 'caller_kind', 'caller_id',
   'client_id', 'outlet_id', 'roles', 'action', 'target_type', 'target_id', 'outcome', 'peer', 'request_id',
   'detail'].map(field).join(', ')})`;
-// Re-hash every record, in order, as a plain SHA-256 chain, and move the head to its end.
-const REHASH_ALL = `SET @p = REPEAT('0', 64);
-UPDATE audit_log SET prev_hash = @p, hash = (@p := SHA2(CONCAT(@p, CHAR(10), ${CANON}), 256)) ORDER BY seq;
-UPDATE audit_head SET seq = (SELECT MAX(seq) FROM audit_log), hash = @p WHERE id = 1;`;
+// Records of the shards (prev_seq set) also hash their shard and prev_seq; older records 14 fields.
+const CANON = `IF(prev_seq IS NULL, ${CANON14}, CONCAT(${CANON14}, ',', ${field('shard')}, ',', ${field('prev_seq')}))`;
+// Re-hash every record, shard by shard in order, as plain SHA-256 chains, and move each shard's
+// head to its end.
+const REHASH_ALL = `SET @p = REPEAT('0', 64), @s = -1;
+UPDATE audit_log SET prev_hash = IF(shard = @s, @p, CONCAT(LEFT(@s := shard, 0), REPEAT('0', 64))),
+  hash = (@p := SHA2(CONCAT(prev_hash, CHAR(10), ${CANON}), 256)) ORDER BY shard, seq;
+UPDATE audit_head h SET seq = COALESCE((SELECT MAX(l.seq) FROM audit_log l WHERE l.shard = h.shard), 0),
+  records = (SELECT COUNT(*) FROM audit_log l WHERE l.shard = h.shard),
+  hash = COALESCE((SELECT l.hash FROM audit_log l WHERE l.shard = h.shard ORDER BY l.seq DESC LIMIT 1), REPEAT('0', 64));`;
 
 function readIni(file) {
   const out = {};
@@ -159,10 +165,13 @@ describe('keyed audit chain and signed checkpoints', () => {
     assert.equal(p.version, 1);
     assert.equal(p.key_id, k.json.key_id);
     assert.ok(!Number.isNaN(Date.parse(p.issued_at)));
-    assert.equal(p.chains.length, 1);
+    // one entry per shard holding records, main (shard 0) always, each its head row
+    const heads = server.sql('SELECT shard, records, hash FROM audit_head WHERE shard = 0 OR records > 0 ORDER BY shard');
+    assert.deepEqual(p.chains, heads.map(([k, count, head]) => ({ chain: k === '0' ? 'main' : `shard${k}`, count: Number(count), head })));
     assert.equal(p.chains[0].chain, 'main');
-    assert.equal(p.chains[0].count, n);
-    assert.equal(p.chains[0].head, server.sql(`SELECT hash FROM audit_log WHERE seq = ${n}`)[0][0]);
+    const main = server.sql('SELECT COUNT(*), MAX(seq) FROM audit_log WHERE shard = 0')[0];
+    assert.equal(p.chains[0].count, Number(main[0]));
+    assert.equal(p.chains[0].head, server.sql(`SELECT hash FROM audit_log WHERE seq = ${main[1]}`)[0][0]);
     // the same checkpoint is the last line of the file outside the database
     const lines = fs.readFileSync(cpFile, 'utf8').trim().split('\n');
     assert.ok(lines.length >= 2);
@@ -189,8 +198,11 @@ describe('keyed audit chain and signed checkpoints', () => {
   });
 
   test('a truncated tail with the head moved back is detected by the checkpoints, and not signed', () => {
-    const truncate = `DELETE FROM audit_log WHERE seq > ${n - 3};
-      UPDATE audit_head SET seq = ${n - 3}, hash = (SELECT hash FROM audit_log WHERE seq = ${n - 3}) WHERE id = 1`;
+    // shard 0's last three records cut, its head moved back to the fourth last
+    const main = server.sql('SELECT seq FROM audit_log WHERE shard = 0 ORDER BY seq').map((r) => Number(r[0]));
+    const keep = main.at(-4);
+    const truncate = `DELETE FROM audit_log WHERE shard = 0 AND seq > ${keep};
+      UPDATE audit_head SET seq = ${keep}, records = ${main.length - 3}, hash = (SELECT hash FROM audit_log WHERE seq = ${keep}) WHERE shard = 0`;
     // what remains is a valid keyed chain: without a checkpoint nothing shows the loss
     const empty = path.join(server.dir, 'no-checkpoints.jsonl');
     fs.writeFileSync(empty, '');
@@ -209,7 +221,7 @@ describe('keyed audit chain and signed checkpoints', () => {
       restore();
       server.sqlExec(TRIGGERS.join('; '));
     }
-    const r = attack(truncate, new RegExp(`the chain ends at record ${n - 3} but the checkpoint of \\S+ \\(line \\d+\\) saw ${n} records`));
+    const r = attack(truncate, new RegExp(`the chain of shard 0 ends at record ${keep} \\(${main.length - 3} records\\) but the checkpoint of \\S+ \\(line \\d+\\) saw ${main.length} records`));
     assert.match(out(r), /records removed from the end/);
     attack(truncate, /saw \d+ records/, ['--checkpoints', cpFile]);
   });
@@ -219,7 +231,9 @@ describe('keyed audit chain and signed checkpoints', () => {
     // ...also when the seal is renamed so that every record passes as a legacy SHA-256 record:
     // the walk then accepts every record (the SHA2() chain is well formed), and the key and the
     // checkpoints still expose it
-    const downgrade = `UPDATE audit_log SET action = 'audit.nothing' WHERE seq = 1; ${REHASH_ALL}`;
+    // (records of the shards are always keyed: they are made pre-shard records of shard 0 too)
+    const downgrade = `UPDATE audit_log SET action = 'audit.nothing' WHERE seq = 1;
+      UPDATE audit_log SET shard = 0, prev_seq = NULL; ${REHASH_ALL}`;
     const empty = path.join(server.dir, 'no-checkpoints.jsonl');
     fs.writeFileSync(empty, '');
     attack(downgrade, /no record is keyed/, ['--checkpoints', empty]);
@@ -292,7 +306,8 @@ describe('configuration and legacy records', () => {
          (1, '2025-01-01 00:00:01', 'system', 0, 0, 0, 0, 'legacy.one', NULL, NULL, 'ok', '', 'cli', NULL, '', ''),
          (2, '2025-01-01 00:00:02', 'operator', 3, 0, 1, 1, 'legacy.two', 'case', '7', 'ok', '127.0.0.1', 'r2', '{"a":1}', '', ''),
          (3, '2025-01-01 00:00:03', 'citizen', 4, 2, 0, 0, 'legacy.three', 'case', '8', 'denied', '127.0.0.1', 'r3', NULL, '', '');
-         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} ${TRIGGERS[0]};`);
+         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} ${TRIGGERS[0]};
+         DO SETVAL(audit_seq, 3);`); // as migration 0004 leaves it: numbers go on after the last record
       r = cli(conf, ['migrate']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /audit chain keyed: 3 earlier records verified and sealed/);
@@ -332,7 +347,8 @@ describe('configuration and legacy records', () => {
          INSERT INTO audit_log (seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash) VALUES
          (1, '2025-01-01 00:00:01', 'system', 0, 0, 0, 0, 'legacy.one', NULL, NULL, 'ok', '', 'cli', NULL, '', ''),
          (2, '2025-01-01 00:00:02', 'system', 0, 0, 0, 0, 'legacy.two', NULL, NULL, 'ok', '', 'cli', NULL, '', '');
-         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} UPDATE audit_log SET outcome = 'edited' WHERE seq = 2; ${TRIGGERS[0]};`);
+         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} UPDATE audit_log SET outcome = 'edited' WHERE seq = 2; ${TRIGGERS[0]};
+         DO SETVAL(audit_seq, 2);`);
       const r = cli(conf, ['migrate']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /audit chain keyed, but the 2 earlier records are broken: record 2 was altered/);
