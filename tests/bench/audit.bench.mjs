@@ -1,6 +1,6 @@
 // Benchmark: audited writes from several callers at once (issue 12, "no single hot row for all
 // writes"). Each request is refused with 403 and writes its access.denied audit record in its
-// own durable transaction (server/audit.c), from two modules' routes (people, violations), so
+// own durable transaction (server/audit.c), from two modules' routes (people, violations; an admin may read neither), so
 // every request is one audited commit and nothing else. Before the shards every such commit
 // locked the one audit_head row; now each worker writes its own shard. Prints audited
 // commits/s, p50 and p99 at 1, 16 and 64 connections, the same-run baseline (/readyz: a worker
@@ -57,7 +57,7 @@ const server = await startServer({ prefix: 'bench_audit', overrides: {
 } });
 try {
   const id = await setupIdentity(server, { citizens: 1, hmac: false });
-  const headers = await id.operatorHeaders('inspector');
+  const headers = await id.operatorHeaders('admin');
   const denied = [`${server.httpUrl}/v1/citizens/${id.citizens[0].id}`, `${server.httpUrl}/v1/violations?plate=x`];
   const before = Number(server.sql("SELECT COUNT(*) FROM audit_log WHERE action = 'access.denied'")[0][0]);
   console.log(`audit benchmark: ${SECONDS} s each, keep-alive connections, 16 workers (${process.env.ONETRIPD || 'default onetripd'})`);

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   startServer, request, dropDatabase, createDatabase, writeConfig, cli, env, waitFor, randomHex,
 } from './lib/harness.mjs';
+import { setupIdentity } from './lib/identity.mjs';
 
 const ZERO = '0'.repeat(64);
 const COLS = 'seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash';
@@ -267,6 +268,92 @@ describe('keyed audit chain and signed checkpoints', () => {
     r = verify('--checkpoints', path.join(server.dir, 'absent.jsonl'));
     assert.equal(r.code, 1);
     assert.match(out(r), /absent\.jsonl: No such file/);
+  });
+
+  // A root session that holds shard 0's head row locked until release() (no timing: it says
+  // when it holds the lock).
+  async function holdShard(k) {
+    const p = spawn('mariadb', ['--no-defaults', '-n', '-S', env.dbSocket, '-uroot', '-N', '-B', '-D', server.db.name],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    const exited = new Promise((resolve) => p.on('exit', resolve));
+    p.stdin.write(`START TRANSACTION; SELECT seq FROM audit_head WHERE shard = ${k} FOR UPDATE; SELECT 'locked';\n`);
+    await waitFor(() => out.includes('locked'), { timeoutMs: 30000, what: `shard ${k} locked (${out})` });
+    return async () => { p.stdin.end('COMMIT;\n'); await exited; };
+  }
+
+  test('audited transactions on other shards commit while one shard\'s head is held', async () => {
+    const id = await setupIdentity(server, { citizens: 1, hmac: false });
+    const headers = await id.operatorHeaders('admin');
+    const url = `${server.httpsUrl}/v1/citizens/${id.citizens[0].id}`; // 403 + access.denied record
+    const release = await holdShard(0);
+    const done = [];
+    let pending;
+    try {
+      // four workers, each writing its own shard (worker i: shard i): at most one request waits
+      // for shard 0, the others commit meanwhile
+      pending = Array.from({ length: 4 }, () => request(url, { headers }).then((r) => { done.push(r.status); return r; }));
+      await waitFor(() => done.length >= 3, { timeoutMs: 60000, what: 'three audited requests beside the held shard' });
+      assert.deepEqual(done.slice(0, 3), [403, 403, 403]);
+    } finally {
+      await release();
+    }
+    for (const r of await Promise.all(pending)) assert.ok([403, 503].includes(r.status), r.text);
+    const shards = server.sql("SELECT DISTINCT shard FROM audit_log WHERE action = 'access.denied'").map((r) => Number(r[0]));
+    assert.ok(shards.some((k) => k !== 0), `denials written in shards ${shards}`);
+    const r = verify();
+    assert.equal(r.code, 0, out(r));
+    assert.match(r.stdout, /all keyed; [2-9] of 16 shards in use/);
+  });
+
+  test('tampering across shards is detected, and checkpoints cover every shard\'s head', () => {
+    const j = server.cli(['job', 'run', 'audit_checkpoint']);
+    assert.equal(j.code, 0, out(j));
+    n = maxSeq();
+    backup();
+    const rows = server.sql('SELECT shard, seq FROM audit_log ORDER BY shard, seq').map(([k, q]) => [Number(k), Number(q)]);
+    const other = rows.find(([k]) => k !== 0);
+    const [k] = other;
+    const mainRec = rows.find(([s, q], i) => s === 0 && q > 1 && rows[i + 1] && rows[i + 1][0] === 0);
+    const lastOfK = rows.filter(([s]) => s === k).at(-1)[1];
+    // the checkpoint names shard k with its head
+    const p = JSON.parse(JSON.parse(fs.readFileSync(cpFile, 'utf8').trim().split('\n').at(-1)).payload);
+    const [[records, head]] = server.sql(`SELECT records, hash FROM audit_head WHERE shard = ${k}`);
+    assert.deepEqual(p.chains.find((c) => c.chain === `shard${k}`), { chain: `shard${k}`, count: Number(records), head });
+    // a record moved into another shard: its own shard's next record names it missing
+    attack(`UPDATE audit_log SET shard = ${k} WHERE seq = ${mainRec[1]}`, new RegExp(`record ${mainRec[1]} is missing`));
+    // records of two shards swap their contents, seq kept: shard 0 (walked first) lost one
+    const set = COLS.split(', ').filter((c) => c !== 'seq').concat(['shard', 'prev_seq']).map((c) => `a.${c} = b.${c}`).join(', ');
+    attack(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = ${mainRec[1]}, ${other[1]}, ${mainRec[1]}) SET ${set} WHERE a.seq IN (${mainRec[1]}, ${other[1]})`,
+      new RegExp(`record ${mainRec[1]} is missing \\(record \\d+ of shard 0 links to it\\)`));
+    // ... and the same without the shard columns: each record's content no longer matches its number
+    const setContent = COLS.split(', ').filter((c) => c !== 'seq').map((c) => `a.${c} = b.${c}`).join(', ');
+    attack(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = ${mainRec[1]}, ${other[1]}, ${mainRec[1]}) SET ${setContent} WHERE a.seq IN (${mainRec[1]}, ${other[1]})`,
+      new RegExp(`record ${mainRec[1]} (was altered|does not link)`));
+    // records of two shards exchange their numbers (reordered): shard 0's chain lost its record
+    attack(`UPDATE audit_log SET seq = -1 WHERE seq = ${mainRec[1]}; UPDATE audit_log SET seq = ${mainRec[1]} WHERE seq = ${other[1]}; UPDATE audit_log SET seq = ${other[1]} WHERE seq = -1`,
+      new RegExp(`record ${mainRec[1]} is missing`));
+    // shard k's last record deleted: its head says more
+    attack(`DELETE FROM audit_log WHERE seq = ${lastOfK}`, new RegExp(`the chain of shard ${k} ends at record`));
+    // ... and its head moved back too: only the checkpoint shows it, and the job will not sign
+    const cut = `DELETE FROM audit_log WHERE seq = ${lastOfK};
+      UPDATE audit_head SET records = records - 1, seq = COALESCE((SELECT MAX(seq) FROM audit_log WHERE shard = ${k}), 0),
+        hash = COALESCE((SELECT hash FROM audit_log WHERE shard = ${k} ORDER BY seq DESC LIMIT 1), REPEAT('0', 64)) WHERE shard = ${k}`;
+    server.sqlExec('DROP TRIGGER IF EXISTS audit_log_no_delete');
+    try {
+      server.sqlExec(cut);
+      const before = fs.readFileSync(cpFile, 'utf8');
+      const jr = server.cli(['job', 'run', 'audit_checkpoint']);
+      assert.equal(jr.code, 1, out(jr));
+      assert.match(jr.stderr, new RegExp(`audit head went back in shard ${k}`));
+      assert.equal(fs.readFileSync(cpFile, 'utf8'), before);
+    } finally {
+      restore();
+      server.sqlExec(TRIGGERS.join('; '));
+    }
+    attack(cut, new RegExp(`the chain of shard ${k} ends at record \\d+ \\(\\d+ records\\) but the checkpoint of \\S+ \\(line \\d+\\) saw ${records} records`));
   });
 
   test('the chain still verifies after the attacks were undone', () => {
