@@ -96,6 +96,7 @@ struct db_conn {
      * 1213 InnoDB has already rolled the transaction back, so committing
      * what follows would be wrong. db_error_clear() forgets it. */
     bool in_tx_fn;
+    int slot;              /* db_conn_set_slot: the owner's number for it */
     unsigned tx_retry_errno;
     char tx_retry_msg[ERRMSG_LEN];
 
@@ -517,6 +518,16 @@ static bool retry_first(db_conn *c, bool no_effect)
     if (!no_effect && c->err_no != CR_SERVER_GONE_ERROR)
         return false;
     return conn_reconnect(c) == 0;
+}
+
+void db_conn_set_slot(db_conn *c, int slot)
+{
+    c->slot = slot < 0 ? 0 : slot;
+}
+
+int db_conn_slot(const db_conn *c)
+{
+    return c->slot;
 }
 
 bool db_conn_is_up(const db_conn *c)

@@ -85,6 +85,11 @@ db_conn *db_conn_new(const db_config *cfg);
 void db_conn_free(db_conn *c);
 int db_conn_ensure(db_conn *c);
 bool db_conn_is_up(const db_conn *c);
+/* A number its owner gives the connection (a worker's slot in the pool; 0
+ * unless set), so that per-connection work can be spread without a shared
+ * counter: e.g. the audit shard a connection writes to (server/audit.h). */
+void db_conn_set_slot(db_conn *c, int slot);
+int db_conn_slot(const db_conn *c);
 /* For callers that keep state in the session (GET_LOCK, session variables):
  * between hold and release (nestable) the session is never replaced
  * silently; its loss fails db_conn_ensure, db_tx and statements with

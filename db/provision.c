@@ -9,8 +9,8 @@
 #include "db/provision.h"
 
 static const char SQL_TABLES[] =
-    "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES "
-    "WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME";
+    "SELECT TABLE_NAME, TABLE_COMMENT, TABLE_TYPE FROM information_schema.TABLES "
+    "WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SEQUENCE') ORDER BY TABLE_NAME";
 
 int db_ident_ok(const char *s)
 {
@@ -103,6 +103,9 @@ int db_provision_grants(db_conn *admin, const char *dbname, const char *user, ch
             continue; /* our tables are all plain identifiers */
         if (strcmp(t, "schema_migrations") == 0)
             comment = "read-only"; /* written by migrate only */
+        /* NEXT VALUE FOR needs INSERT on the sequence; nothing more. */
+        if (db_cell(rows, i, 2) && strcmp(db_cell(rows, i, 2), "SEQUENCE") == 0)
+            comment = "append-only";
         if (comment && strcmp(comment, "append-only") == 0) {
             privs = "SELECT, INSERT";
             restricted = true;

@@ -15,7 +15,7 @@ int db_provision_database(db_conn *admin, const char *dbname, char *err, size_t 
 int db_provision_user(db_conn *admin, const char *user, const char *password, char *err, size_t errlen);
 /* Grants per table of dbname: tables whose COMMENT is 'append-only' get
  * SELECT, INSERT; 'read-only' get SELECT; others SELECT, INSERT, UPDATE,
- * DELETE. Nothing else (no DDL, no GRANT OPTION). */
+ * DELETE. Sequences get SELECT, INSERT (what NEXT VALUE FOR needs). Nothing else (no DDL, no GRANT OPTION). */
 int db_provision_grants(db_conn *admin, const char *dbname, const char *user, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,9 @@
 /* audit.c - the keyed hash-chained audit trail (see audit.h).
  *
- * The chain head (audit_head, one row) is locked FOR UPDATE by every writer,
- * so records are numbered and chained in commit order. That serialises the
- * tail of every state-changing transaction; it is written last in each
- * transaction to keep the lock short. */
+ * A writer locks only its shard's head row FOR UPDATE, so records of one
+ * shard are numbered and chained in commit order while other shards commit
+ * in parallel. The head row is written last in each transaction to keep the
+ * lock short. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +19,34 @@
 #include "server/log.h"
 
 #define ZERO64 "0000000000000000000000000000000000000000000000000000000000000000"
+/* Fields hashed: v1 records (no prev_seq) 14, v2 records 16 (+ shard, prev_seq). */
+#define FIELDS_V1 14
+#define FIELDS_V2 16
 
 /* The chain key: set once by audit_init before any thread starts, read-only
  * afterwards. */
 static unsigned char chain_key[32];
 static bool chain_key_set;
 
-static const char SQL_HEAD[] = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+static const char SQL_HEAD[] =
+    "SELECT seq, records, hash FROM audit_head WHERE shard = ? FOR UPDATE";
+/* Taken while the shard's head is locked: within a shard, numbers grow in
+ * commit order. */
+static const char SQL_NEXT_SEQ[] = "SELECT NEXT VALUE FOR audit_seq AS seq";
 static const char SQL_INSERT[] =
-    "INSERT INTO audit_log (seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, "
-    "target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char SQL_HEAD_SET[] = "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1";
+    "INSERT INTO audit_log (seq, shard, prev_seq, at, caller_kind, caller_id, client_id, outlet_id, "
+    "roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char SQL_HEAD_SET[] =
+    "UPDATE audit_head SET seq = ?, records = ?, hash = ? WHERE shard = ?";
 static const char SQL_WALK[] =
-    "SELECT seq, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f') AS at, caller_kind, caller_id, client_id, "
-    "outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, "
-    "prev_hash, hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1000";
-static const char SQL_HEAD_READ[] = "SELECT seq, hash FROM audit_head WHERE id = 1";
+    "SELECT seq, prev_seq, DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f') AS at, caller_kind, caller_id, "
+    "client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, "
+    "prev_hash, hash FROM audit_log WHERE shard = ? AND seq > ? ORDER BY seq LIMIT 1000";
+static const char SQL_HEADS[] = "SELECT shard, seq, records, hash FROM audit_head ORDER BY shard";
+/* A record no shard's walk meets (ix_audit_shard). */
+static const char SQL_STRAY[] =
+    "SELECT seq, shard FROM audit_log WHERE shard >= ? ORDER BY shard, seq LIMIT 1";
 static const char SQL_SEAL_FIND[] =
     "SELECT seq FROM audit_log WHERE action = ? ORDER BY seq LIMIT 1";
 
@@ -43,10 +54,29 @@ static const char SQL_SEAL_FIND[] =
  * tampered row is reported as altered, not as a read error. */
 typedef struct head_row {
     int64_t seq;
+    int64_t records;
     char hash[257];
 } head_row;
-static const db_col HEAD_COLS[] = {DBR_I64(head_row, seq), DBR_CHARS(head_row, hash)};
+static const db_col HEAD_COLS[] = {DBR_I64(head_row, seq), DBR_I64(head_row, records),
+                                   DBR_CHARS(head_row, hash)};
 static const db_row_spec HEAD_ROW = DB_ROW_SPEC(head_row, HEAD_COLS);
+
+typedef struct heads_row {
+    int64_t shard;
+    int64_t seq;
+    int64_t records;
+    char hash[257];
+} heads_row;
+static const db_col HEADS_COLS[] = {DBR_I64(heads_row, shard), DBR_I64(heads_row, seq),
+                                    DBR_I64(heads_row, records), DBR_CHARS(heads_row, hash)};
+static const db_row_spec HEADS_ROW = DB_ROW_SPEC(heads_row, HEADS_COLS);
+
+typedef struct stray_row {
+    int64_t seq;
+    int64_t shard;
+} stray_row;
+static const db_col STRAY_COLS[] = {DBR_I64(stray_row, seq), DBR_I64(stray_row, shard)};
+static const db_row_spec STRAY_ROW = DB_ROW_SPEC(stray_row, STRAY_COLS);
 
 typedef struct seq_row {
     int64_t seq;
@@ -58,6 +88,8 @@ static const db_row_spec SEQ_ROW = DB_ROW_SPEC(seq_row, SEQ_COLS);
  * in decimal, at to the microsecond). */
 typedef struct walk_row {
     int64_t seq;
+    int64_t prev_seq;
+    bool has_prev_seq;              /* false: a v1 record */
     char *at, *caller_kind, *caller_id, *client_id, *outlet_id, *roles, *action;
     char *target_type, *target_id;  /* NULL when NULL */
     char *outcome, *peer, *request_id;
@@ -66,6 +98,7 @@ typedef struct walk_row {
 } walk_row;
 static const db_col WALK_COLS[] = {
     DBR_I64(walk_row, seq),
+    DBR_I64_NULL(walk_row, prev_seq, has_prev_seq),
     DBR_STR(walk_row, at),
     DBR_STR(walk_row, caller_kind),
     DBR_STR(walk_row, caller_id),
@@ -84,11 +117,11 @@ static const db_col WALK_COLS[] = {
 };
 static const db_row_spec WALK_ROW = DB_ROW_SPEC(walk_row, WALK_COLS);
 
-/* The audit_head row; *found false when it is missing. head may be locked
- * (SQL_HEAD) or read (SQL_HEAD_READ). */
-static int head_get(db_conn *c, const char *sql, head_row *head, bool *found)
+/* Shard k's head row, locked until the transaction ends; *found false when
+ * it is missing. */
+static int head_lock(db_conn *c, int shard, head_row *head, bool *found)
 {
-    return db_query_one(c, sql, DBP0, &HEAD_ROW, head, found);
+    return db_query_one(c, SQL_HEAD, DBP(DB_I64(shard)), &HEAD_ROW, head, found);
 }
 
 int audit_init(char *err, size_t errlen)
@@ -174,16 +207,18 @@ char *audit_canonical(const char *const *f, int n)
     return out;
 }
 
-int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id, const char *peer,
-                    const char *action, const char *target_type, const char *target_id,
-                    const char *outcome, json_t *detail)
+/* Appends one record to shard's chain, inside the caller's transaction. */
+static int write_record(db_conn *c, int shard, const app_principal *who, const char *request_id,
+                        const char *peer, const char *action, const char *target_type,
+                        const char *target_id, const char *outcome, json_t *detail)
 {
     static const app_principal sys = {.kind = CALLER_SYSTEM, .name = "system"};
     head_row head;
+    seq_row next;
     bool found = false;
-    char at[40], seqs[24], ids[4][24], prev[65], hash[65];
+    char at[40], seqs[24], ids[4][24], shards[12], prevs[24], prev[65], hash[65];
     char *det = NULL, *canon = NULL;
-    const char *fields[14];
+    const char *fields[FIELDS_V2];
     struct timespec ts;
     struct tm tm;
     int64_t seq;
@@ -195,13 +230,21 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
         app_log(LOG_ERROR, "audit", "msg=\"audit record refused: no chain key (audit_init)\"");
         goto fail;
     }
-    if (head_get(c, SQL_HEAD, &head, &found) != 0)
+    if (head_lock(c, shard, &head, &found) != 0)
         goto fail;
     if (!found) {
-        app_log(LOG_ERROR, "audit", "msg=\"audit_head row missing\"");
+        app_log(LOG_ERROR, "audit", "msg=\"audit_head row missing\" shard=%d", shard);
         goto fail;
     }
-    seq = head.seq + 1;
+    if (db_query_one(c, SQL_NEXT_SEQ, DBP0, &SEQ_ROW, &next, &found) != 0)
+        goto fail;
+    seq = next.seq;
+    if (!found || seq <= head.seq) {
+        /* The sequence was set back: chaining it would break the shard's order. */
+        app_log(LOG_ERROR, "audit", "msg=\"audit_seq is behind the shard head\" shard=%d next=%lld "
+                "head=%lld", shard, (long long)seq, (long long)head.seq);
+        goto fail;
+    }
     snprintf(prev, sizeof prev, "%.64s", head.hash);
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -212,6 +255,8 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
     snprintf(ids[1], sizeof ids[1], "%lld", (long long)who->client_id);
     snprintf(ids[2], sizeof ids[2], "%lld", (long long)who->outlet_id);
     snprintf(ids[3], sizeof ids[3], "%u", who->roles);
+    snprintf(shards, sizeof shards, "%d", shard);
+    snprintf(prevs, sizeof prevs, "%lld", (long long)head.seq);
     det = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     fields[0] = seqs;
     fields[1] = at;
@@ -227,22 +272,34 @@ int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id
     fields[11] = peer ? peer : "";
     fields[12] = request_id ? request_id : "";
     fields[13] = det;
-    canon = audit_canonical(fields, 14);
+    fields[14] = shards;
+    fields[15] = prevs;
+    canon = audit_canonical(fields, FIELDS_V2);
     audit_mac(chain_key, prev, canon, hash);
     if (db_exec(c, SQL_INSERT,
-                DBP(DB_I64(seq), DB_STR(at), DB_STR(fields[2]), DB_I64(who->id), DB_I64(who->client_id),
-                    DB_I64(who->outlet_id), DB_I64(who->roles), DB_STR(action), DB_STR(target_type),
-                    DB_STR(target_id), DB_STR(outcome), DB_STR(fields[11]), DB_STR(fields[12]),
-                    DB_STR(det), DB_STR(prev), DB_STR(hash)),
+                DBP(DB_I64(seq), DB_I64(shard), DB_I64(head.seq), DB_STR(at), DB_STR(fields[2]),
+                    DB_I64(who->id), DB_I64(who->client_id), DB_I64(who->outlet_id),
+                    DB_I64(who->roles), DB_STR(action), DB_STR(target_type), DB_STR(target_id),
+                    DB_STR(outcome), DB_STR(fields[11]), DB_STR(fields[12]), DB_STR(det),
+                    DB_STR(prev), DB_STR(hash)),
                 NULL, NULL) != 0)
         goto fail;
-    if (db_exec(c, SQL_HEAD_SET, DBP(DB_I64(seq), DB_STR(hash)), NULL, NULL) != 0)
+    if (db_exec(c, SQL_HEAD_SET, DBP(DB_I64(seq), DB_I64(head.records + 1), DB_STR(hash),
+                                     DB_I64(shard)), NULL, NULL) != 0)
         goto fail;
     rc = 0;
 fail:
     free(det);
     free(canon);
     return rc;
+}
+
+int audit_write_sys(db_conn *c, const app_principal *who, const char *request_id, const char *peer,
+                    const char *action, const char *target_type, const char *target_id,
+                    const char *outcome, json_t *detail)
+{
+    return write_record(c, db_conn_slot(c) % AUDIT_SHARDS, who, request_id, peer, action,
+                        target_type, target_id, outcome, detail);
 }
 
 int audit_write(app_req *r, const char *action, const char *target_type, const char *target_id,
@@ -305,34 +362,43 @@ void audit_denied(app_req *r, const char *perm, const char *reason)
 
 /* What a walk found. */
 typedef struct walk_result {
-    int64_t n;          /* records that verified */
+    int64_t n;          /* records that verified, every shard */
     int64_t keyed_from; /* seq of the seal record; 0 when none was met */
-    int64_t head_seq;   /* the head row's seq */
-    char head[65];      /* the head row's hash */
+    int64_t legacy;     /* records verified by plain SHA-256 (before the seal) */
+    int shards_used;    /* shards holding records */
 } walk_result;
 
-/* Walks every record in seq order, checking seq, link and hash: plain
+/* The first anchor of shard at index from or after; na when none. */
+static int next_anchor(const audit_anchor *a, int na, int shard, int from)
+{
+    while (from < na && a[from].shard != shard)
+        from++;
+    return from;
+}
+
+/* Walks one shard's records in seq order, checking each link (prev_seq and
+ * prev_hash; v1 records are numbered without gaps instead) and hash: v2
+ * records are always keyed, v1 records (shard 0 only, before any v2) plain
  * SHA-256 before the seal, keyed from the seal on (the first record whose
- * action is the seal's; a forged seal fails its keyed hash). Checks each
- * anchor (sorted by count) as the walk passes it, then the head row.
- * require_seal: a non-empty chain without a seal is broken (verify); off
- * for the walk before sealing. Returns 0 / 1 broken (msg) / -1 db error. */
-static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, walk_result *res,
-                char *msg, size_t cap)
+ * action is the seal's; a forged seal fails its keyed hash). Checks the
+ * shard's anchors (in count order) as it passes them, then its head row.
+ * Returns 0 / 1 broken (msg) / -1 db error. */
+static int walk_shard(db_conn *c, int shard, const audit_head *head, const audit_anchor *a, int na,
+                      walk_result *res, char *msg, size_t cap)
 {
     void *all = NULL;
     walk_row *rows = NULL;
-    int nrows = 0, h;
+    int nrows = 0, ai, rc = -1;
     char prev[65] = ZERO64;
     char hash[65];
-    int64_t expect = 1;
-    int ai = 0, rc = -1;
-    bool keyed = false;
+    int64_t last = 0, n = 0;
+    bool keyed = false, v2 = false;
 
-    memset(res, 0, sizeof *res);
-    for (; ai < na && a[ai].count == 0; ai++)
+    for (ai = next_anchor(a, na, shard, 0); ai < na && a[ai].count == 0;
+         ai = next_anchor(a, na, shard, ai + 1))
         if (strcmp(a[ai].head, ZERO64) != 0) {
-            snprintf(msg, cap, "%s says an empty chain has head %.16s...", a[ai].what, a[ai].head);
+            snprintf(msg, cap, "%s says shard %d was empty with head %.16s...", a[ai].what, shard,
+                     a[ai].head);
             rc = 1;
             goto done;
         }
@@ -340,86 +406,144 @@ static int walk(db_conn *c, const audit_anchor *a, int na, bool require_seal, wa
         db_row_array_free(&WALK_ROW, rows, nrows);
         rows = NULL;
         nrows = 0;
-        if (db_query_all(c, SQL_WALK, DBP(DB_I64(expect - 1)), &WALK_ROW, &all, &nrows) != 0)
+        if (db_query_all(c, SQL_WALK, DBP(DB_I64(shard), DB_I64(last)), &WALK_ROW, &all, &nrows) != 0)
             goto done;
         rows = all;
         if (nrows == 0)
             break;
         for (int i = 0; i < nrows; i++) {
             const walk_row *w = &rows[i];
-            char seqs[24];
+            char seqs[24], shards[12], prevs[24];
             char *canon;
-            if (w->seq != expect) {
-                snprintf(msg, cap, "record %lld is missing (next present is %lld)", (long long)expect,
-                         (long long)w->seq);
-                rc = 1;
-                goto done;
+            bool mac;
+            if (!w->has_prev_seq) {
+                if (shard != 0 || v2) {
+                    snprintf(msg, cap, "record %lld has no prev_seq: only shard 0's records written "
+                             "before the shards may lack it", (long long)w->seq);
+                    rc = 1;
+                    goto done;
+                }
+                if (w->seq != last + 1) {
+                    snprintf(msg, cap, "record %lld is missing (next present is %lld)",
+                             (long long)last + 1, (long long)w->seq);
+                    rc = 1;
+                    goto done;
+                }
+            } else {
+                v2 = true;
+                if (w->prev_seq != last && w->prev_seq > last && w->prev_seq < w->seq) {
+                    snprintf(msg, cap, "record %lld is missing (record %lld of shard %d links to it)",
+                             (long long)w->prev_seq, (long long)w->seq, shard);
+                    rc = 1;
+                    goto done;
+                }
             }
-            if (strcmp(w->prev_hash, prev) != 0) {
+            if ((w->has_prev_seq && w->prev_seq != last) || strcmp(w->prev_hash, prev) != 0) {
                 snprintf(msg, cap, "record %lld does not link to record %lld (reordered or replaced)",
-                         (long long)w->seq, (long long)w->seq - 1);
+                         (long long)w->seq, (long long)last);
                 rc = 1;
                 goto done;
             }
-            snprintf(seqs, sizeof seqs, "%lld", (long long)w->seq);
-            if (!keyed && strcmp(w->action, AUDIT_SEAL_ACTION) == 0) {
+            if (shard == 0 && res->keyed_from == 0 && strcmp(w->action, AUDIT_SEAL_ACTION) == 0) {
                 keyed = true;
                 res->keyed_from = w->seq;
             }
+            mac = keyed || w->has_prev_seq;
+            snprintf(seqs, sizeof seqs, "%lld", (long long)w->seq);
+            snprintf(shards, sizeof shards, "%d", shard);
+            snprintf(prevs, sizeof prevs, "%lld", (long long)w->prev_seq);
             /* NOT NULL columns: the empty string when the writer had "". */
-            canon = audit_canonical((const char *[]){seqs, w->at, w->caller_kind, w->caller_id, w->client_id,
-                                                     w->outlet_id, w->roles, w->action, w->target_type,
-                                                     w->target_id, w->outcome, w->peer, w->request_id,
-                                                     w->detail},
-                                    14);
-            if (keyed)
+            canon = audit_canonical((const char *[]){seqs, w->at, w->caller_kind, w->caller_id,
+                                                     w->client_id, w->outlet_id, w->roles, w->action,
+                                                     w->target_type, w->target_id, w->outcome, w->peer,
+                                                     w->request_id, w->detail, shards, prevs},
+                                    w->has_prev_seq ? FIELDS_V2 : FIELDS_V1);
+            if (mac)
                 audit_mac(chain_key, prev, canon, hash);
             else
                 audit_hash(prev, canon, hash);
             free(canon);
             if (strcmp(hash, w->hash) != 0) {
                 snprintf(msg, cap, "record %lld was altered (content does not match its %s)",
-                         (long long)w->seq, keyed ? "keyed hash" : "hash");
+                         (long long)w->seq, mac ? "keyed hash" : "hash");
                 rc = 1;
                 goto done;
             }
+            if (!mac)
+                res->legacy++;
             snprintf(prev, sizeof prev, "%s", hash);
-            for (; ai < na && a[ai].count == w->seq; ai++)
+            last = w->seq;
+            n++;
+            res->n++;
+            for (; ai < na && a[ai].count == n; ai = next_anchor(a, na, shard, ai + 1))
                 if (strcmp(a[ai].head, hash) != 0) {
-                    snprintf(msg, cap, "record %lld differs from %s (the chain up to it was rewritten)",
-                             (long long)w->seq, a[ai].what);
+                    snprintf(msg, cap, "record %lld differs from %s (shard %d's chain up to it was "
+                             "rewritten)", (long long)w->seq, a[ai].what, shard);
                     rc = 1;
                     goto done;
                 }
-            expect++;
-            res->n++;
         }
     }
-    if ((h = audit_head_read(c, &res->head_seq, res->head)) < 0)
-        goto done;
-    if (h == 1 || res->head_seq != expect - 1 || strcmp(res->head, prev) != 0) {
-        snprintf(msg, cap, "the chain ends at record %lld but the head says %lld (records removed "
-                 "from the end)", (long long)expect - 1, h == 0 ? (long long)res->head_seq : -1LL);
+    if (head->seq != last || head->records != n || strcmp(head->hash, prev) != 0) {
+        snprintf(msg, cap, "the chain of shard %d ends at record %lld (%lld records) but its head says "
+                 "record %lld (%lld records) (records removed from the end)", shard, (long long)last,
+                 (long long)n, (long long)head->seq, (long long)head->records);
         rc = 1;
         goto done;
     }
     if (ai < na) {
-        snprintf(msg, cap, "the chain ends at record %lld but %s saw %lld records (records removed "
-                 "from the end, the head moved back)", (long long)expect - 1, a[ai].what,
-                 (long long)a[ai].count);
+        snprintf(msg, cap, "the chain of shard %d ends at record %lld (%lld records) but %s saw %lld "
+                 "records (records removed from the end, the head moved back)", shard,
+                 (long long)last, (long long)n, a[ai].what, (long long)a[ai].count);
         rc = 1;
         goto done;
     }
-    if (require_seal && res->n > 0 && !keyed) {
-        snprintf(msg, cap, "no record is keyed: the chain has no %s seal (re-hashed without the key, "
-                 "or onetripd migrate has not sealed it)", AUDIT_SEAL_ACTION);
-        rc = 1;
-        goto done;
-    }
+    if (n > 0)
+        res->shards_used++;
     rc = 0;
 done:
     db_row_array_free(&WALK_ROW, rows, nrows);
     return rc;
+}
+
+/* Walks shards 0 .. nshards-1 (all of them, or shard 0 alone for the seal)
+ * against the heads read in the same snapshot; with every shard, also
+ * checks no record lies outside them. require_seal: records without a seal
+ * are broken (verify); off for the walk before sealing. */
+static int walk(db_conn *c, const audit_anchor *a, int na, int nshards, bool require_seal,
+                walk_result *res, char *msg, size_t cap)
+{
+    audit_head heads[AUDIT_SHARDS];
+    stray_row stray;
+    bool found = false;
+    int h;
+
+    memset(res, 0, sizeof *res);
+    if ((h = audit_heads_read(c, heads, msg, cap)) != 0)
+        return h;
+    for (int s = 0; s < nshards; s++)
+        if ((h = walk_shard(c, s, &heads[s], a, na, res, msg, cap)) != 0)
+            return h;
+    if (nshards == AUDIT_SHARDS) {
+        if (db_query_one(c, SQL_STRAY, DBP(DB_I64(AUDIT_SHARDS)), &STRAY_ROW, &stray, &found) != 0)
+            return -1;
+        if (found) {
+            snprintf(msg, cap, "record %lld is in shard %lld, which has no chain (moved out of its "
+                     "shard)", (long long)stray.seq, (long long)stray.shard);
+            return 1;
+        }
+        for (int i = 0; i < na; i++)
+            if (a[i].shard < 0 || a[i].shard >= AUDIT_SHARDS) {
+                snprintf(msg, cap, "%s names shard %d, which does not exist", a[i].what, a[i].shard);
+                return 1;
+            }
+    }
+    if (require_seal && res->n > 0 && res->keyed_from == 0) {
+        snprintf(msg, cap, "no record is keyed: the chain has no %s seal (re-hashed without the key, "
+                 "or onetripd migrate has not sealed it)", AUDIT_SEAL_ACTION);
+        return 1;
+    }
+    return 0;
 }
 
 typedef struct verify_arg {
@@ -437,7 +561,7 @@ typedef struct verify_arg {
 static int verify_tx(db_conn *c, void *arg)
 {
     verify_arg *v = arg;
-    v->result = walk(c, v->anchors, v->nanchors, true, &v->res, v->msg, v->cap);
+    v->result = walk(c, v->anchors, v->nanchors, AUDIT_SHARDS, true, &v->res, v->msg, v->cap);
     return v->result < 0 ? -1 : 0;
 }
 
@@ -454,30 +578,49 @@ int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *ms
     if (checked)
         *checked = v.res.n;
     if (v.result == 0) {
-        if (v.res.keyed_from > 1)
+        if (v.res.legacy > 0)
             snprintf(msg, cap, "audit chain intact: %lld records (%lld legacy SHA-256 records sealed "
-                     "by record %lld, keyed from there)", (long long)v.res.n,
-                     (long long)v.res.keyed_from - 1, (long long)v.res.keyed_from);
+                     "by record %lld, keyed from there); %d of %d shards in use", (long long)v.res.n,
+                     (long long)v.res.legacy, (long long)v.res.keyed_from,
+                     v.res.shards_used, AUDIT_SHARDS);
         else
-            snprintf(msg, cap, "audit chain intact: %lld records, all keyed", (long long)v.res.n);
+            snprintf(msg, cap, "audit chain intact: %lld records, all keyed; %d of %d shards in use",
+                     (long long)v.res.n, v.res.shards_used, AUDIT_SHARDS);
     }
     return v.result;
 }
 
-int audit_head_read(db_conn *c, int64_t *count, char head[65])
+int audit_heads_read(db_conn *c, audit_head heads[AUDIT_SHARDS], char *msg, size_t cap)
 {
-    head_row row;
-    bool found = false;
+    void *all = NULL;
+    heads_row *rows;
+    int n = 0, rc = 1;
+    bool seen[AUDIT_SHARDS] = {false};
 
-    *count = 0;
-    head[0] = '\0';
-    if (head_get(c, SQL_HEAD_READ, &row, &found) != 0)
+    memset(heads, 0, sizeof(audit_head) * AUDIT_SHARDS);
+    if (db_query_all(c, SQL_HEADS, DBP0, &HEADS_ROW, &all, &n) != 0)
         return -1;
-    if (!found)
-        return 1;
-    *count = row.seq;
-    snprintf(head, 65, "%.64s", row.hash);
-    return 0;
+    rows = all;
+    for (int i = 0; i < n; i++) {
+        if (rows[i].shard < 0 || rows[i].shard >= AUDIT_SHARDS) {
+            snprintf(msg, cap, "audit_head has a row for shard %lld, which does not exist",
+                     (long long)rows[i].shard);
+            goto done;
+        }
+        seen[rows[i].shard] = true;
+        heads[rows[i].shard].seq = rows[i].seq;
+        heads[rows[i].shard].records = rows[i].records;
+        snprintf(heads[rows[i].shard].hash, sizeof heads[0].hash, "%.64s", rows[i].hash);
+    }
+    for (int k = 0; k < AUDIT_SHARDS; k++)
+        if (!seen[k]) {
+            snprintf(msg, cap, "the head row of shard %d is missing (audit_head)", k);
+            goto done;
+        }
+    rc = 0;
+done:
+    db_row_array_free(&HEADS_ROW, rows, n);
+    return rc;
 }
 
 int audit_is_sealed(db_conn *c)
@@ -506,11 +649,12 @@ static int seal_tx(db_conn *c, void *arg)
     json_t *detail = NULL;
     int sealed, w, rc = -1;
 
-    /* The head lock keeps writers out until the seal commits. */
-    if (head_get(c, SQL_HEAD, &head, &found) != 0)
+    /* Shard 0's head lock keeps its writers out until the seal commits:
+     * the legacy records are shard 0's, and the seal goes there. */
+    if (head_lock(c, 0, &head, &found) != 0)
         goto done;
     if (!found) {
-        snprintf(s->msg, s->cap, "audit_head row missing");
+        snprintf(s->msg, s->cap, "audit_head row of shard 0 missing");
         goto done;
     }
     if ((sealed = audit_is_sealed(c)) < 0)
@@ -521,21 +665,21 @@ static int seal_tx(db_conn *c, void *arg)
         rc = 0;
         goto done;
     }
-    if ((w = walk(c, NULL, 0, false, &res, why, sizeof why)) < 0)
+    if ((w = walk(c, NULL, 0, 1, false, &res, why, sizeof why)) < 0)
         goto done;
-    detail = json_pack("{sIsssb}", "legacy_count", (json_int_t)head.seq, "legacy_head",
+    detail = json_pack("{sIsssb}", "legacy_count", (json_int_t)head.records, "legacy_head",
                        head.hash, "legacy_intact", w == 0);
     if (w != 0)
         json_object_set_new(detail, "legacy_problem", json_string(why));
-    if (audit_write_sys(c, NULL, "migrate", "", AUDIT_SEAL_ACTION, "audit_log", NULL, "ok", detail) != 0)
+    if (write_record(c, 0, NULL, "migrate", "", AUDIT_SEAL_ACTION, "audit_log", NULL, "ok", detail) != 0)
         goto done;
     if (w == 0)
         snprintf(s->msg, s->cap, "audit chain keyed: %lld earlier records verified and sealed",
-                 (long long)head.seq);
+                 (long long)head.records);
     else
         snprintf(s->msg, s->cap, "audit chain keyed, but the %lld earlier records are broken: %s "
                  "(sealed as found; audit verify keeps reporting it)",
-                 (long long)head.seq, why);
+                 (long long)head.records, why);
     s->result = 1;
     rc = 0;
 done:

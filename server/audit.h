@@ -1,9 +1,17 @@
 /* audit.h - append-only, keyed hash-chained audit trail.
  *
  * audit_write runs inside the caller's transaction: the record commits or
- * rolls back with the effect it describes. Each record stores a hash over
- * the previous record's hash and its own content; the chain head is a
- * single row locked FOR UPDATE, so records are chained in commit order.
+ * rolls back with the effect it describes. The trail is AUDIT_SHARDS chains
+ * (shards): a connection writes to shard db_conn_slot() % AUDIT_SHARDS (a
+ * worker its pool slot, the scheduler the last shard, the CLI shard 0), so
+ * unrelated transactions lock different head rows and commit in parallel.
+ * A record takes its number from the sequence audit_seq (one order over
+ * all shards, with gaps where a transaction rolled back) while it holds its
+ * shard's head row FOR UPDATE, and stores prev_seq and a hash over the
+ * shard's previous hash and its own content (shard and prev_seq included),
+ * so each shard is chained in commit order. Shard 0 continues the single
+ * chain of earlier versions; its records without prev_seq ("v1", before
+ * migration 0004) are hashed over 14 fields and numbered without gaps.
  *
  * The hash is HMAC-SHA256 with the chain key (audit.chain_key), which lives
  * in the configuration, never in the database: someone who can rewrite the
@@ -23,6 +31,16 @@
 #include "server/app.h"
 
 #define AUDIT_SEAL_ACTION "audit.chain_keyed"
+/* Fixed: migration 0004 creates one audit_head row per shard. */
+#define AUDIT_SHARDS 16
+
+/* A shard's head: its last record's number and hash, and how many records
+ * it holds (0 and 64 zeros when empty). */
+typedef struct audit_head {
+    int64_t seq;
+    int64_t records;
+    char hash[65];
+} audit_head;
 
 /* Reads audit.chain_key (64 hex = 32 bytes) into process memory. Call once
  * at start-up, before threads and before any audit_write or audit_verify.
@@ -65,25 +83,27 @@ void audit_denied(app_req *r, const char *perm, const char *reason);
 int audit_seal(db_conn *c, char *msg, size_t cap);
 /* 1 when the chain has its seal, 0 when not, -1 on a database error. */
 int audit_is_sealed(db_conn *c);
-/* The chain head as it stands (a plain read, no lock): *count records,
- * the last one's hash in head (64 hex). 0, 1 when the head row is missing,
- * -1 on a database error. */
-int audit_head_read(db_conn *c, int64_t *count, char head[65]);
+/* Every shard's head as it stands (a plain read, no lock), heads[k] for
+ * shard k. 0, 1 when a shard's head row is missing (msg says which), -1 on
+ * a database error. */
+int audit_heads_read(db_conn *c, audit_head heads[AUDIT_SHARDS], char *msg, size_t cap);
 
-/* A point the chain must pass through, from a signed checkpoint: after
- * count records the hash is head. what names it in messages. */
+/* A point a shard's chain must pass through, from a signed checkpoint:
+ * after count records of the shard its hash is head. what names it. */
 typedef struct audit_anchor {
+    int shard;
     int64_t count;
     char head[65];
     char what[128];
 } audit_anchor;
 
-/* Walks the chain in one snapshot: returns 0 intact, 1 broken (first
- * problem described in msg), -1 database error. Checks every link and hash
- * (keyed from the seal on), that the head row matches the chain's end, that
- * the chain is sealed, and that it passes through every anchor (anchors
- * sorted by count; a count beyond the chain's end means records were
- * removed from the end). */
+/* Walks every shard's chain in one snapshot: returns 0 intact, 1 broken
+ * (first problem described in msg), -1 database error. Checks every link
+ * (prev_seq and prev_hash) and hash (keyed from the seal on; records with
+ * prev_seq always keyed), that each head row matches its shard's end, that
+ * no record lies outside the shards, that the chain is sealed, and that
+ * each shard passes through its anchors (for each shard in count order; a
+ * count beyond the shard's end means records were removed from the end). */
 int audit_verify(db_conn *c, const audit_anchor *anchors, int nanchors, char *msg, size_t cap,
                  int64_t *checked);
 

@@ -27,6 +27,8 @@ static bool have_key;
 
 static const char SQL_CP_LATEST[] =
     "SELECT key_id, payload, signature FROM audit_checkpoints ORDER BY id DESC LIMIT 1";
+/* record_count and head are only a summary (all shards' records, shard 0's
+ * head); the signed payload holds every shard's. */
 static const char SQL_CP_INSERT[] =
     "INSERT INTO audit_checkpoints (issued_at, record_count, head, key_id, payload, signature) "
     "VALUES (?, ?, ?, ?, ?, ?)";
@@ -111,6 +113,8 @@ int audit_cp_key_from_pem(const char *pem, audit_cp_key *out)
     return 0;
 }
 
+#define ZERO_HEAD "0000000000000000000000000000000000000000000000000000000000000000"
+
 static bool is_hex64(const char *s)
 {
     if (s == NULL || strlen(s) != 64)
@@ -121,18 +125,50 @@ static bool is_hex64(const char *s)
     return true;
 }
 
+void audit_cp_chain_name(int shard, char out[16])
+{
+    if (shard == 0)
+        snprintf(out, 16, "%s", AUDIT_CP_CHAIN);
+    else
+        snprintf(out, 16, "shard%d", shard);
+}
+
+/* The shard a chain name denotes; -1 when it names no shard. */
+static int chain_shard(const char *name)
+{
+    char want[16];
+    for (int k = 0; k < AUDIT_SHARDS; k++) {
+        audit_cp_chain_name(k, want);
+        if (strcmp(name, want) == 0)
+            return k;
+    }
+    return -1;
+}
+
 char *audit_cp_sign(const unsigned char seed[32], const audit_cp *cp)
 {
     unsigned char pub[32], sig[64];
-    char key_id[33];
+    char key_id[33], name[16];
     char *payload = NULL, *sig64 = NULL, *line = NULL;
-    json_t *p = NULL, *l = NULL;
+    json_t *p = NULL, *l = NULL, *chains = NULL;
 
-    if (!is_hex64(cp->head) || cp->count < 0 || crypto_ed25519_public(seed, pub) != 0)
+    for (int k = 0; k < AUDIT_SHARDS; k++)
+        if (!is_hex64(cp->chains[k].head) || cp->chains[k].count < 0 ||
+            (cp->chains[k].count == 0 && strcmp(cp->chains[k].head, ZERO_HEAD) != 0))
+            goto done;
+    if (crypto_ed25519_public(seed, pub) != 0)
         goto done;
     audit_cp_key_id(pub, key_id);
-    p = json_pack("{s[{sssIss}]sssssssi}", "chains", "chain", AUDIT_CP_CHAIN, "count",
-                  (json_int_t)cp->count, "head", cp->head, "issued_at", cp->issued_at, "key_id",
+    chains = json_array();
+    for (int k = 0; k < AUDIT_SHARDS; k++) {
+        if (k > 0 && cp->chains[k].count == 0)
+            continue; /* absent = empty */
+        audit_cp_chain_name(k, name);
+        json_array_append_new(chains, json_pack("{sssIss}", "chain", name, "count",
+                                                (json_int_t)cp->chains[k].count, "head",
+                                                cp->chains[k].head));
+    }
+    p = json_pack("{sOsssssssi}", "chains", chains, "issued_at", cp->issued_at, "key_id",
                   key_id, "type", AUDIT_CP_TYPE, "version", 1);
     if (p == NULL || (payload = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
         goto done;
@@ -144,6 +180,7 @@ char *audit_cp_sign(const unsigned char seed[32], const audit_cp *cp)
     if (l != NULL)
         line = json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS);
 done:
+    json_decref(chains);
     json_decref(p);
     json_decref(l);
     free(payload);
@@ -157,6 +194,7 @@ static int parse_payload(const char *payload, const char *key_id, audit_cp *out,
 {
     json_t *p = json_loads(payload, JSON_REJECT_DUPLICATES, NULL), *chains, *c;
     const char *type, *kid, *at;
+    bool seen[AUDIT_SHARDS] = {false};
     size_t i;
     int rc = -1;
 
@@ -182,24 +220,42 @@ static int parse_payload(const char *payload, const char *key_id, audit_cp *out,
         snprintf(why, cap, "payload lacks issued_at or chains");
         goto done;
     }
+    for (int k = 0; k < AUDIT_SHARDS; k++)
+        snprintf(out->chains[k].head, sizeof out->chains[k].head, "%s", ZERO_HEAD);
     json_array_foreach(chains, i, c) {
         const char *name = json_string_value(json_object_get(c, "chain"));
         const char *head = json_string_value(json_object_get(c, "head"));
         json_t *count = json_object_get(c, "count");
-        if (name == NULL || strcmp(name, AUDIT_CP_CHAIN) != 0)
+        int k;
+        if (name == NULL)
             continue;
-        if (!json_is_integer(count) || json_integer_value(count) < 0 || !is_hex64(head)) {
-            snprintf(why, cap, "chain %s: bad count or head", AUDIT_CP_CHAIN);
+        if ((k = chain_shard(name)) < 0) {
+            if (strncmp(name, "shard", 5) == 0) {
+                snprintf(why, cap, "chain %.16s: no such shard", name);
+                goto done;
+            }
+            continue; /* another kind of chain: not ours to check */
+        }
+        if (seen[k]) {
+            snprintf(why, cap, "chain %s appears twice", name);
             goto done;
         }
-        out->count = (int64_t)json_integer_value(count);
-        snprintf(out->head, sizeof out->head, "%s", head);
-        snprintf(out->issued_at, sizeof out->issued_at, "%s", at);
-        snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
-        rc = 0;
+        if (!json_is_integer(count) || json_integer_value(count) < 0 || !is_hex64(head) ||
+            (json_integer_value(count) == 0 && strcmp(head, ZERO_HEAD) != 0)) {
+            snprintf(why, cap, "chain %s: bad count or head", name);
+            goto done;
+        }
+        seen[k] = true;
+        out->chains[k].count = (int64_t)json_integer_value(count);
+        snprintf(out->chains[k].head, sizeof out->chains[k].head, "%s", head);
+    }
+    if (!seen[0]) {
+        snprintf(why, cap, "no chain %s in the checkpoint", AUDIT_CP_CHAIN);
         goto done;
     }
-    snprintf(why, cap, "no chain %s in the checkpoint", AUDIT_CP_CHAIN);
+    snprintf(out->issued_at, sizeof out->issued_at, "%s", at);
+    snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
+    rc = 0;
 done:
     json_decref(p);
     return rc;
@@ -285,12 +341,16 @@ int audit_cp_load(const char *path, const audit_cp_key *keys, int nkeys, audit_c
             goto done;
         }
         cps[count].line = lineno;
-        if (count > 0 && cps[count].count < cps[count - 1].count) {
-            snprintf(err, cap, "%s:%d: %lld records, fewer than the %lld of line %d before it (the "
-                     "chain went back between them)", path, lineno, (long long)cps[count].count,
-                     (long long)cps[count - 1].count, cps[count - 1].line);
-            goto done;
-        }
+        for (int k = 0; count > 0 && k < AUDIT_SHARDS; k++)
+            if (cps[count].chains[k].count < cps[count - 1].chains[k].count) {
+                char name[16];
+                audit_cp_chain_name(k, name);
+                snprintf(err, cap, "%s:%d: %lld records in chain %s, fewer than the %lld of line %d "
+                         "before it (the chain went back between them)", path, lineno,
+                         (long long)cps[count].chains[k].count, name,
+                         (long long)cps[count - 1].chains[k].count, cps[count - 1].line);
+                goto done;
+            }
         count++;
     }
     if (ferror(f)) {
@@ -309,15 +369,22 @@ done:
     return rc;
 }
 
-audit_anchor *audit_cp_anchors(const audit_cp *cps, int n)
+audit_anchor *audit_cp_anchors(const audit_cp *cps, int n, int *na)
 {
-    audit_anchor *a = app_calloc((size_t)(n > 0 ? n : 1), sizeof *a);
-    for (int i = 0; i < n; i++) {
-        a[i].count = cps[i].count;
-        snprintf(a[i].head, sizeof a[i].head, "%s", cps[i].head);
-        snprintf(a[i].what, sizeof a[i].what, "the checkpoint of %s (line %d)", cps[i].issued_at,
-                 cps[i].line);
-    }
+    audit_anchor *a = app_calloc((size_t)(n > 0 ? n : 1) * AUDIT_SHARDS, sizeof *a);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < AUDIT_SHARDS; k++) {
+            if (k > 0 && cps[i].chains[k].count == 0)
+                continue; /* nothing to pass through */
+            a[m].shard = k;
+            a[m].count = cps[i].chains[k].count;
+            snprintf(a[m].head, sizeof a[m].head, "%s", cps[i].chains[k].head);
+            snprintf(a[m].what, sizeof a[m].what, "the checkpoint of %s (line %d)",
+                     cps[i].issued_at, cps[i].line);
+            m++;
+        }
+    *na = m;
     return a;
 }
 
@@ -414,6 +481,15 @@ done:
     return rc;
 }
 
+/* Records over every shard. */
+static int64_t cp_total(const audit_cp *cp)
+{
+    int64_t t = 0;
+    for (int k = 0; k < AUDIT_SHARDS; k++)
+        t += cp->chains[k].count;
+    return t;
+}
+
 /* The latest checkpoint this key signed, from the file or the table,
  * whichever saw more records: the job never signs a head behind it. A line
  * signed by another (earlier) key is skipped; a line of ours that does not
@@ -457,7 +533,7 @@ static int baseline(db_conn *c, const char *path, audit_cp *base, bool *have, ch
             snprintf(why, cap, "the latest checkpoint in the database does not verify: %s", w);
             goto done;
         }
-        if (!*have || cp.count > base->count) {
+        if (!*have || cp_total(&cp) > cp_total(base)) {
             *base = cp;
             *have = true;
         }
@@ -474,6 +550,7 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
     const char *dir = server_conf.audit.checkpoint_dir;
     char path[4096], why[512] = "", *line = NULL;
     audit_cp cp = {0}, base;
+    audit_head heads[AUDIT_SHARDS];
     bool have_base = false;
     struct timespec ts;
     struct tm tm;
@@ -486,18 +563,27 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
         snprintf(why, sizeof why, "audit.checkpoint_dir is too long");
         goto fail;
     }
-    if (audit_head_read(ctx->db, &cp.count, cp.head) != 0) {
-        snprintf(why, sizeof why, "cannot read audit_head");
+    if (audit_heads_read(ctx->db, heads, why, sizeof why) != 0) {
+        if (why[0] == '\0')
+            snprintf(why, sizeof why, "cannot read audit_head");
         goto fail;
+    }
+    for (int k = 0; k < AUDIT_SHARDS; k++) {
+        cp.chains[k].count = heads[k].records;
+        snprintf(cp.chains[k].head, sizeof cp.chains[k].head, "%s", heads[k].hash);
     }
     if (baseline(ctx->db, path, &base, &have_base, why, sizeof why) != 0)
         goto fail;
-    if (have_base && (cp.count < base.count || (cp.count == base.count && strcmp(cp.head, base.head) != 0))) {
-        snprintf(why, sizeof why, "the audit head went back: %lld records with head %.16s..., but the "
-                 "checkpoint of %s saw %lld with head %.16s...; not signing (run onetripd audit "
-                 "verify)", (long long)cp.count, cp.head, base.issued_at, (long long)base.count,
-                 base.head);
-        goto fail;
+    /* Every shard, so that one cut shard hides behind no other's growth. */
+    for (int k = 0; have_base && k < AUDIT_SHARDS; k++) {
+        const audit_cp_chain *now = &cp.chains[k], *then = &base.chains[k];
+        if (now->count < then->count || (now->count == then->count && strcmp(now->head, then->head) != 0)) {
+            snprintf(why, sizeof why, "the audit head went back in shard %d: %lld records with head "
+                     "%.16s..., but the checkpoint of %s saw %lld with head %.16s...; not signing (run "
+                     "onetripd audit verify)", k, (long long)now->count, now->head, base.issued_at,
+                     (long long)then->count, then->head);
+            goto fail;
+        }
     }
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -516,7 +602,7 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
         /* DATETIME(3) wants a space and no zone. */
         snprintf(at, sizeof at, "%.10s %.12s", cp.issued_at, cp.issued_at + 11);
         rc = db_exec(ctx->db, SQL_CP_INSERT,
-                     DBP(DB_STR(at), DB_I64(cp.count), DB_STR(cp.head), DB_STR(own_key.key_id),
+                     DBP(DB_STR(at), DB_I64(cp_total(&cp)), DB_STR(cp.chains[0].head), DB_STR(own_key.key_id),
                          DB_STR(json_string_value(json_object_get(l, "payload"))),
                          DB_STR(json_string_value(json_object_get(l, "signature")))),
                      NULL, NULL);
@@ -526,8 +612,8 @@ int audit_cp_job(app_job_ctx *ctx, int64_t *count)
             goto fail;
         }
     }
-    app_log(LOG_INFO, "audit", "msg=\"checkpoint published\" count=%lld head=%.16s", (long long)cp.count,
-            cp.head);
+    app_log(LOG_INFO, "audit", "msg=\"checkpoint published\" count=%lld main_head=%.16s",
+            (long long)cp_total(&cp), cp.chains[0].head);
     *count = 1;
     rc = 0;
     goto done;

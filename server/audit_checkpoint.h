@@ -2,14 +2,14 @@
  *
  * The chain key shows an edited chain, but not a chain cut short with its
  * head moved back: what remains still verifies. A checkpoint says "after
- * count records the chain's hash was head, at issued_at", signed with
+ * count records each shard's hash was head, at issued_at", signed with
  * Ed25519 (audit.checkpoint_key, outside the database). The core module's
  * job publishes one every few minutes outside the database: one line
  * appended (and fsync'd) to <audit.checkpoint_dir>/audit-checkpoints.jsonl,
  * and GET /v1/audit/checkpoint serves the latest, with the public key at
  * GET /v1/audit/checkpoint-key, for auditors to fetch and keep. `onetripd
  * audit verify` then checks the chain passes through every checkpoint of a
- * file. The job refuses to sign a head that went back.
+ * file. The job refuses to sign if any shard's head went back.
  *
  * One checkpoint is one JSON line, the same as the endpoint's body:
  *   {"algorithm":"Ed25519","key_id":K,"payload":P,"signature":S}
@@ -17,9 +17,10 @@
  * SHA-256(raw public key), hex. P is compact JSON, keys sorted:
  *   {"chains":[{"chain":"main","count":N,"head":H}],"issued_at":T,
  *    "key_id":K,"type":"onetrip.audit.checkpoint","version":1}
- * Only what is inside P is signed. "chains" is a list so that one
- * checkpoint can cover several chains later (one per shard or module);
- * today there is one, "main".
+ * Only what is inside P is signed. "chains" holds one entry per shard:
+ * "main" (shard 0, always present) and "shard<k>" for each other shard
+ * holding records; a shard absent from it had none. Checkpoints from
+ * before the shards hold "main" only, which is still what they mean.
  */
 #ifndef ONETRIP_AUDIT_CHECKPOINT_H
 #define ONETRIP_AUDIT_CHECKPOINT_H
@@ -40,9 +41,15 @@ typedef struct audit_cp_key {
     char key_id[33];
 } audit_cp_key;
 
-typedef struct audit_cp {
+/* One shard's point: count records, the last one's hash head (zeros when
+ * count is 0). */
+typedef struct audit_cp_chain {
     int64_t count;
     char head[65];
+} audit_cp_chain;
+
+typedef struct audit_cp {
+    audit_cp_chain chains[AUDIT_SHARDS]; /* [k] for shard k */
     char issued_at[32];
     char key_id[33];
     int line; /* line in its file (audit_cp_load), else 0 */
@@ -71,13 +78,17 @@ char *audit_cp_sign(const unsigned char seed[32], const audit_cp *cp);
 int audit_cp_parse(const char *line, const audit_cp_key *keys, int nkeys, audit_cp *out, char *why,
                    size_t cap);
 /* Reads every line of a checkpoint file (blank lines skipped), each checked
- * as audit_cp_parse does, and in file order counts must not go down (the
- * chain never shrinks). Returns 0 with *out (malloc'd, file order, which is
+ * as audit_cp_parse does, and in file order no shard's count may go down
+ * (a chain never shrinks). Returns 0 with *out (malloc'd, file order, which is
  * also count order; free it) and *n, or -1 with "path:line: reason". */
 int audit_cp_load(const char *path, const audit_cp_key *keys, int nkeys, audit_cp **out, int *n,
                   char *err, size_t cap);
-/* The anchors audit_verify checks, from loaded checkpoints (malloc'd). */
-audit_anchor *audit_cp_anchors(const audit_cp *cps, int n);
+/* The anchors audit_verify checks, from loaded checkpoints (malloc'd, *na
+ * of them): one per shard of each checkpoint, for shard 0 and each shard
+ * holding records, in file order. */
+audit_anchor *audit_cp_anchors(const audit_cp *cps, int n, int *na);
+/* The name of shard k's chain in a checkpoint: "main" or "shard<k>". */
+void audit_cp_chain_name(int shard, char out[16]);
 
 /* The publishing job (core module, "audit_checkpoint"), and the routes. */
 int audit_cp_job(app_job_ctx *ctx, int64_t *count);

@@ -258,7 +258,7 @@ static int cmd_audit(int argc, char **argv)
     audit_cp_key keys[8];
     audit_cp *cps = NULL;
     audit_anchor *anchors = NULL;
-    int nkeys = 0, ncps = 0, rc = 2;
+    int nkeys = 0, ncps = 0, nanchors = 0, rc = 2;
     int64_t n = 0;
 
     if (argc < 1 || strcmp(argv[0], "verify") != 0)
@@ -302,7 +302,7 @@ static int cmd_audit(int argc, char **argv)
             rc = 1;
             goto done;
         }
-        anchors = audit_cp_anchors(cps, ncps);
+        anchors = audit_cp_anchors(cps, ncps, &nanchors);
     } else {
         fprintf(stderr, "onetripd audit verify: warning: no checkpoint file, so records removed "
                         "from the end with the head moved back cannot be detected\n");
@@ -311,7 +311,7 @@ static int cmd_audit(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    rc = audit_verify(c, anchors, ncps, msg, sizeof msg, &n);
+    rc = audit_verify(c, anchors, nanchors, msg, sizeof msg, &n);
     if (rc < 0) {
         fprintf(stderr, "onetripd audit verify: database error: %s\n", db_errmsg(c));
         rc = 1;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/audit.h"
 #include "server/scheduler.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -105,6 +106,9 @@ static void *sched_main(void *arg)
     db_conn *c;
     db_thread_init();
     c = db_conn_new(&sched.cfg);
+    /* Jobs write audit records in the last shard, away from the first
+     * workers' (slot i writes shard i). */
+    db_conn_set_slot(c, AUDIT_SHARDS - 1);
     /* When to ask the database about each job again: a job that just ran
      * waits its interval; one that was not due (or held by another node) is
      * asked again within 5 s, a failed one within RETRY_FAILED_S (when the

@@ -65,6 +65,7 @@ int workers_start(int n, int queue_cap, const db_config *dbc)
     for (int i = 0; i < n; i++) {
         pool.w[i].index = i;
         pool.w[i].db = db_conn_new(dbc);
+        db_conn_set_slot(pool.w[i].db, i); /* its audit shard: workers do not share one */
         if (pthread_create(&pool.w[i].thread, NULL, worker_main, &pool.w[i]) != 0) {
             app_log(LOG_ERROR, "workers", "msg=\"cannot start worker thread\"");
             return -1;

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   startServer, request, dropDatabase, createDatabase, writeConfig, cli, env, waitFor, randomHex,
 } from './lib/harness.mjs';
+import { setupIdentity } from './lib/identity.mjs';
 
 const ZERO = '0'.repeat(64);
 const COLS = 'seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash';
@@ -21,13 +22,19 @@ const TRIGGERS = [
 // A record's canonical content in SQL, as server/audit.c builds it (byte length ':' bytes, NULL
 // as '~', joined by ','): what an administrator needs to re-hash rows with SHA2().
 const field = (c) => `IF(${c} IS NULL, '~', CONCAT(LENGTH(${c}), ':', ${c}))`;
-const CANON = `CONCAT_WS(',', ${['seq', "DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f')", 'caller_kind', 'caller_id',
+const CANON14 = `CONCAT_WS(',', ${['seq', "DATE_FORMAT(at, '%Y-%m-%d %H:%i:%s.%f')", 'caller_kind', 'caller_id',
   'client_id', 'outlet_id', 'roles', 'action', 'target_type', 'target_id', 'outcome', 'peer', 'request_id',
   'detail'].map(field).join(', ')})`;
-// Re-hash every record, in order, as a plain SHA-256 chain, and move the head to its end.
-const REHASH_ALL = `SET @p = REPEAT('0', 64);
-UPDATE audit_log SET prev_hash = @p, hash = (@p := SHA2(CONCAT(@p, CHAR(10), ${CANON}), 256)) ORDER BY seq;
-UPDATE audit_head SET seq = (SELECT MAX(seq) FROM audit_log), hash = @p WHERE id = 1;`;
+// Records of the shards (prev_seq set) also hash their shard and prev_seq; older records 14 fields.
+const CANON = `IF(prev_seq IS NULL, ${CANON14}, CONCAT(${CANON14}, ',', ${field('shard')}, ',', ${field('prev_seq')}))`;
+// Re-hash every record, shard by shard in order, as plain SHA-256 chains, and move each shard's
+// head to its end.
+const REHASH_ALL = `SET @p = REPEAT('0', 64), @s = -1;
+UPDATE audit_log SET prev_hash = IF(shard = @s, @p, CONCAT(LEFT(@s := shard, 0), REPEAT('0', 64))),
+  hash = (@p := SHA2(CONCAT(prev_hash, CHAR(10), ${CANON}), 256)) ORDER BY shard, seq;
+UPDATE audit_head h SET seq = COALESCE((SELECT MAX(l.seq) FROM audit_log l WHERE l.shard = h.shard), 0),
+  records = (SELECT COUNT(*) FROM audit_log l WHERE l.shard = h.shard),
+  hash = COALESCE((SELECT l.hash FROM audit_log l WHERE l.shard = h.shard ORDER BY l.seq DESC LIMIT 1), REPEAT('0', 64));`;
 
 function readIni(file) {
   const out = {};
@@ -159,10 +166,13 @@ describe('keyed audit chain and signed checkpoints', () => {
     assert.equal(p.version, 1);
     assert.equal(p.key_id, k.json.key_id);
     assert.ok(!Number.isNaN(Date.parse(p.issued_at)));
-    assert.equal(p.chains.length, 1);
+    // one entry per shard holding records, main (shard 0) always, each its head row
+    const heads = server.sql('SELECT shard, records, hash FROM audit_head WHERE shard = 0 OR records > 0 ORDER BY shard');
+    assert.deepEqual(p.chains, heads.map(([k, count, head]) => ({ chain: k === '0' ? 'main' : `shard${k}`, count: Number(count), head })));
     assert.equal(p.chains[0].chain, 'main');
-    assert.equal(p.chains[0].count, n);
-    assert.equal(p.chains[0].head, server.sql(`SELECT hash FROM audit_log WHERE seq = ${n}`)[0][0]);
+    const main = server.sql('SELECT COUNT(*), MAX(seq) FROM audit_log WHERE shard = 0')[0];
+    assert.equal(p.chains[0].count, Number(main[0]));
+    assert.equal(p.chains[0].head, server.sql(`SELECT hash FROM audit_log WHERE seq = ${main[1]}`)[0][0]);
     // the same checkpoint is the last line of the file outside the database
     const lines = fs.readFileSync(cpFile, 'utf8').trim().split('\n');
     assert.ok(lines.length >= 2);
@@ -189,8 +199,11 @@ describe('keyed audit chain and signed checkpoints', () => {
   });
 
   test('a truncated tail with the head moved back is detected by the checkpoints, and not signed', () => {
-    const truncate = `DELETE FROM audit_log WHERE seq > ${n - 3};
-      UPDATE audit_head SET seq = ${n - 3}, hash = (SELECT hash FROM audit_log WHERE seq = ${n - 3}) WHERE id = 1`;
+    // shard 0's last three records cut, its head moved back to the fourth last
+    const main = server.sql('SELECT seq FROM audit_log WHERE shard = 0 ORDER BY seq').map((r) => Number(r[0]));
+    const keep = main.at(-4);
+    const truncate = `DELETE FROM audit_log WHERE shard = 0 AND seq > ${keep};
+      UPDATE audit_head SET seq = ${keep}, records = ${main.length - 3}, hash = (SELECT hash FROM audit_log WHERE seq = ${keep}) WHERE shard = 0`;
     // what remains is a valid keyed chain: without a checkpoint nothing shows the loss
     const empty = path.join(server.dir, 'no-checkpoints.jsonl');
     fs.writeFileSync(empty, '');
@@ -209,7 +222,7 @@ describe('keyed audit chain and signed checkpoints', () => {
       restore();
       server.sqlExec(TRIGGERS.join('; '));
     }
-    const r = attack(truncate, new RegExp(`the chain ends at record ${n - 3} but the checkpoint of \\S+ \\(line \\d+\\) saw ${n} records`));
+    const r = attack(truncate, new RegExp(`the chain of shard 0 ends at record ${keep} \\(${main.length - 3} records\\) but the checkpoint of \\S+ \\(line \\d+\\) saw ${main.length} records`));
     assert.match(out(r), /records removed from the end/);
     attack(truncate, /saw \d+ records/, ['--checkpoints', cpFile]);
   });
@@ -219,7 +232,9 @@ describe('keyed audit chain and signed checkpoints', () => {
     // ...also when the seal is renamed so that every record passes as a legacy SHA-256 record:
     // the walk then accepts every record (the SHA2() chain is well formed), and the key and the
     // checkpoints still expose it
-    const downgrade = `UPDATE audit_log SET action = 'audit.nothing' WHERE seq = 1; ${REHASH_ALL}`;
+    // (records of the shards are always keyed: they are made pre-shard records of shard 0 too)
+    const downgrade = `UPDATE audit_log SET action = 'audit.nothing' WHERE seq = 1;
+      UPDATE audit_log SET shard = 0, prev_seq = NULL; ${REHASH_ALL}`;
     const empty = path.join(server.dir, 'no-checkpoints.jsonl');
     fs.writeFileSync(empty, '');
     attack(downgrade, /no record is keyed/, ['--checkpoints', empty]);
@@ -253,6 +268,92 @@ describe('keyed audit chain and signed checkpoints', () => {
     r = verify('--checkpoints', path.join(server.dir, 'absent.jsonl'));
     assert.equal(r.code, 1);
     assert.match(out(r), /absent\.jsonl: No such file/);
+  });
+
+  // A root session that holds shard 0's head row locked until release() (no timing: it says
+  // when it holds the lock).
+  async function holdShard(k) {
+    const p = spawn('mariadb', ['--no-defaults', '-n', '-S', env.dbSocket, '-uroot', '-N', '-B', '-D', server.db.name],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    const exited = new Promise((resolve) => p.on('exit', resolve));
+    p.stdin.write(`START TRANSACTION; SELECT seq FROM audit_head WHERE shard = ${k} FOR UPDATE; SELECT 'locked';\n`);
+    await waitFor(() => out.includes('locked'), { timeoutMs: 30000, what: `shard ${k} locked (${out})` });
+    return async () => { p.stdin.end('COMMIT;\n'); await exited; };
+  }
+
+  test('audited transactions on other shards commit while one shard\'s head is held', async () => {
+    const id = await setupIdentity(server, { citizens: 1, hmac: false });
+    const headers = await id.operatorHeaders('admin');
+    const url = `${server.httpsUrl}/v1/citizens/${id.citizens[0].id}`; // 403 + access.denied record
+    const release = await holdShard(0);
+    const done = [];
+    let pending;
+    try {
+      // four workers, each writing its own shard (worker i: shard i): at most one request waits
+      // for shard 0, the others commit meanwhile
+      pending = Array.from({ length: 4 }, () => request(url, { headers }).then((r) => { done.push(r.status); return r; }));
+      await waitFor(() => done.length >= 3, { timeoutMs: 60000, what: 'three audited requests beside the held shard' });
+      assert.deepEqual(done.slice(0, 3), [403, 403, 403]);
+    } finally {
+      await release();
+    }
+    for (const r of await Promise.all(pending)) assert.ok([403, 503].includes(r.status), r.text);
+    const shards = server.sql("SELECT DISTINCT shard FROM audit_log WHERE action = 'access.denied'").map((r) => Number(r[0]));
+    assert.ok(shards.some((k) => k !== 0), `denials written in shards ${shards}`);
+    const r = verify();
+    assert.equal(r.code, 0, out(r));
+    assert.match(r.stdout, /all keyed; [2-9] of 16 shards in use/);
+  });
+
+  test('tampering across shards is detected, and checkpoints cover every shard\'s head', () => {
+    const j = server.cli(['job', 'run', 'audit_checkpoint']);
+    assert.equal(j.code, 0, out(j));
+    n = maxSeq();
+    backup();
+    const rows = server.sql('SELECT shard, seq FROM audit_log ORDER BY shard, seq').map(([k, q]) => [Number(k), Number(q)]);
+    const other = rows.find(([k]) => k !== 0);
+    const [k] = other;
+    const mainRec = rows.find(([s, q], i) => s === 0 && q > 1 && rows[i + 1] && rows[i + 1][0] === 0);
+    const lastOfK = rows.filter(([s]) => s === k).at(-1)[1];
+    // the checkpoint names shard k with its head
+    const p = JSON.parse(JSON.parse(fs.readFileSync(cpFile, 'utf8').trim().split('\n').at(-1)).payload);
+    const [[records, head]] = server.sql(`SELECT records, hash FROM audit_head WHERE shard = ${k}`);
+    assert.deepEqual(p.chains.find((c) => c.chain === `shard${k}`), { chain: `shard${k}`, count: Number(records), head });
+    // a record moved into another shard: its own shard's next record names it missing
+    attack(`UPDATE audit_log SET shard = ${k} WHERE seq = ${mainRec[1]}`, new RegExp(`record ${mainRec[1]} is missing`));
+    // records of two shards swap their contents, seq kept: shard 0 (walked first) lost one
+    const set = COLS.split(', ').filter((c) => c !== 'seq').concat(['shard', 'prev_seq']).map((c) => `a.${c} = b.${c}`).join(', ');
+    attack(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = ${mainRec[1]}, ${other[1]}, ${mainRec[1]}) SET ${set} WHERE a.seq IN (${mainRec[1]}, ${other[1]})`,
+      new RegExp(`record ${mainRec[1]} is missing \\(record \\d+ of shard 0 links to it\\)`));
+    // ... and the same without the shard columns: each record's content no longer matches its number
+    const setContent = COLS.split(', ').filter((c) => c !== 'seq').map((c) => `a.${c} = b.${c}`).join(', ');
+    attack(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = ${mainRec[1]}, ${other[1]}, ${mainRec[1]}) SET ${setContent} WHERE a.seq IN (${mainRec[1]}, ${other[1]})`,
+      new RegExp(`record ${mainRec[1]} (was altered|does not link)`));
+    // records of two shards exchange their numbers (reordered): shard 0's chain lost its record
+    attack(`UPDATE audit_log SET seq = -1 WHERE seq = ${mainRec[1]}; UPDATE audit_log SET seq = ${mainRec[1]} WHERE seq = ${other[1]}; UPDATE audit_log SET seq = ${other[1]} WHERE seq = -1`,
+      new RegExp(`record ${mainRec[1]} is missing`));
+    // shard k's last record deleted: its head says more
+    attack(`DELETE FROM audit_log WHERE seq = ${lastOfK}`, new RegExp(`the chain of shard ${k} ends at record`));
+    // ... and its head moved back too: only the checkpoint shows it, and the job will not sign
+    const cut = `DELETE FROM audit_log WHERE seq = ${lastOfK};
+      UPDATE audit_head SET records = records - 1, seq = COALESCE((SELECT MAX(seq) FROM audit_log WHERE shard = ${k}), 0),
+        hash = COALESCE((SELECT hash FROM audit_log WHERE shard = ${k} ORDER BY seq DESC LIMIT 1), REPEAT('0', 64)) WHERE shard = ${k}`;
+    server.sqlExec('DROP TRIGGER IF EXISTS audit_log_no_delete');
+    try {
+      server.sqlExec(cut);
+      const before = fs.readFileSync(cpFile, 'utf8');
+      const jr = server.cli(['job', 'run', 'audit_checkpoint']);
+      assert.equal(jr.code, 1, out(jr));
+      assert.match(jr.stderr, new RegExp(`audit head went back in shard ${k}`));
+      assert.equal(fs.readFileSync(cpFile, 'utf8'), before);
+    } finally {
+      restore();
+      server.sqlExec(TRIGGERS.join('; '));
+    }
+    attack(cut, new RegExp(`the chain of shard ${k} ends at record \\d+ \\(\\d+ records\\) but the checkpoint of \\S+ \\(line \\d+\\) saw ${records} records`));
   });
 
   test('the chain still verifies after the attacks were undone', () => {
@@ -292,7 +393,8 @@ describe('configuration and legacy records', () => {
          (1, '2025-01-01 00:00:01', 'system', 0, 0, 0, 0, 'legacy.one', NULL, NULL, 'ok', '', 'cli', NULL, '', ''),
          (2, '2025-01-01 00:00:02', 'operator', 3, 0, 1, 1, 'legacy.two', 'case', '7', 'ok', '127.0.0.1', 'r2', '{"a":1}', '', ''),
          (3, '2025-01-01 00:00:03', 'citizen', 4, 2, 0, 0, 'legacy.three', 'case', '8', 'denied', '127.0.0.1', 'r3', NULL, '', '');
-         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} ${TRIGGERS[0]};`);
+         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} ${TRIGGERS[0]};
+         DO SETVAL(audit_seq, 3);`); // as migration 0004 leaves it: numbers go on after the last record
       r = cli(conf, ['migrate']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /audit chain keyed: 3 earlier records verified and sealed/);
@@ -332,7 +434,8 @@ describe('configuration and legacy records', () => {
          INSERT INTO audit_log (seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash) VALUES
          (1, '2025-01-01 00:00:01', 'system', 0, 0, 0, 0, 'legacy.one', NULL, NULL, 'ok', '', 'cli', NULL, '', ''),
          (2, '2025-01-01 00:00:02', 'system', 0, 0, 0, 0, 'legacy.two', NULL, NULL, 'ok', '', 'cli', NULL, '', '');
-         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} UPDATE audit_log SET outcome = 'edited' WHERE seq = 2; ${TRIGGERS[0]};`);
+         DROP TRIGGER audit_log_no_update; ${REHASH_ALL} UPDATE audit_log SET outcome = 'edited' WHERE seq = 2; ${TRIGGERS[0]};
+         DO SETVAL(audit_seq, 2);`);
       const r = cli(conf, ['migrate']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /audit chain keyed, but the 2 earlier records are broken: record 2 was altered/);

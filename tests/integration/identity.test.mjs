@@ -879,7 +879,12 @@ describe('permissions', () => {
 
 // ---------------------------------------------------------------------------------------
 describe('audit trail', () => {
-  const cols = 'at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash';
+  const cols = 'shard, prev_seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, target_type, target_id, outcome, peer, request_id, detail, prev_hash, hash';
+  // Pairs of records that follow each other in one shard's chain, [earlier seq, later seq].
+  function chainPairs() {
+    const rows = server.sql('SELECT shard, seq FROM audit_log ORDER BY shard, seq').map(([k, q]) => [Number(k), Number(q)]);
+    return rows.slice(1).map((r, i) => [rows[i], r]).filter(([a, b]) => a[0] === b[0]).map(([a, b]) => [a[1], b[1]]);
+  }
 
   function verify() {
     return server.cli(['audit', 'verify']);
@@ -907,42 +912,50 @@ describe('audit trail', () => {
     server.sqlExec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete');
     try {
       backup();
+      // records of one shard's chain (numbers have gaps where a transaction rolled back)
+      const pairs = chainPairs();
+      assert.ok(pairs.length >= 6, `${pairs.length} linked pairs`);
       // (a) an edited row
-      server.sqlExec("UPDATE audit_log SET outcome = 'denied' WHERE seq = 5");
+      const [edited] = pairs[0];
+      server.sqlExec(`UPDATE audit_log SET outcome = 'denied' WHERE seq = ${edited}`);
       let r = verify();
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /record 5 was altered/);
+      assert.match(r.stdout + r.stderr, new RegExp(`record ${edited} was altered`));
       restore();
       // an edited row whose own hash was recomputed by the attacker still breaks the next link
-      server.sqlExec("UPDATE audit_log SET hash = REPEAT('a', 64) WHERE seq = 6");
+      const [rehashed] = pairs[1];
+      server.sqlExec(`UPDATE audit_log SET hash = REPEAT('a', 64) WHERE seq = ${rehashed}`);
       r = verify();
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /record 6/);
+      assert.match(r.stdout + r.stderr, new RegExp(`record ${rehashed}`));
       restore();
-      // (b) a deleted middle row
-      server.sqlExec('DELETE FROM audit_log WHERE seq = 7');
+      // (b) a deleted middle row: the next record of its shard names it
+      const [del] = pairs[2];
+      server.sqlExec(`DELETE FROM audit_log WHERE seq = ${del}`);
       r = verify();
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /record 7 is missing/);
+      assert.match(r.stdout + r.stderr, new RegExp(`record ${del} is missing`));
       restore();
       // (c) two rows' contents swapped (reordered), seq kept
+      const [x, y] = pairs[3];
       const set = cols.split(', ').map((c) => `a.${c} = b.${c}`).join(', ');
-      server.sqlExec(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = 3, 4, 3) SET ${set} WHERE a.seq IN (3, 4)`);
+      server.sqlExec(`UPDATE audit_log a JOIN audit_backup b ON b.seq = IF(a.seq = ${x}, ${y}, ${x}) SET ${set} WHERE a.seq IN (${x}, ${y})`);
       r = verify();
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /record 3 does not link/);
+      assert.match(r.stdout + r.stderr, new RegExp(`record ${x} does not link`));
       restore();
-      // (c') renumbered: rows 8 and 9 exchange their seq
-      server.sqlExec('UPDATE audit_log SET seq = -1 WHERE seq = 8; UPDATE audit_log SET seq = 8 WHERE seq = 9; UPDATE audit_log SET seq = 9 WHERE seq = -1');
+      // (c') renumbered: two rows exchange their seq
+      const [u, v] = pairs[4];
+      server.sqlExec(`UPDATE audit_log SET seq = -1 WHERE seq = ${u}; UPDATE audit_log SET seq = ${u} WHERE seq = ${v}; UPDATE audit_log SET seq = ${v} WHERE seq = -1`);
       r = verify();
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /record 8/);
+      assert.match(r.stdout + r.stderr, new RegExp(`record ${u}`));
       restore();
-      // (d) the newest record removed
+      // (d) the newest record removed: its shard's head says more
       server.sqlExec(`DELETE FROM audit_log WHERE seq = ${n}`);
       r = verify();
       assert.notEqual(r.code, 0);
-      assert.match(r.stdout + r.stderr, /chain ends at record/);
+      assert.match(r.stdout + r.stderr, /the chain of shard \d+ ends at record/);
       restore();
     } finally {
       server.sqlExec('DROP TABLE IF EXISTS audit_backup');
@@ -967,6 +980,10 @@ describe('audit trail', () => {
     const out = asApp("START TRANSACTION; INSERT INTO audit_log (seq, at, caller_kind, caller_id, client_id, outlet_id, roles, action, outcome, peer, request_id, prev_hash, hash) VALUES (999999, UTC_TIMESTAMP(), 'system', 0, 0, 0, 0, 'probe', 'ok', '', '', REPEAT('0', 64), REPEAT('0', 64)); SELECT ROW_COUNT(); ROLLBACK;");
     assert.equal(out.trim(), '1');
     assert.ok(Number(asApp('SELECT COUNT(*) FROM audit_log').trim()) > 0);
+    // the numbers of the shards' records come from audit_seq: the app may take them, not reset them
+    assert.match(asApp('SELECT NEXT VALUE FOR audit_seq').trim(), /^\d+$/);
+    denied('ALTER SEQUENCE audit_seq RESTART WITH 1');
+    denied('DROP SEQUENCE audit_seq');
     assert.equal(verify().code, 0);
   });
 

@@ -76,12 +76,28 @@ START_TEST(key_id_and_pem)
 }
 END_TEST
 
+/* A checkpoint whose shards are all empty. */
+static void cp_empty(audit_cp *cp, const char *at)
+{
+    memset(cp, 0, sizeof *cp);
+    for (int k = 0; k < AUDIT_SHARDS; k++)
+        snprintf(cp->chains[k].head, sizeof cp->chains[k].head, "%s", ZERO64);
+    snprintf(cp->issued_at, sizeof cp->issued_at, "%s", at);
+}
+
+static void cp_set(audit_cp *cp, int shard, int64_t count, const char *head)
+{
+    cp->chains[shard].count = count;
+    snprintf(cp->chains[shard].head, sizeof cp->chains[shard].head, "%s", head);
+}
+
+/* Signs a checkpoint of shard 0 (main) only. */
 static char *sign_cp(const unsigned char seed[32], int64_t count, const char *head, const char *at)
 {
-    audit_cp cp = {.count = count};
+    audit_cp cp;
     char *line;
-    snprintf(cp.head, sizeof cp.head, "%s", head);
-    snprintf(cp.issued_at, sizeof cp.issued_at, "%s", at);
+    cp_empty(&cp, at);
+    cp_set(&cp, 0, count, head);
     line = audit_cp_sign(seed, &cp);
     ck_assert_ptr_nonnull(line);
     return line;
@@ -98,8 +114,13 @@ START_TEST(sign_then_parse)
     key_of(seed, &k);
     line = sign_cp(seed, 42, HEAD_A, "2026-01-02T03:04:05.678Z");
     ck_assert_int_eq(audit_cp_parse(line, &k, 1, &cp, why, sizeof why), 0);
-    ck_assert_int_eq(cp.count, 42);
-    ck_assert_str_eq(cp.head, HEAD_A);
+    ck_assert_int_eq(cp.chains[0].count, 42);
+    ck_assert_str_eq(cp.chains[0].head, HEAD_A);
+    /* the shards it does not name were empty */
+    for (int sh = 1; sh < AUDIT_SHARDS; sh++) {
+        ck_assert_int_eq(cp.chains[sh].count, 0);
+        ck_assert_str_eq(cp.chains[sh].head, ZERO64);
+    }
     ck_assert_str_eq(cp.issued_at, "2026-01-02T03:04:05.678Z");
     ck_assert_str_eq(cp.key_id, k.key_id);
     /* The documented layout: the line's members and the payload's, sorted. */
@@ -115,14 +136,23 @@ START_TEST(sign_then_parse)
     json_decref(p);
     json_decref(l);
     free(line);
-    /* A bad head or count is not signed. */
+    /* A bad head or count is not signed, in any shard. */
     {
-        audit_cp bad = {.count = -1};
-        snprintf(bad.head, sizeof bad.head, "%s", HEAD_A);
+        audit_cp bad;
+        cp_empty(&bad, "2026-01-02T03:04:05.678Z");
+        cp_set(&bad, 0, -1, HEAD_A);
         ck_assert_ptr_null(audit_cp_sign(seed, &bad));
-        bad.count = 1;
-        snprintf(bad.head, sizeof bad.head, "%s", "XYZ");
+        cp_set(&bad, 0, 1, "XYZ");
         ck_assert_ptr_null(audit_cp_sign(seed, &bad));
+        cp_set(&bad, 0, 1, HEAD_A);
+        cp_set(&bad, 9, -3, HEAD_B);
+        ck_assert_ptr_null(audit_cp_sign(seed, &bad));
+        cp_set(&bad, 9, 0, HEAD_B); /* an empty shard has no head */
+        ck_assert_ptr_null(audit_cp_sign(seed, &bad));
+        cp_set(&bad, 9, 2, HEAD_B);
+        line = audit_cp_sign(seed, &bad);
+        ck_assert_ptr_nonnull(line);
+        free(line);
     }
 }
 END_TEST
@@ -257,7 +287,7 @@ START_TEST(load_file)
     audit_cp_key k;
     audit_cp *cps = NULL;
     audit_anchor *a;
-    int n = 0;
+    int n = 0, na = 0;
     char err[512], text[4096], *path;
     char *l0, *l1, *l2;
     seed_of(RFC_SEED, seed);
@@ -270,9 +300,11 @@ START_TEST(load_file)
     path = write_file(text);
     ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), 0);
     ck_assert_int_eq(n, 3);
-    ck_assert_int_eq(cps[2].count, 9);
+    ck_assert_int_eq(cps[2].chains[0].count, 9);
     ck_assert_int_eq(cps[2].line, 4);
-    a = audit_cp_anchors(cps, n);
+    a = audit_cp_anchors(cps, n, &na);
+    ck_assert_int_eq(na, 3); /* main only: the other shards were empty */
+    ck_assert_int_eq(a[1].shard, 0);
     ck_assert_int_eq(a[1].count, 5);
     ck_assert_str_eq(a[1].head, HEAD_A);
     ck_assert_ptr_nonnull(strstr(a[1].what, "2026-01-02T00:05:00.000Z"));
@@ -285,7 +317,7 @@ START_TEST(load_file)
     snprintf(text, sizeof text, "%s\n%s\n", l2, l1);
     path = write_file(text);
     ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, ":2: 5 records, fewer than the 9 of line 1"));
+    ck_assert_ptr_nonnull(strstr(err, ":2: 5 records in chain main, fewer than the 9 of line 1"));
     unlink(path);
     free(path);
 
@@ -305,11 +337,174 @@ START_TEST(load_file)
 }
 END_TEST
 
+/* One checkpoint covers every shard's head: each signed, each parsed back,
+ * absent shards empty; names are "main" and "shard<k>". */
+START_TEST(checkpoint_covers_every_shard)
+{
+    unsigned char seed[32];
+    audit_cp_key k;
+    audit_cp cp, back;
+    char why[160] = "", *line, name[16];
+    json_t *l, *p, *chains;
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    cp_empty(&cp, "2026-01-02T03:04:05.678Z");
+    cp_set(&cp, 0, 42, HEAD_A);
+    cp_set(&cp, 3, 7, HEAD_B);
+    cp_set(&cp, AUDIT_SHARDS - 1, 1, HEAD_A);
+    line = audit_cp_sign(seed, &cp);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_int_eq(audit_cp_parse(line, &k, 1, &back, why, sizeof why), 0);
+    for (int s = 0; s < AUDIT_SHARDS; s++) {
+        ck_assert_int_eq(back.chains[s].count, cp.chains[s].count);
+        ck_assert_str_eq(back.chains[s].head, cp.chains[s].head);
+    }
+    l = json_loads(line, 0, NULL);
+    p = json_loads(json_string_value(json_object_get(l, "payload")), 0, NULL);
+    chains = json_object_get(p, "chains");
+    ck_assert_int_eq(json_array_size(chains), 3);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(chains, 0), "chain")), "main");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(chains, 1), "chain")), "shard3");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(chains, 2), "chain")), "shard15");
+    json_decref(p);
+    json_decref(l);
+    /* a shard's count changed inside the signed payload: the signature fails */
+    {
+        char *copy = strdup(line), *at = strstr(copy, "shard3");
+        ck_assert_ptr_nonnull(at);
+        at = strstr(at, "\\\"count\\\":7");
+        ck_assert_ptr_nonnull(at);
+        at[strlen("\\\"count\\\":")] = '6';
+        ck_assert_int_eq(audit_cp_parse(copy, &k, 1, &back, why, sizeof why), -1);
+        ck_assert_str_eq(why, "bad signature");
+        free(copy);
+    }
+    free(line);
+    audit_cp_chain_name(0, name);
+    ck_assert_str_eq(name, "main");
+    audit_cp_chain_name(12, name);
+    ck_assert_str_eq(name, "shard12");
+}
+END_TEST
+
+/* Signed payloads whose shard entries are malformed are refused. */
+START_TEST(malformed_shard_entries)
+{
+    static const char *chains[] = {
+        /* a shard twice */
+        "[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"},"
+        "{\"chain\":\"shard2\",\"count\":1,\"head\":\"" HEAD_A "\"},"
+        "{\"chain\":\"shard2\",\"count\":2,\"head\":\"" HEAD_B "\"}]",
+        /* a shard that does not exist */
+        "[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"},"
+        "{\"chain\":\"shard16\",\"count\":1,\"head\":\"" HEAD_A "\"}]",
+        "[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"},"
+        "{\"chain\":\"shard02\",\"count\":1,\"head\":\"" HEAD_A "\"}]",
+        /* an empty shard with a head, a negative count */
+        "[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"},"
+        "{\"chain\":\"shard4\",\"count\":0,\"head\":\"" HEAD_A "\"}]",
+        "[{\"chain\":\"main\",\"count\":1,\"head\":\"" HEAD_A "\"},"
+        "{\"chain\":\"shard4\",\"count\":-2,\"head\":\"" HEAD_A "\"}]",
+        /* main missing */
+        "[{\"chain\":\"shard4\",\"count\":2,\"head\":\"" HEAD_A "\"}]",
+    };
+    unsigned char seed[32], sig[64];
+    audit_cp_key k;
+    audit_cp cp;
+    char why[160], payload[2048];
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    for (size_t i = 0; i < sizeof chains / sizeof chains[0]; i++) {
+        char *sig64, *line;
+        json_t *l;
+        snprintf(payload, sizeof payload, "{\"chains\":%s,\"issued_at\":\"t\",\"key_id\":\"%s\","
+                 "\"type\":\"onetrip.audit.checkpoint\",\"version\":1}", chains[i], k.key_id);
+        ck_assert_int_eq(crypto_ed25519_sign(seed, payload, strlen(payload), sig), 0);
+        sig64 = crypto_b64url_encode(sig, 64);
+        l = json_pack("{ssssssss}", "algorithm", "Ed25519", "key_id", k.key_id, "payload", payload,
+                      "signature", sig64);
+        line = json_dumps(l, JSON_COMPACT);
+        ck_assert_msg(audit_cp_parse(line, &k, 1, &cp, why, sizeof why) == -1, "chains %zu accepted", i);
+        ck_assert_str_ne(why, "bad signature");
+        free(line);
+        free(sig64);
+        json_decref(l);
+    }
+}
+END_TEST
+
+/* In a file, no shard may go back, even while the others grow; anchors
+ * are one per shard holding records, in file order. */
+START_TEST(load_file_every_shard)
+{
+    unsigned char seed[32];
+    audit_cp_key k;
+    audit_cp c0, c1, *cps = NULL;
+    audit_anchor *a;
+    int n = 0, na = 0;
+    char err[512], text[8192], *path, *l0, *l1;
+    seed_of(RFC_SEED, seed);
+    key_of(seed, &k);
+    cp_empty(&c0, "2026-01-02T00:00:00.000Z");
+    cp_set(&c0, 0, 5, HEAD_A);
+    cp_set(&c0, 6, 3, HEAD_B);
+    cp_empty(&c1, "2026-01-02T00:05:00.000Z");
+    cp_set(&c1, 0, 9, HEAD_B);
+    cp_set(&c1, 6, 4, HEAD_A);
+    cp_set(&c1, 7, 1, HEAD_A);
+    l0 = audit_cp_sign(seed, &c0);
+    l1 = audit_cp_sign(seed, &c1);
+    ck_assert_ptr_nonnull(l0);
+    ck_assert_ptr_nonnull(l1);
+    snprintf(text, sizeof text, "%s\n%s\n", l0, l1);
+    path = write_file(text);
+    ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), 0);
+    ck_assert_int_eq(n, 2);
+    a = audit_cp_anchors(cps, n, &na);
+    ck_assert_int_eq(na, 5);
+    ck_assert_int_eq(a[0].shard, 0);
+    ck_assert_int_eq(a[1].shard, 6);
+    ck_assert_int_eq(a[1].count, 3);
+    ck_assert_str_eq(a[1].head, HEAD_B);
+    ck_assert_int_eq(a[4].shard, 7);
+    ck_assert_ptr_nonnull(strstr(a[4].what, "2026-01-02T00:05:00.000Z"));
+    free(a);
+    free(cps);
+    unlink(path);
+    free(path);
+    free(l1);
+
+    /* shard 6 went back from 3 to 2 while main grew */
+    cp_set(&c1, 6, 2, HEAD_A);
+    l1 = audit_cp_sign(seed, &c1);
+    snprintf(text, sizeof text, "%s\n%s\n", l0, l1);
+    path = write_file(text);
+    ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: 2 records in chain shard6, fewer than the 3 of line 1"));
+    unlink(path);
+    free(path);
+    free(l1);
+
+    /* a shard that disappears from a later checkpoint went back to 0 */
+    cp_set(&c1, 6, 0, ZERO64);
+    l1 = audit_cp_sign(seed, &c1);
+    snprintf(text, sizeof text, "%s\n%s\n", l0, l1);
+    path = write_file(text);
+    ck_assert_int_eq(audit_cp_load(path, &k, 1, &cps, &n, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, ":2: 0 records in chain shard6"));
+    unlink(path);
+    free(path);
+    free(l1);
+    free(l0);
+}
+END_TEST
+
 Suite *audit_checkpoint_suite(void)
 {
     Suite *s = suite_create("audit_checkpoint");
     check_tcase(s, "checkpoint", CHECK_TESTS(ed25519_rfc8032_vector, key_id_and_pem,
                       sign_then_parse, tampered_lines_are_refused, signed_but_malformed_payloads,
-                      load_file));
+                      load_file, checkpoint_covers_every_shard, malformed_shard_entries,
+                      load_file_every_shard));
     return s;
 }
