@@ -35,9 +35,12 @@ ALTER TABLE audit_head
 
 -- The sequence starts after the last record. CREATE SEQUENCE and SETVAL
 -- take literals only, hence EXECUTE IMMEDIATE; SETVAL never moves a
--- sequence back, so a re-run is harmless.
+-- sequence back, so a re-run is harmless. INCREMENT BY 0 and NOCACHE are
+-- what a Galera cluster needs (each node then draws with its own
+-- auto_increment offset, and every value is replicated); on one server
+-- INCREMENT BY 0 means steps of auto_increment_increment, 1 by default.
 SELECT COALESCE(MAX(seq), 0) INTO @audit_last FROM audit_log;
 
-EXECUTE IMMEDIATE CONCAT('CREATE SEQUENCE IF NOT EXISTS audit_seq START WITH ', @audit_last + 1, ' MINVALUE 1 NO MAXVALUE CACHE 1000 NOCYCLE');
+EXECUTE IMMEDIATE CONCAT('CREATE SEQUENCE IF NOT EXISTS audit_seq START WITH ', @audit_last + 1, ' INCREMENT BY 0 MINVALUE 1 NO MAXVALUE NOCACHE NOCYCLE');
 
 EXECUTE IMMEDIATE CONCAT('DO SETVAL(audit_seq, ', @audit_last, ')');
