@@ -81,19 +81,14 @@ static int tx_no_shows(db_conn *c, void *p)
             reg_sql_no_show_count(c, citizen, registration_conf.no_show_window_days, &n) != 0)
             goto done;
         if (n >= limit && n % limit == 0) {
-            char cid[32];
-            json_t *d = json_pack("{s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen, "no_shows",
-                                  (json_int_t)n, "bar_days",
-                                  (json_int_t)registration_conf.no_show_bar_days);
-            snprintf(cid, sizeof cid, "%" PRId64, citizen);
             if (reg_sql_bar_add(c, citizen, "booking", registration_conf.no_show_bar_days,
                                 "no_shows") != 0 ||
-                audit_write_sys(c, NULL, "job", "local", "registration.no_show_bar", "citizen", cid,
-                                "barred", d) != 0) {
-                json_decref(d);
+                audit_write_sys_id(c, NULL, "job", "local", "registration.no_show_bar", "citizen",
+                                   citizen, "barred",
+                                   json_pack("{s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen,
+                                             "no_shows", (json_int_t)n, "bar_days",
+                                             (json_int_t)registration_conf.no_show_bar_days)) != 0)
                 goto done;
-            }
-            json_decref(d);
         }
         run->done++;
     }

@@ -68,11 +68,9 @@ static int tx_publish(app_req *r, void *p)
 {
     slot_arg *s = p;
     int64_t id = 0, overlaps = 0;
-    char target[32], a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
-    json_t *detail;
+    char a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
     char type[32];
     bool found = false;
-    int rc;
 
     /* Check-then-insert decided under the station's outlet row lock: two
      * concurrent publishes of overlapping slots cannot both pass the check. */
@@ -88,12 +86,9 @@ static int tx_publish(app_req *r, void *p)
     if (reg_sql_slot_insert(r->db, s->outlet, (int64_t)s->start, (int64_t)s->end, s->capacity,
                             r->who.id, &id) != 0)
         return -1;
-    snprintf(target, sizeof target, "%" PRId64, id);
-    detail = json_pack("{s:I, s:I}", "station_id", (json_int_t)s->outlet, "capacity",
-                       (json_int_t)s->capacity);
-    rc = audit_write(r, "registration.slot_publish", "inspection_slot", target, "ok", detail);
-    json_decref(detail);
-    if (rc != 0)
+    if (audit_write_id(r, "registration.slot_publish", "inspection_slot", id, "ok",
+                       json_pack("{s:I, s:I}", "station_id", (json_int_t)s->outlet, "capacity",
+                                 (json_int_t)s->capacity)) != 0)
         return -1;
     date_format_iso8601_utc(s->start, a);
     date_format_iso8601_utc(s->end, b);
