@@ -196,6 +196,39 @@ void app_fail(app_req *r, const char *code, const char *detail, const char *fiel
 void app_fail_ext(app_req *r, const char *code, const char *detail, const char *field,
                   json_t *extra);
 
+/* ---- business functions: (db, caller, input) -> a result or a refusal ----
+ * They know no HTTP: 0, or -1 with an app_refusal set (a code of the
+ * module's error table) or, code NULL, a database error left in the
+ * connection. The handler answers the refusal with app_fail_refusal. */
+
+/* Who acts, for the audit records a business function writes
+ * (audit_write_sys_id(c, a->who, a->request_id, a->peer, ...)).
+ * APP_ACTOR(r): the request's caller (pointers into r). */
+typedef struct app_actor {
+    const app_principal *who; /* NULL = the system */
+    const char *request_id, *peer;
+} app_actor;
+#define APP_ACTOR(r) ((app_actor){&(r)->who, (r)->request_id, (r)->peer})
+
+/* A refusal: the code, its detail ("" = the table's), the offending field,
+ * extra members (owned), and whether the refusal is itself a decision to
+ * commit (its audit record: the transaction commits with the problem). */
+typedef struct app_refusal {
+    const char *code;  /* NULL: not refused */
+    const char *field;
+    json_t *extra;
+    bool recorded;
+    char detail[160];
+} app_refusal;
+/* Sets f (detail copied, may be NULL; extra stolen, may be NULL); -1. */
+int app_refuse(app_refusal *f, const char *code, const char *detail, const char *field,
+               json_t *extra);
+void app_refusal_clear(app_refusal *f);
+/* Answers f with app_fail_ext when refused (hands extra over) and returns
+ * what an app_tx function returns: 0 for a recorded refusal (commit), -1
+ * otherwise (roll back; no code: the database error left in r->db). */
+int app_fail_refusal(app_req *r, app_refusal *f);
+
 /* Charges one token of the route's rate limit to the caller's address (for
  * failures_only limits: a failed attempt). No-op when the route declares no
  * limit. Never blocks. */

@@ -163,6 +163,32 @@ void app_fail(app_req *r, const char *code, const char *detail, const char *fiel
     app_fail_ext(r, code, detail, field, NULL);
 }
 
+int app_refuse(app_refusal *f, const char *code, const char *detail, const char *field,
+               json_t *extra)
+{
+    json_decref(f->extra);
+    f->code = code;
+    f->field = field;
+    f->extra = extra;
+    snprintf(f->detail, sizeof f->detail, "%s", detail ? detail : "");
+    return -1;
+}
+
+void app_refusal_clear(app_refusal *f)
+{
+    json_decref(f->extra);
+    memset(f, 0, sizeof *f);
+}
+
+int app_fail_refusal(app_req *r, app_refusal *f)
+{
+    if (f->code == NULL)
+        return -1;
+    app_fail_ext(r, f->code, f->detail[0] ? f->detail : NULL, f->field, f->extra);
+    f->extra = NULL;
+    return f->recorded ? 0 : -1;
+}
+
 /* ---- value checks ------------------------------------------------------------ */
 
 /* A bad value of field f: its code (error table) or bad_<name>. -1. */

@@ -24,19 +24,6 @@ static int refuse(pay_why *why, const char *code, const char *field, const char 
     return -1;
 }
 
-/* The audit record of an action on one row (detail stolen, may be NULL). */
-static int audit_row(db_conn *c, const pay_actor *a, const char *action, const char *type, int64_t id,
-                     json_t *detail)
-{
-    char target[24];
-    int rc;
-
-    snprintf(target, sizeof target, "%lld", (long long)id);
-    rc = audit_write_sys(c, a->who, a->request_id, a->peer, action, type, target, "ok", detail);
-    json_decref(detail);
-    return rc;
-}
-
 int pay_order_open(db_conn *c, const pay_actor *a, int64_t *ids, int n, const char *channel,
                    int64_t *order_id, pay_why *why)
 {
@@ -102,8 +89,10 @@ int pay_order_open(db_conn *c, const pay_actor *a, int64_t *ids, int n, const ch
             return refuse(why, "violation_in_open_order", "violation_ids", NULL);
         }
     *order_id = (int64_t)oid;
-    return audit_row(c, a, "payments.order_create", "payment_order", *order_id,
-                     json_pack("{sssIsi}", "channel", channel, "amount_fen", (json_int_t)(fine + fee), "items", n));
+    return audit_write_sys_id(c, a->who, a->request_id, a->peer, "payments.order_create", "payment_order",
+                              *order_id, "ok",
+                              json_pack("{sssIsi}", "channel", channel, "amount_fen",
+                                        (json_int_t)(fine + fee), "items", n));
 }
 
 int pay_order_find_visible(db_conn *c, const app_principal *who, const char *order_no, bool for_update,
@@ -130,7 +119,8 @@ int pay_order_returned(db_conn *c, const pay_actor *a, const char *order_no, con
         goto done;
     if (strcmp(o.state, "open") == 0) {
         if (pay_sql_order_returned(c, o.id, trade_no, &affected) != 0 ||
-            audit_row(c, a, "payments.order_returned", "payment_order", o.id, NULL) != 0)
+            audit_write_sys_id(c, a->who, a->request_id, a->peer, "payments.order_returned",
+                               "payment_order", o.id, "ok", NULL) != 0)
             goto done;
     } else if (strcmp(o.state, "awaiting_confirmation") != 0 && strcmp(o.state, "paid") != 0) {
         rc = refuse(why, "order_not_open", NULL, NULL);
@@ -177,8 +167,9 @@ int pay_refund_request(db_conn *c, const pay_actor *a, const char *order_no, int
                               &id) != 0)
         goto done;
     *refund_id = (int64_t)id;
-    rc = audit_row(c, a, "payments.refund_request", "refund", *refund_id,
-                   json_pack("{sssI}", "order_no", order_no, "amount_fen", (json_int_t)amount));
+    rc = audit_write_sys_id(c, a->who, a->request_id, a->peer, "payments.refund_request", "refund",
+                            *refund_id, "ok",
+                            json_pack("{sssI}", "order_no", order_no, "amount_fen", (json_int_t)amount));
 done:
     pay_order_clear(&o);
     return rc;
@@ -205,7 +196,8 @@ int pay_refund_approve(db_conn *c, const pay_actor *a, int64_t id, pay_why *why)
     else if (affected != 1)
         rc = refuse(why, "refund_not_pending", NULL, NULL);
     else
-        rc = audit_row(c, a, "payments.refund_approve", "refund", id, NULL);
+        rc = audit_write_sys_id(c, a->who, a->request_id, a->peer, "payments.refund_approve", "refund", id,
+                                "ok", NULL);
 done:
     pay_refund_clear(&f);
     return rc;

@@ -23,38 +23,39 @@ void reg_tx_on_id(app_req *r, app_tx_fn fn)
 }
 
 /* A station terminal sees an application while it is booked there. */
-static int at_callers_station(app_req *r, int64_t id, int *yes)
+static int at_callers_station(db_conn *c, const app_principal *who, int64_t id, int *yes)
 {
     reg_appt ap;
     bool found = false;
     *yes = 0;
-    if (reg_sql_appt_active(r->db, id, &ap, &found) != 0)
+    if (reg_sql_appt_active(c, id, &ap, &found) != 0)
         return -1;
-    *yes = found && r->who.outlet_id != 0 && ap.outlet_id == r->who.outlet_id;
+    *yes = found && who->outlet_id != 0 && ap.outlet_id == who->outlet_id;
     return 0;
 }
 
-int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a)
+int reg_app_find(db_conn *c, const app_principal *who, int64_t id, int lock, reg_app *a,
+                 app_refusal *f)
 {
     bool found = false;
     int visible = 0;
 
-    if (reg_sql_app_get(r->db, id, lock, a, &found) != 0)
-        return -1; /* db error left in r->db */
+    if (reg_sql_app_get(c, id, lock, a, &found) != 0)
+        return -1;
     if (found) {
-        switch (r->who.kind) {
+        switch (who->kind) {
         case CALLER_CITIZEN:
-            visible = a->citizen_id == r->who.id;
+            visible = a->citizen_id == who->id;
             break;
         case CALLER_PARTNER:
-            if (r->who.partner_type & PARTNER_STATION) {
-                if (at_callers_station(r, id, &visible) != 0) {
+            if (who->partner_type & PARTNER_STATION) {
+                if (at_callers_station(c, who, id, &visible) != 0) {
                     reg_app_clear(a);
-                    return -1; /* db error left in r->db */
+                    return -1;
                 }
             } else {
-                visible = (r->who.partner_type & PARTNER_DEALER) && r->who.outlet_id != 0 &&
-                          a->has_dealer_outlet_id && a->dealer_outlet_id == r->who.outlet_id;
+                visible = (who->partner_type & PARTNER_DEALER) && who->outlet_id != 0 &&
+                          a->has_dealer_outlet_id && a->dealer_outlet_id == who->outlet_id;
             }
             break;
         case CALLER_OPERATOR:
@@ -68,27 +69,21 @@ int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a)
     if (!visible) {
         /* Someone else's application is indistinguishable from none. */
         reg_app_clear(a);
-        app_fail(r, "not_found", "No such registration application.", NULL);
-        return -1;
+        return app_refuse(f, "not_found", "No such registration application.", NULL, NULL);
     }
     return 0;
 }
 
-int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
-                  registration_state *to)
-{
-    if (reg_app_load(r, id, 1, a) != 0)
-        return -1;
-    return reg_check(r, a, ev, from, to);
-}
-
-int reg_step_apply(app_req *r, const reg_step_def *d, int64_t id, void *arg)
+int reg_step_apply(db_conn *c, const app_actor *who, const reg_step_def *d, int64_t id, void *arg,
+                   app_refusal *f)
 {
     reg_step s = {.id = id, .arg = arg};
     int rc = -1;
 
-    if (reg_app_begin(r, id, d->ev, &s.a, &s.from, &s.to) == 0)
-        rc = d->fn(r, &s);
+    if (reg_app_find(c, who->who, id, 1, &s.a, f) != 0)
+        return -1;
+    if (reg_check(&s.a, d->ev, &s.from, &s.to, f) == 0)
+        rc = d->fn(c, who, &s, f);
     reg_app_clear(&s.a);
     return rc;
 }
@@ -102,8 +97,11 @@ typedef struct step_call {
 static int tx_step(app_req *r, void *p)
 {
     step_call *c = p;
-    if (reg_step_apply(r, c->d, c->id, c->arg) != 0)
-        return -1;
+    app_actor a = APP_ACTOR(r);
+    app_refusal f = {0};
+
+    if (reg_step_apply(r->db, &a, c->d, c->id, c->arg, &f) != 0)
+        return app_fail_refusal(r, &f);
     return r->status != 0 ? 0 : reg_reply_app(r, c->d->status, c->id);
 }
 
@@ -197,51 +195,36 @@ json_t *reg_app_json(app_req *r, const reg_app *a)
     return o;
 }
 
-void reg_problem_state(app_req *r, const char *current)
+int reg_refuse_state(app_refusal *f, const char *current)
 {
     char detail[128];
     snprintf(detail, sizeof detail, "Not allowed while the application is %s.", current);
-    app_fail_ext(r, "invalid_state", detail, NULL, json_pack("{s:s}", "state", current));
+    return app_refuse(f, "invalid_state", detail, NULL, json_pack("{s:s}", "state", current));
 }
 
-int reg_check(app_req *r, const reg_app *a, registration_event ev, const char **from,
-              registration_state *to)
+int reg_check(const reg_app *a, registration_event ev, const char **from, registration_state *to,
+              app_refusal *f)
 {
     registration_state cur;
     *from = a->state;
-    if (registration_state_parse(*from, &cur) != 0 || registration_next_state(cur, ev, to) != 0) {
-        reg_problem_state(r, *from);
-        return -1;
-    }
+    if (registration_state_parse(*from, &cur) != 0 || registration_next_state(cur, ev, to) != 0)
+        return reg_refuse_state(f, *from);
     return 0;
 }
 
-int reg_affected(app_req *r, uint64_t affected, const char *from)
+int reg_affected(uint64_t affected, const char *from, app_refusal *f)
 {
     if (affected == 1)
         return 0;
     /* The row is locked FOR UPDATE before every change, so this means a
      * bug rather than a race; answer like a wrong state all the same. */
-    reg_problem_state(r, from);
-    return -1;
+    return reg_refuse_state(f, from);
 }
 
-int reg_audit(app_req *r, const char *action, int64_t app_id, json_t *detail)
-{
-    char id[32];
-    int rc;
-    snprintf(id, sizeof id, "%" PRId64, app_id);
-    rc = audit_write(r, action, "registration", id, "ok", detail);
-    json_decref(detail); /* audit_write only borrows it */
-    return rc;
-}
-
-int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *kind,
+int reg_hoarding_note(db_conn *c, const app_actor *a, int64_t citizen_id, const char *kind,
                       int64_t app_id)
 {
     int64_t n = 0, limit = registration_conf.hoarding_limit;
-    json_t *detail = NULL;
-    char cid[32];
     int rc = -1;
 
     if (reg_sql_hoard_add(c, citizen_id, kind, app_id) != 0 ||
@@ -256,17 +239,13 @@ int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *ki
                         "hoarding") != 0)
         goto done;
     /* A supervision event: who, how many and why; no personal identifiers. */
-    detail = json_pack("{s:I, s:s, s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen_id, "last",
-                       kind, "events", (json_int_t)n, "application_id", (json_int_t)app_id,
-                       "cooling_off_days", (json_int_t)registration_conf.cooling_off_days);
-    snprintf(cid, sizeof cid, "%" PRId64, citizen_id);
-    if (r)
-        rc = audit_write(r, "registration.hoarding", "citizen", cid, "cooling_off", detail);
-    else
-        rc = audit_write_sys(c, NULL, "job", "local", "registration.hoarding", "citizen", cid,
-                             "cooling_off", detail);
+    rc = audit_write_sys_id(c, a ? a->who : NULL, a ? a->request_id : "job", a ? a->peer : "local",
+                            "registration.hoarding", "citizen", citizen_id, "cooling_off",
+                            json_pack("{s:I, s:s, s:I, s:I, s:I}", "citizen_id",
+                                      (json_int_t)citizen_id, "last", kind, "events", (json_int_t)n,
+                                      "application_id", (json_int_t)app_id, "cooling_off_days",
+                                      (json_int_t)registration_conf.cooling_off_days));
 done:
-    json_decref(detail);
     return rc;
 }
 

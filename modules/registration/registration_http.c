@@ -134,7 +134,7 @@ static int materials_have(const char *json_text, const char **have, int cap, jso
 }
 
 /* The "one-time notice": every missing field and material in one 422. */
-static int check_complete(app_req *r, const reg_app *a)
+static int check_complete(const reg_app *a, app_refusal *f)
 {
     const struct { bool set; const char *field; } required[] = {
         {a->vehicle_type != NULL, "vehicle_type"}, {a->use_type != NULL, "use_type"},
@@ -159,10 +159,8 @@ static int check_complete(app_req *r, const reg_app *a)
     for (int i = 0; i < nmiss && i < 64; i++)
         json_array_append_new(mats, json_string(missing[i]));
     if (json_array_size(fields) > 0 || json_array_size(mats) > 0) {
-        /* Not app_fail: cases lists "materials_missing" as its own 409. */
-        app_problem_ext(r, 422, "materials_missing", "Application incomplete",
-                        "Everything still missing is listed at once.", NULL,
-                        json_pack("{s:O, s:O}", "missing_fields", fields, "missing_materials", mats));
+        app_refuse(f, "materials_missing", NULL, NULL,
+                   json_pack("{s:O, s:O}", "missing_fields", fields, "missing_materials", mats));
         goto done;
     }
     rc = 0;
@@ -174,17 +172,25 @@ done:
     return rc;
 }
 
-static int dup_problem(app_req *r, bool vin_hit, bool engine_hit, const char *vin_code,
-                       const char *engine_code)
+static int refuse_dup(app_refusal *f, bool vin_hit, bool engine_hit, const char *vin_code,
+                      const char *engine_code)
 {
-    if (vin_hit || engine_hit) {
-        app_fail(r, vin_hit ? vin_code : engine_code, NULL, vin_hit ? "vin" : "engine_no");
-        return -1;
-    }
+    if (vin_hit || engine_hit)
+        return app_refuse(f, vin_hit ? vin_code : engine_code, NULL, vin_hit ? "vin" : "engine_no",
+                          NULL);
     return 0;
 }
 
-static int step_submit(app_req *r, reg_step *s)
+/* A refusal by cases (why set: case_refused with it as the detail), or a
+ * database error. -1. */
+static int refuse_case(app_refusal *f, const char *why)
+{
+    if (why)
+        app_refuse(f, "case_refused", why, NULL, NULL);
+    return -1;
+}
+
+static int step_submit(db_conn *c, const app_actor *who, reg_step *s, app_refusal *f)
 {
     const reg_app *a = &s->a;
     int64_t id = s->id;
@@ -195,16 +201,16 @@ static int step_submit(app_req *r, reg_step *s)
     char number[32] = "", code[16] = "", ref[32];
     uint64_t affected = 0;
 
-    if (check_complete(r, a) != 0)
+    if (check_complete(a, f) != 0)
         return -1;
-    if (reg_sql_vehicle_dups(r->db, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
+    if (reg_sql_vehicle_dups(c, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
         return -1;
-    if (dup_problem(r, vin_hit, engine_hit, "vin_registered", "engine_no_registered") != 0)
+    if (refuse_dup(f, vin_hit, engine_hit, "vin_registered", "engine_no_registered") != 0)
         return -1;
-    if (reg_sql_open_dups(r->db, id, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
+    if (reg_sql_open_dups(c, id, a->vin, a->engine_no, &vin_hit, &engine_hit) != 0)
         return -1;
-    if (dup_problem(r, vin_hit, engine_hit, "vin_in_open_application",
-                    "engine_no_in_open_application") != 0)
+    if (refuse_dup(f, vin_hit, engine_hit, "vin_in_open_application",
+                   "engine_no_in_open_application") != 0)
         return -1;
     snprintf(ref, sizeof ref, "%" PRId64, id);
     memset(&cn, 0, sizeof cn);
@@ -218,45 +224,51 @@ static int step_submit(app_req *r, reg_step *s)
     }
     cn.ref_type = "registration";
     cn.ref_id = ref;
-    if (cases_create(r->db, &cn, &case_id, number, code, &why) != 0 ||
+    if (cases_create(c, &cn, &case_id, number, code, &why) != 0 ||
         /* Complete and unique: accepted at once, nothing left for a clerk. */
-        cases_set_state(r->db, case_id, "accepted", &why) != 0) {
-        if (why)
-            app_fail(r, "case_refused", why, NULL);
-        return -1;
-    }
-    if (reg_sql_app_submit(r->db, id, case_id, number,
-                           a->insurance_policy_no ? "unconfirmed" : "none", &affected) != 0) {
-        if (db_error(r->db) == DB_ERR_DUP) {
+        cases_set_state(c, case_id, "accepted", &why) != 0)
+        return refuse_case(f, why);
+    if (reg_sql_app_submit(c, id, case_id, number, a->insurance_policy_no ? "unconfirmed" : "none",
+                           &affected) != 0) {
+        if (db_error(c) == DB_ERR_DUP) {
             /* Lost a race with another submission of the same vehicle. */
-            db_error_clear(r->db);
-            app_fail(r, "vin_in_open_application", NULL, "vin");
+            db_error_clear(c);
+            app_refuse(f, "vin_in_open_application", NULL, "vin", NULL);
         }
         return -1;
     }
-    if (reg_affected(r, affected, s->from) != 0)
+    if (reg_affected(affected, s->from, f) != 0)
         return -1;
     /* The insurer may have pushed the policy before the owner applied. */
-    if (reg_insurance_match(r->db, id, a->vin, a->insurance_policy_no, &insurance) != 0)
+    if (reg_insurance_match(c, id, a->vin, a->insurance_policy_no, &insurance) != 0)
         return -1;
     /* Dealer path: the buyer's visit to the dealer is the one trip of the
      * case; the dealer takes the car to the station (no trip for the
      * buyer) and the documents come by mail. Counted here, once, because
      * submission happens once and only a dealer terminal files this way. */
     if (strcmp(a->channel, "dealer") == 0 &&
-        cases_record_trip(r->db, case_id, a->dealer_outlet_id, 0) != 0)
+        cases_record_trip(c, case_id, a->dealer_outlet_id, 0) != 0)
         return -1;
-    return reg_audit(r, "registration.submit", id,
-                   json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
-                             (json_int_t)case_id, "insurance_status", insurance));
+    return audit_write_sys_id(c, who->who, who->request_id, who->peer, "registration.submit",
+                              "registration", id, "ok",
+                              json_pack("{s:s, s:I, s:s}", "case_number", number, "case_id",
+                                        (json_int_t)case_id, "insurance_status", insurance));
 }
 
 const reg_step_def reg_step_submit = {REG_EV_SUBMIT, step_submit, 200};
 
-/* Submission inside create and update (after their change). */
+/* Submission inside create and update (after their change): 0, or -1
+ * with the problem set (or a db error left). */
 static int do_submit(app_req *r, int64_t id)
 {
-    return reg_step_apply(r, &reg_step_submit, id, NULL);
+    app_actor a = APP_ACTOR(r);
+    app_refusal f = {0};
+
+    if (reg_step_apply(r->db, &a, &reg_step_submit, id, NULL, &f) != 0) {
+        app_fail_refusal(r, &f);
+        return -1; /* the whole request rolls back */
+    }
+    return 0;
 }
 
 /* ---- create ---- */
@@ -277,8 +289,8 @@ static int tx_create(app_req *r, void *p)
                            dealer ? r->who.outlet_id : 0, dealer ? r->who.id : 0,
                            registration_conf.plate_prefix, &c->f, &id) != 0)
         return -1;
-    if (reg_audit(r, "registration.create", id,
-                  json_pack("{s:s}", "channel", dealer ? "dealer" : "app")) != 0)
+    if (audit_write_id(r, "registration.create", "registration", id, "ok",
+                       json_pack("{s:s}", "channel", dealer ? "dealer" : "app")) != 0)
         return -1;
     if (c->submit && do_submit(r, id) != 0)
         return -1;
@@ -331,8 +343,9 @@ done:
 void reg_on_get(app_req *r)
 {
     reg_app a;
-    if (reg_app_load(r, app_path_int(r, 0), 0, &a) != 0) {
-        if (r->status == 0)
+    app_refusal f = {0};
+    if (reg_app_find(r->db, &r->who, app_path_int(r, 0), 0, &a, &f) != 0) {
+        if (app_fail_refusal(r, &f) != 0 && r->status == 0)
             app_problem_db(r);
         return;
     }
@@ -381,16 +394,16 @@ typedef struct update_arg {
 /* After submission only the compulsory policy number may be corrected,
  * until the vehicle is registered: a number the insurer does not know for
  * this VIN ("mismatch") would otherwise block completion for good. */
-static int correct_policy(app_req *r, const update_arg *u, const reg_app *a)
+static int correct_policy(app_req *r, const update_arg *u, const reg_app *a, app_refusal *f)
 {
     const char *status = NULL, *state = a->state;
     uint64_t affected = 0;
 
     if (reg_sql_app_set_policy_no(r->db, u->id, state, u->f.policy_no, &affected) != 0 ||
-        reg_affected(r, affected, state) != 0 ||
+        reg_affected(affected, state, f) != 0 ||
         reg_insurance_match(r->db, u->id, a->vin, u->f.policy_no, &status) != 0 ||
-        reg_audit(r, "registration.policy_correct", u->id,
-                  json_pack("{s:s, s:s}", "from", a->insurance_status, "to", status)) != 0)
+        audit_write_id(r, "registration.policy_correct", "registration", u->id, "ok",
+                       json_pack("{s:s, s:s}", "from", a->insurance_status, "to", status)) != 0)
         return -1;
     return reg_reply_app(r, 200, u->id);
 }
@@ -399,28 +412,31 @@ static int tx_update(app_req *r, void *p)
 {
     update_arg *u = p;
     reg_app a = {0};
+    app_refusal f = {0};
     const char *from;
     registration_state to, cur;
     uint64_t affected = 0;
     int rc = -1;
 
-    if (reg_app_load(r, u->id, 1, &a) != 0)
+    if (reg_app_find(r->db, &r->who, u->id, 1, &a, &f) != 0)
         goto done;
     if (u->policy_only && registration_state_parse(a.state, &cur) == 0 &&
         registration_state_is_open(cur)) {
-        rc = correct_policy(r, u, &a);
+        rc = correct_policy(r, u, &a, &f);
         goto done;
     }
-    if (reg_check(r, &a, REG_EV_UPDATE, &from, &to) != 0)
+    if (reg_check(&a, REG_EV_UPDATE, &from, &to, &f) != 0)
         goto done;
     if (reg_sql_app_update_draft(r->db, u->id, &u->f, &affected) != 0)
         goto done;
-    if (reg_audit(r, "registration.update", u->id, NULL) != 0)
+    if (audit_write_id(r, "registration.update", "registration", u->id, "ok", NULL) != 0)
         goto done;
     if (u->submit && do_submit(r, u->id) != 0)
         goto done;
     rc = reg_reply_app(r, 200, u->id);
 done:
+    if (rc != 0 && f.code)
+        app_fail_refusal(r, &f);
     reg_app_clear(&a);
     return rc;
 }
@@ -443,25 +459,21 @@ void reg_on_update(app_req *r)
 
 /* ---- cancel ---- */
 
-static int step_cancel(app_req *r, reg_step *s)
+static int step_cancel(db_conn *c, const app_actor *a, reg_step *s, app_refusal *f)
 {
     const char *why = NULL;
     uint64_t affected = 0;
 
-    if (reg_release_holdings(r->db, s->id) != 0 ||
-        reg_sql_app_cancel(r->db, s->id, s->from, &affected) != 0 ||
-        reg_affected(r, affected, s->from) != 0)
+    if (reg_release_holdings(c, s->id) != 0 || reg_sql_app_cancel(c, s->id, s->from, &affected) != 0 ||
+        reg_affected(affected, s->from, f) != 0)
         return -1;
-    if (s->a.has_case_id && cases_set_state(r->db, s->a.case_id, "cancelled", &why) != 0) {
-        if (why)
-            app_fail(r, "case_refused", why, NULL);
-        return -1;
-    }
-    if (reg_audit(r, "registration.cancel", s->id, json_pack("{s:s}", "from", s->from)) != 0)
+    if (s->a.has_case_id && cases_set_state(c, s->a.case_id, "cancelled", &why) != 0)
+        return refuse_case(f, why);
+    if (audit_write_sys_id(c, a->who, a->request_id, a->peer, "registration.cancel", "registration",
+                           s->id, "ok", json_pack("{s:s}", "from", s->from)) != 0)
         return -1;
     /* Giving up a reserved number counts towards anti-hoarding. */
-    if (s->a.plate_number != NULL &&
-        reg_hoarding_note(r->db, r, s->a.citizen_id, "cancel", s->id) != 0)
+    if (s->a.plate_number != NULL && reg_hoarding_note(c, a, s->a.citizen_id, "cancel", s->id) != 0)
         return -1;
     return 0;
 }
@@ -472,30 +484,33 @@ const reg_step_def reg_step_cancel = {REG_EV_CANCEL, step_cancel, 200};
 
 /* Compulsory insurance must be confirmed by the insurer (a policy for this
  * VIN under the number the owner gave) and in force on the day the vehicle
- * is registered, the bureau's calendar day. 0, or -1 with a 409 set. */
-static int check_insurance(app_req *r, const reg_app *a)
+ * is registered, the bureau's calendar day. 0, or -1 refused. */
+static int check_insurance(const reg_app *a, app_refusal *f)
 {
     const char *status = a->insurance_status;
     const char *from = a->insurance_valid_from, *until = a->insurance_valid_until;
     char today[DATE_STR_SIZE];
 
-    if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL) {
-        app_fail_ext(r, "insurance_not_confirmed", NULL, NULL,
-                     json_pack("{s:s}", "insurance_status", status));
-        return -1;
-    }
+    if (strcmp(status, "confirmed") != 0 || from == NULL || until == NULL)
+        return app_refuse(f, "insurance_not_confirmed", NULL, NULL,
+                          json_pack("{s:s}", "insurance_status", status));
     date_format(date_shanghai_today(time(NULL)), today);
-    if (strcmp(today, from) < 0 || strcmp(today, until) > 0) {
-        app_fail_ext(r, "insurance_not_valid", NULL, NULL,
-                     json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
-        return -1;
-    }
+    if (strcmp(today, from) < 0 || strcmp(today, until) > 0)
+        return app_refuse(f, "insurance_not_valid", NULL, NULL,
+                          json_pack("{s:s, s:s}", "valid_from", from, "valid_until", until));
     return 0;
 }
 
-static int tx_complete(app_req *r, void *p)
+/* A window registers application id (passed its inspection): the vehicle
+ * with its first inspection date, the plate assigned, the certificate, a
+ * mailing order when the documents go by mail (*mail_id, else 0), the
+ * case completed. Refusals: not_found, invalid_state,
+ * insurance_not_confirmed, insurance_not_valid, plate_not_reserved,
+ * vehicle_exists, case_refused. */
+static int reg_complete(db_conn *c, const app_actor *who, int64_t id, int64_t *mail_id,
+                        app_refusal *f)
 {
-    int64_t id = *(int64_t *)p, vehicle_id = 0, mail_id = 0;
+    int64_t vehicle_id = 0;
     reg_app a = {0};
     char *name = NULL;
     const char *from, *why = NULL;
@@ -505,21 +520,24 @@ static int tx_complete(app_req *r, void *p)
     int32_t due = 0;
     int rc = -1;
 
-    if (reg_app_begin(r, id, REG_EV_COMPLETE, &a, &from, &to) != 0 || check_insurance(r, &a) != 0)
+    *mail_id = 0;
+    if (reg_app_find(c, who->who, id, 1, &a, f) != 0)
+        return -1;
+    if (reg_check(&a, REG_EV_COMPLETE, &from, &to, f) != 0 || check_insurance(&a, f) != 0)
         goto done;
     /* The first periodic inspection, by the rules for the vehicle's type
      * and use (registration_rules.c), counted from today. */
     if (registration_next_inspection(a.vehicle_type, a.use_type,
                                      date_shanghai_today(time(NULL)), &due, NULL) == 0)
         date_format(due, due_s);
-    if (reg_sql_plate_assign(r->db, id, &affected) != 0)
+    if (reg_sql_plate_assign(c, id, &affected) != 0)
         goto done;
     if (affected != 1) {
-        app_fail(r, "plate_not_reserved", NULL, NULL);
+        app_refuse(f, "plate_not_reserved", NULL, NULL, NULL);
         goto done;
     }
     snprintf(plate, sizeof plate, "%s%s", a.plate_prefix, a.plate_number);
-    if (people_vehicle_create(r->db,
+    if (people_vehicle_create(c,
                               &(people_new_vehicle){
                                   .plate = plate,
                                   .vin = a.vin,
@@ -533,45 +551,57 @@ static int tx_complete(app_req *r, void *p)
                                   .next_inspection_date = due_s[0] ? due_s : NULL,
                               },
                               &vehicle_id) != 0) {
-        if (db_error(r->db) == DB_ERR_DUP) {
-            db_error_clear(r->db);
-            app_fail(r, "vehicle_exists", NULL, NULL);
+        if (db_error(c) == DB_ERR_DUP) {
+            db_error_clear(c);
+            app_refuse(f, "vehicle_exists", NULL, NULL, NULL);
         }
         goto done;
     }
     if (registration_certificate_no(id, cert) != 0 ||
-        reg_sql_app_registered(r->db, id, vehicle_id, cert, &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
+        reg_sql_app_registered(c, id, vehicle_id, cert, &affected) != 0 ||
+        reg_affected(affected, from, f) != 0)
         goto done;
     if (strcmp(a.delivery, "mail") == 0) {
-        if (reg_sql_citizen_name(r->db, a.citizen_id, &name) != 0 ||
-            reg_sql_mail_insert(r->db, id, a.case_id, a.citizen_id, name ? name : "",
+        if (reg_sql_citizen_name(c, a.citizen_id, &name) != 0 ||
+            reg_sql_mail_insert(c, id, a.case_id, a.citizen_id, name ? name : "",
                                 a.mail_address ? a.mail_address : "",
-                                "plates,registration_certificate,driving_licence", &mail_id) != 0)
+                                "plates,registration_certificate,driving_licence", mail_id) != 0)
             goto done;
     }
-    if (a.has_case_id && cases_set_state(r->db, a.case_id, "completed", &why) != 0) {
-        if (why)
-            app_fail(r, "case_refused", why, NULL);
+    if (a.has_case_id && cases_set_state(c, a.case_id, "completed", &why) != 0) {
+        refuse_case(f, why);
         goto done;
     }
-    if (reg_audit(r, "registration.complete", id,
-                  json_pack("{s:I, s:s, s:s, s:I, s:s?}", "vehicle_id", (json_int_t)vehicle_id,
-                            "plate", plate, "certificate_no", cert, "mailing_order_id",
-                            (json_int_t)mail_id, "next_inspection_date",
-                            due_s[0] ? due_s : NULL)) != 0)
-        goto done;
-    rc = reg_reply_app(r, 200, id);
-    if (rc == 0 && mail_id) {
-        /* Tell the caller which order the post partner will pick up. */
-        json_t *body = json_loadb(r->resp_body, r->resp_len, 0, NULL);
-        json_object_set_new(body, "mailing_order_id", json_integer(mail_id));
-        app_reply_json(r, 200, body);
-    }
+    rc = audit_write_sys_id(c, who->who, who->request_id, who->peer, "registration.complete",
+                            "registration", id, "ok",
+                            json_pack("{s:I, s:s, s:s, s:I, s:s?}", "vehicle_id",
+                                      (json_int_t)vehicle_id, "plate", plate, "certificate_no",
+                                      cert, "mailing_order_id", (json_int_t)*mail_id,
+                                      "next_inspection_date", due_s[0] ? due_s : NULL));
 done:
     free(name);
     reg_app_clear(&a);
     return rc;
+}
+
+static int tx_complete(app_req *r, void *p)
+{
+    int64_t id = *(int64_t *)p, mail_id = 0;
+    app_actor a = APP_ACTOR(r);
+    app_refusal f = {0};
+    json_t *body;
+
+    if (reg_complete(r->db, &a, id, &mail_id, &f) != 0)
+        return app_fail_refusal(r, &f);
+    if (reg_reply_app(r, 200, id) != 0)
+        return -1;
+    if (mail_id) {
+        /* Tell the caller which order the post partner will pick up. */
+        body = json_loadb(r->resp_body, r->resp_len, 0, NULL);
+        json_object_set_new(body, "mailing_order_id", json_integer(mail_id));
+        app_reply_json(r, 200, body);
+    }
+    return 0;
 }
 
 void reg_on_complete(app_req *r)
@@ -581,22 +611,21 @@ void reg_on_complete(app_req *r)
 
 /* ---- collected at a window ---- */
 
-static int step_collected(app_req *r, reg_step *s)
+static int step_collected(db_conn *c, const app_actor *a, reg_step *s, app_refusal *f)
 {
     uint64_t affected = 0;
 
-    if (strcmp(s->a.delivery, "collect") != 0) {
-        app_fail(r, "delivery_by_mail", NULL, NULL);
-        return -1;
-    }
-    if (reg_sql_app_set_state(r->db, s->id, s->from, "collected", &affected) != 0 ||
-        reg_affected(r, affected, s->from) != 0)
+    if (strcmp(s->a.delivery, "collect") != 0)
+        return app_refuse(f, "delivery_by_mail", NULL, NULL, NULL);
+    if (reg_sql_app_set_state(c, s->id, s->from, "collected", &affected) != 0 ||
+        reg_affected(affected, s->from, f) != 0)
         return -1;
     /* Collecting at the window is a visit of its own. */
     if (s->a.has_case_id &&
-        cases_record_trip(r->db, s->a.case_id, r->who.outlet_id, r->who.id) != 0)
+        cases_record_trip(c, s->a.case_id, a->who->outlet_id, a->who->id) != 0)
         return -1;
-    return reg_audit(r, "registration.collected", s->id, NULL);
+    return audit_write_sys_id(c, a->who, a->request_id, a->peer, "registration.collected",
+                              "registration", s->id, "ok", NULL);
 }
 
 const reg_step_def reg_step_collected = {REG_EV_COLLECTED, step_collected, 200};
@@ -643,6 +672,7 @@ static int tx_dispatch(app_req *r, void *p)
     int64_t id = *(int64_t *)p, app_id;
     reg_mail m = {0};
     reg_app a = {0};
+    app_refusal f = {0};
     bool found = false;
     const char *from;
     registration_state to;
@@ -663,13 +693,14 @@ static int tx_dispatch(app_req *r, void *p)
     app_id = m.application_id;
     if (reg_sql_app_get(r->db, app_id, 1, &a, &found) != 0 || !found)
         goto done;
-    if (reg_check(r, &a, REG_EV_MAILED, &from, &to) != 0)
+    if (reg_check(&a, REG_EV_MAILED, &from, &to, &f) != 0)
         goto done;
     if (reg_sql_mail_dispatch(r->db, id, app_json_str(r, "tracking_no"), r->who.id, &affected) != 0 ||
         affected != 1 || reg_sql_app_set_state(r->db, app_id, from, "documents_mailed", &affected) != 0 ||
-        reg_affected(r, affected, from) != 0)
+        reg_affected(affected, from, &f) != 0)
         goto done;
-    if (reg_audit(r, "registration.mailed", app_id, json_pack("{s:I}", "mailing_order_id", (json_int_t)id)) != 0)
+    if (audit_write_id(r, "registration.mailed", "registration", app_id, "ok",
+                       json_pack("{s:I}", "mailing_order_id", (json_int_t)id)) != 0)
         goto done;
     reg_mail_clear(&m);
     if (reg_sql_mail_get(r->db, id, 0, &m, NULL) != 0)
@@ -677,6 +708,8 @@ static int tx_dispatch(app_req *r, void *p)
     app_reply_json(r, 200, mail_json(&m));
     rc = 0;
 done:
+    if (f.code)
+        app_fail_refusal(r, &f);
     reg_app_clear(&a);
     reg_mail_clear(&m);
     return rc;

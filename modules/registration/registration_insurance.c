@@ -69,9 +69,9 @@ static int tx_push(app_req *r, void *p)
         goto done;
     if (found) {
         if (reg_insurance_match(r->db, app_id, v->vin, app_policy_no, &status) != 0 ||
-            reg_audit(r, "registration.insurance", app_id,
-                      json_pack("{s:s, s:I}", "insurance_status", status, "policy_id",
-                                (json_int_t)id)) != 0)
+            audit_write_id(r, "registration.insurance", "registration", app_id, "ok",
+                           json_pack("{s:s, s:I}", "insurance_status", status, "policy_id",
+                                     (json_int_t)id)) != 0)
             goto done;
     }
     snprintf(target, sizeof target, "%" PRId64, id);

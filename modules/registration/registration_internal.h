@@ -32,48 +32,48 @@ json_t *reg_utc_json(bool has, const char *utc);
  * int64_t *), checked by the dispatcher before the handler ran. */
 void reg_tx_on_id(app_req *r, app_tx_fn fn);
 
-/* Loads application id if the caller may see it (citizen: owner; dealer
- * partner: its outlet's applications; station partner: those with an
- * active appointment at its station; operators: any), optionally locking
- * the row (FOR UPDATE). Returns 0 with *a filled (the caller frees it with
- * reg_app_clear), or -1 with *a owning nothing and the response set (404,
- * or the database problem left for app_tx). */
-int reg_app_load(app_req *r, int64_t id, int lock, reg_app *a);
+/* ---- business functions ----
+ * (db, caller, input): 0, or -1 with *f set (a code of the module's error
+ * table) or f->code NULL and a database error left in c. Inside the
+ * caller's transaction; block (database). */
 
-/* reg_app_load with the row locked, then reg_check for event ev: the
- * opening of every state change. 0 with *a filled (the caller clears it
- * in every case), or -1 with the response set. */
-int reg_app_begin(app_req *r, int64_t id, registration_event ev, reg_app *a, const char **from,
-                  registration_state *to);
+/* Application id if who may see it (citizen: owner; dealer partner: its
+ * outlet's applications; station partner: those with an active
+ * appointment at its station; operators: any), locked (FOR UPDATE) when
+ * lock. 0 with *a filled (the caller clears it), or -1 with *a owning
+ * nothing: not_found (someone else's is indistinguishable from none). */
+int reg_app_find(db_conn *c, const app_principal *who, int64_t id, int lock, reg_app *a,
+                 app_refusal *f);
 
-/* A state change of the application of the path: the route's .data is a
- * reg_step_def naming the event and the step. In one transaction the
- * application is loaded locked and the event checked (reg_app_begin), then
- * fn makes the change and writes its audit record (0, or -1 with the
- * response set or a db error left), and the answer is the application as
- * it is then, with status, unless fn replied itself. */
+/* A state change of an application: the route's .data (or a handler) names
+ * a reg_step_def with the event and the step. The application is loaded
+ * locked and the event checked (reg_app_find, reg_check), then fn makes the
+ * change and writes its audit record; the answer is the application as it
+ * is then, with status. */
 typedef struct reg_step {
     int64_t id;             /* the application */
     reg_app a;              /* its row, locked (owned by the runner) */
     const char *from;       /* its state (points into a) */
     registration_state to;  /* the state the event leads to */
-    void *arg;              /* the handler's argument (NULL for reg_on_step) */
+    void *arg;              /* the handler's input (NULL for reg_on_step) */
 } reg_step;
-typedef int (*reg_step_fn)(app_req *r, reg_step *s);
+typedef int (*reg_step_fn)(db_conn *c, const app_actor *a, reg_step *s, app_refusal *f);
 typedef struct reg_step_def {
     registration_event ev;
     reg_step_fn fn;
     int status;             /* of the success answer */
 } reg_step_def;
-/* Inside a transaction: load, check and run d->fn for application id. */
-int reg_step_apply(app_req *r, const reg_step_def *d, int64_t id, void *arg);
-/* app_tx of reg_step_apply for the path's id, then the answer. */
+/* Inside a transaction: find, check and run d->fn for application id. */
+int reg_step_apply(db_conn *c, const app_actor *a, const reg_step_def *d, int64_t id, void *arg,
+                   app_refusal *f);
+/* app_tx of reg_step_apply for the path's id, then the answer (the
+ * refusal translated with app_fail_refusal). */
 void reg_run_step(app_req *r, const reg_step_def *d, void *arg);
 /* Handler of the routes whose .data is a reg_step_def. */
 void reg_on_step(app_req *r);
 /* the steps routes name (registration_http.c, _plates.c, _slots.c) */
-extern const reg_step_def reg_step_submit, reg_step_cancel, reg_step_collected, reg_step_offer,
-    reg_step_release, reg_step_book, reg_step_unbook;
+extern const reg_step_def reg_step_submit, reg_step_cancel, reg_step_collected, reg_step_release,
+    reg_step_unbook;
 
 /* The application as the API shows it (a borrowed; new reference). */
 json_t *reg_app_json(app_req *r, const reg_app *a);
@@ -81,26 +81,22 @@ json_t *reg_app_json(app_req *r, const reg_app *a);
  * error, or the row is gone). */
 int reg_reply_app(app_req *r, int status, int64_t id);
 
-/* Checks that event ev is allowed from the row's state; on success fills
- * from/to and returns 0, otherwise sets 409 invalid_state naming the
- * current state and returns -1. */
-int reg_check(app_req *r, const reg_app *a, registration_event ev, const char **from,
-              registration_state *to);
-/* After a conditional UPDATE: affected must be 1; otherwise 409 with the
- * state. Returns 0 or -1. */
-int reg_affected(app_req *r, uint64_t affected, const char *from);
-/* 409 invalid_state with {"state": current}. */
-void reg_problem_state(app_req *r, const char *current);
+/* Refuses (invalid_state, naming the current state) unless event ev is
+ * allowed from the row's state; on success fills from/to. 0 or -1. */
+int reg_check(const reg_app *a, registration_event ev, const char **from, registration_state *to,
+              app_refusal *f);
+/* After a conditional UPDATE: affected must be 1; otherwise invalid_state
+ * with the state. 0 or -1. */
+int reg_affected(uint64_t affected, const char *from, app_refusal *f);
+/* invalid_state with {"state": current}; -1. */
+int reg_refuse_state(app_refusal *f, const char *current);
 
 /* Anti-hoarding: records a lapse or cancel of citizen's reservation and,
  * when the count within the window reaches the limit, bars plate choice
  * for the cooling-off period and writes the "registration.hoarding" audit
- * record (through r when given, else as the system). 0 or -1 (db). */
-int reg_hoarding_note(db_conn *c, app_req *r, int64_t citizen_id, const char *kind,
+ * record (as a, or as the system when a is NULL). 0 or -1 (db). */
+int reg_hoarding_note(db_conn *c, const app_actor *a, int64_t citizen_id, const char *kind,
                       int64_t app_id);
-
-/* Audit shorthand for an application; takes the reference to detail. */
-int reg_audit(app_req *r, const char *action, int64_t app_id, json_t *detail);
 
 /* Compulsory insurance: sets the application's insurance_status from the
  * policies insurers pushed - "confirmed" (with that policy) when one for
@@ -128,11 +124,16 @@ void reg_on_pool_get(app_req *r);
 /* block or unblock: the route's data is an int, 1 to block */
 void reg_on_plate_block(app_req *r);
 void reg_on_reserve(app_req *r);
+/* GET: the live offer as it stands (a pure read); POST: draws one unless
+ * one is live */
+void reg_on_offer_get(app_req *r);
+void reg_on_offer_draw(app_req *r);
 /* registration_slots.c */
 void reg_on_stations(app_req *r);
 void reg_on_slots_publish(app_req *r);
 void reg_on_slots_list(app_req *r);
 void reg_on_inspection(app_req *r);
+void reg_on_book(app_req *r);
 void reg_on_station_appointments(app_req *r);
 /* registration_insurance.c */
 void reg_on_policy_push(app_req *r);

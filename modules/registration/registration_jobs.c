@@ -17,16 +17,6 @@ typedef struct job_run {
     int more;
 } job_run;
 
-static int sys_audit(db_conn *c, const char *action, int64_t app_id, json_t *detail)
-{
-    char id[32];
-    int rc;
-    snprintf(id, sizeof id, "%" PRId64, app_id);
-    rc = audit_write_sys(c, NULL, "job", "local", action, "registration", id, "ok", detail);
-    json_decref(detail);
-    return rc;
-}
-
 /* One batch in one transaction: each lapsed reservation frees its number
  * (and a booked place, if any), returns the application to submitted and
  * counts towards the owner's anti-hoarding limit. */
@@ -48,7 +38,8 @@ static int tx_expiry(db_conn *c, void *p)
             goto done;
         if (affected != 1)
             continue;
-        if (sys_audit(c, "registration.plate_lapsed", id, json_pack("{s:s}", "from", from)) != 0 ||
+        if (audit_write_sys_id(c, NULL, "job", "local", "registration.plate_lapsed",
+                               "registration", id, "ok", json_pack("{s:s}", "from", from)) != 0 ||
             reg_hoarding_note(c, NULL, citizen, "lapse", id) != 0)
             goto done;
         run->done++;
@@ -85,24 +76,19 @@ static int tx_no_shows(db_conn *c, void *p)
             reg_sql_app_set_state(c, id, "appointment_booked", "plate_reserved", NULL) != 0)
             goto done;
         reg_app_clear(&a);
-        if (sys_audit(c, "registration.no_show", id,
-                      json_pack("{s:I}", "appointment_id", (json_int_t)appt)) != 0 ||
+        if (audit_write_sys_id(c, NULL, "job", "local", "registration.no_show", "registration", id,
+                               "ok", json_pack("{s:I}", "appointment_id", (json_int_t)appt)) != 0 ||
             reg_sql_no_show_count(c, citizen, registration_conf.no_show_window_days, &n) != 0)
             goto done;
         if (n >= limit && n % limit == 0) {
-            char cid[32];
-            json_t *d = json_pack("{s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen, "no_shows",
-                                  (json_int_t)n, "bar_days",
-                                  (json_int_t)registration_conf.no_show_bar_days);
-            snprintf(cid, sizeof cid, "%" PRId64, citizen);
             if (reg_sql_bar_add(c, citizen, "booking", registration_conf.no_show_bar_days,
                                 "no_shows") != 0 ||
-                audit_write_sys(c, NULL, "job", "local", "registration.no_show_bar", "citizen", cid,
-                                "barred", d) != 0) {
-                json_decref(d);
+                audit_write_sys_id(c, NULL, "job", "local", "registration.no_show_bar", "citizen",
+                                   citizen, "barred",
+                                   json_pack("{s:I, s:I, s:I}", "citizen_id", (json_int_t)citizen,
+                                             "no_shows", (json_int_t)n, "bar_days",
+                                             (json_int_t)registration_conf.no_show_bar_days)) != 0)
                 goto done;
-            }
-            json_decref(d);
         }
         run->done++;
     }

@@ -39,11 +39,12 @@ static const app_perm perms[] = {
 };
 
 /* The problems this module answers (app_fail). Codes kept from before the
- * table: tests and clients rely on them. Registration's "materials_missing"
- * (422, the one-time notice) is not listed: cases owns that code as a 409,
- * so check_complete answers it with app_problem_ext. */
+ * table: tests and clients rely on them. "materials_missing" is the
+ * one-time notice here (422); cases answers its own as a 409 (app_fail
+ * reads the route's module first). */
 static const app_error errors[] = {
     {"not_found", 404, "Not found", NULL},
+    {"materials_missing", 422, "Application incomplete", "Everything still missing is listed at once."},
     {"invalid_state", 409, "Wrong application state", NULL},
     {"bad_query", 400, "Bad query", NULL},
     {"unknown_field", 400, "Unknown field", NULL},
@@ -251,13 +252,13 @@ static const app_route routes[] = {
      .data = &reg_step_submit},
     {M_POST, APP_ID "/cancel", reg_on_step, "registration.apply", ROUTE_IDEMPOTENT, .in = &IN_ID,
      .data = &reg_step_cancel},
-    {M_GET, APP_ID "/plate-offer", reg_on_step, "registration.apply", 0, .in = &IN_ID,
-     .data = &reg_step_offer},
+    {M_GET, APP_ID "/plate-offer", reg_on_offer_get, "registration.apply", 0, .in = &IN_ID},
+    {M_POST, APP_ID "/plate-offer", reg_on_offer_draw, "registration.apply", ROUTE_IDEMPOTENT,
+     .in = &IN_ID},
     {M_POST, APP_ID "/plate", reg_on_reserve, "registration.apply", IDEM, .in = &IN_RESERVE},
     {M_DELETE, APP_ID "/plate", reg_on_step, "registration.apply", ROUTE_IDEMPOTENT, .in = &IN_ID,
      .data = &reg_step_release},
-    {M_POST, APP_ID "/appointment", reg_on_step, "registration.book", IDEM, .in = &IN_BOOK,
-     .data = &reg_step_book},
+    {M_POST, APP_ID "/appointment", reg_on_book, "registration.book", IDEM, .in = &IN_BOOK},
     {M_DELETE, APP_ID "/appointment", reg_on_step, "registration.book", ROUTE_IDEMPOTENT, .in = &IN_ID,
      .data = &reg_step_unbook},
     {M_POST, APP_ID "/inspection", reg_on_inspection, "registration.inspect", IDEM, .in = &IN_INSPECT},

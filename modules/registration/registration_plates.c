@@ -169,88 +169,140 @@ void reg_on_plate_block(app_req *r)
 
 /* ---- choice by the applicant ---- */
 
-/* 409 cooling_off when the owner is barred from choosing plates. */
-static int check_cooling_off(app_req *r, int64_t citizen_id)
+/* Refuses cooling_off when the owner is barred from choosing plates. */
+static int check_cooling_off(db_conn *c, int64_t citizen_id, app_refusal *f)
 {
     char until[21];
     bool found = false;
-    if (reg_sql_bar_active(r->db, citizen_id, "plate", until, &found) != 0)
+    if (reg_sql_bar_active(c, citizen_id, "plate", until, &found) != 0)
         return -1;
-    if (found) {
-        app_fail_ext(r, "cooling_off", NULL, NULL, json_pack("{s:s}", "until", until));
-        return -1;
-    }
+    if (found)
+        return app_refuse(f, "cooling_off", NULL, NULL, json_pack("{s:s}", "until", until));
     return 0;
 }
 
-static int step_offer(app_req *r, reg_step *s)
+/* An offer may be read or drawn while plate choice is open to the owner. */
+static int check_offer_open(db_conn *c, const reg_app *a, app_refusal *f)
+{
+    if (!selection_enabled("offer"))
+        return app_refuse(f, "selection_disabled", "Random offers are switched off.", NULL, NULL);
+    return check_cooling_off(c, a->citizen_id, f);
+}
+
+/* The offer as the API shows it: the numbers still free, when it expires,
+ * and whether this request drew it. */
+static json_t *offer_json(const reg_app *a, const reg_offer *o, int no, bool made)
+{
+    json_t *numbers = json_array();
+
+    for (int i = 0; i < no; i++)
+        if (o[i].has_state && strcmp(o[i].state, "free") == 0)
+            json_array_append_new(numbers, json_string(o[i].number));
+    return json_pack("{s:I, s:s, s:o, s:o, s:b}", "application_id", (json_int_t)a->id, "prefix",
+                     a->plate_prefix, "numbers", numbers, "expires_at",
+                     reg_utc_json(no > 0, no > 0 ? o[0].expires_at : NULL), "new", made);
+}
+
+/* Draws a new offer unless one is live: asking again while it is live
+ * returns the same numbers, so nobody can reroll for favourites. The
+ * step's input is a json_t ** that receives the offer. */
+static int step_draw_offer(db_conn *c, const app_actor *who, reg_step *s, app_refusal *f)
 {
     int64_t id = s->id, ttl = registration_conf.offer_ttl_s;
     const reg_app *a = &s->a;
     reg_offer *o = NULL;
     reg_plate_number *fresh = NULL;
-    json_t *numbers = NULL;
-    int rc = -1, made = 0, no = 0, nfresh = 0;
+    int rc = -1, no = 0, nfresh = 0;
+    bool made = false;
 
-    if (!selection_enabled("offer")) {
-        app_fail(r, "selection_disabled", "Random offers are switched off.", NULL);
-        goto done;
-    }
-    if (check_cooling_off(r, a->citizen_id) != 0)
-        goto done;
-    if (reg_sql_offer_current(r->db, id, &o, &no) != 0)
+    if (check_offer_open(c, a, f) != 0 || reg_sql_offer_current(c, id, &o, &no) != 0)
         goto done;
     if (no == 0) {
-        /* No live offer: draw a new one. Asking again while it is live
-         * returns the same numbers, so nobody can reroll for favourites. */
-        if (reg_sql_offer_clear(r->db, id) != 0 ||
-            reg_sql_plate_random_free(r->db, a->plate_prefix,
-                                      registration_conf.offer_size, &fresh,
+        if (reg_sql_offer_clear(c, id) != 0 ||
+            reg_sql_plate_random_free(c, a->plate_prefix, registration_conf.offer_size, &fresh,
                                       &nfresh) != 0)
             goto done;
         if (nfresh == 0) {
-            app_fail(r, "plate_pool_empty", NULL, NULL);
+            app_refuse(f, "plate_pool_empty", NULL, NULL, NULL);
             goto done;
         }
         for (int i = 0; i < nfresh; i++)
-            if (reg_sql_offer_add(r->db, id, fresh[i].number, ttl) != 0)
+            if (reg_sql_offer_add(c, id, fresh[i].number, ttl) != 0)
                 goto done;
-        if (reg_sql_app_set_offer_expiry(r->db, id, ttl) != 0)
+        if (reg_sql_app_set_offer_expiry(c, id, ttl) != 0)
             goto done;
         free(o);
         o = NULL;
-        if (reg_sql_offer_current(r->db, id, &o, &no) != 0)
+        if (reg_sql_offer_current(c, id, &o, &no) != 0)
             goto done;
-        made = 1;
-        if (reg_audit(r, "registration.plate_offer", id, json_pack("{s:i}", "numbers", no)) != 0)
+        made = true;
+        if (audit_write_sys_id(c, who->who, who->request_id, who->peer, "registration.plate_offer",
+                               "registration", id, "ok", json_pack("{s:i}", "numbers", no)) != 0)
             goto done;
     }
-    numbers = json_array();
-    for (int i = 0; i < no; i++)
-        if (o[i].has_state && strcmp(o[i].state, "free") == 0)
-            json_array_append_new(numbers, json_string(o[i].number));
-    app_reply_json(r, 200, json_pack("{s:I, s:s, s:O, s:o, s:b}", "application_id", (json_int_t)id,
-                                     "prefix", a->plate_prefix, "numbers", numbers, "expires_at",
-                                     reg_utc_json(no > 0, no > 0 ? o[0].expires_at : NULL),
-                                     "new", made));
+    *(json_t **)s->arg = offer_json(a, o, no, made);
     rc = 0;
 done:
-    json_decref(numbers);
     free(fresh);
     free(o);
     return rc;
 }
 
-/* An offer is for choosing: only while a plate may be reserved. The step
- * replies with the offer itself. */
-const reg_step_def reg_step_offer = {REG_EV_RESERVE_PLATE, step_offer, 200};
+/* An offer is for choosing: only while a plate may be reserved. */
+static const reg_step_def step_offer = {REG_EV_RESERVE_PLATE, step_draw_offer, 200};
+
+static int tx_draw_offer(app_req *r, void *p)
+{
+    app_actor a = APP_ACTOR(r);
+    app_refusal f = {0};
+    json_t *offer = NULL;
+
+    if (reg_step_apply(r->db, &a, &step_offer, *(int64_t *)p, &offer, &f) != 0)
+        return app_fail_refusal(r, &f);
+    /* Answered inside the transaction: a replay of the Idempotency-Key
+     * gets this stored offer. */
+    app_reply_json(r, 200, offer);
+    return 0;
+}
+
+/* POST: draws an offer (or returns the live one) and replies with it. */
+void reg_on_offer_draw(app_req *r)
+{
+    reg_tx_on_id(r, tx_draw_offer);
+}
+
+/* GET: the live offer as it stands, drawing nothing and writing nothing
+ * (a safe method, RFC 9110 9.2.1); no live offer is an empty list. */
+void reg_on_offer_get(app_req *r)
+{
+    reg_app a = {0};
+    app_refusal f = {0};
+    reg_offer *o = NULL;
+    const char *from;
+    registration_state to;
+    int no = 0;
+
+    if (reg_app_find(r->db, &r->who, app_path_int(r, 0), 0, &a, &f) != 0)
+        goto fail;
+    if (reg_check(&a, REG_EV_RESERVE_PLATE, &from, &to, &f) != 0 ||
+        check_offer_open(r->db, &a, &f) != 0 || reg_sql_offer_current(r->db, a.id, &o, &no) != 0)
+        goto fail;
+    app_reply_json(r, 200, offer_json(&a, o, no, false));
+    goto done;
+fail:
+    if (app_fail_refusal(r, &f) != 0 && r->status == 0)
+        app_problem_db(r);
+done:
+    free(o);
+    reg_app_clear(&a);
+}
 
 typedef struct reserve_arg {
     const char *number;
     int from_offer;
 } reserve_arg;
 
-static int step_reserve(app_req *r, reg_step *s)
+static int step_reserve(db_conn *c, const app_actor *who, reg_step *s, app_refusal *f)
 {
     const reserve_arg *v = s->arg;
     const char *why = NULL, *prefix = s->a.plate_prefix;
@@ -258,37 +310,34 @@ static int step_reserve(app_req *r, reg_step *s)
     bool found = false;
     uint64_t affected = 0;
 
-    if (check_cooling_off(r, s->a.citizen_id) != 0)
+    if (check_cooling_off(c, s->a.citizen_id, f) != 0)
         return -1;
     if (v->from_offer) {
-        if (reg_sql_offer_has(r->db, s->id, v->number, &found) != 0)
+        if (reg_sql_offer_has(c, s->id, v->number, &found) != 0)
             return -1;
-        if (!found) {
-            app_fail(r, "not_offered", NULL, "number");
-            return -1;
-        }
+        if (!found)
+            return app_refuse(f, "not_offered", NULL, "number", NULL);
     } else if (registration_plate_number_check(v->number, (int)registration_conf.max_letters,
                                                &why) != 0) {
-        app_fail(r, why, NULL, "number");
-        return -1;
+        return app_refuse(f, why, NULL, "number", NULL);
     }
-    if (reg_sql_plate_reserve(r->db, prefix, v->number, s->id, registration_conf.reservation_days,
+    if (reg_sql_plate_reserve(c, prefix, v->number, s->id, registration_conf.reservation_days,
                               &affected) != 0)
         return -1;
     if (affected != 1) {
         /* Someone else got it first (or it is not in the pool): choose again. */
-        if (reg_sql_plate_state(r->db, prefix, v->number, state, &found) != 0)
+        if (reg_sql_plate_state(c, prefix, v->number, state, &found) != 0)
             return -1;
-        app_fail_ext(r, "plate_unavailable", NULL, "number",
-                     json_pack("{s:s}", "plate_state", found ? state : "absent"));
-        return -1;
+        return app_refuse(f, "plate_unavailable", NULL, "number",
+                          json_pack("{s:s}", "plate_state", found ? state : "absent"));
     }
-    if (reg_sql_app_set_plate(r->db, s->id, s->from, v->number, &affected) != 0 ||
-        reg_affected(r, affected, s->from) != 0 || reg_sql_offer_clear(r->db, s->id) != 0)
+    if (reg_sql_app_set_plate(c, s->id, s->from, v->number, &affected) != 0 ||
+        reg_affected(affected, s->from, f) != 0 || reg_sql_offer_clear(c, s->id) != 0)
         return -1;
-    return reg_audit(r, "registration.plate_reserve", s->id,
-                     json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number, "source",
-                               v->from_offer ? "offer" : "custom"));
+    return audit_write_sys_id(c, who->who, who->request_id, who->peer, "registration.plate_reserve",
+                              "registration", s->id, "ok",
+                              json_pack("{s:s, s:s, s:s}", "prefix", prefix, "number", v->number,
+                                        "source", v->from_offer ? "offer" : "custom"));
 }
 
 void reg_on_reserve(app_req *r)
@@ -304,17 +353,18 @@ void reg_on_reserve(app_req *r)
     reg_run_step(r, &step, &v);
 }
 
-static int step_release(app_req *r, reg_step *s)
+static int step_release(db_conn *c, const app_actor *a, reg_step *s, app_refusal *f)
 {
     uint64_t affected = 0;
 
-    if (reg_release_holdings(r->db, s->id) != 0 ||
-        reg_sql_app_drop_plate(r->db, s->id, s->from, registration_state_name(s->to), &affected) != 0 ||
-        reg_affected(r, affected, s->from) != 0 ||
-        reg_audit(r, "registration.plate_release", s->id,
-                  json_pack("{s:s}", "number", s->a.plate_number)) != 0)
+    if (reg_release_holdings(c, s->id) != 0 ||
+        reg_sql_app_drop_plate(c, s->id, s->from, registration_state_name(s->to), &affected) != 0 ||
+        reg_affected(affected, s->from, f) != 0 ||
+        audit_write_sys_id(c, a->who, a->request_id, a->peer, "registration.plate_release",
+                           "registration", s->id, "ok",
+                           json_pack("{s:s}", "number", s->a.plate_number)) != 0)
         return -1;
-    return reg_hoarding_note(r->db, r, s->a.citizen_id, "cancel", s->id);
+    return reg_hoarding_note(c, a, s->a.citizen_id, "cancel", s->id);
 }
 
 const reg_step_def reg_step_release = {REG_EV_RELEASE_PLATE, step_release, 200};

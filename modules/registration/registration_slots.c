@@ -68,11 +68,9 @@ static int tx_publish(app_req *r, void *p)
 {
     slot_arg *s = p;
     int64_t id = 0, overlaps = 0;
-    char target[32], a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
-    json_t *detail;
+    char a[DATE_ISO_STR_SIZE], b[DATE_ISO_STR_SIZE];
     char type[32];
     bool found = false;
-    int rc;
 
     /* Check-then-insert decided under the station's outlet row lock: two
      * concurrent publishes of overlapping slots cannot both pass the check. */
@@ -88,12 +86,9 @@ static int tx_publish(app_req *r, void *p)
     if (reg_sql_slot_insert(r->db, s->outlet, (int64_t)s->start, (int64_t)s->end, s->capacity,
                             r->who.id, &id) != 0)
         return -1;
-    snprintf(target, sizeof target, "%" PRId64, id);
-    detail = json_pack("{s:I, s:I}", "station_id", (json_int_t)s->outlet, "capacity",
-                       (json_int_t)s->capacity);
-    rc = audit_write(r, "registration.slot_publish", "inspection_slot", target, "ok", detail);
-    json_decref(detail);
-    if (rc != 0)
+    if (audit_write_id(r, "registration.slot_publish", "inspection_slot", id, "ok",
+                       json_pack("{s:I, s:I}", "station_id", (json_int_t)s->outlet, "capacity",
+                                 (json_int_t)s->capacity)) != 0)
         return -1;
     date_format_iso8601_utc(s->start, a);
     date_format_iso8601_utc(s->end, b);
@@ -181,26 +176,25 @@ void reg_on_slots_list(app_req *r)
  * could be recorded in one go, in the same slot or two overlapping ones
  * (also after the owner booked and cancelled in between, hence the last
  * attended appointment rather than the state).
- * 0, or -1 with 409 reinspection_too_early (or a db error) set. */
-static int check_reinspection_slot(app_req *r, int64_t app_id, const reg_slot *slot)
+ * 0, or -1 refused (reinspection_too_early) or a db error. */
+static int check_reinspection_slot(db_conn *c, int64_t app_id, const reg_slot *slot, app_refusal *f)
 {
     reg_appt last;
     bool found = false;
 
-    if (reg_sql_appt_last_attended(r->db, app_id, &last, &found) != 0)
+    if (reg_sql_appt_last_attended(c, app_id, &last, &found) != 0)
         return -1;
     /* Both are "YYYY-MM-DDTHH:MM:SSZ": text order is time order. */
-    if (found && strcmp(slot->starts_at, last.ends_at) < 0) {
-        app_fail_ext(r, "reinspection_too_early", NULL, "slot_id",
-                     json_pack("{s:s}", "not_before", last.ends_at));
-        return -1;
-    }
+    if (found && strcmp(slot->starts_at, last.ends_at) < 0)
+        return app_refuse(f, "reinspection_too_early", NULL, "slot_id",
+                          json_pack("{s:s}", "not_before", last.ends_at));
     return 0;
 }
 
-static int step_book(app_req *r, reg_step *st)
+/* The step's input: the slot (an int64_t *). */
+static int step_book(db_conn *c, const app_actor *a, reg_step *st, app_refusal *f)
 {
-    int64_t slot = app_json_int(r, "slot_id", 0);
+    int64_t slot = *(const int64_t *)st->arg;
     reg_slot sl;
     char until[21];
     bool found = false;
@@ -208,69 +202,66 @@ static int step_book(app_req *r, reg_step *st)
     int64_t appt = 0;
 
     /* Three no-shows bar online booking; a window clerk may still book. */
-    if (r->who.kind != CALLER_OPERATOR) {
-        if (reg_sql_bar_active(r->db, st->a.citizen_id, "booking", until, &found) != 0)
+    if (a->who->kind != CALLER_OPERATOR) {
+        if (reg_sql_bar_active(c, st->a.citizen_id, "booking", until, &found) != 0)
             return -1;
-        if (found) {
-            app_fail_ext(r, "booking_barred", NULL, NULL, json_pack("{s:s}", "until", until));
-            return -1;
-        }
+        if (found)
+            return app_refuse(f, "booking_barred", NULL, NULL, json_pack("{s:s}", "until", until));
     }
-    if (reg_sql_slot_get(r->db, slot, &sl, &found) != 0)
+    if (reg_sql_slot_get(c, slot, &sl, &found) != 0)
         return -1;
-    if (!found) {
-        app_fail(r, "slot_unknown", NULL, "slot_id");
+    if (!found)
+        return app_refuse(f, "slot_unknown", NULL, "slot_id", NULL);
+    if (st->a.inspections > 0 && check_reinspection_slot(c, st->id, &sl, f) != 0)
         return -1;
-    }
-    if (st->a.inspections > 0 && check_reinspection_slot(r, st->id, &sl) != 0)
+    if (reg_sql_slot_book(c, slot, &affected) != 0)
         return -1;
-    if (reg_sql_slot_book(r->db, slot, &affected) != 0)
+    if (affected != 1)
+        return app_refuse(f, sl.future ? "slot_full" : "slot_started", NULL, "slot_id", NULL);
+    if (reg_sql_appt_insert(c, st->id, slot, st->a.citizen_id, &appt) != 0 ||
+        reg_sql_app_set_state(c, st->id, st->from, registration_state_name(st->to), &affected) != 0 ||
+        reg_affected(affected, st->from, f) != 0)
         return -1;
-    if (affected != 1) {
-        app_fail(r, sl.future ? "slot_full" : "slot_started", NULL, "slot_id");
-        return -1;
-    }
-    if (reg_sql_appt_insert(r->db, st->id, slot, st->a.citizen_id, &appt) != 0 ||
-        reg_sql_app_set_state(r->db, st->id, st->from, registration_state_name(st->to), &affected) != 0 ||
-        reg_affected(r, affected, st->from) != 0)
-        return -1;
-    if (reg_audit(r, "registration.book", st->id,
-                  json_pack("{s:I, s:I, s:I}", "appointment_id", (json_int_t)appt, "slot_id",
-                            (json_int_t)slot, "station_id", (json_int_t)sl.outlet_id)) != 0)
-        return -1;
-    return 0;
+    return audit_write_sys_id(c, a->who, a->request_id, a->peer, "registration.book",
+                              "registration", st->id, "ok",
+                              json_pack("{s:I, s:I, s:I}", "appointment_id", (json_int_t)appt,
+                                        "slot_id", (json_int_t)slot, "station_id",
+                                        (json_int_t)sl.outlet_id));
 }
 
-const reg_step_def reg_step_book = {REG_EV_BOOK, step_book, 201};
+void reg_on_book(app_req *r)
+{
+    static const reg_step_def step = {REG_EV_BOOK, step_book, 201};
+    int64_t slot = app_json_int(r, "slot_id", 0); /* checked: required */
 
-static int step_unbook(app_req *r, reg_step *st)
+    reg_run_step(r, &step, &slot);
+}
+
+static int step_unbook(db_conn *c, const app_actor *a, reg_step *st, app_refusal *f)
 {
     reg_appt ap;
     reg_slot sl;
     bool found = false;
     uint64_t affected = 0;
 
-    if (reg_sql_appt_active(r->db, st->id, &ap, NULL) != 0)
+    if (reg_sql_appt_active(c, st->id, &ap, NULL) != 0)
         return -1;
     /* Once the slot has started the appointment is kept or missed, not
      * cancelled: otherwise a missed one could be cancelled before the
      * no-show job counts it. */
-    if (reg_sql_slot_get(r->db, ap.slot_id, &sl, &found) != 0)
+    if (reg_sql_slot_get(c, ap.slot_id, &sl, &found) != 0)
         return -1;
-    if (!found || !sl.future) {
-        app_fail(r, "slot_started", "An appointment can be cancelled only before its slot starts.",
-                 NULL);
+    if (!found || !sl.future)
+        return app_refuse(f, "slot_started",
+                          "An appointment can be cancelled only before its slot starts.", NULL, NULL);
+    if (reg_sql_appt_close(c, ap.id, "cancelled", &affected) != 0 || affected != 1 ||
+        reg_sql_slot_unbook(c, ap.slot_id, NULL) != 0 ||
+        reg_sql_app_set_state(c, st->id, st->from, registration_state_name(st->to), &affected) != 0 ||
+        reg_affected(affected, st->from, f) != 0)
         return -1;
-    }
-    if (reg_sql_appt_close(r->db, ap.id, "cancelled", &affected) != 0 || affected != 1 ||
-        reg_sql_slot_unbook(r->db, ap.slot_id, NULL) != 0 ||
-        reg_sql_app_set_state(r->db, st->id, st->from, registration_state_name(st->to), &affected) != 0 ||
-        reg_affected(r, affected, st->from) != 0)
-        return -1;
-    if (reg_audit(r, "registration.unbook", st->id,
-                  json_pack("{s:I}", "slot_id", (json_int_t)ap.slot_id)) != 0)
-        return -1;
-    return 0;
+    return audit_write_sys_id(c, a->who, a->request_id, a->peer, "registration.unbook",
+                              "registration", st->id, "ok",
+                              json_pack("{s:I}", "slot_id", (json_int_t)ap.slot_id));
 }
 
 const reg_step_def reg_step_unbook = {REG_EV_CANCEL_BOOKING, step_unbook, 200};
@@ -282,46 +273,40 @@ typedef struct inspect_arg {
     char *reasons_json;
 } inspect_arg;
 
-static int step_inspect(app_req *r, reg_step *st)
+static int step_inspect(db_conn *c, const app_actor *a, reg_step *st, app_refusal *f)
 {
     const inspect_arg *v = st->arg;
+    const app_principal *who = a->who;
     reg_appt ap;
     bool found = false;
-    const char *why = NULL, *by;
+    const char *why = NULL;
     uint64_t affected = 0;
     int64_t case_id, appt;
-    int partner = r->who.kind == CALLER_PARTNER;
+    int partner = who->kind == CALLER_PARTNER;
 
-    if (reg_sql_appt_active(r->db, st->id, &ap, &found) != 0)
+    if (reg_sql_appt_active(c, st->id, &ap, &found) != 0)
         return -1;
-    if (!found) { /* appointment_booked always has one; kept as a guard */
-        reg_problem_state(r, st->from);
-        return -1;
-    }
-    if (r->who.outlet_id == 0 || ap.outlet_id != r->who.outlet_id) {
-        app_fail(r, "not_your_station", "The appointment is at another station.", NULL);
-        return -1;
-    }
+    if (!found) /* appointment_booked always has one; kept as a guard */
+        return reg_refuse_state(f, st->from);
+    if (who->outlet_id == 0 || ap.outlet_id != who->outlet_id)
+        return app_refuse(f, "not_your_station", "The appointment is at another station.", NULL, NULL);
     /* The check happens in the booked slot, not before it: with a failed
      * vehicle booked only into a later slot, no one records a failure and
      * a pass at once. */
-    if (!ap.started) {
-        app_fail_ext(r, "slot_not_started", NULL, NULL, json_pack("{s:s}", "starts_at", ap.starts_at));
-        return -1;
-    }
+    if (!ap.started)
+        return app_refuse(f, "slot_not_started", NULL, NULL, json_pack("{s:s}", "starts_at", ap.starts_at));
     appt = ap.id;
-    if (reg_sql_appt_close(r->db, appt, "attended", &affected) != 0 || affected != 1)
+    if (reg_sql_appt_close(c, appt, "attended", &affected) != 0 || affected != 1)
         return -1;
-    if (reg_sql_app_inspected(r->db, st->id, st->from, registration_state_name(st->to), v->reasons_json,
+    if (reg_sql_app_inspected(c, st->id, st->from, registration_state_name(st->to), v->reasons_json,
                               &affected) != 0 ||
-        reg_affected(r, affected, st->from) != 0)
+        reg_affected(affected, st->from, f) != 0)
         return -1;
     case_id = st->a.case_id;
     if (case_id) {
-        if (st->a.inspections == 0 &&
-            cases_set_state(r->db, case_id, "in_progress", &why) != 0) {
+        if (st->a.inspections == 0 && cases_set_state(c, case_id, "in_progress", &why) != 0) {
             if (why)
-                app_fail(r, "case_refused", why, NULL);
+                app_refuse(f, "case_refused", why, NULL, NULL);
             return -1;
         }
         /* An owner who applied online brings the car: each check is a
@@ -332,18 +317,17 @@ static int step_inspect(app_req *r, reg_step *st)
             /* Each appointment kept is its own visit, even a second one at
              * the same station on the same day after a failed check. */
             snprintf(visit, sizeof visit, "appointment:%lld", (long long)appt);
-            if (cases_record_visit(r->db, case_id, r->who.outlet_id, partner ? 0 : r->who.id,
-                                   visit) != 0)
+            if (cases_record_visit(c, case_id, who->outlet_id, partner ? 0 : who->id, visit) != 0)
                 return -1;
         }
     }
-    by = partner ? "station" : "inspector";
-    if (reg_audit(r, "registration.inspect", st->id,
-                  json_pack("{s:s, s:s, s:I, s:I, s:I}", "result", v->pass ? "pass" : "fail", "by",
-                            by, "outlet_id", (json_int_t)r->who.outlet_id, "appointment_id",
-                            (json_int_t)appt, "slot_id", (json_int_t)ap.slot_id)) != 0)
-        return -1;
-    return 0;
+    return audit_write_sys_id(c, who, a->request_id, a->peer, "registration.inspect",
+                              "registration", st->id, "ok",
+                              json_pack("{s:s, s:s, s:I, s:I, s:I}", "result",
+                                        v->pass ? "pass" : "fail", "by",
+                                        partner ? "station" : "inspector", "outlet_id",
+                                        (json_int_t)who->outlet_id, "appointment_id",
+                                        (json_int_t)appt, "slot_id", (json_int_t)ap.slot_id));
 }
 
 /* A station terminal sees only the applications booked at its station

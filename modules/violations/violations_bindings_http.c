@@ -15,14 +15,10 @@
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
 #include "modules/violations/violations_sql.h"
+#include "server/audit.h"
 #include "server/crypto.h"
 
 #define VIOLATIONS_BINDINGS_MAX 3
-
-static int audit_binding(app_req *r, const char *action, int64_t id, json_t *detail)
-{
-    return violations_audit(r, action, "violation_binding", id, "ok", detail);
-}
 
 static int binding_not_found(app_req *r)
 {
@@ -70,8 +66,8 @@ static int tx_create(app_req *r, void *arg)
         db_error_clear(r->db);
         return violations_refuse(r, "binding_exists", NULL, NULL);
     }
-    if (audit_binding(r, "violations.binding_request", id,
-                      json_pack("{sI}", "vehicle_id", (json_int_t)veh.id)) != 0)
+    if (audit_write_id(r, "violations.binding_request", "violation_binding", id, "ok",
+                       json_pack("{sI}", "vehicle_id", (json_int_t)veh.id)) != 0)
         return -1;
     app_reply_json(r, 201, binding_json(id, x->plate, "pending"));
     return 0;
@@ -183,8 +179,8 @@ static int tx_consent(app_req *r, void *arg)
         return -1;
     if (!done)
         return violations_refuse(r, "binding_not_pending", NULL, NULL);
-    if (audit_binding(r, "violations.binding_consent", b.id,
-                      json_pack("{sIsI}", "holder_id", (json_int_t)b.holder_citizen_id,
+    if (audit_write_id(r, "violations.binding_consent", "violation_binding", b.id, "ok",
+                       json_pack("{sIsI}", "holder_id", (json_int_t)b.holder_citizen_id,
                                 "vehicle_id", (json_int_t)b.vehicle_id)) != 0)
         return -1;
     app_reply_json(r, 200, json_pack("{sIss}", "id", (json_int_t)b.id, "state", "active"));
@@ -217,8 +213,8 @@ static int tx_delete(app_req *r, void *arg)
         return -1;
     if (!done)
         return violations_refuse(r, "binding_ended", NULL, NULL);
-    if (audit_binding(r, "violations.binding_end", b.id,
-                      json_pack("{sssssI}", "from", b.state, "to", to, "by",
+    if (audit_write_id(r, "violations.binding_end", "violation_binding", b.id, "ok",
+                       json_pack("{sssssI}", "from", b.state, "to", to, "by",
                                 b.owner_citizen_id == r->who.id ? "owner" : "holder",
                                 "vehicle_id", (json_int_t)b.vehicle_id)) != 0)
         return -1;

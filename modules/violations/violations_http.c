@@ -6,9 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "modules/cases/cases.h"
-#include "modules/payments/payments.h"
-#include "modules/people/people.h"
 #include "modules/violations/late_fee.h"
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
@@ -16,7 +13,6 @@
 #include "server/audit.h"
 #include "server/date.h"
 
-#define HANDLE_ITEM "VIO-HANDLE"
 /* An agency clock may run a little fast; later than this is a data error. */
 #define FUTURE_SKEW_S 300
 
@@ -130,24 +126,6 @@ int violations_bad_plate(app_req *r, const char *why, const char *field)
     return -1;
 }
 
-int violations_audit(app_req *r, const char *action, const char *type, int64_t id,
-                     const char *outcome, json_t *detail)
-{
-    char idbuf[24];
-    int rc;
-
-    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
-    rc = audit_write(r, action, type, idbuf, outcome, detail);
-    json_decref(detail);
-    return rc;
-}
-
-static int not_found(app_req *r)
-{
-    app_fail(r, "not_found", "No such violation.", NULL);
-    return -1;
-}
-
 /* A problem of the error table naming field (may be NULL); -1. */
 static int fail(app_req *r, const char *code, const char *field)
 {
@@ -256,7 +234,7 @@ static int tx_record(app_req *r, void *arg)
             return -1;
         goto existing;
     }
-    if (violations_audit(r, "violations.record", "violation", id, "ok",
+    if (audit_write_id(r, "violations.record", "violation", id, "ok",
                     json_pack("{sssssssI}", "decision_no", x->n.decision_no, "agency", x->n.agency,
                               "by", x->n.recorded_by_kind, "fine_fen", (json_int_t)x->n.fine_fen)) != 0)
         return -1;
@@ -370,243 +348,23 @@ void violations_on_search(app_req *r)
 
 /* ---- handling --------------------------------------------------------------- */
 
-typedef struct handle_ctx {
-    int64_t violation_id;
-    int64_t licence_id;        /* window: the licence named by the operator */
-    const char *decision_no;   /* citizen: the decision in hand (finds it, ties nothing) */
-    unsigned documents;        /* window: VIOLATIONS_DOC_* the operator checked */
-    char *documents_json;      /* ... as given, compact JSON (malloc'd) or NULL */
-    bool window;
-} handle_ctx;
-
-/* The class a licence needs for this violation: the registered vehicle's,
- * else the one of its vehicle type. */
-static int required_class(app_req *r, const violations_row *v, char cls[8], bool *known)
-{
-    violations_vehicle veh;
-    bool found = false;
-
-    *known = false;
-    if (v->vehicle_id) {
-        if (violations_sql_vehicle_by_id(r->db, v->vehicle_id, &veh, &found) != 0)
-            return -1;
-    } else if (violations_sql_vehicle_by_plate(r->db, v->plate, &veh, &found) != 0) {
-        return -1;
-    }
-    if (found && veh.class_required[0]) {
-        snprintf(cls, 8, "%s", veh.class_required);
-        *known = true;
-        return 0;
-    }
-    return violations_sql_class_for_type(r->db, v->vehicle_type, cls, known);
-}
-
-static int refuse_state(app_req *r, const violations_row *v)
-{
-    const char *code = strcmp(v->state, "cancelled") == 0 ? "violation_cancelled" : "already_handled";
-    return violations_refuse(r, code, NULL, json_pack("{ss}", "state", v->state));
-}
-
-/* A citizen with the decision number of a violation of a vehicle they have
- * no tie to: refused, and the attempt kept for the supervision rules (the
- * refusal commits alone). */
-static int refuse_no_tie(app_req *r, const violations_row *v, int64_t licence_id,
-                         const violations_tie *t)
-{
-    violations_refuse(r, "no_tie_to_vehicle", NULL, NULL);
-    return violations_audit(r, "violations.handle", "violation", v->id, "refused",
-                               json_pack("{sssIsIss}", "reason", "no_tie_to_vehicle",
-                                         "licence_id", (json_int_t)licence_id, "vehicle_id",
-                                         (json_int_t)t->vehicle_id, "channel", "app"));
-}
-
 static int tx_handle(app_req *r, void *arg)
 {
-    handle_ctx *x = arg;
-    violations_licence lic;
-    violations_row v;
-    violations_tie tie;
-    violations_handling hd;
-    bool found = false, owner = false, bound = false, known = false, done = false, full = false;
-    bool unrelated, rolled, has_decision;
-    const char *why = NULL, *channel = x->window ? "window" : "app", *tie_name;
-    char cls[8], cycle_s[DATE_STR_SIZE], ref[24], number[32], query_code[16];
-    int32_t today = date_shanghai_today(time(NULL)), cycle;
-    int base, total = 0;
-    int64_t case_id = 0;
-    cases_new cn;
+    const violations_handle_in *in = arg;
+    app_actor a = APP_ACTOR(r);
+    app_refusal f = {0};
+    violations_handled h;
     json_t *out;
 
-    /* Locks in one order everywhere: licence, then violation. */
-    if (x->window) {
-        if (violations_sql_licence_by_id(r->db, x->licence_id, true, &lic, &found) != 0)
-            return -1;
-        if (!found)
-            return fail(r, "licence_not_found", "licence_id");
-    } else if (violations_sql_licence_of_citizen(r->db, r->who.id, true, &lic, &found) != 0) {
-        return -1;
-    }
-    if (violations_sql_get(r->db, x->violation_id, true, &v, &found) != 0)
-        return -1;
-    if (!found)
-        return not_found(r);
-    has_decision = x->decision_no && strcmp(x->decision_no, v.decision_no) == 0;
-    if (!x->window && lic.id == 0) {
-        /* Nothing of this citizen's can be tied to the violation but the
-         * vehicle: keep foreign violations invisible first. */
-        if (violations_sql_tie(r->db, v.plate, r->who.id, &tie) != 0)
-            return -1;
-        if (!tie.owner && !tie.binding_id) {
-            if (!has_decision)
-                return not_found(r);
-            return refuse_no_tie(r, &v, 0, &tie);
-        }
-        return violations_refuse(r, "no_licence", NULL, NULL);
-    }
-    if (violations_sql_tie(r->db, v.plate, lic.citizen_id, &tie) != 0)
-        return -1;
-    owner = tie.owner;
-    bound = tie.binding_id != 0;
-    /* A citizen sees the violations of their vehicles, of the vehicles
-     * bound to them and of their licence; any other one only with its
-     * decision number in hand (the paper decision served on the driver).
-     * Seeing is not taking: points go online only to a licence tied to the
-     * vehicle, or anyone who learnt a decision number could take (buy) the
-     * points of a stranger's car. */
-    if (!x->window && !owner && !bound && v.licence_id != lic.id) {
-        if (!has_decision)
-            return not_found(r);
-        if (strcmp(v.state, "recorded") == 0)
-            return refuse_no_tie(r, &v, lic.id, &tie);
-    }
-    if (strcmp(v.state, "recorded") != 0)
-        return refuse_state(r, &v);
-    tie_name = violations_handling_tie(owner, bound, x->window, x->documents, &why);
-    if (tie_name == NULL) {
-        if (strcmp(why, "no_tie_to_vehicle") == 0)
-            return refuse_no_tie(r, &v, lic.id, &tie);
-        app_fail_ext(r, "documents_required", NULL, "documents",
-                     json_pack("{ss}", "reason", "documents_required"));
-        return -1;
-    }
-
-    /* A finished scoring cycle starts afresh (points below 12 lapse). */
-    base = lic.points;
-    cycle = lic.cycle_start;
-    rolled = violations_cycle_current(lic.cycle_start, today, &cycle);
-    if (rolled && strcmp(lic.status, "full_score") != 0 && lic.points < VIOLATIONS_FULL_SCORE)
-        base = 0;
-    else
-        cycle = lic.cycle_start;
-
-    if (violations_licence_usable(lic.status, lic.valid_until, today, x->window, &why) != 0)
-        return violations_refuse(r, why, NULL, json_pack("{ss}", "licence_status", lic.status));
-    if (required_class(r, &v, cls, &known) != 0)
-        return -1;
-    if (!known)
-        return violations_refuse(r, "vehicle_class_unknown", NULL, NULL);
-    if (!violations_classes_cover(lic.classes, cls))
-        return violations_refuse(r, "class_not_covered", NULL,
-                                 json_pack("{ssss}", "class_required", cls, "licence_classes", lic.classes));
-    if (violations_points_apply(base, v.points, x->window, &total, &full, &why) != 0) {
-        /* points_invalid: stored points out of range, not the caller's doing */
-        if (strcmp(why, "points_would_reach_12") != 0) {
-            app_log(1, "violations", "request_id=%s msg=\"points out of range\" licence_points=%d "
-                    "violation_points=%d", r->request_id, base, v.points);
-            app_fail(r, "internal", NULL, NULL);
-            return -1;
-        }
-        return violations_refuse(r, why, NULL,
-                                 json_pack("{sisi}", "licence_points", base, "violation_points", v.points));
-    }
-
-    if (violations_sql_mark_handled(r->db, v.id, lic.id, lic.citizen_id, channel, &done) != 0)
-        return -1;
-    if (!done)
-        return violations_refuse(r, "already_handled", NULL, NULL);
-    date_format(cycle, cycle_s);
-    if (people_licence_set_points(r->db, lic.id, total, cycle_s, full) != 0)
-        return -1;
-
-    snprintf(ref, sizeof ref, "%lld", (long long)v.id);
-    memset(&cn, 0, sizeof cn);
-    cn.item_code = HANDLE_ITEM;
-    cn.applicant_id = lic.citizen_id;
-    cn.channel = channel;
-    cn.outlet_id = x->window ? r->who.outlet_id : 0;
-    cn.assisted_kind = x->window ? "operator" : NULL;
-    cn.assisted_id = x->window ? r->who.id : 0;
-    cn.ref_type = "violation";
-    cn.ref_id = ref;
-    why = NULL;
-    if (cases_create(r->db, &cn, &case_id, number, query_code, &why) != 0) {
-        if (why == NULL)
-            return -1;
-        app_log(1, "violations", "request_id=%s msg=\"cannot open case\" why=%s", r->request_id, why);
-        app_fail(r, "service_not_configured", NULL, NULL);
-        return -1;
-    }
-    if (x->window && cases_record_trip(r->db, case_id, r->who.outlet_id, r->who.id) != 0)
-        return -1;
-    if (violations_sql_set_case(r->db, v.id, case_id) != 0)
-        return -1;
-    memset(&hd, 0, sizeof hd);
-    hd.violation_id = v.id;
-    hd.licence_id = lic.id;
-    hd.citizen_id = lic.citizen_id;
-    hd.plate = v.plate;
-    hd.vehicle_id = tie.vehicle_id;
-    hd.owner_citizen_id = tie.owner_citizen_id;
-    hd.tie = tie_name;
-    hd.binding_id = owner ? 0 : tie.binding_id;
-    hd.documents = x->window ? x->documents_json : NULL;
-    hd.channel = channel;
-    hd.operator_id = x->window ? r->who.id : 0;
-    hd.outlet_id = x->window ? r->who.outlet_id : 0;
-    hd.points = v.points;
-    if (violations_sql_handling_insert(r->db, &hd) != 0)
-        return -1;
-    /* Handling is decided on the spot: the case is done in the same
-     * transaction (zero trips online, the one window visit otherwise). */
-    why = NULL;
-    if (cases_set_state(r->db, case_id, "completed", &why) != 0) {
-        if (why == NULL)
-            return -1;
-        app_log(1, "violations", "request_id=%s msg=\"cannot complete case\" why=%s", r->request_id, why);
-        app_fail(r, "internal", NULL, NULL);
-        return -1;
-    }
-
-    unrelated = !owner && !bound;
-    if (violations_audit(r, "violations.handle", "violation", v.id, "ok",
-                    json_pack("{sIsssisisbsbss}", "licence_id", (json_int_t)lic.id, "channel", channel,
-                              "points", v.points, "licence_points", total, "full_score", full,
-                              "unrelated", unrelated, "tie", tie_name)) != 0)
-        return -1;
-    /* Accepting violations of vehicles one has no tie to is how points are
-     * traded: only at a window on the owner's documents, and the
-     * supervision rules watch this action. */
-    if (unrelated &&
-        violations_audit(r, "violations.handle_unrelated", "violation", v.id, "ok",
-                    json_pack("{sIsIssso*}", "licence_id", (json_int_t)lic.id, "vehicle_id",
-                              (json_int_t)tie.vehicle_id, "channel", channel, "documents",
-                              x->documents_json ? json_loads(x->documents_json, 0, NULL)
-                                                : NULL)) != 0)
-        return -1;
-    if (full && strcmp(lic.status, "full_score") != 0 &&
-        violations_audit(r, "violations.full_score", "licence", lic.id, "ok",
-                    json_pack("{sisI}", "points", total, "violation_id", (json_int_t)v.id)) != 0)
-        return -1;
-
-    if (violations_sql_get(r->db, v.id, false, &v, &found) != 0 || !found)
-        return -1;
-    out = violations_to_json(&v, today, x->window);
+    if (violations_handle(r->db, &a, in, &h, &f) != 0)
+        return app_fail_refusal(r, &f);
+    out = violations_to_json(&h.v, date_shanghai_today(time(NULL)), in->window);
     json_object_set_new(out, "licence",
-                        json_pack("{sisssb}", "points", total, "status",
-                                  full ? "full_score" : lic.status, "full_score_study",
-                                  full || lic.full_score_study));
-    json_object_set_new(out, "case", json_pack("{ssss}", "number", number, "query_code", query_code));
-    json_object_set_new(out, "tie", json_string(tie_name));
+                        json_pack("{sisssb}", "points", h.licence_points, "status",
+                                  h.licence_status, "full_score_study", h.full_score_study));
+    json_object_set_new(out, "case",
+                        json_pack("{ssss}", "number", h.case_number, "query_code", h.query_code));
+    json_object_set_new(out, "tie", json_string(h.tie));
     app_reply_json(r, 200, out);
     return 0;
 }
@@ -614,7 +372,8 @@ static int tx_handle(app_req *r, void *arg)
 /* The citizen's route (online) and the window's (route data: at a window). */
 void violations_on_handle(app_req *r)
 {
-    handle_ctx x;
+    violations_handle_in x;
+    char *docs_json = NULL;
     json_t *docs, *d;
     size_t i;
 
@@ -633,9 +392,10 @@ void violations_on_handle(app_req *r)
         x.documents |= bit;
     }
     if (json_array_size(docs) > 0)
-        x.documents_json = json_dumps(docs, JSON_COMPACT);
+        docs_json = json_dumps(docs, JSON_COMPACT);
+    x.documents_json = docs_json;
     app_tx(r, tx_handle, &x);
-    free(x.documents_json);
+    free(docs_json);
 }
 
 /* ---- cancelling ---------------------------------------------------------- */
@@ -648,83 +408,13 @@ typedef struct cancel_ctx {
 static int tx_cancel(app_req *r, void *arg)
 {
     cancel_ctx *x = arg;
-    violations_row v, locked;
-    violations_licence lic;
-    bool found = false, done = false, order_closed = false, pending = false, back = false;
-    bool lift = false;
-    char from[16], ref[24], order_no[40];
-    int64_t case_id = 0;
-    int points_after = 0;
-    const char *why = NULL;
-    int32_t today = date_shanghai_today(time(NULL));
+    app_actor a = APP_ACTOR(r);
+    app_refusal f = {0};
+    violations_row v;
 
-    if (violations_sql_get(r->db, x->violation_id, false, &v, &found) != 0)
-        return -1;
-    if (!found)
-        return not_found(r);
-    memset(&lic, 0, sizeof lic);
-    /* Licence before violation, as everywhere: the points go back. */
-    if (v.licence_id &&
-        violations_sql_licence_by_id(r->db, v.licence_id, true, &lic, &found) != 0)
-        return -1;
-    if (violations_sql_get(r->db, x->violation_id, true, &locked, &found) != 0)
-        return -1;
-    if (!found || (strcmp(locked.state, "recorded") != 0 && strcmp(locked.state, "handled") != 0) ||
-        locked.licence_id != v.licence_id)
-        return violations_refuse(r, "not_cancellable", NULL,
-                                 json_pack("{ss}", "state", found ? locked.state : "unknown"));
-    snprintf(from, sizeof from, "%s", locked.state);
-    /* A live payment order must not outlive the violation it collects for
-     * (violation, then order: the lock order of order creation). An open
-     * one is closed; one awaiting the channel's confirmation may already
-     * hold the citizen's money, so the cancel waits for the outcome. */
-    if (payments_violation_cancel(r->db, &r->who, r->request_id, r->peer, locked.id, &order_closed,
-                                  &pending, order_no, sizeof order_no) != 0)
-        return -1;
-    if (pending) {
-        violations_refuse(r, "payment_pending", NULL, json_pack("{ss}", "order_no", order_no));
-        /* Nothing changed; commit only the record of the refused attempt. */
-        if (violations_audit(r, "violations.cancel", "violation", locked.id, "refused",
-                                json_pack("{ssssss}", "from", from, "refused", "payment_pending",
-                                          "order_no", order_no)) != 0)
-            return -1;
-        return 0;
-    }
-    if (violations_sql_cancel(r->db, locked.id, from, x->reason, &done) != 0)
-        return -1;
-    if (!done)
-        return violations_refuse(r, "not_cancellable", NULL, NULL);
-    /* Points go back only into the cycle they were counted in; a full
-     * score reached in that cycle is lifted when the licence falls back
-     * below 12 (violations_points_on_cancel). */
-    if (strcmp(from, "handled") == 0 && lic.id) {
-        int32_t handled_day = 0; /* unknown: nothing goes back */
-        if (locked.handled_at)
-            handled_day = date_today_in_tz(locked.handled_at, DATE_SHANGHAI_OFFSET_MINUTES);
-        back = violations_points_on_cancel(lic.points, lic.cycle_start, lic.status, locked.points,
-                                           handled_day, today, &points_after, &lift);
-        if (back && people_licence_return_points(r->db, lic.id, points_after, lift) != 0)
-            return -1;
-    }
-    snprintf(ref, sizeof ref, "%lld", (long long)locked.id);
-    if (cases_find_by_ref(r->db, "violation", ref, &case_id) != 0)
-        return -1;
-    /* A completed case stays completed: the cancellation is the record. */
-    if (case_id && cases_set_state(r->db, case_id, "cancelled", &why) != 0 && why == NULL)
-        return -1;
-    if (violations_audit(r, "violations.cancel", "violation", locked.id, "ok",
-                    json_pack("{sssssIsbss?}", "from", from, "reason", x->reason, "points_returned",
-                              (json_int_t)(back ? lic.points - points_after : 0),
-                              "full_score_lifted", lift, "order_closed",
-                              order_closed ? order_no : NULL)) != 0)
-        return -1;
-    if (lift && violations_audit(r, "violations.full_score_lifted", "licence", lic.id, "ok",
-                            json_pack("{sisI}", "points", points_after, "violation_id",
-                                      (json_int_t)locked.id)) != 0)
-        return -1;
-    if (violations_sql_get(r->db, locked.id, false, &v, &found) != 0 || !found)
-        return -1;
-    app_reply_json(r, 200, violations_to_json(&v, today, true));
+    if (violations_cancel(r->db, &a, x->violation_id, x->reason, &v, &f) != 0)
+        return app_fail_refusal(r, &f);
+    app_reply_json(r, 200, violations_to_json(&v, date_shanghai_today(time(NULL)), true));
     return 0;
 }
 

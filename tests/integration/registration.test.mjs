@@ -298,6 +298,7 @@ describe('application, validation and the one-time notice', () => {
       ['GET', `/v1/registrations/${app.id}`],
       ['POST', `/v1/registrations/${app.id}/cancel`],
       ['GET', `/v1/registrations/${app.id}/plate-offer`],
+      ['POST', `/v1/registrations/${app.id}/plate-offer`],
       ['POST', `/v1/registrations/${app.id}/plate`, { number: 'A0000', source: 'custom' }],
       ['PATCH', `/v1/registrations/${app.id}`, { brand: 'x' }],
       ['GET', '/v1/registrations/abc'],
@@ -397,18 +398,73 @@ describe('plate pool and selection', () => {
     assert.equal(server.cli(['plates', 'load', '--prefix', '浙B']).code, 2);
   });
 
+  test('plate offer: GET reads and writes nothing, POST draws (again once expired), a replayed Idempotency-Key gets the stored offer', async () => {
+    const c = await id.addCitizen({});
+    await loadNumbers(12);
+    const app = await createApp(c);
+    const url = `/v1/registrations/${app.id}/plate-offer`;
+    const writes = () => server.sql(
+      `SELECT (SELECT COUNT(*) FROM registration_plate_offers WHERE application_id = ${app.id}),
+              (SELECT COUNT(*) FROM audit_log WHERE target_type = 'registration' AND target_id = '${app.id}'),
+              (SELECT COALESCE(offer_expires_at, '') FROM registration_applications WHERE id = ${app.id})`)[0];
+    // before any draw: an empty offer, twice the same, nothing written
+    const before = writes();
+    let r = await api('GET', url, { headers: cit(c), idem: false });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual([r.json.numbers, r.json.expires_at, r.json.new], [[], null, false]);
+    r = await api('GET', url, { headers: cit(c), idem: false });
+    assert.deepEqual(r.json.numbers, []);
+    assert.deepEqual(writes(), before);
+    // POST draws; a replay with the same key is the stored answer, not a second draw
+    const key = randomHex(12);
+    r = await request(`${base}${url}`, { method: 'POST', headers: { ...cit(c), 'Idempotency-Key': key } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.new, true);
+    assert.equal(r.json.numbers.length, 5);
+    const first = r.json;
+    const drawn = writes();
+    r = await request(`${base}${url}`, { method: 'POST', headers: { ...cit(c), 'Idempotency-Key': key } });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, first);
+    assert.deepEqual(writes(), drawn);
+    // GET twice returns the live offer and writes nothing
+    r = await api('GET', url, { headers: cit(c), idem: false });
+    assert.deepEqual([r.json.numbers, r.json.expires_at, r.json.new], [first.numbers, first.expires_at, false]);
+    r = await api('GET', url, { headers: cit(c), idem: false });
+    assert.deepEqual(r.json.numbers, first.numbers);
+    assert.deepEqual(writes(), drawn);
+    // POST without a key is refused
+    r = await api('POST', url, { headers: cit(c), idem: false });
+    assert.equal(r.status, 400, r.text);
+    // once the offer has expired, GET shows none and POST draws a new one
+    server.sql(`UPDATE registration_plate_offers SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE application_id = ${app.id}`);
+    r = await api('GET', url, { headers: cit(c), idem: false });
+    assert.deepEqual([r.json.numbers, r.json.new], [[], false]);
+    r = await api('POST', url, { headers: cit(c) });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.new, true);
+    assert.equal(r.json.numbers.length, 5);
+    assert.equal(server.sql(`SELECT COUNT(*) FROM audit_log WHERE action = 'registration.plate_offer' AND target_id = '${app.id}'`)[0][0], '2');
+  });
+
   test('random offer: N free numbers, stable while valid, reserving must pick one of them', async () => {
     const c = id.citizens[2];
     await loadNumbers(8);
     const app = await createApp(c);
-    let r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c), idem: false });
+    let r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c) });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.numbers.length, 5);
     assert.equal(r.json.prefix, PREFIX);
     assert.ok(r.json.expires_at);
+    assert.equal(r.json.new, true);
     const offered = r.json.numbers;
     for (const n of offered) assert.equal(server.sql(`SELECT state FROM plate_numbers WHERE prefix='${PREFIX}' AND number='${n}'`)[0][0], 'free');
     r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c), idem: false });
+    assert.deepEqual(r.json.numbers, offered);
+    assert.equal(r.json.new, false);
+    // asking to draw while the offer is live shows it again: no redraw for favourites
+    r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c) });
+    assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json.numbers, offered);
     assert.equal(r.json.new, false);
     const notOffered = server.sql(`SELECT number FROM plate_numbers WHERE state='free' AND number NOT IN (${offered.map((n) => `'${n}'`).join(',')}) LIMIT 1`)[0][0];
@@ -500,6 +556,9 @@ describe('cooling-off and reservation expiry', () => {
     assert.equal(r.json.code, 'cooling_off');
     assert.ok(Date.parse(r.json.until) > Date.now() + 29 * 86400 * 1000);
     r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c), idem: false });
+    assert.equal(r.status, 409);
+    assert.equal(r.json.code, 'cooling_off');
+    r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c) });
     assert.equal(r.status, 409);
     assert.equal(r.json.code, 'cooling_off');
     const audit = server.sql(`SELECT target_id, outcome FROM audit_log WHERE action='registration.hoarding' AND target_id='${c.id}'`);
@@ -951,10 +1010,12 @@ describe('plate choice modes switched by registration.selection (review)', () =>
       r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers: ['A1234', 'B2345'] }, await id2.operatorHeaders('admin'));
       assert.equal(r.status, 201, r.text);
       // the switched-off mode: a clear problem, nothing drawn or reserved
-      r = await call('GET', `/v1/registrations/${appId}/plate-offer`, undefined, id2.citizenHeaders(c));
-      assert.equal(r.status, 409, r.text);
-      assert.equal(r.json.code, 'selection_disabled');
-      assert.match(r.headers['content-type'], /application\/problem\+json/);
+      for (const m of ['GET', 'POST']) {
+        r = await call(m, `/v1/registrations/${appId}/plate-offer`, undefined, id2.citizenHeaders(c));
+        assert.equal(r.status, 409, r.text);
+        assert.equal(r.json.code, 'selection_disabled');
+        assert.match(r.headers['content-type'], /application\/problem\+json/);
+      }
       assert.equal(s2.sql(`SELECT COUNT(*) FROM registration_plate_offers WHERE application_id = ${appId}`)[0][0], '0');
       r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'offer' }, id2.citizenHeaders(c));
       assert.equal(r.status, 409, r.text);
@@ -968,7 +1029,7 @@ describe('plate choice modes switched by registration.selection (review)', () =>
       // the main server (both modes) still offers
       const app = await createApp(id.citizens[2]);
       await loadNumbers(5);
-      r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(id.citizens[2]), idem: false });
+      r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(id.citizens[2]) });
       assert.equal(r.status, 200, r.text);
     } finally {
       await s2.stop();
@@ -995,7 +1056,7 @@ describe('plate choice modes switched by registration.selection (review)', () =>
       assert.equal(r.json.code, 'selection_disabled');
       assert.equal(r.json.field, 'source');
       assert.equal(s3.sql("SELECT state FROM plate_numbers WHERE number = 'C3456'")[0][0], 'free');
-      r = await call('GET', `/v1/registrations/${appId}/plate-offer`, undefined, id3.citizenHeaders(c));
+      r = await call('POST', `/v1/registrations/${appId}/plate-offer`, undefined, id3.citizenHeaders(c));
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json.numbers, ['C3456']);
       r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'offer' }, id3.citizenHeaders(c));
@@ -1348,7 +1409,7 @@ describe("an owner's own online application reaches completion through the API a
       assert.equal(app.insurance_status, 'unconfirmed');
       // an administrator fills the pool; the owner takes a number from a random offer
       await loadNumbers(5);
-      r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c), idem: false });
+      r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c) });
       assert.equal(r.status, 200, r.text);
       assert.ok(r.json.numbers.length > 0);
       r = await reserve(c, app.id, r.json.numbers[0], 'offer');
