@@ -3,9 +3,9 @@
  * items, channels and the last 720 days, the history a bureau carries. For
  * populations of millions (ops/bench), so MariaDB makes the rows itself
  * (seed_load_sql): row k is a pure function of (seed, k) through CRC32
- * hashes, its number "S<k>" (with the seed in the query code) is unique,
- * and a re-run after a crash skips the rows already there (INSERT IGNORE on
- * uq_cases_number). No trips, events or rollup rows: run `cases-rollup`
+ * hashes, its number ("C0" and k in 14 digits: no real number has year 0)
+ * is unique, and a re-run after a crash skips the rows already there
+ * (INSERT IGNORE on uq_cases_number). No trips, events or rollup rows: run `cases-rollup`
  * for figures. With the default of 0 nothing is loaded. */
 #include "modules/cases/cases_seed.h"
 
@@ -25,7 +25,7 @@ static const char SQL_ADD[] =
     "INSERT IGNORE INTO cases (number, query_code, item_code, catalog_version_id, category,"
     " applicant_id, channel, state, submitted_at, submitted_day, promised_days, deadline,"
     " accepted_at, completed_at, completed_day, trips, updated_at) "
-    "SELECT CONCAT('S', x.k), LPAD(HEX(x.h2 ^ ?), 8, '0'), cv.item_code, cv.id, cv.category,"
+    "SELECT CONCAT('C0', LPAD(x.k, 14, '0')), LPAD(HEX(x.h2 ^ ?), 8, '0'), cv.item_code, cv.id, cv.category,"
     " ? + x.h2 % ?, ELT(1 + x.h % 5, 'app', 'window', 'post', 'dealer', 'insurer'), 'completed',"
     " x.at, DATE(x.at), cv.promised_days, DATE(x.at) + INTERVAL (cv.promised_days + 2) DAY,"
     " x.at + INTERVAL 1 HOUR, x.at + INTERVAL x.took DAY, DATE(x.at + INTERVAL x.took DAY),"

@@ -2,7 +2,7 @@
 // production durability and sets the environment of tests/integration/lib/harness.mjs):
 //
 //   node tests/bench/suite.bench.mjs --bench-dir B --out FILE [--small] [--seconds S]
-//        [--only fio,load,http,read,memory]
+//        [--only fio,read,pay,mixed,http,open,memory]
 //
 // Loads the population with `onetripd seed` (progress on stderr), then measures with wrk
 // (tests/bench/bench.lua, app tokens minted ahead of the run) and the C clients of
@@ -10,13 +10,16 @@
 // of the subject followed by its baseline, so each ratio compares figures of the same run.
 // Prints a table and writes it as JSON with the machine's description.
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { env, startServer, sql, sleep } from '../integration/lib/harness.mjs';
 import { setupIdentity } from '../integration/lib/identity.mjs';
+import { startSim } from '../sim/channel-sim.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -145,12 +148,15 @@ const SERVER_OVERRIDES = {
   'http.max_connections': 20000, 'http.max_connections_per_ip': 20000, 'http.idle_timeout_s': 600,
 };
 
+let sim = null;
+
 async function population(name, sizes) {
+  sim ??= await startSim({ dir: path.join(BENCH_DIR, 'sim') });
   log(`loading the ${name} population: ${sizes.people} people, ${sizes.vehicles} vehicles, ` +
     `${sizes.violations} violations, ${sizes.cases} cases, ${sizes.plates} pool plates`);
   const t0 = Date.now();
   const server = await startServer({
-    prefix: `bench_${name}`, overrides: SERVER_OVERRIDES,
+    prefix: `bench_${name}`, overrides: { ...SERVER_OVERRIDES, ...sim.overrides() },
     seed: ['--people', String(sizes.people), '--vehicles', String(sizes.vehicles), '--violations',
       String(sizes.violations), '--cases', String(sizes.cases), '--seed', '1', '--progress'],
     seedTimeoutMs: 4 * 3600e3, seedStdio: ['ignore', 'pipe', 'inherit'], readyTimeoutMs: 300000,
@@ -218,6 +224,221 @@ async function readPath(pop) {
     pop.server.db.password, pop.server.db.name, String(CONNS), String(SECS), pairsFile])));
   r.rss_under_load_kb = rssUnderLoad;
   return r;
+}
+
+// ---- writes: closed-loop senders over keep-alive connections -----------------------------------
+/**
+ * Send the prepared requests ({method, path, headers, body, ok(status, text)}) with `senders`
+ * concurrent senders, each waiting for its answer before the next; figures as wrk's.
+ */
+async function send(server, reqs, senders) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: senders });
+  const lat = [];
+  let errors = 0;
+  let next = 0;
+  let firstError = null;
+  const one = (r) => new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const body = r.body === undefined ? undefined : Buffer.from(r.body);
+    const headers = { ...r.headers, ...(body ? { 'content-length': body.length } : {}) };
+    const req = http.request(`${server.httpUrl}${r.path}`, { method: r.method, agent, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (r.ok(res.statusCode, text)) lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+        else { errors++; firstError ??= `${res.statusCode} ${text.slice(0, 300)}`; }
+        resolve(text);
+      });
+    });
+    req.on('error', (e) => { errors++; firstError ??= String(e); resolve(null); });
+    req.end(body);
+  });
+  const t0 = Date.now();
+  const answers = new Array(reqs.length);
+  await Promise.all(Array.from({ length: senders }, async () => {
+    while (next < reqs.length) {
+      const i = next++;
+      answers[i] = await one(reqs[i]);
+    }
+  }));
+  const secs = (Date.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : null);
+  if (firstError) log(`  ${errors} failed requests; first: ${firstError}`);
+  return { requests: lat.length, errors, seconds: secs, rps: lat.length / secs, p50_ms: pct(0.5), p99_ms: pct(0.99),
+    p999_ms: pct(0.999), answers };
+}
+
+const idem = () => crypto.randomBytes(12).toString('hex');
+const jsonReq = (method, p, headers, json, ok) => ({
+  method, path: p, headers: { 'content-type': 'application/json', 'idempotency-key': idem(), ...headers },
+  body: JSON.stringify(json), ok,
+});
+const citizenOf = (pop, citizenId) => ({ idNumber: pop.idNumbers[Number(citizenId) - 1] });
+const bearer = (pop, citizenId) => ({ Authorization: `Bearer ${pop.id.appToken(citizenOf(pop, citizenId))}` });
+
+/**
+ * n payment orders (policeapp) for handled violations of seeded citizens, made through the API;
+ * violations spread over the table (CRC32 order), as real payers' are. Orders that fail are
+ * asked for again (at most 3 rounds) and counted: concurrent order creation can deadlock
+ * (1213 on uq_payment_items_open, answered 503 after the retries), a defect the bench reports.
+ */
+async function makeOrders(pop, n) {
+  const rows = sql(pop.server.db.name, `SELECT v.id, v.citizen_id FROM violations v WHERE v.state = 'handled' ` +
+    `AND v.citizen_id <= ${pop.idNumbers.length} AND NOT EXISTS (SELECT 1 FROM payment_order_items i ` +
+    `WHERE i.open_violation_id = v.id) ORDER BY CRC32(v.id), v.id LIMIT ${n}`);
+  if (rows.length < n) throw new Error(`only ${rows.length} handled violations for ${n} orders`);
+  const orders = [];
+  let todo = rows;
+  let failed = 0;
+  let rate = null;
+  for (let round = 0; round < 3 && todo.length > 0; round++) {
+    const reqs = todo.map(([vid, cid]) => jsonReq('POST', '/v1/payments/orders', bearer(pop, cid),
+      { violation_ids: [Number(vid)], channel: 'policeapp' }, (st) => st === 201));
+    const r = await send(pop.server, reqs, 16);
+    rate ??= r.rps;
+    failed += r.errors;
+    const again = [];
+    r.answers.forEach((t, i) => {
+      const j = t ? JSON.parse(t) : null;
+      if (j?.order_no) orders.push(j); else again.push(todo[i]);
+    });
+    todo = again;
+  }
+  if (orders.length < n) throw new Error(`made ${orders.length} of ${n} payment orders`);
+  return { orders, rate, failed };
+}
+
+/** Signed policeapp notifications paying these orders (signed now: timestamps are checked). */
+function notifications(orders) {
+  return orders.map((o) => {
+    const n = sim.notification(sim.pay('policeapp', o.order_no, o.amount_fen));
+    return { method: 'POST', path: n.path, headers: n.headers, body: n.body,
+      ok: (st, text) => st === 200 && text.includes('success') };
+  });
+}
+
+function binlogCommits() {
+  const m = new Map(sql('mysql', "SHOW GLOBAL STATUS LIKE 'Binlog_%commits'", { socket: env.dbSocket }));
+  return { commits: Number(m.get('Binlog_commits')), groups: Number(m.get('Binlog_group_commits')) };
+}
+
+/** INSERT/UPDATE/DELETE statements of one applied notification, from the general log. */
+async function statementsOfOnePayment(pop, order) {
+  const q = (x) => sql('mysql', x, { socket: env.dbSocket });
+  q("SET GLOBAL log_output = 'TABLE'; TRUNCATE TABLE mysql.general_log; SET GLOBAL general_log = 1");
+  let r;
+  try {
+    r = await send(pop.server, notifications([order]), 1);
+  } finally {
+    q('SET GLOBAL general_log = 0');
+  }
+  if (r.errors) throw new Error('the general-log payment failed');
+  const kinds = q("SELECT UPPER(SUBSTRING_INDEX(TRIM(CONVERT(argument USING utf8mb4)), ' ', 1)) AS w, COUNT(*) " +
+    "FROM mysql.general_log WHERE command_type IN ('Query', 'Execute') AND argument NOT LIKE '%general_log%' GROUP BY w");
+  q('TRUNCATE TABLE mysql.general_log');
+  const c = Object.fromEntries(kinds.map(([w, n]) => [w, Number(n)]));
+  return { inserts: c.INSERT || 0, updates: (c.UPDATE || 0) + (c.DELETE || 0), selects: c.SELECT || 0, all: c };
+}
+
+const PAY_COUNTS = { 1: 100, 16: 400, 64: 800 };
+
+async function paymentPath(pop, levels = [1, 16, 64]) {
+  const need = levels.reduce((a, l) => a + RUNS * PAY_COUNTS[l], 1);
+  log(`  ${need} payment orders through the API`);
+  const { orders, rate, failed } = await makeOrders(pop, need);
+  const shape = await statementsOfOnePayment(pop, orders.shift());
+  log(`  one payment: ${shape.inserts} INSERT, ${shape.updates} UPDATE/DELETE, ${shape.selects} SELECT statements`);
+  const scratch = 'onetrip_bench_scratch';
+  sql('mysql', `CREATE DATABASE IF NOT EXISTS ${scratch}`, { socket: env.dbSocket });
+  const out = { order_create_rps: rate, order_create_failed: failed, statements: shape, senders: {} };
+  for (const senders of levels) {
+    const count = PAY_COUNTS[senders];
+    let gc = null;
+    const r = await paired(async () => {
+      const reqs = notifications(orders.splice(0, count));
+      const b0 = binlogCommits();
+      const x = await send(pop.server, reqs, senders);
+      const b1 = binlogCommits();
+      gc = (b1.commits - b0.commits) / Math.max(1, b1.groups - b0.groups);
+      delete x.answers;
+      return { ...x, binlog_group_commit_ratio: gc };
+    }, async () => JSON.parse(await run(path.join(BIN, 'bench_durable'), [env.dbSocket, 'root', '', scratch,
+      String(senders), String(count), String(shape.inserts), String(shape.updates)])));
+    out.senders[senders] = r;
+  }
+  return out;
+}
+
+/** Payments, registrations and case ratings at once vs each alone (no hot row among them). */
+async function mixedWrites(pop, per = 300, senders = 16) {
+  const { orders } = await makeOrders(pop, 2 * RUNS * per);
+  const cases = sql(pop.server.db.name, `SELECT c.number, c.applicant_id FROM cases c WHERE c.state = 'completed' ` +
+    `AND c.applicant_id <= ${pop.idNumbers.length} AND NOT EXISTS (SELECT 1 FROM case_ratings r WHERE r.case_id = c.id) ` +
+    `ORDER BY c.id LIMIT ${2 * RUNS * per}`);
+  const step = Math.max(1, Math.floor(pop.idNumbers.length / (2 * RUNS * per + 1)));
+  let regNext = 0;
+  const kinds = {
+    payments: () => notifications(orders.splice(0, per)),
+    registrations: () => Array.from({ length: per }, () => {
+      const cid = 1 + ((regNext++ * step) % pop.idNumbers.length);
+      return jsonReq('POST', '/v1/registrations', bearer(pop, cid),
+        { vehicle_type: 'K33', use_type: 'private', brand: '大众', model: '朗逸' }, (st) => st === 201);
+    }),
+    ratings: () => cases.splice(0, per).map(([number, cid]) => jsonReq('POST', `/v1/cases/${number}/rating`,
+      bearer(pop, cid), { score: 5 }, (st) => st >= 200 && st < 300)),
+  };
+  const alone = {};
+  const together = [];
+  const totals = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, make] of Object.entries(kinds)) {
+      const x = await send(pop.server, make(), senders);
+      delete x.answers;
+      (alone[k] ??= []).push(x);
+    }
+    const reqs = Object.fromEntries(Object.entries(kinds).map(([k, make]) => [k, make()]));
+    const t0 = Date.now();
+    const xs = await Promise.all(Object.values(reqs).map((r) => send(pop.server, r, senders)));
+    const secs = (Date.now() - t0) / 1000;
+    together.push(Object.fromEntries(Object.keys(reqs).map((k, j) => [k, xs[j].rps])));
+    totals.push(xs.reduce((a, x) => a + x.requests, 0) / secs);
+  }
+  const med = (xs) => median(xs);
+  const aloneRps = Object.fromEntries(Object.entries(alone).map(([k, xs]) => [k, med(xs.map((x) => x.rps))]));
+  const aloneSum = Object.values(aloneRps).reduce((a, b) => a + b, 0);
+  const togetherTotal = med(totals);
+  return {
+    senders_each: senders, alone_rps: aloneRps,
+    together_rps: Object.fromEntries(Object.keys(kinds).map((k) => [k, med(together.map((t) => t[k]))])),
+    together_total_rps: togetherTotal,
+    // 1.0: the three mixes' rates add up as if each had the server alone; 1/3: fully serialised.
+    together_vs_alone_sum: togetherTotal / aloneSum,
+    errors_alone: Object.fromEntries(Object.entries(alone).map(([k, xs]) => [k, xs.reduce((a, x) => a + x.errors, 0)])),
+  };
+}
+
+/** Open loop at 80% of the closed-loop maximum measured before (queueing delay counted). */
+async function openLoop(pop, readRps, healthzRps) {
+  const out = {};
+  if (readRps) {
+    const { picked } = sample(pop);
+    const tokens = path.join(BENCH_DIR, 'read', `tokens-open-${pop.name}`);
+    const rate = Math.max(1, Math.round(0.8 * readRps));
+    out.read = { rate, ...(await paired(async () => {
+      mintTokens(pop, picked, tokens);
+      return JSON.parse(await run(path.join(BIN, 'bench_openloop'), [String(pop.server.httpPort), '/v1/me/violations',
+        String(rate), String(SECS), String(CONNS), tokens]));
+    }, null)).subject };
+  }
+  if (healthzRps) {
+    const rate = Math.max(1, Math.round(0.8 * healthzRps));
+    out.healthz = { rate, ...(await paired(async () => JSON.parse(await run(path.join(BIN, 'bench_openloop'),
+      [String(pop.server.httpPort), '/healthz', String(rate), String(SECS), String(CONNS)])), null)).subject };
+  }
+  return out;
 }
 
 async function nginxStart() {
@@ -312,6 +533,10 @@ try {
     log('read path at 100,000');
     F.read_100k = await readPath(pops[0]);
   }
+  if (want('pay')) {
+    log('payment path at 100,000');
+    F.pay_100k = await paymentPath(pops[0], SMALL ? [1, 16, 64] : [16]);
+  }
   if (!SMALL) {
     await pops[0].server.stop();
     pops.push(await population('full', SIZES.full));
@@ -321,12 +546,25 @@ try {
       F.read_full = await readPath(pops[1]);
       F.read_scale_ratio = F.read_full.subject.rps / F.read_100k.subject.rps;
     }
+    if (want('pay')) {
+      log('payment path at the default population');
+      F.pay_full = await paymentPath(pops[1]);
+      if (F.pay_100k) F.pay_scale_ratio = F.pay_full.senders[16].subject.rps / F.pay_100k.senders[16].subject.rps;
+    }
   }
   const pop = pops[pops.length - 1];
+  if (want('mixed')) {
+    log('writes across modules: payments, registrations and case ratings at once');
+    F.mixed = await mixedWrites(pop);
+  }
   if (want('http')) {
     log('HTTP ceiling: /healthz vs nginx');
     nginx = await nginxStart();
     F.http_ceiling = await httpCeiling(pop, nginx);
+  }
+  if (want('open')) {
+    log('latency under a fixed rate (open loop, 80% of the measured maximum)');
+    F.open_loop = await openLoop(pop, (F.read_full || F.read_100k)?.subject?.rps, F.http_ceiling?.subject?.rps);
   }
   if (want('memory')) {
     log(`memory: ${IDLE_CONNS} idle keep-alive connections`);
@@ -334,6 +572,7 @@ try {
   }
 } finally {
   if (nginx) await nginx.stop();
+  if (sim) await sim.stop();
   for (const p of pops) {
     if (p.server.proc && !p.server.proc.exitInfo) await p.server.stop();
   }
@@ -356,6 +595,27 @@ for (const [k, l] of [['read_100k', 'citizen violation list, 100k (direct SELECT
     rows.push([`${l} req/s`, f1(F[k].subject.rps, 0), f1(F[k].baseline.rps, 0), f1(F[k].ratio, 2), '>= 0.8']);
     rows.push([`  latency`, lat(F[k].subject), lat(F[k].baseline), '', 'p99 < 20 ms']);
   }
+}
+for (const [k, l] of [['pay_100k', '100k'], ['pay_full', 'full']]) {
+  if (!F[k]) continue;
+  for (const [n, r] of Object.entries(F[k].senders)) {
+    rows.push([`payments/s, ${n} senders, ${l} (direct durable tx)`, f1(r.subject.rps, 0), f1(r.baseline.rps, 0), f1(r.ratio, 2),
+      n === '16' ? '>= 0.85' : '']);
+    rows.push(['  latency; binlog group commit', lat(r.subject), lat(r.baseline), `${f1(r.subject.binlog_group_commit_ratio, 1)} commits/group`,
+      n === '16' ? 'p99 < 50 ms' : '']);
+  }
+}
+if (F.pay_scale_ratio !== undefined) rows.push(['payments/s (16) full / 100k', '', '', f1(F.pay_scale_ratio, 2), '>= 0.9']);
+if (F.mixed) {
+  const m = F.mixed;
+  const fmt = (o) => Object.entries(o).map(([k, v]) => `${k} ${f1(v, 0)}`).join(', ');
+  rows.push([`writes at once req/s (each alone), ${m.senders_each} senders each`, fmt(m.together_rps), fmt(m.alone_rps),
+    f1(m.together_vs_alone_sum, 2), '1 = no shared hot row']);
+}
+for (const [k, l] of [['read', 'citizen violation list'], ['healthz', '/healthz']]) {
+  const o = F.open_loop?.[k];
+  if (o) rows.push([`${l}, open loop at ${o.rate} req/s (80%)`, `p50 ${f1(o.p50_ms, 2)} / p99 ${f1(o.p99_ms, 2)} ms`, '',
+    `${f1(o.rps, 0)} req/s answered`, '']);
 }
 if (F.read_scale_ratio !== undefined) rows.push(['read req/s full / 100k', '', '', f1(F.read_scale_ratio, 2), '>= 0.9']);
 if (F.memory) {
