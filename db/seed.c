@@ -378,6 +378,51 @@ done:
     return rc;
 }
 
+typedef struct sql_chunk_arg {
+    const seed_sql_table *t;
+    const db_val *vals;
+    int64_t affected;
+} sql_chunk_arg;
+
+static int sql_chunk_tx(db_conn *c, void *arg)
+{
+    sql_chunk_arg *a = arg;
+    uint64_t aff = 0;
+
+    if (db_exec(c, a->t->sql, a->vals, a->t->nparams, &aff, NULL) != 0)
+        return -1;
+    a->affected = (int64_t)aff;
+    return 0;
+}
+
+int seed_load_sql(db_conn *c, const seed_ctx *ctx, const seed_sql_table *t, int64_t total,
+                  int64_t *loaded, char *err, size_t errlen)
+{
+    db_val vals[SEED_MAX_COLS];
+    progress pr = {.on = ctx->o.progress, .table = t->name, .total = total, .t0_ms = now_ms()};
+
+    if (t->nparams < 0 || t->nparams > SEED_MAX_COLS) {
+        snprintf(err, errlen, "%s: %d parameters (at most %d)", t->name, t->nparams, SEED_MAX_COLS);
+        return -1;
+    }
+    for (int64_t start = 0; start < total; start += SEED_SQL_CHUNK) {
+        int64_t n = total - start < SEED_SQL_CHUNK ? total - start : SEED_SQL_CHUNK;
+        sql_chunk_arg a = {.t = t, .vals = vals};
+
+        t->bind(t->arg, start, n, vals);
+        if (db_tx(c, sql_chunk_tx, &a, SEED_TX_ATTEMPTS, NULL) != 0) {
+            if (pr.on)
+                fputc('\n', stderr);
+            snprintf(err, errlen, "%s: %s", t->name, db_errmsg(c));
+            return -1;
+        }
+        *loaded += a.affected;
+        pr.done = start + n;
+        progress_show(&pr, start + n == total);
+    }
+    return 0;
+}
+
 /* One BIGINT from a one-row query; *found = 0 when there is no row. */
 static int query_i64(db_conn *c, const char *sql, const db_val *params, int n, int64_t *out,
                      int *found)

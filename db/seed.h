@@ -25,6 +25,8 @@ typedef struct seed_opts {
     int64_t vehicles;        /* default: people * 6 / 5 */
     uint64_t seed;           /* default 1 */
     const char *plate_prefix;/* default "浙A" (NULL or "": people's default) */
+    int64_t violations;      /* violations over the seeded vehicles; default 0 */
+    int64_t cases;           /* completed cases of the seeded citizens; default 0 */
     bool progress;           /* show progress on stderr */
 } seed_opts;
 
@@ -112,6 +114,35 @@ typedef struct seed_table {
  * *loaded. Returns 0, or -1 with a reason in err. */
 int seed_load(db_conn *c, const seed_ctx *ctx, const seed_table *t, int64_t total, bool strict,
               int64_t *loaded, char *err, size_t errlen);
+
+/* Rows made by MariaDB itself, for tables of millions of rows (the
+ * violations and cases of `ops/bench`): sql is a static INSERT ... SELECT
+ * over SEED_SQL_ROWS (the numbers 0..SEED_SQL_CHUNK-1 as column seq, made
+ * without the sequence engine, whose tables the application user may not
+ * read) whose rows are pure functions of the seed and the row index
+ * (hashes such as CRC32(CONCAT(seed, '/', k)), never RAND()). bind fills
+ * its nparams parameters for rows start..start+n-1 into vals. One chunk per
+ * transaction, progress as seed_load shows it; adds the inserted rows to
+ * *loaded. Returns 0, or -1 with a reason in err. */
+#define SEED_SQL_CHUNK 65536
+#define SEED_SQL_HEX                                                                        \
+    "(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL "      \
+    "SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 "   \
+    "UNION ALL SELECT 9 UNION ALL SELECT 10 UNION ALL SELECT 11 UNION ALL SELECT 12 "        \
+    "UNION ALL SELECT 13 UNION ALL SELECT 14 UNION ALL SELECT 15)"
+#define SEED_SQL_ROWS                                                                       \
+    "(SELECT h0.d + 16 * h1.d + 256 * h2.d + 4096 * h3.d AS seq FROM " SEED_SQL_HEX " h0, "  \
+    SEED_SQL_HEX " h1, " SEED_SQL_HEX " h2, " SEED_SQL_HEX " h3)"
+typedef struct seed_sql_table {
+    const char *name;
+    const char *sql;
+    int nparams; /* at most SEED_MAX_COLS */
+    void (*bind)(const void *arg, int64_t start, int64_t n, db_val *vals);
+    const void *arg;
+} seed_sql_table;
+
+int seed_load_sql(db_conn *c, const seed_ctx *ctx, const seed_sql_table *t, int64_t total,
+                  int64_t *loaded, char *err, size_t errlen);
 
 /* Where a table's rows start (id = *off + index + 1): if its row of index
  * first is already there (find_sql, one parameter key, returns its id), a

@@ -34,7 +34,8 @@ static void usage(FILE *out)
             "Commands:\n"
             "  serve                      run the HTTP(S) server (SIGTERM/SIGINT stop it gracefully)\n"
             "  migrate                    create database and app user, apply migrations, set grants\n"
-            "  seed [--people N] [--vehicles N] [--seed S] [--plate-prefix P]\n"
+            "  seed [--people N] [--vehicles N] [--violations N] [--cases N] [--seed S]\n"
+            "       [--plate-prefix P] [--progress]\n"
             "                             load the demo city (idempotent)\n"
             "  job run NAME | job list    run one job once (honours the cluster lease) / list jobs\n"
             "  permissions                print the permission table and every route's permission\n"
@@ -138,6 +139,10 @@ static int cmd_seed(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         const char *v = (i + 1 < argc) ? argv[i + 1] : NULL;
         char *end = NULL;
+        if (strcmp(argv[i], "--progress") == 0) { /* also when stderr is no terminal */
+            o.progress = true;
+            continue;
+        }
         if (v == NULL) {
             fprintf(stderr, "onetripd seed: %s needs a value\n", argv[i]);
             return 2;
@@ -148,6 +153,10 @@ static int cmd_seed(int argc, char **argv)
             o.vehicles = strtoll(v, &end, 10);
         else if (strcmp(argv[i], "--seed") == 0)
             o.seed = strtoull(v, &end, 10);
+        else if (strcmp(argv[i], "--violations") == 0)
+            o.violations = strtoll(v, &end, 10);
+        else if (strcmp(argv[i], "--cases") == 0)
+            o.cases = strtoll(v, &end, 10);
         else if (strcmp(argv[i], "--plate-prefix") == 0)
             o.plate_prefix = v, end = (char *)v + strlen(v);
         else {
@@ -162,6 +171,10 @@ static int cmd_seed(int argc, char **argv)
     }
     if (o.people < 1 || o.people > 100000000) {
         fprintf(stderr, "onetripd seed: --people must be between 1 and 100000000\n");
+        return 2;
+    }
+    if (o.violations < 0 || o.violations > 1000000000 || o.cases < 0 || o.cases > 1000000000) {
+        fprintf(stderr, "onetripd seed: --violations and --cases must be between 0 and 1000000000\n");
         return 2;
     }
     if (o.vehicles < 0)

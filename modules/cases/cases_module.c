@@ -5,6 +5,7 @@
 #include "modules/cases/cases_internal.h"
 #include "modules/cases/cases_jobs.h"
 #include "modules/cases/cases_rules.h"
+#include "modules/cases/cases_seed.h"
 #include "server/app.h"
 
 extern const db_migration *const cases_migrations[];
@@ -192,5 +193,5 @@ const app_module cases_module = {
     .name = "cases", APP_LIST(routes, routes), APP_LIST(perms, perms),
     .migrations = cases_migrations, .migrations_from = 400, .migrations_to = 499,
     APP_LIST(jobs, jobs), APP_LIST(cmds, cmds), APP_LIST(conf, conf), .init = cases_calendar_load,
-    APP_LIST(errors, errors),
+    .seed = &cases_seeder, APP_LIST(errors, errors),
 };

@@ -12,6 +12,7 @@
 #include "server/cli_util.h"
 #include "modules/people/people_cli.h"
 #include "modules/people/people_id.h"
+#include "modules/people/people_seed.h"
 #include "server/audit.h"
 #include "server/date.h"
 #include "server/pii.h"
@@ -141,7 +142,39 @@ static int citizen_add_tx(db_conn *c, void *arg)
                               NULL);
 }
 
-#define CITIZEN_USAGE "citizen add --name N --id-number X --birth YYYY-MM-DD [--phone P] [--disabled]"
+#define CITIZEN_USAGE                                                                          \
+    "citizen add --name N --id-number X --birth YYYY-MM-DD [--phone P] [--disabled]\n"           \
+    "       citizen seed-ids --seed S --count N   (ID numbers of the demo city's first N citizens)"
+
+/* The ID numbers `onetripd seed --seed S` gives its citizens 0..N-1 (rows
+ * cit_off+1.. of a fresh database), one a line: what ops/bench signs its
+ * app tokens for. Pure: reads nothing. */
+static int citizen_seed_ids(int argc, char **argv)
+{
+    static const char *const valued[] = {"--seed", "--count", NULL};
+    cli_args a;
+    const char *sv, *nv;
+    char *end = NULL, idn[19];
+    unsigned long long seed = 0;
+    long long n = 0;
+
+    if (cli_args_parse("citizen", argc, argv, valued, NULL, &a) != 0 || a.npos != 0 ||
+        (sv = cli_args_get(&a, "--seed")) == NULL || (nv = cli_args_get(&a, "--count")) == NULL)
+        return cli_usage(CITIZEN_USAGE);
+    seed = strtoull(sv, &end, 10);
+    if (*sv == '\0' || *end != '\0')
+        return cli_usage(CITIZEN_USAGE);
+    n = strtoll(nv, &end, 10);
+    if (*nv == '\0' || *end != '\0' || n < 0 || n > 100000000)
+        return cli_usage(CITIZEN_USAGE);
+    for (long long i = 0; i < n; i++) {
+        if (people_seed_id_number(seed, (uint64_t)i, idn) != 0)
+            return CLI_EXIT_FAIL;
+        if (puts(idn) == EOF)
+            return CLI_EXIT_FAIL;
+    }
+    return CLI_EXIT_OK;
+}
 
 static int citizen_cmd(db_conn *c, int argc, char **argv)
 {
@@ -154,6 +187,8 @@ static int citizen_cmd(db_conn *c, int argc, char **argv)
     int32_t id_birth = 0, birth = 0;
     int rc = CLI_EXIT_USAGE;
 
+    if (argc >= 1 && strcmp(argv[0], "seed-ids") == 0)
+        return citizen_seed_ids(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "add") != 0 ||
         cli_args_parse("citizen", argc - 1, argv + 1, valued, flags, &a) != 0 || a.npos != 0)
         return cli_usage(CITIZEN_USAGE);

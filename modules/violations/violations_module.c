@@ -4,6 +4,7 @@
  * cancelled by operators, and vehicle bindings between citizens. */
 #include "modules/violations/violations_internal.h"
 #include "modules/violations/violations_rules.h"
+#include "modules/violations/violations_seed.h"
 
 extern const db_migration *const violations_migrations[];
 
@@ -173,5 +174,5 @@ static const app_perm perms[] = {
 const app_module violations_module = {
     .name = "violations", APP_LIST(routes, routes), APP_LIST(perms, perms),
     .migrations = violations_migrations, .migrations_from = 500, .migrations_to = 599,
-    APP_LIST(errors, errors),
+    .seed = &violations_seeder, APP_LIST(errors, errors),
 };

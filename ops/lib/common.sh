@@ -9,6 +9,8 @@
 #   ensure_test_packages       ensure_packages for the test-only set, then make sure the install
 #                              did not leave a prometheus server running
 #   build_dir DIR [CMAKE_ARG...]  configure (RelWithDebInfo) and build the repository into DIR
+#   npm_install_tests          npm ci in tests/ unless node_modules matches package-lock.json
+#                              (serialised between concurrent runs by tests/.npm.lock)
 #   gen_secret_hex N           N random bytes as 2N lower-case hex characters (openssl rand -hex N)
 #
 # ONETRIP_ROOT is the repository root (derived from this file's location).
@@ -185,4 +187,19 @@ gen_secret_hex() {
     local n="${1:?gen_secret_hex: byte count required}"
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "gen_secret_hex: bad byte count '$n'"
     openssl rand -hex "$n"
+}
+
+npm_install_tests() {
+    local stamp="$ONETRIP_ROOT/tests/node_modules/.onetrip-lock.sha256" want
+    want="$(sha256sum "$ONETRIP_ROOT/tests/package-lock.json" | cut -d' ' -f1)"
+    (
+        flock -w 600 9 || { log "error: timed out waiting for $ONETRIP_ROOT/tests/.npm.lock"; exit 1; }
+        if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -d "$ONETRIP_ROOT/tests/node_modules"/@redocly ]]; then
+            log "$ONETRIP_ROOT/tests/node_modules is up to date with package-lock.json"
+            exit 0
+        fi
+        log "npm ci in tests/"
+        (cd "$ONETRIP_ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+        echo "$want" >"$stamp"
+    ) 9>"$ONETRIP_ROOT/tests/.npm.lock"
 }

@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # A private MariaDB instance in a directory of our own: no system service, no TCP port.
 #
-#   mdb_start DIR   create DIR/data on first use and start mariadbd on DIR/mysqld.sock;
-#                   reuses an instance already running for DIR; returns once it answers
+#   mdb_start DIR [MARIADBD_ARG...]
+#                   create DIR/data on first use and start mariadbd on DIR/mysqld.sock;
+#                   reuses an instance already running for DIR; returns once it answers.
+#                   Extra arguments follow the defaults, so they override them (ops/bench:
+#                   binary log, sync_binlog, a larger buffer pool)
 #   mdb_stop DIR    shut it down (SQL shutdown, then SIGKILL after 30 s); no-op if not running
 #   mdb_sock DIR    print the socket path (absolute)
 #
@@ -68,6 +71,7 @@ _mdb_fail() {
 mdb_start() {
     local dir sock pid i
     dir="$(_mdb_dir "$1")"
+    shift
     sock="$(mdb_sock "$dir")" || return 1
     mkdir -p "$dir" || return 1
 
@@ -109,7 +113,7 @@ mdb_start() {
     setsid nohup mariadbd --no-defaults --datadir="$dir/data" --socket="$sock" --skip-networking \
         --tmpdir="$dir/tmp" \
         --user=root --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
-        --innodb-flush-log-at-trx-commit=1 --innodb-buffer-pool-size=256M \
+        --innodb-flush-log-at-trx-commit=1 --innodb-buffer-pool-size=256M "$@" \
         </dev/null >>"$dir/mariadbd.out" 2>&1 &
     local launcher=$! lrc="" dead_at=0
 

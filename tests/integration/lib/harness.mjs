@@ -261,7 +261,8 @@ function cliArgs(configPath, args) {
 
 /**
  * Run `onetripd <args[0]> --config <configPath> <args[1..]>` (configPath may be null).
- * Returns {code, signal, stdout, stderr}. opts: {env, timeoutMs=120000, input}.
+ * Returns {code, signal, stdout, stderr}. opts: {env, timeoutMs=120000, input, stdio}
+ * (stdio: spawnSync's, e.g. ['pipe', 'pipe', 'inherit'] to show a long command's progress).
  */
 export function cli(configPath, args = [], opts = {}) {
   const r = spawnSync(env.onetripd, cliArgs(configPath, args), {
@@ -271,6 +272,7 @@ export function cli(configPath, args = [], opts = {}) {
     killSignal: 'SIGKILL',
     maxBuffer: 256 * 1024 * 1024,
     input: opts.input,
+    stdio: opts.stdio,
   });
   if (r.error && r.error.code !== 'ETIMEDOUT') throw r.error;
   return {
@@ -333,13 +335,14 @@ function parseReady(text) {
 /**
  * Start `onetripd serve` on a fresh database.
  * opts: {prefix='t', overrides={}, seed (array of extra args for `seed`, or true), env,
- *        readyTimeoutMs=60000}
+ *        readyTimeoutMs=60000, seedTimeoutMs=120000, seedStdio (cli's stdio, for progress)}
  * Returns {httpUrl, httpsUrl, httpPort, httpsPort, configPath, db, dir, proc,
  *          log(), stop(signal='SIGTERM', timeoutMs=60000), restart(), cli(args, opts),
  *          sql(query), sqlExec(query)}.
  */
 export async function startServer(opts = {}) {
   const { prefix = 't', overrides = {}, seed, env: extraEnv, readyTimeoutMs = 60000 } = opts;
+  const { seedTimeoutMs = 120000, seedStdio } = opts;
   const root = env.testRoot;
   fs.mkdirSync(root, { recursive: true });
   const cleanPrefix = String(prefix).replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40);
@@ -353,7 +356,7 @@ export async function startServer(opts = {}) {
   }
   if (seed) {
     const seedArgs = Array.isArray(seed) ? seed : [];
-    const s = cli(configPath, ['seed', ...seedArgs], { env: extraEnv });
+    const s = cli(configPath, ['seed', ...seedArgs], { env: extraEnv, timeoutMs: seedTimeoutMs, stdio: seedStdio });
     if (s.code !== 0) {
       throw new Error(`onetripd seed failed (code ${s.code}, signal ${s.signal}):\n${tail(s.stderr || s.stdout)}`);
     }
