@@ -87,7 +87,8 @@ static const char *parse_entry(char *line, bool yuan, pay_stmt_line *e)
         return "missing_trade_no";
     if (yuan ? money_parse_yuan(f[3], &e->amount, NULL) != 0 : parse_fen(f[3], &e->amount) != 0)
         return "bad_amount";
-    snprintf(e->type, sizeof e->type, "%s", f[0]);
+    /* one of the two names checked above (a literal, so it fits e->type) */
+    snprintf(e->type, sizeof e->type, "%s", f[0][0] == 'p' ? "payment" : "refund");
     pay_clean_ascii(f[1], e->order_no, sizeof e->order_no);
     pay_clean_ascii(f[2], e->trade_no, sizeof e->trade_no);
     e->used = false;
