@@ -213,9 +213,11 @@ function concretePath(r) {
 }
 
 /** Headers (and TLS options) that authenticate caller c for one request. */
-async function authFor(c, method, path, body, { freshOperator = false } = {}) {
+const logoutTokens = {};
+async function authFor(c, method, path, body, { logout = false } = {}) {
   if (c.kind === 'citizen') return { headers: id.citizenHeaders(id.citizens[0]) };
-  if (c.kind === 'operator') return { headers: await id.operatorHeaders(c.role, { fresh: freshOperator }) };
+  if (c.kind === 'operator' && logout) return { headers: logoutTokens[c.role] };
+  if (c.kind === 'operator') return { headers: await id.operatorHeaders(c.role) };
   if (c.kind === 'partner' && c.via === 'tls') return { ...id.partnerTls(c.type), headers: {} };
   if (c.kind === 'partner') return { headers: id.partnerHmacHeaders(c.type, method, path, body ?? '') };
   return { headers: {} };
@@ -227,7 +229,7 @@ async function send(r, c, auth) {
   const hasBody = r.method !== 'GET' && r.method !== 'DELETE';
   const body = hasBody ? (r.raw_body ? '' : '{}') : undefined;
   // Logging out ends the session: never with the token the other requests share.
-  const a = auth ?? await authFor(c, r.method, path, body, { freshOperator: r.path === '/v1/auth/logout' });
+  const a = auth ?? await authFor(c, r.method, path, body, { logout: r.path === '/v1/auth/logout' });
   const headers = { ...a.headers };
   if (hasBody && !r.raw_body) headers['Content-Type'] = 'application/json';
   if (r.idempotency !== 'none') headers['Idempotency-Key'] = randomHex(10);
@@ -266,6 +268,12 @@ function callerId(c) {
 before(async () => {
   server = await startServer({ prefix: 'authz', overrides: { 'jobs.enabled': 0 } });
   id = await setupIdentity(server, { citizens: 3 });
+  // One login at a time (concurrent logins are refused with 503 login_busy): a shared token
+  // per role, and one more per role for logging out.
+  for (const role of ROLES) {
+    await id.operatorHeaders(role);
+    logoutTokens[role] = { Authorization: `Bearer ${(await id.operatorLogin(role)).access_token}` };
+  }
 });
 
 after(async () => {
@@ -367,5 +375,79 @@ describe('every route against every caller', () => {
     assert.deepEqual(wrong, []);
     const uncoded = results.filter(({ res }) => typeof res.json?.code !== 'string').map(({ res }) => res.where);
     assert.deepEqual(uncoded, [], 'a 401 without a problem code');
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Object level: every route that takes the id of one caller's object, tried by another
+// caller of the same kind who holds the route's permission. Citizens' and partners' foreign
+// objects answer 404 as if they did not exist (README, "Ownership": ids cannot be probed);
+// an operator of another outlet acting on a case gets 403 `other_outlet` (staff see case
+// numbers on paper anyway), never a success.
+
+/** A body that passes a route's declared inputs, so that the handler's own check is reached. */
+function validBody(r) {
+  if (r.raw_body || r.method === 'GET' || r.method === 'DELETE') return undefined;
+  const o = {};
+  for (const f of r.body || []) {
+    if (!f.required) continue;
+    if (f.enum) o[f.name] = f.enum[0];
+    else if (f.type === 'int') o[f.name] = Math.max(f.min ?? 1, 1);
+    else if (f.type === 'bool') o[f.name] = true;
+    else if (f.type === 'array') o[f.name] = Array.from({ length: Math.max(f.min_items ?? 0, 1) }, () => 'x');
+    else if (f.type === 'date') o[f.name] = '2030-01-01';
+    else o[f.name] = 'x'.repeat(Math.max(f.min_length ?? 1, 1));
+  }
+  return JSON.stringify(o);
+}
+
+/** Every route under `prefix` taking one path parameter, with its parameter set to value. */
+function objectRoutes(prefix, value) {
+  return SERVER_ROUTES.filter((r) => r.path.startsWith(prefix) && r.path_params.length === 1
+    && r.path.slice(prefix.length).startsWith(`{${r.path_params[0].name}}`))
+    .map((r) => ({ r, path: r.path.replace(`{${r.path_params[0].name}}`, encodeURIComponent(String(value))) }));
+}
+
+/** Sends route r on path as an authenticated caller: {headers, cert?, key?} or a partner HMAC signer. */
+async function sendAs(who, r, path) {
+  const body = validBody(r);
+  const a = typeof who === 'function' ? who(r.method, path, body) : who();
+  const headers = { ...a.headers };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (r.idempotency !== 'none') headers['Idempotency-Key'] = randomHex(10);
+  const res = await request(url(path), { method: r.method, headers, body, cert: a.cert, key: a.key });
+  return { ...res, where: `${r.method} ${path}` };
+}
+
+describe('object level', () => {
+  const cit = (c) => () => ({ headers: id.citizenHeaders(c) });
+  let A;
+  let B;
+
+  before(async () => {
+    A = id.citizens[1];
+    B = id.citizens[2];
+  });
+
+  /** Tries every route of prefix with value as `other` (who holds each permission); expects 404. */
+  async function expectInvisible(prefix, value, other, otherCaller, { except = [] } = {}) {
+    const routes = objectRoutes(prefix, value).filter(({ r }) => holds(r.perm, otherCaller) && !except.includes(`${r.method} ${r.path}`));
+    assert.ok(routes.length > 0, `${prefix}: no route to try`);
+    const results = await inBatches(routes, 6, ({ r, path }) => sendAs(other, r, path));
+    const wrong = results.filter((res) => res.status !== 404).map((res) => `${res.where}: ${res.status} ${res.text}`);
+    assert.deepEqual(wrong, [], `${prefix}${value}: visible to another ${otherCaller.name}`);
+    return results.length;
+  }
+
+  test("a citizen's cases are 404 to another citizen", async () => {
+    const r = server.cli(['cases-file', 'VEH-TRANSFER', String(A.id), 'app']);
+    assert.equal(r.code, 0, r.stderr);
+    const [number] = r.stdout.trim().split(' ');
+    const own = await request(url(`/v1/cases/${number}`), { headers: id.citizenHeaders(A) });
+    assert.equal(own.status, 200, own.text);
+    await expectInvisible('/v1/cases/', number, cit(B), { name: 'citizen', kind: 'citizen' });
+    const list = await request(url('/v1/me/cases'), { headers: id.citizenHeaders(B) });
+    assert.equal(list.status, 200, list.text);
+    assert.ok(!list.json.items.some((x) => x.number === number));
   });
 });
