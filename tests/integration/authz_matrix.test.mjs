@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
 import { env, randomHex, request, startServer, dropDatabase } from './lib/harness.mjs';
-import { setupIdentity } from './lib/identity.mjs';
+import { randomPlate, randomVin, setupIdentity } from './lib/identity.mjs';
 
 // ---------------------------------------------------------------------------------------
 // Expectations. Holders: 'anyone' (no credentials needed) or a list of 'citizen',
@@ -449,5 +449,115 @@ describe('object level', () => {
     const list = await request(url('/v1/me/cases'), { headers: id.citizenHeaders(B) });
     assert.equal(list.status, 200, list.text);
     assert.ok(!list.json.items.some((x) => x.number === number));
+  });
+
+  test("a citizen's payment orders and violations are 404 to another citizen", async () => {
+    // (receipts are verified publicly by number and code; a foreign order never shows one)
+    const lic = await id.addLicence(A);
+    const q = (x) => `'${String(x).replace(/'/g, "''")}'`;
+    const vid = (state) => Number(server.sql('INSERT INTO violations (decision_no, plate, vehicle_type, licence_id, citizen_id, ' +
+      'occurred_at, place, code, description, fine_fen, points, agency, source, served_date, state, handled_at, created_at) VALUES (' +
+      `${q(`AZ${randomHex(8)}`)}, '浙A00001', 'K33', ${lic}, ${A.id}, UTC_TIMESTAMP(3), 'somewhere', '1345', 'speeding', 20000, 3, ` +
+      `'traffic', 'camera', DATE(UTC_TIMESTAMP() + INTERVAL 8 HOUR) - INTERVAL 1 DAY, ${q(state)}, ` +
+      `IF(${q(state)} = 'handled', UTC_TIMESTAMP(3), NULL), UTC_TIMESTAMP(3)); SELECT LAST_INSERT_ID();`)[0][0]);
+    const handled = vid('handled');
+    // The order as the payments module writes it (no channel simulator in this file).
+    const no = `P${Date.now()}${randomHex(4)}`.slice(0, 32);
+    server.sql('INSERT INTO payment_orders (order_no, citizen_id, amount_fen, fine_fen, late_fee_fen, channel, expires_at, created_at) ' +
+      `VALUES (${q(no)}, ${A.id}, 20000, 20000, 0, 'alipay', UTC_TIMESTAMP(3) + INTERVAL 1 HOUR, UTC_TIMESTAMP(3))`);
+    const own = await request(url(`/v1/payments/orders/${no}`), { headers: id.citizenHeaders(A) });
+    assert.equal(own.status, 200, own.text);
+    await expectInvisible('/v1/payments/orders/', no, cit(B), { name: 'citizen', kind: 'citizen' });
+    const recorded = vid('recorded');
+    await expectInvisible('/v1/violations/', recorded, cit(B), { name: 'citizen', kind: 'citizen' });
+    const list = await request(url('/v1/me/violations'), { headers: id.citizenHeaders(B) });
+    assert.equal(list.status, 200, list.text);
+    assert.ok(!list.json.items.some((x) => x.id === recorded || x.id === handled));
+  });
+
+  test("a citizen's bindings and binding requests are 404 to a third citizen", async () => {
+    const owner = await id.addCitizen();
+    const plate = randomPlate();
+    await id.addVehicle(owner, { plate });
+    const a = await request(url('/v1/me/bindings'), {
+      method: 'POST', json: { plate }, headers: { ...id.citizenHeaders(A), 'Idempotency-Key': randomHex(10) },
+    });
+    assert.equal(a.status, 201, a.text);
+    const n = await expectInvisible('/v1/me/bindings/', a.json.id, cit(B), { name: 'citizen', kind: 'citizen' })
+      + await expectInvisible('/v1/me/binding-requests/', a.json.id, cit(B), { name: 'citizen', kind: 'citizen' });
+    assert.ok(n >= 2);
+    const state = server.sql(`SELECT state FROM violation_bindings WHERE id = ${Number(a.json.id)}`);
+    assert.deepEqual(state, [['pending']]);
+  });
+
+  test("a citizen's and a dealer's registrations are 404 to another citizen and another dealer", async () => {
+    const fields = () => ({
+      vehicle_type: 'K33', use_type: 'private', brand: '大众', model: '朗逸', vin: randomVin(),
+      delivery: 'mail', mail_address: '浙江省杭州市西湖区文三路 1 号',
+    });
+    const mine = await request(url('/v1/registrations'), {
+      method: 'POST', json: fields(), headers: { ...id.citizenHeaders(A), 'Idempotency-Key': randomHex(10) },
+    });
+    assert.equal(mine.status, 201, mine.text);
+    await expectInvisible('/v1/registrations/', mine.json.id, cit(B), { name: 'citizen', kind: 'citizen' });
+    // the dealer did not sell it: invisible to the dealer too
+    const dealer = { name: 'partner:dealer', kind: 'partner', type: 'dealer' };
+    await expectInvisible('/v1/registrations/', mine.json.id, () => ({ ...id.partnerTls('dealer'), headers: {} }), dealer);
+    // a second dealer (own outlet, HMAC) against the first dealer's sale
+    const tag = randomHex(3);
+    const run = (args) => {
+      const r = server.cli(args);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    run(['outlet', 'add', '--code', `AZ${tag}`, '--name', 'Dealer two', '--type', 'dealer', '--city', '杭州']);
+    run(['partner', 'add', `az-dealer2-${tag}`, '--type', 'dealer', '--outlet', `AZ${tag}`]);
+    const m = /key_id=(\S+) secret=([0-9a-f]{64})/.exec(run(['partner', 'hmac', `az-dealer2-${tag}`]));
+    assert.ok(m);
+    const sold = await request(url('/v1/registrations'), {
+      method: 'POST', json: { ...fields(), id_number: A.idNumber }, ...id.partnerTls('dealer'),
+      headers: { 'Idempotency-Key': randomHex(10) },
+    });
+    assert.equal(sold.status, 201, sold.text);
+    const dealer2 = (method, path, body) => ({
+      headers: id.partnerHmacHeaders('dealer', method, path, body ?? '', { keyId: m[1], secret: m[2] }),
+    });
+    await expectInvisible('/v1/registrations/', sold.json.id, dealer2, dealer);
+    const list = await request(url('/v1/registrations'), dealer2('GET', '/v1/registrations'));
+    assert.equal(list.status, 200, list.text);
+    assert.ok(!list.json.items.some((x) => x.id === sold.json.id || x.id === mine.json.id));
+  });
+
+  test("an outlet's cases: another outlet's operator or partner is refused (403 other/not_your_outlet or 404)", async () => {
+    const file = (channel, outlet) => {
+      const r = server.cli(['cases-file', 'VEH-REG-NEW', String(A.id), channel, String(outlet)]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim().split(' ')[0];
+    };
+    const tries = [
+      [file('window', id.outlets.windowA), { name: 'operator:window', kind: 'operator', role: 'window' },
+        async () => ({ headers: await id.operatorHeaders('window2') })],
+      [file('dealer', id.outlets.dealer), { name: 'partner:post', kind: 'partner', type: 'post' },
+        () => ({ ...id.partnerTls('post'), headers: {} })],
+      [file('dealer', id.outlets.dealer), { name: 'partner:insurer', kind: 'partner', type: 'insurer' },
+        (method, path, body) => ({ headers: id.partnerHmacHeaders('insurer', method, path, body ?? '') })],
+    ];
+    const wrong = [];
+    for (const [number, caller, auth] of tries) {
+      const before = server.sql(`SELECT trips, state FROM cases WHERE number = '${number}'`);
+      // operators may read any case (cases.read, audited): only the outlet's actions are tried
+      const routes = objectRoutes('/v1/cases/', number).filter(({ r }) => holds(r.perm, caller) && r.perm !== 'cases.read' && !r.public);
+      assert.ok(routes.length > 0, caller.name);
+      for (const { r, path } of routes) {
+        const a = await auth(r.method, path, validBody(r));
+        const res = await sendAs(() => a, r, path);
+        // other_outlet (trips, transitions, supplements) and not_your_outlet (rating)
+        if (!((res.status === 403 && ['other_outlet', 'not_your_outlet'].includes(res.json?.code)) || res.status === 404)) {
+          wrong.push(`${caller.name} ${res.where}: ${res.status} ${res.text}`);
+        }
+      }
+      assert.deepEqual(server.sql(`SELECT trips, state FROM cases WHERE number = '${number}'`), before, caller.name);
+    }
+    assert.deepEqual(wrong, []);
   });
 });
