@@ -23,5 +23,9 @@ int auth_authorize(app_req *r);
 const app_perm *auth_perm_find(const char *name);
 int auth_perm_allows(const app_perm *p, const app_principal *who);
 void auth_print_permissions(FILE *out);
+/* The same table as JSON: {kinds, roles, partner_types: every name;
+ * permissions: [{name, module, kinds, roles, partner_types, description}]},
+ * each mask spelt out as the names it holds (for tests/integration/authz_matrix). */
+void auth_print_permissions_json(FILE *out);
 
 #endif

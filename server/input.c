@@ -663,6 +663,15 @@ void input_print_routes_json(FILE *out)
             o = json_pack("{ss ss ss ss sb so}", "module", modules_all[i]->name, "method",
                           router_method_name(rt->method), "path", plain, "pattern", rt->pattern,
                           "declared", in != NULL, "path_params", path);
+            /* who may call it: tests/integration/authz_matrix.test.mjs */
+            json_object_set_new(o, "perm", json_string(rt->perm));
+            json_object_set_new(o, "public", json_boolean((rt->flags & ROUTE_PUBLIC) != 0));
+            json_object_set_new(o, "inline", json_boolean((rt->flags & ROUTE_INLINE) != 0));
+            json_object_set_new(o, "json_body", json_boolean((rt->flags & ROUTE_JSON) != 0));
+            json_object_set_new(o, "idempotency",
+                                json_string((rt->flags & ROUTE_IDEMPOTENT)      ? "required"
+                                            : (rt->flags & ROUTE_IDEM_OPTIONAL) ? "optional"
+                                                                                : "none"));
             if (in) {
                 json_t *q = json_array(), *b = json_array();
                 for (int k = 0; k < in->nquery; k++)

@@ -38,7 +38,7 @@ static void usage(FILE *out)
             "       [--plate-prefix P] [--progress]\n"
             "                             load the demo city (idempotent)\n"
             "  job run NAME | job list    run one job once (honours the cluster lease) / list jobs\n"
-            "  permissions                print the permission table and every route's permission\n"
+            "  permissions [--json]       print the permission table and every route's permission\n"
             "  routes --json              print every route with its declared inputs (JSON)\n"
             "  audit verify [--checkpoints FILE] [--public-key PEM]...\n"
             "                             walk the keyed audit chain, check it against signed\n"
@@ -491,7 +491,15 @@ int main(int argc, char **argv)
         goto out;
     }
     if (strcmp(cmd, "permissions") == 0) {
-        auth_print_permissions(stdout);
+        if (nrest > 1 || (nrest == 1 && strcmp(rest[0], "--json") != 0)) {
+            fprintf(stderr, "onetripd: usage: onetripd permissions [--json]\n");
+            rc = 2;
+            goto out;
+        }
+        if (nrest == 1)
+            auth_print_permissions_json(stdout);
+        else
+            auth_print_permissions(stdout);
         rc = 0;
         goto out;
     }

@@ -1,7 +1,10 @@
 /* perms.c - the permission table (every module's app_perm rows) and the
  * deny-by-default check. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "server/audit.h"
 #include "server/auth.h"
@@ -59,11 +62,12 @@ static void mask_names(char *out, size_t cap, unsigned mask, const char *const *
         snprintf(out, cap, "-");
 }
 
+static const char *const kinds[] = {"anon", "citizen", "operator", "partner", "system"};
+static const char *const roles[] = {"window", "supervisor", "reviewer", "auditor", "admin", "inspector"};
+static const char *const ptypes[] = {"post", "insurer", "hospital", "court", "dealer", "agency", "station"};
+
 void auth_print_permissions(FILE *out)
 {
-    static const char *kinds[] = {"anon", "citizen", "operator", "partner", "system"};
-    static const char *roles[] = {"window", "supervisor", "reviewer", "auditor", "admin", "inspector"};
-    static const char *ptypes[] = {"post", "insurer", "hospital", "court", "dealer", "agency", "station"};
     char k[128], ro[128], pt[128];
 
     fprintf(out, "%-32s %-34s %-44s %-40s %s\n", "PERMISSION", "CALLERS", "OPERATOR ROLES",
@@ -85,4 +89,44 @@ void auth_print_permissions(FILE *out)
             fprintf(out, "  %-7s %-48s %s\n", router_method_name(modules_all[i]->routes[j].method),
                     plain, modules_all[i]->routes[j].perm);
         }
+}
+
+/* The names a mask holds, each spelt out ("any" becomes every name). */
+static json_t *mask_json(unsigned mask, const char *const *names, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        if (mask & (1u << i))
+            json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+static json_t *names_json(const char *const *names, int n)
+{
+    return mask_json(0xffffffffu, names, n);
+}
+
+void auth_print_permissions_json(FILE *out)
+{
+    json_t *all = json_pack("{s o s o s o s []}", "kinds", names_json(kinds, 5), "roles",
+                            names_json(roles, 6), "partner_types", names_json(ptypes, 7),
+                            "permissions");
+    json_t *list = json_object_get(all, "permissions");
+    char *s;
+
+    for (int i = 0; i < modules_count; i++)
+        for (int j = 0; j < modules_all[i]->nperms; j++) {
+            const app_perm *p = &modules_all[i]->perms[j];
+            json_array_append_new(
+                list, json_pack("{s s s s s o s o s o s s}", "name", p->name, "module",
+                                modules_all[i]->name, "kinds", mask_json(p->kinds, kinds, 5), "roles",
+                                mask_json((p->kinds & KIND_OPERATOR) ? p->roles : 0, roles, 6),
+                                "partner_types",
+                                mask_json((p->kinds & KIND_PARTNER) ? p->partner_types : 0, ptypes, 7),
+                                "description", p->desc));
+        }
+    s = json_dumps(all, JSON_INDENT(1));
+    fprintf(out, "%s\n", s);
+    free(s);
+    json_decref(all);
 }
