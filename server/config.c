@@ -102,6 +102,8 @@ static const app_conf base_defs[] = {
     I(jobs, enabled, "1", 0, 1, "1 = run the job scheduler inside serve"),
     I(idempotency, ttl_s, "86400", 3600, 2592000, "keep Idempotency-Key records this long"),
     I(idempotency, stale_s, "300", 5, 86400, "an in-flight key older than this may be taken over"),
+    I(idempotency, orphan_s, "15", 3, 3600,
+      "an in-flight key whose process has not renewed its heartbeat for this long is taken over"),
 };
 #undef S
 #undef SECRET

@@ -62,6 +62,11 @@ static void on_readyz(app_req *r)
 static const char SQL_PRUNE[] =
     "DELETE FROM idempotency_keys WHERE created_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT 1000";
 
+/* Processes silent for as long as keys are kept: no key names them any more
+ * (and a key naming a missing incarnation counts as orphaned anyway). */
+static const char SQL_PRUNE_INCARNATIONS[] =
+    "DELETE FROM server_incarnations WHERE heartbeat_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT 1000";
+
 static int job_idempotency_prune(app_job_ctx *ctx, int64_t *count)
 {
     uint64_t affected = 0;
@@ -71,6 +76,11 @@ static int job_idempotency_prune(app_job_ctx *ctx, int64_t *count)
                     NULL) != 0)
             return -1;
         *count += (int64_t)affected;
+    } while (affected == 1000);
+    do {
+        if (db_exec(ctx->db, SQL_PRUNE_INCARNATIONS, DBP(DB_I64(server_conf.idempotency.ttl_s)),
+                    &affected, NULL) != 0)
+            return -1;
     } while (affected == 1000);
     return 0;
 }

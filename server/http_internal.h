@@ -32,6 +32,7 @@ struct app_req_private {
     bool idem_claimed;           /* this request holds an in-flight key row */
     bool idem_stored;            /* response already stored in app_tx */
     int64_t idem_row;            /* id of the key row */
+    int64_t idem_claim_no;       /* claim number we hold it under */
     char *query_raw;
     bool resp_static;            /* resp_body is static storage: never freed */
     struct app_req_private *next;/* completion queue link */
@@ -141,6 +142,24 @@ int route_limits_admit(app_req *r);
 /* Returns 1 = proceed (claimed or not required), 0 = response already set
  * (replay, conflict or error). */
 int idem_begin(app_req *r);
+/* What a request finds under its key when the claim is refused as taken. */
+typedef struct idem_seen {
+    bool same_request;   /* same fingerprint */
+    bool done;           /* a response is stored */
+    int64_t age_s;       /* since the claim was made or last taken over */
+    bool has_owner;      /* the claim names an incarnation */
+    bool owner_known;    /* that incarnation's row exists */
+    bool owner_stopped;  /* it stopped gracefully or was found dead */
+    int64_t owner_silent_s; /* since its last heartbeat */
+} idem_seen;
+typedef enum {
+    IDEM_REUSED,    /* 422: different request under the key */
+    IDEM_REPLAY,    /* the stored response */
+    IDEM_IN_FLIGHT, /* 409: a live process is working on it */
+    IDEM_TAKE_OVER, /* orphaned (dead process) or stale: claim it */
+} idem_verdict;
+/* The decision on a key already claimed. Pure (unit-tested). */
+idem_verdict idem_decide(const idem_seen *k, int64_t stale_s, int64_t orphan_s);
 /* Inside app_tx, before COMMIT: store r's response with the key row. */
 int idem_store_in_tx(app_req *r);
 /* After the handler: store or release the claim if app_tx did not. */

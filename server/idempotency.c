@@ -5,8 +5,18 @@
  * the response in that row before COMMIT (app_tx), so effect and stored
  * response commit together. Replays get the stored response; a different
  * request under the same key gets 422; a duplicate while the first is in
- * flight gets 409. A claim left in flight by a crash may be taken over once
- * it is older than idempotency.stale_s. */
+ * flight gets 409.
+ *
+ * A claim names the incarnation (server/incarnation.h) of the process that
+ * made it and carries a claim number. A claim whose process is gone (its
+ * incarnation stopped, pruned or silent for idempotency.orphan_s) is taken
+ * over at once by the next retry; a claim of a live process is taken over
+ * only once older than idempotency.stale_s (a stuck request). A takeover
+ * bumps claim_no, and storing or releasing a claim requires the claim
+ * number it was made with: a claimant that lost its claim cannot store its
+ * answer (its transaction rolls back) nor delete the new claim. Whatever
+ * happens, state moves from in_flight to done once, inside the business
+ * transaction: nothing is applied twice. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +25,31 @@
 #include "server/config.h"
 #include "server/crypto.h"
 #include "server/http_internal.h"
+#include "server/incarnation.h"
 #include "server/log.h"
 
 static const char SQL_CLAIM[] =
-    "INSERT INTO idempotency_keys (principal, idem_key, fingerprint, state, created_at, updated_at) "
-    "VALUES (?, ?, ?, 'in_flight', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+    "INSERT INTO idempotency_keys (principal, idem_key, fingerprint, state, owner, claim_no, created_at, "
+    "updated_at) VALUES (?, ?, ?, 'in_flight', ?, 0, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))";
+/* The key with what is known of its claimant's process. */
 static const char SQL_GET[] =
-    "SELECT id, fingerprint, state, status, content_type, body, headers, "
-    "TIMESTAMPDIFF(SECOND, updated_at, UTC_TIMESTAMP(3)) AS age_s FROM idempotency_keys "
-    "WHERE principal = ? AND idem_key = ?";
+    "SELECT k.id, k.fingerprint, k.state, k.status, k.content_type, k.body, k.headers, "
+    "TIMESTAMPDIFF(SECOND, k.updated_at, UTC_TIMESTAMP(3)) AS age_s, k.claim_no, "
+    "k.owner IS NOT NULL AS has_owner, i.id IS NOT NULL AS owner_known, "
+    "i.stopped_at IS NOT NULL AS owner_stopped, "
+    "TIMESTAMPDIFF(SECOND, i.heartbeat_at, UTC_TIMESTAMP(3)) AS owner_silent_s "
+    "FROM idempotency_keys k LEFT JOIN server_incarnations i ON i.id = k.owner "
+    "WHERE k.principal = ? AND k.idem_key = ?";
+/* Compare-and-set on the claim number: of two retries taking over the same
+ * orphan, one wins. */
 static const char SQL_TAKEOVER[] =
-    "UPDATE idempotency_keys SET updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight' "
-    "AND updated_at < UTC_TIMESTAMP(3) - INTERVAL ? SECOND";
+    "UPDATE idempotency_keys SET owner = ?, claim_no = claim_no + 1, updated_at = UTC_TIMESTAMP(3) "
+    "WHERE id = ? AND state = 'in_flight' AND claim_no = ?";
 static const char SQL_STORE[] =
     "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, body = ?, headers = ?, "
-    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight'";
+    "updated_at = UTC_TIMESTAMP(3) WHERE id = ? AND state = 'in_flight' AND claim_no = ?";
 static const char SQL_RELEASE[] =
-    "DELETE FROM idempotency_keys WHERE id = ? AND state = 'in_flight'";
+    "DELETE FROM idempotency_keys WHERE id = ? AND state = 'in_flight' AND claim_no = ?";
 
 /* A claimed key (SQL_GET); the stored response is set once state is done. */
 typedef struct idem_row {
@@ -45,6 +63,12 @@ typedef struct idem_row {
     size_t body_len;
     char *headers;                  /* JSON [[name, value], ...] */
     int64_t age_s;                  /* seconds since its last update */
+    int64_t claim_no;
+    bool has_owner;                 /* false: claimed before incarnations existed */
+    bool owner_known;               /* the owner's incarnation row exists */
+    bool owner_stopped;
+    int64_t owner_silent_s;         /* seconds since the owner's heartbeat */
+    bool has_owner_silent;
 } idem_row;
 static const db_col IDEM_COLS[] = {
     DBR_I64(idem_row, id),
@@ -55,6 +79,11 @@ static const db_col IDEM_COLS[] = {
     DBR_BLOB_NULL(idem_row, body, body_len),
     DBR_STR_NULL(idem_row, headers),
     DBR_I64(idem_row, age_s),
+    DBR_I64(idem_row, claim_no),
+    DBR_BOOL(idem_row, has_owner),
+    DBR_BOOL(idem_row, owner_known),
+    DBR_BOOL(idem_row, owner_stopped),
+    DBR_I64_NULL(idem_row, owner_silent_s, has_owner_silent),
 };
 static const db_row_spec IDEM_ROW = DB_ROW_SPEC(idem_row, IDEM_COLS);
 
@@ -130,12 +159,30 @@ static void replay(app_req *r, const idem_row *row)
     app_add_header(r, "Idempotent-Replayed", "true");
 }
 
+idem_verdict idem_decide(const idem_seen *k, int64_t stale_s, int64_t orphan_s)
+{
+    bool owner_dead;
+    if (!k->same_request)
+        return IDEM_REUSED;
+    if (k->done)
+        return IDEM_REPLAY;
+    /* A process that stopped, whose row was pruned, or that has not renewed
+     * its heartbeat within orphan_s will never finish its claim. A claim
+     * without owner predates incarnations: only the stale window applies. */
+    owner_dead = k->has_owner &&
+                 (!k->owner_known || k->owner_stopped || k->owner_silent_s >= orphan_s);
+    if (owner_dead || k->age_s >= stale_s)
+        return IDEM_TAKE_OVER;
+    return IDEM_IN_FLIGHT;
+}
+
 int idem_begin(app_req *r)
 {
     const char *key = app_header(r, "Idempotency-Key");
     char scope[96], fp[65];
     uint64_t id = 0, affected = 0;
     idem_row row = {0};
+    idem_seen seen;
     bool found = false;
     int rc = 0;
 
@@ -154,9 +201,11 @@ int idem_begin(app_req *r)
     }
     scope_of(r, scope, sizeof scope);
     fingerprint(r, fp);
-    if (db_exec(r->db, SQL_CLAIM, DBP(DB_STR(scope), DB_STR(key), DB_STR(fp)), NULL, &id) == 0) {
+    if (db_exec(r->db, SQL_CLAIM, DBP(DB_STR(scope), DB_STR(key), DB_STR(fp), DB_STR(incarnation_id())),
+                NULL, &id) == 0) {
         r->priv->idem_claimed = true;
         r->priv->idem_row = (int64_t)id;
+        r->priv->idem_claim_no = 0;
         return 1;
     }
     if (db_error(r->db) != DB_ERR_DUP)
@@ -169,25 +218,39 @@ int idem_begin(app_req *r)
                     "A request with this Idempotency-Key is being processed.", "Idempotency-Key");
         goto done;
     }
-    if (strcmp(row.fingerprint, fp) != 0) {
+    seen = (idem_seen){
+        .same_request = strcmp(row.fingerprint, fp) == 0,
+        .done = strcmp(row.state, "done") == 0,
+        .age_s = row.age_s,
+        .has_owner = row.has_owner,
+        .owner_known = row.owner_known,
+        .owner_stopped = row.owner_stopped,
+        .owner_silent_s = row.has_owner_silent ? row.owner_silent_s : 0,
+    };
+    switch (idem_decide(&seen, server_conf.idempotency.stale_s, server_conf.idempotency.orphan_s)) {
+    case IDEM_REUSED:
         app_problem(r, 422, "idempotency_key_reused", "Idempotency-Key reused",
                     "This Idempotency-Key was used with a different request.", "Idempotency-Key");
         goto done;
-    }
-    if (strcmp(row.state, "done") == 0) {
+    case IDEM_REPLAY:
         replay(r, &row);
         goto done;
-    }
-    if (row.age_s >= server_conf.idempotency.stale_s) {
-        if (db_exec(r->db, SQL_TAKEOVER, DBP(DB_I64(row.id), DB_I64(server_conf.idempotency.stale_s)),
+    case IDEM_TAKE_OVER:
+        if (db_exec(r->db, SQL_TAKEOVER, DBP(DB_STR(incarnation_id()), DB_I64(row.id), DB_I64(row.claim_no)),
                     &affected, NULL) != 0)
             goto dberr;
         if (affected == 1) {
+            app_log(LOG_INFO, "idempotency", "request_id=%s msg=\"took over an orphaned key\" age_s=%lld",
+                    r->request_id, (long long)row.age_s);
             r->priv->idem_claimed = true;
             r->priv->idem_row = row.id;
+            r->priv->idem_claim_no = row.claim_no + 1;
             rc = 1;
             goto done;
         }
+        break; /* another retry took it first */
+    case IDEM_IN_FLIGHT:
+        break;
     }
     app_add_header(r, "Retry-After", "1");
     app_problem(r, 409, "idempotency_key_in_flight", "Request in progress",
@@ -206,7 +269,7 @@ static int store(app_req *r, uint64_t *affected)
     int rc = db_exec(r->db, SQL_STORE,
                      DBP(DB_I64(r->status), DB_STR(r->resp_type),
                          DB_BLOB(r->resp_body ? r->resp_body : "", r->resp_len), DB_STR(hdrs),
-                         DB_I64(r->priv->idem_row)),
+                         DB_I64(r->priv->idem_row), DB_I64(r->priv->idem_claim_no)),
                      affected, NULL);
     free(hdrs);
     return rc;
@@ -220,7 +283,8 @@ int idem_store_in_tx(app_req *r)
     if (store(r, &affected) != 0)
         return -1;
     if (affected != 1) {
-        /* Our claim went stale and another request took it over. */
+        /* Another request took our claim over (stale, or our process was
+         * thought dead): its answer wins, ours rolls back. */
         app_add_header(r, "Retry-After", "1");
         app_problem(r, 409, "idempotency_key_in_flight", "Request in progress",
                     "A request with this Idempotency-Key is being processed.", "Idempotency-Key");
@@ -256,7 +320,8 @@ void idem_finish(app_req *r)
         return;
     if (r->status == 0 || r->status >= 500) {
         /* Nothing happened (or we cannot tell): let the client retry. */
-        if (db_exec(r->db, SQL_RELEASE, DBP(DB_I64(r->priv->idem_row)), NULL, NULL) != 0)
+        if (db_exec(r->db, SQL_RELEASE, DBP(DB_I64(r->priv->idem_row), DB_I64(r->priv->idem_claim_no)),
+                    NULL, NULL) != 0)
             app_log(LOG_WARN, "idempotency", "request_id=%s msg=\"cannot release key\"", r->request_id);
         return;
     }

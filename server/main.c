@@ -18,6 +18,7 @@
 #include "server/config.h"
 #include "server/http.h"
 #include "server/http_internal.h"
+#include "server/incarnation.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/input.h"
@@ -395,26 +396,37 @@ static int cmd_serve(void)
         snprintf(err, sizeof err, "the audit chain is not keyed yet: run onetripd migrate first");
         goto fail;
     }
+    /* Before any claim: every claim names a registered incarnation. */
+    if (incarnation_register(c, err, sizeof err) != 0)
+        goto fail;
     db_conn_free(c);
     c = NULL;
+    if (incarnation_start(&cfg) != 0) {
+        snprintf(err, sizeof err, "cannot start the incarnation heartbeat");
+        goto fail;
+    }
     if (workers_start((int)server_conf.workers.count, (int)server_conf.workers.queue, &cfg) != 0) {
         snprintf(err, sizeof err, "cannot start workers");
+        incarnation_stop();
         goto fail;
     }
     if (server_conf.jobs.enabled && scheduler_start(&cfg) != 0) {
         snprintf(err, sizeof err, "cannot start the job scheduler");
         workers_stop();
+        incarnation_stop();
         goto fail;
     }
     if (http_serve(rt, err, sizeof err) != 0) {
         scheduler_stop();
         workers_stop();
+        incarnation_stop();
         http_cleanup();
         goto fail;
     }
     /* Loops have stopped: let workers and jobs finish, then free evhttp. */
     scheduler_stop();
     workers_stop();
+    incarnation_stop();
     http_cleanup();
     app_log(LOG_INFO, "main", "msg=\"stopped cleanly\"");
     rc = 0;

@@ -95,6 +95,41 @@ describe('Idempotency-Key', () => {
     assert.deepEqual(server.sql(`SELECT state FROM idempotency_keys WHERE idem_key = '${key}'`), [['done']]);
   });
 
+  test('a claim of another live server is 409; of a stopped or silent one, taken over at once', async () => {
+    const v = violation();
+    const body = JSON.stringify(v);
+    const fp = crypto.createHash('sha256').update(`2\n/v1/violations\n${body}`).digest('hex');
+    const scope = `3:${id.partners.agency.id}`;
+    const other = randomHex(16);
+    // Another onetripd over the same database (e.g. behind HAProxy), alive: its heartbeat is fresh.
+    server.sqlExec('INSERT INTO server_incarnations (id, host, boot_id, pid, proc_start, started_at, heartbeat_at) ' +
+      `VALUES ('${other}', 'other-host', 'boot', 1, 1, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`);
+    const claim = (key) => server.sqlExec('INSERT INTO idempotency_keys (principal, idem_key, fingerprint, state, owner, ' +
+      `created_at, updated_at) VALUES ('${scope}', '${key}', '${fp}', 'in_flight', '${other}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`);
+    const key = randomHex(16);
+    claim(key);
+    const busy = await send(body, { 'Idempotency-Key': key });
+    assert.equal(busy.status, 409, busy.text);
+    assert.equal(busy.json.code, 'idempotency_key_in_flight');
+    // Its heartbeat stops (a crash on another machine): after idempotency.orphan_s the key is free.
+    server.sqlExec(`UPDATE server_incarnations SET heartbeat_at = UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE WHERE id = '${other}'`);
+    const taken = await send(body, { 'Idempotency-Key': key });
+    assert.equal(taken.status, 201, taken.text);
+    assert.deepEqual(server.sql(`SELECT state, claim_no FROM idempotency_keys WHERE idem_key = '${key}'`), [['done', '1']]);
+    // A stopped one (or one whose row is gone): at once.
+    server.sqlExec(`UPDATE server_incarnations SET heartbeat_at = UTC_TIMESTAMP(3), stopped_at = UTC_TIMESTAMP(3) WHERE id = '${other}'`);
+    const key2 = randomHex(16);
+    const v2 = JSON.stringify(violation());
+    const fp2 = crypto.createHash('sha256').update(`2\n/v1/violations\n${v2}`).digest('hex');
+    server.sqlExec('INSERT INTO idempotency_keys (principal, idem_key, fingerprint, state, owner, created_at, updated_at) ' +
+      `VALUES ('${scope}', '${key2}', '${fp2}', 'in_flight', '${other}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`);
+    const r2 = await send(v2, { 'Idempotency-Key': key2 });
+    assert.equal(r2.status, 201, r2.text);
+    // This server's own incarnation is registered and beating.
+    assert.equal(server.sql('SELECT COUNT(*) FROM server_incarnations WHERE stopped_at IS NULL ' +
+      'AND heartbeat_at > UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE')[0][0], '1');
+  });
+
   test('keys are scoped to the caller: another citizen may use the same key and body', async () => {
     const owner = await id.addCitizen({ name: '车主甲' });
     const plate = randomPlate();
