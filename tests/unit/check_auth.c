@@ -149,61 +149,59 @@ END_TEST
     "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."                                          \
     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw"
 
-START_TEST(compact_well_formed)
-{
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS), 0);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln"), 0);      /* lengths % 4 == 3, 0 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AA"), 0);        /* % 4 == 2 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AQ"), 0);        /* 'Q' = 010000: bits unused are 0 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAE"), 0);       /* 'E' = 000100 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.-_-_"), 0);
-}
-END_TEST
-
-START_TEST(compact_rejects_trailing_garbage_and_other_alphabets)
-{
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "!!!"), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "="), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "=="), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS " "), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "\n"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l+"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l/"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e3=.e30.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e 0.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l\x80"), -1);
-}
-END_TEST
-
-START_TEST(compact_rejects_wrong_segment_counts)
-{
-    ck_assert_int_eq(auth_jws_compact_check(NULL), -1);
-    ck_assert_int_eq(auth_jws_compact_check(""), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln."), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30."), 0); /* unsecured: well-formed, alg check refuses */
-    ck_assert_int_eq(auth_jws_compact_check("e30.."), -1);
-    ck_assert_int_eq(auth_jws_compact_check(".e30.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30..c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check(".."), -1);
-}
-END_TEST
-
-START_TEST(compact_rejects_non_canonical_lengths_and_bits)
-{
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2lnA"), -1); /* % 4 == 1: no encoding is this long */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AB"), -1);   /* low 4 bits set */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AR"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAB"), -1);  /* low 2 bits set */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAH"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e31.e30.c2ln"), -1); /* "{}" with a stray bit */
+/* A compact JWS and what auth_jws_compact_check must answer (0 or -1). */
+static const struct compact_case {
+    const char *group;
+    const char *in;
+    int want;
+} compacts[] = {
+    {"well formed", GOOD_JWS, 0},
+    {"well formed", "e30.e30.c2ln", 0}, /* lengths % 4 == 3, 0 */
+    {"well formed", "e30.e30.AA", 0}, /* % 4 == 2 */
+    {"well formed", "e30.e30.AQ", 0}, /* 'Q' = 010000: bits unused are 0 */
+    {"well formed", "e30.e30.AAE", 0}, /* 'E' = 000100 */
+    {"well formed", "e30.e30.-_-_", 0},
+    {"trailing garbage or other alphabet", GOOD_JWS "!!!", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS "=", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS "==", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS " ", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS "\n", -1},
+    {"trailing garbage or other alphabet", "e30.e30.c2l+", -1},
+    {"trailing garbage or other alphabet", "e30.e30.c2l/", -1},
+    {"trailing garbage or other alphabet", "e3=.e30.c2ln", -1},
+    {"trailing garbage or other alphabet", "e30.e 0.c2ln", -1},
+    {"trailing garbage or other alphabet", "e30.e30.c2l\x80", -1},
+    {"segment count", NULL, -1},
+    {"segment count", "", -1},
+    {"segment count", "e30", -1},
+    {"segment count", "e30.e30", -1},
+    {"segment count", "e30.e30.c2ln.c2ln", -1},
+    {"segment count", "e30.e30.c2ln.", -1},
+    {"segment count", "e30.e30.", 0}, /* unsecured: well-formed, alg check refuses */
+    {"segment count", "e30..", -1},
+    {"segment count", ".e30.c2ln", -1},
+    {"segment count", "e30..c2ln", -1},
+    {"segment count", "..", -1},
+    {"non-canonical length or bits", "e30.e30.c2lnA", -1}, /* % 4 == 1: no encoding is this long */
+    {"non-canonical length or bits", "e30.e30.AB", -1}, /* low 4 bits set */
+    {"non-canonical length or bits", "e30.e30.AR", -1},
+    {"non-canonical length or bits", "e30.e30.AAB", -1}, /* low 2 bits set */
+    {"non-canonical length or bits", "e30.e30.AAH", -1},
+    {"non-canonical length or bits", "e31.e30.c2ln", -1}, /* "{}" with a stray bit */
     /* the signature of GOOD_JWS with the last character's unused bits set */
-    ck_assert_int_eq(auth_jws_compact_check(
-                         "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."
-                         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Px"),
-                     -1);
+    {"non-canonical length or bits",
+     "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."
+     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Px",
+     -1},
+};
+
+START_TEST(compact_check_cases)
+{
+    const struct compact_case *k = &compacts[_i];
+    int got = auth_jws_compact_check(k->in);
+
+    ck_assert_msg(got == k->want, "%s: \"%s\" gives %d, want %d", k->group,
+                  k->in ? k->in : "(null)", got, k->want);
 }
 END_TEST
 
@@ -719,10 +717,8 @@ Suite *auth_suite(void)
     TCase *i = check_tcase(s, "identities", CHECK_TESTS(partner_type_bits, roles_parse, names,
                       id_number_valid, id_number_invalid, phones, pubkey_check, cert_fingerprint,
                       args_parse));
-    check_tcase(s, "jws_compact", CHECK_TESTS(compact_well_formed,
-                      compact_rejects_trailing_garbage_and_other_alphabets,
-                      compact_rejects_wrong_segment_counts,
-                      compact_rejects_non_canonical_lengths_and_bits, es256_high_s));
+    tcase_add_loop_test(check_tcase(s, "jws_compact", CHECK_TESTS(es256_high_s)),
+                        compact_check_cases, 0, (int)(sizeof compacts / sizeof compacts[0]));
     check_tcase(s, "login_policy", CHECK_TESTS(login_backoff_then_lockout_then_doubling,
                       login_quiet_day_forgets, login_backoff_capped_and_optional,
                       login_block_never_shortened, login_source_keys));
