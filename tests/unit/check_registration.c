@@ -340,14 +340,14 @@ END_TEST
 Suite *registration_suite(void)
 {
     Suite *s = suite_create("registration");
-    TCase *tc = check_tcase(s, "rules", CHECK_TESTS(test_state_names_round_trip, test_happy_path_mail,
+    check_tcase(s, "rules", CHECK_TESTS(test_state_names_round_trip, test_happy_path_mail,
                       test_checks_only_on_a_booked_appointment, test_lapse_returns_to_submitted,
                       test_cancel_only_until_inspection, test_wrong_transitions_refused,
                       test_open_states, test_missing_materials_all_at_once,
                       test_demo_plates_valid_and_distinct,
                       test_certificate_no, test_selection_parse, test_next_inspection_by_type,
                       test_next_inspection_month_ends_and_refusals));
-    tcase_add_loop_test(tc, test_parse_instant, 0, (int)(sizeof instants / sizeof instants[0]));
-    tcase_add_loop_test(tc, test_class_for_type, 0, (int)(sizeof classes / sizeof classes[0]));
+    CHECK_LOOP(s, "instants", test_parse_instant, instants);
+    CHECK_LOOP(s, "classes", test_class_for_type, classes);
     return s;
 }

@@ -116,10 +116,9 @@ END_TEST
 Suite *router_suite(void)
 {
     Suite *s = suite_create("router");
-    TCase *tc = check_tcase(s, "core", CHECK_TESTS(parameters_are_extracted_and_decoded,
+    check_tcase(s, "core", CHECK_TESTS(parameters_are_extracted_and_decoded,
                       wrong_method_reports_allowed_methods, bad_patterns_and_duplicates_are_refused,
                       method_names_round_trip));
-    tcase_add_loop_test(tc, lookup_gives_route_or_not_found, 0,
-                        (int)(sizeof lookups / sizeof lookups[0]));
+    CHECK_LOOP(s, "lookups", lookup_gives_route_or_not_found, lookups);
     return s;
 }

@@ -22,6 +22,19 @@ static inline TCase *check_tcase(Suite *s, const char *name, const TTest *const 
     return tc;
 }
 
+/* Adds a test case named name that runs test once per element of the array
+ * cases (the test reads its case as cases[_i]); returns it like check_tcase. */
+#define CHECK_LOOP(s, name, test, cases)                                                      \
+    check_loop_tcase(s, name, test, (int)(sizeof(cases) / sizeof((cases)[0])))
+
+static inline TCase *check_loop_tcase(Suite *s, const char *name, const TTest *test, int n)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_loop_test(tc, test, 0, n);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 /* Exactly n bytes of p, NUL-terminated (BIO memory is not NUL-terminated:
  * strndup would scan past the end looking for a NUL). Aborts on OOM. */
 static inline char *check_copy_n(const char *p, size_t n)
