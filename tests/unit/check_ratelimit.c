@@ -168,25 +168,23 @@ START_TEST(concurrent_takes_never_exceed_the_burst)
 }
 END_TEST
 
-/* An address and the key it is limited under (IPv6 by /64). */
-static const struct {
-    const char *addr, *key;
-} addr_keys[] = {
-    {"192.0.2.7", "192.0.2.7"},
-    {"::ffff:192.0.2.7", "192.0.2.7"},
-    {"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
-    {"2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"},
-    {"::1", "::/64"},
-    {"unknown", "unknown"},
-    {NULL, ""},
-};
-
 START_TEST(address_keys)
 {
     char k[64];
-    ratelimit_addr_key(addr_keys[_i].addr, k, sizeof k);
-    ck_assert_msg(strcmp(k, addr_keys[_i].key) == 0, "%s: %s",
-                  addr_keys[_i].addr ? addr_keys[_i].addr : "(null)", k);
+    ratelimit_addr_key("192.0.2.7", k, sizeof k);
+    ck_assert_str_eq(k, "192.0.2.7");
+    ratelimit_addr_key("::ffff:192.0.2.7", k, sizeof k);
+    ck_assert_str_eq(k, "192.0.2.7");
+    ratelimit_addr_key("2001:db8:1:2:3:4:5:6", k, sizeof k);
+    ck_assert_str_eq(k, "2001:db8:1:2::/64");
+    ratelimit_addr_key("2001:db8:1:2:ffff:ffff:ffff:ffff", k, sizeof k);
+    ck_assert_str_eq(k, "2001:db8:1:2::/64");
+    ratelimit_addr_key("::1", k, sizeof k);
+    ck_assert_str_eq(k, "::/64");
+    ratelimit_addr_key("unknown", k, sizeof k);
+    ck_assert_str_eq(k, "unknown");
+    ratelimit_addr_key(NULL, k, sizeof k);
+    ck_assert_str_eq(k, "");
 }
 END_TEST
 
@@ -199,7 +197,6 @@ Suite *ratelimit_suite(void)
                       failures_only_peek_and_charge_with_bounded_debt,
                       fixed_table_keeps_exhausted_keys_under_a_flood,
                       slots_round_up_to_whole_sets_and_bad_arguments_refused,
-                      concurrent_takes_never_exceed_the_burst));
-    CHECK_LOOP(s, "address_keys", address_keys, addr_keys);
+                      concurrent_takes_never_exceed_the_burst, address_keys));
     return s;
 }
