@@ -984,11 +984,12 @@ describe('plate choice modes switched by registration.selection (review)', () =>
     });
     try {
       const ids = await setupIdentity(srv, { citizens: 1, partners: [], hmac: false });
-      const mine = ids.citizenHeaders(ids.citizens[0]);
+      // fresh headers per call: a token serves one state-changing request
+      const mine = () => ids.citizenHeaders(ids.citizens[0]);
       const call = (method, path, json, headers) => request(`${srv.httpsUrl}${path}`, {
         method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
       });
-      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, mine);
+      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, mine());
       assert.equal(r.status, 201, r.text);
       const appId = r.json.id;
       r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers }, await ids.operatorHeaders('admin'));
@@ -1004,19 +1005,19 @@ describe('plate choice modes switched by registration.selection (review)', () =>
       let r;
       // the switched-off mode: a clear problem, nothing drawn or reserved
       for (const m of ['GET', 'POST']) {
-        r = await call(m, `/v1/registrations/${appId}/plate-offer`, undefined, mine);
+        r = await call(m, `/v1/registrations/${appId}/plate-offer`, undefined, mine());
         assert.equal(r.status, 409, r.text);
         assert.equal(r.json.code, 'selection_disabled');
         assert.match(r.headers['content-type'], /application\/problem\+json/);
       }
       assert.equal(srv.sql(`SELECT COUNT(*) FROM registration_plate_offers WHERE application_id = ${appId}`)[0][0], '0');
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'offer' }, mine);
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'offer' }, mine());
       assert.equal(r.status, 409, r.text);
       assert.equal(r.json.code, 'selection_disabled');
       assert.equal(r.json.field, 'source');
       assert.equal(srv.sql(`SELECT state FROM registration_applications WHERE id = ${appId}`)[0][0], 'submitted');
       // the enabled mode
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'custom' }, mine);
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'custom' }, mine());
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.state, 'plate_reserved');
       // the main server (both modes) still offers
@@ -1029,15 +1030,15 @@ describe('plate choice modes switched by registration.selection (review)', () =>
 
   test('with only offer enabled, a self-composed number answers 409 selection_disabled; an unknown mode stops start-up', async () => {
     await withSelection(' offer ', ['C3456'], async ({ srv, call, mine, appId }) => {
-      let r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'custom' }, mine);
+      let r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'custom' }, mine());
       assert.equal(r.status, 409, r.text);
       assert.equal(r.json.code, 'selection_disabled');
       assert.equal(r.json.field, 'source');
       assert.equal(srv.sql("SELECT state FROM plate_numbers WHERE number = 'C3456'")[0][0], 'free');
-      r = await call('POST', `/v1/registrations/${appId}/plate-offer`, undefined, mine);
+      r = await call('POST', `/v1/registrations/${appId}/plate-offer`, undefined, mine());
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json.numbers, ['C3456']);
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'offer' }, mine);
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'offer' }, mine());
       assert.equal(r.status, 200, r.text);
       // a misspelt or empty mode list is refused at start-up, naming the key
       for (const bad of ['offer,random', 'Custom', '']) {
