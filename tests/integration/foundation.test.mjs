@@ -28,6 +28,17 @@ async function lockTable(server, table) {
   return p;
 }
 
+// `onetripd job run idempotency_prune` while table is renamed away (put back however the
+// run ends): the run's result.
+function runPruneWithout(server, table) {
+  server.sqlExec(`RENAME TABLE ${table} TO ${table}_away`);
+  try {
+    return server.cli(['job', 'run', 'idempotency_prune']);
+  } finally {
+    server.sqlExec(`RENAME TABLE ${table}_away TO ${table}`);
+  }
+}
+
 describe('foundation', () => {
   let server;
   before(async () => { server = await startServer({ prefix: 'foundation' }); });
@@ -150,13 +161,7 @@ describe('foundation', () => {
 
   test('a failed job run releases its lease and is due again soon, not a whole interval later', async () => {
     // idempotency_prune runs hourly; with its table gone it fails.
-    server.sqlExec('RENAME TABLE idempotency_keys TO idempotency_keys_away');
-    let r;
-    try {
-      r = server.cli(['job', 'run', 'idempotency_prune']);
-    } finally {
-      server.sqlExec('RENAME TABLE idempotency_keys_away TO idempotency_keys');
-    }
+    const r = runPruneWithout(server, 'idempotency_keys');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /idempotency_prune failed/);
     const [[owner, wait]] = server.sql("SELECT COALESCE(owner, '-'), TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(3), next_run_at) " +
@@ -171,13 +176,7 @@ describe('foundation', () => {
   });
 
   test('a run that cannot even be recorded gives its lease back', async () => {
-    server.sqlExec('RENAME TABLE job_runs TO job_runs_away');
-    let r;
-    try {
-      r = server.cli(['job', 'run', 'idempotency_prune']);
-    } finally {
-      server.sqlExec('RENAME TABLE job_runs_away TO job_runs');
-    }
+    const r = runPruneWithout(server, 'job_runs');
     assert.equal(r.code, 1);
     const [[owner]] = server.sql("SELECT COALESCE(owner, '-') FROM job_leases WHERE name = 'idempotency_prune'");
     assert.equal(owner, '-', 'lease still held after a failed start');

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 
 import { randomHex, request as rawRequest, startServer, waitFor } from './lib/harness.mjs';
 import { randomVin, setupIdentity, vinCheckDigit } from './lib/identity.mjs';
+import { assertProblem } from './lib/fixtures.mjs';
 
 // Every JSON answer this file receives is kept, so the last test can check that all of them
 // name their fields in snake_case (issue 10, item 16).
@@ -166,8 +167,7 @@ after(async () => {
 describe('application, validation and the one-time notice', () => {
   test('needs an Idempotency-Key', async () => {
     const r = await api('POST', '/v1/registrations', { headers: cit(id.citizens[0]), json: fullFields(), idem: false });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 'idempotency_key_required');
+    assertProblem(r, 400, 'idempotency_key_required');
   });
 
   test('valid VIN samples are accepted (check digit, X included)', async () => {
@@ -222,8 +222,7 @@ describe('application, validation and the one-time notice', () => {
     assert.equal(r.status, 201);
     const appId = r.json.id;
     r = await api('POST', `/v1/registrations/${appId}/submit`, { headers: cit(c) });
-    assert.equal(r.status, 422);
-    assert.equal(r.json.code, 'materials_missing');
+    assertProblem(r, 422, 'materials_missing');
     assert.deepEqual(r.json.missing_fields,
       ['vehicle_type', 'use_type', 'model', 'vin', 'engine_no', 'invoice_no', 'invoice_amount_fen', 'insurance_policy_no', 'mail_address']);
     assert.deepEqual(r.json.missing_materials, ['conformity_certificate', 'insurance_policy', 'purchase_tax']);
@@ -247,8 +246,7 @@ describe('application, validation and the one-time notice', () => {
     const c = id.citizens[0];
     const app = await createApp(c);
     let r = await api('POST', `/v1/registrations/${app.id}/submit`, { headers: cit(c) });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'invalid_state');
+    assertProblem(r, 409, 'invalid_state');
     assert.equal(r.json.state, 'submitted');
     r = await api('PATCH', `/v1/registrations/${app.id}`, { headers: cit(c), json: { brand: 'x' } });
     assert.equal(r.status, 409);
@@ -318,20 +316,16 @@ describe('application, validation and the one-time notice', () => {
     const vin = randomVin();
     await id.addVehicle(c, { vin, engineNo: 'EREG00001' });
     let r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ vin }), submit: true } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'vin_registered');
+    assertProblem(r, 409, 'vin_registered');
     assert.equal(r.json.field, 'vin');
     r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ engine_no: 'EREG00001' }), submit: true } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'engine_no_registered');
+    assertProblem(r, 409, 'engine_no_registered');
 
     const first = await createApp(c);
     r = await api('POST', '/v1/registrations', { headers: cit(id.citizens[2]), json: { ...fullFields({ vin: first.vin }), submit: true } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'vin_in_open_application');
+    assertProblem(r, 409, 'vin_in_open_application');
     r = await api('POST', '/v1/registrations', { headers: cit(c), json: { ...fullFields({ engine_no: first.engine_no }), submit: true } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'engine_no_in_open_application');
+    assertProblem(r, 409, 'engine_no_in_open_application');
     // Once cancelled, the vehicle may be filed again.
     r = await api('POST', `/v1/registrations/${first.id}/cancel`, { headers: cit(c) });
     assert.equal(r.status, 200);
@@ -469,8 +463,7 @@ describe('plate pool and selection', () => {
     assert.equal(r.json.new, false);
     const notOffered = server.sql(`SELECT number FROM plate_numbers WHERE state='free' AND number NOT IN (${offered.map((n) => `'${n}'`).join(',')}) LIMIT 1`)[0][0];
     r = await reserve(c, app.id, notOffered, 'offer');
-    assert.equal(r.status, 422);
-    assert.equal(r.json.code, 'not_offered');
+    assertProblem(r, 422, 'not_offered');
     r = await reserve(c, app.id, offered[2], 'offer');
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.state, 'plate_reserved');
@@ -495,8 +488,7 @@ describe('plate pool and selection', () => {
       assert.equal(r.json.field, 'number');
     }
     let r = await reserve(c, app.id, '88888');
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'plate_unavailable');
+    assertProblem(r, 409, 'plate_unavailable');
     assert.equal(r.json.plate_state, 'absent');
     const [blocked, good] = await loadNumbers(2);
     await api('POST', '/v1/plates/block', { headers: await op('admin'), json: { prefix: PREFIX, number: blocked }, idem: false });
@@ -552,15 +544,12 @@ describe('cooling-off and reservation expiry', () => {
     }
     const [n] = await loadNumbers(1);
     let r = await reserve(c, app.id, n);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'cooling_off');
+    assertProblem(r, 409, 'cooling_off');
     assert.ok(Date.parse(r.json.until) > Date.now() + 29 * 86400 * 1000);
     r = await api('GET', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c), idem: false });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'cooling_off');
+    assertProblem(r, 409, 'cooling_off');
     r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(c) });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'cooling_off');
+    assertProblem(r, 409, 'cooling_off');
     const audit = server.sql(`SELECT target_id, outcome FROM audit_log WHERE action='registration.hoarding' AND target_id='${c.id}'`);
     assert.deepEqual(audit, [[String(c.id), 'cooling_off']]);
   });
@@ -584,8 +573,7 @@ describe('cooling-off and reservation expiry', () => {
     assert.equal(server.cli(['job', 'run', 'registration_plate_expiry']).code, 0);
     const [n] = await loadNumbers(1);
     const r = await reserve(c, app.id, n);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'cooling_off');
+    assertProblem(r, 409, 'cooling_off');
   });
 
   test('a failed vehicle does not keep its number forever', async () => {
@@ -613,8 +601,7 @@ describe('inspection slots and appointments', () => {
     r = await api('POST', `/v1/stations/${id.outlets.station}/slots`, {
       headers: await op('inspector'), idem: false, json: { start: isoIn(90000), end: isoIn(86400), capacity: 3 },
     });
-    assert.equal(r.status, 422);
-    assert.equal(r.json.code, 'slot_length');
+    assertProblem(r, 422, 'slot_length');
     r = await api('POST', `/v1/stations/${id.outlets.station}/slots`, {
       headers: await op('inspector'), idem: false, json: { start: '2020-01-01T08:00:00+08:00', end: '2020-01-01T09:00:00+08:00', capacity: 3 },
     });
@@ -706,8 +693,7 @@ describe('inspection slots and appointments', () => {
     assert.equal(r.json.state, 'appointment_booked');
     const other = await reservedApp(c);
     r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'slot_full');
+    assertProblem(r, 409, 'slot_full');
     r = await api('POST', `/v1/registrations/${other.id}/appointment`, { headers: cit(c), json: { slot_id: 99999999 } });
     assert.equal(r.status, 422);
     r = await api('DELETE', `/v1/registrations/${app.id}/appointment`, { headers: cit(c) });
@@ -767,8 +753,7 @@ describe('inspection slots and appointments', () => {
     }
     const slot = await publishSlot(id.outlets.station, { capacity: 2 });
     let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'booking_barred');
+    assertProblem(r, 409, 'booking_barred');
     const until = Date.parse(r.json.until);
     assert.ok(until > Date.now() + 29 * 86400 * 1000 && until < Date.now() + 31 * 86400 * 1000);
     assert.equal(server.sql(`SELECT COUNT(*) FROM audit_log WHERE action='registration.no_show_bar' AND target_id='${c.id}'`)[0][0], '1');
@@ -786,8 +771,7 @@ describe('inspection, completion and delivery', () => {
     let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'fail' } });
-    assert.equal(r.status, 422);
-    assert.equal(r.json.code, 'reasons_required');
+    assertProblem(r, 422, 'reasons_required');
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'pass', reasons: ['x'] } });
     assert.equal(r.status, 422);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: cit(c), json: { result: 'pass' } });
@@ -804,8 +788,7 @@ describe('inspection, completion and delivery', () => {
     assert.equal(r.json.state, 'inspected_failed');
     // the check is done again in a later slot, never in the one it failed in
     r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'reinspection_too_early');
+    assertProblem(r, 409, 'reinspection_too_early');
     const later = await publishSlot(id.outlets.station, { capacity: 3 });
     r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: later.id } });
     assert.equal(r.status, 201, r.text);
@@ -873,8 +856,7 @@ describe('inspection, completion and delivery', () => {
     let r = await api('POST', `/v1/registrations/${app.id}/appointment`, { headers: cit(c), json: { slot_id: slot.id } });
     assert.equal(r.status, 201);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'pass' } });
-    assert.equal(r.status, 403);
-    assert.equal(r.json.code, 'not_your_station');
+    assertProblem(r, 403, 'not_your_station');
     assert.equal(appState(app.id), 'appointment_booked');
   });
 
@@ -994,36 +976,48 @@ describe('appointments after the slot started (review)', () => {
 });
 
 describe('plate choice modes switched by registration.selection (review)', () => {
-  test('with only custom enabled, the random offer answers 409 selection_disabled; custom still works', async () => {
-    const s2 = await startServer({
-      prefix: 'regsel', overrides: { 'jobs.enabled': 0, 'registration.selection': 'custom' },
+  /** A server with only `selection` enabled, a submitted application of its one citizen and
+   * `numbers` in its pool: fn({ srv, call, mine, appId }) runs against it, then it stops. */
+  async function withSelection(selection, numbers, fn) {
+    const srv = await startServer({
+      prefix: 'regsel', overrides: { 'jobs.enabled': 0, 'registration.selection': selection },
     });
     try {
-      const id2 = await setupIdentity(s2, { citizens: 1, partners: [], hmac: false });
-      const c = id2.citizens[0];
-      const call = (method, path, json, headers) => request(`${s2.httpsUrl}${path}`, {
+      const ids = await setupIdentity(srv, { citizens: 1, partners: [], hmac: false });
+      // fresh headers per call: a token serves one state-changing request
+      const mine = () => ids.citizenHeaders(ids.citizens[0]);
+      const call = (method, path, json, headers) => request(`${srv.httpsUrl}${path}`, {
         method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
       });
-      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id2.citizenHeaders(c));
+      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, mine());
       assert.equal(r.status, 201, r.text);
       const appId = r.json.id;
-      r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers: ['A1234', 'B2345'] }, await id2.operatorHeaders('admin'));
+      r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers }, await ids.operatorHeaders('admin'));
       assert.equal(r.status, 201, r.text);
+      await fn({ srv, call, mine, appId });
+    } finally {
+      await srv.stop();
+    }
+  }
+
+  test('with only custom enabled, the random offer answers 409 selection_disabled; custom still works', async () => {
+    await withSelection('custom', ['A1234', 'B2345'], async ({ srv, call, mine, appId }) => {
+      let r;
       // the switched-off mode: a clear problem, nothing drawn or reserved
       for (const m of ['GET', 'POST']) {
-        r = await call(m, `/v1/registrations/${appId}/plate-offer`, undefined, id2.citizenHeaders(c));
+        r = await call(m, `/v1/registrations/${appId}/plate-offer`, undefined, mine());
         assert.equal(r.status, 409, r.text);
         assert.equal(r.json.code, 'selection_disabled');
         assert.match(r.headers['content-type'], /application\/problem\+json/);
       }
-      assert.equal(s2.sql(`SELECT COUNT(*) FROM registration_plate_offers WHERE application_id = ${appId}`)[0][0], '0');
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'offer' }, id2.citizenHeaders(c));
+      assert.equal(srv.sql(`SELECT COUNT(*) FROM registration_plate_offers WHERE application_id = ${appId}`)[0][0], '0');
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'offer' }, mine());
       assert.equal(r.status, 409, r.text);
       assert.equal(r.json.code, 'selection_disabled');
       assert.equal(r.json.field, 'source');
-      assert.equal(s2.sql(`SELECT state FROM registration_applications WHERE id = ${appId}`)[0][0], 'submitted');
+      assert.equal(srv.sql(`SELECT state FROM registration_applications WHERE id = ${appId}`)[0][0], 'submitted');
       // the enabled mode
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'custom' }, id2.citizenHeaders(c));
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'A1234', source: 'custom' }, mine());
       assert.equal(r.status, 200, r.text);
       assert.equal(r.json.state, 'plate_reserved');
       // the main server (both modes) still offers
@@ -1031,45 +1025,28 @@ describe('plate choice modes switched by registration.selection (review)', () =>
       await loadNumbers(5);
       r = await api('POST', `/v1/registrations/${app.id}/plate-offer`, { headers: cit(id.citizens[2]) });
       assert.equal(r.status, 200, r.text);
-    } finally {
-      await s2.stop();
-    }
+    });
   });
 
   test('with only offer enabled, a self-composed number answers 409 selection_disabled; an unknown mode stops start-up', async () => {
-    const s3 = await startServer({
-      prefix: 'regsel', overrides: { 'jobs.enabled': 0, 'registration.selection': ' offer ' },
-    });
-    try {
-      const id3 = await setupIdentity(s3, { citizens: 1, partners: [], hmac: false });
-      const c = id3.citizens[0];
-      const call = (method, path, json, headers) => request(`${s3.httpsUrl}${path}`, {
-        method, json, headers: { 'Idempotency-Key': randomHex(12), ...headers },
-      });
-      let r = await call('POST', '/v1/registrations', { ...fullFields(), submit: true }, id3.citizenHeaders(c));
-      assert.equal(r.status, 201, r.text);
-      const appId = r.json.id;
-      r = await call('POST', '/v1/plates/pool', { prefix: PREFIX, numbers: ['C3456'] }, await id3.operatorHeaders('admin'));
-      assert.equal(r.status, 201, r.text);
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'custom' }, id3.citizenHeaders(c));
+    await withSelection(' offer ', ['C3456'], async ({ srv, call, mine, appId }) => {
+      let r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'custom' }, mine());
       assert.equal(r.status, 409, r.text);
       assert.equal(r.json.code, 'selection_disabled');
       assert.equal(r.json.field, 'source');
-      assert.equal(s3.sql("SELECT state FROM plate_numbers WHERE number = 'C3456'")[0][0], 'free');
-      r = await call('POST', `/v1/registrations/${appId}/plate-offer`, undefined, id3.citizenHeaders(c));
+      assert.equal(srv.sql("SELECT state FROM plate_numbers WHERE number = 'C3456'")[0][0], 'free');
+      r = await call('POST', `/v1/registrations/${appId}/plate-offer`, undefined, mine());
       assert.equal(r.status, 200, r.text);
       assert.deepEqual(r.json.numbers, ['C3456']);
-      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'offer' }, id3.citizenHeaders(c));
+      r = await call('POST', `/v1/registrations/${appId}/plate`, { number: 'C3456', source: 'offer' }, mine());
       assert.equal(r.status, 200, r.text);
       // a misspelt or empty mode list is refused at start-up, naming the key
       for (const bad of ['offer,random', 'Custom', '']) {
-        const out = s3.cli(['job', 'list'], { env: { ONETRIP_REGISTRATION_SELECTION: bad } });
+        const out = srv.cli(['job', 'list'], { env: { ONETRIP_REGISTRATION_SELECTION: bad } });
         assert.notEqual(out.code, 0, `${JSON.stringify(bad)}: ${out.stdout}`);
         assert.match(out.stderr, /registration\.selection/);
       }
-    } finally {
-      await s3.stop();
-    }
+    });
   });
 });
 
@@ -1101,8 +1078,7 @@ describe('registration integrity (issue 10, item 14)', () => {
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.application_insurance_status, 'mismatch');
     r = await complete(app);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'insurance_not_confirmed');
+    assertProblem(r, 409, 'insurance_not_confirmed');
     assert.equal(r.json.insurance_status, 'mismatch');
     // the owner's policy, but expired: confirmed, not in force
     r = await pushPolicy(app, { valid_from: '2020-01-01', valid_until: '2020-12-31' });
@@ -1114,8 +1090,7 @@ describe('registration integrity (issue 10, item 14)', () => {
     assert.equal(r.json.insurer_partner_id, id.partners.insurer.id);
     const policyId = r.json.id;
     r = await complete(app);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'insurance_not_valid');
+    assertProblem(r, 409, 'insurance_not_valid');
     assert.equal(r.json.valid_until, '2020-12-31');
     // not yet in force either
     r = await pushPolicy(app, { valid_from: shanghaiDay(2), valid_until: shanghaiDay(300) });
@@ -1187,8 +1162,7 @@ describe('registration integrity (issue 10, item 14)', () => {
     r = await request(`${server.httpsUrl}/v1/insurance-policies`, {
       method: 'POST', ...id.partnerTls('insurer'), json: { vin: app.vin, policy_no: 'P1', valid_from: shanghaiDay(), valid_until: shanghaiDay(300) },
     });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 'idempotency_key_required');
+    assertProblem(r, 400, 'idempotency_key_required');
     for (const [change, field, code] of [
       [{ vin: '1M8GDM9A1KP042788' }, 'vin', 'vin_check_digit'],
       [{ policy_no: '' }, 'policy_no', 'policy_no_format'],
@@ -1207,8 +1181,7 @@ describe('registration integrity (issue 10, item 14)', () => {
     r = await pushPolicy(app, { policy_no: 'P1' });
     assert.equal(r.status, 201, r.text);
     r = await pushPolicy(app, { policy_no: 'P1', vin: randomVin() });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'policy_vin_conflict');
+    assertProblem(r, 409, 'policy_vin_conflict');
     assert.equal(r.json.field, 'vin');
     r = await pushPolicy(app, { policy_no: 'P1', kind: 'compulsory' });
     assert.equal(r.status, 200, r.text);
@@ -1237,8 +1210,7 @@ describe('registration integrity (issue 10, item 14)', () => {
     assert.equal(r.json.code, 'slot_not_started');
     assert.equal(r.json.starts_at, slot.starts_at);
     r = await api('POST', `/v1/registrations/${app.id}/inspection`, { headers: await op('inspector'), json: { result: 'fail', reasons: ['x'] } });
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'slot_not_started');
+    assertProblem(r, 409, 'slot_not_started');
     assert.equal(appState(app.id), 'appointment_booked');
     // other partners and operators may not record it at all
     for (const type of ['dealer', 'post', 'insurer']) {
@@ -1337,8 +1309,7 @@ describe('registration integrity (issue 10, item 14)', () => {
     assert.deepEqual(r.json.slots.map((x) => x.id), [s1.id]);
     // another station's bookings and applications stay hidden
     r = await partner('station', 'GET', `/v1/stations/${station5}/appointments?date=${day}`);
-    assert.equal(r.status, 403);
-    assert.equal(r.json.code, 'not_your_station');
+    assertProblem(r, 403, 'not_your_station');
     r = await api('GET', `/v1/stations/${id.outlets.station}/appointments?date=${day}`, { headers: await op('inspector'), idem: false });
     assert.equal(r.status, 200);
     assert.equal(r.json.items.length, 1);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 import { startServer, request, sql, randomHex } from './lib/harness.mjs';
 import { setupIdentity, randomPlate } from './lib/identity.mjs';
-import { ensureHandlingItem, instantAgo, shanghaiDayOffset, violationBody, withDot } from './lib/fixtures.mjs';
+import { ensureHandlingItem, instantAgo, shanghaiDayOffset, violationBody, withDot, assertProblem } from './lib/fixtures.mjs';
 
 let server;
 let id;
@@ -192,8 +192,7 @@ describe('agency intake', () => {
 
   test('Idempotency-Key is required', async () => {
     const r = await intake(body(), { headers: {} });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 'idempotency_key_required');
+    assertProblem(r, 400, 'idempotency_key_required');
   });
 
   test('HMAC-authenticated agency can send too', async () => {
@@ -400,8 +399,7 @@ describe('operator search', () => {
   test('exactly one valid search key, operators only', async () => {
     const h = await id.operatorHeaders('window');
     let r = await request(`${server.httpsUrl}/v1/violations`, { headers: h });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 'search_key_required');
+    assertProblem(r, 400, 'search_key_required');
     r = await request(`${server.httpsUrl}/v1/violations?plate=${encodeURIComponent('浙A12345')}&licence_id=1`, { headers: h });
     assert.equal(r.status, 400);
     r = await request(`${server.httpsUrl}/v1/violations?plate=bad`, { headers: h });
@@ -520,8 +518,7 @@ describe('online handling', () => {
     assert.equal(ok.json.licence.points, 11);
     const v1 = await recordOk({ plate: d.plate, points: 1 });
     const r = await handle(d.c, v1.id);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'points_would_reach_12');
+    assertProblem(r, 409, 'points_would_reach_12');
     assert.equal(r.json.licence_points, 11);
   });
 
@@ -547,8 +544,7 @@ describe('online handling', () => {
     // ... but at a window, on the owner's documents, with the class of its type
     const docs = ['vehicle_licence', 'owner_authorization'];
     r = await windowHandleS(truck.id, l1, docs);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'class_not_covered');
+    assertProblem(r, 409, 'class_not_covered');
     assert.equal(r.json.class_required, 'B2');
     const c2 = await id.addCitizen();
     const l2 = await id.addLicence(c2, { classes: 'A2' });
@@ -568,8 +564,7 @@ describe('online handling', () => {
     await id.addVehicle(c, { plate });
     const v = await recordOk({ plate });
     const r = await handle(c, v.id);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'no_licence');
+    assertProblem(r, 409, 'no_licence');
   });
 
   test('another citizen\'s violation is 404; unknown and malformed ids too', async () => {
@@ -634,8 +629,7 @@ describe('online handling', () => {
     r = await request(`${server.httpsUrl}/v1/violations/${v.id}/handle`, {
       method: 'POST', json: {}, headers: id.citizenHeaders(d.c),
     });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 'idempotency_key_required');
+    assertProblem(r, 400, 'idempotency_key_required');
   });
 });
 
@@ -644,8 +638,7 @@ describe('window handling and full score', () => {
     const d = await driver({ licence: { points: 6 } });
     const v = await recordOk({ plate: d.plate, points: 6 });
     const online = await handle(d.c, v.id);
-    assert.equal(online.status, 409);
-    assert.equal(online.json.code, 'points_would_reach_12');
+    assertProblem(online, 409, 'points_would_reach_12');
     const r = await windowHandle(v.id, d.licenceId);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.licence.points, 12);
@@ -659,8 +652,7 @@ describe('window handling and full score', () => {
     // online handling is now suspended, even for a 0-point violation
     const next = await recordOk({ plate: d.plate, points: 0 });
     const again = await handle(d.c, next.id);
-    assert.equal(again.status, 409);
-    assert.equal(again.json.code, 'licence_full_score');
+    assertProblem(again, 409, 'licence_full_score');
     // a window still can
     const w = await windowHandle(next.id, d.licenceId);
     assert.equal(w.status, 200, w.text);
@@ -670,16 +662,13 @@ describe('window handling and full score', () => {
     const d = await driver({ licence: { classes: 'C2' } });
     const v = await recordOk({ plate: d.plate });
     let r = await windowHandle(v.id, d.licenceId);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'class_not_covered');
+    assertProblem(r, 409, 'class_not_covered');
     const e = await driver({ licence: { validUntil: '2021-01-01' } });
     const ve = await recordOk({ plate: e.plate });
     r = await windowHandle(ve.id, e.licenceId);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'licence_expired');
+    assertProblem(r, 409, 'licence_expired');
     r = await windowHandle(v.id, 99999999);
-    assert.equal(r.status, 404);
-    assert.equal(r.json.code, 'licence_not_found');
+    assertProblem(r, 404, 'licence_not_found');
     r = await windowHandle(99999999, d.licenceId);
     assert.equal(r.status, 404);
     r = await windowHandle(v.id, d.licenceId, 'supervisor');
@@ -742,13 +731,11 @@ describe('cancellation', () => {
     assert.equal(sql(db, `SELECT cancel_reason FROM violations WHERE id = ${v.id}`)[0][0], '当事人提出异议，经核实非本车');
     assert.equal(auditCount('violations.cancel', v.id), 1);
     const again = await cancel(v.id, { reason: 'again' }, 'supervisor');
-    assert.equal(again.status, 409);
-    assert.equal(again.json.code, 'not_cancellable');
+    assertProblem(again, 409, 'not_cancellable');
     assert.equal(again.json.state, 'cancelled');
     // a cancelled violation cannot be handled
     const h = await handle(d.c, v.id);
-    assert.equal(h.status, 409);
-    assert.equal(h.json.code, 'violation_cancelled');
+    assertProblem(h, 409, 'violation_cancelled');
   });
 
   test('a violation handled before the licence\'s cycle rolled over gives no points back', async () => {

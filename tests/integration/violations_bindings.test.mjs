@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 
 import { startServer, request, sql, randomHex } from './lib/harness.mjs';
 import { setupIdentity, randomPlate } from './lib/identity.mjs';
-import { ensureHandlingItem } from './lib/fixtures.mjs';
+import { ensureHandlingItem, assertProblem } from './lib/fixtures.mjs';
 
 let server;
 let id;
@@ -151,8 +151,7 @@ describe('binding with consent', () => {
     const r = await handle(h.c, vid);
     assert.equal(r.status, 404);
     const again = await end(o.c, bid);
-    assert.equal(again.status, 409);
-    assert.equal(again.json.code, 'binding_ended');
+    assertProblem(again, 409, 'binding_ended');
     // a new request after withdrawal is possible
     const a = await ask(h.c, o.plate);
     assert.equal(a.status, 201, a.text);
@@ -170,8 +169,7 @@ describe('binding with consent', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.state, 'refused');
     const k = await consent(o.c, a.json.id);
-    assert.equal(k.status, 409);
-    assert.equal(k.json.code, 'binding_not_pending');
+    assertProblem(k, 409, 'binding_not_pending');
     assert.equal(k.json.state, 'refused');
   });
 });
@@ -202,8 +200,7 @@ describe('binding limit', () => {
     }
     for (let i = 0; i < 3; i++) assert.equal((await consent(owners[i].c, pending[i])).status, 200);
     const r = await consent(owners[3].c, pending[3]);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'binding_limit');
+    assertProblem(r, 409, 'binding_limit');
     assert.equal(state(pending[3]), 'pending');
     assert.equal((await end(owners[0].c, pending[0])).status, 200);
     const ok = await consent(owners[3].c, pending[3]);
@@ -232,20 +229,17 @@ describe('binding refusals', () => {
   test('own vehicle, unknown plate, bad plate, duplicate request', async () => {
     const o = await owner();
     let r = await ask(o.c, o.plate);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'own_vehicle');
+    assertProblem(r, 409, 'own_vehicle');
     const h = await holder();
     r = await ask(h.c, randomPlate());
-    assert.equal(r.status, 404);
-    assert.equal(r.json.code, 'vehicle_not_found');
+    assertProblem(r, 404, 'vehicle_not_found');
     r = await ask(h.c, 'ABC');
     assert.equal(r.status, 400);
     assert.equal(r.json.field, 'plate');
     const a = await ask(h.c, o.plate);
     assert.equal(a.status, 201);
     r = await ask(h.c, o.plate);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'binding_exists');
+    assertProblem(r, 409, 'binding_exists');
   });
 
   test('only the owner consents; strangers see 404; Idempotency-Key required', async () => {
@@ -264,8 +258,7 @@ describe('binding refusals', () => {
     r = await request(`${server.httpsUrl}/v1/me/binding-requests/${a.json.id}/consent`, {
       method: 'POST', headers: id.citizenHeaders(o.c),
     });
-    assert.equal(r.status, 400);
-    assert.equal(r.json.code, 'idempotency_key_required');
+    assertProblem(r, 400, 'idempotency_key_required');
     r = await request(`${server.httpsUrl}/v1/me/bindings`, {
       method: 'POST', json: { plate: o.plate }, headers: await id.operatorHeaders('window'),
     });
@@ -299,8 +292,7 @@ describe('binding refusals', () => {
     const a = await ask(h.c, o.plate);
     sql(db, `UPDATE vehicles SET owner_citizen_id = ${buyer.c.id} WHERE id = ${o.vehicleId}`);
     const r = await consent(o.c, a.json.id);
-    assert.equal(r.status, 409);
-    assert.equal(r.json.code, 'owner_changed');
+    assertProblem(r, 409, 'owner_changed');
   });
 
   test('a vehicle sold after consent: the binding no longer reaches the new owner\'s violations', async () => {

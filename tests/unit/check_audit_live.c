@@ -24,10 +24,7 @@ extern const app_module core_module;
 
 static void live_setup(void)
 {
-    const db_migration **all = NULL;
-    db_conn *c = NULL;
     char err[512] = "";
-    int n = 0;
 
     scratch_setup("auditlive");
     if (config_add_keys(core_module.conf, core_module.nconf) != 0 ||
@@ -35,18 +32,7 @@ static void live_setup(void)
                    "t", err, sizeof err) != 0 ||
         audit_init(err, sizeof err) != 0)
         ck_abort_msg("audit_live setup: %s", err);
-    c = scratch_conn_make(scratch_db);
-    all = modules_migrations(&n);
-    if (db_conn_ensure(c) != 0 || db_migrate_apply(c, all, n, err, sizeof err) < 0) {
-        if (err[0] == '\0')
-            snprintf(err, sizeof err, "%u %s", db_errno(c), db_errmsg(c));
-    } else {
-        err[0] = '\0';
-    }
-    free(all);
-    db_conn_free(c);
-    if (err[0] != '\0')
-        ck_abort_msg("audit_live setup: %s", err);
+    scratch_migrate_all("audit_live");
 }
 
 /* An empty trail with its seal (record 1 of shard 0's chain or later), as

@@ -149,61 +149,59 @@ END_TEST
     "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."                                          \
     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw"
 
-START_TEST(compact_well_formed)
-{
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS), 0);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln"), 0);      /* lengths % 4 == 3, 0 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AA"), 0);        /* % 4 == 2 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AQ"), 0);        /* 'Q' = 010000: bits unused are 0 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAE"), 0);       /* 'E' = 000100 */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.-_-_"), 0);
-}
-END_TEST
-
-START_TEST(compact_rejects_trailing_garbage_and_other_alphabets)
-{
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "!!!"), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "="), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "=="), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS " "), -1);
-    ck_assert_int_eq(auth_jws_compact_check(GOOD_JWS "\n"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l+"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l/"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e3=.e30.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e 0.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2l\x80"), -1);
-}
-END_TEST
-
-START_TEST(compact_rejects_wrong_segment_counts)
-{
-    ck_assert_int_eq(auth_jws_compact_check(NULL), -1);
-    ck_assert_int_eq(auth_jws_compact_check(""), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2ln."), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30."), 0); /* unsecured: well-formed, alg check refuses */
-    ck_assert_int_eq(auth_jws_compact_check("e30.."), -1);
-    ck_assert_int_eq(auth_jws_compact_check(".e30.c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30..c2ln"), -1);
-    ck_assert_int_eq(auth_jws_compact_check(".."), -1);
-}
-END_TEST
-
-START_TEST(compact_rejects_non_canonical_lengths_and_bits)
-{
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.c2lnA"), -1); /* % 4 == 1: no encoding is this long */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AB"), -1);   /* low 4 bits set */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AR"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAB"), -1);  /* low 2 bits set */
-    ck_assert_int_eq(auth_jws_compact_check("e30.e30.AAH"), -1);
-    ck_assert_int_eq(auth_jws_compact_check("e31.e30.c2ln"), -1); /* "{}" with a stray bit */
+/* A compact JWS and what auth_jws_compact_check must answer (0 or -1). */
+static const struct compact_case {
+    const char *group;
+    const char *in;
+    int want;
+} compacts[] = {
+    {"well formed", GOOD_JWS, 0},
+    {"well formed", "e30.e30.c2ln", 0}, /* lengths % 4 == 3, 0 */
+    {"well formed", "e30.e30.AA", 0}, /* % 4 == 2 */
+    {"well formed", "e30.e30.AQ", 0}, /* 'Q' = 010000: bits unused are 0 */
+    {"well formed", "e30.e30.AAE", 0}, /* 'E' = 000100 */
+    {"well formed", "e30.e30.-_-_", 0},
+    {"trailing garbage or other alphabet", GOOD_JWS "!!!", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS "=", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS "==", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS " ", -1},
+    {"trailing garbage or other alphabet", GOOD_JWS "\n", -1},
+    {"trailing garbage or other alphabet", "e30.e30.c2l+", -1},
+    {"trailing garbage or other alphabet", "e30.e30.c2l/", -1},
+    {"trailing garbage or other alphabet", "e3=.e30.c2ln", -1},
+    {"trailing garbage or other alphabet", "e30.e 0.c2ln", -1},
+    {"trailing garbage or other alphabet", "e30.e30.c2l\x80", -1},
+    {"segment count", NULL, -1},
+    {"segment count", "", -1},
+    {"segment count", "e30", -1},
+    {"segment count", "e30.e30", -1},
+    {"segment count", "e30.e30.c2ln.c2ln", -1},
+    {"segment count", "e30.e30.c2ln.", -1},
+    {"segment count", "e30.e30.", 0}, /* unsecured: well-formed, alg check refuses */
+    {"segment count", "e30..", -1},
+    {"segment count", ".e30.c2ln", -1},
+    {"segment count", "e30..c2ln", -1},
+    {"segment count", "..", -1},
+    {"non-canonical length or bits", "e30.e30.c2lnA", -1}, /* % 4 == 1: no encoding is this long */
+    {"non-canonical length or bits", "e30.e30.AB", -1}, /* low 4 bits set */
+    {"non-canonical length or bits", "e30.e30.AR", -1},
+    {"non-canonical length or bits", "e30.e30.AAB", -1}, /* low 2 bits set */
+    {"non-canonical length or bits", "e30.e30.AAH", -1},
+    {"non-canonical length or bits", "e31.e30.c2ln", -1}, /* "{}" with a stray bit */
     /* the signature of GOOD_JWS with the last character's unused bits set */
-    ck_assert_int_eq(auth_jws_compact_check(
-                         "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."
-                         "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Px"),
-                     -1);
+    {"non-canonical length or bits",
+     "eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiIxIn0."
+     "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Px",
+     -1},
+};
+
+START_TEST(compact_check_cases)
+{
+    const struct compact_case *k = &compacts[_i];
+    int got = auth_jws_compact_check(k->in);
+
+    ck_assert_msg(got == k->want, "%s: \"%s\" gives %d, want %d", k->group,
+                  k->in ? k->in : "(null)", got, k->want);
 }
 END_TEST
 
@@ -423,25 +421,26 @@ static char *token_with(const char *header)
     return out;
 }
 
+/* A token with this header gives alg and kid ("" when it has none). */
+static void header_gives(const char *header, const char *want_alg, const char *want_kid)
+{
+    char alg[32], kid[80] = "x";
+    char *t = token_with(header);
+    ck_assert_int_eq(auth_token_header(t, alg, sizeof alg, kid, sizeof kid), 0);
+    ck_assert_str_eq(alg, want_alg);
+    ck_assert_str_eq(kid, want_kid);
+    free(t);
+}
+
 START_TEST(header_ok)
 {
-    char alg[32], kid[80];
-    char *t = token_with("{\"alg\":\"ES256\",\"kid\":\"k1\",\"typ\":\"JWT\"}");
-    ck_assert_int_eq(auth_token_header(t, alg, sizeof alg, kid, sizeof kid), 0);
-    ck_assert_str_eq(alg, "ES256");
-    ck_assert_str_eq(kid, "k1");
-    free(t);
+    header_gives("{\"alg\":\"ES256\",\"kid\":\"k1\",\"typ\":\"JWT\"}", "ES256", "k1");
 }
 END_TEST
 
 START_TEST(header_no_kid)
 {
-    char alg[32], kid[80] = "x";
-    char *t = token_with("{\"alg\":\"none\"}");
-    ck_assert_int_eq(auth_token_header(t, alg, sizeof alg, kid, sizeof kid), 0);
-    ck_assert_str_eq(alg, "none");
-    ck_assert_str_eq(kid, "");
-    free(t);
+    header_gives("{\"alg\":\"none\"}", "none", "");
 }
 END_TEST
 
@@ -719,10 +718,8 @@ Suite *auth_suite(void)
     TCase *i = check_tcase(s, "identities", CHECK_TESTS(partner_type_bits, roles_parse, names,
                       id_number_valid, id_number_invalid, phones, pubkey_check, cert_fingerprint,
                       args_parse));
-    check_tcase(s, "jws_compact", CHECK_TESTS(compact_well_formed,
-                      compact_rejects_trailing_garbage_and_other_alphabets,
-                      compact_rejects_wrong_segment_counts,
-                      compact_rejects_non_canonical_lengths_and_bits, es256_high_s));
+    check_tcase(s, "jws_compact", CHECK_TESTS(es256_high_s));
+    CHECK_LOOP(s, "jws_compact_cases", compact_check_cases, compacts);
     check_tcase(s, "login_policy", CHECK_TESTS(login_backoff_then_lockout_then_doubling,
                       login_quiet_day_forgets, login_backoff_capped_and_optional,
                       login_block_never_shortened, login_source_keys));

@@ -11,55 +11,43 @@
 
 /* ---- db_classify -------------------------------------------------------- */
 
-START_TEST(classify_retry)
-{
-    static const unsigned codes[] = {1213, 1205, 1020};
-
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        ck_assert_int_eq(db_classify(codes[i], false), DB_ERR_RETRY);
-        /* Galera certification failures arrive as 1213 at COMMIT. */
-        ck_assert_int_eq(db_classify(codes[i], true), DB_ERR_RETRY);
-    }
-}
-END_TEST
-
-START_TEST(classify_lost_during_commit)
-{
-    static const unsigned codes[] = {2006, 2013, 1927};
-
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        ck_assert_int_eq(db_classify(codes[i], false), DB_ERR_CONN);
-        ck_assert_int_eq(db_classify(codes[i], true), DB_ERR_UNKNOWN_OUTCOME);
-    }
-}
-END_TEST
-
-START_TEST(classify_conn)
-{
-    /* Connect-time failures: no statement can have run. */
-    static const unsigned codes[] = {2002, 2003, 2026, 2055};
-
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        ck_assert_int_eq(db_classify(codes[i], false), DB_ERR_CONN);
-        ck_assert_int_eq(db_classify(codes[i], true), DB_ERR_CONN);
-    }
-}
-END_TEST
-
-START_TEST(classify_dup_other_ok)
-{
-    ck_assert_int_eq(db_classify(1062, false), DB_ERR_DUP);
-    ck_assert_int_eq(db_classify(1062, true), DB_ERR_DUP);
-    ck_assert_int_eq(db_classify(0, false), DB_OK);
-    /* 1064 syntax, 1146 no table, 1452 foreign key, 2014 out of sync. */
-    ck_assert_int_eq(db_classify(1064, false), DB_ERR_OTHER);
-    ck_assert_int_eq(db_classify(1146, true), DB_ERR_OTHER);
-    ck_assert_int_eq(db_classify(1452, false), DB_ERR_OTHER);
-    ck_assert_int_eq(db_classify(2014, false), DB_ERR_OTHER);
+/* An error number and its kind outside a COMMIT and during one. */
+static const struct classify_case {
+    unsigned code;
+    db_err_kind plain, at_commit;
+} classes[] = {
+    {1213, DB_ERR_RETRY, DB_ERR_RETRY}, /* Galera certification failures arrive as 1213 at COMMIT */
+    {1205, DB_ERR_RETRY, DB_ERR_RETRY},
+    {1020, DB_ERR_RETRY, DB_ERR_RETRY},
+    /* lost while committing: the outcome is unknown */
+    {2006, DB_ERR_CONN, DB_ERR_UNKNOWN_OUTCOME},
+    {2013, DB_ERR_CONN, DB_ERR_UNKNOWN_OUTCOME},
+    {1927, DB_ERR_CONN, DB_ERR_UNKNOWN_OUTCOME},
+    /* connect-time failures: no statement can have run */
+    {2002, DB_ERR_CONN, DB_ERR_CONN},
+    {2003, DB_ERR_CONN, DB_ERR_CONN},
+    {2026, DB_ERR_CONN, DB_ERR_CONN},
+    {2055, DB_ERR_CONN, DB_ERR_CONN},
+    {1062, DB_ERR_DUP, DB_ERR_DUP},
+    {0, DB_OK, DB_OK},
+    /* 1064 syntax, 1146 no table, 1452 foreign key, 2014 out of sync */
+    {1064, DB_ERR_OTHER, DB_ERR_OTHER},
+    {1146, DB_ERR_OTHER, DB_ERR_OTHER},
+    {1452, DB_ERR_OTHER, DB_ERR_OTHER},
+    {2014, DB_ERR_OTHER, DB_ERR_OTHER},
     /* 4031 on MariaDB is ER_REFERENCED_TRG_DOES_NOT_EXIST (trigger DDL),
      * not MySQL 8's inactivity disconnect. */
-    ck_assert_int_eq(db_classify(4031, false), DB_ERR_OTHER);
-    ck_assert_int_eq(db_classify(4031, true), DB_ERR_OTHER);
+    {4031, DB_ERR_OTHER, DB_ERR_OTHER},
+};
+
+START_TEST(classify)
+{
+    const struct classify_case *k = &classes[_i];
+
+    ck_assert_msg(db_classify(k->code, false) == k->plain, "%u: %d", k->code,
+                  (int)db_classify(k->code, false));
+    ck_assert_msg(db_classify(k->code, true) == k->at_commit, "%u during commit: %d", k->code,
+                  (int)db_classify(k->code, true));
 }
 END_TEST
 
@@ -261,8 +249,7 @@ END_TEST
 Suite *db_suite(void)
 {
     Suite *s = suite_create("db");
-    check_tcase(s, "classify", CHECK_TESTS(classify_retry, classify_lost_during_commit,
-                      classify_conn, classify_dup_other_ok));
+    CHECK_LOOP(s, "classify", classify, classes);
 
     check_tcase(s, "retry_delay", CHECK_TESTS(retry_delay_bounds, retry_delay_growth_and_cap));
 

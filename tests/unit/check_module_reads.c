@@ -35,24 +35,8 @@
 
 static void reads_setup(void)
 {
-    const db_migration **all = NULL;
-    db_conn *c = NULL;
-    char err[512] = "";
-    int n = 0;
-
     scratch_setup("modreads");
-    c = scratch_conn_make(scratch_db);
-    all = modules_migrations(&n);
-    if (db_conn_ensure(c) != 0 || db_migrate_apply(c, all, n, err, sizeof err) < 0) {
-        if (err[0] == '\0')
-            snprintf(err, sizeof err, "%u %s", db_errno(c), db_errmsg(c));
-    } else {
-        err[0] = '\0';
-    }
-    free(all);
-    db_conn_free(c);
-    if (err[0] != '\0')
-        ck_abort_msg("module_reads setup: %s", err);
+    scratch_migrate_all("module_reads");
 }
 
 

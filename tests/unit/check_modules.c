@@ -39,6 +39,14 @@ static app_module base(void)
     return m;
 }
 
+/* A second module "other" with no routes, permissions or migrations, beside
+ * base(); a test gives it what it needs. */
+static app_module other(void)
+{
+    app_module m = {.name = "other"};
+    return m;
+}
+
 static int check1(const app_module *m)
 {
     const app_module *list[] = {m};
@@ -79,13 +87,8 @@ END_TEST
 
 START_TEST(overlapping_ranges_are_refused)
 {
-    app_module a = base(), b = base();
+    app_module a = base(), b = other();
     const app_module *list[] = {&a, &b};
-    b.name = "other";
-    b.routes = NULL;
-    b.nroutes = 0;
-    b.nperms = 0;
-    b.migrations = NULL;
     b.migrations_from = 850;
     b.migrations_to = 950;
     ck_assert_int_eq(modules_check(list, 2, err, sizeof err), -1);
@@ -148,14 +151,10 @@ END_TEST
 START_TEST(duplicate_route_across_modules_is_refused)
 {
     static const app_route routes[] = {{M_GET, "/test/ping", noop, "public", ROUTE_PUBLIC}};
-    app_module a = base(), b = base();
+    app_module a = base(), b = other();
     const app_module *list[] = {&a, &b};
-    b.name = "other";
     b.routes = routes;
     b.nroutes = 1;
-    b.nperms = 0;
-    b.migrations = NULL;
-    b.migrations_from = b.migrations_to = 0;
     ck_assert_int_eq(modules_check(list, 2, err, sizeof err), -1);
     ck_assert_str_eq(err, "module other: route GET /test/ping duplicates module test's /test/ping");
 }

@@ -145,20 +145,32 @@ START_TEST(test_open_states)
 }
 END_TEST
 
+/* A vehicle type and its licence class (NULL: not a type). */
+static const struct {
+    const char *type, *class_;
+} classes[] = {
+    {"K33", "C1"},
+    {"K41", "C1"},
+    {"K11", "A1"},
+    {"K21", "B1"},
+    {"H11", "B2"},
+    {"H31", "C1"},
+    {"M21", "E"},
+    {"K3", NULL},
+    {"k33", NULL},
+    {"K9X", NULL},
+    {"Z11", NULL},
+    {NULL, NULL},
+};
+
 START_TEST(test_class_for_type)
 {
-    ck_assert_str_eq(registration_class_for_type("K33"), "C1");
-    ck_assert_str_eq(registration_class_for_type("K41"), "C1");
-    ck_assert_str_eq(registration_class_for_type("K11"), "A1");
-    ck_assert_str_eq(registration_class_for_type("K21"), "B1");
-    ck_assert_str_eq(registration_class_for_type("H11"), "B2");
-    ck_assert_str_eq(registration_class_for_type("H31"), "C1");
-    ck_assert_str_eq(registration_class_for_type("M21"), "E");
-    ck_assert_ptr_null(registration_class_for_type("K3"));
-    ck_assert_ptr_null(registration_class_for_type("k33"));
-    ck_assert_ptr_null(registration_class_for_type("K9X"));
-    ck_assert_ptr_null(registration_class_for_type("Z11"));
-    ck_assert_ptr_null(registration_class_for_type(NULL));
+    const char *got = registration_class_for_type(classes[_i].type);
+    const char *want = classes[_i].class_;
+
+    ck_assert_msg(want ? got && strcmp(got, want) == 0 : got == NULL, "class of %s: %s, want %s",
+                  classes[_i].type ? classes[_i].type : "(null)", got ? got : "(null)",
+                  want ? want : "(null)");
 }
 END_TEST
 
@@ -184,23 +196,33 @@ START_TEST(test_missing_materials_all_at_once)
 }
 END_TEST
 
+/* A text, whether registration_parse_instant takes it, and the instant. */
+static const struct {
+    const char *text;
+    int rc;
+    long long t;
+} instants[] = {
+    {"1970-01-01T00:00:00Z", 0, 0},
+    {"2025-03-01T08:00:00+08:00", 0, 1740787200LL},
+    {"2025-03-01T00:00:00Z", 0, 1740787200LL},
+    {"2025-02-28T19:00:00-05:00", 0, 1740787200LL},
+    {"2025-02-29T00:00:00Z", -1, 0},
+    {"2025-03-01 00:00:00Z", -1, 0},
+    {"2025-03-01T24:00:00Z", -1, 0},
+    {"2025-03-01T00:00:00", -1, 0},
+    {"2025-03-01T00:00:00.5Z", -1, 0},
+    {NULL, -1, 0},
+};
+
 START_TEST(test_parse_instant)
 {
     time_t t = 0;
-    ck_assert_int_eq(registration_parse_instant("1970-01-01T00:00:00Z", &t), 0);
-    ck_assert_int_eq((long long)t, 0);
-    ck_assert_int_eq(registration_parse_instant("2025-03-01T08:00:00+08:00", &t), 0);
-    ck_assert_int_eq((long long)t, 1740787200LL);
-    ck_assert_int_eq(registration_parse_instant("2025-03-01T00:00:00Z", &t), 0);
-    ck_assert_int_eq((long long)t, 1740787200LL);
-    ck_assert_int_eq(registration_parse_instant("2025-02-28T19:00:00-05:00", &t), 0);
-    ck_assert_int_eq((long long)t, 1740787200LL);
-    ck_assert_int_eq(registration_parse_instant("2025-02-29T00:00:00Z", &t), -1);
-    ck_assert_int_eq(registration_parse_instant("2025-03-01 00:00:00Z", &t), -1);
-    ck_assert_int_eq(registration_parse_instant("2025-03-01T24:00:00Z", &t), -1);
-    ck_assert_int_eq(registration_parse_instant("2025-03-01T00:00:00", &t), -1);
-    ck_assert_int_eq(registration_parse_instant("2025-03-01T00:00:00.5Z", &t), -1);
-    ck_assert_int_eq(registration_parse_instant(NULL, &t), -1);
+    int rc = registration_parse_instant(instants[_i].text, &t);
+
+    ck_assert_msg(rc == instants[_i].rc, "%s: rc %d", instants[_i].text ? instants[_i].text : "(null)",
+                  rc);
+    if (rc == 0)
+        ck_assert_msg((long long)t == instants[_i].t, "%s: %lld", instants[_i].text, (long long)t);
 }
 END_TEST
 
@@ -321,9 +343,11 @@ Suite *registration_suite(void)
     check_tcase(s, "rules", CHECK_TESTS(test_state_names_round_trip, test_happy_path_mail,
                       test_checks_only_on_a_booked_appointment, test_lapse_returns_to_submitted,
                       test_cancel_only_until_inspection, test_wrong_transitions_refused,
-                      test_open_states, test_class_for_type, test_missing_materials_all_at_once,
-                      test_parse_instant, test_demo_plates_valid_and_distinct,
+                      test_open_states, test_missing_materials_all_at_once,
+                      test_demo_plates_valid_and_distinct,
                       test_certificate_no, test_selection_parse, test_next_inspection_by_type,
                       test_next_inspection_month_ends_and_refusals));
+    CHECK_LOOP(s, "instants", test_parse_instant, instants);
+    CHECK_LOOP(s, "classes", test_class_for_type, classes);
     return s;
 }

@@ -34,6 +34,15 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The SAMPLE keys (then freed) are all different; what names them. */
+static void all_distinct(uint64_t *keys, const char *what)
+{
+    qsort(keys, SAMPLE, sizeof *keys, cmp_u64);
+    for (size_t i = 1; i < SAMPLE; i++)
+        CHECK(keys[i] != keys[i - 1], "duplicate %s %llu", what, (unsigned long long)keys[i]);
+    free(keys);
+}
+
 static int cmp_vin(const void *a, const void *b)
 {
     return memcmp(a, b, 17);
@@ -105,11 +114,7 @@ START_TEST(test_id_numbers)
               "%s: not deterministic", id);
         keys[i] = strtoull(id, NULL, 10) / 10 * 10; /* the check digit adds nothing */
     }
-    qsort(keys, SAMPLE, sizeof *keys, cmp_u64);
-    for (size_t i = 1; i < SAMPLE; i++)
-        CHECK(keys[i] != keys[i - 1], "duplicate ID number %llu",
-                      (unsigned long long)keys[i]);
-    free(keys);
+    all_distinct(keys, "ID number");
 }
 END_TEST
 
@@ -126,11 +131,7 @@ START_TEST(test_file_numbers)
         CHECK(memcmp(f, "3301", 4) == 0, "%s: not a Hangzhou file number", f);
         keys[i] = strtoull(f, NULL, 10);
     }
-    qsort(keys, SAMPLE, sizeof *keys, cmp_u64);
-    for (size_t i = 1; i < SAMPLE; i++)
-        CHECK(keys[i] != keys[i - 1], "duplicate file number %llu",
-                      (unsigned long long)keys[i]);
-    free(keys);
+    all_distinct(keys, "file number");
 }
 END_TEST
 

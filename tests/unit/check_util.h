@@ -22,6 +22,28 @@ static inline TCase *check_tcase(Suite *s, const char *name, const TTest *const 
     return tc;
 }
 
+/* Adds a test case named name that runs test once per element of the array
+ * cases (the test reads its case as cases[_i]); returns it like check_tcase. */
+#define CHECK_LOOP(s, name, test, cases)                                                      \
+    check_loop_tcase(s, name, test, (int)(sizeof(cases) / sizeof((cases)[0])))
+
+static inline TCase *check_loop_tcase(Suite *s, const char *name, const TTest *test, int n)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_loop_test(tc, test, 0, n);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
+/* The string member name of the JSON object o is want (the message names
+ * the member; a missing or non-string member fails). */
+#define ck_assert_member(o, name, want)                                                       \
+    do {                                                                                      \
+        const char *got_ = json_string_value(json_object_get((o), (name)));                  \
+        ck_assert_msg(got_ != NULL && strcmp(got_, (want)) == 0, "member %s: \"%s\", want \"%s\"", \
+                      (name), got_ ? got_ : "(none)", (want));                               \
+    } while (0)
+
 /* Exactly n bytes of p, NUL-terminated (BIO memory is not NUL-terminated:
  * strndup would scan past the end looking for a NUL). Aborts on OOM. */
 static inline char *check_copy_n(const char *p, size_t n)

@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db/migrate.h"
+#include "server/modules.h"
+
 char scratch_sock[256];
 char scratch_db[64];
 
@@ -100,4 +103,24 @@ void scratch_teardown(void)
     }
     db_thread_end();
     db_library_end();
+}
+
+void scratch_migrate_all(const char *what)
+{
+    const db_migration **all = NULL;
+    db_conn *c = scratch_conn_make(scratch_db);
+    char err[512] = "";
+    int n = 0;
+
+    all = modules_migrations(&n);
+    if (db_conn_ensure(c) != 0 || db_migrate_apply(c, all, n, err, sizeof err) < 0) {
+        if (err[0] == '\0')
+            snprintf(err, sizeof err, "%u %s", db_errno(c), db_errmsg(c));
+    } else {
+        err[0] = '\0';
+    }
+    free(all);
+    db_conn_free(c);
+    if (err[0] != '\0')
+        ck_abort_msg("%s setup: %s", what, err);
 }

@@ -31,5 +31,8 @@ db_conn *scratch_conn_in(const char *database);
 db_conn *scratch_conn(void);
 /* Runs text SQL, or the test fails naming the statement. */
 void scratch_exec(db_conn *c, const char *sql);
+/* Applies every module's migrations to the scratch database, or aborts
+ * with "<what> setup: <reason>". */
+void scratch_migrate_all(const char *what);
 
 #endif

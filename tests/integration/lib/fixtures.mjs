@@ -1,4 +1,6 @@
 // Test data shared by several suites (violations from an agency, the handling item).
+import assert from 'node:assert/strict';
+
 import { randomHex, sql } from './harness.mjs';
 import { randomPlate } from './identity.mjs';
 
@@ -46,4 +48,10 @@ export function ensureHandlingItem(db) {
       "VALUES ('VIO-HANDLE', 1, '交通违法处理', 'violation', 'app,window', 0, 1, 1, '[]', '[]', " +
       "'《道路交通安全法》', '[]', '', 1, 0, UTC_TIMESTAMP(3))");
   }
+}
+
+/** r is a problem reply with this status and code. */
+export function assertProblem(r, status, code) {
+  assert.equal(r.status, status, `status ${r.status} (code ${r.json?.code}), want ${status} ${code}`);
+  assert.equal(r.json.code, code);
 }
