@@ -19,36 +19,75 @@ static int check_apiv3_key(const char *v, char *why, size_t whylen)
     return -1;
 }
 
+/* Channels are called over verified HTTPS only. */
+static int check_https_url(const char *v, char *why, size_t whylen)
+{
+    if (v[0] == '\0' || (strncmp(v, "https://", 8) == 0 && v[8] != '\0' && !strpbrk(v, " \t\r\n")))
+        return 0;
+    snprintf(why, whylen, "must be an https:// URL");
+    return -1;
+}
+
+static int check_readable(const char *v, char *why, size_t whylen)
+{
+    FILE *f;
+    if (v[0] == '\0')
+        return 0;
+    if ((f = fopen(v, "rb")) == NULL) {
+        snprintf(why, whylen, "cannot be read (errno %d)", errno);
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int check_proxy(const char *v, char *why, size_t whylen)
+{
+    if (v[0] == '\0' || strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0 ||
+        strncmp(v, "socks5h://", 10) == 0)
+        return 0;
+    snprintf(why, whylen, "must start with http://, https:// or socks5h://");
+    return -1;
+}
+
 #define S(k, d, h) APP_CONF_STR("payments." #k, payments_conf.k, d, h)
 #define SECRET(k, h) APP_CONF_SECRET("payments." #k, payments_conf.k, h)
+#define U(k, d, h) APP_CONF_STR_CHECK("payments." #k, payments_conf.k, d, check_https_url, h)
 #define I(k, d, lo, hi, h) APP_CONF_INT("payments." #k, payments_conf.k, d, lo, hi, h)
 
 const app_conf payments_conf_keys[] = {
     I(order_ttl_s, "1800", 60, 86400, "a payment order expires this long after creation"),
     I(awaiting_max_s, "86400", 60, 604800,
       "give up querying an order awaiting confirmation after this long (then expired)"),
-    I(http_timeout_s, "10", 1, 120, "timeout of one call to a channel"),
+    I(http_timeout_s, "10", 1, 120, "timeout of one call to a channel (each attempt, whole call)"),
+    I(http_connect_timeout_s, "5", 1, 60, "timeout of connecting to a channel (TCP and TLS handshake)"),
+    I(http_retries, "2", 0, 5, "extra attempts of idempotent channel calls after a network error or 502/503/504"),
+    I(http_max_response_bytes, "16777216", 65536, 268435456, "largest channel answer read (statements included)"),
+    APP_CONF_STR_CHECK("payments.http_ca_file", payments_conf.http_ca_file, "", check_readable,
+                       "CA bundle (PEM) trusted for channel HTTPS instead of the system store"),
+    APP_CONF_STR_CHECK("payments.http_proxy", payments_conf.http_proxy, "", check_proxy,
+                       "proxy for channel calls (http://host:port, CONNECT tunnel); empty: direct"),
     S(alipay_app_id, "", "our Alipay app_id (notifications for another are refused)"),
     S(alipay_public_key_file, "", "Alipay public key (PEM) that signs notifications"),
-    S(alipay_query_url, "", "Alipay trade-query endpoint (simulator: /alipay/query)"),
-    S(alipay_refund_url, "", "Alipay refund endpoint"),
-    S(alipay_statement_url, "", "Alipay daily statement endpoint"),
+    U(alipay_query_url, "", "Alipay trade-query endpoint (simulator: /alipay/query)"),
+    U(alipay_refund_url, "", "Alipay refund endpoint"),
+    U(alipay_statement_url, "", "Alipay daily statement endpoint"),
     S(wechat_mchid, "", "our WeChat Pay merchant id (checked in notifications)"),
     S(wechat_platform_cert_file, "", "WeChat Pay platform certificate or public key (PEM)"),
     S(wechat_serial, "", "serial of that platform certificate (Wechatpay-Serial)"),
     APP_CONF_SECRET_CHECK("payments.wechat_apiv3_key", payments_conf.wechat_apiv3_key, check_apiv3_key,
                           "WeChat Pay API v3 key (32 characters) for AEAD_AES_256_GCM"),
-    S(wechatpay_query_url, "", "WeChat Pay trade-query endpoint"),
-    S(wechatpay_refund_url, "", "WeChat Pay refund endpoint"),
-    S(wechatpay_statement_url, "", "WeChat Pay daily statement endpoint"),
+    U(wechatpay_query_url, "", "WeChat Pay trade-query endpoint"),
+    U(wechatpay_refund_url, "", "WeChat Pay refund endpoint"),
+    U(wechatpay_statement_url, "", "WeChat Pay daily statement endpoint"),
     SECRET(policeapp_secret, "HMAC-SHA256 secret shared with the police app wallet"),
-    S(policeapp_query_url, "", "police app trade-query endpoint"),
-    S(policeapp_refund_url, "", "police app refund endpoint"),
-    S(policeapp_statement_url, "", "police app daily statement endpoint"),
+    U(policeapp_query_url, "", "police app trade-query endpoint"),
+    U(policeapp_refund_url, "", "police app refund endpoint"),
+    U(policeapp_statement_url, "", "police app daily statement endpoint"),
     SECRET(govportal_secret, "HMAC-SHA256 secret shared with the government portal"),
-    S(govportal_query_url, "", "government portal trade-query endpoint"),
-    S(govportal_refund_url, "", "government portal refund endpoint"),
-    S(govportal_statement_url, "", "government portal daily statement endpoint"),
+    U(govportal_query_url, "", "government portal trade-query endpoint"),
+    U(govportal_refund_url, "", "government portal refund endpoint"),
+    U(govportal_statement_url, "", "government portal daily statement endpoint"),
     I(notify_failures_per_min, "6", 1, 60000000,
       "unauthenticated notifications one address may send per minute once its burst is spent"),
     I(notify_failures_burst, "30", 1, 1000000,
@@ -113,6 +152,11 @@ int payments_conf_init(void)
 {
     const payments_settings *p = &payments_conf;
 
+    if (pay_http_global_init() != 0) {
+        app_log(0, "payments", "msg=\"libcurl initialisation failed\"");
+        return -1;
+    }
+
     confs[0].app_id = opt(p->alipay_app_id);
     if (load_pem(&p->alipay_public_key_file, &confs[0].public_pem) != 0)
         return -1;
@@ -132,6 +176,13 @@ int payments_conf_init(void)
     urls(&confs[2], p->policeapp_query_url, p->policeapp_refund_url, p->policeapp_statement_url);
     urls(&confs[3], p->govportal_query_url, p->govportal_refund_url, p->govportal_statement_url);
     return 0;
+}
+
+pay_http_opts payments_http_opts(void)
+{
+    const payments_settings *p = &payments_conf;
+    return (pay_http_opts){p->http_timeout_s, p->http_connect_timeout_s, p->http_ca_file, p->http_proxy,
+                           p->http_retries, p->http_max_response_bytes, false};
 }
 
 const pay_channel_conf *payments_conf_channel(const char *name)

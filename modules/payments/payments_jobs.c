@@ -85,6 +85,7 @@ int pay_query_order(db_conn *c, int64_t order_id, const char *order_no, const ch
     const pay_channel *ch = pay_channel_find(channel);
     const pay_channel_conf *cf = payments_conf_channel(channel);
     pay_http_resp resp;
+    pay_http_opts opts;
     query_arg *a = NULL;
     char *url = NULL;
     size_t ul;
@@ -96,8 +97,12 @@ int pay_query_order(db_conn *c, int64_t order_id, const char *order_no, const ch
     url = app_malloc(ul);
     /* Order numbers are [A-Z0-9]: no escaping needed. */
     snprintf(url, ul, "%s%sorder_no=%s", cf->query_url, strchr(cf->query_url, '?') ? "&" : "?", order_no);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)payments_conf.http_timeout_s, &resp) != 0)
+    opts = payments_http_opts();
+    if (pay_http_request(&opts, &(pay_http_req){"GET", url, NULL, NULL, 0, true}, &resp) != 0) {
+        app_log(1, "payments", "msg=\"trade query failed\" channel=%s order_no=%s error=\"%s\"", channel,
+                order_no, resp.error);
         goto fail;
+    }
     (void)db_tx(c, queried_tx, &order_id, tx_attempts(), NULL);
     if (resp.status == 200) {
         pay_input in = {resp.body, resp.body_len, pay_http_resp_header, &resp, time(NULL)};
@@ -229,6 +234,8 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
     bool found = false;
     const pay_channel_conf *cf;
     pay_http_resp resp;
+    pay_http_opts opts;
+    static const char *const json_headers[] = {"Content-Type: application/json", NULL};
     json_t *req = NULL, *ans = NULL;
     char *body = NULL, error[40];
     finish_arg fa = {refund_id, NULL, NULL, NULL};
@@ -250,8 +257,13 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
     req = json_pack("{sssssssI}", "out_refund_no", f.out_refund_no, "order_no", f.order_no,
                     "trade_no", f.trade_no, "amount_fen", (json_int_t)f.amount_fen);
     body = json_dumps(req, JSON_COMPACT);
-    if (pay_http_request("POST", cf->refund_url, "application/json", body, strlen(body),
-                         (int)payments_conf.http_timeout_s, &resp) != 0) {
+    opts = payments_http_opts();
+    /* Not retried here: the refunds job retries it later, with the same
+     * out_refund_no. */
+    if (pay_http_request(&opts, &(pay_http_req){"POST", cf->refund_url, json_headers, body, strlen(body), false},
+                         &resp) != 0) {
+        app_log(1, "payments", "msg=\"refund call failed\" channel=%s refund_id=%lld error=\"%s\"", f.channel,
+                (long long)refund_id, resp.error);
         snprintf(error, sizeof error, "channel_unreachable");
         (void)db_tx(c, unanswered_tx, &ua, tx_attempts(), NULL);
         goto fail; /* no answer: stays approved, retried by the job */

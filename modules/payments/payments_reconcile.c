@@ -27,6 +27,7 @@ int pay_statement_fetch(const char *channel, const char *date, pay_stmt *s, cons
     const pay_channel *ch = pay_channel_find(channel);
     const pay_channel_conf *cf = payments_conf_channel(channel);
     pay_http_resp resp;
+    pay_http_opts opts;
     char *url = NULL;
     size_t ul;
     int32_t d;
@@ -49,8 +50,11 @@ int pay_statement_fetch(const char *channel, const char *date, pay_stmt *s, cons
     ul = strlen(cf->statement_url) + strlen(date) + 8;
     url = app_malloc(ul);
     snprintf(url, ul, "%s%sdate=%s", cf->statement_url, strchr(cf->statement_url, '?') ? "&" : "?", date);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)payments_conf.http_timeout_s, &resp) != 0 ||
+    opts = payments_http_opts();
+    if (pay_http_request(&opts, &(pay_http_req){"GET", url, NULL, NULL, 0, true}, &resp) != 0 ||
         resp.status != 200) {
+        app_log(1, "payments", "msg=\"statement fetch failed\" channel=%s date=%s status=%d error=\"%s\"",
+                channel, date, resp.status, resp.error);
         *why = "statement_unavailable";
         goto fail;
     }

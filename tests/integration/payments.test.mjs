@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { AlipaySdk } from 'alipay-sdk';
 
-import { startServer, request, randomHex, tlsPaths } from './lib/harness.mjs';
+import { startServer, request, randomHex, tlsPaths, simTls } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
@@ -62,11 +62,11 @@ const lastNotification = (no) => server.sql(
   `SELECT outcome, reason, verified FROM payment_notifications WHERE order_no = ${q(no)} ORDER BY id DESC LIMIT 1`)[0];
 
 // Commands and jobs run without blocking this process (the channel simulator lives in it).
-const cliAsync = (args) => server.cliAsync(args);
+const cliAsync = (args, opts) => server.cliAsync(args, opts);
 const job = (name) => server.runJob(name);
 
 before(async () => {
-  sim = await startSim({ ca: tlsPaths.ca });
+  sim = await startSim({ ca: tlsPaths.ca, tls: simTls() });
   server = await startServer({ prefix: 'payments', overrides: { ...sim.overrides(), 'jobs.enabled': 0, 'workers.count': 8 } });
   sim.onetripUrl = server.httpsUrl;
   id = await setupIdentity(server, { partners: [] });
@@ -784,6 +784,27 @@ describe('reconciliation', () => {
     assert.equal(r.status, 403);
     r = await request(`${server.httpsUrl}/v1/reconciliation/reports?date=2025-13-01`, { headers: sup });
     assert.equal(r.status, 400);
+  });
+
+  test('channel calls verify the gateway certificate: a wrong CA fails with a clear error, the right CA passes', async () => {
+    const day = '2020-01-02';
+    // the simulator's certificate is signed by the test CA, not by the rogue one
+    const bad = await cliAsync(['payments-reconcile', 'govportal', day], { env: { ONETRIP_PAYMENTS_HTTP_CA_FILE: tlsPaths.rogueCa } });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /statement_unavailable/);
+    assert.match(bad.stderr, /msg="statement fetch failed" channel=govportal .*error="SSL certificate problem: unable to get local issuer certificate"/);
+    // the system trust store does not know the test CA either
+    const sys = await cliAsync(['payments-reconcile', 'govportal', day], { env: { ONETRIP_PAYMENTS_HTTP_CA_FILE: '' } });
+    assert.notEqual(sys.code, 0);
+    assert.match(sys.stderr, /SSL certificate problem/);
+    const good = await cliAsync(['payments-reconcile', 'govportal', day]);
+    assert.equal(good.code, 0, good.stderr);
+    const port = new URL(sim.url).port;
+    // only https:// is accepted for a channel
+    const plain = await cliAsync(['payments-reconcile', 'govportal', day],
+      { env: { ONETRIP_PAYMENTS_GOVPORTAL_STATEMENT_URL: `http://127.0.0.1:${port}/govportal/statement` } });
+    assert.notEqual(plain.code, 0);
+    assert.match(plain.stderr, /payments\.govportal_statement_url must be an https:\/\/ URL/);
   });
 
   test('alipay statement in yuan; refunds reconcile too', async () => {

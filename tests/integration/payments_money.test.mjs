@@ -7,7 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 
-import { startServer, request, randomHex, tlsPaths, dropDatabase } from './lib/harness.mjs';
+import { startServer, request, randomHex, tlsPaths, dropDatabase, simTls } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
@@ -73,7 +73,7 @@ async function paidTwice(channel, fine) {
 }
 
 before(async () => {
-  sim = await startSim({ ca: fs.readFileSync(tlsPaths.ca) });
+  sim = await startSim({ ca: fs.readFileSync(tlsPaths.ca), tls: simTls() });
   server = await startServer({
     prefix: 'paymoney',
     overrides: { ...sim.overrides(), 'payments.policeapp_statement_url': '', 'jobs.enabled': 0, 'workers.count': 8 },
@@ -351,11 +351,21 @@ describe('reconciliation and alerts over the API', () => {
     assert.equal(noKey.status, 400);
     assert.equal(noKey.json.code, 'idempotency_key_required');
 
-    // the channel does not deliver: 502, an alert, and the key is free for a retry
+    // one 503 is retried (a statement download is idempotent): the call succeeds
+    const calls = () => sim.requests.filter((q) => q.path === '/alipay/statement').length;
     sim.failStatements(1);
+    let before = calls();
+    const once = await request(url, { method: 'POST', headers: { ...sup, ...idem() }, json: { channel: 'alipay', date: day } });
+    assert.equal(once.status, 201, once.text);
+    assert.equal(calls() - before, 2);
+    // the channel does not deliver on any attempt (1 + payments.http_retries = 3): 502, an
+    // alert, and the key is free for a retry
+    sim.failStatements(3);
     const k2 = idem();
+    before = calls();
     const down = await request(url, { method: 'POST', headers: { ...sup, ...k2 }, json: { channel: 'alipay', date: day } });
     assert.equal(down.status, 502, down.text);
+    assert.equal(calls() - before, 3);
     assert.equal(down.json.code, 'statement_unavailable');
     assert.equal(count("SELECT COUNT(*) FROM payment_alerts WHERE kind = 'reconciliation_failed' AND channel = 'alipay'"), 1);
     const retry = await request(url, { method: 'POST', headers: { ...sup, ...k2 }, json: { channel: 'alipay', date: day } });

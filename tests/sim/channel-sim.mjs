@@ -3,9 +3,14 @@
 // wallet and the government portal with test keys generated at start (or loaded from --keys).
 //
 // As a library (integration tests):
-//   const sim = await startSim({ onetripUrl, dir, ca });  // HTTP server on 127.0.0.1:<random>;
-//                                                            // ca (PEM path or buffer) is trusted
-//                                                            // when onetripUrl is https://
+//   const sim = await startSim({ onetripUrl, dir, ca, tls });
+//                                                            // HTTPS server on 127.0.0.1:<random>
+//                                                            // with tls = {cert, key, ca} (PEM
+//                                                            // paths; onetripd trusts tls.ca for
+//                                                            // its channel calls, as with the real
+//                                                            // gateways); ca (PEM path or buffer)
+//                                                            // is trusted for notifications to
+//                                                            // onetripd (https://)
 //   server overrides: sim.overrides()                        // payments.* keys for onetripd
 //   const t = sim.pay('alipay', orderNo, amountFen)          // the payer pays: a trade is recorded
 //                                                            // (paying an order again is another
@@ -30,7 +35,7 @@
 //
 // CLI:
 //   node tests/sim/channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip https://127.0.0.1:8443]
-//        [--ca var/tls/ca.crt]
+//        [--ca var/tls/ca.crt] --cert var/tls/server.crt --key var/tls/server.key
 //        prints the onetrip.conf [payments] lines, then serves until killed; notifications go to
 //        --onetrip (onetripd serves its API over HTTPS only), trusting --ca
 //   node tests/sim/channel-sim.mjs pay --sim http://127.0.0.1:9100 --channel alipay
@@ -136,7 +141,8 @@ function post(url, headers, body, ca = null) {
   });
 }
 
-export async function startSim({ onetripUrl = null, dir = null, port = 0, host = '127.0.0.1', ca = null } = {}) {
+export async function startSim({ onetripUrl = null, dir = null, port = 0, host = '127.0.0.1', ca = null, tls = null } = {}) {
+  if (!tls?.cert || !tls?.key || !tls?.ca) throw new Error('startSim: tls {cert, key, ca} is required (onetripd calls channels over HTTPS only)');
   const keys = loadOrMakeKeys(dir || fs.mkdtempSync(path.join(os.tmpdir(), 'channel-sim-')));
   const trades = new Map(); // key channel/order_no -> the latest trade of that order
   const allTrades = []; // every trade, in the order they were made
@@ -273,7 +279,7 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
   }
 
   // ---- HTTP server -------------------------------------------------------------------------
-  const server = http.createServer(async (req, res) => {
+  const server = https.createServer({ cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) }, async (req, res) => {
     const u = new URL(req.url, 'http://sim');
     const parts = u.pathname.split('/').filter(Boolean);
     const body = await readBody(req);
@@ -329,7 +335,7 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
   });
   await new Promise((resolve) => server.listen(port, host, resolve));
   sim.port = server.address().port;
-  sim.url = `http://${host}:${sim.port}`;
+  sim.url = `https://${host}:${sim.port}`;
 
   /** payments.* configuration keys for onetripd (harness overrides format). */
   sim.overrides = function overrides() {
@@ -342,6 +348,7 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
       'payments.wechat_apiv3_key': keys.wechatApiV3Key,
       'payments.policeapp_secret': keys.policeappSecret,
       'payments.govportal_secret': keys.govportalSecret,
+      'payments.http_ca_file': path.resolve(tls.ca),
     };
     for (const c of CHANNELS) {
       o[`payments.${c}_query_url`] = `${sim.url}/${c}/query`;
@@ -370,21 +377,23 @@ async function main() {
   const cmd = a._[0];
   if (cmd === 'serve') {
     const sim = await startSim({ port: Number(a.port ?? 9100), dir: a.dir ?? null,
-      onetripUrl: a.onetrip ?? 'https://127.0.0.1:8443', ca: a.ca ?? null });
+      onetripUrl: a.onetrip ?? 'https://127.0.0.1:8443', ca: a.ca ?? null,
+      tls: { cert: a.cert, key: a.key, ca: a['tls-ca'] ?? a.ca } });
     const lines = ['[payments]'];
     for (const [k, v] of Object.entries(sim.overrides())) lines.push(`${k.slice('payments.'.length)} = ${v}`);
     process.stdout.write(`${lines.join('\n')}\n# channel simulator listening on ${sim.url} (keys in ${sim.keys.dir})\n`);
     return;
   }
   if (cmd === 'pay') {
-    const r = await post(`${a.sim ?? 'http://127.0.0.1:9100'}/control/pay`, { 'content-type': 'application/json' },
-      JSON.stringify({ channel: a.channel, order_no: a.order, amount_fen: Number(a['amount-fen']), notify: a['no-notify'] ? false : true }));
+    const r = await post(`${a.sim ?? 'https://127.0.0.1:9100'}/control/pay`, { 'content-type': 'application/json' },
+      JSON.stringify({ channel: a.channel, order_no: a.order, amount_fen: Number(a['amount-fen']), notify: a['no-notify'] ? false : true }),
+      a.ca ?? null);
     process.stdout.write(`${r.text}\n`);
     process.exitCode = r.status === 200 ? 0 : 1;
     return;
   }
-  process.stderr.write('usage: channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip URL] [--ca FILE]\n' +
-    '       channel-sim.mjs pay --sim URL --channel alipay|wechatpay|policeapp|govportal --order NO --amount-fen N [--no-notify]\n');
+  process.stderr.write('usage: channel-sim.mjs serve [--port 9100] [--dir DIR] [--onetrip URL] [--ca FILE] --cert FILE --key FILE\n' +
+    '       channel-sim.mjs pay --sim URL [--ca FILE] --channel alipay|wechatpay|policeapp|govportal --order NO --amount-fen N [--no-notify]\n');
   process.exitCode = 2;
 }
 
