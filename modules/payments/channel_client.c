@@ -498,6 +498,31 @@ fail:
     return rc;
 }
 
+int pay_wechat_prepay(const pay_channel_conf *cf, const char *path, const char *body, char **prepay_id, char *err,
+                      size_t cap)
+{
+    pay_http_resp resp;
+    json_t *a = NULL;
+    int rc = -1;
+
+    *prepay_id = NULL;
+    /* not retried: a lost answer is recovered by asking again, which
+     * WeChat answers with the same prepay for the same out_trade_no */
+    if (wechat_call(cf, "POST", path, body, false, true, &resp, err, cap) != 0)
+        goto fail;
+    a = json_loadb(resp.body, resp.body_len, 0, NULL);
+    if (resp.status != 200 || STR(a, "prepay_id")[0] == '\0') {
+        seterr(err, cap, "wechatpay prepay status %d %s", resp.status, STR(a, "code"));
+        goto fail;
+    }
+    *prepay_id = app_strdup(STR(a, "prepay_id"));
+    rc = 0;
+fail:
+    json_decref(a);
+    pay_http_resp_free(&resp);
+    return rc;
+}
+
 static void wechat_refund(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *ans)
 {
     pay_http_resp resp;

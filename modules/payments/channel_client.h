@@ -32,6 +32,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "modules/payments/channel.h"
 #include "modules/payments/pay_http.h"
@@ -84,6 +87,33 @@ void pay_client_refund(const pay_channel_conf *cf, const pay_refund_call *rq, pa
  * 0, or -1 with error (cap bytes) set. */
 int pay_client_statement(const pay_channel_conf *cf, const char *date, pay_stmt *s, char *error,
                          size_t cap);
+
+/* Launch parameters of an order (channel_launch.c):
+ *   alipay     {channel, order_string (alipay.trade.app.pay, RSA2, notify_url,
+ *              total_amount from fen, timeout_express = whole minutes left
+ *              before the order expires), page_url (alipay.trade.page.pay),
+ *              wap_url (alipay.trade.wap.pay)}
+ *   wechatpay  a prepay through POST /v3/pay/transactions/app (time_expire =
+ *              the order's expiry), then {channel, prepay_id, app: {appid,
+ *              partnerid, prepayid, package: "Sign=WXPay", noncestr,
+ *              timestamp, sign}}; blocks on the channel
+ *   policeapp, govportal
+ *              {channel, order_no, amount_fen, expires, timestamp, nonce,
+ *              signature = hex HMAC-SHA256(secret, "order_no\namount_fen\n
+ *              expires\ntimestamp\nnonce")}
+ * NULL with err set when the channel is not configured for it or refused. */
+typedef struct pay_launch_order {
+    const char *order_no;
+    int64_t amount_fen;
+    time_t expires;
+} pay_launch_order;
+json_t *pay_client_launch(const pay_channel_conf *cf, const pay_launch_order *o, time_t now, char *err,
+                          size_t cap);
+/* An order's expires_at as the database returns it -> time_t (-1 when bad). */
+time_t pay_launch_expiry(const char *expires_at);
+/* WeChat Pay prepay call (app or jsapi path): *prepay_id malloc'd. */
+int pay_wechat_prepay(const pay_channel_conf *cf, const char *path, const char *body, char **prepay_id, char *err,
+                      size_t cap);
 
 /* Helpers exposed for tests. */
 

@@ -32,6 +32,7 @@
 //                                           alipay.data.dataservice.bill.downloadurl.query
 //   GET  /alipay/bill/download?token=       the bill: a zip with the detail CSV (+ summary)
 //   GET  /v3/pay/transactions/out-trade-no/{no}?mchid=   WeChat Pay API v3 (Authorization
+//   POST /v3/pay/transactions/app|jsapi                   (prepay: {prepay_id})
 //   POST /v3/refund/domestic/refunds                      WECHATPAY2-SHA256-RSA2048 checked with
 //   GET  /v3/bill/tradebill?bill_date=&bill_type=ALL      the merchant key; answers signed with
 //   GET  /v3/billdownload/file?token=                     the platform key, the bill by SHA1)
@@ -233,7 +234,7 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
   const allTrades = []; // every trade, in the order they were made
   const refunds = [];
   const stmt = { dropped: new Set(), extra: [], amounts: new Map(), inserted: [] };
-  const sim = { keys, trades, allTrades, refunds, onetripUrl, ca, requests: [], refundFailures: 0, statementFailures: 0 };
+  const sim = { keys, trades, allTrades, refunds, onetripUrl, ca, requests: [], refundFailures: 0, statementFailures: 0, prepays: new Map() };
 
   // ---- notices ---------------------------------------------------------------------------
   function alipayParams(t, o = {}) {
@@ -534,6 +535,17 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
         bank_type: 'OTHERS', attach: '', success_time: beijing(new Date(t.paidAt), true), payer: { openid: 'o' + rnd(8) },
         amount: { total: t.amountFen, payer_total: t.amountFen, currency: 'CNY', payer_currency: 'CNY' } });
     }
+    if (req.method === 'POST' && (u.pathname === '/v3/pay/transactions/app' || u.pathname === '/v3/pay/transactions/jsapi')) {
+      const j = JSON.parse(body);
+      if (j.mchid !== keys.wechatMchid || j.appid !== keys.wechatAppid) return wechatSigned(400, { code: 'PARAM_ERROR', message: 'appid和mch_id不匹配' });
+      if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(j.time_expire ?? '') || !Number.isInteger(j.amount?.total) || !j.notify_url?.startsWith('https://')) {
+        return wechatSigned(400, { code: 'PARAM_ERROR', message: '参数错误' });
+      }
+      const prior = sim.prepays.get(j.out_trade_no);
+      const prepay = prior ?? { prepay_id: `wx${beijing().replace(/\D/g, '').slice(2)}${rnd(10)}${digits(4)}`, request: j };
+      sim.prepays.set(j.out_trade_no, prepay);
+      return wechatSigned(200, { prepay_id: prepay.prepay_id });
+    }
     if (req.method === 'POST' && u.pathname === '/v3/refund/domestic/refunds') {
       const j = JSON.parse(body);
       const t = j.transaction_id ? allTrades.find((x) => x.channel === 'wechatpay' && x.tradeNo === j.transaction_id) : trades.get(`wechatpay/${j.out_trade_no}`);
@@ -673,6 +685,9 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
       'payments.wechat_private_key_file': keys.wechatMerchantPrivateFile,
       'payments.wechat_merchant_serial': keys.wechatMerchantSerial,
       'payments.wechatpay_base_url': sim.url,
+      'payments.alipay_notify_url': `${sim.onetripUrl ?? 'https://127.0.0.1:8443'}/v1/payments/notify/alipay`,
+      'payments.wechat_notify_url': `${sim.onetripUrl ?? 'https://127.0.0.1:8443'}/v1/payments/notify/wechatpay`,
+      'payments.wechat_refund_notify_url': `${sim.onetripUrl ?? 'https://127.0.0.1:8443'}/v1/payments/notify/wechatpay/refund`,
       'payments.policeapp_secret': keys.policeappSecret,
       'payments.govportal_secret': keys.govportalSecret,
       'payments.http_ca_file': path.resolve(tls.ca),
