@@ -24,7 +24,7 @@
  *
  * Verifiers are pure (no I/O, no globals, thread-safe); `now` comes in the
  * input so tests can pin it. The network side (trade query, refund,
- * statement) lives in channel_client.c.
+ * statement, prepay) lives in channel_client.c.
  */
 #ifndef ONETRIP_PAYMENTS_CHANNEL_H
 #define ONETRIP_PAYMENTS_CHANNEL_H
@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#define PAY_MAX_PLATFORM_KEYS 4 /* WeChat platform keys accepted at once */
 #define PAY_TS_WINDOW_S 300 /* notification timestamps more than 5 min off are refused */
 
 /* Keys and endpoints of one channel (owned by the module; see
@@ -46,10 +47,25 @@ typedef struct pay_channel_conf {
     unsigned char key[32]; /* wechat API v3 key */
     bool key_set;
     char *secret;          /* HMAC channels */
-    char *query_url;       /* trade query (simulator or channel gateway) */
+    char *query_url;       /* HMAC channels: trade query, refund, statement */
     char *refund_url;
     char *statement_url;
+    char *gateway_url;     /* alipay gateway.do / wechat API base URL */
+    char *private_pem;     /* our merchant key: Alipay app key / WeChat merchant API key */
+    char *merchant_serial; /* wechat: serial of our merchant API certificate */
+    char *appid;           /* wechat: appid of the app / official account */
+    char *notify_url;      /* where the channel notifies payments */
+    char *refund_notify_url; /* wechat: where it notifies refunds */
+    char *return_url;      /* alipay web payment: where the payer comes back */
+    /* more wechat platform keys by serial, beside public_pem/serial: every
+     * key listed verifies, so a rotation does not stop payments */
+    int nplatform;
+    char *platform_serial[PAY_MAX_PLATFORM_KEYS];
+    char *platform_pem[PAY_MAX_PLATFORM_KEYS];
 } pay_channel_conf;
+
+/* The platform key (PEM) of serial, or NULL when unknown. */
+const char *pay_wechat_platform_key(const pay_channel_conf *cf, const char *serial);
 
 /* What arrived: body plus a header lookup (case-insensitive, NULL when
  * absent). */
@@ -123,6 +139,10 @@ typedef struct pay_status_word {
  * present (else "missing_field"), and n->status one of words (else
  * "unknown_trade_status"), which sets n->st. Returns 0 or -1. */
 int pay_notice_classify(pay_notice *n, const pay_status_word *words, const char **why);
+/* Trade status words of Alipay (trade_status) and WeChat Pay (trade_state),
+ * shared by notifications and query answers. */
+extern const pay_status_word pay_alipay_status_words[];
+extern const pay_status_word pay_wechat_status_words[];
 /* URL-decode (application/x-www-form-urlencoded: '+' is a space). Returns
  * malloc'd string or NULL on a bad escape or an embedded NUL. */
 char *pay_url_decode(const char *s, size_t n);

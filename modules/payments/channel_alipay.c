@@ -16,7 +16,7 @@ static void copy_field(const char *body, size_t len, const char *key, char *dst,
     free(v);
 }
 
-static const pay_status_word ALIPAY_STATUS[] = {
+const pay_status_word pay_alipay_status_words[] = {
     {"TRADE_SUCCESS", PAY_ST_SUCCESS}, {"TRADE_FINISHED", PAY_ST_SUCCESS},
     {"TRADE_CLOSED", PAY_ST_CLOSED},   {"WAIT_BUYER_PAY", PAY_ST_PENDING},
     {NULL, 0},
@@ -79,7 +79,7 @@ static int alipay_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         n->amount_fen = -1;
         goto fail;
     }
-    if (pay_notice_classify(n, ALIPAY_STATUS, &reason) != 0)
+    if (pay_notice_classify(n, pay_alipay_status_words, &reason) != 0)
         goto fail;
     rc = 0;
 fail:

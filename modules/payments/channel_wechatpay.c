@@ -13,7 +13,7 @@
 #include "server/app.h"
 #include "server/crypto.h"
 
-static const pay_status_word WECHAT_STATUS[] = {
+const pay_status_word pay_wechat_status_words[] = {
     {"SUCCESS", PAY_ST_SUCCESS}, {"CLOSED", PAY_ST_CLOSED},   {"PAYERROR", PAY_ST_CLOSED},
     {"REVOKED", PAY_ST_CLOSED},  {"NOTPAY", PAY_ST_PENDING},  {"USERPAYING", PAY_ST_PENDING},
     {NULL, 0},
@@ -24,12 +24,24 @@ static const char *hdr(const pay_input *in, const char *name)
     return in->header ? in->header(in->hctx, name) : NULL;
 }
 
+const char *pay_wechat_platform_key(const pay_channel_conf *cf, const char *serial)
+{
+    if (cf == NULL || serial == NULL)
+        return NULL;
+    if (cf->serial && cf->public_pem && strcmp(cf->serial, serial) == 0)
+        return cf->public_pem;
+    for (int i = 0; i < cf->nplatform; i++)
+        if (strcmp(cf->platform_serial[i], serial) == 0)
+            return cf->platform_pem[i];
+    return NULL;
+}
+
 static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_notice *n,
                          const char **why)
 {
     const char *ts = hdr(in, "Wechatpay-Timestamp"), *nonce = hdr(in, "Wechatpay-Nonce");
     const char *sigb64 = hdr(in, "Wechatpay-Signature"), *serial = hdr(in, "Wechatpay-Serial");
-    const char *reason = "bad_signature", *s;
+    const char *reason = "bad_signature", *s, *pem;
     char *msg = NULL;
     unsigned char *sig = NULL, *pt = NULL;
     size_t siglen = 0, ptlen = 0, mlen;
@@ -42,11 +54,11 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
         reason = "signature_missing";
         goto fail;
     }
-    if (cf == NULL || cf->public_pem == NULL || cf->serial == NULL || !cf->key_set) {
+    if (cf == NULL || (cf->public_pem == NULL && cf->nplatform == 0) || !cf->key_set) {
         reason = "channel_not_configured";
         goto fail;
     }
-    if (strcmp(serial, cf->serial) != 0) {
+    if ((pem = pay_wechat_platform_key(cf, serial)) == NULL) {
         reason = "unknown_serial";
         goto fail;
     }
@@ -62,7 +74,7 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     mlen += in->body_len;
     msg[mlen++] = '\n';
     sig = crypto_b64_decode(sigb64, &siglen);
-    if (sig == NULL || crypto_rsa_sha256_verify(cf->public_pem, msg, mlen, sig, siglen) != 1) {
+    if (sig == NULL || crypto_rsa_sha256_verify(pem, msg, mlen, sig, siglen) != 1) {
         reason = "bad_signature";
         goto fail;
     }
@@ -119,7 +131,7 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     n->amount_fen = (int64_t)json_integer_value(json_object_get(amount, "total"));
     snprintf(n->currency, sizeof n->currency, "%.7s", STR_OF(amount, "currency"));
 #undef STR_OF
-    if (pay_notice_classify(n, WECHAT_STATUS, &reason) != 0)
+    if (pay_notice_classify(n, pay_wechat_status_words, &reason) != 0)
         goto fail;
     rc = 0;
 fail:

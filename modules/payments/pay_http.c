@@ -1,129 +1,221 @@
-/* pay_http.c - see pay_http.h. One event_base and one connection per call:
- * channel calls are rare (jobs, refunds), so simplicity beats pooling. */
+/* pay_http.c - see pay_http.h. One easy handle and one connection per call:
+ * channel calls are rare (jobs, refunds, order creation), so simplicity
+ * beats pooling. libcurl rather than evhttp + bufferevent_openssl because
+ * verified TLS with host-name checks, connect and total timeouts, proxies
+ * (CONNECT) and chunked/compressed bodies are all built in and well tested
+ * there; with evhttp each would be ours to write and get right. */
 #include "modules/payments/pay_http.h"
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-typedef struct call {
+typedef struct sink {
     pay_http_resp *resp;
-    int done;
-} call;
+    size_t cap, max;
+    bool too_large;
+} sink;
 
-static void on_complete(struct evhttp_request *req, void *arg)
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
-    call *c = arg;
-    struct evbuffer *in;
-    struct evkeyvalq *h;
-    struct evkeyval *kv;
-    size_t n;
+    sink *s = arg;
+    size_t len = size * n;
 
-    c->done = 1;
-    if (req == NULL || evhttp_request_get_response_code(req) == 0)
-        return; /* connection refused, reset or timed out */
-    c->resp->status = evhttp_request_get_response_code(req);
-    in = evhttp_request_get_input_buffer(req);
-    n = evbuffer_get_length(in);
-    c->resp->body = app_malloc(n + 1);
-    evbuffer_remove(in, c->resp->body, n);
-    c->resp->body[n] = '\0';
-    c->resp->body_len = n;
-    h = evhttp_request_get_input_headers(req);
-    for (kv = h->tqh_first; kv != NULL; kv = kv->next.tqe_next) {
-        c->resp->headers = realloc(c->resp->headers, (size_t)(c->resp->nheaders + 1) * sizeof(app_kv));
-        if (c->resp->headers == NULL)
+    if (s->resp->body_len + len > s->max) {
+        s->too_large = true;
+        return 0; /* aborts the transfer (CURLE_WRITE_ERROR) */
+    }
+    if (s->resp->body_len + len + 1 > s->cap) {
+        s->cap = (s->resp->body_len + len + 1) * 2;
+        if (s->cap > s->max + 1)
+            s->cap = s->max + 1;
+        s->resp->body = realloc(s->resp->body, s->cap);
+        if (s->resp->body == NULL)
             abort();
-        c->resp->headers[c->resp->nheaders].key = app_strdup(kv->key);
-        c->resp->headers[c->resp->nheaders].val = app_strdup(kv->value);
-        c->resp->nheaders++;
+    }
+    memcpy(s->resp->body + s->resp->body_len, p, len);
+    s->resp->body_len += len;
+    s->resp->body[s->resp->body_len] = '\0';
+    return len;
+}
+
+static void clear_headers(pay_http_resp *r)
+{
+    for (int i = 0; i < r->nheaders; i++) {
+        free(r->headers[i].key);
+        free(r->headers[i].val);
+    }
+    free(r->headers);
+    r->headers = NULL;
+    r->nheaders = 0;
+}
+
+/* Keeps the headers of the last response only: a status line (a proxy's
+ * CONNECT answer, a 100 Continue) starts a new set. */
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+    pay_http_resp *r = arg;
+    size_t len = size * n, kl, vs, ve;
+    const char *colon;
+
+    if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+        clear_headers(r);
+        return len;
+    }
+    colon = memchr(p, ':', len);
+    if (colon == NULL || r->nheaders >= 100)
+        return len;
+    kl = (size_t)(colon - p);
+    vs = kl + 1;
+    while (vs < len && (p[vs] == ' ' || p[vs] == '\t'))
+        vs++;
+    ve = len;
+    while (ve > vs && (p[ve - 1] == '\r' || p[ve - 1] == '\n' || p[ve - 1] == ' '))
+        ve--;
+    r->headers = realloc(r->headers, (size_t)(r->nheaders + 1) * sizeof(app_kv));
+    if (r->headers == NULL)
+        abort();
+    r->headers[r->nheaders].key = app_strndup(p, kl);
+    r->headers[r->nheaders].val = app_strndup(p + vs, ve - vs);
+    r->nheaders++;
+    return len;
+}
+
+int pay_http_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+/* Worth another attempt of an idempotent call: the network or an
+ * overloaded gateway, never a certificate or a refusal. */
+static bool transient(CURLcode rc, int status)
+{
+    switch (rc) {
+    case CURLE_OK:
+        return status == 502 || status == 503 || status == 504;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return true;
+    default:
+        return false;
     }
 }
 
-int pay_http_request(const char *method, const char *url, const char *ctype, const char *body,
-                     size_t body_len, int timeout_s, pay_http_resp *resp)
+static CURLcode attempt(const pay_http_opts *o, const pay_http_req *rq, struct curl_slist *hl,
+                        pay_http_resp *resp, char *errbuf)
 {
-    struct event_base *base = NULL;
-    struct evhttp_uri *uri = NULL;
-    struct evhttp_connection *conn = NULL;
-    struct evhttp_request *req = NULL;
-    const char *host, *path, *query;
-    char *target = NULL, hostport[300];
-    call c = {resp, 0};
-    int port, rc = -1;
-    size_t tl;
+    CURL *h = curl_easy_init();
+    sink s = {resp, 0, o->max_body > 0 ? (size_t)o->max_body : 8u << 20, false};
+    long status = 0;
+    CURLcode rc;
+
+    if (h == NULL)
+        return CURLE_FAILED_INIT;
+    errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, rq->url);
+    /* https only (http too for unit tests); redirects are not followed. */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, o->allow_http ? "https,http" : "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (o->ca_file && o->ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    if (o->proxy && o->proxy[0]) {
+        curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
+        curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    } else {
+        curl_easy_setopt(h, CURLOPT_PROXY, ""); /* ignore *_proxy variables */
+    }
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)o->connect_timeout_s);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)o->timeout_s);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s.max);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "onetripd");
+    if (strcmp(rq->method, "POST") == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    rc = curl_easy_perform(h);
+    if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        rc = CURLE_FILESIZE_EXCEEDED;
+        snprintf(errbuf, CURL_ERROR_SIZE, "response_too_large: over %zu bytes", s.max);
+    }
+    if (rc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK)
+        resp->status = (int)status;
+    if (rc != CURLE_OK && errbuf[0] == '\0')
+        snprintf(errbuf, CURL_ERROR_SIZE, "%s", curl_easy_strerror(rc));
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+int pay_http_request(const pay_http_opts *o, const pay_http_req *rq, pay_http_resp *resp)
+{
+    struct curl_slist *hl = NULL, *t;
+    char errbuf[CURL_ERROR_SIZE];
+    CURLcode rc = CURLE_FAILED_INIT;
+    int tries = 1 + (rq->idempotent && o->retries > 0 ? (int)o->retries : 0);
 
     memset(resp, 0, sizeof *resp);
-    uri = url ? evhttp_uri_parse(url) : NULL;
-    if (uri == NULL || evhttp_uri_get_scheme(uri) == NULL ||
-        strcasecmp(evhttp_uri_get_scheme(uri), "http") != 0 || (host = evhttp_uri_get_host(uri)) == NULL)
-        goto fail;
-    port = evhttp_uri_get_port(uri);
-    if (port < 0)
-        port = 80;
-    path = evhttp_uri_get_path(uri);
-    if (path == NULL || path[0] == '\0')
-        path = "/";
-    query = evhttp_uri_get_query(uri);
-    tl = strlen(path) + (query ? strlen(query) + 1 : 0) + 1;
-    target = app_malloc(tl);
-    snprintf(target, tl, "%s%s%s", path, query ? "?" : "", query ? query : "");
-    base = event_base_new();
-    if (base == NULL)
-        goto fail;
-    conn = evhttp_connection_base_new(base, NULL, host, (unsigned short)port);
-    if (conn == NULL)
-        goto fail;
-    evhttp_connection_set_timeout(conn, timeout_s);
-    evhttp_connection_set_retries(conn, 0);
-    req = evhttp_request_new(on_complete, &c);
-    if (req == NULL)
-        goto fail;
-    snprintf(hostport, sizeof hostport, "%s:%d", host, port);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Host", hostport);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-    if (body != NULL) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                          ctype ? ctype : "application/json");
-        evbuffer_add(evhttp_request_get_output_buffer(req), body, body_len);
+    /* Expect: 100-continue would cost a round trip per POST. */
+    hl = curl_slist_append(hl, "Expect:");
+    for (int i = 0; hl && rq->headers && rq->headers[i]; i++)
+        if ((t = curl_slist_append(hl, rq->headers[i])) != NULL)
+            hl = t;
+    if (hl == NULL)
+        abort();
+    for (int i = 0; i < tries; i++) {
+        if (i > 0) {
+            /* 250 ms, 500 ms, 1 s ... at most 4 s between attempts */
+            long ms = 250L << (i - 1 < 4 ? i - 1 : 4);
+            struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            free(resp->body);
+            clear_headers(resp);
+            resp->body = NULL;
+            resp->body_len = 0;
+            resp->status = 0;
+        }
+        resp->attempts = i + 1;
+        rc = attempt(o, rq, hl, resp, errbuf);
+        if (!transient(rc, resp->status))
+            break;
     }
-    /* evhttp_make_request owns req from here, even when it fails. */
-    if (evhttp_make_request(conn, req, strcmp(method, "POST") == 0 ? EVHTTP_REQ_POST : EVHTTP_REQ_GET,
-                            target) != 0) {
-        req = NULL;
-        goto fail;
+    curl_slist_free_all(hl);
+    if (rc != CURLE_OK) {
+        snprintf(resp->error, sizeof resp->error, "%s", errbuf);
+        resp->status = 0;
+        return -1;
     }
-    req = NULL;
-    while (!c.done && event_base_loop(base, EVLOOP_ONCE) == 0)
-        ;
-    rc = resp->status > 0 ? 0 : -1;
-fail:
-    if (req)
-        evhttp_request_free(req);
-    if (conn)
-        evhttp_connection_free(conn);
-    if (base)
-        event_base_free(base);
-    if (uri)
-        evhttp_uri_free(uri);
-    free(target);
-    return rc;
+    if (resp->body == NULL)
+        resp->body = app_calloc(1, 1);
+    return 0;
 }
 
 void pay_http_resp_free(pay_http_resp *resp)
 {
     if (resp == NULL)
         return;
-    for (int i = 0; i < resp->nheaders; i++) {
-        free(resp->headers[i].key);
-        free(resp->headers[i].val);
-    }
-    free(resp->headers);
+    clear_headers(resp);
     free(resp->body);
     memset(resp, 0, sizeof *resp);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "modules/payments/money.h"
+#include "modules/payments/channel_client.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_http.h"
 #include "modules/payments/payments_internal.h"
@@ -44,6 +45,7 @@ typedef struct create_arg {
     int64_t ids[PAY_ORDER_MAX_ITEMS];
     int n;
     const char *channel;
+    int64_t id;
 } create_arg;
 
 static int create_tx(app_req *r, void *arg)
@@ -51,16 +53,42 @@ static int create_tx(app_req *r, void *arg)
     create_arg *a = arg;
     pay_actor act = actor_of(r);
     pay_why why;
-    int64_t id = 0;
 
-    if (pay_order_open(r->db, &act, a->ids, a->n, a->channel, &id, &why) != 0)
+    if (pay_order_open(r->db, &act, a->ids, a->n, a->channel, &a->id, &why) != 0)
         return refused(r, &why);
-    return reply_order(r, 201, id);
+    return reply_order(r, 201, a->id);
+}
+
+/* The committed order with what the app needs to open the channel's
+ * payment sheet (launch); a channel that cannot start one now leaves
+ * launch null (the order stays open; asking again makes a new order). */
+static void reply_launch(app_req *r, int64_t id)
+{
+    const pay_channel_conf *cf;
+    pay_order o;
+    json_t *j = NULL, *launch = NULL;
+    char err[256];
+
+    if (pay_sql_order_by_id(r->db, id, false, &o, NULL) != 0)
+        goto done;
+    cf = payments_conf_channel(o.channel);
+    j = pay_order_json(r->db, &o);
+    if (cf != NULL)
+        launch = pay_client_launch(cf, &(pay_launch_order){o.order_no, o.amount_fen, pay_launch_expiry(o.expires_at)},
+                                   time(NULL), err, sizeof err);
+    if (launch == NULL)
+        app_log(1, "payments", "msg=\"no launch parameters\" channel=%s order_no=%s error=\"%s\"", o.channel,
+                o.order_no, cf ? err : "unknown channel");
+    json_object_set_new(j, "launch", launch ? launch : json_null());
+    app_reply_json(r, 201, j);
+    app_idem_refresh(r); /* a replay answers with the same launch parameters */
+done:
+    pay_order_clear(&o);
 }
 
 void payments_on_order_create(app_req *r)
 {
-    create_arg a = {{0}, 0, app_json_str(r, "channel")};
+    create_arg a = {{0}, 0, app_json_str(r, "channel"), 0};
     json_t *v;
     size_t i;
 
@@ -82,7 +110,11 @@ void payments_on_order_create(app_req *r)
         }
         a.ids[a.n++] = id;
     }
-    app_tx(r, create_tx, &a);
+    /* the order is committed first: a channel call never runs inside a
+     * transaction (WeChat's prepay is one) */
+    if (app_tx(r, create_tx, &a) != 0)
+        return;
+    reply_launch(r, a.id);
 }
 
 /* ---- GET /v1/payments/orders/{no} ------------------------------------- */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/payments/pay_http.h"
+#include "modules/payments/channel_client.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_jobs.h"
@@ -82,44 +82,40 @@ static int queried_tx(db_conn *c, void *arg)
 
 int pay_query_order(db_conn *c, int64_t order_id, const char *order_no, const char *channel)
 {
-    const pay_channel *ch = pay_channel_find(channel);
     const pay_channel_conf *cf = payments_conf_channel(channel);
-    pay_http_resp resp;
+    pay_query_result r;
     query_arg *a = NULL;
-    char *url = NULL;
-    size_t ul;
     int rc = -1;
 
-    if (ch == NULL || cf == NULL || cf->query_url == NULL)
+    memset(&r, 0, sizeof r);
+    if (cf == NULL)
         return -1;
-    ul = strlen(cf->query_url) + strlen(order_no) + 16;
-    url = app_malloc(ul);
-    /* Order numbers are [A-Z0-9]: no escaping needed. */
-    snprintf(url, ul, "%s%sorder_no=%s", cf->query_url, strchr(cf->query_url, '?') ? "&" : "?", order_no);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)payments_conf.http_timeout_s, &resp) != 0)
+    if (pay_client_query(cf, order_no, &r) != 0) {
+        app_log(1, "payments", "msg=\"trade query failed\" channel=%s order_no=%s error=\"%s\"", channel,
+                order_no, r.error);
         goto fail;
+    }
     (void)db_tx(c, queried_tx, &order_id, tx_attempts(), NULL);
-    if (resp.status == 200) {
-        pay_input in = {resp.body, resp.body_len, pay_http_resp_header, &resp, time(NULL)};
+    if (r.found) {
         a = app_calloc(1, sizeof *a);
         a->channel = channel;
-        a->verified = ch->verify(cf, &in, &a->n, &a->why) == 0;
+        a->n = r.n;
+        a->verified = r.verified;
+        a->why = r.why;
         /* The answer must be about the order we asked for. */
         if (a->verified && strcmp(a->n.order_no, order_no) != 0) {
             a->verified = false;
             a->why = "query_order_mismatch";
         }
-        a->raw = (pay_raw){"query", resp.body, resp.body_len, NULL};
+        a->raw = (pay_raw){"query", r.raw, r.raw_len, NULL};
         if (db_tx(c, query_tx, a, tx_attempts(), NULL) != 0)
             goto fail;
     }
-    /* 404 = the channel has no trade (yet): keep waiting; the age check
-     * below ends the wait. */
+    /* no trade (yet): keep waiting; the age check below ends the wait */
     rc = 0;
 fail:
     free(a);
-    free(url);
-    pay_http_resp_free(&resp);
+    free(r.raw);
     return rc;
 }
 
@@ -228,56 +224,46 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
     pay_refund f;
     bool found = false;
     const pay_channel_conf *cf;
-    pay_http_resp resp;
-    json_t *req = NULL, *ans = NULL;
-    char *body = NULL, error[40];
+    pay_refund_answer ans;
+    char error[40];
     finish_arg fa = {refund_id, NULL, NULL, NULL};
     unanswered_arg ua = {refund_id, error};
     int rc = -1;
 
     (void)actor;
-    memset(&resp, 0, sizeof resp);
     if (pay_sql_refund_get(c, refund_id, false, &f, &found) != 0 || !found ||
         strcmp(f.state, "approved") != 0)
         goto fail;
     cf = payments_conf_channel(f.channel);
-    if (cf == NULL || cf->refund_url == NULL)
+    if (cf == NULL)
         goto fail;
     /* Counted (and the next attempt scheduled) before the call, so a crash
      * during it still moves the refund towards its retry limit. */
     if (db_tx(c, attempt_tx, &refund_id, tx_attempts(), NULL) != 0)
         goto fail;
-    req = json_pack("{sssssssI}", "out_refund_no", f.out_refund_no, "order_no", f.order_no,
-                    "trade_no", f.trade_no, "amount_fen", (json_int_t)f.amount_fen);
-    body = json_dumps(req, JSON_COMPACT);
-    if (pay_http_request("POST", cf->refund_url, "application/json", body, strlen(body),
-                         (int)payments_conf.http_timeout_s, &resp) != 0) {
-        snprintf(error, sizeof error, "channel_unreachable");
+    pay_client_refund(cf, &(pay_refund_call){f.out_refund_no, f.order_no, f.trade_no, f.reason, f.amount_fen,
+                                             f.payment_fen},
+                      &ans);
+    if (ans.outcome == PAY_REFUND_RETRY) {
+        /* no final answer: stays approved, retried by the job with the
+         * same out_refund_no */
+        app_log(1, "payments", "msg=\"refund call unanswered\" channel=%s refund_id=%lld error=\"%s\"", f.channel,
+                (long long)refund_id, ans.error);
+        snprintf(error, sizeof error, "%s", ans.code[0] ? ans.code : "channel_unreachable");
         (void)db_tx(c, unanswered_tx, &ua, tx_attempts(), NULL);
-        goto fail; /* no answer: stays approved, retried by the job */
+        goto fail;
     }
-    ans = json_loadb(resp.body, resp.body_len, 0, NULL);
-    if (resp.status == 200 && json_is_string(json_object_get(ans, "status")) &&
-        strcmp(json_string_value(json_object_get(ans, "status")), "SUCCESS") == 0) {
+    if (ans.outcome == PAY_REFUND_SUCCEEDED) {
         fa.state = "succeeded";
-        fa.channel_no = json_string_value(json_object_get(ans, "refund_no"));
-    } else if (resp.status >= 400 && resp.status < 500) {
-        fa.state = "failed";
-        fa.failure = json_is_string(json_object_get(ans, "reason")) ? json_string_value(json_object_get(ans, "reason"))
-                                                                    : "channel_refused";
+        fa.channel_no = ans.refund_no;
     } else {
-        snprintf(error, sizeof error, "channel_status_%d", resp.status);
-        (void)db_tx(c, unanswered_tx, &ua, tx_attempts(), NULL);
-        goto fail; /* 5xx or unknown: retry later */
+        fa.state = "failed";
+        fa.failure = ans.failure;
     }
     if (db_tx(c, finish_tx, &fa, tx_attempts(), NULL) != 0)
         goto fail;
     rc = 0;
 fail:
-    json_decref(ans);
-    json_decref(req);
-    free(body);
-    pay_http_resp_free(&resp);
     pay_refund_clear(&f);
     return rc;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modules/payments/pay_http.h"
+#include "modules/payments/channel_client.h"
 #include "modules/payments/payments_conf.h"
 #include "modules/payments/payments_internal.h"
 #include "modules/payments/payments_jobs.h"
@@ -24,42 +24,32 @@
 
 int pay_statement_fetch(const char *channel, const char *date, pay_stmt *s, const char **why)
 {
-    const pay_channel *ch = pay_channel_find(channel);
     const pay_channel_conf *cf = payments_conf_channel(channel);
-    pay_http_resp resp;
-    char *url = NULL;
-    size_t ul;
+    char error[256];
     int32_t d;
-    int rc = -1;
 
-    memset(&resp, 0, sizeof resp);
     memset(s, 0, sizeof *s);
-    if (ch == NULL || cf == NULL) {
+    if (pay_channel_find(channel) == NULL || cf == NULL) {
         *why = "unknown_channel";
-        goto fail;
+        return -1;
     }
     if (date_parse(date, &d) != 0) {
         *why = "bad_date";
-        goto fail;
+        return -1;
     }
-    if (cf->statement_url == NULL) {
+    if ((strcmp(channel, "alipay") == 0 || strcmp(channel, "wechatpay") == 0) ? cf->gateway_url == NULL
+                                                                               : cf->statement_url == NULL) {
         *why = "no_statement_url";
-        goto fail;
+        return -1;
     }
-    ul = strlen(cf->statement_url) + strlen(date) + 8;
-    url = app_malloc(ul);
-    snprintf(url, ul, "%s%sdate=%s", cf->statement_url, strchr(cf->statement_url, '?') ? "&" : "?", date);
-    if (pay_http_request("GET", url, NULL, NULL, 0, (int)payments_conf.http_timeout_s, &resp) != 0 ||
-        resp.status != 200) {
+    if (pay_client_statement(cf, date, s, error, sizeof error) != 0) {
+        app_log(1, "payments", "msg=\"statement fetch failed\" channel=%s date=%s error=\"%s\"", channel, date,
+                error);
+        pay_stmt_free(s);
         *why = "statement_unavailable";
-        goto fail;
+        return -1;
     }
-    pay_stmt_parse(resp.body, resp.body_len, ch->statement_yuan, s);
-    rc = 0;
-fail:
-    free(url);
-    pay_http_resp_free(&resp);
-    return rc;
+    return 0;
 }
 
 /* ---- matching ---------------------------------------------------------- */

@@ -423,7 +423,8 @@ int pay_sql_refund_total(db_conn *c, int64_t payment_id, int64_t *total)
 #define REFUND_COLS                                                                             \
     "SELECT f.id, f.out_refund_no, o.order_no, f.channel, f.amount_fen, f.reason, f.kind, "     \
     "f.state, f.requested_by, f.approved_by, f.channel_refund_no, f.failure_reason, "           \
-    "f.created_at, f.approved_at, f.finished_at, p.trade_no, f.attempts, f.last_error "         \
+    "f.created_at, f.approved_at, f.finished_at, p.trade_no, f.attempts, f.last_error, "        \
+    "p.amount_fen AS payment_fen "                                                              \
     "FROM refunds f JOIN payment_orders o ON o.id = f.order_id "                                \
     "JOIN payments p ON p.id = f.payment_id "
 static const db_col REFUND_ROW_COLS[] = {
@@ -445,6 +446,7 @@ static const db_col REFUND_ROW_COLS[] = {
     DBR_CHARS(pay_refund, trade_no),
     DBR_I64(pay_refund, attempts),
     DBR_STR_NULL(pay_refund, last_error),
+    DBR_I64(pay_refund, payment_fen),
 };
 static const db_row_spec REFUND_ROW = DB_ROW_SPEC(pay_refund, REFUND_ROW_COLS);
 

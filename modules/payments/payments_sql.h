@@ -176,6 +176,7 @@ typedef struct pay_refund {
     char trade_no[PAY_TRADE_SIZE];
     int64_t attempts;
     char *last_error;
+    int64_t payment_fen;   /* the refunded trade's amount */
 } pay_refund;
 void pay_refund_clear(pay_refund *f);
 int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, pay_refund *out, bool *found);

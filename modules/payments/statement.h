@@ -54,4 +54,19 @@ typedef struct pay_stmt {
 void pay_stmt_parse(const char *body, size_t len, bool yuan, pay_stmt *out);
 void pay_stmt_free(pay_stmt *s);
 
+/* The gateways' own daily bills (amounts in yuan):
+ *   PAY_BILL_WECHAT  GET /v3/bill/tradebill?bill_type=ALL: a title line, then
+ *                    one line per trade, every field prefixed with '`'
+ *                    (交易状态 SUCCESS = payment, REFUND with 退款状态
+ *                    SUCCESS = refund, numbered by 微信退款单号), then the
+ *                    summary lines, which are not entries.
+ *   PAY_BILL_ALIPAY  the detail CSV of the trade bill: '#' comment lines,
+ *                    a title line, one line per trade (业务类型 交易 or 退款,
+ *                    in GBK or UTF-8; refunds numbered by 退款批次号/请求号,
+ *                    their amounts negative). Column titles are not read
+ *                    (GBK); columns are taken by position. */
+typedef enum pay_stmt_bill { PAY_BILL_WECHAT = 1, PAY_BILL_ALIPAY } pay_stmt_bill;
+#define PAY_STMT_MAX_BILL_LINE 4096
+void pay_stmt_parse_bill(const char *body, size_t len, pay_stmt_bill kind, pay_stmt *out);
+
 #endif

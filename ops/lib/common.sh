@@ -26,7 +26,7 @@ ONETRIP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck disable=SC2034 # used by the scripts that source this file
 ONETRIP_BASE_PACKAGES=(
     build-essential cmake pkg-config libevent-dev libmariadb-dev mariadb-server mariadb-client
-    libjwt-dev libjansson-dev check libssl-dev openssl curl ca-certificates
+    libjwt-dev libjansson-dev check libssl-dev openssl curl ca-certificates libcurl4-openssl-dev zlib1g-dev
 )
 # Extra packages needed by ops/test (node test runner, redocly, promtool, jq for the README
 # tour's test).

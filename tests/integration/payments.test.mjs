@@ -4,9 +4,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
 import { AlipaySdk } from 'alipay-sdk';
 
-import { startServer, request, randomHex, tlsPaths } from './lib/harness.mjs';
+import { startServer, request, randomHex, tlsPaths, simTls } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
@@ -62,11 +64,11 @@ const lastNotification = (no) => server.sql(
   `SELECT outcome, reason, verified FROM payment_notifications WHERE order_no = ${q(no)} ORDER BY id DESC LIMIT 1`)[0];
 
 // Commands and jobs run without blocking this process (the channel simulator lives in it).
-const cliAsync = (args) => server.cliAsync(args);
+const cliAsync = (args, opts) => server.cliAsync(args, opts);
 const job = (name) => server.runJob(name);
 
 before(async () => {
-  sim = await startSim({ ca: tlsPaths.ca });
+  sim = await startSim({ ca: tlsPaths.ca, tls: simTls() });
   server = await startServer({ prefix: 'payments', overrides: { ...sim.overrides(), 'jobs.enabled': 0, 'workers.count': 8 } });
   sim.onetripUrl = server.httpsUrl;
   id = await setupIdentity(server, { partners: [] });
@@ -786,6 +788,27 @@ describe('reconciliation', () => {
     assert.equal(r.status, 400);
   });
 
+  test('channel calls verify the gateway certificate: a wrong CA fails with a clear error, the right CA passes', async () => {
+    const day = '2020-01-02';
+    // the simulator's certificate is signed by the test CA, not by the rogue one
+    const bad = await cliAsync(['payments-reconcile', 'govportal', day], { env: { ONETRIP_PAYMENTS_HTTP_CA_FILE: tlsPaths.rogueCa } });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /statement_unavailable/);
+    assert.match(bad.stderr, /msg="statement fetch failed" channel=govportal .*error="SSL certificate problem: unable to get local issuer certificate"/);
+    // the system trust store does not know the test CA either
+    const sys = await cliAsync(['payments-reconcile', 'govportal', day], { env: { ONETRIP_PAYMENTS_HTTP_CA_FILE: '' } });
+    assert.notEqual(sys.code, 0);
+    assert.match(sys.stderr, /SSL certificate problem/);
+    const good = await cliAsync(['payments-reconcile', 'govportal', day]);
+    assert.equal(good.code, 0, good.stderr);
+    const port = new URL(sim.url).port;
+    // only https:// is accepted for a channel
+    const plain = await cliAsync(['payments-reconcile', 'govportal', day],
+      { env: { ONETRIP_PAYMENTS_GOVPORTAL_STATEMENT_URL: `http://127.0.0.1:${port}/govportal/statement` } });
+    assert.notEqual(plain.code, 0);
+    assert.match(plain.stderr, /payments\.govportal_statement_url must be an https:\/\/ URL/);
+  });
+
   test('alipay statement in yuan; refunds reconcile too', async () => {
     const day = shanghaiDay();
     const c = id.citizens[3];
@@ -881,5 +904,115 @@ describe('Alipay SDK cross-check', () => {
     r = await request(`${server.httpsUrl}/v1/payments/notify/alipay`, { method: 'POST', headers: n.headers, body: new URLSearchParams(sdkSigned).toString() });
     assert.equal(r.text, 'success');
     assert.equal(ostate(o.order_no), 'paid');
+  });
+});
+
+describe('launch parameters and outbound signatures (issue 19)', () => {
+  const params = (form) => Object.fromEntries(new URLSearchParams(form));
+
+  test('alipay: the app order string and the page/wap URLs verify with alipay-sdk; total_amount and timeout_express match the order', async () => {
+    // alipay-sdk checks a signature with the key it is given: here the merchant's app public key
+    const appSdk = new AlipaySdk({ appId: sim.keys.alipayAppId, privateKey: sim.keys.alipayAppPrivate, keyType: 'PKCS8', alipayPublicKey: sim.keys.alipayAppPublic });
+    const c = id.citizens[0];
+    const v = await handled(c, { fine: 12345 });
+    const r = await createOrder(c, [v], 'alipay');
+    assert.equal(r.status, 201, r.text);
+    const l = r.json.launch;
+    assert.equal(l.channel, 'alipay');
+    const p = params(l.order_string);
+    assert.equal(appSdk.checkNotifySignV2(p), true, 'order string signature');
+    assert.equal(p.method, 'alipay.trade.app.pay');
+    assert.equal(p.app_id, sim.keys.alipayAppId);
+    assert.equal(p.sign_type, 'RSA2');
+    assert.match(p.notify_url, /^https:\/\/.+\/v1\/payments\/notify\/alipay$/);
+    const biz = JSON.parse(p.biz_content);
+    assert.equal(biz.out_trade_no, r.json.order_no);
+    assert.equal(biz.total_amount, (r.json.amount_fen / 100).toFixed(2));
+    assert.equal(biz.total_amount, r.json.amount);
+    assert.equal(biz.product_code, 'QUICK_MSECURITY_PAY');
+    const left = Math.floor((Date.parse(r.json.expires_at) - Date.now()) / 60000);
+    assert.ok([`${left}m`, `${left + 1}m`, `${left - 1}m`].includes(biz.timeout_express), `${biz.timeout_express} vs ${left} minutes`);
+    for (const [k, method] of [['page_url', 'alipay.trade.page.pay'], ['wap_url', 'alipay.trade.wap.pay']]) {
+      assert.ok(l[k].startsWith(`${sim.url}/gateway.do?`), l[k]);
+      const q = params(l[k].slice(l[k].indexOf('?') + 1));
+      assert.equal(q.method, method);
+      assert.equal(appSdk.checkNotifySignV2(q), true, `${k} signature`);
+    }
+    // tampering breaks it
+    assert.equal(appSdk.checkNotifySignV2({ ...p, biz_content: p.biz_content.replace(biz.total_amount, '0.01') }), false);
+  });
+
+  test("alipay: onetripd's gateway requests verify with alipay-sdk, and its answers' envelopes are what alipay-sdk accepts", async () => {
+    const appSdk = new AlipaySdk({ appId: sim.keys.alipayAppId, privateKey: sim.keys.alipayAppPrivate, keyType: 'PKCS8', alipayPublicKey: sim.keys.alipayAppPublic });
+    const aliSdk = new AlipaySdk({ appId: sim.keys.alipayAppId, privateKey: sim.keys.alipayAppPrivate, keyType: 'PKCS8', alipayPublicKey: sim.keys.alipayPublic });
+    const c = id.citizens[0];
+    const v = await handled(c, { fine: 4321 });
+    const o = (await createOrder(c, [v], 'alipay')).json;
+    const ret = await request(`${server.httpsUrl}/v1/payments/orders/${o.order_no}/returned`, {
+      method: 'POST', headers: { ...id.citizenHeaders(c), ...idem() }, json: {},
+    });
+    assert.equal(ret.json.state, 'awaiting_confirmation');
+    const before = sim.requests.length;
+    sim.pay('alipay', o.order_no, o.amount_fen); // paid; the notification is lost
+    await job('payments_query');
+    assert.equal(ostate(o.order_no), 'paid', 'confirmed by alipay.trade.query');
+    const calls = sim.requests.slice(before).filter((x) => x.path === '/gateway.do');
+    assert.ok(calls.length >= 1);
+    for (const call of calls) assert.equal(appSdk.checkNotifySignV2(params(call.body)), true, 'request signed with the app key');
+    const queried = calls.map((x) => params(x.body)).find((x) => x.method === 'alipay.trade.query' && JSON.parse(x.biz_content).out_trade_no === o.order_no);
+    assert.ok(queried, 'an alipay.trade.query for the order');
+    // alipay-sdk's own response check accepts the simulator's envelope (the same text onetripd verifies)
+    const sim2 = await new Promise((resolve, reject) => {
+      const body = new URLSearchParams(params(calls[0].body)).toString();
+      const u = new URL(`${sim.url}/gateway.do`);
+      const rq = https.request(u, { method: 'POST', ca: fs.readFileSync(tlsPaths.ca), headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+        let t = ''; res.on('data', (d) => { t += d; }); res.on('end', () => resolve(t));
+      });
+      rq.on('error', reject);
+      rq.end(body);
+    });
+    const env = JSON.parse(sim2);
+    const key = 'alipay_trade_query_response';
+    const raw = sim2.slice(sim2.indexOf(`"${key}":`) + key.length + 3, sim2.lastIndexOf(',"sign"'));
+    assert.doesNotThrow(() => aliSdk.checkResponseSign(sim2, key, env.sign, 'trace'));
+    assert.equal(JSON.parse(raw).out_trade_no, o.order_no);
+    assert.match(JSON.parse(raw).send_pay_date, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    assert.match(JSON.parse(raw).trade_no, /^\d{28}$/);
+  });
+
+  test('wechatpay: a prepay through POST /v3/pay/transactions/app, then app SDK parameters signed with the merchant key', async () => {
+    const c = id.citizens[0];
+    const v = await handled(c, { fine: 9900 });
+    const r = await createOrder(c, [v], 'wechatpay');
+    assert.equal(r.status, 201, r.text);
+    const l = r.json.launch;
+    assert.equal(l.channel, 'wechatpay');
+    const pre = sim.prepays.get(r.json.order_no);
+    assert.ok(pre, 'the simulator saw the prepay');
+    assert.equal(l.prepay_id, pre.prepay_id);
+    assert.equal(pre.request.amount.total, r.json.amount_fen);
+    assert.equal(pre.request.mchid, sim.keys.wechatMchid);
+    assert.equal(Date.parse(pre.request.time_expire), Math.floor(Date.parse(r.json.expires_at) / 1000) * 1000, 'time_expire is the order expiry');
+    assert.match(pre.request.time_expire, /\+08:00$/);
+    const a = l.app;
+    assert.deepEqual([a.appid, a.partnerid, a.prepayid, a.package], [sim.keys.wechatAppid, sim.keys.wechatMchid, pre.prepay_id, 'Sign=WXPay']);
+    assert.ok(Math.abs(Number(a.timestamp) - Date.now() / 1000) < 300);
+    const ok = crypto.createVerify('RSA-SHA256').update(`${a.appid}\n${a.timestamp}\n${a.noncestr}\n${a.prepayid}\n`).verify(sim.keys.wechatMerchantPublic, a.sign, 'base64');
+    assert.equal(ok, true);
+    // the prepay request itself carried a valid WECHATPAY2-SHA256-RSA2048 Authorization
+    const call = sim.requests.filter((x) => x.path === '/v3/pay/transactions/app').at(-1);
+    assert.doesNotThrow(() => sim.wechatVerifyRequest('POST', call.path, call.headers.authorization, call.body));
+    assert.throws(() => sim.wechatVerifyRequest('POST', call.path, call.headers.authorization, call.body.replace(String(r.json.amount_fen), '1')));
+  });
+
+  test('HMAC channels: launch fields signed with the channel secret', async () => {
+    const c = id.citizens[0];
+    const v = await handled(c, { fine: 500 });
+    const r = await createOrder(c, [v], 'govportal');
+    const l = r.json.launch;
+    const mac = crypto.createHmac('sha256', sim.keys.govportalSecret).update(`${l.order_no}\n${l.amount_fen}\n${l.expires}\n${l.timestamp}\n${l.nonce}`).digest('hex');
+    assert.equal(l.signature, mac);
+    assert.equal(l.expires, Math.floor(Date.parse(r.json.expires_at) / 1000));
+    assert.equal(l.amount_fen, r.json.amount_fen);
   });
 });

@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
-import { startServer, request, randomHex, dropDatabase } from './lib/harness.mjs';
+import { startServer, request, randomHex, dropDatabase, simTls } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim } from '../sim/channel-sim.mjs';
 
@@ -23,7 +23,7 @@ let sim;
 let id;
 
 before(async () => {
-  sim = await startSim();
+  sim = await startSim({ tls: simTls() });
   server = await startServer({
     prefix: 'paynotify',
     overrides: {

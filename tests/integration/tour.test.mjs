@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { startServer, dropDatabase, env, tlsPaths } from './lib/harness.mjs';
+import { startServer, dropDatabase, env, tlsPaths, simTls } from './lib/harness.mjs';
 import { startSim, shanghaiDay } from '../sim/channel-sim.mjs';
 
 let server;
@@ -39,7 +39,7 @@ function bash(args, { cwd, extraEnv, timeoutMs = 180000 }) {
 }
 
 before(async () => {
-  sim = await startSim({ ca: tlsPaths.ca });
+  sim = await startSim({ ca: tlsPaths.ca, tls: simTls() });
   server = await startServer({ prefix: 'tour', overrides: { ...sim.overrides(), 'jobs.enabled': 0 } });
   sim.onetripUrl = server.httpsUrl;
   // What ops/run does after migrate: the demo identities, registered by ops/lib/demo.sh from

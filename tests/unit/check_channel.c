@@ -15,6 +15,10 @@
 #include <strings.h>
 
 #include "modules/payments/channel.h"
+#include "modules/payments/channel_client.h"
+#include "modules/payments/channel_sign.h"
+#include "modules/payments/statement.h"
+#include <zlib.h>
 #include "server/crypto.h"
 #include "tests/unit/check_util.h"
 
@@ -688,6 +692,217 @@ START_TEST(channel_table_lookup)
 }
 END_TEST
 
+/* ---- outbound: signing, answers, bills ------------------------------ */
+
+START_TEST(alipay_response_span_is_the_exact_signed_text)
+{
+    const char *body = "{\"alipay_trade_query_response\" : {\"code\":\"10000\",\"msg\":\"Success\",\"a\":\"}\\\"\"},"
+                       "\"sign\":\"c2ln\"}";
+    size_t off = 0, n = 0;
+    char *sign = NULL;
+
+    ck_assert_int_eq(pay_alipay_response_span(body, strlen(body), "alipay_trade_query_response", &off, &n, &sign), 0);
+    ck_assert_int_eq((int)n, (int)strlen("{\"code\":\"10000\",\"msg\":\"Success\",\"a\":\"}\\\"\"}"));
+    ck_assert(strncmp(body + off, "{\"code\"", 7) == 0);
+    ck_assert_str_eq(sign, "c2ln");
+    free(sign);
+    ck_assert_int_eq(pay_alipay_response_span(body, strlen(body), "error_response", &off, &n, &sign), -1);
+    ck_assert_int_eq(pay_alipay_response_span("{\"x_response\":[1]}", 18, "x_response", &off, &n, &sign), -1);
+    ck_assert_int_eq(pay_alipay_response_span("{\"x_response\":{", 15, "x_response", &off, &n, &sign), -1);
+}
+END_TEST
+
+START_TEST(alipay_request_form_is_signed_sorted_and_encoded)
+{
+    pay_channel_conf c = {0};
+    json_t *biz = json_pack("{ss}", "out_trade_no", "P1");
+    const char *extra[] = {"notify_url", "https://a.example/n?x=1", NULL};
+    char *form, *content = NULL, *sign = NULL, *st = NULL;
+    unsigned char *sig;
+    size_t siglen;
+
+    c.app_id = "2021000000000001";
+    c.private_pem = priv_pem;
+    form = pay_alipay_request_form(&c, "alipay.trade.query", biz, extra, 1700000000);
+    ck_assert_ptr_nonnull(form);
+    ck_assert_ptr_nonnull(strstr(form, "notify_url=https%3A%2F%2Fa.example%2Fn%3Fx%3D1&"));
+    ck_assert_ptr_nonnull(strstr(form, "timestamp=2023-11-15%2006%3A13%3A20&")); /* Beijing time */
+    /* Alipay signs every parameter but sign (sign_type included) */
+    ck_assert_int_eq(pay_alipay_sign_content(form, strlen(form), &content, &sign, &st), 0);
+    ck_assert_ptr_nonnull(sign);
+    {
+        char *full;
+        ck_assert_int_ne(asprintf(&full, "%.*s&sign_type=RSA2%s", (int)(strstr(content, "&timestamp=") - content),
+                                  content, strstr(content, "&timestamp=")), -1);
+        sig = crypto_b64_decode(sign, &siglen);
+        ck_assert_int_eq(crypto_rsa_sha256_verify(pub_pem, full, strlen(full), sig, siglen), 1);
+        free(full);
+        free(sig);
+    }
+    free(content);
+    free(sign);
+    free(st);
+    free(form);
+    c.private_pem = "not a key";
+    ck_assert_ptr_null(pay_alipay_request_form(&c, "alipay.trade.query", biz, NULL, 1700000000));
+    json_decref(biz);
+}
+END_TEST
+
+START_TEST(wechat_authorization_signs_method_path_time_nonce_body)
+{
+    pay_channel_conf c = {0};
+    char *a, sigb[400];
+    const char *p;
+    unsigned char *sig;
+    size_t siglen;
+    const char *msg = "POST\n/v3/refund/domestic/refunds\n1700000000\nNONCE\n{\"a\":1}\n";
+
+    c.app_id = "1900000001";
+    c.merchant_serial = "ABC123";
+    c.private_pem = priv_pem;
+    a = pay_wechat_authorization(&c, "POST", "/v3/refund/domestic/refunds", "{\"a\":1}", "1700000000", "NONCE");
+    ck_assert_ptr_nonnull(a);
+    ck_assert(strncmp(a, "WECHATPAY2-SHA256-RSA2048 mchid=\"1900000001\",nonce_str=\"NONCE\",signature=\"", 73) == 0);
+    ck_assert_ptr_nonnull(strstr(a, ",timestamp=\"1700000000\",serial_no=\"ABC123\""));
+    p = strstr(a, "signature=\"") + 11;
+    snprintf(sigb, sizeof sigb, "%.*s", (int)(strchr(p, '"') - p), p);
+    sig = crypto_b64_decode(sigb, &siglen);
+    ck_assert_int_eq(crypto_rsa_sha256_verify(pub_pem, msg, strlen(msg), sig, siglen), 1);
+    free(sig);
+    free(a);
+}
+END_TEST
+
+START_TEST(wechat_several_platform_keys_by_serial)
+{
+    pay_channel_conf c = {0};
+    c.serial = "NEW";
+    c.public_pem = "pem-new";
+    c.nplatform = 1;
+    c.platform_serial[0] = "OLD";
+    c.platform_pem[0] = "pem-old";
+    ck_assert_str_eq(pay_wechat_platform_key(&c, "NEW"), "pem-new");
+    ck_assert_str_eq(pay_wechat_platform_key(&c, "OLD"), "pem-old");
+    ck_assert_ptr_null(pay_wechat_platform_key(&c, "OTHER"));
+    ck_assert_ptr_null(pay_wechat_platform_key(&c, NULL));
+}
+END_TEST
+
+START_TEST(wechat_bill_rows_and_summary)
+{
+    const char *bill =
+        "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
+        "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
+        "手续费,费率,订单金额,申请退款金额,费率备注\r\n"
+        "`2026-12-03 10:00:00,`wx1,`1900000001,`0,`,`4200001234202612031234567890,`P1,`o1,`APP,`SUCCESS,`OTHERS,`CNY,"
+        "`100.10,`0.00,`0,`0,`0.00,`0.00,`,`,`fine,`,`0.60,`0.60%,`100.10,`0.00,`\r\n"
+        "`2026-12-03 11:00:00,`wx1,`1900000001,`0,`,`4200001234202612031234567890,`P1,`o1,`APP,`REFUND,`OTHERS,`CNY,"
+        "`0.00,`0.00,`50000000012026120300000000001,`RF1,`0.10,`0.00,`ORIGINAL,`SUCCESS,`fine,`,`0.00,`0.60%,`0.00,`0.10,`\r\n"
+        "`2026-12-03 12:00:00,`wx1,`1900000001,`0,`,`4200009,`P2,`o1,`APP,`SUCCESS,`OTHERS,`CNY,`1.2.3,`0.00,`0,`0,"
+        "`0.00,`0.00,`,`,`fine,`,`0.00,`0.60%,`1.00,`0.00,`\r\n"
+        "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"
+        "`3,`100.10,`0.10,`0.00,`0.60,`100.10,`0.10\r\n";
+    pay_stmt s;
+
+    pay_stmt_parse_bill(bill, strlen(bill), PAY_BILL_WECHAT, &s);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.lines[0].type, "payment");
+    ck_assert_str_eq(s.lines[0].trade_no, "4200001234202612031234567890");
+    ck_assert_str_eq(s.lines[0].order_no, "P1");
+    ck_assert_int_eq(s.lines[0].amount, 10010);
+    ck_assert_int_eq(s.lines[0].line_no, 2);
+    ck_assert_str_eq(s.lines[1].type, "refund");
+    ck_assert_str_eq(s.lines[1].trade_no, "50000000012026120300000000001");
+    ck_assert_int_eq(s.lines[1].amount, 10);
+    ck_assert_int_eq(s.nbad, 1);
+    ck_assert_int_eq(s.bad[0].line_no, 4);
+    ck_assert_str_eq(s.bad[0].reason, "bad_amount");
+    pay_stmt_free(&s);
+}
+END_TEST
+
+START_TEST(alipay_bill_rows_gbk_or_utf8)
+{
+    const char *bill = "#支付宝业务明细查询\r\n#账号：[20881234567890120156]\r\n"
+                       "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+                       "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,"
+                       "券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n"
+                       "2026120322001100000000000001\t,P1\t,交易,fine,t,t,,,,,159****5620,234.00,234.00,0.00,0.00,0.00,0.00,0.00,,"
+                       "0.00,0.00,,0.00,0.00,\r\n"
+                       "2026120322001100000000000001\t,P1\t,\xCD\xCB\xBF\xEE,fine,t,t,,,,,159****5620,-1.50,-1.50,0.00,0.00,0.00,"
+                       "0.00,0.00,,0.00,0.00,RF0001,0.00,0.00,\r\n"
+                       "#-----业务明细列表结束-----\r\n#交易合计：1笔\r\n";
+    pay_stmt s;
+
+    pay_stmt_parse_bill(bill, strlen(bill), PAY_BILL_ALIPAY, &s);
+    ck_assert_int_eq(s.nbad, 0);
+    ck_assert_int_eq(s.n, 2);
+    ck_assert_str_eq(s.lines[0].trade_no, "2026120322001100000000000001");
+    ck_assert_int_eq(s.lines[0].amount, 23400);
+    ck_assert_str_eq(s.lines[1].type, "refund");
+    ck_assert_str_eq(s.lines[1].trade_no, "RF0001");
+    ck_assert_int_eq(s.lines[1].amount, 150);
+    pay_stmt_free(&s);
+}
+END_TEST
+
+static size_t put16(unsigned char *out, size_t p, uint32_t v)
+{
+    out[p] = (unsigned char)v;
+    out[p + 1] = (unsigned char)(v >> 8);
+    return p + 2;
+}
+
+/* A zip of one deflated entry, built the way Alipay's bill is. */
+static size_t make_zip(unsigned char *out, const char *name, const char *text)
+{
+    unsigned char comp[4096];
+    z_stream z;
+    size_t nl = strlen(name), tl = strlen(text), cl, p = 0, cd;
+    uLong crc = crc32(0L, (const Bytef *)text, (uInt)tl);
+
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)text;
+    z.avail_in = (uInt)tl;
+    z.next_out = comp;
+    z.avail_out = sizeof comp;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    cl = z.total_out;
+    deflateEnd(&z);
+#define W16(v) p = put16(out, p, (uint32_t)(v))
+#define W32(v) p = put16(out, put16(out, p, (uint32_t)(v) & 0xffff), (uint32_t)(v) >> 16)
+    W32(0x04034b50); W16(20); W16(0); W16(8); W16(0); W16(0); W32(crc); W32(cl); W32(tl); W16(nl); W16(0);
+    memcpy(out + p, name, nl); p += nl;
+    memcpy(out + p, comp, cl); p += cl;
+    cd = p;
+    W32(0x02014b50); W16(20); W16(20); W16(0); W16(8); W16(0); W16(0); W32(crc); W32(cl); W32(tl); W16(nl);
+    W16(0); W16(0); W16(0); W16(0); W32(0); W32(0);
+    memcpy(out + p, name, nl); p += nl;
+    W32(0x06054b50); W16(0); W16(0); W16(1); W16(1); W32(p - cd); W32(cd); W16(0);
+#undef W16
+#undef W32
+    return p;
+}
+
+START_TEST(unzip_reads_the_detail_and_refuses_garbage)
+{
+    unsigned char z[8192];
+    size_t n = make_zip(z, "2088_20261203_detail.csv", "hello bill\n"), outlen = 0;
+    char *t = pay_unzip_first(z, n, 1 << 20, &outlen);
+
+    ck_assert_ptr_nonnull(t);
+    ck_assert_str_eq(t, "hello bill\n");
+    ck_assert_int_eq((int)outlen, 11);
+    free(t);
+    ck_assert_ptr_null(pay_unzip_first(z, n, 4, &outlen)); /* larger than allowed */
+    ck_assert_ptr_null(pay_unzip_first((const unsigned char *)"not a zip at all, really not", 28, 1 << 20, &outlen));
+    z[30 + 24 + 3] ^= 0x01; /* one bit of the deflate stream: inflate fails or the CRC does */
+    ck_assert_ptr_null(pay_unzip_first(z, n, 1 << 20, &outlen));
+}
+END_TEST
+
 Suite *channel_suite(void)
 {
     Suite *s = suite_create("channel");
@@ -700,7 +915,10 @@ Suite *channel_suite(void)
                       form_degenerate_bodies, verifiers_reject_empty_and_degenerate_bodies,
                       wechat_valid_notice_verifies, wechat_rejections,
                       wechat_wrong_apiv3_key_fails_decrypt, hmac_channels_verify_and_reject,
-                      timestamps_are_digits_only, authentic_only_once_the_signature_verifies, channel_table_lookup));
+                      timestamps_are_digits_only, authentic_only_once_the_signature_verifies, channel_table_lookup,
+                      alipay_response_span_is_the_exact_signed_text, alipay_request_form_is_signed_sorted_and_encoded,
+                      wechat_authorization_signs_method_path_time_nonce_body, wechat_several_platform_keys_by_serial,
+                      wechat_bill_rows_and_summary, alipay_bill_rows_gbk_or_utf8, unzip_reads_the_detail_and_refuses_garbage));
     tcase_add_unchecked_fixture(t, setup, NULL);
     tcase_set_timeout(t, 30);
     return s;

@@ -172,6 +172,12 @@ export const tlsPaths = {
   },
 };
 
+/** TLS of the payment-channel simulator (tests/sim): the server certificate (localhost,
+ * 127.0.0.1), and the CA onetripd trusts for its channel calls. */
+export function simTls() {
+  return { cert: tlsPaths.serverCert, key: tlsPaths.serverKey, ca: tlsPaths.ca };
+}
+
 /** SHA-256 of the partner certificate's DER, lower-case hex (from fingerprints.txt). */
 export function partnerFingerprint(name) {
   const text = fs.readFileSync(tlsPaths.fingerprints, 'utf8');
