@@ -437,6 +437,21 @@ static int query_i64(db_conn *c, const char *sql, const db_val *params, int n, i
     return 0;
 }
 
+int seed_id_range(db_conn *c, const char *sql, int64_t *lo, int64_t *count)
+{
+    db_rows *r = NULL;
+
+    *lo = *count = 0;
+    if (db_query(c, sql, NULL, 0, &r) != 0)
+        return -1;
+    if (r->nrows > 0) {
+        *lo = db_cell_i64(r, 0, 0);
+        *count = db_cell_i64(r, 0, 1);
+    }
+    db_rows_free(r);
+    return 0;
+}
+
 int seed_find_offset(db_conn *c, const char *table, const char *find_sql, db_val key,
                      const char *max_sql, int64_t first, int64_t *off, bool *resumed,
                      char *err, size_t errlen)

@@ -153,4 +153,10 @@ int seed_find_offset(db_conn *c, const char *table, const char *find_sql, db_val
                      const char *max_sql, int64_t first, int64_t *off, bool *resumed,
                      char *err, size_t errlen);
 
+/* A table's ids for a generator that draws from them: sql returns one row
+ * of two integers, the lowest id and how many rows (e.g. "SELECT
+ * COALESCE(MIN(id), 0), COUNT(*) FROM t"). Returns 0, or -1 (the error in
+ * the connection). */
+int seed_id_range(db_conn *c, const char *sql, int64_t *lo, int64_t *count);
+
 #endif

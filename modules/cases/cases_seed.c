@@ -57,18 +57,6 @@ static void bind_chunk(const void *arg, int64_t start, int64_t n, db_val *v)
     v[9] = DB_I64(g->vcount);
 }
 
-static int range(db_conn *c, const char *sql, int64_t *lo, int64_t *count)
-{
-    db_rows *r = NULL;
-
-    if (db_query(c, sql, NULL, 0, &r) != 0)
-        return -1;
-    *lo = db_cell_i64(r, 0, 0);
-    *count = db_cell_i64(r, 0, 1);
-    db_rows_free(r);
-    return 0;
-}
-
 static int cases_seed_load(db_conn *c, const seed_ctx *ctx, int64_t *loaded, char *err,
                            size_t errlen)
 {
@@ -78,8 +66,8 @@ static int cases_seed_load(db_conn *c, const seed_ctx *ctx, int64_t *loaded, cha
     if (ctx->o.cases <= 0)
         return 0;
     /* The seeded citizens' ids are consecutive (people_seed.c). */
-    if (range(c, SQL_CITIZENS, &g.clo, &g.ccount) != 0 ||
-        range(c, SQL_VERSIONS, &g.vlo, &g.vcount) != 0) {
+    if (seed_id_range(c, SQL_CITIZENS, &g.clo, &g.ccount) != 0 ||
+        seed_id_range(c, SQL_VERSIONS, &g.vlo, &g.vcount) != 0) {
         snprintf(err, errlen, "cases: %s", db_errmsg(c));
         return -1;
     }

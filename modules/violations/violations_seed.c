@@ -97,18 +97,14 @@ static int violations_seed_load(db_conn *c, const seed_ctx *ctx, int64_t *loaded
 {
     viol_gen g = {.seed = ctx->o.seed};
     seed_sql_table t = {"violations", SQL_ADD, 8, bind_chunk, &g};
-    db_rows *r = NULL;
 
     if (ctx->o.violations <= 0)
         return 0;
     /* The seeded vehicles' ids are consecutive (people_seed.c). */
-    if (db_query(c, SQL_VEHICLES, NULL, 0, &r) != 0) {
+    if (seed_id_range(c, SQL_VEHICLES, &g.vlo, &g.vcount) != 0) {
         snprintf(err, errlen, "violations: %s", db_errmsg(c));
         return -1;
     }
-    g.vlo = db_cell_i64(r, 0, 0);
-    g.vcount = db_cell_i64(r, 0, 1);
-    db_rows_free(r);
     if (g.vcount < 1) {
         snprintf(err, errlen, "violations: no vehicles to fine");
         return -1;

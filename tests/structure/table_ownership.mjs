@@ -7,6 +7,8 @@
 //    INSERT [IGNORE] INTO, REPLACE INTO, UPDATE, DELETE FROM;
 //  - a file includes another module's header other than its public
 //    modules/<m>/<m>.h (e.g. *_internal.h, *_sql.h, *_http.h);
+//  - a file outside db/ reads untyped rows (db_query, db_cell*) instead of
+//    binding them to a struct with db/rows.h;
 //  - a table is written that no migration creates (a typo, or a table
 //    created outside the migrations), or is created by two modules.
 //
@@ -223,6 +225,9 @@ export function check(root) {
         if (owner.has(t) && owner.get(t) !== 'core' && !allowedWrite(mod, rel, t))
           problems.push(`${rel}: core reads ${t}, owned by ${owner.get(t)}: server/, db/ and jobs/ hold no module's SQL`);
     }
+    // Rows are typed outside db/ (db/rows.h): no cell read by column number.
+    if (!rel.startsWith('db/') && /\bdb_(cell\w*|query)\s*\(/.test(src))
+      problems.push(`${rel}: reads untyped rows (db_query/db_cell): bind the columns with db/rows.h`);
     for (const inc of includes(src)) {
       const why = includeProblem(mod, inc);
       if (why && !allowedInclude(mod, rel, inc)) problems.push(`${rel}: ${why}`);
@@ -269,10 +274,13 @@ function selfTest() {
     put('modules/b/b.c', '#include "modules/a/a.h"\n#include "modules/a/a_sql.h"\n' +
       'static const char Q[] =\n    "DELETE FROM "\n    "a_things WHERE id = ?";\n');
     put('server/x.c', 'static const char Q[] = "SELECT id FROM b_things";\n');
+    put('modules/b/b_seed.c', 'n = db_cell_i64(r, 0, 0);\n');
+    put('db/rows.c', 'n = db_cell_i64(r, 0, 0);\n');
     const got = check(root).problems.filter((p) => !p.startsWith('allow-list') && !p.startsWith('ownership map'));
     eq(got.sort(), [
       'modules/b/b.c: includes modules/a/a_sql.h: only modules/a/a.h is public',
       'modules/b/b.c: module b writes a_things, owned by a',
+      'modules/b/b_seed.c: reads untyped rows (db_query/db_cell): bind the columns with db/rows.h',
       "server/x.c: core reads b_things, owned by b: server/, db/ and jobs/ hold no module's SQL",
     ], 'tree');
   } finally {
