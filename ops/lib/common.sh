@@ -29,9 +29,9 @@ ONETRIP_BASE_PACKAGES=(
     libjwt-dev libjansson-dev check libssl-dev openssl curl ca-certificates libcurl4-openssl-dev zlib1g-dev
 )
 # Extra packages needed by ops/test (node test runner, redocly, promtool, jq for the README
-# tour's test).
+# tour's test; clang and its runtime libraries, libFuzzer included, for tests/fuzz).
 # shellcheck disable=SC2034
-ONETRIP_TEST_PACKAGES=(nodejs npm prometheus jq)
+ONETRIP_TEST_PACKAGES=(nodejs npm prometheus jq clang libclang-rt-14-dev)
 
 log() {
     printf 'onetrip: %s\n' "$*" >&2 || true # never fatal: stderr may be a closed pipe
