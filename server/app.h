@@ -449,6 +449,29 @@ typedef struct app_conf {
 #define APP_CONF_SECRET_CHECK(key, field, check, help) \
     {key, false, "", 0, 0, true, help, NULL, &(field), check}
 
+/* ---- event consumers (server/events.h) ---------------------------------- */
+
+/* One committed event of the outbox, as a consumer sees it. */
+typedef struct app_event {
+    int64_t id;
+    char type[257];          /* "violations.handled" */
+    char subject_kind[129];  /* "licence" */
+    int64_t subject_id;
+    char actor_kind[65];     /* "operator", "citizen", "partner", "system" */
+    int64_t actor_id;        /* 0 for the system */
+    int64_t outlet_id;       /* the actor's outlet; 0 if none */
+    char *payload;           /* JSON object text */
+    char created_at[21];     /* "YYYY-MM-DDTHH:MM:SSZ" */
+} app_event;
+/* Handles one event inside the consumer's transaction (c): 0 to go on, -1
+ * to roll the batch back (the cursor with it; retried later). Writes only
+ * the module's own tables. */
+typedef int (*app_consumer_fn)(db_conn *c, const app_event *ev);
+typedef struct app_consumer {
+    const char *name;        /* the cursor's name: "supervision.rules" */
+    app_consumer_fn fn;
+} app_consumer;
+
 /* ---- authentication lookups -------------------------------------------- */
 
 /* server/auth.c holds the authentication mechanism (token and signature
@@ -531,6 +554,7 @@ typedef struct app_module {
     const app_authenticator *auth; /* optional: lookups for server/auth.c (above) */
     const app_seeder *seed;        /* optional: demo data for `onetripd seed` (above) */
     const app_error *errors; int nerrors; /* problems answered with app_fail */
+    const app_consumer *consumers; int nconsumers; /* outbox consumers (server/events.h) */
 } app_module;
 
 #define APP_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

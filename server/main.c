@@ -24,6 +24,7 @@
 #include "server/input.h"
 #include "server/modules.h"
 #include "server/pii.h"
+#include "server/events.h"
 #include "server/scheduler.h"
 
 #define ONETRIP_VERSION "0.1.0"
@@ -416,7 +417,15 @@ static int cmd_serve(void)
         incarnation_stop();
         goto fail;
     }
+    if (events_start(&cfg) != 0) {
+        snprintf(err, sizeof err, "cannot start the event consumers");
+        scheduler_stop();
+        workers_stop();
+        incarnation_stop();
+        goto fail;
+    }
     if (http_serve(rt, err, sizeof err) != 0) {
+        events_stop();
         scheduler_stop();
         workers_stop();
         incarnation_stop();
@@ -424,6 +433,7 @@ static int cmd_serve(void)
         goto fail;
     }
     /* Loops have stopped: let workers and jobs finish, then free evhttp. */
+    events_stop();
     scheduler_stop();
     workers_stop();
     incarnation_stop();

@@ -13,7 +13,7 @@
  * version numbers; each module's descriptor declares the range it owns
  * (migrations_from..migrations_to): core 1-99, identity 100-199, people
  * 200-299, catalog 300-399, cases 400-499, violations 500-599, payments
- * 600-699, registration 700-799; the next module takes 800-899. */
+ * 600-699, registration 700-799, supervision 800-899. */
 #define ONETRIP_MODULES(X) \
     X(core)                \
     X(identity)            \
@@ -22,7 +22,8 @@
     X(cases)               \
     X(violations)          \
     X(payments)            \
-    X(registration)
+    X(registration)        \
+    X(supervision)
 
 #define MODULE_EXTERN(name) extern const app_module name##_module;
 #define MODULE_ENTRY(name) &name##_module,

@@ -14,6 +14,7 @@
 #include "server/app.h"
 #include "server/crypto.h"
 #include "server/date.h"
+#include "server/events.h"
 
 /* Built once at start-up from configuration and never changed, so every
  * worker may read it without a lock (workdays.h: calendars are immutable). */
@@ -52,6 +53,30 @@ static bool assisted_known(const char *k)
 {
     return k == NULL || strcmp(k, "operator") == 0 || strcmp(k, "partner") == 0 ||
            strcmp(k, "agent") == 0;
+}
+
+/* The outbox event of a filing (server/events.h): who filed it for whom,
+ * where; supervision counts distinct applicants per outlet and account. */
+static int emit_filed(db_conn *c, const cases_new *n, int64_t id)
+{
+    app_principal who;
+
+    memset(&who, 0, sizeof who);
+    who.outlet_id = n->outlet_id;
+    if (n->assisted_kind && strcmp(n->assisted_kind, "operator") == 0) {
+        who.kind = CALLER_OPERATOR;
+        who.id = n->assisted_id;
+    } else if (n->assisted_kind && strcmp(n->assisted_kind, "partner") == 0) {
+        who.kind = CALLER_PARTNER;
+        who.id = n->assisted_id;
+    } else {
+        who.kind = CALLER_CITIZEN;
+        who.id = n->applicant_id;
+    }
+    return app_event_emit(c, &who, "cases.filed", "case", id,
+                          json_pack("{sIsssssI}", "applicant_id", (json_int_t)n->applicant_id,
+                                    "item_code", n->item_code, "channel", n->channel ? n->channel : "",
+                                    "outlet_id", (json_int_t)n->outlet_id));
 }
 
 int cases_create(db_conn *c, const cases_new *n, int64_t *case_id, char number[32],
@@ -134,6 +159,8 @@ int cases_create(db_conn *c, const cases_new *n, int64_t *case_id, char number[3
         goto done;
     if (cases_sql_event(c, id, "submitted", NULL, "submitted", n->assisted_kind ? n->assisted_kind : "applicant",
                         n->channel) != 0)
+        goto done;
+    if (emit_filed(c, n, id) != 0)
         goto done;
     *case_id = id;
     rc = 0;

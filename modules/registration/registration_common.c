@@ -8,6 +8,7 @@
 #include "modules/registration/plate_rules.h"
 #include "modules/registration/registration_internal.h"
 #include "server/audit.h"
+#include "server/events.h"
 #include "server/crypto.h"
 #include "server/date.h"
 
@@ -228,6 +229,8 @@ int reg_hoarding_note(db_conn *c, const app_actor *a, int64_t citizen_id, const 
     int rc = -1;
 
     if (reg_sql_hoard_add(c, citizen_id, kind, app_id) != 0 ||
+        app_event_emit(c, a ? a->who : NULL, "registration.plate_released", "citizen", citizen_id,
+                       json_pack("{sssI}", "kind", kind, "application_id", (json_int_t)app_id)) != 0 ||
         reg_sql_hoard_count(c, citizen_id, registration_conf.hoarding_window_days, &n) != 0)
         goto done;
     if (n < limit || n % limit != 0) {

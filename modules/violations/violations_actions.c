@@ -15,6 +15,7 @@
 #include "modules/violations/violations_rules.h"
 #include "modules/violations/violations_sql.h"
 #include "server/audit.h"
+#include "server/events.h"
 #include "server/date.h"
 
 #define HANDLE_ITEM "VIO-HANDLE"
@@ -72,7 +73,11 @@ static int refuse_no_tie(db_conn *c, const app_actor *a, const violations_row *v
     if (audit_write_sys_id(c, a->who, a->request_id, a->peer, "violations.handle", "violation", v->id, "refused",
               json_pack("{sssIsIss}", "reason", "no_tie_to_vehicle", "licence_id",
                         (json_int_t)licence_id, "vehicle_id", (json_int_t)t->vehicle_id, "channel",
-                        "app")) != 0) {
+                        "app")) != 0 ||
+        app_event_emit(c, a->who, "violations.handle_refused", "licence", licence_id,
+                       json_pack("{sIsIsIss}", "violation_id", (json_int_t)v->id, "vehicle_id",
+                                 (json_int_t)t->vehicle_id, "owner_citizen_id",
+                                 (json_int_t)t->owner_citizen_id, "reason", "no_tie_to_vehicle")) != 0) {
         app_refusal_clear(f); /* the database error decides */
         return -1;
     }
@@ -263,6 +268,15 @@ int violations_handle(db_conn *c, const app_actor *a, const violations_handle_in
               json_pack("{sisI}", "points", total, "violation_id", (json_int_t)v.id)) != 0)
         return -1;
 
+    /* For supervision (points trading): who took whose points, and the tie. */
+    if (app_event_emit(c, a->who, "violations.handled", "licence", lic.id,
+                       json_pack("{sIsIsIsIsssbsssisb}", "violation_id", (json_int_t)v.id,
+                                 "vehicle_id", (json_int_t)tie.vehicle_id, "citizen_id",
+                                 (json_int_t)lic.citizen_id, "owner_citizen_id",
+                                 (json_int_t)tie.owner_citizen_id, "tie", tie_name, "unrelated",
+                                 unrelated, "channel", channel, "points", v.points, "full_score",
+                                 full)) != 0)
+        return -1;
     if (violations_sql_get(c, v.id, false, &out->v, &found) != 0 || !found)
         return -1;
     out->licence_points = total;

@@ -70,6 +70,9 @@ const PERMS = {
   'registration.slots_publish': 'operator:admin,inspector',
   'registration.stations_read': 'citizen operator:* partner:dealer,station',
   'registration.mailing': 'operator:window partner:post',
+  'supervision.read': 'operator:supervisor,auditor',
+  'supervision.alerts_handle': 'operator:supervisor',
+  'supervision.rules_manage': 'operator:supervisor',
 };
 
 const ROUTES = {
@@ -156,6 +159,13 @@ const ROUTES = {
   'POST /v1/insurance-policies': 'registration.insurance_confirm',
   'GET /v1/mailing-orders': 'registration.mailing',
   'POST /v1/mailing-orders/{id}/dispatch': 'registration.mailing',
+  'GET /v1/supervision/rules': 'supervision.read',
+  'PATCH /v1/supervision/rules/{id}': 'supervision.rules_manage',
+  'GET /v1/supervision/rules/{id}/versions': 'supervision.read',
+  'GET /v1/supervision/alerts': 'supervision.read',
+  'GET /v1/supervision/alerts.csv': 'supervision.read',
+  'GET /v1/supervision/alerts/{id}': 'supervision.read',
+  'POST /v1/supervision/alerts/{id}/steps': 'supervision.alerts_handle',
 };
 
 // ---------------------------------------------------------------------------------------
