@@ -37,13 +37,19 @@ int pay_order_open(db_conn *c, const pay_actor *a, int64_t *ids, int n, const ch
 
     memset(why, 0, sizeof *why);
     /* Lock violations in id order so two orders over overlapping sets
-     * cannot deadlock each other. */
+     * cannot deadlock each other; by primary key only, and all of them
+     * before any plain read below, so that the transaction's snapshot
+     * (taken at its first plain read) sees every committed change to them:
+     * an item for a violation is only ever inserted under its lock. */
     for (int x = 1; x < n; x++)
         for (int y = x; y > 0 && ids[y - 1] > ids[y]; y--) {
             int64_t t = ids[y];
             ids[y] = ids[y - 1];
             ids[y - 1] = t;
         }
+    for (int i = 0; i < n; i++)
+        if (pay_sql_violation_lock(c, ids[i]) != 0)
+            return -1;
     for (int i = 0; i < n; i++) {
         if (pay_sql_violation_for_payer(c, ids[i], a->who->id, &v, &found) != 0)
             return -1;
@@ -54,12 +60,22 @@ int pay_order_open(db_conn *c, const pay_actor *a, int64_t *ids, int n, const ch
         if (strcmp(v.state, "handled") != 0)
             return refuse(why, "violation_not_handled", "violation_ids", NULL);
         /* A live order holding it blocks a new one, unless that order is
-         * merely past its expiry and the closing job has not run yet. */
-        if (pay_sql_live_item(c, ids[i], &live, &found) != 0)
+         * merely past its expiry and the closing job has not run yet. Read
+         * without a lock (a locking read of an absent key gap-locks
+         * uq_payment_items_open, where the insert below then deadlocked
+         * with a concurrent order, issue 12); the order found is then
+         * locked by primary key and its current state decides. An item
+         * committed after the snapshot is caught by the unique key. */
+        if (pay_sql_live_item_read(c, ids[i], &live, &found) != 0)
             return -1;
-        if (found) {
+        if (found && pay_sql_order_state_lock(c, live.order_id, live.state, &found) != 0)
+            return -1;
+        if (found && (strcmp(live.state, "open") == 0 || strcmp(live.state, "awaiting_confirmation") == 0)) {
             bool done = false;
-            if (live.past_expiry && pay_order_end(c, a, live.order_id, "expired", "ttl", true, &done) != 0)
+            /* past_expiry is of the snapshot's state: an order never
+             * returns to open, so it holds while the order is open. */
+            if (strcmp(live.state, "open") == 0 && live.past_expiry &&
+                pay_order_end(c, a, live.order_id, "expired", "ttl", true, &done) != 0)
                 return -1;
             if (!done)
                 return refuse(why, "violation_in_open_order", "violation_ids",

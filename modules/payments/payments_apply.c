@@ -293,9 +293,12 @@ static int apply_success(db_conn *c, const pay_actor *a, const char *channel, co
                 goto fail;
             }
         }
-        if (pay_sql_order_paid(c, oid, n->trade_no, &affected) != 0 || pay_sql_items_release(c, oid) != 0)
-            goto fail;
+        /* Competitors first, while this order's own items still hold the
+         * violations' keys: the locking reads then meet existing entries of
+         * uq_payment_items_open (record locks), not gaps (issue 12). */
         if (close_competitors(c, a, viol, nviol, oid) != 0)
+            goto fail;
+        if (pay_sql_order_paid(c, oid, n->trade_no, &affected) != 0 || pay_sql_items_release(c, oid) != 0)
             goto fail;
         if (issue_receipt(c, o, channel, n->trade_no) != 0 || file_case(c, o) != 0)
             goto fail;

@@ -2,6 +2,7 @@
 #include "modules/payments/payments_sql.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db/rows.h"
@@ -12,11 +13,27 @@ static const db_row_spec ID_ROW = DB_ROW_SPEC(pay_id_row, ID_COLS);
 
 /* ---- orders -------------------------------------------------------------- */
 
+/* Locks the violation row by its primary key only. A locking read with the
+ * ownership subqueries below would also take next-key locks on the ranges
+ * of licences and vehicles it reads (blocking registrations of unrelated
+ * vehicles); a locking read on an index range followed by an insert into
+ * that range is how concurrent orders deadlocked (issue 12). */
+static const char SQL_VIOLATION_LOCK[] = "SELECT id FROM violations WHERE id = ? FOR UPDATE";
+
+int pay_sql_violation_lock(db_conn *c, int64_t vid)
+{
+    pay_id_row row;
+    bool found = false;
+
+    return db_query_one(c, SQL_VIOLATION_LOCK, DBP(DB_I64(vid)), &ID_ROW, &row, &found);
+}
+
+/* Not a locking read: run after pay_sql_violation_lock on the same id. */
 static const char SQL_VIOLATION_FOR_PAYER[] =
     "SELECT v.id, v.fine_fen, v.served_date, v.state "
     "FROM violations v WHERE v.id = ? AND (v.citizen_id = ? "
     "OR v.licence_id IN (SELECT l.id FROM licences l WHERE l.citizen_id = ?) "
-    "OR v.vehicle_id IN (SELECT h.id FROM vehicles h WHERE h.owner_citizen_id = ?)) FOR UPDATE";
+    "OR v.vehicle_id IN (SELECT h.id FROM vehicles h WHERE h.owner_citizen_id = ?))";
 
 static const db_col PAYABLE_COLS[] = {
     DBR_I64(pay_payable, id),
@@ -34,11 +51,13 @@ int pay_sql_violation_for_payer(db_conn *c, int64_t vid, int64_t citizen, pay_pa
                         &PAYABLE_ROW, out, found);
 }
 
-static const char SQL_LIVE_ITEM[] =
-    "SELECT o.id AS order_id, o.state, "
-    "o.state = 'open' AND o.expires_at < UTC_TIMESTAMP(3) AS past_expiry "
-    "FROM payment_order_items i JOIN payment_orders o ON o.id = i.order_id "
-    "WHERE i.open_violation_id = ? FOR UPDATE";
+#define LIVE_ITEM_SQL                                                  \
+    "SELECT o.id AS order_id, o.state, "                               \
+    "o.state = 'open' AND o.expires_at < UTC_TIMESTAMP(3) AS past_expiry " \
+    "FROM payment_order_items i JOIN payment_orders o ON o.id = i.order_id " \
+    "WHERE i.open_violation_id = ?"
+static const char SQL_LIVE_ITEM[] = LIVE_ITEM_SQL " FOR UPDATE";
+static const char SQL_LIVE_ITEM_READ[] = LIVE_ITEM_SQL;
 static const db_col LIVE_COLS[] = {
     DBR_I64(pay_live, order_id),
     DBR_CHARS(pay_live, state),
@@ -49,6 +68,28 @@ static const db_row_spec LIVE_ROW = DB_ROW_SPEC(pay_live, LIVE_COLS);
 int pay_sql_live_item(db_conn *c, int64_t vid, pay_live *out, bool *found)
 {
     return db_query_one(c, SQL_LIVE_ITEM, DBP(DB_I64(vid)), &LIVE_ROW, out, found);
+}
+
+int pay_sql_live_item_read(db_conn *c, int64_t vid, pay_live *out, bool *found)
+{
+    return db_query_one(c, SQL_LIVE_ITEM_READ, DBP(DB_I64(vid)), &LIVE_ROW, out, found);
+}
+
+static const char SQL_ORDER_STATE_LOCK[] = "SELECT state FROM payment_orders WHERE id = ? FOR UPDATE";
+
+typedef struct state_row {
+    char state[PAY_STATE_SIZE];
+} state_row;
+static const db_col STATE_COLS[] = {DBR_CHARS(state_row, state)};
+static const db_row_spec STATE_ROW = DB_ROW_SPEC(state_row, STATE_COLS);
+
+int pay_sql_order_state_lock(db_conn *c, int64_t id, char state[PAY_STATE_SIZE], bool *found)
+{
+    state_row row;
+    int rc = db_query_one(c, SQL_ORDER_STATE_LOCK, DBP(DB_I64(id)), &STATE_ROW, &row, found);
+
+    memcpy(state, row.state, PAY_STATE_SIZE); /* "" when absent or on error (zeroed) */
+    return rc;
 }
 
 static const char SQL_ORDER_INSERT[] =
@@ -137,9 +178,14 @@ int pay_sql_order_items(db_conn *c, int64_t order_id, pay_order_item **rows, int
     DB_RETURN_ALL(c, SQL_ORDER_ITEMS, DBP(DB_I64(order_id)), &ITEM_ROW, rows, n);
 }
 
-static const char SQL_ORDER_VIOLATIONS_LOCK[] =
-    "SELECT v.id, v.state FROM violations v JOIN payment_order_items i ON i.violation_id = v.id "
-    "WHERE i.order_id = ? ORDER BY v.id FOR UPDATE";
+/* The order's items are read without a lock (they never change but for
+ * open_violation_id) and their violations are then locked one by one by
+ * primary key, in id order: a locking join would take next-key locks on the
+ * end of uq_payment_items_order_violation, where every new order's items
+ * are inserted, and make order creation wait for notifications. */
+static const char SQL_ORDER_VIOLATION_IDS[] =
+    "SELECT violation_id AS id FROM payment_order_items WHERE order_id = ? ORDER BY violation_id";
+static const char SQL_VIOLATION_STATE_LOCK[] = "SELECT id, state FROM violations WHERE id = ? FOR UPDATE";
 static const db_col ORDER_VIOL_COLS[] = {
     DBR_I64(pay_order_violation, id),
     DBR_CHARS(pay_order_violation, state),
@@ -149,7 +195,36 @@ static const db_row_spec ORDER_VIOL_ROW = DB_ROW_SPEC(pay_order_violation, ORDER
 int pay_sql_order_violations_lock(db_conn *c, int64_t order_id, pay_order_violation **rows,
                                   int *n)
 {
-    DB_RETURN_ALL(c, SQL_ORDER_VIOLATIONS_LOCK, DBP(DB_I64(order_id)), &ORDER_VIOL_ROW, rows, n);
+    pay_id_row *ids = NULL;
+    void *all = NULL;
+    int nids = 0, rc = -1;
+
+    *rows = NULL;
+    *n = 0;
+    rc = db_query_all(c, SQL_ORDER_VIOLATION_IDS, DBP(DB_I64(order_id)), &ID_ROW, &all, &nids);
+    ids = all;
+    if (rc != 0)
+        goto fail;
+    rc = -1;
+    if (nids > 0 && (*rows = calloc((size_t)nids, sizeof **rows)) == NULL)
+        abort();
+    for (int i = 0; i < nids; i++) {
+        bool found = false;
+        if (db_query_one(c, SQL_VIOLATION_STATE_LOCK, DBP(DB_I64(ids[i].id)), &ORDER_VIOL_ROW, &(*rows)[*n],
+                         &found) != 0)
+            goto fail;
+        if (found)
+            (*n)++;
+    }
+    rc = 0;
+fail:
+    if (rc != 0) {
+        free(*rows);
+        *rows = NULL;
+        *n = 0;
+    }
+    free(ids);
+    return rc;
 }
 
 static const char SQL_ORDER_END[] =
@@ -166,12 +241,26 @@ int pay_sql_order_end(db_conn *c, int64_t id, const char *to, const char *reason
                    DBP(DB_STR(to), DB_STR(reason), DB_I64(id)), affected, NULL);
 }
 
-static const char SQL_ITEMS_RELEASE[] =
-    "UPDATE payment_order_items SET open_violation_id = NULL WHERE order_id = ?";
+/* Item by item through the primary key: an UPDATE ... WHERE order_id = ?
+ * takes next-key locks up to the next entry of the (order_id, violation_id)
+ * key, for the newest order the end of the index, where every new order's
+ * items go: order creation then waited for each notification (issue 12).
+ * An order's items are all inserted with it, so a plain read finds them. */
+static const char SQL_ITEM_IDS[] = "SELECT id FROM payment_order_items WHERE order_id = ?";
+static const char SQL_ITEM_RELEASE[] =
+    "UPDATE payment_order_items SET open_violation_id = NULL WHERE id = ? AND order_id = ?";
 
 int pay_sql_items_release(db_conn *c, int64_t order_id)
 {
-    return db_exec(c, SQL_ITEMS_RELEASE, DBP(DB_I64(order_id)), NULL, NULL);
+    void *all = NULL;
+    pay_id_row *ids;
+    int n = 0, rc = db_query_all(c, SQL_ITEM_IDS, DBP(DB_I64(order_id)), &ID_ROW, &all, &n);
+
+    ids = all;
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = db_exec(c, SQL_ITEM_RELEASE, DBP(DB_I64(ids[i].id), DB_I64(order_id)), NULL, NULL);
+    free(ids);
+    return rc;
 }
 
 static const char SQL_ORDER_RETURNED[] =
@@ -241,7 +330,7 @@ int pay_sql_payment_by_order(db_conn *c, int64_t order_id, pay_payment *out, boo
 }
 
 static const char SQL_PAYMENTS_OF_ORDER[] =
-    "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? ORDER BY id FOR UPDATE";
+    "SELECT id, trade_no, kind, amount_fen FROM payments WHERE order_id = ? ORDER BY id";
 
 int pay_sql_payments_of_order(db_conn *c, int64_t order_id, pay_payment **rows, int *n)
 {

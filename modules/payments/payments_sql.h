@@ -27,6 +27,9 @@ typedef struct pay_payable {
     char served_date[11]; /* YYYY-MM-DD */
     char state[PAY_STATE_SIZE];
 } pay_payable;
+/* Locks one violation row by primary key (nothing when absent). */
+int pay_sql_violation_lock(db_conn *c, int64_t vid);
+/* The violation if the citizen may pay it; a plain read (lock it first). */
 int pay_sql_violation_for_payer(db_conn *c, int64_t vid, int64_t citizen, pay_payable *out,
                                 bool *found);
 /* The live (open/awaiting) order item of a violation, locked. */
@@ -36,6 +39,10 @@ typedef struct pay_live {
     bool past_expiry;           /* open and past expires_at */
 } pay_live;
 int pay_sql_live_item(db_conn *c, int64_t vid, pay_live *out, bool *found);
+/* The same, not locked: no gap lock on uq_payment_items_open when absent. */
+int pay_sql_live_item_read(db_conn *c, int64_t vid, pay_live *out, bool *found);
+/* An order's current state, its row locked by primary key. */
+int pay_sql_order_state_lock(db_conn *c, int64_t id, char state[PAY_STATE_SIZE], bool *found);
 int pay_sql_order_insert(db_conn *c, const char *order_no, int64_t citizen, int64_t amount,
                          int64_t fine, int64_t fee, const char *channel, int64_t ttl_s,
                          uint64_t *id);
@@ -98,8 +105,11 @@ typedef struct pay_payment {
 /* The payment an operator refund of the order is drawn from: the applied
  * one, else the first (a duplicate), locked. */
 int pay_sql_payment_by_order(db_conn *c, int64_t order_id, pay_payment *out, bool *found);
-/* Every payment of the order (applied and surplus), locked, oldest first;
- * free with free(). */
+/* Every payment of the order (applied and surplus), oldest first; free
+ * with free(). Not a locking read: every insert into payments for an order
+ * holds that order's row lock, which the caller takes first (a locking read
+ * of the usually empty ix_payments_order range took a gap lock that the
+ * next insert of a concurrent notification deadlocked on, issue 12). */
 int pay_sql_payments_of_order(db_conn *c, int64_t order_id, pay_payment **rows, int *n);
 /* Whether a trade of the channel is recorded (for any order). */
 int pay_sql_payment_by_trade(db_conn *c, const char *channel, const char *trade_no, bool *found);
