@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { env, startServer, sql, sleep } from '../integration/lib/harness.mjs';
+import { env, simTls, startServer, sql, sleep, tlsPaths } from '../integration/lib/harness.mjs';
 import { setupIdentity } from '../integration/lib/identity.mjs';
 import { startSim } from '../sim/channel-sim.mjs';
 
@@ -151,7 +151,7 @@ const SERVER_OVERRIDES = {
 let sim = null;
 
 async function population(name, sizes) {
-  sim ??= await startSim({ dir: path.join(BENCH_DIR, 'sim') });
+  sim ??= await startSim({ dir: path.join(BENCH_DIR, 'sim'), ca: tlsPaths.ca, tls: simTls() });
   log(`loading the ${name} population: ${sizes.people} people, ${sizes.vehicles} vehicles, ` +
     `${sizes.violations} violations, ${sizes.cases} cases, ${sizes.plates} pool plates`);
   const t0 = Date.now();

@@ -7,7 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startServer, request, randomHex, tlsPaths } from './lib/harness.mjs';
+import { startServer, request, randomHex, simTls, tlsPaths } from './lib/harness.mjs';
 import { setupIdentity } from './lib/identity.mjs';
 import { startSim } from '../sim/channel-sim.mjs';
 
@@ -47,7 +47,7 @@ async function violations(n) {
 }
 
 before(async () => {
-  sim = await startSim({ ca: tlsPaths.ca });
+  sim = await startSim({ ca: tlsPaths.ca, tls: simTls() });
   server = await startServer({
     prefix: 'payconc',
     overrides: { ...sim.overrides(), 'jobs.enabled': 0, 'workers.count': 16, 'db.tx_attempts': 1 },
