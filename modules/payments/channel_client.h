@@ -83,6 +83,13 @@ typedef struct pay_refund_answer {
  * it again after a lost answer cannot refund twice. Always fills a. */
 void pay_client_refund(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *a);
 
+/* Reads the state of a refund a channel answered "processing" (last_error
+ * channel_processing): WeChat Pay GET /v3/refund/domestic/refunds/
+ * {out_refund_no} (404: unknown there, code channel_status_404, so the next
+ * attempt sends it); the other channels answer a resend with the refund's
+ * state, so they are sent again. Always fills a. */
+void pay_client_refund_query(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *a);
+
 /* Downloads and parses a bureau day's (YYYY-MM-DD) statement into s.
  * 0, or -1 with error (cap bytes) set. */
 int pay_client_statement(const pay_channel_conf *cf, const char *date, pay_stmt *s, char *error,

@@ -214,6 +214,21 @@ static char *signature_headers(const app_req *r, size_t cap)
     return s;
 }
 
+/* WeChat Pay's signature probes (Wechatpay-Signature "WECHATPAY/SIGNTEST/
+ * ..."): answered as a failed signature, costing the address a token like
+ * any unauthenticated request, but written nowhere and alerting no one.
+ * Returns true when r was one (and is answered). */
+static bool signature_test(app_req *r, const pay_channel *ch, const char *why)
+{
+    if (why == NULL || strcmp(why, "signature_test") != 0)
+        return false;
+    app_rate_charge(r);
+    app_log(2, "payments", "request_id=%s channel=%s outcome=rejected reason=signature_test", r->request_id,
+            ch->name);
+    app_reply_bytes(r, ch->fail_status, ch->fail_type, ch->fail_body, strlen(ch->fail_body));
+    return true;
+}
+
 void payments_on_notify(app_req *r)
 {
     notify_arg *a = app_calloc(1, sizeof *a);
@@ -227,6 +242,8 @@ void payments_on_notify(app_req *r)
         goto done;
     }
     a->verified = a->ch->verify(payments_conf_channel(a->ch->name), &in, &a->n, &a->why) == 0;
+    if (!a->verified && signature_test(r, a->ch, a->why))
+        goto done;
     /* Only what anyone could have sent costs the address a token: a
      * channel's own messages are never rate-limited, even when refused. */
     if (!a->n.authentic)
@@ -236,6 +253,53 @@ void payments_on_notify(app_req *r)
     if (app_tx(r, notify_tx, a) == 0)
         app_log(2, "payments", "request_id=%s channel=%s outcome=%s reason=%s", r->request_id,
                 a->ch->name, a->res.outcome, a->res.reason ? a->res.reason : "-");
+done:
+    free(hdrs);
+    free(a);
+}
+
+/* ---- POST /v1/payments/notify/wechatpay/refund ------------------------- */
+
+typedef struct refund_notify_arg {
+    bool verified;
+    pay_refund_notice n;
+    const char *why;
+    pay_raw raw;
+    pay_apply_result res;
+} refund_notify_arg;
+
+static int refund_notify_tx(app_req *r, void *arg)
+{
+    refund_notify_arg *a = arg;
+    pay_actor act = actor_of(r);
+    const pay_channel *ch = &pay_channel_wechatpay;
+
+    if (pay_apply_refund_notice(r->db, &act, a->verified, &a->n, a->why, &a->raw, &a->res) != 0)
+        return -1;
+    /* answered after it is recorded, as for payments */
+    if (a->res.ack)
+        app_reply_empty(r, 204);
+    else
+        app_reply_bytes(r, ch->fail_status, ch->fail_type, ch->fail_body, strlen(ch->fail_body));
+    return 0;
+}
+
+void payments_on_refund_notify(app_req *r)
+{
+    refund_notify_arg *a = app_calloc(1, sizeof *a);
+    pay_input in = {r->body ? r->body : "", r->body ? r->body_len : 0, req_header, r, time(NULL)};
+    char *hdrs = NULL;
+
+    a->verified = pay_wechat_refund_verify(payments_conf_channel("wechatpay"), &in, &a->n, &a->why) == 0;
+    if (!a->verified && signature_test(r, &pay_channel_wechatpay, a->why))
+        goto done;
+    if (!a->n.authentic)
+        app_rate_charge(r);
+    hdrs = signature_headers(r, a->n.authentic ? 512 : 64);
+    a->raw = (pay_raw){"refund_notify", in.body, in.body_len, hdrs};
+    if (app_tx(r, refund_notify_tx, a) == 0)
+        app_log(2, "payments", "request_id=%s channel=wechatpay event=%s outcome=%s reason=%s", r->request_id,
+                a->n.event_type[0] ? a->n.event_type : "-", a->res.outcome, a->res.reason ? a->res.reason : "-");
 done:
     free(hdrs);
     free(a);

@@ -116,6 +116,9 @@ static const app_route routes[] = {
      ROUTE_JSON | ROUTE_IDEMPOTENT, .in = &IN_RETURNED},
     {M_POST, "/v1/payments/notify/{channel}", payments_on_notify, "public", ROUTE_PUBLIC | ROUTE_RAW_BODY,
      &notify_limit, .in = &IN_NOTIFY},
+    /* WeChat Pay's refund callbacks; rate-limited like notifications */
+    {M_POST, "/v1/payments/notify/wechatpay/refund", payments_on_refund_notify, "public",
+     ROUTE_PUBLIC | ROUTE_RAW_BODY, &notify_limit},
     {M_GET, "/v1/receipts/{number}", payments_on_receipt_verify, "public", ROUTE_PUBLIC, .in = &IN_RECEIPT},
     /* Money leaves the bureau: a retry without a key could refund twice. */
     {M_POST, "/v1/refunds", payments_on_refund_create, "payments.refund_request",
