@@ -103,7 +103,11 @@ int pay_client_statement(const pay_channel_conf *cf, const char *date, pay_stmt 
  *   wechatpay  a prepay through POST /v3/pay/transactions/app (time_expire =
  *              the order's expiry), then {channel, prepay_id, app: {appid,
  *              partnerid, prepayid, package: "Sign=WXPay", noncestr,
- *              timestamp, sign}}; blocks on the channel
+ *              timestamp, sign}}; with payer_openid, through
+ *              POST /v3/pay/transactions/jsapi (payer.openid), then
+ *              {channel, prepay_id, jsapi: {appId, timeStamp, nonceStr,
+ *              package: "prepay_id=...", signType: "RSA", paySign}};
+ *              blocks on the channel
  *   policeapp, govportal
  *              {channel, order_no, amount_fen, expires, timestamp, nonce,
  *              signature = hex HMAC-SHA256(secret, "order_no\namount_fen\n
@@ -113,6 +117,7 @@ typedef struct pay_launch_order {
     const char *order_no;
     int64_t amount_fen;
     time_t expires;
+    const char *payer_openid; /* wechatpay: set = a JSAPI prepay (in-app browser); else NULL */
 } pay_launch_order;
 json_t *pay_client_launch(const pay_channel_conf *cf, const pay_launch_order *o, time_t now, char *err,
                           size_t cap);

@@ -62,7 +62,7 @@ static int create_tx(app_req *r, void *arg)
 /* The committed order with what the app needs to open the channel's
  * payment sheet (launch); a channel that cannot start one now leaves
  * launch null (the order stays open; asking again makes a new order). */
-static void reply_launch(app_req *r, int64_t id)
+static void reply_launch(app_req *r, int64_t id, const char *payer_openid)
 {
     const pay_channel_conf *cf;
     pay_order o;
@@ -74,7 +74,9 @@ static void reply_launch(app_req *r, int64_t id)
     cf = payments_conf_channel(o.channel);
     j = pay_order_json(r->db, &o);
     if (cf != NULL)
-        launch = pay_client_launch(cf, &(pay_launch_order){o.order_no, o.amount_fen, pay_launch_expiry(o.expires_at)},
+        launch = pay_client_launch(cf,
+                                   &(pay_launch_order){o.order_no, o.amount_fen, pay_launch_expiry(o.expires_at),
+                                                       payer_openid},
                                    time(NULL), err, sizeof err);
     if (launch == NULL)
         app_log(1, "payments", "msg=\"no launch parameters\" channel=%s order_no=%s error=\"%s\"", o.channel,
@@ -89,10 +91,15 @@ done:
 void payments_on_order_create(app_req *r)
 {
     create_arg a = {{0}, 0, app_json_str(r, "channel"), 0};
+    const char *openid = app_json_str(r, "payer_openid");
     json_t *v;
     size_t i;
 
-    /* declared: 1..20 ids, a known channel */
+    /* declared: 1..20 ids, a known channel, an openid's pattern */
+    if (openid != NULL && strcmp(a.channel, "wechatpay") != 0) {
+        app_fail(r, "bad_payer_openid", "payer_openid is for the wechatpay channel only.", "payer_openid");
+        return;
+    }
     if (!payments_channel_ready(a.channel)) {
         app_fail(r, "channel_unavailable", NULL, "channel");
         return;
@@ -114,7 +121,7 @@ void payments_on_order_create(app_req *r)
      * transaction (WeChat's prepay is one) */
     if (app_tx(r, create_tx, &a) != 0)
         return;
-    reply_launch(r, a.id);
+    reply_launch(r, a.id, openid);
 }
 
 /* ---- GET /v1/payments/orders/{no} ------------------------------------- */

@@ -592,6 +592,9 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
     if (req.method === 'POST' && (u.pathname === '/v3/pay/transactions/app' || u.pathname === '/v3/pay/transactions/jsapi')) {
       const j = JSON.parse(body);
       if (j.mchid !== keys.wechatMchid || j.appid !== keys.wechatAppid) return wechatSigned(400, { code: 'PARAM_ERROR', message: 'appid和mch_id不匹配' });
+      const jsapi = u.pathname.endsWith('/jsapi');
+      // JSAPI pays from WeChat's in-app browser: the payer's openid is required there, and only there
+      if (jsapi !== (typeof j.payer?.openid === 'string' && j.payer.openid.length > 0)) return wechatSigned(400, { code: 'PARAM_ERROR', message: '缺少参数 payer.openid' });
       if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(j.time_expire ?? '') || !Number.isInteger(j.amount?.total) || !j.notify_url?.startsWith('https://')) {
         return wechatSigned(400, { code: 'PARAM_ERROR', message: '参数错误' });
       }
