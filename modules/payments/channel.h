@@ -111,6 +111,29 @@ typedef struct pay_channel {
     bool statement_yuan;    /* statement amounts in yuan strings (else fen) */
 } pay_channel;
 
+/* WeChat Pay refund callbacks (POST to the refund notify URL), checked
+ * like payment callbacks; event_type REFUND.SUCCESS | REFUND.ABNORMAL |
+ * REFUND.CLOSED must agree with the decrypted refund_status. */
+typedef struct pay_refund_notice {
+    char out_refund_no[65];
+    char refund_id[65];     /* WeChat's refund number */
+    char order_no[65];
+    char trade_no[65];
+    char notify_id[129];
+    char event_type[33];
+    char status[33];        /* SUCCESS | ABNORMAL | CLOSED */
+    int64_t amount_fen;     /* amount.refund; -1 when absent */
+    int64_t total_fen;      /* amount.total; -1 when absent */
+    bool authentic;         /* as in pay_notice */
+} pay_refund_notice;
+int pay_wechat_refund_verify(const pay_channel_conf *cf, const pay_input *in, pay_refund_notice *n,
+                             const char **why);
+
+/* WeChat Pay's signature probes: Wechatpay-Signature starting with this is
+ * refused as a bad signature (why "signature_test") and raises no alert. */
+#define PAY_WECHAT_SIGNTEST "WECHATPAY/SIGNTEST/"
+bool pay_wechat_signtest(const char *signature);
+
 /* The four channels; NULL for an unknown name. */
 const pay_channel *pay_channel_find(const char *name);
 extern const pay_channel pay_channel_alipay;

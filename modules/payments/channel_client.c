@@ -523,12 +523,40 @@ fail:
     return rc;
 }
 
+/* A refund's state as the refund call and the refund query both answer
+ * it (a verified answer). */
+static void wechat_refund_answer(const pay_http_resp *resp, pay_refund_answer *ans)
+{
+    json_t *a = json_loadb(resp->body, resp->body_len, 0, NULL);
+    const char *st = STR(a, "status"), *code = STR(a, "code");
+
+    if (resp->status == 200 && strcmp(st, "SUCCESS") == 0) {
+        ans->outcome = PAY_REFUND_SUCCEEDED;
+        snprintf(ans->refund_no, sizeof ans->refund_no, "%s", STR(a, "refund_id"));
+    } else if (resp->status == 200 && (strcmp(st, "CLOSED") == 0 || strcmp(st, "ABNORMAL") == 0)) {
+        ans->outcome = PAY_REFUND_FAILED;
+        snprintf(ans->failure, sizeof ans->failure, "%s", st);
+    } else if (resp->status >= 400 && resp->status < 500 && resp->status != 429 && strcmp(code, "SYSTEM_ERROR") != 0 &&
+               strcmp(code, "FREQUENCY_LIMITED") != 0 && strcmp(code, "NOT_ENOUGH") != 0) {
+        ans->outcome = PAY_REFUND_FAILED;
+        snprintf(ans->failure, sizeof ans->failure, "%s", code[0] ? code : "channel_refused");
+    } else {
+        /* PROCESSING (kept: the refunds job then asks the refund query
+         * API), or no final answer */
+        seterr(ans->error, sizeof ans->error, "wechatpay status %d %s%s", resp->status, st, code);
+        if (resp->status == 200)
+            snprintf(ans->code, sizeof ans->code, "channel_processing");
+        else
+            snprintf(ans->code, sizeof ans->code, "channel_status_%d", resp->status);
+    }
+    json_decref(a);
+}
+
 static void wechat_refund(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *ans)
 {
     pay_http_resp resp;
-    json_t *req, *a = NULL;
+    json_t *req;
     char *body = NULL;
-    const char *st, *code;
 
     /* transaction_id names the very trade refunded (an order paid twice
      * has two); out_trade_no only when we have no trade number */
@@ -547,31 +575,37 @@ static void wechat_refund(const pay_channel_conf *cf, const pay_refund_call *rq,
         snprintf(ans->code, sizeof ans->code, "channel_unreachable");
         goto done;
     }
-    a = json_loadb(resp.body, resp.body_len, 0, NULL);
-    st = STR(a, "status");
-    code = STR(a, "code");
-    if (resp.status == 200 && strcmp(st, "SUCCESS") == 0) {
-        ans->outcome = PAY_REFUND_SUCCEEDED;
-        snprintf(ans->refund_no, sizeof ans->refund_no, "%s", STR(a, "refund_id"));
-    } else if (resp.status == 200 && (strcmp(st, "CLOSED") == 0 || strcmp(st, "ABNORMAL") == 0)) {
-        ans->outcome = PAY_REFUND_FAILED;
-        snprintf(ans->failure, sizeof ans->failure, "%s", st);
-    } else if (resp.status >= 400 && resp.status < 500 && resp.status != 429 && strcmp(code, "SYSTEM_ERROR") != 0 &&
-               strcmp(code, "FREQUENCY_LIMITED") != 0 && strcmp(code, "NOT_ENOUGH") != 0) {
-        ans->outcome = PAY_REFUND_FAILED;
-        snprintf(ans->failure, sizeof ans->failure, "%s", code[0] ? code : "channel_refused");
-    } else {
-        /* PROCESSING: sending the same out_refund_no again reads its state */
-        seterr(ans->error, sizeof ans->error, "wechatpay status %d %s%s", resp.status, st, code);
-        if (resp.status == 200)
-            snprintf(ans->code, sizeof ans->code, "channel_processing");
-        else
-            snprintf(ans->code, sizeof ans->code, "channel_status_%d", resp.status);
-    }
+    wechat_refund_answer(&resp, ans);
 done:
-    json_decref(a);
     json_decref(req);
     free(body);
+    pay_http_resp_free(&resp);
+}
+
+/* GET /v3/refund/domestic/refunds/{out_refund_no}: a PROCESSING refund's
+ * state is read, not sent again. */
+static void wechat_refund_query(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *ans)
+{
+    pay_http_resp resp;
+    char *pq = NULL;
+
+    /* out_refund_no is "RF" + hex: nothing to escape */
+    if (asprintf(&pq, "/v3/refund/domestic/refunds/%s", rq->out_refund_no) < 0)
+        abort();
+    if (wechat_call(cf, "GET", pq, NULL, true, true, &resp, ans->error, sizeof ans->error) != 0) {
+        snprintf(ans->code, sizeof ans->code, "channel_unreachable");
+        goto done;
+    }
+    if (resp.status == 404) {
+        /* WeChat has no such refund: the call never reached it; the next
+         * attempt sends it (last_error no longer says processing) */
+        seterr(ans->error, sizeof ans->error, "wechatpay has no refund %s", rq->out_refund_no);
+        snprintf(ans->code, sizeof ans->code, "channel_status_404");
+        goto done;
+    }
+    wechat_refund_answer(&resp, ans);
+done:
+    free(pq);
     pay_http_resp_free(&resp);
 }
 
@@ -754,6 +788,15 @@ void pay_client_refund(const pay_channel_conf *cf, const pay_refund_call *rq, pa
         wechat_refund(cf, rq, a);
     else
         hmac_refund(cf, rq, a);
+}
+
+void pay_client_refund_query(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *a)
+{
+    memset(a, 0, sizeof *a);
+    if (strcmp(cf->name, "wechatpay") == 0)
+        wechat_refund_query(cf, rq, a);
+    else
+        pay_client_refund(cf, rq, a); /* the others answer a resend with the refund's state */
 }
 
 int pay_client_statement(const pay_channel_conf *cf, const char *date, pay_stmt *s, char *error, size_t cap)

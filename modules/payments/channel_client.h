@@ -83,6 +83,13 @@ typedef struct pay_refund_answer {
  * it again after a lost answer cannot refund twice. Always fills a. */
 void pay_client_refund(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *a);
 
+/* Reads the state of a refund a channel answered "processing" (last_error
+ * channel_processing): WeChat Pay GET /v3/refund/domestic/refunds/
+ * {out_refund_no} (404: unknown there, code channel_status_404, so the next
+ * attempt sends it); the other channels answer a resend with the refund's
+ * state, so they are sent again. Always fills a. */
+void pay_client_refund_query(const pay_channel_conf *cf, const pay_refund_call *rq, pay_refund_answer *a);
+
 /* Downloads and parses a bureau day's (YYYY-MM-DD) statement into s.
  * 0, or -1 with error (cap bytes) set. */
 int pay_client_statement(const pay_channel_conf *cf, const char *date, pay_stmt *s, char *error,
@@ -96,7 +103,11 @@ int pay_client_statement(const pay_channel_conf *cf, const char *date, pay_stmt 
  *   wechatpay  a prepay through POST /v3/pay/transactions/app (time_expire =
  *              the order's expiry), then {channel, prepay_id, app: {appid,
  *              partnerid, prepayid, package: "Sign=WXPay", noncestr,
- *              timestamp, sign}}; blocks on the channel
+ *              timestamp, sign}}; with payer_openid, through
+ *              POST /v3/pay/transactions/jsapi (payer.openid), then
+ *              {channel, prepay_id, jsapi: {appId, timeStamp, nonceStr,
+ *              package: "prepay_id=...", signType: "RSA", paySign}};
+ *              blocks on the channel
  *   policeapp, govportal
  *              {channel, order_no, amount_fen, expires, timestamp, nonce,
  *              signature = hex HMAC-SHA256(secret, "order_no\namount_fen\n
@@ -106,6 +117,7 @@ typedef struct pay_launch_order {
     const char *order_no;
     int64_t amount_fen;
     time_t expires;
+    const char *payer_openid; /* wechatpay: set = a JSAPI prepay (in-app browser); else NULL */
 } pay_launch_order;
 json_t *pay_client_launch(const pay_channel_conf *cf, const pay_launch_order *o, time_t now, char *err,
                           size_t cap);

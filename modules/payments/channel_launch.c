@@ -72,11 +72,17 @@ done:
     return out;
 }
 
-/* A prepay (POST /v3/pay/transactions/app), then what the app SDK takes:
- * sign = SHA256withRSA over "appid\ntimestamp\nnoncestr\nprepayid\n". */
+/* A prepay, then what the payer's side takes:
+ *   app    POST /v3/pay/transactions/app; the app SDK's PayReq, sign =
+ *          SHA256withRSA over "appid\ntimestamp\nnoncestr\nprepayid\n";
+ *   jsapi  (o->payer_openid set: WeChat's in-app browser) POST
+ *          /v3/pay/transactions/jsapi with payer.openid; the JS bridge's
+ *          chooseWXPay fields, in WeChat's own (camelCase) names, paySign =
+ *          SHA256withRSA over "appId\ntimeStamp\nnonceStr\npackage\n". */
 static json_t *wechat_launch(const pay_channel_conf *cf, const pay_launch_order *o, time_t now, char *err, size_t cap)
 {
-    char expire[32], ts[24], nonce[33], *body = NULL, *msg = NULL, *sign = NULL, *prepay = NULL;
+    bool jsapi = o->payer_openid != NULL && o->payer_openid[0] != '\0';
+    char expire[32], ts[24], nonce[33], *body = NULL, *msg = NULL, *sign = NULL, *prepay = NULL, *pkg = NULL;
     json_t *req = NULL, *out = NULL;
 
     if (cf->appid == NULL || cf->notify_url == NULL) {
@@ -89,25 +95,38 @@ static json_t *wechat_launch(const pay_channel_conf *cf, const pay_launch_order 
                     "amount", "total", (json_int_t)o->amount_fen, "currency", "CNY");
     if (req == NULL)
         abort(); /* a wrong format string: caught by the tests */
+    if (jsapi)
+        json_object_set_new(req, "payer", json_pack("{ss}", "openid", o->payer_openid));
     body = json_dumps(req, JSON_COMPACT);
-    if (pay_wechat_prepay(cf, "/v3/pay/transactions/app", body, &prepay, err, cap) != 0)
+    if (pay_wechat_prepay(cf, jsapi ? "/v3/pay/transactions/jsapi" : "/v3/pay/transactions/app", body, &prepay, err,
+                          cap) != 0)
         goto done;
     snprintf(ts, sizeof ts, "%lld", (long long)now);
     pay_nonce(nonce);
-    if (asprintf(&msg, "%s\n%s\n%s\n%s\n", cf->appid, ts, nonce, prepay) < 0)
+    if (jsapi) {
+        if (asprintf(&pkg, "prepay_id=%s", prepay) < 0 ||
+            asprintf(&msg, "%s\n%s\n%s\n%s\n", cf->appid, ts, nonce, pkg) < 0)
+            abort();
+    } else if (asprintf(&msg, "%s\n%s\n%s\n%s\n", cf->appid, ts, nonce, prepay) < 0) {
         abort();
+    }
     if ((sign = pay_rsa_sign_b64(cf->private_pem, msg, strlen(msg))) == NULL) {
         snprintf(err, cap, "cannot sign with the merchant private key");
         goto done;
     }
     out = json_pack("{ss}", "prepay_id", prepay);
-    json_object_set_new(out, "app", json_pack("{ssssssssssssss}", "appid", cf->appid, "partnerid", cf->app_id,
-                                              "prepayid", prepay, "package", "Sign=WXPay", "noncestr", nonce,
-                                              "timestamp", ts, "sign", sign));
+    if (jsapi)
+        json_object_set_new(out, "jsapi", json_pack("{ssssssssssss}", "appId", cf->appid, "timeStamp", ts, "nonceStr",
+                                                    nonce, "package", pkg, "signType", "RSA", "paySign", sign));
+    else
+        json_object_set_new(out, "app", json_pack("{ssssssssssssss}", "appid", cf->appid, "partnerid", cf->app_id,
+                                                  "prepayid", prepay, "package", "Sign=WXPay", "noncestr", nonce,
+                                                  "timestamp", ts, "sign", sign));
 done:
     json_decref(req);
     free(body);
     free(msg);
+    free(pkg);
     free(sign);
     free(prepay);
     return out;

@@ -36,34 +36,51 @@ const char *pay_wechat_platform_key(const pay_channel_conf *cf, const char *seri
     return NULL;
 }
 
-static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_notice *n,
-                         const char **why)
+bool pay_wechat_signtest(const char *signature)
+{
+    return signature != NULL && strncmp(signature, PAY_WECHAT_SIGNTEST, strlen(PAY_WECHAT_SIGNTEST)) == 0;
+}
+
+/* What every callback shares: the headers, the platform key by serial, a
+ * fresh timestamp, the signature over "ts\nnonce\nbody\n" (then
+ * *authentic), the body's JSON and its resource decrypted with the API v3
+ * key, GCM tag checked. 0 with *outer and *inner owned by the caller, or
+ * -1 with *reason (and *notify_id when the body had an id). */
+static int wechat_open(const pay_channel_conf *cf, const pay_input *in, bool *authentic, char *notify_id,
+                       size_t idcap, json_t **outer_out, json_t **inner_out, const char **reason)
 {
     const char *ts = hdr(in, "Wechatpay-Timestamp"), *nonce = hdr(in, "Wechatpay-Nonce");
     const char *sigb64 = hdr(in, "Wechatpay-Signature"), *serial = hdr(in, "Wechatpay-Serial");
-    const char *reason = "bad_signature", *s, *pem;
+    const char *s, *pem;
     char *msg = NULL;
     unsigned char *sig = NULL, *pt = NULL;
     size_t siglen = 0, ptlen = 0, mlen;
-    json_t *outer = NULL, *res = NULL, *inner = NULL, *amount;
+    json_t *outer = NULL, *res, *inner = NULL;
     int rc = -1;
 
-    memset(n, 0, sizeof *n);
-    n->amount_fen = -1;
+    *authentic = false;
+    *outer_out = *inner_out = NULL;
+    *reason = "bad_signature";
     if (ts == NULL || nonce == NULL || sigb64 == NULL || serial == NULL) {
-        reason = "signature_missing";
+        *reason = "signature_missing";
+        goto fail;
+    }
+    /* WeChat's signature probes carry a deliberately wrong signature: a
+     * failed signature, answered as such, but nothing to alert about */
+    if (pay_wechat_signtest(sigb64)) {
+        *reason = "signature_test";
         goto fail;
     }
     if (cf == NULL || (cf->public_pem == NULL && cf->nplatform == 0) || !cf->key_set) {
-        reason = "channel_not_configured";
+        *reason = "channel_not_configured";
         goto fail;
     }
     if ((pem = pay_wechat_platform_key(cf, serial)) == NULL) {
-        reason = "unknown_serial";
+        *reason = "unknown_serial";
         goto fail;
     }
     if (!pay_ts_fresh(ts, in->now)) {
-        reason = "stale_timestamp";
+        *reason = "stale_timestamp";
         goto fail;
     }
     mlen = strlen(ts) + strlen(nonce) + in->body_len + 4;
@@ -75,22 +92,22 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     msg[mlen++] = '\n';
     sig = crypto_b64_decode(sigb64, &siglen);
     if (sig == NULL || crypto_rsa_sha256_verify(pem, msg, mlen, sig, siglen) != 1) {
-        reason = "bad_signature";
+        *reason = "bad_signature";
         goto fail;
     }
-    n->authentic = true;
+    *authentic = true;
     outer = json_loadb(in->body, in->body_len, JSON_REJECT_DUPLICATES, NULL);
     res = outer ? json_object_get(outer, "resource") : NULL;
     if (!json_is_object(res) || !json_is_string(json_object_get(res, "ciphertext")) ||
         !json_is_string(json_object_get(res, "nonce"))) {
-        reason = "malformed_notification";
+        *reason = "malformed_notification";
         goto fail;
     }
     if (json_is_string(json_object_get(outer, "id")))
-        snprintf(n->notify_id, sizeof n->notify_id, "%s", json_string_value(json_object_get(outer, "id")));
+        snprintf(notify_id, idcap, "%s", json_string_value(json_object_get(outer, "id")));
     s = json_string_value(json_object_get(res, "algorithm"));
     if (s == NULL || strcmp(s, "AEAD_AES_256_GCM") != 0) {
-        reason = "unsupported_algorithm";
+        *reason = "unsupported_algorithm";
         goto fail;
     }
     {
@@ -105,16 +122,41 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
                    : -1;
         free(ct);
         if (d != 0) {
-            reason = "decrypt_failed";
+            *reason = "decrypt_failed";
             goto fail;
         }
     }
     inner = json_loadb((const char *)pt, ptlen, JSON_REJECT_DUPLICATES, NULL);
     if (!json_is_object(inner)) {
-        reason = "malformed_notification";
+        *reason = "malformed_notification";
         goto fail;
     }
+    *outer_out = outer;
+    *inner_out = inner;
+    outer = inner = NULL;
+    rc = 0;
+fail:
+    json_decref(inner);
+    json_decref(outer);
+    free(pt);
+    free(sig);
+    free(msg);
+    return rc;
+}
+
 #define STR_OF(obj, key) (json_is_string(json_object_get(obj, key)) ? json_string_value(json_object_get(obj, key)) : "")
+
+static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_notice *n,
+                         const char **why)
+{
+    const char *reason = "bad_signature";
+    json_t *outer = NULL, *inner = NULL, *amount;
+    int rc = -1;
+
+    memset(n, 0, sizeof *n);
+    n->amount_fen = -1;
+    if (wechat_open(cf, in, &n->authentic, n->notify_id, sizeof n->notify_id, &outer, &inner, &reason) != 0)
+        goto fail;
     snprintf(n->order_no, sizeof n->order_no, "%s", STR_OF(inner, "out_trade_no"));
     snprintf(n->trade_no, sizeof n->trade_no, "%s", STR_OF(inner, "transaction_id"));
     snprintf(n->status, sizeof n->status, "%s", STR_OF(inner, "trade_state"));
@@ -130,7 +172,6 @@ static int wechat_verify(const pay_channel_conf *cf, const pay_input *in, pay_no
     }
     n->amount_fen = (int64_t)json_integer_value(json_object_get(amount, "total"));
     snprintf(n->currency, sizeof n->currency, "%.7s", STR_OF(amount, "currency"));
-#undef STR_OF
     if (pay_notice_classify(n, pay_wechat_status_words, &reason) != 0)
         goto fail;
     rc = 0;
@@ -139,11 +180,74 @@ fail:
         *why = reason;
     json_decref(inner);
     json_decref(outer);
-    free(pt);
-    free(sig);
-    free(msg);
     return rc;
 }
+
+/* Refund callbacks: event_type names the outcome and must agree with the
+ * decrypted refund_status. */
+static const struct {
+    const char *event, *status;
+} REFUND_EVENTS[] = {
+    {"REFUND.SUCCESS", "SUCCESS"}, {"REFUND.ABNORMAL", "ABNORMAL"}, {"REFUND.CLOSED", "CLOSED"},
+};
+
+int pay_wechat_refund_verify(const pay_channel_conf *cf, const pay_input *in, pay_refund_notice *n,
+                             const char **why)
+{
+    const char *reason = "bad_signature", *ev;
+    json_t *outer = NULL, *inner = NULL, *amount;
+    bool known = false;
+    int rc = -1;
+
+    memset(n, 0, sizeof *n);
+    n->amount_fen = n->total_fen = -1;
+    if (wechat_open(cf, in, &n->authentic, n->notify_id, sizeof n->notify_id, &outer, &inner, &reason) != 0)
+        goto fail;
+    ev = STR_OF(outer, "event_type");
+    snprintf(n->event_type, sizeof n->event_type, "%s", ev);
+    snprintf(n->out_refund_no, sizeof n->out_refund_no, "%s", STR_OF(inner, "out_refund_no"));
+    snprintf(n->refund_id, sizeof n->refund_id, "%s", STR_OF(inner, "refund_id"));
+    snprintf(n->order_no, sizeof n->order_no, "%s", STR_OF(inner, "out_trade_no"));
+    snprintf(n->trade_no, sizeof n->trade_no, "%s", STR_OF(inner, "transaction_id"));
+    snprintf(n->status, sizeof n->status, "%s", STR_OF(inner, "refund_status"));
+    if (cf->app_id != NULL && cf->app_id[0] != '\0' && strcmp(STR_OF(inner, "mchid"), cf->app_id) != 0) {
+        reason = "wrong_app_id";
+        goto fail;
+    }
+    amount = json_object_get(inner, "amount");
+    if (json_is_integer(json_object_get(amount, "refund")) && json_integer_value(json_object_get(amount, "refund")) > 0)
+        n->amount_fen = (int64_t)json_integer_value(json_object_get(amount, "refund"));
+    if (json_is_integer(json_object_get(amount, "total")) && json_integer_value(json_object_get(amount, "total")) > 0)
+        n->total_fen = (int64_t)json_integer_value(json_object_get(amount, "total"));
+    if (n->amount_fen < 0) {
+        reason = "bad_amount";
+        goto fail;
+    }
+    if (n->out_refund_no[0] == '\0' || n->refund_id[0] == '\0') {
+        reason = "missing_field";
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof REFUND_EVENTS / sizeof REFUND_EVENTS[0]; i++)
+        if (strcmp(ev, REFUND_EVENTS[i].event) == 0) {
+            known = true;
+            if (strcmp(n->status, REFUND_EVENTS[i].status) != 0) {
+                reason = "event_status_mismatch";
+                goto fail;
+            }
+        }
+    if (!known) {
+        reason = "unknown_event_type";
+        goto fail;
+    }
+    rc = 0;
+fail:
+    if (rc != 0 && why)
+        *why = reason;
+    json_decref(inner);
+    json_decref(outer);
+    return rc;
+}
+#undef STR_OF
 
 const pay_channel pay_channel_wechatpay = {
     .name = "wechatpay",

@@ -333,8 +333,8 @@ fail:
  * payments.unverified_digests_per_alert digests only the count grows, so
  * what one source can make us store per day is bounded whatever its rate.
  * rec holds the parsed fields; its body members are set here. */
-static int record_unauthenticated(db_conn *c, const pay_actor *a, const char *channel,
-                                  pay_notif_row *rec, const pay_raw *raw, const char *reason)
+int pay_record_unauthenticated(db_conn *c, const pay_actor *a, const char *channel, pay_notif_row *rec,
+                               const pay_raw *raw, const char *reason)
 {
     char source[80], day[DATE_STR_SIZE], fold[160], detail[200], sha[65], id[32];
     size_t keep = (size_t)payments_conf.unverified_keep_bytes;
@@ -397,7 +397,7 @@ int pay_apply_notice(db_conn *c, const pay_actor *a, const char *channel, bool v
     if (!verified && !n->authentic && strcmp(raw->source, "notify") == 0) {
         res->outcome = rec.outcome = "rejected";
         res->reason = rec.reason = why ? why : "rejected";
-        rc = record_unauthenticated(c, a, channel, &rec, raw, res->reason);
+        rc = pay_record_unauthenticated(c, a, channel, &rec, raw, res->reason);
         goto fail;
     }
     if (!verified) {

@@ -62,7 +62,7 @@ static int create_tx(app_req *r, void *arg)
 /* The committed order with what the app needs to open the channel's
  * payment sheet (launch); a channel that cannot start one now leaves
  * launch null (the order stays open; asking again makes a new order). */
-static void reply_launch(app_req *r, int64_t id)
+static void reply_launch(app_req *r, int64_t id, const char *payer_openid)
 {
     const pay_channel_conf *cf;
     pay_order o;
@@ -74,7 +74,9 @@ static void reply_launch(app_req *r, int64_t id)
     cf = payments_conf_channel(o.channel);
     j = pay_order_json(r->db, &o);
     if (cf != NULL)
-        launch = pay_client_launch(cf, &(pay_launch_order){o.order_no, o.amount_fen, pay_launch_expiry(o.expires_at)},
+        launch = pay_client_launch(cf,
+                                   &(pay_launch_order){o.order_no, o.amount_fen, pay_launch_expiry(o.expires_at),
+                                                       payer_openid},
                                    time(NULL), err, sizeof err);
     if (launch == NULL)
         app_log(1, "payments", "msg=\"no launch parameters\" channel=%s order_no=%s error=\"%s\"", o.channel,
@@ -89,10 +91,15 @@ done:
 void payments_on_order_create(app_req *r)
 {
     create_arg a = {{0}, 0, app_json_str(r, "channel"), 0};
+    const char *openid = app_json_str(r, "payer_openid");
     json_t *v;
     size_t i;
 
-    /* declared: 1..20 ids, a known channel */
+    /* declared: 1..20 ids, a known channel, an openid's pattern */
+    if (openid != NULL && strcmp(a.channel, "wechatpay") != 0) {
+        app_fail(r, "bad_payer_openid", "payer_openid is for the wechatpay channel only.", "payer_openid");
+        return;
+    }
     if (!payments_channel_ready(a.channel)) {
         app_fail(r, "channel_unavailable", NULL, "channel");
         return;
@@ -114,7 +121,7 @@ void payments_on_order_create(app_req *r)
      * transaction (WeChat's prepay is one) */
     if (app_tx(r, create_tx, &a) != 0)
         return;
-    reply_launch(r, a.id);
+    reply_launch(r, a.id, openid);
 }
 
 /* ---- GET /v1/payments/orders/{no} ------------------------------------- */
@@ -214,6 +221,21 @@ static char *signature_headers(const app_req *r, size_t cap)
     return s;
 }
 
+/* WeChat Pay's signature probes (Wechatpay-Signature "WECHATPAY/SIGNTEST/
+ * ..."): answered as a failed signature, costing the address a token like
+ * any unauthenticated request, but written nowhere and alerting no one.
+ * Returns true when r was one (and is answered). */
+static bool signature_test(app_req *r, const pay_channel *ch, const char *why)
+{
+    if (why == NULL || strcmp(why, "signature_test") != 0)
+        return false;
+    app_rate_charge(r);
+    app_log(2, "payments", "request_id=%s channel=%s outcome=rejected reason=signature_test", r->request_id,
+            ch->name);
+    app_reply_bytes(r, ch->fail_status, ch->fail_type, ch->fail_body, strlen(ch->fail_body));
+    return true;
+}
+
 void payments_on_notify(app_req *r)
 {
     notify_arg *a = app_calloc(1, sizeof *a);
@@ -227,6 +249,8 @@ void payments_on_notify(app_req *r)
         goto done;
     }
     a->verified = a->ch->verify(payments_conf_channel(a->ch->name), &in, &a->n, &a->why) == 0;
+    if (!a->verified && signature_test(r, a->ch, a->why))
+        goto done;
     /* Only what anyone could have sent costs the address a token: a
      * channel's own messages are never rate-limited, even when refused. */
     if (!a->n.authentic)
@@ -236,6 +260,53 @@ void payments_on_notify(app_req *r)
     if (app_tx(r, notify_tx, a) == 0)
         app_log(2, "payments", "request_id=%s channel=%s outcome=%s reason=%s", r->request_id,
                 a->ch->name, a->res.outcome, a->res.reason ? a->res.reason : "-");
+done:
+    free(hdrs);
+    free(a);
+}
+
+/* ---- POST /v1/payments/notify/wechatpay/refund ------------------------- */
+
+typedef struct refund_notify_arg {
+    bool verified;
+    pay_refund_notice n;
+    const char *why;
+    pay_raw raw;
+    pay_apply_result res;
+} refund_notify_arg;
+
+static int refund_notify_tx(app_req *r, void *arg)
+{
+    refund_notify_arg *a = arg;
+    pay_actor act = actor_of(r);
+    const pay_channel *ch = &pay_channel_wechatpay;
+
+    if (pay_apply_refund_notice(r->db, &act, a->verified, &a->n, a->why, &a->raw, &a->res) != 0)
+        return -1;
+    /* answered after it is recorded, as for payments */
+    if (a->res.ack)
+        app_reply_empty(r, 204);
+    else
+        app_reply_bytes(r, ch->fail_status, ch->fail_type, ch->fail_body, strlen(ch->fail_body));
+    return 0;
+}
+
+void payments_on_refund_notify(app_req *r)
+{
+    refund_notify_arg *a = app_calloc(1, sizeof *a);
+    pay_input in = {r->body ? r->body : "", r->body ? r->body_len : 0, req_header, r, time(NULL)};
+    char *hdrs = NULL;
+
+    a->verified = pay_wechat_refund_verify(payments_conf_channel("wechatpay"), &in, &a->n, &a->why) == 0;
+    if (!a->verified && signature_test(r, &pay_channel_wechatpay, a->why))
+        goto done;
+    if (!a->n.authentic)
+        app_rate_charge(r);
+    hdrs = signature_headers(r, a->n.authentic ? 512 : 64);
+    a->raw = (pay_raw){"refund_notify", in.body, in.body_len, hdrs};
+    if (app_tx(r, refund_notify_tx, a) == 0)
+        app_log(2, "payments", "request_id=%s channel=wechatpay event=%s outcome=%s reason=%s", r->request_id,
+                a->n.event_type[0] ? a->n.event_type : "-", a->res.outcome, a->res.reason ? a->res.reason : "-");
 done:
     free(hdrs);
     free(a);

@@ -14,6 +14,8 @@ void payments_on_order_create(app_req *r);
 void payments_on_order_get(app_req *r);
 void payments_on_order_returned(app_req *r);
 void payments_on_notify(app_req *r);
+/* WeChat Pay refund callbacks (payments.wechat_refund_notify_url). */
+void payments_on_refund_notify(app_req *r);
 void payments_on_receipt_verify(app_req *r);
 void payments_on_refund_create(app_req *r);
 void payments_on_refund_approve(app_req *r);

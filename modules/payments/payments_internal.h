@@ -104,6 +104,26 @@ json_t *pay_alert_json(const pay_alert *al);
  * transactions; call outside any). Returns 0 when the channel answered. */
 int pay_refund_send(db_conn *c, const pay_actor *a, int64_t refund_id);
 
+/* approved -> succeeded|failed as the channel answered (a refund call, a
+ * refund query or a refund callback), INSIDE the caller's transaction:
+ * audited as a, a failure alerted. *done = whether this call changed it
+ * (a finished refund is left as it is). */
+int pay_refund_finish(db_conn *c, const pay_actor *a, int64_t id, const char *state, const char *channel_no,
+                      const char *failure, bool *done);
+
+/* Applies a WeChat Pay refund callback (verified or not) INSIDE the
+ * caller's transaction, like pay_apply_notice: records it (source
+ * refund_notify), alerts rejections, and finishes the refund it names
+ * exactly once (payments_refund_notify.c). Returns 0 or -1 (roll back). */
+int pay_apply_refund_notice(db_conn *c, const pay_actor *a, bool verified, const pay_refund_notice *n,
+                            const char *why, const pay_raw *raw, pay_apply_result *res);
+
+/* Records an unauthenticated notification as a digest folded into its
+ * source's alert of the day (payments_apply.c); rec holds the parsed
+ * fields. */
+int pay_record_unauthenticated(db_conn *c, const pay_actor *a, const char *channel, pay_notif_row *rec,
+                               const pay_raw *raw, const char *reason);
+
 /* Fetches and parses one channel's statement for a bureau day (YYYY-MM-DD).
  * Blocks on the channel: call outside any transaction. Returns 0 with *s
  * filled (free with pay_stmt_free; malformed lines are in it, not errors),

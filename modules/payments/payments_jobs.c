@@ -162,6 +162,26 @@ fail:
 #define REFUND_RETRY_BASE_S 60
 #define REFUND_RETRY_MAX_S 21600
 
+int pay_refund_finish(db_conn *c, const pay_actor *a, int64_t id, const char *state, const char *channel_no,
+                      const char *failure, bool *done)
+{
+    uint64_t affected = 0;
+    char target[32];
+
+    *done = false;
+    if (pay_sql_refund_finish(c, id, state, channel_no, failure, &affected) != 0)
+        return -1;
+    if (affected == 0)
+        return 0;
+    *done = true;
+    snprintf(target, sizeof target, "%lld", (long long)id);
+    if (strcmp(state, "failed") == 0 &&
+        pay_sql_alert_insert(c, "refund_failed", NULL, NULL, id, failure ? failure : "failed") != 0)
+        return -1;
+    return audit_write_sys(c, a->who, a->request_id, a->peer, "payments.refund_sent", "refund", target, state,
+                           NULL);
+}
+
 typedef struct finish_arg {
     int64_t id;
     const char *state, *channel_no, *failure;
@@ -170,18 +190,9 @@ typedef struct finish_arg {
 static int finish_tx(db_conn *c, void *arg)
 {
     finish_arg *a = arg;
-    uint64_t affected = 0;
-    char target[32];
+    bool done;
 
-    if (pay_sql_refund_finish(c, a->id, a->state, a->channel_no, a->failure, &affected) != 0)
-        return -1;
-    if (affected == 0)
-        return 0;
-    snprintf(target, sizeof target, "%lld", (long long)a->id);
-    if (strcmp(a->state, "failed") == 0 &&
-        pay_sql_alert_insert(c, "refund_failed", NULL, NULL, a->id, a->failure ? a->failure : "failed") != 0)
-        return -1;
-    return audit_write_sys(c, NULL, "job", "local", "payments.refund_sent", "refund", target, a->state, NULL);
+    return pay_refund_finish(c, &SYSTEM_ACTOR, a->id, a->state, a->channel_no, a->failure, &done);
 }
 
 static int attempt_tx(db_conn *c, void *arg)
@@ -241,9 +252,11 @@ int pay_refund_send(db_conn *c, const pay_actor *actor, int64_t refund_id)
      * during it still moves the refund towards its retry limit. */
     if (db_tx(c, attempt_tx, &refund_id, tx_attempts(), NULL) != 0)
         goto fail;
-    pay_client_refund(cf, &(pay_refund_call){f.out_refund_no, f.order_no, f.trade_no, f.reason, f.amount_fen,
-                                             f.payment_fen},
-                      &ans);
+    /* A refund the channel took and answered "processing" is asked about,
+     * not sent again (WeChat Pay's refund query API). */
+    (f.last_error && strcmp(f.last_error, "channel_processing") == 0 ? pay_client_refund_query : pay_client_refund)(
+        cf, &(pay_refund_call){f.out_refund_no, f.order_no, f.trade_no, f.reason, f.amount_fen, f.payment_fen},
+        &ans);
     if (ans.outcome == PAY_REFUND_RETRY) {
         /* no final answer: stays approved, retried by the job with the
          * same out_refund_no */

@@ -31,6 +31,8 @@ static const app_error errors[] = {
     {"channel_not_found", 404, "Channel not found", "No payment channel has this name."},
     {"unknown_channel", 400, "Unknown channel", "channel must be alipay, wechatpay, policeapp or govportal."},
     {"bad_violation_ids", 400, "Invalid violation_ids", "Give 1 to 20 violation ids."},
+    {"bad_payer_openid", 400, "Invalid payer_openid",
+     "payer_openid is the payer's WeChat openid (1 to 128 letters, digits, '-' or '_'), for wechatpay only."},
     {"bad_amount", 400, "Invalid amount", "amount_fen must be a positive number of fen."},
     {"reason_required", 400, "Reason required", "Say why the money is returned."},
     {"code_required", 400, "Verification code required", "Pass the receipt's verification code as ?code=."},
@@ -63,6 +65,9 @@ static const app_input IN_ORDER = {.path_code = "order_not_found", APP_IN_PATH(O
 static const app_jfield ORDER_B[] = {
     {"violation_ids", JF_ARRAY, true, PAY_ORDER_MAX_ITEMS, .min_len = 1, .code = "bad_violation_ids"},
     {"channel", JF_ENUM, true, 16, .choices = CHANNELS, .code = "unknown_channel"},
+    /* WeChat's in-app browser: the payer's openid makes it a JSAPI payment */
+    {"payer_openid", JF_STRING, false, 128, .min_len = 1, .pattern = "^[A-Za-z0-9_-]+$",
+     .code = "bad_payer_openid"},
 };
 static const app_input IN_ORDER_CREATE = {APP_IN_BODY(ORDER_B)};
 
@@ -116,6 +121,9 @@ static const app_route routes[] = {
      ROUTE_JSON | ROUTE_IDEMPOTENT, .in = &IN_RETURNED},
     {M_POST, "/v1/payments/notify/{channel}", payments_on_notify, "public", ROUTE_PUBLIC | ROUTE_RAW_BODY,
      &notify_limit, .in = &IN_NOTIFY},
+    /* WeChat Pay's refund callbacks; rate-limited like notifications */
+    {M_POST, "/v1/payments/notify/wechatpay/refund", payments_on_refund_notify, "public",
+     ROUTE_PUBLIC | ROUTE_RAW_BODY, &notify_limit},
     {M_GET, "/v1/receipts/{number}", payments_on_receipt_verify, "public", ROUTE_PUBLIC, .in = &IN_RECEIPT},
     /* Money leaves the bureau: a retry without a key could refund twice. */
     {M_POST, "/v1/refunds", payments_on_refund_create, "payments.refund_request",

@@ -550,6 +550,13 @@ int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, pay_refund *out,
                         &REFUND_ROW, out, found);
 }
 
+static const char SQL_REFUND_BY_OUT_NO_LOCK[] = REFUND_COLS "WHERE f.out_refund_no = ? FOR UPDATE";
+
+int pay_sql_refund_by_out_no_lock(db_conn *c, const char *out_refund_no, pay_refund *out, bool *found)
+{
+    return db_query_one(c, SQL_REFUND_BY_OUT_NO_LOCK, DBP(DB_STR(out_refund_no)), &REFUND_ROW, out, found);
+}
+
 static const char SQL_REFUND_APPROVE[] =
     "UPDATE refunds SET state = 'approved', approved_by = ?, approved_at = UTC_TIMESTAMP(3), "
     "version = version + 1 WHERE id = ? AND state = 'requested' "

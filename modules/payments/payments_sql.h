@@ -190,6 +190,8 @@ typedef struct pay_refund {
 } pay_refund;
 void pay_refund_clear(pay_refund *f);
 int pay_sql_refund_get(db_conn *c, int64_t id, bool for_update, pay_refund *out, bool *found);
+/* The refund numbered out_refund_no, locked (a channel's refund callback). */
+int pay_sql_refund_by_out_no_lock(db_conn *c, const char *out_refund_no, pay_refund *out, bool *found);
 int pay_sql_refund_approve(db_conn *c, int64_t id, int64_t approver, uint64_t *affected);
 /* approved -> succeeded|failed (channel answer). */
 int pay_sql_refund_finish(db_conn *c, int64_t id, const char *state, const char *channel_no,

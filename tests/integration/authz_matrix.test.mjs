@@ -123,6 +123,7 @@ const ROUTES = {
   'GET /v1/payments/orders/{no}': 'payments.order_read',
   'POST /v1/payments/orders/{no}/returned': 'payments.order_own',
   'POST /v1/payments/notify/{channel}': 'public',
+  'POST /v1/payments/notify/wechatpay/refund': 'public',
   'GET /v1/receipts/{number}': 'public',
   'POST /v1/refunds': 'payments.refund_request',
   'POST /v1/refunds/{id}/approve': 'payments.refund_approve',

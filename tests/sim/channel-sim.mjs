@@ -21,6 +21,11 @@
 //   sim.statement.drop(tradeNo) / .extra(channel, line) / .amount(tradeNo, fen)
 //   sim.statement.insert(channel, lineNo, text)              // a raw line at that line number
 //   sim.failRefunds(n) / sim.failStatements(n)              // the next n such calls answer 503
+//   sim.processRefunds(n)                                    // the next n WeChat refunds answer PROCESSING
+//   sim.finishRefund(outRefundNo, 'SUCCESS'|'ABNORMAL'|'CLOSED') // ... until this ends one
+//   await sim.notifyRefund(r, o)                             // its signed refund callback -> the
+//                                                            // notify_url onetripd sent (REFUND.*)
+//   sim.refundNotification(r, {signtest: true, ...})         // build only
 //   await sim.stop()
 //
 // Endpoints served over HTTPS (the channel side that onetripd calls), in each gateway's real
@@ -34,6 +39,7 @@
 //   GET  /v3/pay/transactions/out-trade-no/{no}?mchid=   WeChat Pay API v3 (Authorization
 //   POST /v3/pay/transactions/app|jsapi                   (prepay: {prepay_id})
 //   POST /v3/refund/domestic/refunds                      WECHATPAY2-SHA256-RSA2048 checked with
+//   GET  /v3/refund/domestic/refunds/{out_refund_no}      (refund query)
 //   GET  /v3/bill/tradebill?bill_date=&bill_type=ALL      the merchant key; answers signed with
 //   GET  /v3/billdownload/file?token=                     the platform key, the bill by SHA1)
 //   GET  /<policeapp|govportal>/query?order_no=P...   the trade as a signed notice, 404 when none
@@ -234,7 +240,7 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
   const allTrades = []; // every trade, in the order they were made
   const refunds = [];
   const stmt = { dropped: new Set(), extra: [], amounts: new Map(), inserted: [] };
-  const sim = { keys, trades, allTrades, refunds, onetripUrl, ca, requests: [], refundFailures: 0, statementFailures: 0, prepays: new Map() };
+  const sim = { keys, trades, allTrades, refunds, onetripUrl, ca, requests: [], refundFailures: 0, refundsProcessing: 0, statementFailures: 0, prepays: new Map() };
 
   // ---- notices ---------------------------------------------------------------------------
   function alipayParams(t, o = {}) {
@@ -252,26 +258,21 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
     return p;
   }
 
-  function wechatNotice(t, o = {}) {
-    const inner = {
-      mchid: o.mchid ?? keys.wechatMchid, appid: keys.wechatAppid, out_trade_no: t.orderNo,
-      transaction_id: t.tradeNo, trade_type: 'APP', trade_state: o.status ?? t.wechatStatus,
-      trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '', success_time: beijing(new Date(t.paidAt), true),
-      payer: { openid: 'o' + rnd(8) },
-      amount: { total: o.amountFen ?? t.amountFen, payer_total: o.amountFen ?? t.amountFen, currency: o.currency ?? 'CNY', payer_currency: 'CNY' },
-    };
+  /** A signed WeChat Pay API v3 callback: resource = AEAD_AES_256_GCM(API v3 key) of inner. */
+  function wechatCallback(id, eventType, summary, originalType, inner, o = {}) {
     const nonce = alnum(12);
     const cipher = crypto.createCipheriv('aes-256-gcm', Buffer.from(o.apiKey ?? keys.wechatApiV3Key), Buffer.from(nonce));
-    cipher.setAAD(Buffer.from('transaction'));
+    cipher.setAAD(Buffer.from(originalType));
     const ct = Buffer.concat([cipher.update(JSON.stringify(inner), 'utf8'), cipher.final(), cipher.getAuthTag()]);
     const body = JSON.stringify({
-      id: t.notifyId, create_time: beijing(new Date(), true), resource_type: 'encrypt-resource',
-      event_type: 'TRANSACTION.SUCCESS', summary: '支付成功',
-      resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: ct.toString('base64'), associated_data: 'transaction', nonce },
+      id, create_time: beijing(new Date(), true), resource_type: 'encrypt-resource', event_type: eventType, summary,
+      resource: { original_type: originalType, algorithm: 'AEAD_AES_256_GCM', ciphertext: ct.toString('base64'), associated_data: originalType, nonce },
     });
     const ts = String(o.timestamp ?? Math.floor(Date.now() / 1000));
     const hn = alnum(32);
-    const sig = crypto.createSign('RSA-SHA256').update(`${ts}\n${hn}\n${body}\n`).sign(keys.wechatPrivate, 'base64');
+    // WeChat Pay's signature probes carry a deliberately wrong signature with this prefix
+    const sig = o.signtest ? `WECHATPAY/SIGNTEST/${crypto.randomBytes(256).toString('base64')}`
+      : crypto.createSign('RSA-SHA256').update(`${ts}\n${hn}\n${body}\n`).sign(keys.wechatPrivate, 'base64');
     return {
       body: o.tamperBody ? o.tamperBody(body) : body,
       headers: {
@@ -281,6 +282,49 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
       },
     };
   }
+
+  function wechatNotice(t, o = {}) {
+    const inner = {
+      mchid: o.mchid ?? keys.wechatMchid, appid: keys.wechatAppid, out_trade_no: t.orderNo,
+      transaction_id: t.tradeNo, trade_type: 'APP', trade_state: o.status ?? t.wechatStatus,
+      trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '', success_time: beijing(new Date(t.paidAt), true),
+      payer: { openid: 'o' + rnd(8) },
+      amount: { total: o.amountFen ?? t.amountFen, payer_total: o.amountFen ?? t.amountFen, currency: o.currency ?? 'CNY', payer_currency: 'CNY' },
+    };
+    return wechatCallback(t.notifyId, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', inner, o);
+  }
+
+  const REFUND_EVENTS = { SUCCESS: ['REFUND.SUCCESS', '退款成功'], ABNORMAL: ['REFUND.ABNORMAL', '退款异常'], CLOSED: ['REFUND.CLOSED', '退款关闭'] };
+  /** The signed refund callback of WeChat refund r (a sim.refunds entry): {path, headers, body}.
+   * o.status / o.eventType / o.amountFen / o.mchid override what it says. */
+  sim.refundNotification = function refundNotification(r, o = {}) {
+    const status = o.status ?? r.status;
+    const [ev, summary] = REFUND_EVENTS[status] ?? [`REFUND.${status}`, status];
+    const inner = {
+      mchid: o.mchid ?? keys.wechatMchid, out_trade_no: r.order_no, transaction_id: r.trade_no, out_refund_no: r.out_refund_no,
+      refund_id: r.refund_no, refund_status: status, user_received_account: '支付用户零钱',
+      amount: { total: r.total, refund: o.amountFen ?? r.amount_fen, payer_total: r.total, payer_refund: o.amountFen ?? r.amount_fen },
+    };
+    if (status === 'SUCCESS') inner.success_time = beijing(new Date(r.at), true);
+    const n = wechatCallback(o.notifyId ?? r.notify_id, o.eventType ?? ev, summary, 'refund', inner, o);
+    return { path: '/v1/payments/notify/wechatpay/refund', ...n };
+  };
+  /** Sends r's refund callback to the notify_url onetripd gave with the refund (or o.url). */
+  sim.notifyRefund = async function notifyRefund(r, o = {}) {
+    const n = sim.refundNotification(r, o);
+    return post(o.url ?? r.notify_url ?? `${sim.onetripUrl}${n.path}`, n.headers, n.body, o.ca ?? sim.ca);
+  };
+  /** A WeChat refund answered PROCESSING ends: status SUCCESS | ABNORMAL | CLOSED (no callback sent). */
+  sim.finishRefund = function finishRefund(outRefundNo, status = 'SUCCESS') {
+    const r = refunds.find((x) => x.channel === 'wechatpay' && x.out_refund_no === outRefundNo);
+    if (!r) throw new Error(`no refund ${outRefundNo}`);
+    r.status = status;
+    r.at = Date.now();
+    r.date = shanghaiDay();
+    return r;
+  };
+  /** The next n new WeChat refunds are answered PROCESSING (they end with sim.finishRefund). */
+  sim.processRefunds = function processRefunds(n) { sim.refundsProcessing = n; };
 
   function hmacNotice(t, o = {}) {
     const secret = o.secret ?? (t.channel === 'policeapp' ? keys.policeappSecret : keys.govportalSecret);
@@ -518,6 +562,16 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
       'request-id': `08${digits(16)}` } };
   }
 
+  /** WeChat's answer about a refund (the refund call and the refund query). */
+  function refundAnswer(r) {
+    const body = { refund_id: r.refund_no, out_refund_no: r.out_refund_no, transaction_id: r.trade_no, out_trade_no: r.order_no,
+      channel: 'ORIGINAL', user_received_account: '支付用户零钱', create_time: beijing(new Date(r.at), true),
+      status: r.status, funds_account: 'AVAILABLE', amount: { total: r.total, refund: r.amount_fen, payer_total: r.total, payer_refund: r.amount_fen,
+        settlement_refund: r.amount_fen, settlement_total: r.total, discount_refund: 0, currency: 'CNY' } };
+    if (r.status === 'SUCCESS') body.success_time = beijing(new Date(r.at), true);
+    return wechatSigned(200, body);
+  }
+
   const wechatBills = new Map(); // token -> date
   function wechatApi(req, u, body) {
     try {
@@ -538,6 +592,9 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
     if (req.method === 'POST' && (u.pathname === '/v3/pay/transactions/app' || u.pathname === '/v3/pay/transactions/jsapi')) {
       const j = JSON.parse(body);
       if (j.mchid !== keys.wechatMchid || j.appid !== keys.wechatAppid) return wechatSigned(400, { code: 'PARAM_ERROR', message: 'appid和mch_id不匹配' });
+      const jsapi = u.pathname.endsWith('/jsapi');
+      // JSAPI pays from WeChat's in-app browser: the payer's openid is required there, and only there
+      if (jsapi !== (typeof j.payer?.openid === 'string' && j.payer.openid.length > 0)) return wechatSigned(400, { code: 'PARAM_ERROR', message: '缺少参数 payer.openid' });
       if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$/.test(j.time_expire ?? '') || !Number.isInteger(j.amount?.total) || !j.notify_url?.startsWith('https://')) {
         return wechatSigned(400, { code: 'PARAM_ERROR', message: '参数错误' });
       }
@@ -554,20 +611,26 @@ export async function startSim({ onetripUrl = null, dir = null, port = 0, host =
         sim.refundFailures -= 1;
         return wechatSigned(500, { code: 'SYSTEM_ERROR', message: '系统繁忙，请稍后重试' });
       }
-      const answer = (r) => wechatSigned(200, { refund_id: r.refund_no, out_refund_no: r.out_refund_no, transaction_id: r.trade_no, out_trade_no: r.order_no,
-        channel: 'ORIGINAL', user_received_account: '支付用户零钱', success_time: beijing(new Date(r.at), true), create_time: beijing(new Date(r.at), true),
-        status: r.status, funds_account: 'AVAILABLE', amount: { total: r.total, refund: r.amount_fen, payer_total: r.total, payer_refund: r.amount_fen,
-          settlement_refund: r.amount_fen, settlement_total: r.total, discount_refund: 0, currency: 'CNY' } });
+      const answer = refundAnswer;
       const prior = refunds.find((r) => r.channel === 'wechatpay' && r.out_refund_no === j.out_refund_no);
       if (prior) return answer(prior); // idempotent on out_refund_no
       if (!t) return wechatSigned(404, { code: 'RESOURCE_NOT_EXISTS', message: '订单不存在' });
       if (!Number.isInteger(j.amount?.refund) || j.amount.total !== t.amountFen) return wechatSigned(400, { code: 'PARAM_ERROR', message: '订单金额或退款金额与之前请求不一致' });
       const done = refunds.filter((r) => r.channel === 'wechatpay' && r.trade_no === t.tradeNo && r.status === 'SUCCESS').reduce((x, r) => x + r.amount_fen, 0);
       if (done + j.amount.refund > t.amountFen) return wechatSigned(400, { code: 'INVALID_REQUEST', message: '申请退款金额超过订单可退金额' });
+      const processing = sim.refundsProcessing > 0;
+      if (processing) sim.refundsProcessing -= 1;
       const r = { channel: 'wechatpay', out_refund_no: j.out_refund_no, order_no: t.orderNo, trade_no: t.tradeNo, amount_fen: j.amount.refund,
-        total: t.amountFen, refund_no: `50${digits(27)}`, status: 'SUCCESS', date: shanghaiDay(), at: Date.now() };
+        total: t.amountFen, refund_no: `50${digits(27)}`, status: processing ? 'PROCESSING' : 'SUCCESS', date: shanghaiDay(), at: Date.now(),
+        notify_url: j.notify_url ?? null, notify_id: crypto.randomUUID() };
       refunds.push(r);
       return answer(r);
+    }
+    if (req.method === 'GET' && parts[1] === 'refund' && parts[2] === 'domestic' && parts[3] === 'refunds' && parts[4]) {
+      sim.requests[sim.requests.length - 1].refundQuery = decodeURIComponent(parts[4]);
+      const r = refunds.find((x) => x.channel === 'wechatpay' && x.out_refund_no === decodeURIComponent(parts[4]));
+      if (!r) return wechatSigned(404, { code: 'RESOURCE_NOT_EXISTS', message: '退款单不存在' });
+      return refundAnswer(r);
     }
     if (req.method === 'GET' && u.pathname === '/v3/bill/tradebill') {
       const date = u.searchParams.get('bill_date');

@@ -543,6 +543,122 @@ END_TEST
 
 /* ---- HMAC channels ---------------------------------------------------- */
 
+/* A refund callback: event_type outside, refund_status and amounts inside. */
+static char *wechat_refund_body(const char *event, const char *status, int64_t refund, const char *tag_key)
+{
+    char inner[512], *ct64, *out = malloc(2048);
+    unsigned char *ct = NULL;
+    size_t ctlen = 0;
+    snprintf(inner, sizeof inner,
+             "{\"mchid\":\"1900000001\",\"out_trade_no\":\"P2\",\"transaction_id\":\"4200001\","
+             "\"out_refund_no\":\"RF0123456789ABCDEF\",\"refund_id\":\"50300001\",\"refund_status\":\"%s\","
+             "\"amount\":{\"total\":500,\"refund\":%lld,\"payer_total\":500,\"payer_refund\":%lld}}",
+             status, (long long)refund, (long long)refund);
+    ck_assert_int_eq(crypto_aes256gcm_encrypt(tag_key ? (const unsigned char *)tag_key : apiv3_key, "nonce1234567",
+                                              12, "refund", 6, inner, strlen(inner), &ct, &ctlen), 0);
+    ct64 = crypto_b64_encode(ct, ctlen);
+    snprintf(out, 2048,
+             "{\"id\":\"EV-R1\",\"event_type\":\"%s\",\"resource_type\":\"encrypt-resource\",\"resource\":"
+             "{\"algorithm\":\"AEAD_AES_256_GCM\",\"ciphertext\":\"%s\",\"associated_data\":\"refund\","
+             "\"nonce\":\"nonce1234567\",\"original_type\":\"refund\"}}",
+             event, ct64);
+    free(ct);
+    free(ct64);
+    return out;
+}
+
+static int wechat_refund_check(const char *body, const char *sig, time_t now, pay_refund_notice *n,
+                               const char **why)
+{
+    pay_channel_conf c = {0};
+    hdrs h = {{"Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"},
+              {"1700000000", "n0nce", sig, "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"}, 4};
+    pay_input in = {body, strlen(body), hdr_get, &h, now};
+    c.name = "wechatpay";
+    c.public_pem = pub_pem;
+    c.serial = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    c.app_id = "1900000001";
+    memcpy(c.key, apiv3_key, 32);
+    c.key_set = true;
+    return pay_wechat_refund_verify(&c, &in, n, why);
+}
+
+START_TEST(wechat_refund_callbacks_verify_by_event_type)
+{
+    static const char *const ev[][2] = {
+        {"REFUND.SUCCESS", "SUCCESS"}, {"REFUND.ABNORMAL", "ABNORMAL"}, {"REFUND.CLOSED", "CLOSED"}};
+    for (size_t i = 0; i < 3; i++) {
+        pay_refund_notice n;
+        const char *why = NULL;
+        char *b = wechat_refund_body(ev[i][0], ev[i][1], 300, NULL);
+        char *s = wechat_sign("1700000000", "n0nce", b);
+        ck_assert_int_eq(wechat_refund_check(b, s, 1700000010, &n, &why), 0);
+        ck_assert(n.authentic);
+        ck_assert_str_eq(n.event_type, ev[i][0]);
+        ck_assert_str_eq(n.status, ev[i][1]);
+        ck_assert_str_eq(n.out_refund_no, "RF0123456789ABCDEF");
+        ck_assert_str_eq(n.refund_id, "50300001");
+        ck_assert_str_eq(n.notify_id, "EV-R1");
+        ck_assert_int_eq(n.amount_fen, 300);
+        ck_assert_int_eq(n.total_fen, 500);
+        free(b);
+        free(s);
+    }
+}
+END_TEST
+
+START_TEST(wechat_refund_callback_rejections)
+{
+    static const struct {
+        const char *event, *status, *key;
+        int64_t refund;
+        time_t now;
+        const char *why;
+        bool authentic;
+    } cases[] = {
+        {"REFUND.SUCCESS", "SUCCESS", NULL, 300, 1700000301, "stale_timestamp", false},
+        {"REFUND.SUCCESS", "SUCCESS", "ffffffffffffffffffffffffffffffff", 300, 1700000000, "decrypt_failed", true},
+        {"REFUND.SUCCESS", "CLOSED", NULL, 300, 1700000000, "event_status_mismatch", true},
+        {"REFUND.UNKNOWN", "SUCCESS", NULL, 300, 1700000000, "unknown_event_type", true},
+        {"REFUND.SUCCESS", "SUCCESS", NULL, 0, 1700000000, "bad_amount", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pay_refund_notice n;
+        const char *why = NULL;
+        char *b = wechat_refund_body(cases[i].event, cases[i].status, cases[i].refund, cases[i].key);
+        char *s = wechat_sign("1700000000", "n0nce", b);
+        ck_assert_int_eq(wechat_refund_check(b, s, cases[i].now, &n, &why), -1);
+        ck_assert_str_eq(why, cases[i].why);
+        ck_assert_int_eq(n.authentic, cases[i].authentic);
+        free(b);
+        free(s);
+    }
+}
+END_TEST
+
+START_TEST(wechat_signature_probes_are_signature_test)
+{
+    pay_notice n;
+    pay_refund_notice rn;
+    const char *why = NULL;
+    char *b = wechat_body("CNY", 100, "SUCCESS");
+    char *rb = wechat_refund_body("REFUND.SUCCESS", "SUCCESS", 300, NULL);
+    const char *probe = "WECHATPAY/SIGNTEST/dGVzdA==";
+
+    ck_assert(pay_wechat_signtest(probe));
+    ck_assert(!pay_wechat_signtest("WECHATPAY/SIGNTES"));
+    ck_assert(!pay_wechat_signtest(NULL));
+    ck_assert_int_eq(wechat_check(b, "1700000000", probe, SERIAL, 1700000000, &n, &why), -1);
+    ck_assert_str_eq(why, "signature_test");
+    ck_assert(!n.authentic);
+    ck_assert_int_eq(wechat_refund_check(rb, probe, 1700000000, &rn, &why), -1);
+    ck_assert_str_eq(why, "signature_test");
+    ck_assert(!rn.authentic);
+    free(b);
+    free(rb);
+}
+END_TEST
+
 static int hmac_check(const pay_channel *ch, const char *secret, const char *body, const char *ts,
                       const char *sig_override, time_t now, pay_notice *n, const char **why)
 {
@@ -918,7 +1034,9 @@ Suite *channel_suite(void)
                       timestamps_are_digits_only, authentic_only_once_the_signature_verifies, channel_table_lookup,
                       alipay_response_span_is_the_exact_signed_text, alipay_request_form_is_signed_sorted_and_encoded,
                       wechat_authorization_signs_method_path_time_nonce_body, wechat_several_platform_keys_by_serial,
-                      wechat_bill_rows_and_summary, alipay_bill_rows_gbk_or_utf8, unzip_reads_the_detail_and_refuses_garbage));
+                      wechat_bill_rows_and_summary, alipay_bill_rows_gbk_or_utf8, unzip_reads_the_detail_and_refuses_garbage,
+                      wechat_refund_callbacks_verify_by_event_type, wechat_refund_callback_rejections,
+                      wechat_signature_probes_are_signature_test));
     tcase_add_unchecked_fixture(t, setup, NULL);
     tcase_set_timeout(t, 30);
     return s;
