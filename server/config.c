@@ -100,6 +100,9 @@ static const app_conf base_defs[] = {
     I(auth, es256_require_low_s, "0", 0, 1, "1 = refuse ES256 app tokens whose S is in the upper half"),
     I(auth, partner_hmac_window_s, "300", 10, 3600, "partner signature timestamp window"),
     I(jobs, enabled, "1", 0, 1, "1 = run the job scheduler inside serve"),
+    I(events, enabled, "1", 0, 1,
+      "1 = run the event-outbox consumers (supervision rules) inside serve; 0 = events wait in "
+      "the outbox for an instance that runs them (tests, a dedicated instance)"),
     I(idempotency, ttl_s, "86400", 3600, 2592000, "keep Idempotency-Key records this long"),
     I(idempotency, stale_s, "300", 5, 86400, "an in-flight key older than this may be taken over"),
     I(idempotency, orphan_s, "15", 3, 3600,

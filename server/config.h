@@ -46,6 +46,7 @@ typedef struct server_settings {
             partner_hmac_window_s, app_token_max_ttl_s;
     } auth;
     struct { int64_t enabled; } jobs;
+    struct { int64_t enabled; } events;
     struct { int64_t ttl_s, stale_s, orphan_s; } idempotency;
     struct { const char *chain_key, *checkpoint_key, *checkpoint_dir; } audit; /* core module */
 } server_settings;

@@ -417,7 +417,7 @@ static int cmd_serve(void)
         incarnation_stop();
         goto fail;
     }
-    if (events_start(&cfg) != 0) {
+    if (server_conf.events.enabled && events_start(&cfg) != 0) {
         snprintf(err, sizeof err, "cannot start the event consumers");
         scheduler_stop();
         workers_stop();

@@ -11,6 +11,8 @@
  * on ev inside the consumer's transaction. 0, or -1 (db error in c). */
 int sup_consume(db_conn *c, const app_event *ev);
 int sup_shanghai_hour(const char *utc);
+/* hour in [start, end), wrapping past midnight when start > end. */
+bool sup_working_hour(int hour, int start, int end);
 
 void sup_on_rules(app_req *r);
 void sup_on_rule_update(app_req *r);

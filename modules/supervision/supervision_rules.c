@@ -30,6 +30,16 @@ int sup_shanghai_hour(const char *utc)
     return (h + 8) % 24;
 }
 
+/* Whether the bureau's hour lies in the working hours [start, end). A
+ * shift across midnight (start > end, e.g. 22 to 6) wraps; start == end
+ * means no working hours at all. */
+bool sup_working_hour(int hour, int start, int end)
+{
+    if (start <= end)
+        return hour >= start && hour < end;
+    return hour >= start || hour < end;
+}
+
 static bool sup_rule_matches(const char *code, const char *params, const app_event *ev, json_t *p,
                       sup_hit *h)
 {
@@ -75,7 +85,7 @@ static bool sup_rule_matches(const char *code, const char *params, const app_eve
         json_decref(cfg);
         if (strcmp(ev->actor_kind, "operator") != 0 || ev->actor_id <= 0)
             return false;
-        if (hour >= start && hour < end)
+        if (sup_working_hour(hour, start, end))
             return false;
         h->kind = "operator";
         h->subject = ev->actor_id;
