@@ -11,7 +11,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startServer, request, randomHex, waitFor, tlsPaths } from '../integration/lib/harness.mjs';
+import { startServer, request, randomHex, waitFor, simTls, tlsPaths } from '../integration/lib/harness.mjs';
 import { setupIdentity } from '../integration/lib/identity.mjs';
 import { violationBody } from '../integration/lib/fixtures.mjs';
 import { startSim } from '../sim/channel-sim.mjs';
@@ -35,7 +35,7 @@ const count = (query) => Number(server.sql(query)[0][0]);
 
 before(async () => {
   // The channel simulator makes the payment channels available to orders.
-  sim = await startSim({ ca: tlsPaths.ca });
+  sim = await startSim({ ca: tlsPaths.ca, tls: simTls() });
   server = await startServer({
     prefix: 'faults',
     overrides: { ...sim.overrides(), 'jobs.enabled': 0, 'workers.count': 8, 'idempotency.orphan_s': ORPHAN_S },
