@@ -25,6 +25,9 @@ static const struct {
      * resend the same notification (same notify_id / trade number) and the
      * unique keys on payments (order; channel + trade_no) apply it once. */
     {M_POST, "/v1/payments/notify/{channel}", "channel notifications de-duplicate on the channel's ids"},
+    /* WeChat Pay's refund notifications: the same, keyed by out_refund_no
+     * on a locked refund row; a resend of a finished refund is a duplicate. */
+    {M_POST, "/v1/payments/notify/wechatpay/refund", "refund notifications de-duplicate on the refund's ids"},
     /* Anonymous: there is no caller to scope a key to, and the answer holds
      * fresh access and refresh tokens, which must not be stored at rest to
      * be replayed. A retried login just opens another session. */
