@@ -29,8 +29,8 @@ START_TEST(defaults_apply)
 {
     ck_assert_str_eq(server_conf.http.listen, "127.0.0.1:8080");
     ck_assert_int_eq(server_conf.http.max_body, 1048576);
-    /* Issue 12: loops and workers follow the machine (8 workers up to 2 cores, as before). */
-    ck_assert_int_eq(server_conf.http.threads, config_threads_for(config_cpu_count()));
+    /* Issue 12: workers follow the machine (8 up to 2 cores, as before); one loop unless set. */
+    ck_assert_int_eq(server_conf.http.threads, 1);
     ck_assert_int_eq(server_conf.workers.count, config_workers_for(config_cpu_count()));
 }
 END_TEST
@@ -56,7 +56,7 @@ START_TEST(machine_defaults_follow_the_cores)
     ck_assert_int_eq(config_set("http.threads", "65", "src", err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "between 1 and 64"));
     config_reset();
-    ck_assert_int_eq(server_conf.http.threads, config_threads_for(config_cpu_count()));
+    ck_assert_int_eq(server_conf.http.threads, 1);
 }
 END_TEST
 
